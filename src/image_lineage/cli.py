@@ -1,0 +1,181 @@
+"""Command-line interface: ``main(argv) -> int`` is the only place that prints or exits.
+
+    image-lineage tree                          the family tree in the terminal
+    image-lineage export --format svg -o f.svg  json, dot, svg, png, pdf, mermaid
+    image-lineage snapshot -o scan.json         the scanned records, for later use
+
+Expected failures (no daemon, denied socket, unknown image, no Graphviz) become one
+line on stderr and exit status 1; usage errors exit with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from image_lineage import __version__
+from image_lineage.errors import LineageError, SourceUnavailable
+from image_lineage.lineage import Lineage, build_lineage
+from image_lineage.model import Scan
+from image_lineage.render import BINARY_FORMATS, FORMATS, RANKDIRS, render
+from image_lineage.render.text import render_text
+from image_lineage.sources import SPEC_HELP, SampleSource, Source, open_source
+from image_lineage.sources.docker_engine import DEFAULT_TIMEOUT
+from image_lineage.sources.snapshot import dumps as snapshot_dumps
+from image_lineage.views import filter_names, focus
+
+PROG = "image-lineage"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    scan = common.add_argument_group("what to read")
+    scan.add_argument(
+        "--source",
+        default="docker",
+        help=f"where the images come from: {SPEC_HELP}, or auto (docker, else the sample)",
+    )
+    scan.add_argument(
+        "--all", action="store_true", help="also show the hidden intermediate images (docker images -a)"
+    )
+    scan.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds to wait for the engine")
+    scan.add_argument("--no-cache", action="store_true", help="ignore the on-disk cache of image details")
+    view = common.add_argument_group("what to show")
+    view.add_argument("--focus", metavar="IMAGE", help="only IMAGE, its ancestors and its descendants")
+    view.add_argument("--filter", metavar="REGEX", help="only images whose tag matches, with their ancestors")
+
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Show how container images inherit from each other."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    tree = commands.add_parser("tree", parents=[common], help="print the family tree")
+    tree.add_argument("--ascii", action="store_true", help="ASCII branches instead of box drawing")
+
+    export = commands.add_parser("export", parents=[common], help="write the tree as a file")
+    export.add_argument("--format", "-f", choices=FORMATS, default="svg")
+    export.add_argument("--rankdir", choices=RANKDIRS, default="TB", help="TB: roots on top; LR: left to right")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+
+    snap = commands.add_parser(
+        "snapshot", parents=[common], help="save the scanned records to replay with --source snapshot:FILE"
+    )
+    snap.add_argument("-o", "--output", type=Path, required=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    args = build_parser().parse_args(argv)
+    try:
+        scan = _scan(args, err)
+        if args.command == "snapshot":
+            _write(args.output, snapshot_dumps(scan), out)
+            print(f"Saved {len(scan.images)} images to {args.output}", file=err)
+            return 0
+        lineage = _view(build_lineage(scan.images, scan.source, scan.diagnostics), args)
+        if args.command == "tree":
+            out.write(render_text(lineage, ascii_only=args.ascii or not _can_encode(out)))
+            return 0
+        if args.output is None and args.format in BINARY_FORMATS and out.isatty():
+            raise LineageError(f"Refusing to write {args.format} to a terminal: add -o FILE.")
+        _write(args.output, render(lineage, args.format, rankdir=args.rankdir), out)
+        return 0
+    except LineageError as error:
+        print(f"{PROG}: error: {error}", file=err)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=err)
+        return 130
+
+
+def _scan(args: argparse.Namespace, err: TextIO) -> Scan:
+    progress = _ProgressBar(err) if err.isatty() else None
+    try:
+        if args.source == "auto":
+            try:
+                return _open(args, "docker").scan(include_intermediate=args.all, progress=progress)
+            except SourceUnavailable as error:
+                print(f"{PROG}: {error}", file=err)
+                print(f"{PROG}: showing the bundled sample images instead.", file=err)
+                return SampleSource().scan(include_intermediate=args.all)
+        return _open(args, args.source).scan(include_intermediate=args.all, progress=progress)
+    finally:
+        if progress:
+            progress.close()
+
+
+def _open(args: argparse.Namespace, spec: str) -> Source:
+    return open_source(spec, timeout=args.timeout, use_cache=not args.no_cache)
+
+
+def _view(lineage: Lineage, args: argparse.Namespace) -> Lineage:
+    if args.filter:
+        lineage = filter_names(lineage, args.filter)
+    if args.focus:
+        lineage = focus(lineage, args.focus)
+    return lineage
+
+
+def _write(path: Path | None, content: str | bytes, out: TextIO) -> None:
+    if path is None:
+        if isinstance(content, str):
+            out.write(content)
+            return
+        binary = getattr(out, "buffer", None)
+        if binary is None:
+            raise LineageError("This output stream takes no binary data: add -o FILE.")
+        out.flush()
+        binary.write(content)
+        binary.flush()
+        return
+    try:
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    except OSError as error:
+        raise LineageError(f"Cannot write {path}: {error.strerror or error}.") from error
+
+
+def _can_encode(stream: TextIO) -> bool:
+    try:
+        "├└│".encode(stream.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+@dataclass
+class _ProgressBar:
+    """``scanning images  412/1000`` on stderr, only once a scan has taken half a second."""
+
+    stream: TextIO
+    started: float = 0.0
+    shown: bool = False
+    delay: float = 0.5
+
+    def __post_init__(self) -> None:
+        self.started = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.shown and time.monotonic() - self.started < self.delay:
+            return
+        self.shown = True
+        width = 30
+        filled = width * done // max(total, 1)
+        self.stream.write(f"\rscanning images [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+

@@ -1,0 +1,382 @@
+"""Records -> lineage graph: which image is built on which, and what each one adds.
+
+The ancestry rule (see ``docs/ancestry.md`` and moby's own cache check):
+A is an ancestor of B when A's layers are a prefix of B's (equal allowed) and
+A's history is a *strict* prefix of B's. B's parent is its nearest ancestor (the
+longest history) among the images given. When either image has no history the
+rule falls back to layers alone (a strict prefix) and the edge is *unverified*.
+
+Instead of comparing every pair, every image's history is inserted into a trie
+keyed by history entries, and every image's layers into a second trie; one walk
+down each trie per image finds all its candidate ancestors, so N images cost
+about the total length of their histories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import networkx as nx
+
+from image_lineage.model import Diagnostic, HistoryEntry, Image, SourceInfo, short_id
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One history step of an image, aligned with the layer it made (None: metadata only)."""
+
+    created: datetime | None
+    created_by: str
+    comment: str
+    size: int
+    diff_id: str | None
+    introduced_by: str
+
+    @property
+    def empty(self) -> bool:
+        return self.diff_id is None
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """An image placed in the family tree."""
+
+    image: Image
+    parent: str | None
+    parent_verified: bool
+    steps: tuple[Step, ...]
+    added_size: int
+    added_layers: int
+
+    @property
+    def id(self) -> str:
+        return self.image.id
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """The family tree: a DiGraph parent -> child whose nodes carry a ``Node`` as ``node``.
+
+    Treat it as immutable: views build new ``Lineage`` objects instead of editing one.
+    """
+
+    source: SourceInfo
+    graph: nx.DiGraph
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def node(self, image_id: str) -> Node:
+        found: Node = self.graph.nodes[image_id]["node"]
+        return found
+
+    def nodes(self) -> list[Node]:
+        """Every node, in the stable display order."""
+        return sorted((self.node(i) for i in self.graph.nodes), key=display_order)
+
+    def roots(self) -> list[Node]:
+        return [n for n in self.nodes() if self.graph.in_degree(n.id) == 0]
+
+    def children(self, image_id: str) -> list[Node]:
+        return sorted((self.node(c) for c in self.graph.successors(image_id)), key=display_order)
+
+    def ancestors(self, image_id: str) -> list[Node]:
+        """Parent first, root last."""
+        chain: list[Node] = []
+        parent = self.node(image_id).parent
+        while parent is not None and parent in self.graph:
+            chain.append(self.node(parent))
+            parent = chain[-1].parent
+        return chain
+
+    def walk(self) -> Iterator[tuple[int, Node]]:
+        """Depth-first, roots and children in display order: (depth, node)."""
+        stack = [(0, n) for n in reversed(self.roots())]
+        while stack:
+            depth, node = stack.pop()
+            yield depth, node
+            stack.extend((depth + 1, c) for c in reversed(self.children(node.id)))
+
+    def __len__(self) -> int:
+        return int(self.graph.number_of_nodes())
+
+
+def display_order(node: Node) -> tuple[bool, str, str]:
+    """Tagged images first, then by name, then by id: the same order on every run."""
+    image = node.image
+    return (not image.tags, image.tags[0] if image.tags else "", image.id)
+
+
+# --------------------------------------------------------------------------- ancestry
+
+
+class _Trie:
+    """Maps sequences to the images whose whole sequence ends at that node."""
+
+    __slots__ = ("children", "images")
+
+    def __init__(self) -> None:
+        self.children: dict[object, _Trie] = {}
+        self.images: list[Image] = []
+
+    def insert(self, key: Sequence[object], image: Image) -> None:
+        node = self
+        for item in key:
+            node = node.children.setdefault(item, _Trie())
+        node.images.append(image)
+
+    def strict_prefixes(self, key: Sequence[object]) -> list[tuple[int, list[Image]]]:
+        """(depth, images) for every image whose sequence is a strict prefix of ``key``."""
+        found: list[tuple[int, list[Image]]] = []
+        node = self
+        for depth, item in enumerate(key):
+            if node.images:
+                found.append((depth, node.images))
+            child = node.children.get(item)
+            if child is None:
+                break
+            node = child
+        return found
+
+
+def _history_key(image: Image) -> tuple[tuple[object, ...], ...] | None:
+    if image.history is None:
+        return None
+    return tuple(entry.identity() for entry in image.history)
+
+
+def _is_layer_prefix(shorter: Image, longer: Image) -> bool:
+    n = len(shorter.layers)
+    return len(longer.layers) >= n and longer.layers[:n] == shorter.layers
+
+
+def _tiebreak(candidates: Iterable[Image], child: Image) -> tuple[Image, bool]:
+    """Pick one of several equally near ancestors: the engine's hint, else tagged, else lowest id.
+
+    Returns the choice and whether there was a real choice to make.
+    """
+    ordered = sorted(candidates, key=lambda a: (a.id != child.parent_hint, not a.tags, a.id))
+    return ordered[0], len(ordered) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Parent:
+    image: Image
+    verified: bool
+    ambiguous: bool
+
+
+def _find_parents(images: Sequence[Image]) -> dict[str, _Parent]:
+    history_trie = _Trie()
+    layer_trie = _Trie()
+    for image in images:
+        key = _history_key(image)
+        if key is not None:
+            history_trie.insert(key, image)
+        layer_trie.insert(image.layers, image)
+
+    parents: dict[str, _Parent] = {}
+    for child in images:
+        verified: tuple[int, list[Image]] | None = None
+        key = _history_key(child)
+        if key is not None:
+            # Deepest first: the nearest ancestor whose layers also match wins.
+            for depth, found in reversed(history_trie.strict_prefixes(key)):
+                matching = [a for a in found if _is_layer_prefix(a, child)]
+                if matching:
+                    verified = (depth, matching)
+                    break
+        unverified: tuple[int, list[Image]] | None = None
+        for depth, found in reversed(layer_trie.strict_prefixes(child.layers)):
+            matching = [a for a in found if a.history is None or child.history is None]
+            if matching:
+                unverified = (depth, matching)
+                break
+        verified_layers = len(verified[1][0].layers) if verified else -1
+        if unverified is not None and unverified[0] > verified_layers:
+            choice, ambiguous = _tiebreak(unverified[1], child)
+            parents[child.id] = _Parent(choice, verified=False, ambiguous=ambiguous)
+        elif verified is not None:
+            choice, ambiguous = _tiebreak(verified[1], child)
+            parents[child.id] = _Parent(choice, verified=True, ambiguous=ambiguous)
+    return parents
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def _align(image: Image) -> tuple[list[tuple[HistoryEntry | None, str | None]], Diagnostic | None]:
+    """Pair the k-th history entry that has a layer with the k-th layer (oldest first)."""
+    if image.history is None:
+        return [(None, layer) for layer in image.layers], None
+    pairs: list[tuple[HistoryEntry | None, str | None]] = []
+    layers = iter(image.layers)
+    for entry in image.history:
+        pairs.append((entry, None if entry.empty_layer else next(layers, None)))
+    leftover = list(layers)
+    pairs.extend((None, layer) for layer in leftover)
+    with_layer = sum(1 for entry in image.history if not entry.empty_layer)
+    if with_layer == len(image.layers):
+        return pairs, None
+    return pairs, Diagnostic(
+        image.id,
+        "history_layer_mismatch",
+        f"history has {with_layer} steps with a layer but the image has "
+        f"{len(image.layers)} layers; sizes per step may be off",
+    )
+
+
+def _steps(
+    image: Image, parent: Node | None, verified: bool
+) -> tuple[tuple[Step, ...], Diagnostic | None]:
+    pairs, diagnostic = _align(image)
+    inherited: dict[int, Step] = {}
+    if parent is not None:
+        if verified:
+            inherited = dict(enumerate(parent.steps[: len(parent.image.history or ())]))
+        else:
+            # Without a common history, match the parent's steps by layer position.
+            parent_layer_steps = [s for s in parent.steps if s.diff_id is not None]
+            layer_index = 0
+            for index, (_entry, diff_id) in enumerate(pairs):
+                if diff_id is None:
+                    continue
+                if layer_index < len(parent_layer_steps):
+                    inherited[index] = parent_layer_steps[layer_index]
+                layer_index += 1
+    steps = []
+    for index, (entry, diff_id) in enumerate(pairs):
+        if index in inherited:
+            steps.append(inherited[index])
+            continue
+        steps.append(
+            Step(
+                created=entry.created if entry else None,
+                created_by=entry.created_by if entry else "",
+                comment=entry.comment if entry else "",
+                size=entry.size if entry else 0,
+                diff_id=diff_id,
+                introduced_by=image.id,
+            )
+        )
+    return tuple(steps), diagnostic
+
+
+def _added(image: Image, parent: Node | None, steps: Sequence[Step]) -> tuple[int, int]:
+    """(bytes, layers) the image adds over its parent."""
+    own = [s for s in steps if s.introduced_by == image.id]
+    added_layers = len(image.layers) - (len(parent.image.layers) if parent else 0)
+    if image.history is None:
+        base = parent.image.size if parent else 0
+        return max(0, image.size - base), added_layers
+    return sum(s.size for s in own), added_layers
+
+
+# --------------------------------------------------------------------------- graph
+
+
+def build_lineage(
+    images: Iterable[Image],
+    source: SourceInfo,
+    diagnostics: Iterable[Diagnostic] = (),
+) -> Lineage:
+    """Infer the family tree of ``images`` (all of them are shown)."""
+    unique = {image.id: image for image in images}
+    ordered = [unique[k] for k in sorted(unique)]
+    parents = _find_parents(ordered)
+    notes = list(diagnostics)
+
+    graph: nx.DiGraph = nx.DiGraph()
+    nodes: dict[str, Node] = {}
+    for image in _parents_first(ordered, parents):
+        found = parents.get(image.id)
+        parent_node = nodes[found.image.id] if found else None
+        verified = found.verified if found else True
+        steps, mismatch = _steps(image, parent_node, verified)
+        added_size, added_layers = _added(image, parent_node, steps)
+        nodes[image.id] = Node(
+            image=image,
+            parent=found.image.id if found else None,
+            parent_verified=verified,
+            steps=steps,
+            added_size=added_size,
+            added_layers=added_layers,
+        )
+        if mismatch:
+            notes.append(mismatch)
+        if found and not found.verified:
+            notes.append(
+                Diagnostic(
+                    image.id,
+                    "unverified_parent",
+                    f"parent {found.image.display_name} decided from layers alone (no history)",
+                )
+            )
+        if found and found.ambiguous:
+            notes.append(
+                Diagnostic(
+                    image.id,
+                    "ambiguous_parent",
+                    f"several identical images qualify as parent; chose {found.image.display_name}",
+                )
+            )
+    for image_id in sorted(nodes):
+        graph.add_node(image_id, node=nodes[image_id])
+    for image_id in sorted(nodes):
+        parent_id = nodes[image_id].parent
+        if parent_id is not None:
+            graph.add_edge(parent_id, image_id)
+    notes.extend(_identical_siblings(ordered))
+    return Lineage(source=source, graph=graph, diagnostics=_sorted_unique(notes))
+
+
+def _parents_first(images: Sequence[Image], parents: dict[str, _Parent]) -> list[Image]:
+    """Order images so that every parent comes before its children.
+
+    The parent relation has no cycles: layers never shrink along an edge and either
+    the history (verified edges) or the layers (unverified edges) strictly grow.
+    """
+    placed: set[str] = set()
+    ordered: list[Image] = []
+    for image in images:
+        chain: list[Image] = []
+        current: Image | None = image
+        while current is not None and current.id not in placed:
+            chain.append(current)
+            placed.add(current.id)
+            found = parents.get(current.id)
+            current = found.image if found else None
+        ordered.extend(reversed(chain))
+    return ordered
+
+
+def _identical_siblings(images: Sequence[Image]) -> list[Diagnostic]:
+    groups: dict[object, list[Image]] = {}
+    for image in images:
+        if image.history is not None:
+            groups.setdefault((image.layers, _history_key(image)), []).append(image)
+    notes = []
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        for image in group:
+            others = ", ".join(sorted(o.display_name for o in group if o is not image))
+            notes.append(
+                Diagnostic(
+                    image.id,
+                    "identical_content",
+                    f"same layers and history as {others}: siblings, not parent and child",
+                )
+            )
+    return notes
+
+
+def _sorted_unique(notes: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
+    return tuple(sorted(set(notes), key=lambda d: (d.image or "", d.code, d.message)))
+
+
+def describe(lineage: Lineage, image_id: str) -> str:
+    """A short human label for an image id that may or may not be in the graph."""
+    if image_id in lineage.graph:
+        return lineage.node(image_id).image.display_name
+    return short_id(image_id)

@@ -1,0 +1,116 @@
+"""Typed, immutable records of what a source scanned.
+
+These records are the contract between the sources (which read raw API dicts,
+archives or registries) and everything downstream (lineage, views, renderers).
+Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+SHORT_ID_LENGTH = 12
+UNTAGGED = "<none>"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One step of an image's build history (one ``docker history`` row), oldest first.
+
+    ``empty_layer`` is True for metadata-only steps (ENV, LABEL, CMD, ...) that add
+    no layer. ``created`` is None when the source gives no time.
+    """
+
+    created: datetime | None
+    created_by: str
+    comment: str
+    size: int
+    empty_layer: bool
+
+    def identity(self) -> tuple[object, ...]:
+        """What two histories must agree on, entry by entry, to share this step."""
+        return (self.created, self.created_by, self.comment, self.empty_layer)
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """One image as a source reported it.
+
+    ``layers`` are the uncompressed layer digests (``diff_ids``), oldest first.
+    ``history`` is None when the source could not provide one; lineage then falls
+    back to layers alone and marks the edges it decides as unverified.
+    ``intermediate`` marks images that ``docker images`` hides (shown with ``--all``).
+    ``parent_hint`` is the engine's ``Parent`` field: a hint, never the truth.
+    """
+
+    id: str
+    tags: tuple[str, ...] = ()
+    digests: tuple[str, ...] = ()
+    created: datetime | None = None
+    size: int = 0
+    os: str = ""
+    architecture: str = ""
+    labels: tuple[tuple[str, str], ...] = ()
+    parent_hint: str | None = None
+    layers: tuple[str, ...] = ()
+    history: tuple[HistoryEntry, ...] | None = None
+    intermediate: bool = False
+
+    @property
+    def short_id(self) -> str:
+        """The 12 hex digits ``docker images`` shows."""
+        return short_id(self.id)
+
+    @property
+    def display_name(self) -> str:
+        """The first tag, or ``<none>@<short id>`` for an untagged image."""
+        if self.tags:
+            return self.tags[0]
+        return f"{UNTAGGED}@{self.short_id}"
+
+    @property
+    def label_dict(self) -> dict[str, str]:
+        return dict(self.labels)
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """Something worth telling the user about one image (or the scan when image is None)."""
+
+    image: str | None
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """Where a scan came from: ``kind`` is docker, snapshot, sample, ..."""
+
+    kind: str
+    endpoint: str
+    engine_version: str = ""
+    scanned_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """Everything a source returns: the records and what went wrong reading them."""
+
+    source: SourceInfo
+    images: tuple[Image, ...]
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def short_id(image_id: str) -> str:
+    """``sha256:0123456789abcdef...`` -> ``0123456789ab``."""
+    return image_id.split(":", 1)[-1][:SHORT_ID_LENGTH]
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z`` suffix; whole seconds when there is no fraction."""
+    if moment is None:
+        return None
+    moment = moment.astimezone(UTC)
+    text = moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds")
+    return text.replace("+00:00", "Z")

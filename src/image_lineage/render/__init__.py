@@ -1,0 +1,38 @@
+"""Renderers: a lineage in, ``str`` or ``bytes`` out. None of them prints or writes files.
+
+Every renderer is deterministic: the same records give the same bytes whatever
+order the source listed them in (nodes and edges are emitted in ``display_order``).
+Modules are imported on use: a JSON export should not pay for Graphviz.
+"""
+
+from __future__ import annotations
+
+from image_lineage.errors import LineageError
+from image_lineage.lineage import Lineage
+
+FORMATS = ("json", "dot", "svg", "png", "pdf", "mermaid")
+BINARY_FORMATS = frozenset({"png", "pdf"})
+RANKDIRS = ("TB", "LR")
+
+
+def render(lineage: Lineage, fmt: str, *, rankdir: str = "TB") -> str | bytes:
+    """One of ``FORMATS``; svg/png/pdf need Graphviz's ``dot`` program."""
+    # ruff: noqa: PLC0415 - lazy imports are the point here
+    if fmt == "json":
+        from image_lineage.render.json_export import render_json
+
+        return render_json(lineage)
+    if fmt == "dot":
+        from image_lineage.render.dot import render_dot
+
+        return render_dot(lineage, rankdir=rankdir)
+    if fmt == "mermaid":
+        from image_lineage.render.mermaid import render_mermaid
+
+        return render_mermaid(lineage, rankdir=rankdir)
+    if fmt in {"svg", "png", "pdf"}:
+        from image_lineage.render.graphviz_render import render_graphviz
+
+        output = render_graphviz(lineage, fmt, rankdir=rankdir)
+        return output.decode("utf-8") if fmt == "svg" else output
+    raise LineageError(f"Unknown format {fmt!r}: use one of {', '.join(FORMATS)}.")

@@ -1,0 +1,60 @@
+"""Small pieces every renderer shares: sizes, names, one-line summaries."""
+
+from __future__ import annotations
+
+import re
+
+from image_lineage.lineage import Lineage, Node
+
+_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
+
+
+def human_size(size: int) -> str:
+    """Decimal units, like ``docker images``: 1 kB = 1000 B."""
+    value = float(size)
+    for unit in _UNITS:
+        if abs(value) < 1000 or unit == _UNITS[-1]:
+            if unit == "B":
+                return f"{int(value)} B"
+            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def added_summary(node: Node) -> str:
+    """``+15.2 MB in 3 layers`` (or ``metadata only``) over the parent."""
+    layers = "1 layer" if node.added_layers == 1 else f"{node.added_layers} layers"
+    if node.parent is None:
+        return f"{layers}"
+    if node.added_layers == 0 and node.added_size == 0:
+        return "+0 B, metadata only"
+    return f"+{human_size(node.added_size)} in {layers}"
+
+
+def other_tags(node: Node) -> list[str]:
+    return list(node.image.tags[1:])
+
+
+def ordered_edges(lineage: Lineage) -> list[tuple[Node, Node]]:
+    """(parent, child) in the order a depth-first walk meets the children."""
+    return [
+        (lineage.node(node.parent), node)
+        for _, node in lineage.walk()
+        if node.parent is not None and node.parent in lineage.graph
+    ]
+
+
+# Control characters, and bidirectional overrides that can make text read backwards.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(text: str, limit: int | None = None) -> str:
+    """Text from an image made safe to show: no control or bidi characters, bounded length.
+
+    Newlines and tabs become spaces; other invisible characters become U+FFFD so a
+    reader sees that something was there. Escaping for a format is the renderer's job.
+    """
+    flat = _UNSAFE.sub(lambda m: " " if m.group() in "\t\n\r" else "\ufffd", text)
+    if limit is not None and len(flat) > limit:
+        return flat[: limit - 1] + "…"
+    return flat

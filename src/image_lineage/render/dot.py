@@ -1,0 +1,81 @@
+"""Graphviz DOT text. Needs no Graphviz: ``graphviz_render`` turns it into pictures.
+
+Node ids are generated (``img_<digest>``), never image names: an unquoted
+``repo:1`` would be read as a node port. Labels are HTML-like tables with every
+string escaped; names are shortened in the picture and given in full in the tooltip.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from image_lineage.lineage import Lineage, Node
+from image_lineage.render.common import added_summary, clean_text, human_size, ordered_edges
+
+NAME_LIMIT = 48
+FONT = "DejaVu Sans,Helvetica,Arial,sans-serif"
+_DIGEST = re.compile(r"^sha256:([0-9a-f]{64})$")
+
+STYLE_TAGGED = 'fillcolor="#e8f1fb" color="#3b73b9"'
+STYLE_UNTAGGED = 'fillcolor="#f3f3f3" color="#888888" style="rounded,filled,dashed"'
+STYLE_INTERMEDIATE = 'fillcolor="#fafafa" color="#aaaaaa" style="rounded,filled,dotted"'
+
+
+def node_ids(lineage: Lineage) -> dict[str, str]:
+    """A DOT-safe id per image: ``img_`` and its short id (the full digest if two clash)."""
+    ordered = sorted(lineage.graph.nodes)
+    digests = [match.group(1) if (match := _DIGEST.match(i)) else None for i in ordered]
+    short = [d[:12] for d in digests if d]
+    width = 12 if len(set(short)) == len(short) else 64
+    return {
+        image_id: f"img_{digest[:width]}" if digest else f"img_n{rank}"
+        for rank, (image_id, digest) in enumerate(zip(ordered, digests, strict=True))
+    }
+
+
+def render_dot(lineage: Lineage, *, rankdir: str = "TB") -> str:
+    ids = node_ids(lineage)
+    lines = [
+        "digraph lineage {",
+        f'  graph [rankdir={"LR" if rankdir == "LR" else "TB"} fontname="{FONT}" '
+        'nodesep=0.35 ranksep=0.55 bgcolor="white" tooltip="image lineage"];',
+        f'  node [shape=box style="rounded,filled" fontname="{FONT}" fontsize=14 margin="0.15,0.08"];',
+        f'  edge [fontname="{FONT}" fontsize=11 color="#555555" fontcolor="#333333" arrowsize=0.7];',
+    ]
+    for _, node in lineage.walk():
+        lines.append(f"  {ids[node.id]} [{_node_attributes(node)}];")
+    for parent, child in ordered_edges(lineage):
+        style = "" if child.parent_verified else ' style="dashed"'
+        label = _escape(_edge_label(child))
+        lines.append(f'  {ids[parent.id]} -> {ids[child.id]} [label=" {label} "{style}];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _node_attributes(node: Node) -> str:
+    image = node.image
+    name = _escape(clean_text(image.display_name, NAME_LIMIT))
+    details = f"{image.short_id} · {human_size(image.size)}" if image.tags else human_size(image.size)
+    rows = [f"<B>{name}</B>", f'<FONT POINT-SIZE="11" COLOR="#444444">{_escape(details)}</FONT>']
+    if len(image.tags) > 1:
+        more = len(image.tags) - 1
+        rows.append(f'<FONT POINT-SIZE="10" COLOR="#666666">+{more} more tag{"s" if more > 1 else ""}</FONT>')
+    if node.parent is None:
+        rows.append(f'<FONT POINT-SIZE="11" COLOR="#444444">{_escape(added_summary(node))}</FONT>')
+    label = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
+    style = STYLE_INTERMEDIATE if image.intermediate else STYLE_TAGGED if image.tags else STYLE_UNTAGGED
+    tooltip = _escape(clean_text("\n".join([*image.tags, image.id]), 2000))
+    return f'label=<<TABLE BORDER="0" CELLSPACING="1">{label}</TABLE>> tooltip="{tooltip}" {style}'
+
+
+def _edge_label(child: Node) -> str:
+    if child.added_layers == 0 and child.added_size == 0:
+        return "metadata only"
+    layers = "1 layer" if child.added_layers == 1 else f"{child.added_layers} layers"
+    return f"+{human_size(child.added_size)}, {layers}"
+
+
+def _escape(text: str) -> str:
+    """Safe inside both an HTML-like label and a double-quoted DOT string."""
+    return html.escape(text, quote=True).replace("\\", "&#92;")

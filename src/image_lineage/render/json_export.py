@@ -1,0 +1,59 @@
+"""The JSON export, schema ``image-lineage.graph/v1`` (a contract: see docs/json-schema.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from image_lineage.lineage import Lineage, Node
+from image_lineage.model import iso_utc
+
+SCHEMA = "image-lineage.graph/v1"
+
+
+def render_json(lineage: Lineage) -> str:
+    source = lineage.source
+    document = {
+        "schema": SCHEMA,
+        "source": {
+            "kind": source.kind,
+            "endpoint": source.endpoint,
+            "engine_version": source.engine_version,
+            "scanned_at": iso_utc(source.scanned_at),
+        },
+        "images": [_image(lineage, lineage.node(i)) for i in sorted(lineage.graph.nodes)],
+        "diagnostics": [
+            {"image": d.image, "code": d.code, "message": d.message} for d in lineage.diagnostics
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _image(lineage: Lineage, node: Node) -> dict[str, Any]:
+    image = node.image
+    return {
+        "id": image.id,
+        "tags": list(image.tags),
+        "digests": list(image.digests),
+        "created": iso_utc(image.created),
+        "size": image.size,
+        "added_size": node.added_size,
+        "parent": node.parent,
+        "parent_verified": node.parent_verified,
+        "children": sorted(lineage.graph.successors(node.id)),
+        "intermediate": image.intermediate,
+        "os": image.os,
+        "architecture": image.architecture,
+        "labels": dict(image.labels),
+        "layers": [
+            {
+                "diff_id": step.diff_id,
+                "size": step.size,
+                "created_by": step.created_by,
+                "created": iso_utc(step.created),
+                "empty": step.empty,
+                "introduced_by": step.introduced_by,
+            }
+            for step in node.steps
+        ],
+    }

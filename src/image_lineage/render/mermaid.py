@@ -1,0 +1,40 @@
+"""Mermaid flowchart text: renders on GitHub, GitLab and in many doc tools.
+
+Every character outside a small safe set is written as a Mermaid entity
+(``#35;``), so no name can close a label or start a directive.
+"""
+
+from __future__ import annotations
+
+import re
+
+from image_lineage.lineage import Lineage
+from image_lineage.render.common import clean_text, human_size, ordered_edges
+from image_lineage.render.dot import NAME_LIMIT, node_ids
+
+_SAFE = re.compile(r"[A-Za-z0-9 .,_/@+\-()]")
+
+
+def render_mermaid(lineage: Lineage, *, rankdir: str = "TB") -> str:
+    ids = node_ids(lineage)
+    lines = [f"flowchart {'LR' if rankdir == 'LR' else 'TB'}"]
+    for _, node in lineage.walk():
+        image = node.image
+        name = _escape(clean_text(image.display_name, NAME_LIMIT))
+        detail = _escape(f"{human_size(image.size)} total")
+        lines.append(f'  {ids[node.id]}["{name}<br/>{detail}"]')
+        if not image.tags:
+            lines.append(f"  class {ids[node.id]} untagged")
+    for parent, child in ordered_edges(lineage):
+        if child.added_layers == 0 and child.added_size == 0:
+            text = "metadata only"
+        else:
+            text = f"+{human_size(child.added_size)}"
+        arrow = "-->" if child.parent_verified else "-.->"
+        lines.append(f'  {ids[parent.id]} {arrow}|"{_escape(text)}"| {ids[child.id]}')
+    lines.append("  classDef untagged stroke-dasharray: 4 3,fill:#f3f3f3")
+    return "\n".join(lines) + "\n"
+
+
+def _escape(text: str) -> str:
+    return "".join(c if _SAFE.fullmatch(c) else f"#{ord(c)};" for c in text)

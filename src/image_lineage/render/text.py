@@ -1,0 +1,44 @@
+"""The terminal tree: one line per image, box-drawing branches (or ASCII)."""
+
+from __future__ import annotations
+
+from image_lineage.lineage import Lineage, Node
+from image_lineage.render.common import added_summary, human_size
+
+_UNICODE = ("├── ", "└── ", "│   ", "    ")
+_ASCII = ("|-- ", "`-- ", "|   ", "    ")
+
+
+def render_text(lineage: Lineage, *, ascii_only: bool = False) -> str:
+    """The family tree, roots first, children in display order; ends with a newline."""
+    tee, last, pipe, blank = _ASCII if ascii_only else _UNICODE
+    lines: list[str] = []
+    # An explicit stack, not recursion: ``--all`` can show chains thousands deep.
+    stack: list[tuple[Node, str, str]] = [(root, "", "") for root in reversed(lineage.roots())]
+    while stack:
+        node, prefix, branch = stack.pop()
+        lines.append(f"{prefix}{branch}{_describe(node)}")
+        if branch:
+            prefix += pipe if branch == tee else blank
+        children = lineage.children(node.id)
+        for index in reversed(range(len(children))):
+            stack.append((children[index], prefix, last if index == len(children) - 1 else tee))
+    if not lines:
+        lines.append("(no images)")
+    return "\n".join(lines) + "\n"
+
+
+def _describe(node: Node) -> str:
+    image = node.image
+    parts = [image.display_name]
+    if image.tags:
+        parts.append(image.short_id)
+    parts.append(human_size(image.size))
+    parts.append(f"({added_summary(node)})")
+    if len(image.tags) > 1:
+        parts.append(f"[also {', '.join(image.tags[1:])}]")
+    if not node.parent_verified:
+        parts.append("[parent from layers only]")
+    if image.intermediate:
+        parts.append("[intermediate]")
+    return "  ".join(parts)

@@ -1,0 +1,66 @@
+"""Image sources behind one small interface, chosen by a spec string.
+
+``docker`` (the default; honours ``DOCKER_HOST``), ``docker:unix:///path`` or
+``docker:tcp://host:port`` for an explicit endpoint, ``snapshot:PATH`` for a
+snapshot file, ``sample`` for the bundled sample stack. Only modules in this
+package import ``docker`` or speak HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Protocol
+
+from image_lineage.errors import LineageError
+from image_lineage.model import Scan
+from image_lineage.sources import snapshot
+from image_lineage.sources.docker_engine import DEFAULT_TIMEOUT, DockerEngineSource
+
+Progress = Callable[[int, int], None]
+SPEC_HELP = "docker (default, honours DOCKER_HOST), docker:ENDPOINT, snapshot:PATH, sample"
+
+
+class Source(Protocol):
+    def scan(
+        self, *, include_intermediate: bool = False, progress: Progress | None = None
+    ) -> Scan: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotSource:
+    path: Path
+
+    def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
+        return _select(snapshot.load(self.path), include_intermediate)
+
+
+@dataclass(frozen=True, slots=True)
+class SampleSource:
+    """The Jupyter-like stack recorded from ``sample_images/`` and shipped with the package."""
+
+    def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
+        text = resources.files("image_lineage").joinpath("data/sample-snapshot.json").read_bytes()
+        scan = snapshot.loads(text, origin="the bundled sample")
+        return _select(replace(scan, source=replace(scan.source, kind="sample")), include_intermediate)
+
+
+def _select(scan: Scan, include_intermediate: bool) -> Scan:
+    """A snapshot may hold intermediate images; show them only when asked, like the engine."""
+    if include_intermediate:
+        return scan
+    return replace(scan, images=tuple(i for i in scan.images if not i.intermediate))
+
+
+def open_source(spec: str, *, timeout: float = DEFAULT_TIMEOUT, use_cache: bool = True) -> Source:
+    """``spec`` as given to ``--source``; raises ``LineageError`` for an unknown one."""
+    kind, _, rest = spec.partition(":")
+    if kind == "docker":
+        return DockerEngineSource(endpoint=rest or None, timeout=timeout, use_cache=use_cache)
+    if kind == "snapshot" and rest:
+        return SnapshotSource(Path(rest))
+    if spec == "sample":
+        return SampleSource()
+    raise LineageError(f"Unknown source {spec!r}: use one of {SPEC_HELP}.")
