@@ -169,8 +169,9 @@ class _Parent:
 def _find_parents(images: Sequence[Image]) -> dict[str, _Parent]:
     history_trie = _Trie()
     layer_trie = _Trie()
+    keys = {image.id: _history_key(image) for image in images}
     for image in images:
-        key = _history_key(image)
+        key = keys[image.id]
         if key is not None:
             history_trie.insert(key, image)
         layer_trie.insert(image.layers, image)
@@ -178,7 +179,7 @@ def _find_parents(images: Sequence[Image]) -> dict[str, _Parent]:
     parents: dict[str, _Parent] = {}
     for child in images:
         verified: tuple[int, list[Image]] | None = None
-        key = _history_key(child)
+        key = keys[child.id]
         if key is not None:
             # Deepest first: the nearest ancestor whose layers also match wins.
             for depth, found in reversed(history_trie.strict_prefixes(key)):

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import tarfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 __all__ = [
@@ -98,7 +99,12 @@ def busybox_applets(busybox: str) -> list[str]:
     return sorted({line.strip() for line in out.splitlines() if line.strip()})
 
 
-def busybox_rootfs_tar(busybox: str | None = None, *, mtime: int | None = None) -> bytes:
+def busybox_rootfs_tar(
+    busybox: str | None = None,
+    *,
+    mtime: int | None = None,
+    extra_files: Mapping[str, bytes | str] | None = None,
+) -> bytes:
     """Return an uncompressed tar stream of a minimal busybox rootfs.
 
     Layout::
@@ -111,6 +117,11 @@ def busybox_rootfs_tar(busybox: str | None = None, *, mtime: int | None = None) 
     ``mtime`` defaults to the current time; pass a fixed value to make the
     tar stream byte-for-byte reproducible (the image id still differs per
     import because ``docker import`` stamps its own creation time).
+
+    ``extra_files`` maps relative paths (e.g. ``"etc/os-release"``) to file
+    contents; they are added (mode 0644) after, and so override, the defaults.
+    Use it to make two imported roots whose layers differ: two imports of
+    byte-identical tar streams yield the *same* layer digest (diff_id).
     """
     bb = busybox or find_busybox()
     if bb is None:
@@ -175,6 +186,12 @@ def busybox_rootfs_tar(busybox: str | None = None, *, mtime: int | None = None) 
         add_file("etc/group", _GROUP.encode())
         add_file("etc/shadow", _SHADOW.encode(), 0o640)
         add_file("etc/hostname", b"busybox\n")
+        for name, content in (extra_files or {}).items():
+            rel = name.lstrip("/")
+            parent = os.path.dirname(rel)
+            if parent and parent not in ("bin", "etc", "root", "home", "opt", "tmp", "var", "usr", "usr/bin"):
+                add_dir(parent)
+            add_file(rel, content.encode() if isinstance(content, str) else content)
     return buf.getvalue()
 
 

@@ -632,21 +632,28 @@ class ThrowawayDockerd:
             raise DockerCommandError(cmd, res.returncode, out, err)
         return subprocess.CompletedProcess(cmd, res.returncode, out, err)
 
-    def import_busybox(self, tag: str = "sample/busybox-root:latest") -> str:
+    def import_busybox(
+        self,
+        tag: str = "sample/busybox-root:latest",
+        *,
+        extra_files: Mapping[str, bytes | str] | None = None,
+        changes: Sequence[str] = ('CMD ["/bin/sh"]',),
+        message: str = "busybox rootfs (image-lineage test harness)",
+    ) -> str:
         """Import the host's static busybox as image ``tag``; return its id.
 
-        The image has ``CMD ["/bin/sh"]`` and no parent (like a base image
-        pulled from a registry, its history has one "Imported from -" row).
+        The image has ``CMD ["/bin/sh"]`` (see ``changes``: Dockerfile
+        instructions passed as ``docker import --change``) and no parent:
+        like a base image pulled from a registry, its history has a single
+        row (``docker history`` shows the ``message`` as COMMENT).
+        ``extra_files`` are added to the rootfs (see
+        :func:`~tests.harness.busybox_rootfs.busybox_rootfs_tar`).
         """
-        tar = busybox_rootfs_tar(self.tools.busybox)
-        res = self.docker(
-            "import",
-            "--change", 'CMD ["/bin/sh"]',
-            "--message", "busybox rootfs (image-lineage test harness)",
-            "-",
-            tag,
-            input=tar,
-        )
+        tar = busybox_rootfs_tar(self.tools.busybox, extra_files=extra_files)
+        change_args: list[str] = []
+        for change in changes:
+            change_args += ["--change", change]
+        res = self.docker("import", *change_args, "--message", message, "-", tag, input=tar)
         image_id = res.stdout.strip().splitlines()[-1].strip()
         if not image_id.startswith("sha256:"):
             raise DockerCommandError(["import", tag], 0, res.stdout, "unexpected output: no image id")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from image_lineage.lineage import Lineage, Node
-from image_lineage.render.common import added_summary, human_size
+from image_lineage.render.common import added_summary, clean_text, human_size
+
+NAME_LIMIT = 80
 
 _UNICODE = ("├── ", "└── ", "│   ", "    ")
 _ASCII = ("|-- ", "`-- ", "|   ", "    ")
@@ -30,13 +32,13 @@ def render_text(lineage: Lineage, *, ascii_only: bool = False) -> str:
 
 def _describe(node: Node) -> str:
     image = node.image
-    parts = [image.display_name]
+    parts = [clean_text(image.display_name, NAME_LIMIT)]
     if image.tags:
         parts.append(image.short_id)
     parts.append(human_size(image.size))
     parts.append(f"({added_summary(node)})")
     if len(image.tags) > 1:
-        parts.append(f"[also {', '.join(image.tags[1:])}]")
+        parts.append(f"[also {clean_text(', '.join(image.tags[1:]), NAME_LIMIT * 2)}]")
     if not node.parent_verified:
         parts.append("[parent from layers only]")
     if image.intermediate:

@@ -1,0 +1,4 @@
+#!/usr/bin/env python
+"""Stand-in for start-singleuser.py."""
+import os
+os.execvp("jupyterhub-singleuser", ["jupyterhub-singleuser"])

@@ -1,0 +1,325 @@
+"""Pure summaries of a lineage, for people: what the web page shows beside the tree.
+
+* ``disk_usage``: what ``docker images`` suggests (every size added up) against the
+  disk the images really take (each layer stored once, as the engine stores them).
+* ``layer_rows``: one image's steps, oldest first, with the ancestor that made each.
+* ``size_split``: one image's size split by ancestor (base, each level, itself).
+* ``dockerfile``: a Dockerfile reconstructed from one image's own history steps.
+* ``newer_build``: whether one of the image's bases (or the image itself) has been
+  rebuilt since, judged from the same build steps giving different layers.
+
+Everything here reads a ``Lineage`` and returns plain data; nothing does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from image_lineage.lineage import Lineage, Node, describe
+from image_lineage.model import HistoryEntry, Image
+from image_lineage.render.common import clean_text, human_size
+
+INSTRUCTION_LIMIT = 4000
+
+# --------------------------------------------------------------------------- disk
+
+
+@dataclass(frozen=True, slots=True)
+class DiskUsage:
+    """Sizes of a set of images: added up naively, and with shared layers counted once.
+
+    ``exact`` is False when an image without a history made some layer sizes guesses.
+    """
+
+    images: int
+    naive: int
+    shared: int
+    exact: bool = True
+
+    @property
+    def saved(self) -> int:
+        return self.naive - self.shared
+
+
+def disk_usage(lineage: Lineage) -> DiskUsage:
+    """``docker images`` sizes added up, and the disk the same images really share.
+
+    The engine stores a layer once per *chain* (the layer and every layer below it),
+    so two images share a layer when they agree on it and on everything beneath it.
+    """
+    sizes: dict[str, int] = {}
+    guesses: dict[str, int] = {}
+    naive = 0
+    for node in lineage.nodes():
+        naive += node.image.size
+        chain = list(_chain_sizes(node))
+        if node.image.history is not None:
+            sizes.update(chain)
+            continue
+        # No history, so no size per layer: charge what the known layers do not
+        # explain to the image's top layer.
+        known = sum(sizes.get(key, 0) for key, _ in chain)
+        if chain:
+            top = chain[-1][0]
+            guesses[top] = max(guesses.get(top, 0), node.image.size - known)
+    unexplained = {key: size for key, size in guesses.items() if key not in sizes}
+    shared = sum(sizes.values()) + sum(unexplained.values())
+    return DiskUsage(len(lineage), naive, shared, exact=not unexplained)
+
+
+def _chain_sizes(node: Node) -> Iterator[tuple[str, int]]:
+    """(chain id, size) per layer of the image, oldest first."""
+    chain = ""
+    sizes = iter([s.size for s in node.steps if s.diff_id is not None])
+    for diff_id in node.image.layers:
+        chain = diff_id if not chain else "sha256:" + hashlib.sha256(f"{chain} {diff_id}".encode()).hexdigest()
+        yield chain, next(sizes, 0)
+
+
+# --------------------------------------------------------------------------- one image
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRow:
+    """One build step of an image, oldest first.
+
+    ``instruction`` is the Dockerfile line the step came from (see ``instruction``);
+    ``layer`` is False for metadata-only steps (ENV, LABEL, CMD...), which add 0 B.
+    ``introduced_by`` is the id of the image whose build ran the step.
+    """
+
+    number: int
+    instruction: str
+    size: int
+    layer: bool
+    introduced_by: str
+    introduced_by_name: str
+    diff_id: str | None
+
+
+def layer_rows(lineage: Lineage, image_id: str) -> list[LayerRow]:
+    return [
+        LayerRow(
+            number=number,
+            instruction=instruction(step.created_by, step.comment),
+            size=step.size,
+            layer=step.diff_id is not None,
+            introduced_by=step.introduced_by,
+            introduced_by_name=describe(lineage, step.introduced_by),
+            diff_id=step.diff_id,
+        )
+        for number, step in enumerate(lineage.node(image_id).steps, start=1)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class SizeShare:
+    """What one image of the chain adds to the size of the image being inspected."""
+
+    image_id: str
+    name: str
+    size: int
+    role: str  # "base", "ancestor" or "itself"
+
+
+def size_split(lineage: Lineage, image_id: str) -> list[SizeShare]:
+    """The image's size split by who added it: its base first, the image itself last."""
+    chain = [*reversed(lineage.ancestors(image_id)), lineage.node(image_id)]
+    shares = []
+    for index, node in enumerate(chain):
+        role = "itself" if node.id == image_id else "base" if index == 0 else "ancestor"
+        shares.append(SizeShare(node.id, node.image.display_name, node.added_size, role))
+    return shares
+
+
+# --------------------------------------------------------------------------- Dockerfile
+
+# A shell invocation the builder wrote before a RUN command, with optional build
+# arguments first: ``/bin/sh -c``, ``/bin/bash -o pipefail -c``, ``|2 A=1 B=2 /bin/sh -c``.
+_SHELL = re.compile(r"^(?:\|\d+(?: \S+=\S*)* )?/\S+(?: (?!-c )\S+)* -c (?P<command>.*)$", re.DOTALL)
+_NOP = re.compile(r"^#\(nop\)\s*")
+_LEGACY_COPY = re.compile(r"^(?P<verb>COPY|ADD) (?P<source>\S+) in (?P<dest>.+)$", re.DOTALL)
+_BUILDKIT = re.compile(r"\s*# buildkit$")
+
+
+def instruction(created_by: str, comment: str = "") -> str:
+    """The Dockerfile line a history step came from, as far as the history tells.
+
+    The legacy builder records ``/bin/sh -c #(nop)  ENV A=1`` for metadata steps and
+    ``/bin/sh -c cmd`` for RUN; BuildKit records ``RUN /bin/sh -c cmd # buildkit``.
+    A step with no recorded command (``docker import``) gives ``# <comment>``.
+    """
+    text = _BUILDKIT.sub("", created_by.strip())
+    if text.startswith("RUN "):
+        text = text.removeprefix("RUN ")
+        shell = _SHELL.match(text)
+        text = "RUN " + (shell.group("command") if shell else text)
+    elif shell := _SHELL.match(text):
+        command = shell.group("command")
+        if _NOP.match(command):
+            text = _NOP.sub("", command).strip()
+            if copy := _LEGACY_COPY.match(text):
+                text = f"{copy['verb']} {copy['source']} {copy['dest'].strip()}"
+        else:
+            text = f"RUN {command}"
+    if not text:
+        text = f"# {comment.strip() or 'no instruction recorded'}"
+    return clean_text(text, INSTRUCTION_LIMIT)
+
+
+def dockerfile(lineage: Lineage, image_id: str) -> str:
+    """``FROM <parent>`` then the image's own steps, as a Dockerfile reconstructed from history.
+
+    Build arguments, file contents and multi-stage builds are not in a history;
+    ``COPY``/``ADD`` sources are the content hashes the legacy builder recorded.
+    """
+    node = lineage.node(image_id)
+    image = node.image
+    lines = [f"# Reconstructed from the history of {_comment_safe(image.display_name)} ({image.id})."]
+    if node.parent is None:
+        lines.append("FROM scratch")
+    else:
+        parent = lineage.node(node.parent).image if node.parent in lineage.graph else None
+        if parent is None or not parent.tags:
+            lines.append("# The parent image has no tag: FROM names it by id.")
+            lines.append(f"FROM {node.parent.removeprefix('sha256:')}")
+        else:
+            lines.append(f"FROM {_first_word(parent.tags[0])}")
+        if not node.parent_verified:
+            lines.append("# (parent decided from layers alone: the images carry no history)")
+    own = [s for s in node.steps if s.introduced_by == image.id]
+    if not own:
+        lines.append("# (no steps of its own: the same image as its parent under another id)")
+    for step in own:
+        text = instruction(step.created_by, step.comment)
+        if step.diff_id is not None and not step.created_by and image.history is None:
+            text = f"# a layer of {human_size(step.size)}; the image has no history"
+        lines.append(text)
+    return "\n".join(lines) + "\n"
+
+
+def _comment_safe(text: str) -> str:
+    return clean_text(text, 200)
+
+
+def _first_word(text: str) -> str:
+    cleaned = clean_text(text, 400)
+    return cleaned.split()[0] if cleaned.split() else "scratch"
+
+
+# --------------------------------------------------------------------------- rebuilt bases
+
+
+@dataclass(frozen=True, slots=True)
+class NewerBuild:
+    """A newer build of the image's base (or of the image itself) found among the images.
+
+    It ran the same build steps as the first ``steps`` steps of the image but made
+    different layers: the base was rebuilt, and the image still sits on the old one.
+    ``shared_layers`` of the newer build's ``newer_layers`` layers are the image's too.
+    ``older`` is the image's own ancestor (or itself) built from those steps, when shown.
+    """
+
+    image_id: str
+    newer: str
+    newer_name: str
+    newer_created: datetime | None
+    steps: int
+    shared_layers: int
+    newer_layers: int
+    older: str | None
+    older_name: str | None
+    itself: bool
+
+    @property
+    def message(self) -> str:
+        when = f" (built {self.newer_created:%Y-%m-%d})" if self.newer_created else ""
+        overlap = f"{self.shared_layers} of its {self.newer_layers} layers"
+        if self.itself:
+            return (
+                f"Rebuilt since: {self.newer_name}{when} ran the same build steps and shares "
+                f"only {overlap} with this image."
+            )
+        older = f" ({self.older_name})" if self.older_name else ""
+        return (
+            f"Built on an older {_repository(self.newer_name)}{older}: today's "
+            f"{self.newer_name}{when} shares only {overlap} with it."
+        )
+
+
+def newer_build(lineage: Lineage, image_id: str) -> NewerBuild | None:
+    """The nearest rebuilt base of the image: same build steps, different layers, built later.
+
+    Candidates are the images of ``lineage`` whose history is, step for step, the
+    same commands as the start of the image's history (or all of it) while their
+    layers are not a prefix of the image's, that share at least one layer with it,
+    and whose first differing step was made later. The nearest is the one with the
+    most steps; ties go to a tagged, then newer image. None without a history.
+    """
+    image = lineage.node(image_id).image
+    if image.history is None:
+        return None
+    commands = [_command(entry) for entry in image.history]
+    best: tuple[tuple[object, ...], Image, int] | None = None
+    for node in lineage.nodes():
+        other = node.image
+        if other.id == image.id or not other.history or len(other.history) > len(commands):
+            continue
+        steps = len(other.history)
+        if [_command(entry) for entry in other.history] != commands[:steps]:
+            continue
+        shared = _common_prefix(other.layers, image.layers)
+        if shared == 0 or shared == len(other.layers) or not _built_later(other.history, image.history):
+            continue
+        rank = (steps, bool(other.tags), other.created.timestamp() if other.created else 0.0, other.id)
+        if best is None or rank > best[0]:
+            best = (rank, other, shared)
+    if best is None:
+        return None
+    _, newer, shared = best
+    steps = len(newer.history or ())
+    chain = [lineage.node(image_id), *lineage.ancestors(image_id)]
+    older = next((n.image for n in chain if len(n.image.history or ()) == steps), None)
+    return NewerBuild(
+        image_id=image.id,
+        newer=newer.id,
+        newer_name=newer.display_name,
+        newer_created=newer.created,
+        steps=steps,
+        shared_layers=shared,
+        newer_layers=len(newer.layers),
+        older=older.id if older else None,
+        older_name=older.display_name if older else None,
+        itself=steps == len(commands),
+    )
+
+
+def _command(entry: HistoryEntry) -> tuple[str, bool]:
+    return entry.created_by, entry.empty_layer
+
+
+def _common_prefix(first: tuple[str, ...], second: tuple[str, ...]) -> int:
+    count = 0
+    for a, b in zip(first, second, strict=False):
+        if a != b:
+            break
+        count += 1
+    return count
+
+
+def _built_later(newer: tuple[HistoryEntry, ...], older: tuple[HistoryEntry, ...]) -> bool:
+    """Whether the first step where the two histories part was made later in ``newer``."""
+    for theirs, ours in zip(newer, older, strict=False):
+        if theirs.identity() != ours.identity():
+            return theirs.created is not None and ours.created is not None and theirs.created > ours.created
+    return False
+
+
+def _repository(name: str) -> str:
+    """``registry:5000/team/app:1.0`` -> ``registry:5000/team/app``."""
+    last = name.rsplit("/", 1)[-1]
+    return name[: len(name) - len(last)] + last.split(":", 1)[0] if ":" in last else name
