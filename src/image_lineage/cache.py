@@ -75,6 +75,6 @@ class DetailsCache:
             handle, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(body)
-            os.replace(tmp, path)
+            Path(tmp).replace(path)
         except OSError:
             return

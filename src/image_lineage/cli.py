@@ -60,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", parents=[common], help="write the tree as a file")
     export.add_argument("--format", "-f", choices=FORMATS, default="svg")
-    export.add_argument("--rankdir", choices=RANKDIRS, default="TB", help="TB: roots on top; LR: left to right")
+    export.add_argument(
+        "--rankdir", choices=RANKDIRS, default="TB", help="TB: roots on top; LR: left to right"
+    )
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
 
     snap = commands.add_parser(
@@ -70,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     args = build_parser().parse_args(argv)
@@ -146,8 +150,11 @@ def _write(path: Path | None, content: str | bytes, out: TextIO) -> None:
 
 
 def _can_encode(stream: TextIO) -> bool:
+    encoding = getattr(stream, "encoding", None)
+    if encoding is None:  # an in-memory text stream takes any character
+        return True
     try:
-        "├└│".encode(stream.encoding or "ascii")
+        "├└│".encode(encoding)
     except (UnicodeEncodeError, LookupError):
         return False
     return True
@@ -178,4 +185,3 @@ class _ProgressBar:
         if self.shown:
             self.stream.write("\r\033[K")
             self.stream.flush()
-

@@ -76,8 +76,15 @@ def _chain_sizes(node: Node) -> Iterator[tuple[str, int]]:
     chain = ""
     sizes = iter([s.size for s in node.steps if s.diff_id is not None])
     for diff_id in node.image.layers:
-        chain = diff_id if not chain else "sha256:" + hashlib.sha256(f"{chain} {diff_id}".encode()).hexdigest()
+        chain = _chain_id(chain, diff_id)
         yield chain, next(sizes, 0)
+
+
+def _chain_id(below: str, diff_id: str) -> str:
+    """The engine's ChainID: the bottom layer's diff_id, then sha256 of "<below> <diff_id>"."""
+    if not below:
+        return diff_id
+    return "sha256:" + hashlib.sha256(f"{below} {diff_id}".encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------- one image

@@ -227,9 +227,7 @@ def _align(image: Image) -> tuple[list[tuple[HistoryEntry | None, str | None]], 
     )
 
 
-def _steps(
-    image: Image, parent: Node | None, verified: bool
-) -> tuple[tuple[Step, ...], Diagnostic | None]:
+def _steps(image: Image, parent: Node | None, verified: bool) -> tuple[tuple[Step, ...], Diagnostic | None]:
     pairs, diagnostic = _align(image)
     inherited: dict[int, Step] = {}
     if parent is not None:

@@ -65,9 +65,7 @@ def select_images(
 ) -> list[Image]:
     """The records to build a lineage from when untagged or intermediate images are hidden."""
     return [
-        image
-        for image in images
-        if (intermediate or not image.intermediate) and (untagged or image.tags)
+        image for image in images if (intermediate or not image.intermediate) and (untagged or image.tags)
     ]
 
 

@@ -83,7 +83,6 @@ _MAX_SOCKET_PATH = 100
 
 #: Default daemon flags (besides the per-instance paths).
 DEFAULT_DAEMON_FLAGS: tuple[str, ...] = (
-    "--storage-driver=vfs",
     "--iptables=false",
     "--ip6tables=false",
     "--ip-forward=false",
@@ -197,11 +196,13 @@ class ThrowawayDockerd:
         *,
         base_dir: str | os.PathLike[str] = "/tmp",
         start_timeout: float = 60.0,
+        storage_driver: str | None = None,
         extra_daemon_args: Sequence[str] = (),
         keep_dir: bool = False,
     ) -> None:
         self.tools: DockerTools = require_docker_tools()
         self.start_timeout = start_timeout
+        self.storage_driver = storage_driver or os.environ.get("IL_DOCKERD_STORAGE_DRIVER") or "vfs"
         self.extra_daemon_args = tuple(extra_daemon_args)
         self.keep_dir = keep_dir
         self.dir = Path(tempfile.mkdtemp(prefix="il-dockerd-", dir=os.fspath(base_dir)))
@@ -283,6 +284,7 @@ class ThrowawayDockerd:
         """The full dockerd command line used by :meth:`start`."""
         return [
             self.tools.dockerd,
+            f"--storage-driver={self.storage_driver}",
             *DEFAULT_DAEMON_FLAGS,
             f"--data-root={self.data_root}",
             f"--exec-root={self.exec_root}",

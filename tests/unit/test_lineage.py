@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from image_lineage.lineage import build_lineage
 from tests.builders import BASE, FOUNDATION, MINIMAL, SCIPY, SOURCE, image, jupyter_family
@@ -116,8 +117,6 @@ def test_equal_layers_without_history_decide_nothing() -> None:
 
 def test_history_layer_mismatch_is_reported() -> None:
     broken = image(BASE, "broken:1")
-    from dataclasses import replace
-
     broken = replace(broken, layers=broken.layers[:-1])
     lineage = build_lineage([broken], SOURCE)
     assert [d.code for d in lineage.diagnostics] == ["history_layer_mismatch"]

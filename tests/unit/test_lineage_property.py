@@ -13,7 +13,8 @@ from tests.builders import SOURCE, image
 
 
 def _history_prefix(a: Image, b: Image) -> bool:
-    assert a.history is not None and b.history is not None
+    assert a.history is not None
+    assert b.history is not None
     ka = [e.identity() for e in a.history]
     kb = [e.identity() for e in b.history]
     return len(ka) < len(kb) and kb[: len(ka)] == ka
@@ -62,7 +63,14 @@ def forests(draw: st.DrawFn) -> tuple[list[Image], int]:
         base = step_lists[parent] if parent is not None and step_lists else []
         extra = draw(st.lists(st.sampled_from(["RUN", "ENV", "LABEL"]), max_size=3))
         twin = not extra and base and draw(st.booleans())
-        steps = base if twin else [*base, *(f"{kind} s{n}.{k}" + (":7" if kind == "RUN" else "") for k, kind in enumerate(extra))]
+        steps = (
+            base
+            if twin
+            else [
+                *base,
+                *(f"{kind} s{n}.{k}" + (":7" if kind == "RUN" else "") for k, kind in enumerate(extra)),
+            ]
+        )
         step_lists.append(steps)
         tags = (f"img{n}:latest",) if draw(st.booleans()) else ()
         images.append(

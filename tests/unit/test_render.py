@@ -50,12 +50,12 @@ def check_golden(name: str, actual: str) -> None:
 @pytest.mark.parametrize(
     ("name", "produce"),
     [
-        pytest.param("tree.txt", lambda l: render_text(l), id="text"),
-        pytest.param("tree-ascii.txt", lambda l: render_text(l, ascii_only=True), id="text-ascii"),
-        pytest.param("graph.json", lambda l: render(l, "json"), id="json"),
-        pytest.param("graph.dot", lambda l: render(l, "dot"), id="dot"),
-        pytest.param("graph-lr.dot", lambda l: render(l, "dot", rankdir="LR"), id="dot-lr"),
-        pytest.param("graph.mmd", lambda l: render(l, "mermaid"), id="mermaid"),
+        pytest.param("tree.txt", render_text, id="text"),
+        pytest.param("tree-ascii.txt", lambda lin: render_text(lin, ascii_only=True), id="text-ascii"),
+        pytest.param("graph.json", lambda lin: render(lin, "json"), id="json"),
+        pytest.param("graph.dot", lambda lin: render(lin, "dot"), id="dot"),
+        pytest.param("graph-lr.dot", lambda lin: render(lin, "dot", rankdir="LR"), id="dot-lr"),
+        pytest.param("graph.mmd", lambda lin: render(lin, "mermaid"), id="mermaid"),
     ],
 )
 def test_golden(name: str, produce) -> None:  # type: ignore[no-untyped-def]
@@ -80,7 +80,9 @@ def test_json_export_follows_the_schema() -> None:
         assert item["parent"] is None or item["parent"] in ids
         assert all(child in ids for child in item["children"])
         assert all(layer["introduced_by"] in ids for layer in item["layers"])
-        assert sum(s["size"] for s in item["layers"] if s["introduced_by"] == item["id"]) == item["added_size"]
+        assert (
+            sum(s["size"] for s in item["layers"] if s["introduced_by"] == item["id"]) == item["added_size"]
+        )
 
 
 def test_dot_never_uses_image_names_as_node_ids() -> None:
@@ -114,7 +116,14 @@ def test_binary_formats(fmt: str, magic: bytes) -> None:
 
 @pytest.mark.parametrize(
     ("size", "text"),
-    [(0, "0 B"), (999, "999 B"), (1000, "1.0 kB"), (15_234_000, "15.2 MB"), (123_456_789, "123 MB"), (2_500_000_000, "2.5 GB")],
+    [
+        (0, "0 B"),
+        (999, "999 B"),
+        (1000, "1.0 kB"),
+        (15_234_000, "15.2 MB"),
+        (123_456_789, "123 MB"),
+        (2_500_000_000, "2.5 GB"),
+    ],
 )
 def test_human_size(size: int, text: str) -> None:
     assert human_size(size) == text

@@ -22,5 +22,7 @@ def render_graphviz(lineage: Lineage, fmt: str, *, rankdir: str = "TB") -> bytes
         raise RenderError(f"Graphviz's 'dot' program was not found: {INSTALL_HINT}.") from error
     except graphviz.CalledProcessError as error:
         message = (error.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        raise RenderError(f"Graphviz failed to draw the {fmt}: {message[-1] if message else error}") from error
+        raise RenderError(
+            f"Graphviz failed to draw the {fmt}: {message[-1] if message else error}"
+        ) from error
     return output

@@ -24,9 +24,7 @@ SPEC_HELP = "docker (default, honours DOCKER_HOST), docker:ENDPOINT, snapshot:PA
 
 
 class Source(Protocol):
-    def scan(
-        self, *, include_intermediate: bool = False, progress: Progress | None = None
-    ) -> Scan: ...
+    def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,9 +157,7 @@ def _read_details(
                 try:
                     details[image_id] = future.result()
                 except _ImageGone:
-                    notes.append(
-                        Diagnostic(image_id, "image_gone", "removed while it was being scanned")
-                    )
+                    notes.append(Diagnostic(image_id, "image_gone", "removed while it was being scanned"))
                 else:
                     if cache:
                         cache.put(image_id, *details[image_id])

@@ -33,9 +33,7 @@ def dumps(scan: Scan) -> str:
             "scanned_at": iso_utc(scan.source.scanned_at),
         },
         "images": [_image_to_json(image) for image in sorted(scan.images, key=lambda i: i.id)],
-        "diagnostics": [
-            {"image": d.image, "code": d.code, "message": d.message} for d in scan.diagnostics
-        ],
+        "diagnostics": [{"image": d.image, "code": d.code, "message": d.message} for d in scan.diagnostics],
     }
     return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
 
@@ -168,9 +166,7 @@ class _Reader:
             size=self.count(item.get("size", 0), f"{where}.size"),
             os=self.text(item.get("os", ""), f"{where}.os"),
             architecture=self.text(item.get("architecture", ""), f"{where}.architecture"),
-            labels=tuple(
-                sorted((k, self.text(v, f"{where}.labels.{k}")) for k, v in labels.items())
-            ),
+            labels=tuple(sorted((k, self.text(v, f"{where}.labels.{k}")) for k, v in labels.items())),
             parent_hint=self.optional_text(item.get("parent_hint"), f"{where}.parent_hint"),
             layers=self.texts(item.get("layers", []), f"{where}.layers"),
             history=None

@@ -1,0 +1,213 @@
+"""image-lineage in the browser: layout and widgets only.
+
+Run with ``streamlit run app.py`` (``.streamlit/config.toml`` binds it to 127.0.0.1).
+What is computed and how lives in ``image_lineage.web`` and the core; see
+``docs/web-app.md``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import streamlit as st
+
+from image_lineage import web
+from image_lineage.render.common import human_size
+
+st.set_page_config(page_title="image-lineage", page_icon=":material/account_tree:", layout="wide")
+
+# --------------------------------------------------------------------------- sidebar: what to read, how
+
+with st.sidebar:
+    st.header("Images")
+    choice = st.radio(
+        "Where are the images?",
+        list(web.SOURCES),
+        format_func=web.SOURCES.__getitem__,
+        key="source",
+    )
+    endpoint = ""
+    upload = None
+    if choice == "docker":
+        endpoint = st.text_input(
+            "Engine address",
+            key="endpoint",
+            placeholder="unix:///var/run/docker.sock",
+            help="Empty: DOCKER_HOST, else the default socket. Examples: unix:///run/user/1000/docker.sock, "
+            "tcp://127.0.0.1:2375.",
+        )
+    elif choice == "upload":
+        upload = st.file_uploader(
+            "Snapshot file",
+            type=["json"],
+            key="upload",
+            help="Made with: image-lineage snapshot -o scan.json (on any machine with Docker).",
+        )
+    show_intermediate = st.toggle(
+        "Intermediate images",
+        key="show_intermediate",
+        help="The hidden steps the classic builder keeps (docker images -a).",
+    )
+    show_untagged = st.toggle(
+        "Untagged images (<none>)", value=True, key="show_untagged", help="Images that have lost their tag."
+    )
+    rankdir = st.radio(
+        "Tree direction",
+        list(web.RANKDIRS),
+        format_func=web.RANKDIRS.__getitem__,
+        key="rankdir",
+        horizontal=True,
+        help="Left to right suits trees with many images side by side.",
+    )
+    classroom = st.toggle("Classroom explanations", key="classroom", help="Short notes beside what is shown.")
+    if st.button("Refresh", key="refresh", icon=":material/refresh:", help="Read the images again now."):
+        web.load.clear()
+
+# --------------------------------------------------------------------------- reading
+
+st.title("Image lineage")
+st.caption("Which container image is built on which, and what each one adds.")
+
+if choice == "upload":
+    loaded = (
+        web.load(upload.getvalue(), show_intermediate, upload.name)
+        if upload is not None
+        else web.Loaded(None, problem="Choose a snapshot file in the sidebar.")
+    )
+else:
+    loaded = web.load(web.source_spec(choice, endpoint), show_intermediate)
+
+if loaded.scan is None:
+    st.error(web.plain(loaded.problem or "Nothing to show."), icon=":material/error:")
+    st.info("Pick another source in the sidebar: the bundled sample always works.")
+    st.stop()
+
+scan = loaded.scan
+st.caption(web.plain(web.describe_source(scan.source)))
+if loaded.note:
+    st.info(web.plain(loaded.note), icon=":material/info:")
+
+# --------------------------------------------------------------------------- finding and picking
+
+find, pick, zoom = st.columns([2, 3, 2], vertical_alignment="bottom")
+query = find.text_input("Find an image", key="search", placeholder="part of a name, e.g. notebook")
+view = web.make_view(scan, web.ViewOptions(show_untagged, show_intermediate, query, rankdir=rankdir))
+selected = pick.selectbox(
+    "Inspect an image",
+    view.choices(),
+    index=None,
+    format_func=view.label,
+    key="image",
+    placeholder="Pick one (type to search)",
+)
+focused = zoom.toggle(
+    "Only its family",
+    key="focus",
+    disabled=selected is None,
+    help="Show only the picked image, its ancestors and its descendants.",
+)
+view = view.pick(selected, focused=focused)
+
+# --------------------------------------------------------------------------- headline numbers
+
+disk = view.disk
+images, naive, shared, saved = st.columns(4)
+images.metric("Images shown", disk.images)
+naive.metric(
+    "Their sizes added up",
+    human_size(disk.naive),
+    help="What adding up the SIZE column of docker images suggests.",
+)
+shared.metric(
+    "Disk they really use",
+    human_size(disk.shared) if disk.exact else f"≈ {human_size(disk.shared)}",
+    help="Each layer counted once, as the engine stores it.",
+)
+saved.metric(
+    "Layer sharing saves",
+    human_size(disk.saved),
+    delta=f"{disk.saved / disk.naive:.0%} of the sum" if disk.naive else None,
+    delta_color="off",
+)
+if classroom:
+    st.info(web.CLASSROOM["sizes"], icon=":material/school:")
+
+# --------------------------------------------------------------------------- the family tree
+
+if view.empty_message:
+    st.warning(web.plain(view.empty_message))
+else:
+    st.graphviz_chart(view.dot, width="stretch")
+    st.caption(web.LEGEND)
+    if classroom:
+        st.info(web.CLASSROOM["sharing"], icon=":material/school:")
+        st.info(web.CLASSROOM["untagged"], icon=":material/school:")
+    st.write("Download what is shown:")
+    buttons = st.columns(len(web.EXPORTS))
+    graphviz = web.graphviz_installed()
+    for column, item in zip(buttons, web.EXPORTS, strict=True):
+        missing = item.needs_graphviz and not graphviz
+        column.download_button(
+            item.label,
+            data=functools.partial(web.export, view, item.fmt),
+            file_name=web.export_name(view, item),
+            mime=item.mime,
+            key=f"download_{item.fmt}",
+            icon=":material/download:",
+            on_click="ignore",
+            disabled=missing,
+            help="Needs Graphviz's dot program on the server." if missing else None,
+            width="stretch",
+        )
+
+# --------------------------------------------------------------------------- one image
+
+if view.selected is not None:
+    details = web.image_details(view, view.selected)
+    image = details.node.image
+    st.divider()
+    st.subheader(f"Inspecting {web.code_span(image.display_name)}")
+    if len(image.tags) > 1:
+        st.markdown("Also tagged " + ", ".join(web.code_span(tag) for tag in image.tags[1:]))
+    st.caption(web.plain(f"{image.id}. {details.summary}"))
+    if details.newer is not None:
+        st.warning(web.plain(details.newer.message), icon=":material/update:")
+        if classroom:
+            st.info(web.CLASSROOM["rebuilt"], icon=":material/school:")
+    for note in details.notes:
+        st.caption(web.plain(note))
+
+    table, chart = st.columns([3, 2])
+    with table:
+        st.markdown("**Its steps, oldest first**")
+        st.dataframe(
+            details.layer_table(),
+            hide_index=True,
+            width="stretch",
+            column_config={"Step": st.column_config.NumberColumn(width="small")},
+            key="layers",
+        )
+        if classroom:
+            st.info(web.CLASSROOM["layer"], icon=":material/school:")
+            st.info(web.CLASSROOM["metadata"], icon=":material/school:")
+    with chart:
+        st.markdown("**Where its size comes from**")
+        st.bar_chart(
+            details.split_table(),
+            x="Image",
+            y="MB",
+            color="Added by",
+            horizontal=True,
+            sort=False,
+            height=max(160, 48 * len(details.split)),
+        )
+        st.markdown("**A Dockerfile reconstructed from its history**")
+        st.code(details.dockerfile, language="dockerfile")
+
+# --------------------------------------------------------------------------- what the scan noticed
+
+notes = web.scan_notes(view)
+if notes:
+    with st.expander(f"{len(notes)} note{'s' if len(notes) > 1 else ''} about these images"):
+        for note in notes:
+            st.text(note)

@@ -1,0 +1,441 @@
+"""What the Streamlit page (``app.py``) calls: cached scans and the page's view-model.
+
+The page only lays out widgets. Everything it shows is computed here or in the
+core: which images a set of widget values selects (``make_view``), the numbers,
+tables, chart data and texts of one image (``image_details``), and the files
+offered for download (``export``). Only this module and ``app.py`` import Streamlit;
+the functions without ``st`` in them are plain Python and unit-tested as such.
+
+Image data is untrusted: it reaches the page only through ``code_span`` and
+``plain`` (Markdown made inert), tables, code blocks and the escaped DOT, never
+through HTML.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import string
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from image_lineage.errors import LineageError, SourceUnavailable
+from image_lineage.insights import (
+    DiskUsage,
+    LayerRow,
+    NewerBuild,
+    SizeShare,
+    disk_usage,
+    dockerfile,
+    layer_rows,
+    newer_build,
+    size_split,
+)
+from image_lineage.lineage import Lineage, Node, build_lineage
+from image_lineage.model import Scan, SourceInfo
+from image_lineage.render import render
+from image_lineage.render.common import added_summary, clean_text, human_size
+from image_lineage.sources import SampleSource, open_source, snapshot
+from image_lineage.views import filter_names, focus, select_images
+
+SCAN_TTL_SECONDS = 60
+PROGRESS_DELAY_SECONDS = 0.3
+UPLOAD_NAME = "the uploaded file"
+
+# The source radio's options: what the page says for each.
+SOURCES = {
+    "auto": "This machine's Docker Engine (the sample if none answers)",
+    "docker": "A Docker Engine at an address",
+    "sample": "The bundled sample images",
+    "upload": "A snapshot file (image-lineage snapshot)",
+}
+RANKDIRS = {"TB": "Top to bottom", "LR": "Left to right"}
+
+
+# --------------------------------------------------------------------------- reading a source
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What reading a source gave: a scan, or the reason there is none.
+
+    ``note`` is something to know about a scan that *was* read, such as the sample
+    standing in for an engine that did not answer.
+    """
+
+    scan: Scan | None
+    problem: str | None = None
+    note: str | None = None
+
+
+def source_spec(choice: str, endpoint: str = "") -> str:
+    """The spec ``read_source`` takes for a choice of the source radio (not ``upload``)."""
+    if choice == "docker":
+        return f"docker:{endpoint.strip()}" if endpoint.strip() else "docker"
+    return choice
+
+
+def read_source(
+    spec: str | bytes,
+    *,
+    include_intermediate: bool = False,
+    name: str = UPLOAD_NAME,
+    progress: Callable[[int, int], None] | None = None,
+) -> Loaded:
+    """Read images from ``spec``: ``auto``, a ``--source`` spec, or a snapshot file's bytes.
+
+    ``auto`` reads the local engine (``DOCKER_HOST`` or the default socket) and falls
+    back to the bundled sample, with a note, when no engine answers. Expected
+    failures become ``Loaded.problem``; this never raises a ``LineageError``.
+    """
+    try:
+        if isinstance(spec, bytes):
+            scan = snapshot.loads(spec, origin=name)
+            return Loaded(
+                replace(
+                    scan,
+                    source=replace(scan.source, kind="snapshot", endpoint=name),
+                    images=tuple(select_images(scan.images, intermediate=include_intermediate)),
+                )
+            )
+        if spec == "auto":
+            try:
+                return Loaded(
+                    open_source("docker").scan(include_intermediate=include_intermediate, progress=progress)
+                )
+            except SourceUnavailable as error:
+                return Loaded(
+                    SampleSource().scan(include_intermediate=include_intermediate),
+                    note=f"{error} Showing the bundled sample images instead.",
+                )
+        source = open_source(spec)
+        return Loaded(source.scan(include_intermediate=include_intermediate, progress=progress))
+    except LineageError as error:
+        return Loaded(None, problem=str(error))
+
+
+@st.cache_data(ttl=SCAN_TTL_SECONDS, show_spinner=False, max_entries=16)
+def load(spec: str | bytes, include_intermediate: bool = False, name: str = UPLOAD_NAME) -> Loaded:
+    """``read_source``, cached for ``SCAN_TTL_SECONDS``; a slow scan shows a progress bar.
+
+    Failures are cached too, so a dead engine is not asked again on every click:
+    the page's Refresh button calls ``load.clear()``.
+    """
+    meter = _ProgressBar()
+    try:
+        return read_source(spec, include_intermediate=include_intermediate, name=name, progress=meter)
+    finally:
+        meter.close()
+
+
+class _ProgressBar:
+    """A progress bar that appears only once a scan has taken a moment.
+
+    It is drawn from inside the cached ``load``, so Streamlit records it with the
+    result and replays it (created, then removed) on a cache hit.
+    """
+
+    def __init__(self) -> None:
+        self._started = time.monotonic()
+        self._bar: DeltaGenerator | None = None
+        self._shown = -1.0
+
+    def __call__(self, done: int, total: int) -> None:
+        fraction = done / total if total else 1.0
+        if self._bar is None and time.monotonic() - self._started < PROGRESS_DELAY_SECONDS:
+            return
+        if self._bar is not None and fraction - self._shown < 0.02 and done != total:
+            return
+        self._shown = fraction
+        text = f"Reading images: {done} of {total}"
+        if self._bar is None:
+            self._bar = st.progress(fraction, text=text)
+        else:
+            self._bar.progress(fraction, text=text)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.empty()
+
+
+@st.cache_resource
+def graphviz_installed() -> bool:
+    """Whether Graphviz's ``dot`` (needed for the SVG and PNG downloads) is on PATH."""
+    return shutil.which("dot") is not None
+
+
+def describe_source(source: SourceInfo) -> str:
+    """One line saying where the images come from, in plain text (pass through ``plain``)."""
+    when = f"{source.scanned_at:%Y-%m-%d %H:%M} UTC"
+    if source.kind == "sample":
+        return f"The bundled sample images (recorded {when})."
+    if source.kind == "snapshot":
+        recorded = f" from Docker Engine {source.engine_version}" if source.engine_version else ""
+        return f"Snapshot file {source.endpoint}, recorded{recorded} at {when}."
+    version = f" {source.engine_version}" if source.engine_version else ""
+    return f"Docker Engine{version} at {source.endpoint}, read at {when}."
+
+
+# --------------------------------------------------------------------------- the view
+
+
+@dataclass(frozen=True, slots=True)
+class ViewOptions:
+    """The widget values that decide what the page shows."""
+
+    show_untagged: bool = True
+    show_intermediate: bool = False
+    search: str = ""
+    selected: str | None = None
+    focus: bool = False
+    rankdir: str = "TB"
+
+
+@dataclass(frozen=True, slots=True)
+class PageView:
+    """What the page shows for one scan and one set of widget values.
+
+    ``everything``: every image the toggles let through (the selected image is
+    compared with these); ``searched``: those the search keeps (the images one can
+    pick); ``shown``: after focus, what the graph and the downloads show.
+    """
+
+    everything: Lineage
+    searched: Lineage
+    shown: Lineage
+    selected: str | None
+    rankdir: str
+    disk: DiskUsage
+    search: str
+
+    @property
+    def dot(self) -> str:
+        return str(render(self.shown, "dot", rankdir=self.rankdir))
+
+    @property
+    def empty_message(self) -> str | None:
+        """Why the graph is empty, when it is."""
+        if len(self.shown):
+            return None
+        if self.search.strip() and len(self.everything):
+            return f"No image name contains {self.search.strip()!r}."
+        return "There are no images to show."
+
+    def choices(self) -> list[str]:
+        """Ids of the images one can pick, in the tree's order."""
+        return [node.id for _, node in self.searched.walk()]
+
+    def label(self, image_id: str) -> str:
+        """``name  ·  size`` for the image picker (plain text)."""
+        image = self.everything.node(image_id).image
+        return clean_text(f"{image.display_name}  ·  {human_size(image.size)}", 120)
+
+    def pick(self, selected: str | None, *, focused: bool = False) -> PageView:
+        """The same view with an image picked and, when ``focused``, only its family shown."""
+        chosen = selected if selected in self.searched.graph else None
+        shown = focus(self.searched, chosen) if focused and chosen else self.searched
+        disk = self.disk if shown is self.shown else disk_usage(shown)
+        return replace(self, shown=shown, selected=chosen, disk=disk)
+
+
+def make_view(scan: Scan, options: ViewOptions) -> PageView:
+    images = select_images(
+        scan.images, untagged=options.show_untagged, intermediate=options.show_intermediate
+    )
+    everything = build_lineage(images, scan.source, scan.diagnostics)
+    searched = search(everything, options.search)
+    view = PageView(
+        everything=everything,
+        searched=searched,
+        shown=searched,
+        selected=None,
+        rankdir=options.rankdir if options.rankdir in RANKDIRS else "TB",
+        disk=disk_usage(searched),
+        search=options.search,
+    )
+    return view.pick(options.selected, focused=options.focus)
+
+
+def search(lineage: Lineage, text: str) -> Lineage:
+    """Images with a tag containing ``text`` (any case), with their ancestors."""
+    wanted = text.strip()
+    if not wanted:
+        return lineage
+    return filter_names(lineage, "(?i)" + re.escape(wanted))
+
+
+# --------------------------------------------------------------------------- downloads
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    fmt: str
+    label: str
+    extension: str
+    mime: str
+    needs_graphviz: bool = False
+
+
+EXPORTS = (
+    Export("svg", "SVG", "svg", "image/svg+xml", needs_graphviz=True),
+    Export("png", "PNG", "png", "image/png", needs_graphviz=True),
+    Export("dot", "DOT", "dot", "text/vnd.graphviz"),
+    Export("mermaid", "Mermaid", "mmd", "text/plain"),
+    Export("json", "JSON", "json", "application/json"),
+)
+
+
+def export(view: PageView, fmt: str) -> bytes:
+    """The shown graph as a file: exactly what the page draws (same lineage, same DOT)."""
+    data = render(view.shown, fmt, rankdir=view.rankdir)
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
+def export_name(view: PageView, item: Export) -> str:
+    suffix = ""
+    if view.selected and len(view.shown) < len(view.searched):
+        name = view.everything.node(view.selected).image.display_name
+        suffix = "-" + re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")[:60]
+    return f"image-lineage{suffix}.{item.extension}"
+
+
+# --------------------------------------------------------------------------- one image
+
+
+@dataclass(frozen=True, slots=True)
+class ImageDetails:
+    """Everything the page shows about the picked image."""
+
+    node: Node
+    parent_name: str | None
+    rows: list[LayerRow]
+    split: list[SizeShare]
+    dockerfile: str
+    newer: NewerBuild | None
+    notes: list[str]
+
+    @property
+    def summary(self) -> str:
+        """One line of plain text: total size, what it adds, over which parent."""
+        image = self.node.image
+        over = f" over {self.parent_name}" if self.parent_name else " (a base image: no parent here)"
+        return f"{human_size(image.size)} in total; {added_summary(self.node)}{over}."
+
+    def layer_table(self) -> list[dict[str, object]]:
+        """Rows for ``st.dataframe``: step, instruction, size, the image whose build made it."""
+        me = self.node.id
+        return [
+            {
+                "Step": row.number,
+                "Instruction": row.instruction,
+                "Size": human_size(row.size) if row.layer else "0 B (metadata)",
+                "Made by": "this image" if row.introduced_by == me else row.introduced_by_name,
+            }
+            for row in self.rows
+        ]
+
+    def split_table(self) -> list[dict[str, object]]:
+        """Rows for the size chart, base first: who added how many megabytes."""
+        roles = {"base": "base image", "ancestor": "ancestor", "itself": "this image"}
+        return [
+            {
+                "Image": clean_text(share.name, 60),
+                "MB": round(share.size / 1e6, 3),
+                "Added by": roles[share.role],
+            }
+            for share in self.split
+        ]
+
+
+def image_details(view: PageView, image_id: str) -> ImageDetails:
+    lineage = view.everything
+    node = lineage.node(image_id)
+    parent = node.parent if node.parent in lineage.graph else None
+    return ImageDetails(
+        node=node,
+        parent_name=lineage.node(parent).image.display_name if parent else None,
+        rows=layer_rows(lineage, image_id),
+        split=size_split(lineage, image_id),
+        dockerfile=dockerfile(lineage, image_id),
+        newer=newer_build(lineage, image_id),
+        notes=[d.message for d in lineage.diagnostics if d.image == image_id],
+    )
+
+
+def scan_notes(view: PageView) -> list[str]:
+    """The scan's diagnostics about the images shown, each naming its image (plain text)."""
+    lineage = view.shown
+    notes = []
+    for diagnostic in lineage.diagnostics:
+        if diagnostic.image is None:
+            notes.append(diagnostic.message)
+        elif diagnostic.image in lineage.graph:
+            notes.append(f"{lineage.node(diagnostic.image).image.display_name}: {diagnostic.message}")
+    return notes
+
+
+# --------------------------------------------------------------------------- text for the page
+
+_PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
+
+
+def plain(text: str, limit: int | None = 2000) -> str:
+    """Text from an image or a file, made inert for Streamlit Markdown (no links, no markup)."""
+    return _PUNCTUATION.sub(r"\\\1", clean_text(text, limit))
+
+
+def code_span(text: str, limit: int | None = 200) -> str:
+    """Text as a Markdown code span: shown literally, whatever it contains."""
+    cleaned = clean_text(text, limit)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", cleaned)), default=0) + 1)
+    return f"{fence} {cleaned} {fence}"
+
+
+# Classroom mode: one short explanation beside each thing the page shows.
+CLASSROOM = {
+    "layer": (
+        "**What is a layer?** Each build step that changes files (`RUN`, `COPY`, `ADD`) "
+        "saves those changes as a *layer*: a read-only archive of files. An image is a "
+        "stack of layers, oldest at the bottom, plus some settings."
+    ),
+    "sharing": (
+        "**Why do children share their parent's layers?** `FROM parent` starts a build "
+        "from the parent's layers as they are; the child only adds layers on top. The "
+        "engine stores each layer once, so every image in a family shares the layers of "
+        "its ancestors. An arrow here means: the child starts with all of the parent's "
+        "layers, and the label says what it adds."
+    ),
+    "sizes": (
+        "**Why don't `docker images` sizes add up?** Each image's size counts all of its "
+        "layers, including those it shares with its parent, its siblings and its "
+        "children. Adding those sizes counts shared layers many times; the disk holds "
+        "each layer once."
+    ),
+    "untagged": (
+        "**Why is an image `<none>`?** It has lost its name: a newer build took the tag "
+        "(it is *dangling*) while images built on it still need its layers, or it is a "
+        "step left over by a build. Dashed boxes in the graph are untagged images; "
+        "dotted ones are the hidden intermediate steps of the classic builder."
+    ),
+    "metadata": (
+        "**What is a metadata-only step?** `ENV`, `LABEL`, `CMD`, `EXPOSE`, `WORKDIR`... "
+        "change the image's settings, not its files. They are steps in the history but "
+        "make no layer, so they add 0 B. An image made only of such steps on top of its "
+        "parent adds nothing to the disk."
+    ),
+    "rebuilt": (
+        "**Rebuilt bases:** building the same Dockerfile again (new packages, `--no-cache`) "
+        "makes new layers, and the tag moves to the new image. Images built on the old "
+        "base keep the old layers until they are rebuilt too."
+    ),
+}
+
+LEGEND = (
+    "Arrows go from a parent to the images built on it; each arrow says what the child "
+    "adds. Boxes show the image's name, id and total size. Dashed box: untagged "
+    "(`<none>`); dotted box: intermediate; dashed arrow: parent judged from layers alone."
+)

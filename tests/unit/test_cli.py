@@ -1,0 +1,134 @@
+"""The CLI through ``main([...])``, on snapshot files written from literal records."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from image_lineage.cli import main
+from image_lineage.model import Scan
+from image_lineage.sources.snapshot import dumps
+from tests.builders import MINIMAL, SOURCE, image, jupyter_family
+
+
+@pytest.fixture
+def snapshot_file(tmp_path: Path) -> Path:
+    images = [*jupyter_family(), image(MINIMAL, intermediate=True, salt="hidden")]
+    path = tmp_path / "scan.json"
+    path.write_text(dumps(Scan(source=SOURCE, images=tuple(images))), encoding="utf-8")
+    return path
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_tree_from_a_snapshot(snapshot_file: Path) -> None:
+    code, out, err = run("tree", "--source", f"snapshot:{snapshot_file}")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].startswith("jupyter/docker-stacks-foundation:latest")
+    assert lines[1].startswith("└── jupyter/base-notebook:latest")
+    assert "<none>" not in out  # the intermediate image is hidden without --all
+
+
+def test_all_shows_intermediate_images(snapshot_file: Path) -> None:
+    code, out, _ = run("tree", "--all", "--source", f"snapshot:{snapshot_file}")
+    assert code == 0
+    assert "[intermediate]" in out
+
+
+def test_focus_keeps_ancestors_and_descendants(snapshot_file: Path) -> None:
+    code, out, _ = run(
+        "tree", "--ascii", "--focus", "jupyter/minimal-notebook", "--source", f"snapshot:{snapshot_file}"
+    )
+    assert code == 0
+    names = [re.sub(r"^[|`\- ]+", "", line).split("  ")[0] for line in out.splitlines()]
+    assert names == [
+        "jupyter/docker-stacks-foundation:latest",
+        "jupyter/base-notebook:latest",
+        "jupyter/minimal-notebook:latest",
+        "jupyter/r-notebook:latest",
+        "jupyter/scipy-notebook:2026-11",
+    ]
+
+
+def test_filter_keeps_the_ancestors_that_connect_matches(snapshot_file: Path) -> None:
+    code, out, _ = run(
+        "export", "--format", "json", "--filter", "scipy", "--source", f"snapshot:{snapshot_file}"
+    )
+    assert code == 0
+    tags = sorted(t for i in json.loads(out)["images"] for t in i["tags"])
+    assert tags == [
+        "jupyter/base-notebook:latest",
+        "jupyter/docker-stacks-foundation:latest",
+        "jupyter/minimal-notebook:latest",
+        "jupyter/scipy-notebook:2026-11",
+        "jupyter/scipy-notebook:latest",
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["json", "dot", "mermaid"])
+def test_export_to_stdout_and_to_a_file_agree(snapshot_file: Path, tmp_path: Path, fmt: str) -> None:
+    code, out, _ = run("export", "-f", fmt, "--source", f"snapshot:{snapshot_file}")
+    assert code == 0
+    target = tmp_path / f"out.{fmt}"
+    assert run("export", "-f", fmt, "-o", str(target), "--source", f"snapshot:{snapshot_file}")[0] == 0
+    assert target.read_text(encoding="utf-8") == out
+
+
+def test_snapshot_round_trip(snapshot_file: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again.json"
+    code, _, err = run("snapshot", "--all", "-o", str(again), "--source", f"snapshot:{snapshot_file}")
+    assert code == 0
+    assert "Saved 6 images" in err
+    first = run("export", "-f", "json", "--all", "--source", f"snapshot:{snapshot_file}")[1]
+    second = run("export", "-f", "json", "--all", "--source", f"snapshot:{again}")[1]
+    assert json.loads(first)["images"] == json.loads(second)["images"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(["tree", "--focus", "nope"], "No image 'nope' among the 5 shown", id="unknown-image"),
+        pytest.param(["tree", "--filter", "("], "is not a valid regular expression", id="bad-regex"),
+        pytest.param(["tree", "--source", "ftp:x"], "Unknown source 'ftp:x'", id="bad-source"),
+        pytest.param(
+            ["tree", "--source", "snapshot:/nonexistent/x.json"], "Cannot read snapshot", id="no-file"
+        ),
+        pytest.param(
+            ["tree", "--source", "docker:unix:///nonexistent/docker.sock"],
+            "No Docker Engine is listening",
+            id="no-daemon",
+        ),
+    ],
+)
+def test_expected_failures_are_one_line(snapshot_file: Path, argv: list[str], message: str) -> None:
+    if "--source" not in argv:
+        argv = [*argv, "--source", f"snapshot:{snapshot_file}"]
+    code, out, err = run(*argv)
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("image-lineage: error: ")
+    assert message in err
+
+
+def test_binary_export_refuses_a_stream_without_bytes(snapshot_file: Path) -> None:
+    code, _, err = run("export", "-f", "png", "--source", f"snapshot:{snapshot_file}")
+    assert code == 1
+    assert "-o FILE" in err
+
+
+def test_auto_source_falls_back_to_the_sample_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    code, out, err = run("tree", "--source", "auto")
+    assert code == 0
+    assert "showing the bundled sample images instead" in err
+    assert "jupyter/" in out
