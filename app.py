@@ -128,6 +128,7 @@ saved.metric(
     human_size(disk.saved),
     delta=f"{disk.saved / disk.naive:.0%} of the sum" if disk.naive else None,
     delta_color="off",
+    delta_arrow="off",
 )
 if classroom:
     st.info(web.CLASSROOM["sizes"], icon=":material/school:")
@@ -177,32 +178,26 @@ if view.selected is not None:
     for note in details.notes:
         st.caption(web.plain(note))
 
-    table, chart = st.columns([3, 2])
-    with table:
-        st.markdown("**Its steps, oldest first**")
-        st.dataframe(
-            details.layer_table(),
-            hide_index=True,
-            width="stretch",
-            column_config={"Step": st.column_config.NumberColumn(width="small")},
-            key="layers",
-        )
-        if classroom:
-            st.info(web.CLASSROOM["layer"], icon=":material/school:")
-            st.info(web.CLASSROOM["metadata"], icon=":material/school:")
-    with chart:
-        st.markdown("**Where its size comes from**")
-        st.bar_chart(
-            details.split_table(),
-            x="Image",
-            y="MB",
-            color="Added by",
-            horizontal=True,
-            sort=False,
-            height=max(160, 48 * len(details.split)),
-        )
-        st.markdown("**A Dockerfile reconstructed from its history**")
-        st.code(details.dockerfile, language="dockerfile")
+    st.markdown("**Where its size comes from**: what its base, each ancestor and the image itself add")
+    st.altair_chart(details.split_chart(), width="stretch")
+    st.markdown("**Its steps, oldest first**")
+    table = details.layer_table()
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        height=min(36 * (len(table) + 1) + 4, 640),
+        column_config={
+            "Step": st.column_config.NumberColumn(width="small"),
+            "Instruction": st.column_config.TextColumn(width="large"),
+        },
+        key="layers",
+    )
+    if classroom:
+        st.info(web.CLASSROOM["layer"], icon=":material/school:")
+        st.info(web.CLASSROOM["metadata"], icon=":material/school:")
+    st.markdown("**A Dockerfile reconstructed from its history**: `FROM` its parent, then its own steps")
+    st.code(details.dockerfile, language="dockerfile", wrap_lines=True)
 
 # --------------------------------------------------------------------------- what the scan noticed
 

@@ -25,7 +25,7 @@ Needs root and ``apt-get install -y docker.io busybox-static``.
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import contextlib
 import json
 import os
 import shlex
@@ -81,36 +81,80 @@ def j(name: str) -> str:
 
 #: The build plan, in dependency order.
 PLAN: tuple[Step, ...] = (
-    Step("busybox-root", "import", tag="sample/busybox-root:latest",
-         note="root of the Jupyter family (docker import, no parent)"),
-    Step("debian-root", "import", tag="tutorial/debian:buster-slim",
-         import_files={"etc/os-release": DEBIAN_OS_RELEASE, "etc/debian_version": "10.6\n"},
-         note="second root, for the tutorial family"),
-    Step("docker-stacks-foundation", "build", tag=j("docker-stacks-foundation"),
-         context="jupyter/docker-stacks-foundation"),
-    Step("base-notebook-old", "build", tag=j("base-notebook"), context="jupyter/base-notebook",
-         build_args={"JUPYTERLAB_VERSION": "4.2.5"},
-         note="first build of base-notebook; loses its tag when rebuilt below"),
-    Step("minimal-notebook", "build", tag=j("minimal-notebook"), context="jupyter/minimal-notebook",
-         note="built on the OLD base-notebook"),
+    Step(
+        "busybox-root",
+        "import",
+        tag="sample/busybox-root:latest",
+        note="root of the Jupyter family (docker import, no parent)",
+    ),
+    Step(
+        "debian-root",
+        "import",
+        tag="tutorial/debian:buster-slim",
+        import_files={"etc/os-release": DEBIAN_OS_RELEASE, "etc/debian_version": "10.6\n"},
+        note="second root, for the tutorial family",
+    ),
+    Step(
+        "docker-stacks-foundation",
+        "build",
+        tag=j("docker-stacks-foundation"),
+        context="jupyter/docker-stacks-foundation",
+    ),
+    Step(
+        "base-notebook-old",
+        "build",
+        tag=j("base-notebook"),
+        context="jupyter/base-notebook",
+        build_args={"JUPYTERLAB_VERSION": "4.2.5"},
+        note="first build of base-notebook; loses its tag when rebuilt below",
+    ),
+    Step(
+        "minimal-notebook",
+        "build",
+        tag=j("minimal-notebook"),
+        context="jupyter/minimal-notebook",
+        note="built on the OLD base-notebook",
+    ),
     Step("scipy-notebook", "build", tag=j("scipy-notebook"), context="jupyter/scipy-notebook"),
-    Step("scipy-notebook-latest", "tag", tag="jupyter/scipy-notebook:latest", source=j("scipy-notebook"),
-         note="second tag on the same image id"),
+    Step(
+        "scipy-notebook-latest",
+        "tag",
+        tag="jupyter/scipy-notebook:latest",
+        source=j("scipy-notebook"),
+        note="second tag on the same image id",
+    ),
     Step("r-notebook", "build", tag=j("r-notebook"), context="jupyter/r-notebook"),
     Step("tensorflow-notebook", "build", tag=j("tensorflow-notebook"), context="jupyter/tensorflow-notebook"),
     Step("pytorch-notebook", "build", tag=j("pytorch-notebook"), context="jupyter/pytorch-notebook"),
-    Step("datascience-notebook", "build", tag=j("datascience-notebook"), context="jupyter/datascience-notebook"),
-    Step("base-notebook", "build", tag=j("base-notebook"), context="jupyter/base-notebook",
-         note="rebuild with the default JUPYTERLAB_VERSION: the old one becomes an untagged image "
-              "with children (hidden by `docker images`, shown by `docker images -a`)"),
+    Step(
+        "datascience-notebook", "build", tag=j("datascience-notebook"), context="jupyter/datascience-notebook"
+    ),
+    Step(
+        "base-notebook",
+        "build",
+        tag=j("base-notebook"),
+        context="jupyter/base-notebook",
+        note="rebuild with the default JUPYTERLAB_VERSION: the old one becomes an untagged image "
+        "with children (hidden by `docker images`, shown by `docker images -a`)",
+    ),
     Step("python", "build", tag="tutorial/python:3.7.9", context="tutorial/python"),
     Step("my-first-image", "build", tag="tutorial/my-first-image:latest", context="tutorial/my-first-image"),
-    Step("outside-world-old", "build", tag="tutorial/outside-world:latest", context="tutorial/outside-world",
-         build_args={"APP_SRC": "app-v1.py"},
-         note="first build of outside-world; becomes a dangling <none> when rebuilt below"),
+    Step(
+        "outside-world-old",
+        "build",
+        tag="tutorial/outside-world:latest",
+        context="tutorial/outside-world",
+        build_args={"APP_SRC": "app-v1.py"},
+        note="first build of outside-world; becomes a dangling <none> when rebuilt below",
+    ),
     Step("outside-world", "build", tag="tutorial/outside-world:latest", context="tutorial/outside-world"),
-    Step("multistage-app", "build", tag="tutorial/multistage-app:latest", context="tutorial/multistage-app",
-         note="legacy builder leaves the 'builder' stage as a dangling <none> image"),
+    Step(
+        "multistage-app",
+        "build",
+        tag="tutorial/multistage-app:latest",
+        context="tutorial/multistage-app",
+        note="legacy builder leaves the 'builder' stage as a dangling <none> image",
+    ),
 )
 
 
@@ -132,10 +176,12 @@ def run_plan(
     for step in plan:
         t0 = time.monotonic()
         if step.kind == "import":
-            assert step.tag
+            if not step.tag:
+                raise ValueError(f"import step {step.key} needs a tag")
             image_id = d.import_busybox(step.tag, extra_files=step.import_files or None)
         elif step.kind == "build":
-            assert step.tag and step.context
+            if not (step.tag and step.context):
+                raise ValueError(f"build step {step.key} needs tag and context")
             args: list[str] = []
             for k, v in step.build_args.items():
                 args += ["--build-arg", f"{k}={v}"]
@@ -147,7 +193,8 @@ def run_plan(
             else:
                 image_id = d.build(HERE / step.context, step.tag, *args)
         elif step.kind == "tag":
-            assert step.tag and step.source
+            if not (step.tag and step.source):
+                raise ValueError(f"tag step {step.key} needs tag and source")
             d.docker("tag", step.source, step.tag)
             image_id = d.docker("image", "inspect", "--format", "{{.Id}}", step.tag).stdout.strip()
         else:  # pragma: no cover - plan is static
@@ -155,8 +202,10 @@ def run_plan(
         dt = time.monotonic() - t0
         timings.append((step.key, dt))
         manifest[step.key] = image_id
-        log(f"  {dt:6.1f}s  {step.kind:6s} {step.tag:45s} {image_id[7:19]}"
-            + (f"   # {step.note}" if step.note else ""))
+        log(
+            f"  {dt:6.1f}s  {step.kind:6s} {step.tag:45s} {image_id[7:19]}"
+            + (f"   # {step.note}" if step.note else "")
+        )
     return manifest, timings
 
 
@@ -174,23 +223,33 @@ def snapshot(d: ThrowawayDockerd, cmd_text: str | None) -> int:
     env = d.env
     src = str(REPO_ROOT / "src")
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    if argv and argv[0] in {"python", "python3"}:
+        argv[0] = sys.executable  # the interpreter running this script (e.g. the venv's)
     if is_default:
-        argv[0] = sys.executable
         probe = subprocess.run(
-            [sys.executable, "-c",
-             "import importlib.util, sys; "
-             "sys.exit(0 if importlib.util.find_spec('image_lineage.__main__') else 3)"],
-            env=env, cwd=REPO_ROOT, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-c",
+                "import importlib.util, sys; "
+                "sys.exit(0 if importlib.util.find_spec('image_lineage.__main__') else 3)",
+            ],
+            env=env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if probe.returncode != 0:
-            print(f"\n== snapshot: SKIPPED: `python -m image_lineage` is not importable yet "
-                  f"(looked in {src} and the installed packages).\n"
-                  f"   Run later: {cmd_text}\n"
-                  f"   (or set {SNAPSHOT_ENV_VAR} / pass --snapshot-cmd)")
+            print(
+                f"\n== snapshot: SKIPPED: `python -m image_lineage` is not importable yet "
+                f"(looked in {src} and the installed packages).\n"
+                f"   Run later: {cmd_text}\n"
+                f"   (or set {SNAPSHOT_ENV_VAR} / pass --snapshot-cmd)"
+            )
             return 0
     print(f"\n== snapshot: {' '.join(shlex.quote(a) for a in argv)}   (DOCKER_HOST={d.host})")
     t0 = time.monotonic()
-    res = subprocess.run(argv, env=env, cwd=REPO_ROOT)
+    res = subprocess.run(argv, env=env, cwd=REPO_ROOT, check=False)
     print(f"== snapshot: exit {res.returncode} after {time.monotonic() - t0:.1f}s")
     return res.returncode
 
@@ -199,29 +258,64 @@ def du_bytes(path: Path) -> int:
     total = 0
     for dirpath, _dirs, files in os.walk(path):
         for f in files:
-            try:
-                total += os.lstat(os.path.join(dirpath, f)).st_size
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):
+                total += (Path(dirpath) / f).lstat().st_size
     return total
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--snapshot-cmd", default=None,
-                    help=f"command to run last (default: ${SNAPSHOT_ENV_VAR} or '{DEFAULT_SNAPSHOT_CMD}')")
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument(
+        "--snapshot-cmd",
+        default=None,
+        help=f"command to run last (default: ${SNAPSHOT_ENV_VAR} or '{DEFAULT_SNAPSHOT_CMD}')",
+    )
     ap.add_argument("--no-snapshot", action="store_true", help="skip the snapshot step")
-    ap.add_argument("--manifest", type=Path, default=None,
-                    help="write a JSON file mapping build steps to image ids")
+    ap.add_argument(
+        "--manifest", type=Path, default=None, help="write a JSON file mapping build steps to image ids"
+    )
     ap.add_argument("--verbose", "-v", action="store_true", help="show the builder's output")
-    ap.add_argument("--serve", action="store_true",
-                    help="after everything, keep the daemon running until Ctrl-C")
+    ap.add_argument(
+        "--serve", action="store_true", help="after everything, keep the daemon running until Ctrl-C"
+    )
     ap.add_argument("--keep-dir", action="store_true", help="do not delete the daemon's temp dir")
-    ap.add_argument("--storage-driver", default=None,
-                    help="dockerd storage driver (default: $IL_DOCKERD_STORAGE_DRIVER or vfs; "
-                         "overlay2 is ~3x faster here)")
-    args = ap.parse_args(argv)
+    ap.add_argument(
+        "--storage-driver",
+        default=None,
+        help="dockerd storage driver (default: $IL_DOCKERD_STORAGE_DRIVER or vfs; "
+        "overlay2 is ~5x faster here)",
+    )
+    return ap.parse_args(argv)
 
+
+def print_report(d: ThrowawayDockerd, timings: list[tuple[str, float]], build_s: float) -> None:
+    """Timings, disk use, ``docker images`` and one ``docker history``."""
+    print(
+        f"== built {len(timings)} steps in {build_s:.1f}s; "
+        f"data root holds {du_bytes(d.data_root) / 1e6:.0f} MB"
+        + (" (vfs keeps one full rootfs copy per layer)" if d.storage_driver == "vfs" else "")
+    )
+    slow = sorted(timings, key=lambda kv: kv[1], reverse=True)[:5]
+    print("== slowest steps: " + ", ".join(f"{k} {s:.1f}s" for k, s in slow))
+    print("\n$ docker images")
+    print(d.docker("images").stdout.rstrip())
+    print("\n$ docker images --filter dangling=true")
+    print(d.docker("images", "--filter", "dangling=true").stdout.rstrip())
+    n_all = len(set(d.docker("images", "-a", "-q", "--no-trunc").stdout.split()))
+    print(f"\n(`docker images -a` lists {n_all} distinct image ids, build intermediates included)")
+    print(f"\n$ docker history {j('scipy-notebook')}")
+    print(d.docker("history", j("scipy-notebook")).stdout.rstrip())
+
+
+def serve(d: ThrowawayDockerd) -> None:
+    print(f"\n== serving; in another shell:  export DOCKER_HOST={d.host}\n   Ctrl-C to stop.")
+    with contextlib.suppress(KeyboardInterrupt):
+        while d.running:
+            time.sleep(1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     snapshot_cmd = args.snapshot_cmd or os.environ.get(SNAPSHOT_ENV_VAR) or None
 
     t_all = time.monotonic()
@@ -229,31 +323,18 @@ def main(argv: list[str] | None = None) -> int:
     rc = 0
     try:
         d.start()
-        print(f"== dockerd up in {d.last_start_seconds:.2f}s: {d.host} "
-              f"(pid {d.pid}, dir {d.dir}, storage driver {d.storage_driver})")
+        print(
+            f"== dockerd up in {d.last_start_seconds:.2f}s: {d.host} "
+            f"(pid {d.pid}, dir {d.dir}, storage driver {d.storage_driver})"
+        )
         print(f"== docker CLI: {d.tools.docker}")
         print("== building")
         t_build = time.monotonic()
         manifest, timings = run_plan(d, verbose=args.verbose)
-        build_s = time.monotonic() - t_build
-        oddities = find_oddities(d)
-        print(f"== built {len(timings)} steps in {build_s:.1f}s; "
-              f"data root holds {du_bytes(d.data_root) / 1e6:.0f} MB"
-              + (" (vfs keeps one full rootfs copy per layer)" if d.storage_driver == "vfs" else ""))
-        slow = sorted(timings, key=lambda kv: kv[1], reverse=True)[:5]
-        print("== slowest steps: " + ", ".join(f"{k} {s:.1f}s" for k, s in slow))
-
-        print("\n$ docker images")
-        print(d.docker("images").stdout.rstrip())
-        print("\n$ docker images --filter dangling=true")
-        print(d.docker("images", "--filter", "dangling=true").stdout.rstrip())
-        n_all = len(set(d.docker("images", "-a", "-q", "--no-trunc").stdout.split()))
-        print(f"\n(`docker images -a` lists {n_all} distinct image ids, build intermediates included)")
-        print(f"\n$ docker history {j('scipy-notebook')}")
-        print(d.docker("history", j("scipy-notebook")).stdout.rstrip())
+        print_report(d, timings, time.monotonic() - t_build)
 
         if args.manifest:
-            data = {"docker_host": d.host, "images": manifest, **oddities}
+            data = {"docker_host": d.host, "images": manifest, **find_oddities(d)}
             args.manifest.write_text(json.dumps(data, indent=2) + "\n")
             print(f"\n== manifest written to {args.manifest}")
 
@@ -261,17 +342,14 @@ def main(argv: list[str] | None = None) -> int:
             rc = snapshot(d, snapshot_cmd)
 
         if args.serve:
-            print(f"\n== serving; in another shell:  export DOCKER_HOST={d.host}\n   Ctrl-C to stop.")
-            try:
-                while d.running:
-                    time.sleep(1)
-            except KeyboardInterrupt:
-                pass
+            serve(d)
     finally:
         t_stop = time.monotonic()
         d.stop(remove=not args.keep_dir)
-        print(f"== dockerd stopped{' and removed' if not args.keep_dir else ''} "
-              f"in {time.monotonic() - t_stop:.1f}s; total {time.monotonic() - t_all:.1f}s")
+        print(
+            f"== dockerd stopped{' and removed' if not args.keep_dir else ''} "
+            f"in {time.monotonic() - t_stop:.1f}s; total {time.monotonic() - t_all:.1f}s"
+        )
     return rc
 
 

@@ -20,10 +20,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import altair as alt
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from image_lineage.errors import LineageError, SourceUnavailable
+from image_lineage.errors import LineageError, SnapshotError, SourceUnavailable
 from image_lineage.insights import (
     DiskUsage,
     LayerRow,
@@ -54,6 +55,8 @@ SOURCES = {
     "upload": "A snapshot file (image-lineage snapshot)",
 }
 RANKDIRS = {"TB": "Top to bottom", "LR": "Left to right"}
+SPLIT_ROLES = {"base": "base image", "ancestor": "ancestor", "itself": "this image"}
+SPLIT_COLOURS = ["#3b73b9", "#9dbde3", "#d9480f"]
 
 
 # --------------------------------------------------------------------------- reading a source
@@ -109,13 +112,24 @@ def read_source(
                 )
             except SourceUnavailable as error:
                 return Loaded(
-                    SampleSource().scan(include_intermediate=include_intermediate),
-                    note=f"{error} Showing the bundled sample images instead.",
+                    _sample(include_intermediate), note=f"{error} Showing the bundled sample images instead."
                 )
+        if spec == "sample":
+            return Loaded(_sample(include_intermediate))
         source = open_source(spec)
         return Loaded(source.scan(include_intermediate=include_intermediate, progress=progress))
     except LineageError as error:
         return Loaded(None, problem=str(error))
+
+
+def _sample(include_intermediate: bool) -> Scan:
+    try:
+        return SampleSource().scan(include_intermediate=include_intermediate)
+    except OSError as error:
+        raise SnapshotError(
+            f"The bundled sample is missing from this installation ({error.strerror or error}): "
+            "reinstall image-lineage, or run make sample."
+        ) from error
 
 
 @st.cache_data(ttl=SCAN_TTL_SECONDS, show_spinner=False, max_entries=16)
@@ -214,7 +228,7 @@ class PageView:
 
     @property
     def dot(self) -> str:
-        return str(render(self.shown, "dot", rankdir=self.rankdir))
+        return str(render(self.shown, "dot", rankdir=self.rankdir, highlight=self.selected))
 
     @property
     def empty_message(self) -> str | None:
@@ -291,7 +305,7 @@ EXPORTS = (
 
 def export(view: PageView, fmt: str) -> bytes:
     """The shown graph as a file: exactly what the page draws (same lineage, same DOT)."""
-    data = render(view.shown, fmt, rankdir=view.rankdir)
+    data = render(view.shown, fmt, rankdir=view.rankdir, highlight=view.selected)
     return data.encode("utf-8") if isinstance(data, str) else data
 
 
@@ -340,15 +354,35 @@ class ImageDetails:
 
     def split_table(self) -> list[dict[str, object]]:
         """Rows for the size chart, base first: who added how many megabytes."""
-        roles = {"base": "base image", "ancestor": "ancestor", "itself": "this image"}
         return [
             {
-                "Image": clean_text(share.name, 60),
+                "Image": f"{number}. {clean_text(share.name, 60)}",
                 "MB": round(share.size / 1e6, 3),
-                "Added by": roles[share.role],
+                "Size": human_size(share.size),
+                "Added by": SPLIT_ROLES[share.role],
             }
-            for share in self.split
+            for number, share in enumerate(self.split, start=1)
         ]
+
+    def split_chart(self) -> alt.LayerChart:
+        """A bar per image of the chain, base on top, the inspected image last, sizes at the ends."""
+        data = alt.InlineData(values=self.split_table())
+        bars = (
+            alt.Chart(data)
+            .mark_bar()
+            .encode(
+                x=alt.X("MB:Q", title="MB added", axis=alt.Axis(grid=False)),
+                y=alt.Y("Image:N", sort=None, title=None, axis=alt.Axis(labelLimit=360, labelFontSize=13)),
+                color=alt.Color(
+                    "Added by:N",
+                    scale=alt.Scale(domain=list(SPLIT_ROLES.values()), range=SPLIT_COLOURS),
+                    legend=alt.Legend(orient="bottom", title=None, labelFontSize=13),
+                ),
+                tooltip=["Image:N", "Size:N", "Added by:N"],
+            )
+        )
+        sizes = bars.mark_text(align="left", dx=4, fontSize=13).encode(text="Size:N", color=alt.value("#333333"))
+        return alt.LayerChart(layer=[bars, sizes], height=36 * len(self.split) + 20)
 
 
 def image_details(view: PageView, image_id: str) -> ImageDetails:

@@ -16,9 +16,9 @@ from .dockerd import (
 __all__ = [
     "APT_INSTALL_LINE",
     "DockerCommandError",
-    "DockerdStartError",
     "DockerTools",
     "DockerToolsMissing",
+    "DockerdStartError",
     "ThrowawayDockerd",
     "require_docker_tools",
 ]

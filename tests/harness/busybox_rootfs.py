@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import struct
 import subprocess
 import tarfile
 import time
@@ -33,10 +34,8 @@ __all__ = [
 #: symlink to ``/usr/bin`` on merged-/usr systems, but not everywhere).
 BUSYBOX_CANDIDATES: tuple[str, ...] = ("/bin/busybox", "/usr/bin/busybox")
 
-_PASSWD = (
-    "root:x:0:0:root:/root:/bin/sh\n"
-    "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
-)
+# "x" / "*" are the usual no-password placeholders.
+_PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"  # noqa: S105
 _GROUP = "root:x:0:\nnogroup:x:65534:\n"
 _SHADOW = "root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n"
 
@@ -52,7 +51,7 @@ def find_busybox() -> str | None:
     if on_path and on_path not in candidates:
         candidates.append(on_path)
     for path in candidates:
-        if os.path.isfile(path) and os.access(path, os.X_OK) and _is_static(path):
+        if Path(path).is_file() and os.access(path, os.X_OK) and _is_static(path):
             return path
     return None
 
@@ -63,10 +62,8 @@ def _is_static(path: str) -> bool:
     A dynamically linked executable names its program interpreter (the
     ``ld.so``) in a PT_INTERP program header; a static one has none.
     """
-    import struct
-
     try:
-        with open(path, "rb") as fh:
+        with Path(path).open("rb") as fh:
             ident = fh.read(16)
             if len(ident) < 16 or not ident.startswith(b"\x7fELF"):
                 return False
@@ -93,9 +90,7 @@ def _is_static(path: str) -> bool:
 
 def busybox_applets(busybox: str) -> list[str]:
     """List the applets the binary provides (``busybox --list``)."""
-    out = subprocess.run(
-        [busybox, "--list"], check=True, capture_output=True, text=True
-    ).stdout
+    out = subprocess.run([busybox, "--list"], check=True, capture_output=True, text=True).stdout
     return sorted({line.strip() for line in out.splitlines() if line.strip()})
 
 
@@ -163,8 +158,7 @@ def busybox_rootfs_tar(
         ):
             add_dir(d, mode)
 
-        with open(bb, "rb") as fh:
-            add_file("bin/busybox", fh.read(), 0o755)
+        add_file("bin/busybox", Path(bb).read_bytes(), 0o755)
         for applet in busybox_applets(bb):
             if applet == "busybox":
                 continue
@@ -188,8 +182,18 @@ def busybox_rootfs_tar(
         add_file("etc/hostname", b"busybox\n")
         for name, content in (extra_files or {}).items():
             rel = name.lstrip("/")
-            parent = os.path.dirname(rel)
-            if parent and parent not in ("bin", "etc", "root", "home", "opt", "tmp", "var", "usr", "usr/bin"):
+            parent = str(Path(rel).parent)
+            if parent != "." and parent not in (
+                "bin",
+                "etc",
+                "root",
+                "home",
+                "opt",
+                "tmp",
+                "var",
+                "usr",
+                "usr/bin",
+            ):
                 add_dir(parent)
             add_file(rel, content.encode() if isinstance(content, str) else content)
     return buf.getvalue()

@@ -50,15 +50,17 @@ Everything here must run as root.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import NamedTuple
@@ -68,9 +70,9 @@ from .busybox_rootfs import busybox_rootfs_tar, find_busybox
 __all__ = [
     "APT_INSTALL_LINE",
     "DockerCommandError",
+    "DockerTools",
     "DockerToolsMissing",
     "DockerdStartError",
-    "DockerTools",
     "ThrowawayDockerd",
     "require_docker_tools",
 ]
@@ -135,9 +137,9 @@ def _pick_docker_cli(dockerd: str | None) -> str | None:
     if override:
         return override if os.access(override, os.X_OK) else None
     if dockerd:
-        for cand in ("/usr/bin/docker", os.path.join(os.path.dirname(dockerd), "docker")):
-            if os.path.isfile(cand) and os.access(cand, os.X_OK):
-                return cand
+        for cand in (Path("/usr/bin/docker"), Path(dockerd).parent / "docker"):
+            if cand.is_file() and os.access(cand, os.X_OK):
+                return str(cand)
     return shutil.which("docker")
 
 
@@ -171,8 +173,7 @@ def require_docker_tools() -> DockerTools:
         )
     if os.geteuid() != 0:
         raise DockerToolsMissing("throwaway dockerd harness must run as root (dockerd needs it)")
-    assert dockerd and docker and busybox
-    return DockerTools(dockerd=dockerd, docker=docker, busybox=busybox)
+    return DockerTools(dockerd=str(dockerd), docker=str(docker), busybox=str(busybox))
 
 
 class ThrowawayDockerd:
@@ -320,8 +321,7 @@ class ThrowawayDockerd:
             env.pop("DOCKER_HOST", None)
             # dockerd looks up containerd, runc and docker-init on PATH.
             env["PATH"] = env.get("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin"
-            log = open(self.log_path, "ab")
-            try:
+            with self.log_path.open("ab") as log:
                 log.write(f"\n===== starting {' '.join(self.daemon_command())}\n".encode())
                 log.flush()
                 t0 = time.monotonic()
@@ -333,8 +333,6 @@ class ThrowawayDockerd:
                     env=env,
                     start_new_session=True,  # keep terminal ^C away from it
                 )
-            finally:
-                log.close()
             try:
                 self._wait_ready(t0)
             except BaseException:
@@ -369,8 +367,6 @@ class ThrowawayDockerd:
 
     def ping(self, timeout: float = 2.0) -> tuple[bool, str]:
         """``GET /_ping`` over the unix socket; return ``(ok, detail)``."""
-        import socket
-
         if not self.socket_path.exists():
             return False, "socket does not exist"
         try:
@@ -425,16 +421,12 @@ class ThrowawayDockerd:
         proc = self._proc
         if proc is not None and proc.poll() is None:
             if graceful:
-                try:
-                    proc.send_signal(signal.SIGTERM)
+                proc.send_signal(signal.SIGTERM)
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=timeout)
-                except subprocess.TimeoutExpired:
-                    pass
             if proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     proc.kill()
-                except ProcessLookupError:
-                    pass
                 proc.wait(timeout=30)
         elif proc is not None:
             proc.wait()
@@ -456,16 +448,15 @@ class ThrowawayDockerd:
         markers = (root + b"/", root + b"\0")
         me = os.getpid()
         pids = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit() or int(entry) == me:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == me:
                 continue
             try:
-                with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                    cmdline = fh.read()
+                cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
             if any(m in cmdline for m in markers):
-                pids.append(int(entry))
+                pids.append(int(entry.name))
         return pids
 
     def _cgroup_dirs(self) -> list[Path]:
@@ -473,12 +464,12 @@ class ThrowawayDockerd:
         root = Path("/sys/fs/cgroup")
         name = self.cgroup_parent.strip("/")
         found: list[Path] = []
-        candidates = [root / name] + [c / name for c in root.iterdir() if c.is_dir()] if root.is_dir() else []
-        for top in candidates:
-            if not top.is_dir():
-                continue
-            for dirpath, dirnames, _ in os.walk(top):
-                found.append(Path(dirpath))
+        if not root.is_dir():
+            return found
+        # cgroup v2 (root / name) or v1 hierarchies (root / <controller> / name)
+        for top in [root / name] + [c / name for c in root.iterdir() if c.is_dir()]:
+            if top.is_dir():
+                found.extend(Path(dirpath) for dirpath, _dirs, _files in os.walk(top))
         return sorted(set(found), key=lambda p: len(p.parts), reverse=True)
 
     def _container_pids(self) -> list[int]:
@@ -494,10 +485,8 @@ class ThrowawayDockerd:
 
     def _remove_cgroups(self) -> None:
         for cg in self._cgroup_dirs():
-            try:
+            with contextlib.suppress(OSError):
                 cg.rmdir()
-            except OSError:
-                pass
 
     def _kill_leftover_processes(self) -> None:
         # Order: containerd/shims/dockerd first, then container processes
@@ -514,10 +503,8 @@ class ThrowawayDockerd:
         signals = (signal.SIGTERM, signal.SIGKILL) if graceful else (signal.SIGKILL,)
         for sig in signals:
             for pid in pids:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
             deadline = time.monotonic() + (5.0 if sig == signal.SIGTERM else 10.0)
             while time.monotonic() < deadline:
                 pids = [p for p in pids if _alive(p)]
@@ -527,18 +514,18 @@ class ThrowawayDockerd:
 
     def _mounts_under_dir(self) -> list[str]:
         prefix = str(self.dir)
-        found = []
+        found: list[str] = []
         try:
-            with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
-                for line in fh:
-                    fields = line.split()
-                    if len(fields) < 5:
-                        continue
-                    mnt = fields[4].replace("\\040", " ")
-                    if mnt == prefix or mnt.startswith(prefix + "/"):
-                        found.append(mnt)
+            text = Path("/proc/self/mountinfo").read_text(encoding="utf-8", errors="replace")
         except OSError:
-            pass
+            return found
+        for line in text.splitlines():
+            fields = line.split()
+            if len(fields) < 5:
+                continue
+            mnt = fields[4].replace("\\040", " ")
+            if mnt == prefix or mnt.startswith(prefix + "/"):
+                found.append(mnt)
         return found
 
     def _unmount_all(self) -> None:
@@ -550,9 +537,9 @@ class ThrowawayDockerd:
             if not mounts:
                 return
             for mnt in sorted(set(mounts), key=len, reverse=True):
-                r = subprocess.run(["umount", mnt], capture_output=True)
+                r = subprocess.run(["umount", mnt], capture_output=True, check=False)
                 if r.returncode != 0:
-                    subprocess.run(["umount", "-l", mnt], capture_output=True)
+                    subprocess.run(["umount", "-l", mnt], capture_output=True, check=False)
 
     def remove(self) -> None:
         """Delete the temp dir (daemon must be stopped).  Idempotent."""
@@ -565,16 +552,16 @@ class ThrowawayDockerd:
             self._remove_cgroups()
             self._unmount_all()
 
-            def onerror(func, path, exc_info):  # type: ignore[no-untyped-def]
+            def onerror(func: Callable[[str], object], path: str, _exc_info: object) -> None:
                 # vfs layers can hold read-only dirs; make writable and retry.
-                try:
-                    parent = os.path.dirname(path)
-                    os.chmod(parent, 0o700)
-                    if os.path.isdir(path) and not os.path.islink(path):
-                        os.chmod(path, 0o700)
+                # (Root ignores permission bits, so this is for non-root or
+                # odd filesystems; immutable files would still fail.)
+                with contextlib.suppress(OSError):
+                    p = Path(path)
+                    p.parent.chmod(0o700)
+                    if p.is_dir() and not p.is_symlink():
+                        p.chmod(0o700)
                     func(path)
-                except OSError:
-                    pass
 
             shutil.rmtree(self.dir, onerror=onerror)
             if self.dir.exists():
@@ -584,13 +571,13 @@ class ThrowawayDockerd:
             self._removed = not self.dir.exists()
             if not self._removed:
                 raise RuntimeError(f"could not remove {self.dir}")
+            atexit.unregister(self._atexit)
 
     def _atexit(self) -> None:
-        try:
+        # Best effort at interpreter exit: never raise from an atexit hook.
+        with contextlib.suppress(Exception):
             if self.running or not self._removed:
                 self.stop(remove=not self.keep_dir, timeout=15.0)
-        except Exception:  # pragma: no cover - best effort at interpreter exit
-            pass
 
     def log_tail(self, lines: int = 40) -> str:
         """The last ``lines`` lines of the daemon log."""
@@ -622,6 +609,7 @@ class ThrowawayDockerd:
         data = input.encode() if isinstance(input, str) else input
         res = subprocess.run(
             cmd,
+            check=False,
             input=data,
             capture_output=True,
             env=run_env,
@@ -722,7 +710,7 @@ def _alive(pid: int) -> bool:
         return True
     # A zombie child still "exists"; treat it as dead.
     try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return fh.read().split(b") ", 1)[1][:1] != b"Z"
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+        return stat.rsplit(b") ", 1)[1][:1] != b"Z"
     except (OSError, IndexError):
         return False

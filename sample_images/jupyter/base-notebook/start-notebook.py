@@ -1,4 +1,6 @@
 #!/usr/bin/env python
 """Stand-in for start-notebook.py."""
+
 import os
-os.execvp("jupyter", ["jupyter", "lab"])
+
+os.execvp("jupyter", ["jupyter", "lab"])  # noqa: S606

@@ -3,4 +3,4 @@
 from http.server import HTTPServer, SimpleHTTPRequestHandler
 
 if __name__ == "__main__":
-    HTTPServer(("0.0.0.0", 8080), SimpleHTTPRequestHandler).serve_forever()
+    HTTPServer(("0.0.0.0", 8080), SimpleHTTPRequestHandler).serve_forever()  # noqa: S104 - inside a container

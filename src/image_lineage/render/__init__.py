@@ -15,8 +15,11 @@ BINARY_FORMATS = frozenset({"png", "pdf"})
 RANKDIRS = ("TB", "LR")
 
 
-def render(lineage: Lineage, fmt: str, *, rankdir: str = "TB") -> str | bytes:
-    """One of ``FORMATS``; svg/png/pdf need Graphviz's ``dot`` program."""
+def render(lineage: Lineage, fmt: str, *, rankdir: str = "TB", highlight: str | None = None) -> str | bytes:
+    """One of ``FORMATS``; svg/png/pdf need Graphviz's ``dot`` program.
+
+    ``highlight`` is the id of an image to mark in the pictures (not in JSON).
+    """
     # ruff: noqa: PLC0415 - lazy imports are the point here
     if fmt == "json":
         from image_lineage.render.json_export import render_json
@@ -25,14 +28,14 @@ def render(lineage: Lineage, fmt: str, *, rankdir: str = "TB") -> str | bytes:
     if fmt == "dot":
         from image_lineage.render.dot import render_dot
 
-        return render_dot(lineage, rankdir=rankdir)
+        return render_dot(lineage, rankdir=rankdir, highlight=highlight)
     if fmt == "mermaid":
         from image_lineage.render.mermaid import render_mermaid
 
-        return render_mermaid(lineage, rankdir=rankdir)
+        return render_mermaid(lineage, rankdir=rankdir, highlight=highlight)
     if fmt in {"svg", "png", "pdf"}:
         from image_lineage.render.graphviz_render import render_graphviz
 
-        output = render_graphviz(lineage, fmt, rankdir=rankdir)
+        output = render_graphviz(lineage, fmt, rankdir=rankdir, highlight=highlight)
         return output.decode("utf-8") if fmt == "svg" else output
     raise LineageError(f"Unknown format {fmt!r}: use one of {', '.join(FORMATS)}.")

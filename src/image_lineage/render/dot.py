@@ -20,6 +20,8 @@ _DIGEST = re.compile(r"^sha256:([0-9a-f]{64})$")
 STYLE_TAGGED = 'fillcolor="#e8f1fb" color="#3b73b9"'
 STYLE_UNTAGGED = 'fillcolor="#f3f3f3" color="#888888" style="rounded,filled,dashed"'
 STYLE_INTERMEDIATE = 'fillcolor="#fafafa" color="#aaaaaa" style="rounded,filled,dotted"'
+# The image a reader picked (later attributes win in DOT).
+STYLE_HIGHLIGHT = 'penwidth=3 color="#d9480f"'
 
 
 def node_ids(lineage: Lineage) -> dict[str, str]:
@@ -34,7 +36,8 @@ def node_ids(lineage: Lineage) -> dict[str, str]:
     }
 
 
-def render_dot(lineage: Lineage, *, rankdir: str = "TB") -> str:
+def render_dot(lineage: Lineage, *, rankdir: str = "TB", highlight: str | None = None) -> str:
+    """``highlight``: the id of an image to draw with a thick orange border."""
     ids = node_ids(lineage)
     lines = [
         "digraph lineage {",
@@ -44,7 +47,8 @@ def render_dot(lineage: Lineage, *, rankdir: str = "TB") -> str:
         f'  edge [fontname="{FONT}" fontsize=11 color="#555555" fontcolor="#333333" arrowsize=0.7];',
     ]
     for _, node in lineage.walk():
-        lines.append(f"  {ids[node.id]} [{_node_attributes(node)}];")
+        extra = f" {STYLE_HIGHLIGHT}" if node.id == highlight else ""
+        lines.append(f"  {ids[node.id]} [{_node_attributes(node)}{extra}];")
     for parent, child in ordered_edges(lineage):
         style = "" if child.parent_verified else ' style="dashed"'
         label = _escape(_edge_label(child))

@@ -12,10 +12,12 @@ INSTALL_HINT = (
 )
 
 
-def render_graphviz(lineage: Lineage, fmt: str, *, rankdir: str = "TB") -> bytes:
+def render_graphviz(
+    lineage: Lineage, fmt: str, *, rankdir: str = "TB", highlight: str | None = None
+) -> bytes:
     import graphviz  # noqa: PLC0415 - only needed for pictures
 
-    source = graphviz.Source(render_dot(lineage, rankdir=rankdir))
+    source = graphviz.Source(render_dot(lineage, rankdir=rankdir, highlight=highlight))
     try:
         output: bytes = source.pipe(format=fmt)
     except graphviz.ExecutableNotFound as error:

@@ -15,7 +15,7 @@ from image_lineage.render.dot import NAME_LIMIT, node_ids
 _SAFE = re.compile(r"[A-Za-z0-9 .,_/@+\-()]")
 
 
-def render_mermaid(lineage: Lineage, *, rankdir: str = "TB") -> str:
+def render_mermaid(lineage: Lineage, *, rankdir: str = "TB", highlight: str | None = None) -> str:
     ids = node_ids(lineage)
     lines = [f"flowchart {'LR' if rankdir == 'LR' else 'TB'}"]
     for _, node in lineage.walk():
@@ -33,6 +33,8 @@ def render_mermaid(lineage: Lineage, *, rankdir: str = "TB") -> str:
         arrow = "-->" if child.parent_verified else "-.->"
         lines.append(f'  {ids[parent.id]} {arrow}|"{_escape(text)}"| {ids[child.id]}')
     lines.append("  classDef untagged stroke-dasharray: 4 3,fill:#f3f3f3")
+    if highlight in ids:
+        lines.append(f"  style {ids[highlight]} stroke:#d9480f,stroke-width:4px")
     return "\n".join(lines) + "\n"
 
 
