@@ -95,7 +95,9 @@ def test_saved_removed_and_loaded_images_have_no_parent_field_but_the_same_tree(
     dockerd: Any, tmp_path: Path
 ) -> None:
     ids = legacy_family(dockerd, "loaded")
-    save_remove_load(dockerd, ["loaded/root:1", "loaded/app:1", "loaded/labelled:1", "loaded/leaf:1"], tmp_path)
+    save_remove_load(
+        dockerd, ["loaded/root:1", "loaded/app:1", "loaded/labelled:1", "loaded/leaf:1"], tmp_path
+    )
     lineage = lineage_of(dockerd)
     assert parents(lineage, ids) == EXPECTED_FAMILY
     assert not any(lineage.node(i).image.parent_hint for i in ids.values())
@@ -154,7 +156,12 @@ def test_replaced_base_with_legacy_builder_is_hidden_until_all(dockerd: Any) -> 
     shown = lineage_of(dockerd)
     assert parents(shown, ids) == {"root": None, "child": "root", "new-base": "root"}
     everything = lineage_of(dockerd, include_intermediate=True)
-    assert parents(everything, ids) == {"root": None, "old-base": "root", "child": "old-base", "new-base": "root"}
+    assert parents(everything, ids) == {
+        "root": None,
+        "old-base": "root",
+        "child": "old-base",
+        "new-base": "root",
+    }
     assert everything.node(ids["old-base"]).image.intermediate
 
 
@@ -166,7 +173,12 @@ def test_replaced_base_of_loaded_images_stays_as_a_dangling_parent(dockerd: Any,
     ids["new-base"] = build(dockerd, "pulled/base:1", "FROM pulled/root:1\nRUN echo v2 > /base.txt")
     assert ids["old-base"] in dockerd.image_ids()  # listed, as <none>:<none>
     lineage = lineage_of(dockerd)
-    assert parents(lineage, ids) == {"root": None, "old-base": "root", "child": "old-base", "new-base": "root"}
+    assert parents(lineage, ids) == {
+        "root": None,
+        "old-base": "root",
+        "child": "old-base",
+        "new-base": "root",
+    }
     assert lineage.node(ids["old-base"]).image.tags == ()
 
 
@@ -177,7 +189,7 @@ def test_multi_stage_build_leaves_a_dangling_builder_stage(dockerd: Any) -> None
         dockerd,
         "multi/app:1",
         "FROM multi/root:1 AS builder\nRUN echo compiled > /artifact\n"
-        "FROM multi/root:1\nCOPY --from=builder /artifact /artifact\nCMD [\"cat\", \"/artifact\"]",
+        'FROM multi/root:1\nCOPY --from=builder /artifact /artifact\nCMD ["cat", "/artifact"]',
     )
     dangling = set(dockerd.image_ids()) - before - {ids["final"]}
     assert len(dangling) == 1
@@ -197,7 +209,22 @@ def test_cli_tree_and_json_against_the_daemon(dockerd: Any, tmp_path: Path) -> N
     assert by_id[ids["labelled"]]["parent"] == ids["app"]
     assert document["source"]["engine_version"]
     svg = tmp_path / "stack.svg"
-    assert main(["export", "-f", "svg", "-o", str(svg), "--focus", "clicheck/leaf:1", "--source", f"docker:{dockerd.host}"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "-f",
+                "svg",
+                "-o",
+                str(svg),
+                "--focus",
+                "clicheck/leaf:1",
+                "--source",
+                f"docker:{dockerd.host}",
+            ]
+        )
+        == 0
+    )
     assert "clicheck/labelled:1" in svg.read_text(encoding="utf-8")
 
 

@@ -1,0 +1,130 @@
+"""Raw Engine API answers -> records, on answers recorded from a real dockerd.
+
+``fixtures/docker-20.10-api-1.41.json`` was recorded by ``fixtures/record_engine_api.py``
+(dockerd 20.10.24, API 1.41). Newer engines differ in known ways (docker-notes.md);
+``as_newer_api`` rewrites a recorded answer the way API 1.43+/1.52 engines send it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from image_lineage.lineage import build_lineage
+from image_lineage.sources.engine_api import image_from_api, parse_history, parse_time
+from tests.builders import SOURCE
+
+RECORDED = json.loads((Path(__file__).parent / "fixtures" / "docker-20.10-api-1.41.json").read_text())
+
+
+def recorded(tag: str) -> dict[str, Any]:
+    return next(r for r in RECORDED["images"] if tag in r["summary"]["RepoTags"])
+
+
+def as_newer_api(record: dict[str, Any]) -> dict[str, Any]:
+    """API >= 1.43: untagged is []; >= 1.52: empty Parent/Comment are omitted."""
+    newer = copy.deepcopy(record)
+    newer["summary"]["RepoTags"] = [t for t in newer["summary"]["RepoTags"] if t != "<none>:<none>"]
+    newer["summary"]["RepoDigests"] = []
+    for key in ("Parent", "Comment", "Author", "DockerVersion", "ContainerConfig"):
+        if not newer["inspect"].get(key):
+            newer["inspect"].pop(key, None)
+    newer["summary"].pop("ParentId", None)
+    newer["summary"].pop("VirtualSize", None)
+    for entry in newer["history"]:
+        if not entry.get("Comment"):
+            entry.pop("Comment", None)
+    return newer
+
+
+def parse(record: dict[str, Any]):  # type: ignore[no-untyped-def]
+    return image_from_api(record["summary"], record["inspect"], record["history"])
+
+
+def test_recorded_labelled_image() -> None:
+    image = parse(recorded("fixture/labelled:1"))
+    assert image.tags == ("fixture/labelled:1",)
+    assert image.id == recorded("fixture/labelled:1")["inspect"]["Id"]
+    assert len(image.layers) == 2
+    assert [e.empty_layer for e in image.history or ()] == [False, False, True, True]
+    assert [e.created_by for e in image.history or ()][-2:] == [
+        "/bin/sh -c #(nop)  LABEL team=data",
+        "/bin/sh -c #(nop)  ENV MODE=prod",
+    ]
+    assert image.labels == (("team", "data"),)
+    assert image.parent_hint is not None
+    assert image.created is not None
+    assert image.created.tzinfo is UTC
+
+
+def test_untagged_is_empty_tags_on_old_and_new_engines() -> None:
+    dangling = next(r for r in RECORDED["images"] if r["summary"]["RepoTags"] == ["<none>:<none>"])
+    assert parse(dangling).tags == ()
+    assert parse(as_newer_api(dangling)).tags == ()
+    assert parse(dangling).digests == ()
+
+
+def test_newer_api_gives_the_same_records_but_the_parent_hint() -> None:
+    for record in RECORDED["images"]:
+        old, new = parse(record), parse(as_newer_api(record))
+        assert (old.id, old.layers, old.history, old.size) == (new.id, new.layers, new.history, new.size)
+
+
+def test_recorded_family_lineage() -> None:
+    images = [parse(r) for r in RECORDED["images"]]
+    lineage = build_lineage(images, SOURCE)
+    name = {i.id: i.display_name for i in images}
+    edges = sorted((name[p], name[c]) for p, c in lineage.graph.edges)
+    dangling = next(i.display_name for i in images if not i.tags)
+    assert edges == sorted(
+        [
+            ("fixture/root:1", "fixture/app:1"),
+            ("fixture/app:1", "fixture/labelled:1"),
+            ("fixture/app:1", "fixture/retagged:1"),
+            ("fixture/app:1", dangling),
+        ]
+    )
+
+
+def test_zero_size_layer_steps_are_found_when_counts_disagree() -> None:
+    raw = [  # newest first, as the API sends it
+        {"Created": 3, "CreatedBy": '/bin/sh -c #(nop)  CMD ["sh"]', "Size": 0},
+        {"Created": 2, "CreatedBy": "/bin/sh -c touch /empty", "Size": 0},
+        {"Created": 1, "CreatedBy": "/bin/sh -c #(nop) ADD file:abc in /", "Size": 100},
+    ]
+    history = parse_history(raw, layer_count=2)
+    assert [e.empty_layer for e in history] == [False, False, True]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(
+            "2026-11-28T00:54:37.123456789Z", datetime(2026, 11, 28, 0, 54, 37, 123456, UTC), id="nanoseconds"
+        ),
+        pytest.param("2026-11-28T01:54:37+01:00", datetime(2026, 11, 28, 0, 54, 37, tzinfo=UTC), id="offset"),
+        pytest.param(1_700_000_000, datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC), id="unix"),
+        pytest.param("0001-01-01T00:00:00Z", None, id="zero-time"),
+        pytest.param(0, None, id="zero"),
+        pytest.param("garbage", None, id="garbage"),
+        pytest.param(None, None, id="none"),
+    ],
+)
+def test_parse_time(value: object, expected: datetime | None) -> None:
+    assert parse_time(value) == expected
+
+
+def test_missing_and_null_fields_do_not_crash() -> None:
+    image = image_from_api({"Id": "sha256:" + "0" * 64}, {"Config": None, "RootFS": None}, None)
+    assert (image.tags, image.layers, image.history, image.labels, image.parent_hint) == (
+        (),
+        (),
+        None,
+        (),
+        None,
+    )
