@@ -20,6 +20,15 @@ with ``<repo>/src`` prepended to ``PYTHONPATH``.  The default command is skipped
 with a message when ``image_lineage`` is not importable yet.
 
 Needs root and ``apt-get install -y docker.io busybox-static``.
+
+Reuse from another script (a benchmark, a test) against your own daemon::
+
+    import importlib.util, sys
+    spec = importlib.util.spec_from_file_location("sample_build", "sample_images/build.py")
+    sample_build = importlib.util.module_from_spec(spec)
+    sys.modules["sample_build"] = sample_build  # before exec: the dataclasses need it
+    spec.loader.exec_module(sample_build)
+    manifest, timings = sample_build.run_plan(daemon)
 """
 
 from __future__ import annotations

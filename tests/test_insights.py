@@ -33,7 +33,8 @@ def rebuilt(original: Image, *tags: str, from_step: int, later: timedelta = time
     """``original`` built again from step ``from_step`` on: same commands, new times, new layers."""
     history = original.history or ()
     new_history = history[:from_step] + tuple(
-        replace(entry, created=entry.created + later if entry.created else None) for entry in history[from_step:]
+        replace(entry, created=entry.created + later if entry.created else None)
+        for entry in history[from_step:]
     )
     layers_before = sum(1 for entry in history[:from_step] if not entry.empty_layer)
     new_layers = original.layers[:layers_before] + tuple(
@@ -133,8 +134,14 @@ def test_size_split_of_a_root_is_the_root_alone() -> None:
     ("created_by", "expected"),
     [
         pytest.param("/bin/sh -c #(nop)  ENV A=1 B=2", "ENV A=1 B=2", id="legacy-metadata"),
-        pytest.param('/bin/sh -c #(nop) CMD ["python3" "app.py"]', 'CMD ["python3" "app.py"]', id="legacy-cmd"),
-        pytest.param("/bin/sh -c apt-get update && apt-get install -y x", "RUN apt-get update && apt-get install -y x", id="legacy-run"),
+        pytest.param(
+            '/bin/sh -c #(nop) CMD ["python3" "app.py"]', 'CMD ["python3" "app.py"]', id="legacy-cmd"
+        ),
+        pytest.param(
+            "/bin/sh -c apt-get update && apt-get install -y x",
+            "RUN apt-get update && apt-get install -y x",
+            id="legacy-run",
+        ),
         pytest.param(
             "/bin/sh -c #(nop) COPY file:0123abcd in /usr/local/bin/ ",
             "COPY file:0123abcd /usr/local/bin/",
@@ -142,12 +149,16 @@ def test_size_split_of_a_root_is_the_root_alone() -> None:
         ),
         pytest.param("|2 A=1 B=x /bin/sh -c make install", "RUN make install", id="legacy-build-args"),
         pytest.param("/bin/bash -o pipefail -c pip install numpy", "RUN pip install numpy", id="other-shell"),
-        pytest.param("RUN /bin/sh -c pip install flask # buildkit", "RUN pip install flask", id="buildkit-run"),
+        pytest.param(
+            "RUN /bin/sh -c pip install flask # buildkit", "RUN pip install flask", id="buildkit-run"
+        ),
         pytest.param("RUN |1 PORT=80 /bin/sh -c echo $PORT # buildkit", "RUN echo $PORT", id="buildkit-args"),
         pytest.param("COPY app.py /app/ # buildkit", "COPY app.py /app/", id="buildkit-copy"),
         pytest.param("ENV LANG=C.UTF-8", "ENV LANG=C.UTF-8", id="buildkit-env"),
         pytest.param("", "# no instruction recorded", id="empty"),
-        pytest.param("/bin/sh -c echo '\x1b[31mred\u202e'", "RUN echo '\ufffd[31mred\ufffd'", id="control-chars"),
+        pytest.param(
+            "/bin/sh -c echo '\x1b[31mred\u202e'", "RUN echo '\ufffd[31mred\ufffd'", id="control-chars"
+        ),
     ],
 )
 def test_instruction(created_by: str, expected: str) -> None:
@@ -197,7 +208,9 @@ def stale_family() -> tuple[Lineage, Image, Image, Image]:
     old_base = image(BASE)
     new_base = rebuilt(old_base, "jupyter/base-notebook:latest", from_step=len(FOUNDATION))
     minimal = image(MINIMAL, "jupyter/minimal-notebook:latest")
-    lineage = lineage_of(image(FOUNDATION, "jupyter/docker-stacks-foundation:latest"), old_base, new_base, minimal)
+    lineage = lineage_of(
+        image(FOUNDATION, "jupyter/docker-stacks-foundation:latest"), old_base, new_base, minimal
+    )
     return lineage, old_base, new_base, minimal
 
 
@@ -231,7 +244,7 @@ def test_the_old_base_need_not_be_shown() -> None:
 
 
 def test_an_image_on_todays_base_is_not_stale() -> None:
-    lineage, old_base, new_base, _ = stale_family()
+    lineage, _, new_base, _ = stale_family()
     # The older build is not "newer" for the current one, nor for anything built on it.
     assert newer_build(lineage, new_base.id) is None
     assert newer_build(lineage, resolve(lineage, "jupyter/docker-stacks-foundation")) is None

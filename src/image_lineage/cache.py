@@ -1,25 +1,30 @@
 """A content-addressed on-disk cache of per-image API answers.
 
-An image id is the digest of the image's config, so what an engine said about
-one id (inspect, history) never changes: entries never go stale and are never
+An image id is the digest of the image's config, so what an engine said about one
+id (inspect, history) never changes: entries never go stale and are never
 invalidated. Tags are not cached; they come from the fresh image list.
 
-Entries live under ``$IMAGE_LINEAGE_CACHE_DIR``, else ``$XDG_CACHE_HOME/image-lineage``,
-else ``~/.cache/image-lineage``. A corrupt or unreadable entry is treated as a miss
-and rewritten; a cache that cannot be written is silently read-only.
+The cache is one SQLite file (``details-v1.sqlite3``) under
+``$IMAGE_LINEAGE_CACHE_DIR``, else ``$XDG_CACHE_HOME/image-lineage``, else
+``~/.cache/image-lineage``. One file, not one per image: measured on 1,000 images,
+writing a thousand small files cost more system time than the scan it saved.
+A corrupt entry is a miss (and is rewritten); a corrupt or unwritable database is
+set aside or ignored. The cache never makes a scan fail.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
-import tempfile
+import sqlite3
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-_FORMAT = 1
-_SAFE_KEY = re.compile(r"^[a-z0-9]+:[a-f0-9]{16,128}$")
+_FILE = "details-v1.sqlite3"
+_CHUNK = 500  # stay far below SQLite's limit on bound variables
+
+Details = tuple[dict[str, Any], list[dict[str, Any]]]
 
 
 def default_cache_dir() -> Path:
@@ -31,50 +36,88 @@ def default_cache_dir() -> Path:
 
 
 class DetailsCache:
-    """Stores ``{"inspect": ..., "history": ...}`` per (namespace, image id)."""
+    """Stores ``(inspect, history)`` per (namespace, image id); use as a context manager."""
 
     def __init__(self, root: Path, namespace: str) -> None:
-        self._dir = root / namespace
+        self._path = root / _FILE
+        self._namespace = namespace
+        self._db: sqlite3.Connection | None = None
 
-    def _path(self, image_id: str) -> Path | None:
-        # Ids come from the engine; refuse anything that is not a plain digest.
-        if not _SAFE_KEY.match(image_id):
-            return None
-        algorithm, digest = image_id.split(":", 1)
-        return self._dir / algorithm / digest[:2] / f"{digest}.json"
+    def __enter__(self) -> DetailsCache:
+        self._db = _open(self._path)
+        return self
 
-    def get(self, image_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-        path = self._path(image_id)
-        if path is None:
-            return None
+    def __exit__(self, *_: object) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def get_many(self, image_ids: Iterable[str]) -> dict[str, Details]:
+        """The cached answers among ``image_ids``; missing or corrupt entries are left out."""
+        if self._db is None:
+            return {}
+        wanted = list(dict.fromkeys(image_ids))
+        found: dict[str, Details] = {}
         try:
-            entry = json.loads(path.read_bytes())
-        except (OSError, ValueError):
-            return None
-        if (
-            not isinstance(entry, dict)
-            or entry.get("format") != _FORMAT
-            or entry.get("id") != image_id
-            or not isinstance(entry.get("inspect"), dict)
-            or not isinstance(entry.get("history"), list)
-        ):
-            return None
-        return entry["inspect"], entry["history"]
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                placeholders = ",".join("?" * len(chunk))
+                query = f"SELECT id, body FROM details WHERE namespace = ? AND id IN ({placeholders})"  # noqa: S608
+                rows = self._db.execute(query, [self._namespace, *chunk])
+                for image_id, body in rows:
+                    entry = _decode(body)
+                    if entry is not None:
+                        found[image_id] = entry
+        except sqlite3.Error:
+            return found
+        return found
 
-    def put(self, image_id: str, inspect: dict[str, Any], history: list[dict[str, Any]]) -> None:
-        path = self._path(image_id)
-        if path is None:
+    def put_many(self, entries: Mapping[str, Details]) -> None:
+        if self._db is None or not entries:
             return
-        body = json.dumps(
-            {"format": _FORMAT, "id": image_id, "inspect": inspect, "history": history},
-            separators=(",", ":"),
-        )
+        rows = [
+            (self._namespace, image_id, json.dumps({"inspect": inspect, "history": history}))
+            for image_id, (inspect, history) in entries.items()
+        ]
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO details VALUES (?, ?, ?)", rows)
+        except sqlite3.Error:
+            return
+
+
+def _open(path: Path) -> sqlite3.Connection | None:
+    """Open (or create) the database; a broken file is moved aside once and recreated."""
+    for attempt in (1, 2):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # Write then rename, so a reader never sees half an entry.
-            handle, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(body)
-            Path(tmp).replace(path)
-        except OSError:
-            return
+            db = sqlite3.connect(path, timeout=5)
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS details "
+                "(namespace TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (namespace, id))"
+            )
+        except sqlite3.DatabaseError:
+            if attempt == 2:
+                return None
+            try:
+                path.replace(path.with_suffix(".corrupt"))
+            except OSError:
+                return None
+        except (OSError, sqlite3.Error):
+            return None
+        else:
+            return db
+    return None
+
+
+def _decode(body: object) -> Details | None:
+    try:
+        entry = json.loads(body) if isinstance(body, str) else None
+    except ValueError:
+        return None
+    if not isinstance(entry, dict):
+        return None
+    inspect, history = entry.get("inspect"), entry.get("history")
+    if not isinstance(inspect, dict) or not isinstance(history, list):
+        return None
+    return inspect, history

@@ -14,11 +14,14 @@ about the total length of their histories.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 from image_lineage.model import Diagnostic, HistoryEntry, Image, SourceInfo, short_id
 
@@ -57,37 +60,78 @@ class Node:
 
 @dataclass(frozen=True)
 class Lineage:
-    """The family tree: a DiGraph parent -> child whose nodes carry a ``Node`` as ``node``.
+    """The family tree: every shown image as a ``Node`` with its parent.
 
+    ``graph`` is the same tree as a networkx DiGraph (parent -> child, each node
+    carrying its ``Node`` as ``node``), built on first use: importing networkx is
+    a fifth of a warm scan's time, and the CLI's own walks do not need it.
     Treat it as immutable: views build new ``Lineage`` objects instead of editing one.
     """
 
     source: SourceInfo
-    graph: nx.DiGraph
+    by_id: Mapping[str, Node]
     diagnostics: tuple[Diagnostic, ...] = ()
 
+    @cached_property
+    def _children(self) -> dict[str, list[Node]]:
+        children: dict[str, list[Node]] = {image_id: [] for image_id in self.by_id}
+        for node in self.nodes():
+            if node.parent in children:
+                children[node.parent].append(node)
+        return children
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        import networkx as nx  # noqa: PLC0415 - see the class docstring
+
+        graph = nx.DiGraph()
+        for image_id in sorted(self.by_id):
+            graph.add_node(image_id, node=self.by_id[image_id])
+        graph.add_edges_from(self.edges())
+        return graph
+
+    def __contains__(self, image_id: object) -> bool:
+        return image_id in self.by_id
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
     def node(self, image_id: str) -> Node:
-        found: Node = self.graph.nodes[image_id]["node"]
-        return found
+        return self.by_id[image_id]
 
     def nodes(self) -> list[Node]:
         """Every node, in the stable display order."""
-        return sorted((self.node(i) for i in self.graph.nodes), key=display_order)
+        return sorted(self.by_id.values(), key=display_order)
 
     def roots(self) -> list[Node]:
-        return [n for n in self.nodes() if self.graph.in_degree(n.id) == 0]
+        return [n for n in self.nodes() if n.parent not in self.by_id]
 
     def children(self, image_id: str) -> list[Node]:
-        return sorted((self.node(c) for c in self.graph.successors(image_id)), key=display_order)
+        """Already in display order."""
+        return self._children[image_id]
+
+    def edges(self) -> list[tuple[str, str]]:
+        """(parent id, child id), sorted."""
+        return sorted((n.parent, n.id) for n in self.by_id.values() if n.parent in self.by_id)  # type: ignore[misc]
 
     def ancestors(self, image_id: str) -> list[Node]:
         """Parent first, root last."""
         chain: list[Node] = []
         parent = self.node(image_id).parent
-        while parent is not None and parent in self.graph:
+        while parent is not None and parent in self.by_id:
             chain.append(self.node(parent))
             parent = chain[-1].parent
         return chain
+
+    def descendants(self, image_id: str) -> list[Node]:
+        """Children, grandchildren, ... in walk order."""
+        found: list[Node] = []
+        stack = list(reversed(self.children(image_id)))
+        while stack:
+            node = stack.pop()
+            found.append(node)
+            stack.extend(reversed(self.children(node.id)))
+        return found
 
     def walk(self) -> Iterator[tuple[int, Node]]:
         """Depth-first, roots and children in display order: (depth, node)."""
@@ -97,8 +141,11 @@ class Lineage:
             yield depth, node
             stack.extend((depth + 1, c) for c in reversed(self.children(node.id)))
 
-    def __len__(self) -> int:
-        return int(self.graph.number_of_nodes())
+    def subset(self, keep: Iterable[str]) -> Lineage:
+        """The same tree restricted to ``keep`` (which should hold its own ancestors)."""
+        kept = {image_id: self.by_id[image_id] for image_id in sorted(set(keep)) if image_id in self.by_id}
+        notes = tuple(d for d in self.diagnostics if d.image is None or d.image in kept)
+        return Lineage(source=self.source, by_id=kept, diagnostics=notes)
 
 
 def display_order(node: Node) -> tuple[bool, str, str]:
@@ -285,7 +332,6 @@ def build_lineage(
     parents = _find_parents(ordered)
     notes = list(diagnostics)
 
-    graph: nx.DiGraph = nx.DiGraph()
     nodes: dict[str, Node] = {}
     for image in _parents_first(ordered, parents):
         found = parents.get(image.id)
@@ -319,14 +365,10 @@ def build_lineage(
                     f"several identical images qualify as parent; chose {found.image.display_name}",
                 )
             )
-    for image_id in sorted(nodes):
-        graph.add_node(image_id, node=nodes[image_id])
-    for image_id in sorted(nodes):
-        parent_id = nodes[image_id].parent
-        if parent_id is not None:
-            graph.add_edge(parent_id, image_id)
     notes.extend(_identical_siblings(ordered))
-    return Lineage(source=source, graph=graph, diagnostics=_sorted_unique(notes))
+    return Lineage(
+        source=source, by_id={k: nodes[k] for k in sorted(nodes)}, diagnostics=_sorted_unique(notes)
+    )
 
 
 def _parents_first(images: Sequence[Image], parents: dict[str, _Parent]) -> list[Image]:
@@ -376,6 +418,6 @@ def _sorted_unique(notes: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
 
 def describe(lineage: Lineage, image_id: str) -> str:
     """A short human label for an image id that may or may not be in the graph."""
-    if image_id in lineage.graph:
+    if image_id in lineage:
         return lineage.node(image_id).image.display_name
     return short_id(image_id)

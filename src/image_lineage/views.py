@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-import networkx as nx
-
 from image_lineage.errors import LineageError, UnknownImage
 from image_lineage.lineage import Lineage
 from image_lineage.model import Image
@@ -43,8 +41,8 @@ def resolve(lineage: Lineage, reference: str) -> str:
 def focus(lineage: Lineage, reference: str) -> Lineage:
     """The image, its ancestors and its descendants."""
     image_id = resolve(lineage, reference)
-    keep = {image_id} | nx.ancestors(lineage.graph, image_id) | nx.descendants(lineage.graph, image_id)
-    return _subset(lineage, keep)
+    related = [*lineage.ancestors(image_id), *lineage.descendants(image_id)]
+    return lineage.subset({image_id, *(n.id for n in related)})
 
 
 def filter_names(lineage: Lineage, pattern: str) -> Lineage:
@@ -56,8 +54,8 @@ def filter_names(lineage: Lineage, pattern: str) -> Lineage:
     matches = {n.id for n in lineage.nodes() if any(regex.search(t) for t in n.image.tags)}
     keep = set(matches)
     for image_id in matches:
-        keep |= nx.ancestors(lineage.graph, image_id)
-    return _subset(lineage, keep)
+        keep.update(n.id for n in lineage.ancestors(image_id))
+    return lineage.subset(keep)
 
 
 def select_images(
@@ -67,9 +65,3 @@ def select_images(
     return [
         image for image in images if (intermediate or not image.intermediate) and (untagged or image.tags)
     ]
-
-
-def _subset(lineage: Lineage, keep: set[str]) -> Lineage:
-    graph = lineage.graph.subgraph(keep).copy()
-    notes = tuple(d for d in lineage.diagnostics if d.image is None or d.image in keep)
-    return Lineage(source=lineage.source, graph=graph, diagnostics=notes)

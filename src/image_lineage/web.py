@@ -372,7 +372,12 @@ class ImageDetails:
             .mark_bar()
             .encode(
                 x=alt.X("MB:Q", title="MB added", axis=alt.Axis(grid=False)),
-                y=alt.Y("Image:N", sort=None, title=None, axis=alt.Axis(labelLimit=360, labelFontSize=13)),
+                y=alt.Y(
+                    "Image:N",
+                    sort=None,
+                    title=None,
+                    axis=alt.Axis(labelLimit=360, labelFontSize=13, labelOverlap=False),
+                ),
                 color=alt.Color(
                     "Added by:N",
                     scale=alt.Scale(domain=list(SPLIT_ROLES.values()), range=SPLIT_COLOURS),
@@ -381,8 +386,10 @@ class ImageDetails:
                 tooltip=["Image:N", "Size:N", "Added by:N"],
             )
         )
-        sizes = bars.mark_text(align="left", dx=4, fontSize=13).encode(text="Size:N", color=alt.value("#333333"))
-        return alt.LayerChart(layer=[bars, sizes], height=36 * len(self.split) + 20)
+        sizes = bars.mark_text(align="left", dx=4, fontSize=13).encode(
+            text="Size:N", color=alt.value("#333333")
+        )
+        return alt.LayerChart(layer=[bars, sizes], height=alt.Step(30))
 
 
 def image_details(view: PageView, image_id: str) -> ImageDetails:

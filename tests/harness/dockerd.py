@@ -20,12 +20,23 @@ containerd, whose socket, state and root directories are derived from
 ``--exec-root`` and ``--data-root``; so several throwaway daemons can run at
 the same time without sharing a containerd.
 
-Daemon flags: ``--storage-driver=vfs`` (works on any filesystem, no overlay
-or kernel modules), ``--iptables=false --ip6tables=false --bridge=none
+Daemon flags: ``--storage-driver=vfs`` by default (works on any filesystem;
+``storage_driver=`` or ``$IL_DOCKERD_STORAGE_DRIVER`` picks another, e.g.
+``overlay2``, which works on this kernel and builds ~5x faster: vfs copies
+the whole rootfs per layer and sleeps to the next full second after every
+build step), ``--iptables=false --ip6tables=false --bridge=none
 --ip-forward=false --ip-masq=false`` (no host network changes; containers
 get only a loopback device, which ``RUN`` steps of the legacy builder are
-happy with).  Builds use the legacy builder (``DOCKER_BUILDKIT=0``): the CLI
-has no buildx plugin here.  Nothing is ever pulled: base images come from
+happy with), and ``--cgroup-parent=/<dir name>`` (containers of different
+daemons never share a cgroup, and a crashed daemon's orphans can be found).
+The one host file all daemons share is ``/etc/docker/key.json`` (created
+once, then only read).
+
+Builds use the legacy builder (``DOCKER_BUILDKIT=0``): there is no buildx
+plugin.  The CLI is Debian's ``/usr/bin/docker`` (same version as the
+daemon) unless ``$IL_DOCKER_CLI`` names another; a newer CLI works too (it
+negotiates API 1.41) but prints a "legacy builder is deprecated" banner.
+Nothing is ever pulled: base images come from
 :meth:`ThrowawayDockerd.import_busybox`.
 
 The module has no pytest import, so scripts can use it::
@@ -57,6 +68,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -186,6 +198,9 @@ class ThrowawayDockerd:
         path must stay under ~100 bytes).
     start_timeout:
         Seconds to wait for ``/_ping`` to answer on :meth:`start`.
+    storage_driver:
+        ``--storage-driver`` value; default ``$IL_DOCKERD_STORAGE_DRIVER``
+        or ``vfs``.
     extra_daemon_args:
         More dockerd flags, appended after the defaults.
     keep_dir:
@@ -240,8 +255,9 @@ class ThrowawayDockerd:
     def env(self) -> dict[str, str]:
         """``os.environ`` copy with ``DOCKER_HOST`` and ``DOCKER_BUILDKIT=0`` set.
 
-        Also drops variables that would redirect the CLI elsewhere
-        (``DOCKER_CONTEXT``, ``DOCKER_TLS_VERIFY``, ``DOCKER_CERT_PATH``) and
+        Also drops variables that would redirect or pin the CLI
+        (``DOCKER_CONTEXT``, ``DOCKER_TLS_VERIFY``, ``DOCKER_CERT_PATH``,
+        ``DOCKER_API_VERSION``) and
         points ``DOCKER_CONFIG`` at a private dir so no host credential
         helpers or contexts are consulted.
         """
@@ -390,6 +406,10 @@ class ThrowawayDockerd:
 
     def stop(self, *, remove: bool = True, timeout: float = 30.0) -> None:
         """Stop the daemon: SIGTERM, wait ``timeout`` s, then SIGKILL.
+
+        A clean stop takes about 1 s, but each running container (e.g. a
+        ``RUN`` step in flight) gets its 10 s stop timeout first; use
+        :meth:`kill` when that does not matter.
 
         With ``remove=True`` (the default) also kill any leftover containerd
         or shim that belongs to this directory, unmount whatever is still
@@ -563,7 +583,10 @@ class ThrowawayDockerd:
                         p.chmod(0o700)
                     func(path)
 
-            shutil.rmtree(self.dir, onerror=onerror)
+            if sys.version_info >= (3, 12):
+                shutil.rmtree(self.dir, onexc=onerror)
+            else:
+                shutil.rmtree(self.dir, onerror=onerror)
             if self.dir.exists():
                 # Something was still mounted or busy; one last lazy-unmount pass.
                 self._unmount_all()

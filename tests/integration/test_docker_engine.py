@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -238,13 +239,25 @@ def test_docker_host_is_honoured(dockerd: Any, monkeypatch: pytest.MonkeyPatch) 
 def test_second_scan_is_served_from_the_cache(dockerd: Any, private_cache: Path) -> None:
     legacy_family(dockerd, "cached")
     source = DockerEngineSource(endpoint=dockerd.host)
-    first = source.scan()
-    entries = sorted(private_cache.rglob("*.json"))
-    assert len(entries) == len(first.images)
-    entries[0].write_text("{ not json")  # a corrupt entry is a miss, then rewritten
-    second = source.scan()
-    assert sorted(second.images, key=lambda i: i.id) == sorted(first.images, key=lambda i: i.id)
-    assert json.loads(entries[0].read_text())["format"] == 1
+    first = sorted(source.scan().images, key=lambda i: i.id)
+    database = private_cache / "details-v1.sqlite3"
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM details").fetchone()[0] == len(first)
+        db.execute("UPDATE details SET body = '{ not json' WHERE id = ?", (first[0].id,))
+    # A corrupt entry is a miss: fetched again, and rewritten.
+    assert sorted(source.scan().images, key=lambda i: i.id) == first
+    with sqlite3.connect(database) as db:
+        body = db.execute("SELECT body FROM details WHERE id = ?", (first[0].id,)).fetchone()[0]
+    assert json.loads(body)["inspect"]["Id"] == first[0].id
+    # A database that is not one at all is set aside and rebuilt.
+    database.write_bytes(b"garbage" * 100)
+    assert sorted(source.scan().images, key=lambda i: i.id) == first
+    assert database.with_suffix(".corrupt").exists()
+
+
+def test_an_unwritable_cache_does_not_stop_a_scan(dockerd: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMAGE_LINEAGE_CACHE_DIR", "/proc/image-lineage-cannot-write-here")
+    assert DockerEngineSource(endpoint=dockerd.host).scan().images
 
 
 def test_progress_is_reported(dockerd: Any) -> None:
@@ -252,3 +265,15 @@ def test_progress_is_reported(dockerd: Any) -> None:
     progress: Callable[[int, int], None] = lambda done, total: seen.append((done, total))  # noqa: E731
     scan = DockerEngineSource(endpoint=dockerd.host, use_cache=False).scan(progress=progress)
     assert seen[-1] == (len(scan.images), len(scan.images))
+
+
+def test_sdk_transport_reads_the_same_records(dockerd: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TLS and SSH endpoints go through docker-py: it must see exactly what the fast path sees."""
+    from image_lineage.sources import docker_engine  # noqa: PLC0415
+
+    legacy_family(dockerd, "transport")
+    fast = DockerEngineSource(endpoint=dockerd.host, use_cache=False).scan(include_intermediate=True)
+    monkeypatch.setattr(docker_engine, "connect", docker_engine.SdkTransport)
+    slow = DockerEngineSource(endpoint=dockerd.host, use_cache=False).scan(include_intermediate=True)
+    assert sorted(slow.images, key=lambda i: i.id) == sorted(fast.images, key=lambda i: i.id)
+    assert slow.source.engine_version == fast.source.engine_version

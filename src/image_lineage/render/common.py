@@ -40,7 +40,7 @@ def ordered_edges(lineage: Lineage) -> list[tuple[Node, Node]]:
     return [
         (lineage.node(node.parent), node)
         for _, node in lineage.walk()
-        if node.parent is not None and node.parent in lineage.graph
+        if node.parent is not None and node.parent in lineage
     ]
 
 

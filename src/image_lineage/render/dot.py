@@ -26,7 +26,7 @@ STYLE_HIGHLIGHT = 'penwidth=3 color="#d9480f"'
 
 def node_ids(lineage: Lineage) -> dict[str, str]:
     """A DOT-safe id per image: ``img_`` and its short id (the full digest if two clash)."""
-    ordered = sorted(lineage.graph.nodes)
+    ordered = sorted(lineage.by_id)
     digests = [match.group(1) if (match := _DIGEST.match(i)) else None for i in ordered]
     short = [d[:12] for d in digests if d]
     width = 12 if len(set(short)) == len(short) else 64

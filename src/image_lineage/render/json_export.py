@@ -12,8 +12,9 @@ SCHEMA = "image-lineage.graph/v1"
 
 
 def render_json(lineage: Lineage) -> str:
+    """One image per line: diff-friendly, and fast (the C encoder; ``indent`` is pure Python)."""
     source = lineage.source
-    document = {
+    header = {
         "schema": SCHEMA,
         "source": {
             "kind": source.kind,
@@ -21,12 +22,18 @@ def render_json(lineage: Lineage) -> str:
             "engine_version": source.engine_version,
             "scanned_at": iso_utc(source.scanned_at),
         },
-        "images": [_image(lineage, lineage.node(i)) for i in sorted(lineage.graph.nodes)],
-        "diagnostics": [
-            {"image": d.image, "code": d.code, "message": d.message} for d in lineage.diagnostics
-        ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    images = [_compact(_image(lineage, lineage.node(i))) for i in sorted(lineage.by_id)]
+    notes = [_compact({"image": d.image, "code": d.code, "message": d.message}) for d in lineage.diagnostics]
+    return f'{_compact(header)[:-1]},\n"images": {_lines(images)},\n"diagnostics": {_lines(notes)}}}\n'
+
+
+def _lines(items: list[str]) -> str:
+    return "[\n" + ",\n".join(items) + "\n]" if items else "[]"
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _image(lineage: Lineage, node: Node) -> dict[str, Any]:
@@ -40,7 +47,7 @@ def _image(lineage: Lineage, node: Node) -> dict[str, Any]:
         "added_size": node.added_size,
         "parent": node.parent,
         "parent_verified": node.parent_verified,
-        "children": sorted(lineage.graph.successors(node.id)),
+        "children": sorted(c.id for c in lineage.children(node.id)),
         "intermediate": image.intermediate,
         "os": image.os,
         "architecture": image.architecture,

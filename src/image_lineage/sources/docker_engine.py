@@ -1,12 +1,18 @@
 """Read images from a Docker Engine (or anything that speaks its API), read-only.
 
-The Docker SDK's low-level client finds the endpoint (``DOCKER_HOST`` or the
-platform default), negotiates the API version and lists the images. The two
-per-image requests (inspect, history) are the bulk of a scan: over a local unix
-socket or plain TCP they go through the standard library's ``http.client`` on
-keep-alive connections, which costs a fraction of the SDK's per-request overhead
-(see ``bench/scan.py``); TLS and SSH endpoints use the SDK for everything.
-Answers are cached on disk by image id (``cache.py``), so a second scan only lists.
+The endpoint is ``DOCKER_HOST`` or the platform default. Two transports speak
+the same few GET requests (``/version``, ``/images/json``, ``/images/{id}/json``,
+``/images/{id}/history``) and negotiate the API version the same way:
+
+* local unix sockets and plain ``tcp://`` use the standard library's
+  ``http.client`` on keep-alive connections, one per worker thread;
+* TLS (``DOCKER_TLS_VERIFY``) and ``ssh://`` endpoints use the Docker SDK's
+  low-level ``APIClient``, which knows how to set those up.
+
+Why two: measured in ``bench/scan.py``, docker-py costs about 2 ms of client CPU
+per request and ~0.3 s just to import, which is most of a scan's time; the
+standard library does the same requests in a fraction of it. Answers are cached
+on disk by image id (``cache.py``), so a second scan only lists.
 
 Only GET requests are ever sent: this module never pulls, tags, deletes or builds.
 """
@@ -20,15 +26,16 @@ import socket
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import quote, urlsplit
+from typing import Any, Protocol
+from urllib.parse import quote, urlencode, urlsplit
 
 from image_lineage.cache import DetailsCache, default_cache_dir
 from image_lineage.errors import SourceUnavailable
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
-from image_lineage.sources.engine_api import image_from_api
+from image_lineage.sources.engine_api import image_from_api, trim_inspect
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_ENDPOINT = "unix:///var/run/docker.sock"
@@ -38,8 +45,17 @@ Progress = Callable[[int, int], None]
 Details = tuple[dict[str, Any], list[dict[str, Any]]]
 
 
-class _ImageGone(Exception):
+class ImageGone(Exception):
     """The engine answered 404: the image was removed after it was listed."""
+
+
+class Transport(Protocol):
+    """The read-only requests a scan makes. ``details`` is called from several threads."""
+
+    def version(self) -> Mapping[str, Any]: ...
+    def images(self, *, include_intermediate: bool) -> list[Mapping[str, Any]]: ...
+    def details(self, image_id: str) -> Details: ...
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,22 +68,15 @@ class DockerEngineSource:
     kind: str = "docker"
 
     def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
-        import docker.errors  # noqa: PLC0415 - only sources import docker, and lazily
-
-        client, endpoint = _connect(self.endpoint, self.timeout)
+        endpoint = resolve_endpoint(self.endpoint)
+        transport = connect(endpoint, self.timeout)
         try:
-            try:
-                version = client.version(api_version=False)
-                summaries = _list(client, include_intermediate)
-            except docker.errors.DockerException as error:
-                raise _unavailable(endpoint, error, self.timeout) from error
-            except OSError as error:
-                raise _unavailable(endpoint, error, self.timeout) from error
-            fetch = _make_fetcher(client, endpoint, self.timeout)
+            version = transport.version()
+            summaries = _list(transport, include_intermediate)
             cache = DetailsCache(default_cache_dir(), self.kind) if self.use_cache else None
-            images, notes = _read_details(summaries, fetch, cache, progress)
+            images, notes = _read_details(summaries, transport.details, cache, progress)
         finally:
-            client.close()
+            transport.close()
         info = SourceInfo(
             kind=self.kind,
             endpoint=endpoint,
@@ -81,53 +90,55 @@ def resolve_endpoint(endpoint: str | None) -> str:
     return endpoint or os.environ.get("DOCKER_HOST") or DEFAULT_ENDPOINT
 
 
-def _connect(endpoint: str | None, timeout: float) -> tuple[Any, str]:
-    import docker  # noqa: PLC0415
+def connect(endpoint: str, timeout: float) -> Transport:
+    """The fastest transport for ``endpoint``, with the API version negotiated."""
+    url = urlsplit(endpoint)
+    tls = bool(os.environ.get("DOCKER_TLS_VERIFY"))
+    if url.scheme == "unix" and url.path:
+        path = url.path
+        return HttpTransport(lambda: _UnixConnection(path, timeout), endpoint, timeout)
+    if url.scheme in {"tcp", "http"} and not tls:
+        host, port = url.hostname or "localhost", url.port or 2375
+        return HttpTransport(
+            lambda: http.client.HTTPConnection(host, port, timeout=timeout), endpoint, timeout
+        )
+    return SdkTransport(endpoint, timeout)
 
-    url = resolve_endpoint(endpoint)
-    try:
-        kwargs = docker.utils.kwargs_from_env()
-        kwargs["base_url"] = url
-        client = docker.APIClient(version="auto", timeout=timeout, **kwargs)
-    except docker.errors.DockerException as error:
-        raise _unavailable(url, error, timeout) from error
-    return client, url
 
-
-def _unavailable(endpoint: str, error: BaseException, timeout: float) -> SourceUnavailable:
-    """Turn docker-py's many ways of failing to connect into one actionable sentence."""
-    text = f"{error!r} {error}"
+def unavailable(endpoint: str, error: BaseException, timeout: float) -> SourceUnavailable:
+    """Turn the many ways of failing to reach an engine into one actionable sentence."""
+    text = f"{type(error).__name__} {error!r} {error}"
     where = f"the Docker Engine at {endpoint}"
-    if "PermissionError" in text or "Permission denied" in text:
+    if isinstance(error, PermissionError) or "PermissionError" in text or "Permission denied" in text:
         return SourceUnavailable(
             f"Permission denied on {where}: add your user to the 'docker' group "
             "(then log in again), or point DOCKER_HOST at a socket you may use."
         )
-    if "FileNotFoundError" in text or "No such file" in text:
+    if isinstance(error, FileNotFoundError) or "FileNotFoundError" in text or "No such file" in text:
         return SourceUnavailable(
             f"No Docker Engine is listening at {endpoint} (no such socket): start Docker, "
             "set DOCKER_HOST, or try --source sample."
         )
-    if "timed out" in text.lower() or "timeout" in type(error).__name__.lower():
+    if isinstance(error, TimeoutError) or "timed out" in text.lower() or "Timeout" in text:
         return SourceUnavailable(
-            f"{where[0].upper()}{where[1:]} did not answer within {timeout:g} s: check that "
+            f"The Docker Engine at {endpoint} did not answer within {timeout:g} s: check that "
             "the daemon is healthy, or raise --timeout."
         )
-    if "Connection refused" in text or "Connection aborted" in text or "RemoteDisconnected" in text:
+    if isinstance(error, ConnectionError) or "Connection refused" in text or "Connection aborted" in text:
         return SourceUnavailable(
-            f"{where[0].upper()}{where[1:]} refused or dropped the connection: is the daemon "
+            f"The Docker Engine at {endpoint} refused or dropped the connection: is the daemon "
             "running? Start it, or try --source sample."
         )
     return SourceUnavailable(f"Cannot read images from {where}: {error}")
 
 
-def _list(client: Any, include_intermediate: bool) -> list[tuple[Mapping[str, Any], bool]]:
+def _list(transport: Transport, include_intermediate: bool) -> list[tuple[Mapping[str, Any], bool]]:
     """(summary, intermediate) for each image; intermediate ones only when asked for."""
-    shown = client.images(all=False)
+    shown = transport.images(include_intermediate=False)
     if not include_intermediate:
         return [(s, False) for s in shown]
     shown_ids = {s.get("Id") for s in shown}
-    return [(s, s.get("Id") not in shown_ids) for s in client.images(all=True)]
+    return [(s, s.get("Id") not in shown_ids) for s in transport.images(include_intermediate=True)]
 
 
 def _read_details(
@@ -136,52 +147,40 @@ def _read_details(
     cache: DetailsCache | None,
     progress: Progress | None,
 ) -> tuple[tuple[Image, ...], tuple[Diagnostic, ...]]:
-    details: dict[str, Details] = {}
-    misses: list[str] = []
-    for summary, _ in summaries:
-        image_id = str(summary.get("Id", ""))
-        hit = cache.get(image_id) if cache else None
-        if hit is not None:
-            details[image_id] = hit
-        else:
-            misses.append(image_id)
-    total = len(summaries)
-    done = total - len(misses)
-    if progress:
-        progress(done, total)
-    notes: list[Diagnostic] = []
-    if misses:
-        with ThreadPoolExecutor(max_workers=min(_WORKERS, len(misses))) as pool:
-            futures = {image_id: pool.submit(fetch, image_id) for image_id in misses}
-            for image_id, future in futures.items():
-                try:
-                    details[image_id] = future.result()
-                except _ImageGone:
-                    notes.append(Diagnostic(image_id, "image_gone", "removed while it was being scanned"))
-                else:
-                    if cache:
-                        cache.put(image_id, *details[image_id])
-                done += 1
-                if progress:
-                    progress(done, total)
+    wanted = [str(summary.get("Id", "")) for summary, _ in summaries]
+    with cache or nullcontext():
+        details = cache.get_many(wanted) if cache else {}
+        misses = [image_id for image_id in dict.fromkeys(wanted) if image_id not in details]
+        total, done = len(wanted), len(wanted) - len(misses)
+        if progress:
+            progress(done, total)
+        fetched: dict[str, Details] = {}
+        notes: list[Diagnostic] = []
+        if misses:
+            with ThreadPoolExecutor(max_workers=min(_WORKERS, len(misses))) as pool:
+                futures = {image_id: pool.submit(fetch, image_id) for image_id in misses}
+                for image_id, future in futures.items():
+                    try:
+                        inspect, history = future.result()
+                    except ImageGone:
+                        notes.append(Diagnostic(image_id, "image_gone", "removed while it was being scanned"))
+                    else:
+                        fetched[image_id] = (trim_inspect(inspect), history)
+                    done += 1
+                    if progress:
+                        progress(done, total)
+        if cache:
+            cache.put_many(fetched)
+    details.update(fetched)
     images = tuple(
         image_from_api(summary, *details[image_id], intermediate=intermediate)
-        for summary, intermediate in summaries
-        if (image_id := str(summary.get("Id", ""))) in details
+        for (summary, intermediate), image_id in zip(summaries, wanted, strict=True)
+        if image_id in details
     )
     return images, tuple(notes)
 
 
-def _make_fetcher(client: Any, endpoint: str, timeout: float) -> Callable[[str], Details]:
-    """Inspect + history for one image id, over the fastest transport the endpoint allows."""
-    url = urlsplit(endpoint)
-    version = client.api_version
-    if url.scheme == "unix" and not client.base_url.startswith("https"):
-        return _RawFetcher(lambda: _UnixConnection(url.path, timeout), version)
-    if url.scheme in {"tcp", "http"} and not os.environ.get("DOCKER_TLS_VERIFY"):
-        host, port = url.hostname or "localhost", url.port or 2375
-        return _RawFetcher(lambda: http.client.HTTPConnection(host, port, timeout=timeout), version)
-    return _SdkFetcher(client, endpoint, timeout)
+# --------------------------------------------------------------------------- stdlib transport
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -191,81 +190,145 @@ class _UnixConnection(http.client.HTTPConnection):
 
     def connect(self) -> None:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._socket_path)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(self._socket_path)
+        except OSError:
+            sock.close()
+            raise
         self.sock = sock
 
 
-class _RawFetcher:
-    """Keep-alive GETs, one connection per worker thread."""
+class HttpTransport:
+    """GET requests over keep-alive ``http.client`` connections, one per thread."""
 
-    def __init__(self, connect: Callable[[], http.client.HTTPConnection], version: str) -> None:
+    def __init__(
+        self, connect: Callable[[], http.client.HTTPConnection], endpoint: str, timeout: float
+    ) -> None:
         self._connect = connect
-        self._prefix = f"/v{version}"
+        self._endpoint = endpoint
+        self._timeout = timeout
         self._local = threading.local()
+        self._connections: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._prefix = ""
+        self._version: Mapping[str, Any] = {}
 
-    def __call__(self, image_id: str) -> Details:
+    def version(self) -> Mapping[str, Any]:
+        if not self._version:
+            # Unversioned, like docker-py's negotiation: then speak the engine's own version.
+            answer = self._get("/version")
+            if not isinstance(answer, dict) or not isinstance(answer.get("ApiVersion"), str):
+                raise SourceUnavailable(f"{self._endpoint} answered /version without an API version.")
+            self._version = answer
+            self._prefix = f"/v{answer['ApiVersion']}"
+        return self._version
+
+    def images(self, *, include_intermediate: bool) -> list[Mapping[str, Any]]:
+        self.version()
+        query = urlencode({"all": "1" if include_intermediate else "0"})
+        answer = self._get(f"{self._prefix}/images/json?{query}")
+        if not isinstance(answer, list):
+            raise SourceUnavailable(f"{self._endpoint} sent an unexpected image list.")
+        return [item for item in answer if isinstance(item, dict)]
+
+    def details(self, image_id: str) -> Details:
         name = quote(image_id, safe="")
         inspect = self._get(f"{self._prefix}/images/{name}/json")
         history = self._get(f"{self._prefix}/images/{name}/history")
         if not isinstance(inspect, dict) or not isinstance(history, list):
-            raise SourceUnavailable(f"The engine sent an unexpected answer for image {image_id}.")
+            raise SourceUnavailable(f"{self._endpoint} sent an unexpected answer for image {image_id}.")
         return inspect, history
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._connect()
+            self._local.connection = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection
 
     def _get(self, path: str) -> Any:
         for attempt in (1, 2):
-            connection: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
-            if connection is None:
-                connection = self._local.conn = self._connect()
+            connection = self._connection()
             try:
                 connection.request("GET", path, headers={"Accept": "application/json"})
                 response = connection.getresponse()
                 body = response.read()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
-                # A keep-alive connection the daemon closed: reconnect once, then give up.
+                # The engine may close an idle keep-alive connection: reconnect once.
                 connection.close()
-                self._local.conn = None
+                self._local.connection = None
                 if attempt == 2:
-                    raise SourceUnavailable(
-                        f"Lost the connection to the engine during the scan ({error}): "
-                        "is the daemon still running?"
-                    ) from error
+                    raise unavailable(self._endpoint, error, self._timeout) from error
                 continue
-            except TimeoutError as error:
-                raise SourceUnavailable(
-                    "The engine stopped answering during the scan (timed out): check the "
-                    "daemon, or raise --timeout."
-                ) from error
-            except OSError as error:
-                raise SourceUnavailable(
-                    f"Lost the connection to the engine during the scan: {error}"
-                ) from error
-            if response.status == 404:
-                raise _ImageGone(path)
+            except (OSError, http.client.HTTPException) as error:
+                connection.close()
+                self._local.connection = None
+                raise unavailable(self._endpoint, error, self._timeout) from error
+            if response.status == 404 and "/images/" in path:
+                raise ImageGone(path)
             if response.status != 200:
+                detail = body[:200].decode("utf-8", "replace").strip()
                 raise SourceUnavailable(
-                    f"The engine answered {response.status} to GET {path}: "
-                    f"{body[:200].decode('utf-8', 'replace')}"
+                    f"The Docker Engine at {self._endpoint} answered {response.status} "
+                    f"to GET {path}: {detail}"
                 )
             try:
                 return json.loads(body)
             except ValueError as error:
-                raise SourceUnavailable(f"The engine sent invalid JSON for GET {path}.") from error
+                raise SourceUnavailable(
+                    f"The Docker Engine at {self._endpoint} sent invalid JSON for GET {path}."
+                ) from error
         raise AssertionError("unreachable")
 
 
-class _SdkFetcher:
-    def __init__(self, client: Any, endpoint: str, timeout: float) -> None:
-        self._client = client
+# --------------------------------------------------------------------------- Docker SDK transport
+
+
+class SdkTransport:
+    """docker-py's low-level client, for TLS and SSH endpoints it knows how to reach."""
+
+    def __init__(self, endpoint: str, timeout: float) -> None:
+        import docker  # noqa: PLC0415 - costly to import; only this transport needs it
+
+        self._errors = docker.errors
         self._endpoint = endpoint
         self._timeout = timeout
-
-    def __call__(self, image_id: str) -> Details:
-        import docker.errors  # noqa: PLC0415
-
         try:
-            return self._client.inspect_image(image_id), self._client.history(image_id)
-        except docker.errors.NotFound as error:
-            raise _ImageGone(image_id) from error
-        except (docker.errors.DockerException, OSError) as error:
-            raise _unavailable(self._endpoint, error, self._timeout) from error
+            kwargs = docker.utils.kwargs_from_env()
+            kwargs["base_url"] = endpoint
+            self._client = docker.APIClient(version="auto", timeout=timeout, **kwargs)
+        except docker.errors.DockerException as error:
+            raise unavailable(endpoint, error, timeout) from error
+
+    def _call(self, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except self._errors.NotFound as error:
+            raise ImageGone(str(error)) from error
+        except (self._errors.DockerException, OSError) as error:
+            raise unavailable(self._endpoint, error, self._timeout) from error
+
+    def version(self) -> Mapping[str, Any]:
+        answer: Mapping[str, Any] = self._call(lambda: self._client.version(api_version=False))
+        return answer
+
+    def images(self, *, include_intermediate: bool) -> list[Mapping[str, Any]]:
+        answer: list[Mapping[str, Any]] = self._call(lambda: self._client.images(all=include_intermediate))
+        return answer
+
+    def details(self, image_id: str) -> Details:
+        inspect = self._call(lambda: self._client.inspect_image(image_id))
+        history = self._call(lambda: self._client.history(image_id))
+        return inspect, history
+
+    def close(self) -> None:
+        self._client.close()

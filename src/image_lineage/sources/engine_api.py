@@ -8,6 +8,7 @@ history returned newest first. Every read is a ``.get()``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ _METADATA_INSTRUCTIONS = re.compile(
     r"^(/bin/sh -c #\(nop\)\s*)?(ENV|LABEL|CMD|ENTRYPOINT|EXPOSE|WORKDIR|USER|VOLUME|"
     r"STOPSIGNAL|HEALTHCHECK|SHELL|ARG|ONBUILD|MAINTAINER)\b",
 )
+_INSPECT_FIELDS = ("Id", "Created", "Size", "Os", "Architecture", "Parent", "RootFS")
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
 
 RawDict = Mapping[str, Any]
@@ -78,15 +80,30 @@ def parse_history(raw: Sequence[RawDict], layer_count: int) -> tuple[HistoryEntr
             has_layer[index] = True
             missing -= 1
     return tuple(
-        HistoryEntry(
-            created=parse_time(entry.get("Created")),
-            created_by=_str(entry.get("CreatedBy")),
-            comment=_str(entry.get("Comment")),
-            size=_int(entry.get("Size")),
-            empty_layer=not layer,
+        _history_entry(
+            entry.get("Created") if isinstance(entry.get("Created"), int | float | str) else None,
+            _str(entry.get("CreatedBy")),
+            _str(entry.get("Comment")),
+            _int(entry.get("Size")),
+            not layer,
         )
         for entry, layer in zip(oldest_first, has_layer, strict=True)
     )
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _history_entry(created: object, created_by: str, comment: str, size: int, empty: bool) -> HistoryEntry:
+    """Children repeat their parents' history: parse each distinct entry once, share the object."""
+    return HistoryEntry(parse_time(created), created_by, comment, size, empty)
+
+
+def trim_inspect(inspect: RawDict) -> dict[str, Any]:
+    """Only the inspect fields ``image_from_api`` reads: what is worth caching."""
+    config = inspect.get("Config")
+    kept = {key: inspect[key] for key in _INSPECT_FIELDS if key in inspect}
+    if isinstance(config, Mapping):
+        kept["Config"] = {"Labels": config.get("Labels")}
+    return kept
 
 
 def image_from_api(

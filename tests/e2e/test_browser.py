@@ -1,0 +1,124 @@
+"""The app as a newcomer sees it: started with ``streamlit run``, opened in Chromium.
+
+With no engine to find, the app falls back to the bundled sample. The test checks
+that the graph is drawn with the sample's image names, picks an image, switches the
+classroom notes on, and downloads the SVG to compare it with what the page drew.
+Screenshots go to ``SCREENSHOT_DIR`` (docs/screenshots to refresh the committed
+ones), else to a temporary directory.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from image_lineage.lineage import build_lineage
+from image_lineage.sources import SampleSource
+from tests.e2e.conftest import RunningApp
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+GRAPH = '[data-testid="stGraphVizChart"] svg'
+WIDTH = 1400
+MIN_HEIGHT = 900
+
+
+def sample_names() -> tuple[set[str], str]:
+    """Tagged sample images, and the one with the most ancestors (to pick)."""
+    scan = SampleSource().scan()
+    lineage = build_lineage(scan.images, scan.source)
+    tagged = [n for n in lineage.nodes() if n.image.tags]
+    deepest = max(tagged, key=lambda n: (len(lineage.ancestors(n.id)), n.id))
+    return {n.image.display_name for n in tagged}, deepest.image.display_name
+
+
+def svg_texts(page: Any, selector: str) -> list[str]:
+    script = "els => els.map(e => e.textContent.trim())"
+    texts: list[str] = page.eval_on_selector_all(f"{selector} text", script)
+    return texts
+
+
+def svg_titles(page: Any, selector: str) -> set[str]:
+    """Node and edge ids (``img_…``, ``img_a->img_b``), which Graphviz writes as <title>s."""
+    titles: list[str] = page.eval_on_selector_all(
+        f"{selector} g.node > title, {selector} g.edge > title", "els => els.map(e => e.textContent)"
+    )
+    return set(titles)
+
+
+def settle(page: Any) -> None:
+    """Wait until Streamlit has finished the rerun and the graph has been drawn."""
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+    page.wait_for_selector(f"{GRAPH} g.node", timeout=60_000)
+    time.sleep(1.0)  # the graph and the charts fade in
+
+
+def screenshot(page: Any, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside its main block, so grow the window to fit it."""
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": WIDTH, "height": max(MIN_HEIGHT, int(height))})
+    time.sleep(1.0)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": WIDTH, "height": MIN_HEIGHT})
+
+
+def test_the_app_in_chromium(app: RunningApp, chromium: Any, screenshot_dir: Path, tmp_path: Path) -> None:
+    names, deepest = sample_names()
+    context = chromium.new_context(viewport={"width": WIDTH, "height": MIN_HEIGHT}, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(app.url)
+        settle(page)
+
+        # The whole family of the sample, with the note that it stands in for an engine.
+        drawn = " ".join(svg_texts(page, GRAPH))
+        missing = {name for name in names if name not in drawn}
+        assert not missing, f"not in the rendered graph: {missing}"
+        assert page.get_by_text("Showing the bundled sample images instead").is_visible()
+        assert page.get_by_text("Layer sharing saves").is_visible()
+        screenshot(page, screenshot_dir / "app-sample.png")
+
+        # The SVG download is the picture on the page: same nodes, edges and texts.
+        with page.expect_download() as download_info:
+            page.get_by_role("button", name="SVG").click()
+        exported = tmp_path / download_info.value.suggested_filename
+        download_info.value.save_as(exported)
+        assert exported.name == "image-lineage.svg"
+        on_page = (svg_titles(page, GRAPH), sorted(svg_texts(page, GRAPH)))
+        export_page = context.new_page()
+        export_page.goto(exported.as_uri())
+        export_page.wait_for_selector("svg g.node")
+        assert (svg_titles(export_page, "svg"), sorted(svg_texts(export_page, "svg"))) == on_page
+        box = export_page.locator("svg").first.bounding_box()
+        export_page.set_viewport_size({"width": int(box["width"]) + 1, "height": int(box["height"]) + 1})
+        export_page.screenshot(path=str(screenshot_dir / "export-sample.png"))
+        export_page.close()
+
+        # Pick the deepest image: it is marked in the graph and inspected below it.
+        page.locator('[data-testid="stSelectbox"]').first.click()
+        page.keyboard.type(deepest)
+        page.keyboard.press("Enter")
+        page.get_by_text("Inspecting").wait_for(timeout=60_000)
+        settle(page)
+        marked = f'{GRAPH} g.node path[stroke="#d9480f"], {GRAPH} g.node polygon[stroke="#d9480f"]'
+        assert page.locator(marked).count() == 1
+        assert page.get_by_text("Its steps, oldest first").is_visible()
+        assert page.get_by_text("A Dockerfile reconstructed from its history").is_visible()
+        page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=30_000)
+        screenshot(page, screenshot_dir / "app-image-selected.png")
+
+        # The classroom switch adds the explanations.
+        page.get_by_text("Classroom explanations").click()
+        page.get_by_text("What is a layer?").wait_for(timeout=60_000)
+        settle(page)
+        for heading in ("Why do children share their parent's layers?", "What is a metadata-only step?"):
+            assert page.get_by_text(heading).first.is_visible()
+        screenshot(page, screenshot_dir / "app-classroom.png")
+        assert not errors, errors
+    finally:
+        context.close()

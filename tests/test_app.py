@@ -1,0 +1,531 @@
+"""The web app: ``web.py`` as plain functions, and ``app.py`` driven by AppTest.
+
+AppTest runs the page script in this process and drives every widget by its key;
+the assertions read what the page rendered (the DOT given to graphviz_chart, the
+metrics, texts, tables). The bundled sample is the data, as in a classroom.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from image_lineage import web
+from image_lineage.lineage import build_lineage
+from image_lineage.model import Image, Scan
+from image_lineage.sources import SampleSource
+from image_lineage.sources.snapshot import dumps
+from image_lineage.views import resolve
+from tests.builders import BASE, FOUNDATION, MINIMAL, SOURCE, image, jupyter_family
+from tests.test_insights import rebuilt
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+NO_ENGINE = "unix:///nonexistent/image-lineage-test.sock"
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Caches outlive AppTest instances in one process: start and end every test empty.
+
+    No test may find a real engine by accident: ``auto`` and ``docker`` see none.
+    """
+    monkeypatch.setenv("DOCKER_HOST", NO_ENGINE)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def sample_scan(*, intermediate: bool = False) -> Scan:
+    return SampleSource().scan(include_intermediate=intermediate)
+
+
+def snapshot_bytes(images: list[Image]) -> bytes:
+    return dumps(Scan(source=SOURCE, images=tuple(images))).encode()
+
+
+def start(source: str = "sample") -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    if source != "auto":
+        at.radio(key="source").set_value(source).run()
+    return at
+
+
+def dot(at: AppTest) -> str:
+    charts = at.get("graphviz_chart")
+    assert len(charts) == 1, "the page should draw exactly one graph"
+    spec: str = charts[0].proto.spec
+    return spec
+
+
+def names_in(dot_text: str) -> set[str]:
+    """The bold image names of the DOT labels (HTML-escaped in the DOT, unescaped here)."""
+    return {html.unescape(name) for name in re.findall(r"<B>(.*?)</B>", dot_text)}
+
+
+def metric(at: AppTest, label: str) -> str:
+    values = [m.value for m in at.metric if m.label == label]
+    assert values, f"no metric {label!r}"
+    return values[0]
+
+
+def unescape(markdown: str) -> str:
+    """Undo ``web.plain``'s backslashes, to compare with plain text."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def texts(at: AppTest) -> str:
+    """Every text the page shows, Markdown escapes undone."""
+    parts = [e.value for e in (*at.markdown, *at.caption, *at.info, *at.warning, *at.error, *at.subheader)]
+    return unescape("\n".join(str(p) for p in parts))
+
+
+def ok(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def tagged_names(scan: Scan) -> set[str]:
+    return {image.display_name for image in scan.images if image.tags}
+
+
+# --------------------------------------------------------------------------- web.py, plain
+
+
+def test_source_spec() -> None:
+    assert web.source_spec("docker") == "docker"
+    assert web.source_spec("docker", " unix:///run/x.sock ") == "docker:unix:///run/x.sock"
+    assert web.source_spec("sample") == "sample"
+    assert web.source_spec("auto", "ignored") == "auto"
+
+
+def test_read_source_accepts_snapshot_bytes() -> None:
+    hidden = image(MINIMAL, intermediate=True, salt="hidden")
+    data = snapshot_bytes([*jupyter_family(), hidden])
+    loaded = web.read_source(data, name="scan.json")
+    assert loaded.problem is None
+    assert loaded.scan is not None
+    assert loaded.scan.source.kind == "snapshot"
+    assert loaded.scan.source.endpoint == "scan.json"
+    assert hidden.id not in {i.id for i in loaded.scan.images}
+    everything = web.read_source(data, include_intermediate=True)
+    assert everything.scan is not None
+    assert hidden.id in {i.id for i in everything.scan.images}
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        pytest.param(b"{not json", "is not valid JSON", id="broken-upload"),
+        pytest.param(b'{"schema": "other/v9"}', "this version of image-lineage reads", id="wrong-schema"),
+        pytest.param(f"docker:{NO_ENGINE}", "No Docker Engine is listening", id="no-engine"),
+        pytest.param("docker", "No Docker Engine is listening", id="no-engine-from-env"),
+        pytest.param("bogus", "Unknown source 'bogus'", id="unknown-spec"),
+    ],
+)
+def test_read_source_turns_failures_into_a_problem(spec: str | bytes, expected: str) -> None:
+    loaded = web.read_source(spec, name="upload.json")
+    assert loaded.scan is None
+    assert loaded.problem is not None
+    assert expected in loaded.problem
+
+
+def test_auto_falls_back_to_the_sample_with_a_note() -> None:
+    loaded = web.read_source("auto")
+    assert loaded.scan is not None
+    assert loaded.scan.source.kind == "sample"
+    assert loaded.note is not None
+    assert "No Docker Engine is listening" in loaded.note
+    assert loaded.note.endswith("Showing the bundled sample images instead.")
+
+
+def test_read_source_reads_the_sample() -> None:
+    loaded = web.read_source("sample")
+    assert loaded.scan == sample_scan()
+    assert (loaded.problem, loaded.note) == (None, None)
+
+
+def family_scan() -> Scan:
+    """The Jupyter-like family, an untagged metadata-only child of base, an intermediate step."""
+    untagged = image([*BASE, "LABEL stage=old"])
+    intermediate = image([*MINIMAL, "RUN pip-scipy:30000000"], intermediate=True)
+    return Scan(source=SOURCE, images=(*jupyter_family(), untagged, intermediate))
+
+
+def test_make_view_search_focus_and_toggles() -> None:
+    scan = family_scan()
+    everything = web.make_view(scan, web.ViewOptions(show_intermediate=True))
+    assert len(everything.shown) == 7
+    assert len(web.make_view(scan, web.ViewOptions()).shown) == 6
+    assert len(web.make_view(scan, web.ViewOptions(show_untagged=False)).shown) == 5
+
+    searched = web.make_view(scan, web.ViewOptions(search="  R-NOTE "))
+    assert {n.image.display_name for n in searched.shown.nodes()} == {
+        "jupyter/docker-stacks-foundation:latest",
+        "jupyter/base-notebook:latest",
+        "jupyter/minimal-notebook:latest",
+        "jupyter/r-notebook:latest",
+    }
+    assert searched.choices()[0] == resolve(searched.shown, "jupyter/docker-stacks-foundation")
+
+    minimal = resolve(everything.everything, "jupyter/minimal-notebook")
+    focused = web.make_view(scan, web.ViewOptions(selected=minimal, focus=True))
+    assert focused.selected == minimal
+    assert len(focused.shown) == 5  # not the old base's untagged sibling
+    assert focused.disk.images == 5
+    assert "penwidth=3" in focused.dot  # the picked image is marked
+    unfocused = focused.pick(minimal)
+    assert len(unfocused.shown) == 6
+    assert unfocused.selected == minimal
+
+
+def test_a_pick_outside_the_search_is_dropped() -> None:
+    scan = family_scan()
+    lineage = build_lineage(scan.images, SOURCE)
+    scipy = resolve(lineage, "jupyter/scipy-notebook")
+    view = web.make_view(scan, web.ViewOptions(search="r-notebook", selected=scipy, focus=True))
+    assert view.selected is None
+    assert len(view.shown) == 4
+
+
+def test_empty_messages() -> None:
+    scan = family_scan()
+    assert web.make_view(scan, web.ViewOptions()).empty_message is None
+    assert web.make_view(scan, web.ViewOptions(search="nothing-like-it")).empty_message == (
+        "No image name contains 'nothing-like-it'."
+    )
+    empty = Scan(source=SOURCE, images=())
+    assert web.make_view(empty, web.ViewOptions()).empty_message == "There are no images to show."
+
+
+def test_exports_are_the_shown_graph() -> None:
+    scan = family_scan()
+    lineage = build_lineage(scan.images, SOURCE)
+    minimal = resolve(lineage, "jupyter/minimal-notebook")
+    view = web.make_view(scan, web.ViewOptions(selected=minimal, focus=True, rankdir="LR"))
+    files = {item.fmt: web.export(view, item.fmt) for item in web.EXPORTS}
+    assert files["dot"].decode() == view.dot
+    assert "rankdir=LR" in view.dot
+    assert files["mermaid"].startswith(b"flowchart LR")
+    assert {i["id"] for i in json.loads(files["json"])["images"]} == set(view.shown.graph.nodes)
+    assert files["png"].startswith(b"\x89PNG\r\n\x1a\n")
+    svg = files["svg"].decode()
+    assert "<svg" in svg
+    assert svg.count('class="node"') == len(view.shown) == 5
+    names = {web.export_name(view, item) for item in web.EXPORTS}
+    assert names == {
+        f"image-lineage-jupyter_minimal-notebook_latest.{e}" for e in ("svg", "png", "dot", "mmd", "json")
+    }
+    assert web.export_name(web.make_view(scan, web.ViewOptions()), web.EXPORTS[0]) == "image-lineage.svg"
+
+
+def test_image_details() -> None:
+    scan = family_scan()
+    view = web.make_view(scan, web.ViewOptions())
+    minimal = resolve(view.everything, "jupyter/minimal-notebook")
+    details = web.image_details(view, minimal)
+    assert details.parent_name == "jupyter/base-notebook:latest"
+    assert details.summary == "33.3 MB in total; +8.0 MB in 1 layer over jupyter/base-notebook:latest."
+    table = details.layer_table()
+    assert [row["Step"] for row in table] == list(range(1, len(MINIMAL) + 1))
+    assert table[1] == {"Step": 2, "Instruction": "ENV LANG=C.UTF-8", "Size": "0 B (metadata)",
+                        "Made by": "jupyter/docker-stacks-foundation:latest"}  # fmt: skip
+    assert table[-1]["Made by"] == "this image"
+    split = details.split_table()
+    assert [row["Added by"] for row in split] == ["base image", "ancestor", "this image"]
+    assert [row["Size"] for row in split] == ["5.3 MB", "20.0 MB", "8.0 MB"]
+    assert details.dockerfile.splitlines()[1] == "FROM jupyter/base-notebook:latest"
+    assert details.split_chart().to_dict()["layer"][0]["mark"]["type"] == "bar"
+
+
+def test_scan_notes_name_their_image() -> None:
+    twins = [image(BASE, "a:1"), image(BASE, "b:1", salt="twin")]
+    view = web.make_view(Scan(source=SOURCE, images=tuple(twins)), web.ViewOptions())
+    notes = web.scan_notes(view)
+    assert any(n.startswith("a:1: same layers and history as b:1") for n in notes)
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "[click](https://example.com/track.png)",
+        "![pixel](https://example.com/p.png)",
+        "<img src=x onerror=alert(1)>",
+        ":red[alarm] **bold** $x^2$ `code`",
+        "a\u202eb\x1bc",
+    ],
+)
+def test_plain_and_code_span_make_markdown_inert(hostile: str) -> None:
+    escaped = web.plain(hostile)
+    assert not re.search(r"(?<!\\)[\[\]()<>*`$:!]", escaped), escaped
+    assert "\u202e" not in escaped
+    assert "\x1b" not in escaped
+    span = web.code_span(hostile)
+    fence = re.match(r"`+", span)
+    assert fence is not None
+    assert span.endswith(fence.group())
+    assert fence.group() not in span[len(fence.group()) : -len(fence.group())]
+
+
+def test_describe_source() -> None:
+    assert web.describe_source(SOURCE) == "Docker Engine at literal, read at 2026-11-01 00:00 UTC."
+    assert web.describe_source(sample_scan().source).startswith("The bundled sample images (recorded ")
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def test_opens_on_the_sample_when_no_engine_answers() -> None:
+    at = start("auto")
+    ok(at)
+    assert "Showing the bundled sample images instead." in texts(at)
+    assert names_in(dot(at)) >= tagged_names(sample_scan())
+    assert metric(at, "Images shown") == str(len(sample_scan().images))
+
+
+def test_sample_headline_numbers() -> None:
+    at = start()
+    ok(at)
+    view = web.make_view(sample_scan(), web.ViewOptions())
+    from image_lineage.render.common import human_size  # noqa: PLC0415
+
+    assert metric(at, "Their sizes added up") == human_size(view.disk.naive)
+    assert metric(at, "Disk they really use") == human_size(view.disk.shared)
+    assert metric(at, "Layer sharing saves") == human_size(view.disk.saved)
+    assert view.disk.saved > 0
+    assert "bundled sample" in texts(at)
+
+
+def test_no_engine_is_a_message_and_the_rest_still_works() -> None:
+    at = start("docker")
+    ok(at)
+    assert any("No Docker Engine is listening" in unescape(e.value) for e in at.error)
+    assert not at.get("graphviz_chart")
+    at.text_input(key="endpoint").input("unix:///nonexistent/other.sock").run()
+    ok(at)
+    assert any("other.sock" in unescape(e.value) for e in at.error)
+    at.radio(key="source").set_value("sample").run()
+    ok(at)
+    assert not at.error
+    assert names_in(dot(at)) >= tagged_names(sample_scan())
+
+
+def test_upload_a_snapshot() -> None:
+    at = start("upload")
+    ok(at)
+    assert any("Choose a snapshot file" in unescape(e.value) for e in at.error)
+    at.file_uploader(key="upload").set_value(
+        ("scan.json", snapshot_bytes(jupyter_family()), "application/json")
+    )
+    at.run()
+    ok(at)
+    assert names_in(dot(at)) == {i.display_name for i in jupyter_family()}
+    assert "Snapshot file scan.json" in texts(at)
+
+
+def test_a_broken_upload_is_a_message() -> None:
+    at = start("upload")
+    at.file_uploader(key="upload").set_value(("broken.json", b'{"schema": 1', "application/json")).run()
+    ok(at)
+    assert any("is not valid JSON" in unescape(e.value) for e in at.error)
+    at.radio(key="source").set_value("sample").run()
+    ok(at)
+    assert at.get("graphviz_chart")
+
+
+def test_search_narrows_the_graph_and_the_picker() -> None:
+    scan = sample_scan()
+    lineage = build_lineage(scan.images, scan.source)
+    leaf = next(n for n in lineage.nodes() if n.image.tags and not lineage.children(n.id))
+    word = leaf.image.tags[0].rsplit("/", 1)[-1].split(":")[0]
+    at = start()
+    at.text_input(key="search").input(word.upper()).run()
+    ok(at)
+    shown = names_in(dot(at))
+    assert leaf.image.display_name in shown
+    assert {a.image.display_name for a in lineage.ancestors(leaf.id)} <= shown
+    assert len(shown) < len(lineage)
+    assert set(at.selectbox(key="image").options) == {
+        web.make_view(scan, web.ViewOptions()).label(i)
+        for i in web.make_view(scan, web.ViewOptions(search=word)).choices()
+    }
+    at.text_input(key="search").input("no-image-is-called-this").run()
+    ok(at)
+    assert any("No image name contains" in unescape(w.value) for w in at.warning)
+    assert not at.get("graphviz_chart")
+
+
+def pick(at: AppTest, display_name: str) -> None:
+    box = at.selectbox(key="image")
+    wanted = [o for o in box.options if o.split("  ·  ")[0] == display_name]
+    assert wanted, (display_name, box.options)
+    box.select(wanted[0]).run()
+
+
+def deepest_tagged() -> tuple[str, int, int]:
+    """The tagged sample image with the most ancestors: (name, ancestors, descendants)."""
+    scan = sample_scan()
+    lineage = build_lineage(scan.images, scan.source)
+    node = max(
+        (n for n in lineage.nodes() if n.image.tags), key=lambda n: (len(lineage.ancestors(n.id)), n.id)
+    )
+    import networkx as nx  # noqa: PLC0415
+
+    return (
+        node.image.display_name,
+        len(lineage.ancestors(node.id)),
+        len(nx.descendants(lineage.graph, node.id)),
+    )
+
+
+def test_pick_an_image_to_inspect_and_focus_on() -> None:
+    name, ancestors, descendants = deepest_tagged()
+    at = start()
+    assert at.toggle(key="focus").proto.disabled  # nothing to focus on before a pick
+    pick(at, name)
+    ok(at)
+    assert any(name in s.value for s in at.subheader)
+    steps = at.dataframe[0].value
+    assert list(steps.columns) == ["Step", "Instruction", "Size", "Made by"]
+    assert list(steps["Step"]) == list(range(1, len(steps) + 1))
+    assert steps["Made by"].iloc[-1] == "this image"
+    assert at.code[0].value.splitlines()[1].startswith(("FROM ", "# The parent"))
+    assert "penwidth=3" in dot(at)
+    at.toggle(key="focus").set_value(True).run()
+    ok(at)
+    assert metric(at, "Images shown") == str(1 + ancestors + descendants)
+    assert len(names_in(dot(at))) == 1 + ancestors + descendants
+
+
+def test_toggles_untagged_and_intermediate() -> None:
+    at = start()
+    with_untagged = dot(at)
+    at.toggle(key="show_untagged").set_value(False).run()
+    ok(at)
+    assert "&lt;none&gt;" not in dot(at)
+    if any(not i.tags for i in sample_scan().images):
+        assert "&lt;none&gt;" in with_untagged
+    at.toggle(key="show_untagged").set_value(True)
+    at.toggle(key="show_intermediate").set_value(True).run()
+    ok(at)
+    assert metric(at, "Images shown") == str(len(sample_scan(intermediate=True).images))
+    if any(i.intermediate for i in sample_scan(intermediate=True).images):
+        assert "dotted" in dot(at)
+
+
+def test_orientation() -> None:
+    at = start()
+    assert "rankdir=TB" in dot(at)
+    at.radio(key="rankdir").set_value("LR").run()
+    ok(at)
+    assert "rankdir=LR" in dot(at)
+
+
+def test_classroom_adds_explanations() -> None:
+    name, *_ = deepest_tagged()
+    at = start()
+    pick(at, name)
+    assert "What is a layer?" not in texts(at)
+    at.toggle(key="classroom").set_value(True).run()
+    ok(at)
+    shown = texts(at)
+    for key in ("layer", "sharing", "sizes", "untagged", "metadata"):
+        assert web.CLASSROOM[key] in shown, key
+
+
+def test_each_download_is_offered_and_clicks_cleanly() -> None:
+    at = start()
+    for item in web.EXPORTS:
+        button = at.download_button(key=f"download_{item.fmt}")
+        assert button.label == item.label
+        assert not button.proto.disabled
+        button.click().run()
+        ok(at)
+    files = {
+        item.fmt: web.export(web.make_view(sample_scan(), web.ViewOptions()), item.fmt)
+        for item in web.EXPORTS
+    }
+    assert all(files.values())
+    assert json.loads(files["json"])["schema"] == "image-lineage.graph/v1"
+
+
+def test_refresh_reads_again() -> None:
+    at = start()
+    at.button(key="refresh").click().run()
+    ok(at)
+    assert at.get("graphviz_chart")
+
+
+def test_a_rebuilt_base_is_pointed_out() -> None:
+    old_base = image(BASE)
+    new_base = rebuilt(old_base, "jupyter/base-notebook:latest", from_step=len(FOUNDATION))
+    minimal = image(MINIMAL, "jupyter/minimal-notebook:latest")
+    data = snapshot_bytes([image(FOUNDATION, "foundation:1"), old_base, new_base, minimal])
+    at = start("upload")
+    at.file_uploader(key="upload").set_value(("stale.json", data, "application/json")).run()
+    pick(at, "jupyter/minimal-notebook:latest")
+    ok(at)
+    assert any("Built on an older jupyter/base-notebook" in unescape(w.value) for w in at.warning)
+    at.toggle(key="classroom").set_value(True).run()
+    assert web.CLASSROOM["rebuilt"] in texts(at)
+
+
+def test_hostile_names_stay_text() -> None:
+    name = "evil/x:![p](https://example.com/p.png)"
+    evil = image([*BASE, "RUN evil:10"], name)
+    at = start("upload")
+    data = snapshot_bytes([image(BASE, "base:1"), evil])
+    at.file_uploader(key="upload").set_value(("evil.json", data, "application/json")).run()
+    pick(at, name)
+    ok(at)
+    assert at.subheader[0].value == f"Inspecting {web.code_span(name)}"
+    assert all("![p](" not in c.value for c in at.caption)
+    assert name in names_in(dot(at))
+
+
+class SlowSource:
+    """A source that reports progress the way the Docker Engine source does."""
+
+    calls = 0
+
+    def scan(self, *, include_intermediate: bool = False, progress: Any = None) -> Scan:
+        SlowSource.calls += 1
+        images = jupyter_family()
+        for done in range(len(images) + 1):
+            if progress:
+                progress(done, len(images))
+        return Scan(source=SOURCE, images=tuple(images))
+
+
+def test_a_scan_shows_progress_and_is_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(web, "open_source", lambda _spec: SlowSource())
+    monkeypatch.setattr(web, "PROGRESS_DELAY_SECONDS", 0.0)
+    bars: list[float] = []
+    real_progress = st.progress
+
+    def progress(value: float, text: str | None = None) -> Any:
+        bars.append(value)
+        return real_progress(value, text)
+
+    monkeypatch.setattr(st, "progress", progress)
+    at = start("docker")
+    ok(at)
+    assert bars, "the scan drew a progress bar"
+    assert not at.get("progress")  # removed once the scan is done
+    assert names_in(dot(at)) == {i.display_name for i in jupyter_family()}
+    scans = SlowSource.calls
+    at.run()  # a cache hit: no scan, and the recorded progress bar replays cleanly
+    ok(at)
+    assert SlowSource.calls == scans
+    at.button(key="refresh").click().run()
+    ok(at)
+    assert SlowSource.calls == scans + 1
