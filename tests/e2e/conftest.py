@@ -53,6 +53,7 @@ def start_app(log: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], 
         "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false",
         "--server.port", str(port),
+        "--server.fileWatcherType", "none",  # an edit elsewhere must not pop up "Source file changed"
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -21,9 +21,13 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
+def count_layers(count: int) -> str:
+    return "1 layer" if count == 1 else f"{count} layers"
+
+
 def added_summary(node: Node) -> str:
     """``+15.2 MB in 3 layers`` (or ``metadata only``) over the parent."""
-    layers = "1 layer" if node.added_layers == 1 else f"{node.added_layers} layers"
+    layers = count_layers(node.added_layers)
     if node.parent is None:
         return f"{layers}"
     if node.added_layers == 0 and node.added_size == 0:

@@ -11,7 +11,7 @@ import html
 import re
 
 from image_lineage.lineage import Lineage, Node
-from image_lineage.render.common import clean_text, human_size, ordered_edges
+from image_lineage.render.common import clean_text, count_layers, human_size, ordered_edges
 
 NAME_LIMIT = 48
 FONT = "DejaVu Sans,Helvetica,Arial,sans-serif"
@@ -65,7 +65,11 @@ def _node_attributes(node: Node) -> str:
     if len(image.tags) > 1:
         more = len(image.tags) - 1
         rows.append(f'<FONT POINT-SIZE="10" COLOR="#666666">+{more} more tag{"s" if more > 1 else ""}</FONT>')
-    adds = f"{node.added_layers} layers" if node.parent is None else f"adds {human_size(node.added_size)}"
+    adds = (
+        f"root · {count_layers(node.added_layers)}"
+        if node.parent is None
+        else f"adds {human_size(node.added_size)}"
+    )
     rows.append(f'<FONT POINT-SIZE="12" COLOR="#1d5e20">{_escape(adds)}</FONT>')
     label = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
     style = STYLE_INTERMEDIATE if image.intermediate else STYLE_TAGGED if image.tags else STYLE_UNTAGGED
@@ -76,7 +80,7 @@ def _node_attributes(node: Node) -> str:
 def _edge_label(child: Node) -> str:
     if child.added_layers == 0 and child.added_size == 0:
         return "metadata only"
-    return "+1 layer" if child.added_layers == 1 else f"+{child.added_layers} layers"
+    return f"+{count_layers(child.added_layers)}"
 
 
 def _escape(text: str) -> str:
