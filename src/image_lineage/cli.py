@@ -21,6 +21,7 @@ from typing import TextIO
 from image_lineage import __version__
 from image_lineage.errors import LineageError, SourceUnavailable
 from image_lineage.lineage import Lineage, build_lineage
+from image_lineage.masking import mask_lineage, mask_scan
 from image_lineage.model import Scan
 from image_lineage.render import BINARY_FORMATS, FORMATS, RANKDIRS, render
 from image_lineage.render.text import render_text
@@ -48,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     view = common.add_argument_group("what to show")
     view.add_argument("--focus", metavar="IMAGE", help="only IMAGE, its ancestors and its descendants")
     view.add_argument("--filter", metavar="REGEX", help="only images whose tag matches, with their ancestors")
+    view.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="do not mask values that look like secrets (tokens, passwords, keys) in histories and labels",
+    )
 
     parser = argparse.ArgumentParser(
         prog=PROG, description="Show how container images inherit from each other."
@@ -81,7 +87,7 @@ def main(
     try:
         scan = _scan(args, err)
         if args.command == "snapshot":
-            _write(args.output, snapshot_dumps(scan), out)
+            _write(args.output, snapshot_dumps(scan if args.show_secrets else mask_scan(scan)), out)
             print(f"Saved {len(scan.images)} images to {args.output}", file=err)
             return 0
         lineage = _view(build_lineage(scan.images, scan.source, scan.diagnostics), args)
@@ -125,7 +131,7 @@ def _view(lineage: Lineage, args: argparse.Namespace) -> Lineage:
         lineage = filter_names(lineage, args.filter)
     if args.focus:
         lineage = focus(lineage, args.focus)
-    return lineage
+    return lineage if args.show_secrets else mask_lineage(lineage)
 
 
 def _write(path: Path | None, content: str | bytes, out: TextIO) -> None:

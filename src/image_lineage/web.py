@@ -371,7 +371,7 @@ class ImageDetails:
             alt.Chart(data)
             .mark_bar()
             .encode(
-                x=alt.X("MB:Q", title="MB added", axis=alt.Axis(grid=False)),
+                x=alt.X("MB:Q", title="MB added", axis=alt.Axis(grid=False, tickCount=5)),
                 y=alt.Y(
                     "Image:N",
                     sort=None,

@@ -132,3 +132,15 @@ def test_auto_source_falls_back_to_the_sample_and_says_so(monkeypatch: pytest.Mo
     assert code == 0
     assert "showing the bundled sample images instead" in err
     assert "jupyter/" in out
+
+
+def test_secrets_are_masked_unless_asked(tmp_path: Path) -> None:
+    leaky = image([*MINIMAL, "ENV API_TOKEN=tok-12345"], "leaky:1")
+    path = tmp_path / "leaky.json"
+    path.write_text(dumps(Scan(source=SOURCE, images=(leaky,))), encoding="utf-8")
+    for fmt in ("json", "dot", "mermaid"):
+        assert "tok-12345" not in run("export", "-f", fmt, "--source", f"snapshot:{path}")[1]
+    assert "tok-12345" in run("export", "-f", "json", "--show-secrets", "--source", f"snapshot:{path}")[1]
+    shared = tmp_path / "shared.json"
+    assert run("snapshot", "-o", str(shared), "--source", f"snapshot:{path}")[0] == 0
+    assert "tok-12345" not in shared.read_text(encoding="utf-8")

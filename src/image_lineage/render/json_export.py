@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from image_lineage.lineage import Lineage, Node
+from image_lineage.lineage import Lineage, Node, Step
 from image_lineage.model import iso_utc
 
 SCHEMA = "image-lineage.graph/v1"
@@ -23,7 +22,9 @@ def render_json(lineage: Lineage) -> str:
             "scanned_at": iso_utc(source.scanned_at),
         },
     }
-    images = [_compact(_image(lineage, lineage.node(i))) for i in sorted(lineage.by_id)]
+    # Children share their parents' Step objects: encode each distinct step once.
+    encoded_steps: dict[int, str] = {}
+    images = [_image(lineage, lineage.node(i), encoded_steps) for i in sorted(lineage.by_id)]
     notes = [_compact({"image": d.image, "code": d.code, "message": d.message}) for d in lineage.diagnostics]
     return f'{_compact(header)[:-1]},\n"images": {_lines(images)},\n"diagnostics": {_lines(notes)}}}\n'
 
@@ -36,9 +37,9 @@ def _compact(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _image(lineage: Lineage, node: Node) -> dict[str, Any]:
+def _image(lineage: Lineage, node: Node, encoded_steps: dict[int, str]) -> str:
     image = node.image
-    return {
+    fields = {
         "id": image.id,
         "tags": list(image.tags),
         "digests": list(image.digests),
@@ -52,7 +53,15 @@ def _image(lineage: Lineage, node: Node) -> dict[str, Any]:
         "os": image.os,
         "architecture": image.architecture,
         "labels": dict(image.labels),
-        "layers": [
+    }
+    layers = ",".join(_step(step, encoded_steps) for step in node.steps)
+    return f'{_compact(fields)[:-1]},"layers":[{layers}]}}'
+
+
+def _step(step: Step, encoded_steps: dict[int, str]) -> str:
+    key = id(step)
+    if key not in encoded_steps:
+        encoded_steps[key] = _compact(
             {
                 "diff_id": step.diff_id,
                 "size": step.size,
@@ -61,6 +70,5 @@ def _image(lineage: Lineage, node: Node) -> dict[str, Any]:
                 "empty": step.empty,
                 "introduced_by": step.introduced_by,
             }
-            for step in node.steps
-        ],
-    }
+        )
+    return encoded_steps[key]
