@@ -12,6 +12,7 @@ It runs after lineage (``mask_lineage``): ancestry compares the real histories.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -86,8 +87,12 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
 )
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def mask_text(text: str) -> str:
-    """``text`` with every value that looks like a secret replaced by ``***``."""
+    """``text`` with every value that looks like a secret replaced by ``***``.
+
+    Cached: children repeat their parents' history lines word for word.
+    """
     for pattern, substitute in _RULES:
         text = pattern.sub(substitute, text)
     return text
@@ -103,22 +108,30 @@ def _mask_labels(labels: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], 
     return tuple(masked)
 
 
-def _mask_entry(entry: HistoryEntry) -> HistoryEntry:
-    return replace(entry, created_by=mask_text(entry.created_by), comment=mask_text(entry.comment))
+def mask_image(image: Image, entries: dict[int, HistoryEntry] | None = None) -> Image:
+    """``entries`` memoises by object: images share their parents' history entries."""
+    memo = {} if entries is None else entries
 
+    def mask_entry(entry: HistoryEntry) -> HistoryEntry:
+        if id(entry) not in memo:
+            memo[id(entry)] = replace(
+                entry, created_by=mask_text(entry.created_by), comment=mask_text(entry.comment)
+            )
+        return memo[id(entry)]
 
-def mask_image(image: Image) -> Image:
-    history = None if image.history is None else tuple(_mask_entry(e) for e in image.history)
+    history = None if image.history is None else tuple(mask_entry(e) for e in image.history)
     return replace(image, labels=_mask_labels(image.labels), history=history)
 
 
 def mask_scan(scan: Scan) -> Scan:
     """A scan safe to share (snapshots): the same records, secrets masked."""
-    return replace(scan, images=tuple(mask_image(image) for image in scan.images))
+    entries: dict[int, HistoryEntry] = {}
+    return replace(scan, images=tuple(mask_image(image, entries) for image in scan.images))
 
 
 def mask_lineage(lineage: Lineage) -> Lineage:
     """The same tree with secrets masked in every image and step it shows."""
+    entries: dict[int, HistoryEntry] = {}
     steps: dict[int, Step] = {}  # steps are shared between parent and child: keep sharing them
 
     def mask_step(step: Step) -> Step:
@@ -129,6 +142,8 @@ def mask_lineage(lineage: Lineage) -> Lineage:
         return steps[id(step)]
 
     def mask_node(node: Node) -> Node:
-        return replace(node, image=mask_image(node.image), steps=tuple(mask_step(s) for s in node.steps))
+        return replace(
+            node, image=mask_image(node.image, entries), steps=tuple(mask_step(s) for s in node.steps)
+        )
 
     return replace(lineage, by_id={k: mask_node(v) for k, v in lineage.by_id.items()})
