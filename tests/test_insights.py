@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,9 +16,11 @@ from image_lineage.insights import (
     size_split,
 )
 from image_lineage.lineage import Lineage, build_lineage
-from image_lineage.model import Image
+from image_lineage.model import HistoryEntry, Image
 from image_lineage.views import resolve
 from tests.builders import BASE, FOUNDATION, MINIMAL, SCIPY, SOURCE, digest, image, jupyter_family
+
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def lineage_of(*images: Image) -> Lineage:
@@ -273,3 +275,34 @@ def test_the_nearest_rebuilt_ancestor_wins() -> None:
     found = newer_build(lineage, scipy.id)
     assert found is not None
     assert (found.newer, found.older, found.shared_layers) == (new_minimal.id, old_minimal.id, 3)
+
+
+def test_a_rebuild_with_another_build_arg_or_file_is_a_rebuild() -> None:
+    def run(args: str, copied: str, seconds: int) -> tuple[HistoryEntry, HistoryEntry]:
+        moment = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds)
+        return (
+            HistoryEntry(moment, f"|1 VERSION={args} /bin/sh -c install", "", 100, False),
+            HistoryEntry(moment, f"/bin/sh -c #(nop) COPY file:{copied * 64} in /app ", "", 10, False),
+        )
+
+    root = image(FOUNDATION, "root:1")
+
+    def build(name: str, tags: tuple[str, ...], args: str, copied: str, seconds: int) -> Image:
+        layers = (*root.layers, digest(f"{name}1"), digest(f"{name}2"))
+        history = (*(root.history or ()), *run(args, copied, seconds))
+        return replace(root, id=digest(name), tags=tags, layers=layers, history=history)
+
+    old = build("old", (), "4.2.5", "a", 10)
+    new = build("new", ("app:latest",), "4.3.1", "b", 20)
+    found = newer_build(lineage_of(root, old, new), old.id)
+    assert found is not None
+    assert (found.newer, found.itself, found.shared_layers) == (new.id, True, len(root.layers))
+
+
+def test_same_second_steps_are_ordered_by_the_images_times() -> None:
+    old_base = image(BASE)
+    same_second = rebuilt(old_base, "base:1", from_step=len(FOUNDATION), later=timedelta(0))
+    later_image = replace(same_second, created=(old_base.created or EPOCH) + timedelta(milliseconds=300))
+    assert newer_build(lineage_of(old_base, later_image), old_base.id) is not None
+    assert newer_build(lineage_of(old_base, same_second), old_base.id) is None
+    assert newer_build(lineage_of(old_base, later_image), later_image.id) is None

@@ -262,9 +262,10 @@ def newer_build(lineage: Lineage, image_id: str) -> NewerBuild | None:
     """The nearest rebuilt base of the image: same build steps, different layers, built later.
 
     Candidates are the images of ``lineage`` whose history is, step for step, the
-    same commands as the start of the image's history (or all of it) while their
-    layers are not a prefix of the image's, that share at least one layer with it,
-    and whose first differing step was made later. The nearest is the one with the
+    same commands as the start of the image's history (or all of it; copied files
+    and build-argument values may differ) while their layers are not a prefix of
+    the image's, that share at least one layer with it, and whose first differing
+    step was made later. The nearest is the one with the
     most steps; ties go to a tagged, then newer image. None without a history.
     """
     image = lineage.node(image_id).image
@@ -280,7 +281,7 @@ def newer_build(lineage: Lineage, image_id: str) -> NewerBuild | None:
         if [_command(entry) for entry in other.history] != commands[:steps]:
             continue
         shared = _common_prefix(other.layers, image.layers)
-        if shared == 0 or shared == len(other.layers) or not _built_later(other.history, image.history):
+        if shared == 0 or shared == len(other.layers) or not _built_later(other, image):
             continue
         rank = (steps, bool(other.tags), other.created.timestamp() if other.created else 0.0, other.id)
         if best is None or rank > best[0]:
@@ -305,8 +306,21 @@ def newer_build(lineage: Lineage, image_id: str) -> NewerBuild | None:
     )
 
 
+# The legacy builder records what COPY/ADD copied as a content hash (``file:<sha256>``),
+# where BuildKit records only the Dockerfile text; both record the build arguments a
+# RUN step saw (``|1 VERSION=4.3.1 /bin/sh -c ...``). Rebuilding the same Dockerfile
+# with a changed file or another --build-arg value is still a rebuild.
+_CONTENT_HASH = re.compile(r"\b(file|dir|multi):[0-9a-f]{64}\b")
+_BUILD_ARG_VALUES = re.compile(r"^(?P<run>RUN )?\|\d+(?P<args>(?: [^\s=]+=\S*)*) ")
+
+
 def _command(entry: HistoryEntry) -> tuple[str, bool]:
-    return entry.created_by, entry.empty_layer
+    """What a step ran, as far as deciding "the same build steps" goes."""
+    text = _CONTENT_HASH.sub(r"\1:*", entry.created_by)
+    text = _BUILD_ARG_VALUES.sub(
+        lambda m: f"{m['run'] or ''}|{' '.join(a.split('=')[0] for a in m['args'].split())} ", text
+    )
+    return text, entry.empty_layer
 
 
 def _common_prefix(first: tuple[str, ...], second: tuple[str, ...]) -> int:
@@ -318,12 +332,17 @@ def _common_prefix(first: tuple[str, ...], second: tuple[str, ...]) -> int:
     return count
 
 
-def _built_later(newer: tuple[HistoryEntry, ...], older: tuple[HistoryEntry, ...]) -> bool:
-    """Whether the first step where the two histories part was made later in ``newer``."""
-    for theirs, ours in zip(newer, older, strict=False):
+def _built_later(newer: Image, older: Image) -> bool:
+    """Whether ``newer`` made the first step where their histories part later than ``older``.
+
+    Histories count in whole seconds: on a tie, the images' own creation times decide.
+    """
+    for theirs, ours in zip(newer.history or (), older.history or (), strict=False):
         if theirs.identity() != ours.identity():
-            return theirs.created is not None and ours.created is not None and theirs.created > ours.created
-    return False
+            if theirs.created and ours.created and theirs.created != ours.created:
+                return theirs.created > ours.created
+            break
+    return newer.created is not None and older.created is not None and newer.created > older.created
 
 
 def _repository(name: str) -> str:

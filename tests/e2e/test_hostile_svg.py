@@ -1,0 +1,53 @@
+"""An exported SVG full of hostile image metadata, opened in Chromium: nothing runs.
+
+Each corpus string (tests/hostile/corpus.py) is a tag, a label and a history line of
+one image. The SVG is opened as a page of its own (``file://``), where a script that
+got through would run; the test checks that none did and no element was injected.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from image_lineage.render import render
+from tests.conftest import unavailable
+from tests.hostile.corpus import HOSTILE_TEXT
+from tests.unit.test_hostile_render import hostile_lineage
+
+pytestmark = pytest.mark.browser
+
+
+def test_hostile_svgs_are_inert_in_chromium(chromium: Any, tmp_path: Path) -> None:
+    if shutil.which("dot") is None:
+        unavailable("Graphviz 'dot' is not installed")
+    page = chromium.new_page()
+    try:
+        for name, text in HOSTILE_TEXT:
+            svg = render(hostile_lineage(text), "svg")
+            assert isinstance(svg, str)
+            path = tmp_path / f"{name}.svg"
+            path.write_text(svg, encoding="utf-8")
+            page.goto(path.as_uri())
+            page.mouse.move(10, 10)
+            state = page.evaluate(
+                """() => ({
+                    pwned: window.__pwned === undefined ? null : window.__pwned,
+                    scripts: document.querySelectorAll('script').length,
+                    handlers: [...document.querySelectorAll('*')]
+                        .flatMap(e => [...e.attributes].map(a => a.name))
+                        .filter(n => n.toLowerCase().startsWith('on')).length,
+                    images: document.querySelectorAll('image, foreignObject, iframe').length,
+                    nodes: document.querySelectorAll('g.node').length,
+                    text: document.documentElement.textContent,
+                })"""
+            )
+            assert state["pwned"] is None, name
+            assert (state["scripts"], state["handlers"], state["images"]) == (0, 0, 0), name
+            assert state["nodes"] == 2, name  # both images drawn, nothing added
+            assert "adds 10 B" in state["text"], name
+    finally:
+        page.close()

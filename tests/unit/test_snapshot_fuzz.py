@@ -1,0 +1,79 @@
+"""Fuzz the snapshot reader: any input gives a Scan or a SnapshotError, nothing else.
+
+Bounded in CI by hypothesis' example counts (no wall-clock limits).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from image_lineage.errors import SnapshotError
+from image_lineage.lineage import build_lineage
+from image_lineage.model import Scan
+from image_lineage.sources.snapshot import dumps, loads
+from tests.builders import SOURCE, jupyter_family
+
+VALID = json.loads(dumps(Scan(source=SOURCE, images=tuple(jupyter_family()[:2]))))
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def read(text: str | bytes) -> None:
+    try:
+        scan = loads(text)
+    except SnapshotError:
+        return
+    build_lineage(scan.images, scan.source, scan.diagnostics)  # whatever loads must also build
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_random_bytes(data: bytes) -> None:
+    read(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_random_json(value: Any) -> None:
+    read(json.dumps(value))
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += _paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found += _paths(child, (*prefix, index))
+    return found
+
+
+PATHS = _paths(VALID)[1:]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from(PATHS), json_values)
+def test_one_field_replaced_by_anything(path: tuple[Any, ...], value: Any) -> None:
+    document = json.loads(json.dumps(VALID))
+    target = document
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    read(json.dumps(document))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=len(json.dumps(VALID))))
+def test_truncated_anywhere(cut: int) -> None:
+    read(json.dumps(VALID)[:cut])
