@@ -60,6 +60,12 @@ with st.sidebar:
         help="Left to right suits trees with many images side by side.",
     )
     classroom = st.toggle("Classroom explanations", key="classroom", help="Short notes beside what is shown.")
+    show_secrets = st.toggle(
+        "Show secrets",
+        key="show_secrets",
+        help="Values that look like passwords, tokens or keys in build steps and labels are shown "
+        "as *** (also in the downloads) unless this is on.",
+    )
     if st.button("Refresh", key="refresh", icon=":material/refresh:", help="Read the images again now."):
         web.load.clear()
 
@@ -91,7 +97,10 @@ if loaded.note:
 
 find, pick, zoom = st.columns([2, 3, 2], vertical_alignment="bottom")
 query = find.text_input("Find an image", key="search", placeholder="part of a name, e.g. notebook")
-view = web.make_view(scan, web.ViewOptions(show_untagged, show_intermediate, query, rankdir=rankdir))
+view = web.make_view(
+    scan,
+    web.ViewOptions(show_untagged, show_intermediate, query, rankdir=rankdir, show_secrets=show_secrets),
+)
 selected = pick.selectbox(
     "Inspect an image",
     view.choices(),
@@ -171,8 +180,8 @@ if view.selected is not None:
     if len(image.tags) > 1:
         st.markdown("Also tagged " + ", ".join(web.code_span(tag) for tag in image.tags[1:]))
     st.caption(web.plain(f"{image.id}. {details.summary}"))
-    if details.newer is not None:
-        st.warning(web.plain(details.newer.message), icon=":material/update:")
+    if details.rebuilt is not None:
+        st.warning(web.plain(details.rebuilt), icon=":material/update:")
         if classroom:
             st.info(web.CLASSROOM["rebuilt"], icon=":material/school:")
     for note in details.notes:

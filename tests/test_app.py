@@ -11,16 +11,20 @@ import html
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from image_lineage import web
+from image_lineage.insights import newer_build
 from image_lineage.lineage import build_lineage
 from image_lineage.model import Image, Scan
+from image_lineage.render.common import human_size
 from image_lineage.sources import SampleSource
 from image_lineage.sources.snapshot import dumps
 from image_lineage.views import resolve
@@ -247,6 +251,24 @@ def test_image_details() -> None:
     assert details.split_chart().to_dict()["layer"][0]["mark"]["type"] == "bar"
 
 
+def test_the_rebuilt_warning_says_where_the_old_base_went() -> None:
+    old_base = image(BASE, intermediate=True)
+    new_base = rebuilt(replace(old_base, intermediate=False), "base:1", from_step=len(FOUNDATION))
+    minimal = image(MINIMAL, "minimal:1")
+    scan = Scan(source=SOURCE, images=(image(FOUNDATION, "foundation:1"), old_base, new_base, minimal))
+    hidden = web.make_view(scan, web.ViewOptions())
+    warning = web.image_details(hidden, minimal.id).rebuilt
+    assert warning is not None
+    assert warning.endswith(
+        "switch on Intermediate images to see it (an untagged image with children), or it was deleted."
+    )
+    shown = web.make_view(scan, web.ViewOptions(show_intermediate=True))
+    found = web.image_details(shown, minimal.id)
+    assert found.newer is not None
+    assert found.rebuilt == found.newer.message
+    assert web.image_details(shown, new_base.id).rebuilt is None
+
+
 def test_scan_notes_name_their_image() -> None:
     twins = [image(BASE, "a:1"), image(BASE, "b:1", salt="twin")]
     view = web.make_view(Scan(source=SOURCE, images=tuple(twins)), web.ViewOptions())
@@ -296,8 +318,6 @@ def test_sample_headline_numbers() -> None:
     at = start()
     ok(at)
     view = web.make_view(sample_scan(), web.ViewOptions())
-    from image_lineage.render.common import human_size  # noqa: PLC0415
-
     assert metric(at, "Their sizes added up") == human_size(view.disk.naive)
     assert metric(at, "Disk they really use") == human_size(view.disk.shared)
     assert metric(at, "Layer sharing saves") == human_size(view.disk.saved)
@@ -378,8 +398,6 @@ def deepest_tagged() -> tuple[str, int, int]:
     node = max(
         (n for n in lineage.nodes() if n.image.tags), key=lambda n: (len(lineage.ancestors(n.id)), n.id)
     )
-    import networkx as nx  # noqa: PLC0415
-
     return (
         node.image.display_name,
         len(lineage.ancestors(node.id)),
@@ -465,6 +483,18 @@ def test_refresh_reads_again() -> None:
     assert at.get("graphviz_chart")
 
 
+def test_the_sample_teaches_rebuilt_bases() -> None:
+    view = web.make_view(sample_scan(), web.ViewOptions())
+    stale = [(n, found) for n in view.everything.nodes() if (found := newer_build(view.everything, n.id))]
+    assert stale, "the sample should have an image on a rebuilt base"
+    node, found = next((n, f) for n, f in stale if n.image.tags)
+    at = start()
+    pick(at, node.image.display_name)
+    ok(at)
+    assert [unescape(w.value) for w in at.warning] == [web.image_details(view, node.id).rebuilt]
+    assert found.message in texts(at)
+
+
 def test_a_rebuilt_base_is_pointed_out() -> None:
     old_base = image(BASE)
     new_base = rebuilt(old_base, "jupyter/base-notebook:latest", from_step=len(FOUNDATION))
@@ -529,3 +559,36 @@ def test_a_scan_shows_progress_and_is_cached(monkeypatch: pytest.MonkeyPatch) ->
     at.button(key="refresh").click().run()
     ok(at)
     assert SlowSource.calls == scans + 1
+
+
+SECRET = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+
+
+def secret_family() -> list[Image]:
+    return [image(BASE, "base:1"), image([*BASE, f"ENV GITHUB_TOKEN={SECRET}", "RUN app:10"], "app:1")]
+
+
+def test_secrets_are_masked_unless_asked_for() -> None:
+    scan = Scan(source=SOURCE, images=tuple(secret_family()))
+    masked = web.make_view(scan, web.ViewOptions())
+    app_id = resolve(masked.everything, "app:1")
+    details = web.image_details(masked, app_id)
+    assert "ENV GITHUB_TOKEN=***" in details.dockerfile
+    assert all(SECRET not in str(row["Instruction"]) for row in details.layer_table())
+    assert all(SECRET.encode() not in web.export(masked, item.fmt) for item in web.EXPORTS)
+    shown = web.make_view(scan, web.ViewOptions(show_secrets=True))
+    assert f"ENV GITHUB_TOKEN={SECRET}" in web.image_details(shown, app_id).dockerfile
+    assert SECRET.encode() in web.export(shown, "json")
+
+
+def test_the_page_masks_secrets_until_switched() -> None:
+    at = start("upload")
+    at.file_uploader(key="upload").set_value(("s.json", snapshot_bytes(secret_family()), "application/json"))
+    at.run()
+    pick(at, "app:1")
+    ok(at)
+    assert "GITHUB_TOKEN=***" in at.code[0].value
+    assert SECRET not in at.code[0].value
+    at.toggle(key="show_secrets").set_value(True).run()
+    ok(at)
+    assert SECRET in at.code[0].value

@@ -11,6 +11,7 @@ line on stderr and exit status 1; usage errors exit with 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -44,7 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--all", action="store_true", help="also show the hidden intermediate images (docker images -a)"
     )
-    scan.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds to wait for the engine")
+    scan.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        help="seconds to wait for each answer of the engine",
+    )
     scan.add_argument("--no-cache", action="store_true", help="ignore the on-disk cache of image details")
     view = common.add_argument_group("what to show")
     view.add_argument("--focus", metavar="IMAGE", help="only IMAGE, its ancestors and its descendants")
@@ -78,6 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 86_400:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds between 0 and 86400")
+    return value
+
+
 def main(
     argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
@@ -104,6 +120,10 @@ def main(
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=err)
         return 130
+    except BrokenPipeError:
+        # `image-lineage tree | head`: the reader left; that is not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _scan(args: argparse.Namespace, err: TextIO) -> Scan:

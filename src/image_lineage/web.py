@@ -37,6 +37,7 @@ from image_lineage.insights import (
     size_split,
 )
 from image_lineage.lineage import Lineage, Node, build_lineage
+from image_lineage.masking import mask_lineage
 from image_lineage.model import Scan, SourceInfo
 from image_lineage.render import render
 from image_lineage.render.common import added_summary, clean_text, human_size
@@ -207,6 +208,7 @@ class ViewOptions:
     selected: str | None = None
     focus: bool = False
     rankdir: str = "TB"
+    show_secrets: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +217,8 @@ class PageView:
 
     ``everything``: every image the toggles let through (the selected image is
     compared with these); ``searched``: those the search keeps (the images one can
-    pick); ``shown``: after focus, what the graph and the downloads show.
+    pick); ``shown``: after focus, what the graph and the downloads show. Unless
+    ``ViewOptions.show_secrets``, values that look like secrets are masked in all three.
     """
 
     everything: Lineage
@@ -261,6 +264,8 @@ def make_view(scan: Scan, options: ViewOptions) -> PageView:
         scan.images, untagged=options.show_untagged, intermediate=options.show_intermediate
     )
     everything = build_lineage(images, scan.source, scan.diagnostics)
+    if not options.show_secrets:
+        everything = mask_lineage(everything)  # after lineage: ancestry compares the real histories
     searched = search(everything, options.search)
     view = PageView(
         everything=everything,
@@ -333,6 +338,18 @@ class ImageDetails:
     notes: list[str]
 
     @property
+    def rebuilt(self) -> str | None:
+        """The rebuilt-base warning (plain text), saying where the older build went."""
+        if self.newer is None:
+            return None
+        if self.newer.older is None and not self.newer.itself:
+            return (
+                f"{self.newer.message} That older build is not in the graph: switch on "
+                "Intermediate images to see it (an untagged image with children), or it was deleted."
+            )
+        return self.newer.message
+
+    @property
     def summary(self) -> str:
         """One line of plain text: total size, what it adds, over which parent."""
         image = self.node.image
@@ -389,7 +406,7 @@ class ImageDetails:
         sizes = bars.mark_text(align="left", dx=4, fontSize=13).encode(
             text="Size:N", color=alt.value("#333333")
         )
-        return alt.LayerChart(layer=[bars, sizes], height=alt.Step(30))
+        return alt.LayerChart(layer=[bars, sizes], height=alt.Step(30), padding={"left": 12, "right": 12})
 
 
 def image_details(view: PageView, image_id: str) -> ImageDetails:
@@ -478,5 +495,6 @@ CLASSROOM = {
 LEGEND = (
     "Arrows go from a parent to the images built on it; each arrow says what the child "
     "adds. Boxes show the image's name, id and total size. Dashed box: untagged "
-    "(`<none>`); dotted box: intermediate; dashed arrow: parent judged from layers alone."
+    "(`<none>`); dotted box: intermediate; dashed arrow: parent judged from layers alone. "
+    "To see it larger, hover over it and use its full-screen button."
 )

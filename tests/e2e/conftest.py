@@ -2,7 +2,7 @@
 
 Chromium is Debian's ``/usr/bin/chromium`` driven by Playwright's Python package (no
 browser download). Without it the browser tests skip, except under ``CI=true``,
-where they fail: CI must have run them.
+where they fail (``tests.conftest.unavailable``): CI must have run them.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -92,10 +94,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[object]:
     if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: apt-get install chromium"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"{CHROMIUM} is missing: apt-get install chromium")
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only the browser tests need it
 
     with sync_playwright() as playwright:

@@ -128,3 +128,47 @@ def test_missing_and_null_fields_do_not_crash() -> None:
         (),
         None,
     )
+
+
+def without_history(tag: str) -> list[dict[str, Any]]:
+    """The recorded family, with the image tagged ``tag`` answering ``[]`` for its history."""
+    records = copy.deepcopy(RECORDED["images"])
+    for record in records:
+        if tag in record["summary"]["RepoTags"]:
+            record["history"] = []
+    return records
+
+
+@pytest.mark.parametrize("history", [[], [None, "garbage", 3]], ids=["empty", "only-garbage"])
+def test_an_empty_history_answer_is_no_history(history: list[object]) -> None:
+    record = recorded("fixture/app:1")
+    image = image_from_api(record["summary"], record["inspect"], history)  # type: ignore[arg-type]
+    assert image.history is None
+    assert image.layers == tuple(record["inspect"]["RootFS"]["Layers"])
+
+
+def test_an_image_without_history_is_placed_by_its_layers_and_marked_unverified() -> None:
+    images = [parse(r) for r in without_history("fixture/app:1")]
+    lineage = build_lineage(images, SOURCE)
+    name = {i.id: i.display_name for i in images}
+    edges = {(name[p], name[c]): lineage.node(c).parent_verified for p, c in lineage.graph.edges}
+    dangling = next(i.display_name for i in images if not i.tags)
+    assert edges == {
+        ("fixture/root:1", "fixture/app:1"): False,
+        ("fixture/app:1", "fixture/retagged:1"): False,
+        ("fixture/app:1", dangling): False,
+        # Same layers as app: without app's history nothing proves app is its parent.
+        ("fixture/root:1", "fixture/labelled:1"): True,
+    }
+    codes = {(name[d.image], d.code) for d in lineage.diagnostics if d.image}
+    assert ("fixture/app:1", "unverified_parent") in codes
+    assert not any(code == "history_layer_mismatch" for _, code in codes)
+
+
+def test_a_base_without_history_is_still_the_parent_of_its_child() -> None:
+    images = [parse(r) for r in without_history("fixture/root:1")]
+    lineage = build_lineage(images, SOURCE)
+    app = lineage.node(parse(recorded("fixture/app:1")).id)
+    root = parse(recorded("fixture/root:1"))
+    assert (app.parent, app.parent_verified) == (root.id, False)
+    assert lineage.node(root.id).added_layers == 1

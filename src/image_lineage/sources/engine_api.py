@@ -123,6 +123,10 @@ def image_from_api(
     config = inspect.get("Config") or {}
     labels = config.get("Labels") or {}
     parent = _str(inspect.get("Parent")) or _str(summary.get("ParentId"))
+    # An image whose config has no history gets ``[]`` from the engine. That is no
+    # history to check ancestry against (ancestry falls back to layers, unverified),
+    # not an empty one: an empty history is a prefix of every other and proves nothing.
+    steps = parse_history(history, len(layers)) if history is not None else ()
     return Image(
         id=_str(inspect.get("Id")) or _str(summary.get("Id")),
         tags=_strings(summary.get("RepoTags"), drop=_NO_TAG),
@@ -136,6 +140,6 @@ def image_from_api(
         else (),
         parent_hint=parent or None,
         layers=layers,
-        history=None if history is None else parse_history(history, len(layers)),
+        history=steps or None,
         intermediate=intermediate,
     )
