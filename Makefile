@@ -8,10 +8,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck sample bench clean system-run system-test
+.PHONY: run tree test check lint typecheck sample bench screenshots clean system-run system-test
 
+# The app on http://127.0.0.1:8501 (settings in .streamlit/config.toml: local only, no
+# usage statistics); it opens a browser tab where there is one.
 run: $(STAMP) system-run
+	$(BIN)/streamlit run app.py --server.headless false
+
+tree: $(STAMP) system-run
 	$(BIN)/image-lineage tree --source auto
+
+screenshots: $(STAMP) system-test
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_browser.py
 
 test: $(STAMP) system-test
 	$(BIN)/python -m pytest

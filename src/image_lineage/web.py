@@ -112,8 +112,11 @@ def read_source(
                     open_source("docker").scan(include_intermediate=include_intermediate, progress=progress)
                 )
             except SourceUnavailable as error:
+                # The core's message ends with a CLI hint; here the page already switched to the sample.
+                message = re.sub(r",? or try --source sample\.$", ".", str(error))
                 return Loaded(
-                    _sample(include_intermediate), note=f"{error} Showing the bundled sample images instead."
+                    _sample(include_intermediate),
+                    note=f"{message} Showing the bundled sample images instead.",
                 )
         if spec == "sample":
             return Loaded(_sample(include_intermediate))

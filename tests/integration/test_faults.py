@@ -98,7 +98,11 @@ def is_inspect(request: Request) -> bool:
 def on_nth(
     predicate: Callable[[Request], bool], n: int, action: Callable[[], object]
 ) -> Callable[[Request], None]:
-    """A ``before`` hook that runs ``action`` once, when the ``n``-th matching request arrives."""
+    """A ``before`` hook that runs ``action`` once, when the ``n``-th matching request arrives.
+
+    The hook holds a lock while ``action`` runs, so requests arriving meanwhile on other
+    connections are forwarded only once it is done (to a daemon that is then gone).
+    """
     lock = threading.Lock()
     seen = 0
 

@@ -133,3 +133,17 @@ def test_clean_text_removes_control_and_bidi_characters() -> None:
     assert clean_text("a\nb\tc") == "a b c"
     assert clean_text("evil\u202eexe.txt\x1b[31m") == "evil\ufffdexe.txt\ufffd[31m"
     assert clean_text("x" * 100, 10) == "x" * 9 + "…"
+
+
+def test_unrelated_families_are_stacked_not_side_by_side() -> None:
+    other = [
+        image(["RUN other-root:100"], "other:1"),
+        image(["RUN other-root:100", "RUN x:1"], "other-app:1"),
+    ]
+    two_families = build_lineage([*sample_family(), *other], SOURCE)
+    dot = render(two_families, "dot")
+    invisible = [line for line in str(dot).splitlines() if "style=invis" in line]
+    assert len(invisible) == 1  # the deepest jupyter image holds the other family's root
+    assert invisible[0].endswith(f"img_{other[0].id[7:19]} [style=invis];")
+    assert "style=invis" not in str(render(two_families, "dot", rankdir="LR"))
+    assert "style=invis" not in str(render(family_lineage(), "dot"))

@@ -8,6 +8,7 @@ string escaped; names are shortened in the picture and given in full in the tool
 from __future__ import annotations
 
 import html
+import math
 import re
 
 from image_lineage.lineage import Lineage, Node
@@ -53,8 +54,35 @@ def render_dot(lineage: Lineage, *, rankdir: str = "TB", highlight: str | None =
         style = "" if child.parent_verified else ' style="dashed"'
         label = _escape(_edge_label(child))
         lines.append(f'  {ids[parent.id]} -> {ids[child.id]} [label=" {label} "{style}];')
+    lines.extend(_stacking_edges(lineage, ids, rankdir))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _stacking_edges(lineage: Lineage, ids: dict[str, str], rankdir: str) -> list[str]:
+    """Invisible edges that put unrelated families below one another, in a few columns.
+
+    Side by side, a machine's families make a picture so wide that a page or a slide
+    shrinks its text to a few pixels. Each family after the first in a column hangs,
+    invisibly, from the deepest image of the one above it. About half as many columns
+    as rows suits a page (two families: one above the other).
+    """
+    roots = lineage.roots()
+    if rankdir == "LR" or len(roots) < 2:
+        return []
+    columns = max(1, round(math.sqrt(len(roots) / 2)))
+    root_of: dict[str, str] = {}
+    deepest: dict[str, tuple[int, Node]] = {}  # root id -> (depth, its deepest descendant)
+    for depth, node in lineage.walk():
+        root = root_of.get(node.parent or "", node.id)
+        root_of[node.id] = root
+        if root not in deepest or depth > deepest[root][0]:
+            deepest[root] = (depth, node)
+    edges = []
+    for index in range(columns, len(roots)):
+        above, below = deepest[roots[index - columns].id][1], roots[index]
+        edges.append(f"  {ids[above.id]} -> {ids[below.id]} [style=invis];")
+    return edges
 
 
 def _node_attributes(node: Node) -> str:

@@ -24,18 +24,22 @@ import json
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
 from image_lineage.cache import DetailsCache, default_cache_dir
 from image_lineage.errors import SourceUnavailable
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
 from image_lineage.sources.engine_api import image_from_api, trim_inspect
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer, WriteableBuffer
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_ENDPOINT = "unix:///var/run/docker.sock"
@@ -99,9 +103,7 @@ def connect(endpoint: str, timeout: float) -> Transport:
         return HttpTransport(lambda: _UnixConnection(path, timeout), endpoint, timeout)
     if url.scheme in {"tcp", "http"} and not tls:
         host, port = url.hostname or "localhost", url.port or 2375
-        return HttpTransport(
-            lambda: http.client.HTTPConnection(host, port, timeout=timeout), endpoint, timeout
-        )
+        return HttpTransport(lambda: _TcpConnection(host, port, timeout=timeout), endpoint, timeout)
     return SdkTransport(endpoint, timeout)
 
 
@@ -157,18 +159,26 @@ def _read_details(
         fetched: dict[str, Details] = {}
         notes: list[Diagnostic] = []
         if misses:
+            fetch = _until_first_failure(fetch)
             with ThreadPoolExecutor(max_workers=min(_WORKERS, len(misses))) as pool:
                 futures = {image_id: pool.submit(fetch, image_id) for image_id in misses}
-                for image_id, future in futures.items():
-                    try:
-                        inspect, history = future.result()
-                    except ImageGone:
-                        notes.append(Diagnostic(image_id, "image_gone", "removed while it was being scanned"))
-                    else:
-                        fetched[image_id] = (trim_inspect(inspect), history)
-                    done += 1
-                    if progress:
-                        progress(done, total)
+                try:
+                    for image_id, future in futures.items():
+                        try:
+                            inspect, history = future.result()
+                        except ImageGone:
+                            notes.append(
+                                Diagnostic(image_id, "image_gone", "removed while it was being scanned")
+                            )
+                        else:
+                            fetched[image_id] = (trim_inspect(inspect), history)
+                        done += 1
+                        if progress:
+                            progress(done, total)
+                except BaseException:
+                    # Leaving the ``with`` waits for the pool: drop what is still queued.
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
         if cache:
             cache.put_many(fetched)
     details.update(fetched)
@@ -180,7 +190,81 @@ def _read_details(
     return images, tuple(notes)
 
 
+class _Abandoned(Exception):
+    """A fetch not sent because an earlier one failed (never reaches the caller, see below)."""
+
+
+def _until_first_failure(fetch: Callable[[str], Details]) -> Callable[[str], Details]:
+    """``fetch``, until one call fails (other than ``ImageGone``); later calls send nothing.
+
+    A failure ends the scan, and every request still to come would go to an engine
+    that is gone or stalled, each waiting up to --timeout: minutes on a big host.
+    Workers take fetches in submission order, so a fetch abandoned here always comes
+    after the failed one, whose error the caller meets first.
+    """
+    failed = threading.Event()
+
+    def guarded(image_id: str) -> Details:
+        if failed.is_set():
+            raise _Abandoned(image_id)
+        try:
+            return fetch(image_id)
+        except ImageGone:
+            raise
+        except BaseException:
+            failed.set()
+            raise
+
+    return guarded
+
+
 # --------------------------------------------------------------------------- stdlib transport
+
+
+class _DeadlineSocket(socket.socket):
+    """A socket whose reads and writes all end by one deadline (``deadline``, monotonic).
+
+    ``http.client``'s timeout bounds each socket operation, not a request: an engine
+    that sends one byte every half second never trips a 1 s timeout, and could keep a
+    scan waiting as long as it likes. ``HttpTransport._get`` sets ``deadline`` before
+    each request; every operation then waits at most for the time left, and raises
+    ``TimeoutError`` once there is none, so one request takes at most ``--timeout``.
+    (``http.client`` reads answers through ``makefile``, which calls ``recv_into``.)
+    """
+
+    deadline: float | None = None
+
+    @classmethod
+    def adopt(cls, sock: socket.socket) -> _DeadlineSocket:
+        """The same connected socket (its file descriptor), as a ``_DeadlineSocket``."""
+        timeout = sock.gettimeout()
+        adopted = cls(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        adopted.settimeout(timeout)
+        return adopted
+
+    def _time_left(self) -> None:
+        if self.deadline is None:
+            return
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("timed out")
+        self.settimeout(left)
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        self._time_left()
+        return super().recv(bufsize, flags)
+
+    def recv_into(self, buffer: WriteableBuffer, nbytes: int = 0, flags: int = 0) -> int:
+        self._time_left()
+        return super().recv_into(buffer, nbytes, flags)
+
+    def send(self, data: ReadableBuffer, flags: int = 0) -> int:
+        self._time_left()
+        return super().send(data, flags)
+
+    def sendall(self, data: ReadableBuffer, flags: int = 0) -> None:
+        self._time_left()
+        super().sendall(data, flags)
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -189,7 +273,7 @@ class _UnixConnection(http.client.HTTPConnection):
         self._socket_path = path
 
     def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = _DeadlineSocket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.settimeout(self.timeout)
             sock.connect(self._socket_path)
@@ -197,6 +281,12 @@ class _UnixConnection(http.client.HTTPConnection):
             sock.close()
             raise
         self.sock = sock
+
+
+class _TcpConnection(http.client.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        self.sock = _DeadlineSocket.adopt(self.sock)
 
 
 class HttpTransport:
@@ -259,6 +349,12 @@ class HttpTransport:
         for attempt in (1, 2):
             connection = self._connection()
             try:
+                # Connect first (http.client would do it inside ``request``) so that the
+                # whole request, answer included, runs against one deadline.
+                if connection.sock is None:
+                    connection.connect()
+                if isinstance(connection.sock, _DeadlineSocket):
+                    connection.sock.deadline = time.monotonic() + self._timeout
                 connection.request("GET", path, headers={"Accept": "application/json"})
                 response = connection.getresponse()
                 body = response.read()
