@@ -177,7 +177,8 @@ class _Trie:
         found: list[tuple[int, list[Image]]] = []
         node = self
         for depth, item in enumerate(key):
-            if node.images:
+            # An empty history or layer list is a prefix of everything and proves nothing.
+            if node.images and depth > 0:
                 found.append((depth, node.images))
             child = node.children.get(item)
             if child is None:

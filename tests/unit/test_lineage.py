@@ -144,3 +144,13 @@ def test_a_deep_chain_builds_without_recursion_limits() -> None:
     depths = [depth for depth, _ in lineage.walk()]
     assert depths == list(range(1100))
     assert len(lineage.ancestors(chain[-1].id)) == 1099
+
+
+def test_an_image_with_no_history_and_no_layers_is_no_ones_parent() -> None:
+    empty = replace(image(["LABEL x"], "empty:1"), history=(), layers=())
+    bare = replace(image(["LABEL y"], "bare:1"), history=None, layers=())
+    family = jupyter_family()
+    lineage = build_lineage([empty, bare, *family], SOURCE)
+    assert [n.parent for n in lineage.nodes() if n.image.tags[0].startswith("jupyter/docker-stacks")] == [None]
+    assert not lineage.children(empty.id)
+    assert not lineage.children(bare.id)

@@ -31,7 +31,7 @@ def nearest_ancestors(images: list[Image], child: Image) -> tuple[set[str], bool
         a
         for a in images
         if a.id != child.id
-        and a.history is not None
+        and a.history  # an empty history proves nothing
         and child.history is not None
         and _history_prefix(a, child)
         and _layer_prefix(a, child, strict=False)
@@ -41,6 +41,7 @@ def nearest_ancestors(images: list[Image], child: Image) -> tuple[set[str], bool
         for a in images
         if a.id != child.id
         and (a.history is None or child.history is None)
+        and a.layers  # nor does an empty layer list
         and _layer_prefix(a, child, strict=True)
     ]
     best_verified = max((len(a.history or ()) for a in verified), default=-1)
