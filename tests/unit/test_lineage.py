@@ -151,6 +151,8 @@ def test_an_image_with_no_history_and_no_layers_is_no_ones_parent() -> None:
     bare = replace(image(["LABEL y"], "bare:1"), history=None, layers=())
     family = jupyter_family()
     lineage = build_lineage([empty, bare, *family], SOURCE)
-    assert [n.parent for n in lineage.nodes() if n.image.tags[0].startswith("jupyter/docker-stacks")] == [None]
+    assert [n.parent for n in lineage.nodes() if n.image.tags[0].startswith("jupyter/docker-stacks")] == [
+        None
+    ]
     assert not lineage.children(empty.id)
     assert not lineage.children(bare.id)
