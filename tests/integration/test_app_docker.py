@@ -24,7 +24,7 @@ def clean_streamlit_caches() -> Any:
 
 
 def test_the_app_shows_and_inspects_a_real_engine(dockerd: Any) -> None:
-    ids = legacy_family(dockerd, "webapp")
+    legacy_family(dockerd, "webapp")
     at = start("docker")
     at.text_input(key="endpoint").input(dockerd.host).run()
     ok(at)
