@@ -16,6 +16,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TypeVar
 
 from image_lineage.lineage import Lineage, Node, Step
 from image_lineage.model import HistoryEntry, Image, Scan
@@ -108,19 +109,38 @@ def _mask_labels(labels: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], 
     return tuple(masked)
 
 
+_Record = TypeVar("_Record", HistoryEntry, Step)
+
+
+def _mask_record(record: _Record, memo: dict[int, _Record]) -> _Record:
+    """The record with its texts masked: the same object when there was nothing to hide.
+
+    Memoised by object: children share their parents' history entries and steps, and
+    keeping them shared keeps the JSON export fast (it encodes each shared step once).
+    """
+    found = memo.get(id(record))
+    if found is None:
+        created_by, comment = mask_text(record.created_by), mask_text(record.comment)
+        unchanged = created_by == record.created_by and comment == record.comment
+        found = record if unchanged else replace(record, created_by=created_by, comment=comment)
+        memo[id(record)] = found
+    return found
+
+
 def mask_image(image: Image, entries: dict[int, HistoryEntry] | None = None) -> Image:
-    """``entries`` memoises by object: images share their parents' history entries."""
+    """The image with secrets masked in its history and labels (the same object if none)."""
     memo = {} if entries is None else entries
+    history = None if image.history is None else tuple(_mask_record(e, memo) for e in image.history)
+    labels = _mask_labels(image.labels)
+    if labels == image.labels and _same_items(history, image.history):
+        return image
+    return replace(image, labels=labels, history=history)
 
-    def mask_entry(entry: HistoryEntry) -> HistoryEntry:
-        if id(entry) not in memo:
-            memo[id(entry)] = replace(
-                entry, created_by=mask_text(entry.created_by), comment=mask_text(entry.comment)
-            )
-        return memo[id(entry)]
 
-    history = None if image.history is None else tuple(mask_entry(e) for e in image.history)
-    return replace(image, labels=_mask_labels(image.labels), history=history)
+def _same_items(new: tuple[object, ...] | None, old: tuple[object, ...] | None) -> bool:
+    if new is None or old is None:
+        return new is old
+    return all(a is b for a, b in zip(new, old, strict=True))
 
 
 def mask_scan(scan: Scan) -> Scan:
@@ -132,18 +152,13 @@ def mask_scan(scan: Scan) -> Scan:
 def mask_lineage(lineage: Lineage) -> Lineage:
     """The same tree with secrets masked in every image and step it shows."""
     entries: dict[int, HistoryEntry] = {}
-    steps: dict[int, Step] = {}  # steps are shared between parent and child: keep sharing them
-
-    def mask_step(step: Step) -> Step:
-        if id(step) not in steps:
-            steps[id(step)] = replace(
-                step, created_by=mask_text(step.created_by), comment=mask_text(step.comment)
-            )
-        return steps[id(step)]
+    steps: dict[int, Step] = {}
 
     def mask_node(node: Node) -> Node:
-        return replace(
-            node, image=mask_image(node.image, entries), steps=tuple(mask_step(s) for s in node.steps)
-        )
+        image = mask_image(node.image, entries)
+        masked_steps = tuple(_mask_record(s, steps) for s in node.steps)
+        if image is node.image and _same_items(masked_steps, node.steps):
+            return node
+        return replace(node, image=image, steps=masked_steps)
 
     return replace(lineage, by_id={k: mask_node(v) for k, v in lineage.by_id.items()})

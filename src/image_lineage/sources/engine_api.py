@@ -70,25 +70,26 @@ def parse_history(raw: Sequence[RawDict], layer_count: int) -> tuple[HistoryEntr
     than layers are found, size-0 steps that are not metadata instructions are
     counted as layers, oldest first, until the counts agree.
     """
-    oldest_first = list(reversed([entry for entry in raw if isinstance(entry, Mapping)]))
-    has_layer = [_int(entry.get("Size")) > 0 for entry in oldest_first]
-    missing = layer_count - sum(has_layer)
-    for index, entry in enumerate(oldest_first):
-        if missing <= 0:
-            break
-        if not has_layer[index] and not _METADATA_INSTRUCTIONS.match(_str(entry.get("CreatedBy"))):
-            has_layer[index] = True
-            missing -= 1
-    return tuple(
-        _history_entry(
-            entry.get("Created") if isinstance(entry.get("Created"), int | float | str) else None,
+    # (created, created_by, comment, size) per entry, oldest first: every field read once.
+    rows = [
+        (
+            created if isinstance(created := entry.get("Created"), int | float | str) else None,
             _str(entry.get("CreatedBy")),
             _str(entry.get("Comment")),
             _int(entry.get("Size")),
-            not layer,
         )
-        for entry, layer in zip(oldest_first, has_layer, strict=True)
-    )
+        for entry in reversed(raw)
+        if isinstance(entry, Mapping)
+    ]
+    has_layer = [size > 0 for *_, size in rows]
+    missing = layer_count - sum(has_layer)
+    for index, (_, created_by, _, _) in enumerate(rows):
+        if missing <= 0:
+            break
+        if not has_layer[index] and not _METADATA_INSTRUCTIONS.match(created_by):
+            has_layer[index] = True
+            missing -= 1
+    return tuple(_history_entry(*row, not layer) for row, layer in zip(rows, has_layer, strict=True))
 
 
 @functools.lru_cache(maxsize=1 << 16)
