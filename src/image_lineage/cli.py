@@ -28,7 +28,6 @@ from image_lineage.render import BINARY_FORMATS, FORMATS, RANKDIRS, render
 from image_lineage.render.text import render_text
 from image_lineage.sources import SPEC_HELP, SampleSource, Source, open_source
 from image_lineage.sources.docker_engine import DEFAULT_TIMEOUT
-from image_lineage.sources.snapshot import dumps as snapshot_dumps
 from image_lineage.views import filter_names, focus
 
 PROG = "image-lineage"
@@ -103,6 +102,8 @@ def main(
     try:
         scan = _scan(args, err)
         if args.command == "snapshot":
+            from image_lineage.sources.snapshot import dumps as snapshot_dumps  # noqa: PLC0415
+
             _write(args.output, snapshot_dumps(scan if args.show_secrets else mask_scan(scan)), out)
             print(f"Saved {len(scan.images)} images to {args.output}", file=err)
             return 0

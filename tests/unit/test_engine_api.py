@@ -16,7 +16,13 @@ from typing import Any
 import pytest
 
 from image_lineage.lineage import build_lineage
-from image_lineage.sources.engine_api import image_from_api, parse_history, parse_time
+from image_lineage.sources.engine_api import (
+    image_from_api,
+    parse_history,
+    parse_time,
+    trim_history,
+    trim_inspect,
+)
 from tests.builders import SOURCE
 
 RECORDED = json.loads((Path(__file__).parent / "fixtures" / "docker-20.10-api-1.41.json").read_text())
@@ -172,3 +178,13 @@ def test_a_base_without_history_is_still_the_parent_of_its_child() -> None:
     root = parse(recorded("fixture/root:1"))
     assert (app.parent, app.parent_verified) == (root.id, False)
     assert lineage.node(root.id).added_layers == 1
+
+
+def test_trimmed_answers_parse_to_the_same_records() -> None:
+    """The cache keeps only what the parser reads; nothing it reads may be lost."""
+    for record in RECORDED["images"]:
+        full = parse(record)
+        trimmed = image_from_api(
+            record["summary"], trim_inspect(record["inspect"]), trim_history(record["history"])
+        )
+        assert trimmed == full

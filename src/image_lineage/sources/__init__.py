@@ -16,7 +16,6 @@ from typing import Protocol
 
 from image_lineage.errors import LineageError
 from image_lineage.model import Scan
-from image_lineage.sources import snapshot
 from image_lineage.sources.docker_engine import DEFAULT_TIMEOUT, DockerEngineSource
 
 Progress = Callable[[int, int], None]
@@ -32,6 +31,8 @@ class SnapshotSource:
     path: Path
 
     def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
+        from image_lineage.sources import snapshot  # noqa: PLC0415 - not needed to read an engine
+
         return _select(snapshot.load(self.path), include_intermediate)
 
 
@@ -40,6 +41,8 @@ class SampleSource:
     """The Jupyter-like stack recorded from ``sample_images/`` and shipped with the package."""
 
     def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
+        from image_lineage.sources import snapshot  # noqa: PLC0415 - not needed to read an engine
+
         text = resources.files("image_lineage").joinpath("data/sample-snapshot.json").read_bytes()
         scan = snapshot.loads(text, origin="the bundled sample")
         return _select(replace(scan, source=replace(scan.source, kind="sample")), include_intermediate)

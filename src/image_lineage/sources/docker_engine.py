@@ -26,7 +26,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,7 +35,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from image_lineage.cache import DetailsCache, default_cache_dir
 from image_lineage.errors import SourceUnavailable
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
-from image_lineage.sources.engine_api import image_from_api, trim_inspect
+from image_lineage.sources.engine_api import image_from_api, trim_history, trim_inspect
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
@@ -159,6 +158,8 @@ def _read_details(
         fetched: dict[str, Details] = {}
         notes: list[Diagnostic] = []
         if misses:
+            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - a warm scan needs no threads
+
             fetch = _until_first_failure(fetch)
             with ThreadPoolExecutor(max_workers=min(_WORKERS, len(misses))) as pool:
                 futures = {image_id: pool.submit(fetch, image_id) for image_id in misses}
@@ -171,7 +172,7 @@ def _read_details(
                                 Diagnostic(image_id, "image_gone", "removed while it was being scanned")
                             )
                         else:
-                            fetched[image_id] = (trim_inspect(inspect), history)
+                            fetched[image_id] = (trim_inspect(inspect), trim_history(history))
                         done += 1
                         if progress:
                             progress(done, total)

@@ -23,6 +23,7 @@ _METADATA_INSTRUCTIONS = re.compile(
     r"^(/bin/sh -c #\(nop\)\s*)?(ENV|LABEL|CMD|ENTRYPOINT|EXPOSE|WORKDIR|USER|VOLUME|"
     r"STOPSIGNAL|HEALTHCHECK|SHELL|ARG|ONBUILD|MAINTAINER)\b",
 )
+_HISTORY_FIELDS = ("Created", "CreatedBy", "Comment", "Size")
 _INSPECT_FIELDS = ("Id", "Created", "Size", "Os", "Architecture", "Parent", "RootFS")
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
 
@@ -105,6 +106,15 @@ def trim_inspect(inspect: RawDict) -> dict[str, Any]:
     if isinstance(config, Mapping):
         kept["Config"] = {"Labels": config.get("Labels")}
     return kept
+
+
+def trim_history(history: Sequence[RawDict]) -> list[dict[str, Any]]:
+    """Only the history fields ``parse_history`` reads: what is worth caching."""
+    return [
+        {key: entry[key] for key in _HISTORY_FIELDS if key in entry}
+        for entry in history
+        if isinstance(entry, Mapping)
+    ]
 
 
 def image_from_api(
