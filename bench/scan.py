@@ -88,7 +88,7 @@ def main() -> None:
     print(
         f"\n{args.images} images, median of {args.repeat} runs (each run: {', '.join(f'{t:.2f}' for t in base)} s)"
     )
-    print(f"{'plain serial SDK calls':<34}{b:8.2f} s   1.00x")
+    print(f"{'plain serial SDK calls':<34}{b:8.2f} s   1.00x   ({runs})")
     for name, times in (
         ("image-lineage export (cold cache)", cold),
         ("image-lineage export (warm cache)", warm),
