@@ -85,9 +85,8 @@ def main() -> None:
                 print(f"loaded {args.images} images in {time.perf_counter() - loading:.1f} s")
                 base, cold, warm = measure(daemon.host, args.repeat, scratch)
     b = statistics.median(base)
-    print(
-        f"\n{args.images} images, median of {args.repeat} runs (each run: {', '.join(f'{t:.2f}' for t in base)} s)"
-    )
+    runs = ", ".join(f"{t:.2f}" for t in base)
+    print(f"\n{args.images} images, median of {args.repeat} runs (each run in brackets)")
     print(f"{'plain serial SDK calls':<34}{b:8.2f} s   1.00x   ({runs})")
     for name, times in (
         ("image-lineage export (cold cache)", cold),
