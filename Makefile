@@ -11,9 +11,10 @@ STAMP := $(VENV)/.installed
 .PHONY: run tree test check lint typecheck sample bench screenshots clean system-run system-test
 
 # The app on http://127.0.0.1:8501 (settings in .streamlit/config.toml: local only, no
-# usage statistics); it opens a browser tab where there is one.
+# usage statistics, no prompts); a browser tab opens where there is a desktop.
 run: $(STAMP) system-run
-	$(BIN)/streamlit run app.py --server.headless false
+	@$(BIN)/python scripts/open-when-ready http://127.0.0.1:8501 &
+	$(BIN)/streamlit run app.py
 
 tree: $(STAMP) system-run
 	$(BIN)/image-lineage tree --source auto
