@@ -38,6 +38,7 @@ import contextlib
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -316,8 +317,14 @@ def print_report(d: ThrowawayDockerd, timings: list[tuple[str, float]], build_s:
     print(d.docker("history", j("scipy-notebook")).stdout.rstrip())
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(d: ThrowawayDockerd) -> None:
     print(f"\n== serving; in another shell:  export DOCKER_HOST={d.host}\n   Ctrl-C to stop.")
+    # A background job ignores Ctrl-C; let `kill` (SIGTERM) stop and clean up the daemon too.
+    signal.signal(signal.SIGTERM, _interrupt)
     with contextlib.suppress(KeyboardInterrupt):
         while d.running:
             time.sleep(1)
