@@ -317,7 +317,7 @@ def print_report(d: ThrowawayDockerd, timings: list[tuple[str, float]], build_s:
     print(d.docker("history", j("scipy-notebook")).stdout.rstrip())
 
 
-def _interrupt(signum: int, frame: object) -> None:
+def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
