@@ -74,7 +74,8 @@ def dot(at: AppTest) -> str:
 
 def names_in(dot_text: str) -> set[str]:
     """The bold image names of the DOT labels (HTML-escaped in the DOT, unescaped here)."""
-    return {html.unescape(name) for name in re.findall(r"<B>(.*?)</B>", dot_text)}
+    found = re.findall(r"<B>(.*?)</B>(?:</TD></TR><TR><TD><B>(:.*?)</B>)?", dot_text)  # repo, then :tag
+    return {html.unescape(repository + tag) for repository, tag in found}
 
 
 def metric(at: AppTest, label: str) -> str:

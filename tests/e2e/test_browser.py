@@ -76,7 +76,7 @@ def test_the_app_in_chromium(app: RunningApp, chromium: Any, screenshot_dir: Pat
         settle(page)
 
         # The whole family of the sample, with the note that it stands in for an engine.
-        drawn = " ".join(svg_texts(page, GRAPH))
+        drawn = "".join(svg_texts(page, GRAPH))  # a name and its :tag are two lines
         missing = {name for name in names if name not in drawn}
         assert not missing, f"not in the rendered graph: {missing}"
         assert page.get_by_text("Showing the bundled sample images instead").is_visible()

@@ -87,9 +87,14 @@ def _stacking_edges(lineage: Lineage, ids: dict[str, str], rankdir: str) -> list
 
 def _node_attributes(node: Node) -> str:
     image = node.image
-    name = _escape(clean_text(image.display_name, NAME_LIMIT))
+    repository, tag = split_tag(clean_text(image.display_name, NAME_LIMIT))
     details = f"{image.short_id} · {human_size(image.size)}" if image.tags else human_size(image.size)
-    rows = [f"<B>{name}</B>", f'<FONT POINT-SIZE="11" COLOR="#444444">{_escape(details)}</FONT>']
+    rows = [f"<B>{_escape(repository)}</B>"]
+    if tag:
+        # The tag on a line of its own keeps boxes narrow, so a page or slide shrinks the
+        # picture less: one family's rank of three images is a third narrower.
+        rows.append(f"<B>{_escape(tag)}</B>")
+    rows.append(f'<FONT POINT-SIZE="11" COLOR="#444444">{_escape(details)}</FONT>')
     if len(image.tags) > 1:
         more = len(image.tags) - 1
         rows.append(f'<FONT POINT-SIZE="10" COLOR="#666666">+{more} more tag{"s" if more > 1 else ""}</FONT>')
@@ -103,6 +108,14 @@ def _node_attributes(node: Node) -> str:
     style = STYLE_INTERMEDIATE if image.intermediate else STYLE_TAGGED if image.tags else STYLE_UNTAGGED
     tooltip = _escape(clean_text("\n".join([*image.tags, image.id]), 2000))
     return f'label=<<TABLE BORDER="0" CELLSPACING="1">{label}</TABLE>> tooltip="{tooltip}" {style}'
+
+
+def split_tag(name: str) -> tuple[str, str]:
+    """``repo/name:tag`` -> (``repo/name``, ``:tag``); a registry port is not a tag."""
+    repository, colon, tag = name.rpartition(":")
+    if not colon or "/" in tag or not repository:
+        return name, ""
+    return repository, f":{tag}"
 
 
 def _edge_label(child: Node) -> str:
