@@ -197,6 +197,7 @@ def test_an_engine_that_answers_too_late(victim: ThrowawayDockerd, slow: Callabl
     assert len(inspected) <= 4 < len(victim.image_ids())
 
 
+@pytest.mark.usefixtures("transport")
 def test_an_engine_that_trickles_its_answer_cannot_hold_a_scan(victim: ThrowawayDockerd) -> None:
     """One byte every half second never trips a per-read timeout: the deadline is per request."""
     with RecordingProxy(victim.socket_path, send=drip(0.5, only=is_inspect)) as proxy:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import queue
 import socket
 import threading
 import time
@@ -391,7 +392,11 @@ class HttpTransport:
 
 
 class SdkTransport:
-    """docker-py's low-level client, for TLS and SSH endpoints it knows how to reach."""
+    """docker-py's low-level client, for TLS and SSH endpoints it knows how to reach.
+
+    docker-py's timeout bounds each socket read, not a request, so every call here runs
+    under ``within_deadline``: an engine that trickles its answer cannot hold a scan.
+    """
 
     def __init__(self, endpoint: str, timeout: float) -> None:
         import docker  # noqa: PLC0415 - costly to import; only this transport needs it
@@ -399,16 +404,14 @@ class SdkTransport:
         self._errors = docker.errors
         self._endpoint = endpoint
         self._timeout = timeout
-        try:
-            kwargs = docker.utils.kwargs_from_env()
-            kwargs["base_url"] = endpoint
-            self._client = docker.APIClient(version="auto", timeout=timeout, **kwargs)
-        except docker.errors.DockerException as error:
-            raise unavailable(endpoint, error, timeout) from error
+        kwargs = docker.utils.kwargs_from_env()
+        kwargs["base_url"] = endpoint
+        # Negotiating the API version is the first request.
+        self._client = self._call(lambda: docker.APIClient(version="auto", timeout=timeout, **kwargs))
 
     def _call(self, call: Callable[[], Any]) -> Any:
         try:
-            return call()
+            return within_deadline(call, self._timeout)
         except self._errors.NotFound as error:
             raise ImageGone(str(error)) from error
         except (self._errors.DockerException, OSError) as error:
@@ -429,3 +432,27 @@ class SdkTransport:
 
     def close(self) -> None:
         self._client.close()
+
+
+def within_deadline(call: Callable[[], Any], seconds: float) -> Any:
+    """``call()``, or ``TimeoutError`` once ``seconds`` have passed without an answer.
+
+    The call runs on a daemon thread; if it overruns it is left to finish (or fail) on
+    its own and its result is dropped: a blocking read cannot be interrupted from here.
+    """
+    outcome: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+
+    def run() -> None:
+        try:
+            outcome.put((True, call()))
+        except BaseException as error:  # handed to the waiting thread as it is
+            outcome.put((False, error))
+
+    threading.Thread(target=run, name="image-lineage-request", daemon=True).start()
+    try:
+        succeeded, value = outcome.get(timeout=seconds)
+    except queue.Empty:
+        raise TimeoutError("timed out") from None
+    if succeeded:
+        return value
+    raise value
