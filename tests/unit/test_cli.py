@@ -144,3 +144,24 @@ def test_secrets_are_masked_unless_asked(tmp_path: Path) -> None:
     shared = tmp_path / "shared.json"
     assert run("snapshot", "-o", str(shared), "--source", f"snapshot:{path}")[0] == 0
     assert "tok-12345" not in shared.read_text(encoding="utf-8")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal_and_only_for_slow_scans() -> None:
+    from image_lineage.cli import _ProgressBar  # noqa: PLC0415
+
+    terminal = _Terminal()
+    quick = _ProgressBar(terminal, delay=60)
+    quick(1, 10)
+    quick.close()
+    assert terminal.getvalue() == ""  # a scan that ends before the delay shows nothing
+    slow = _ProgressBar(terminal, delay=0)
+    slow(5, 10)
+    slow(10, 10)
+    slow.close()
+    assert "scanning images [###############...............] 5/10" in terminal.getvalue()
+    assert terminal.getvalue().endswith("\r\033[K")  # the line is wiped when done
