@@ -406,6 +406,9 @@ class SdkTransport:
         self._timeout = timeout
         kwargs = docker.utils.kwargs_from_env()
         kwargs["base_url"] = endpoint
+        # ssh:// through the system's ssh client (its config, agent and known hosts),
+        # rather than docker-py's paramiko, which is not a dependency.
+        kwargs["use_ssh_client"] = endpoint.startswith("ssh://")
         # Negotiating the API version is the first request.
         self._client = self._call(lambda: docker.APIClient(version="auto", timeout=timeout, **kwargs))
 
