@@ -48,6 +48,14 @@ with st.sidebar:
         key="show_intermediate",
         help="The hidden steps the classic builder keeps (docker images -a).",
     )
+    collapse = st.toggle(
+        "Only where builds branch",
+        value=True,
+        key="collapse",
+        disabled=not show_intermediate,
+        help="Hide the intermediate images that only continue a chain (one per build step); "
+        "keep those where two builds part ways.",
+    )
     show_untagged = st.toggle(
         "Untagged images (<none>)", value=True, key="show_untagged", help="Images that have lost their tag."
     )
@@ -99,7 +107,14 @@ find, pick, zoom = st.columns([2, 3, 2], vertical_alignment="bottom")
 query = find.text_input("Find an image", key="search", placeholder="part of a name, e.g. notebook")
 view = web.make_view(
     scan,
-    web.ViewOptions(show_untagged, show_intermediate, query, rankdir=rankdir, show_secrets=show_secrets),
+    web.ViewOptions(
+        show_untagged,
+        show_intermediate,
+        collapse_chains=collapse,
+        search=query,
+        rankdir=rankdir,
+        show_secrets=show_secrets,
+    ),
 )
 selected = pick.selectbox(
     "Inspect an image",

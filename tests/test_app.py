@@ -27,7 +27,7 @@ from image_lineage.model import Image, Scan
 from image_lineage.render.common import human_size
 from image_lineage.sources import SampleSource
 from image_lineage.sources.snapshot import dumps
-from image_lineage.views import resolve
+from image_lineage.views import collapse_chains, resolve
 from tests.builders import BASE, FOUNDATION, MINIMAL, SOURCE, image, jupyter_family
 from tests.test_insights import rebuilt
 
@@ -434,11 +434,16 @@ def test_toggles_untagged_and_intermediate() -> None:
     if any(not i.tags for i in sample_scan().images):
         assert "&lt;none&gt;" in with_untagged
     at.toggle(key="show_untagged").set_value(True)
+    assert at.toggle(key="collapse").proto.disabled  # only meaningful with intermediate images
     at.toggle(key="show_intermediate").set_value(True).run()
     ok(at)
-    assert metric(at, "Images shown") == str(len(sample_scan(intermediate=True).images))
-    if any(i.intermediate for i in sample_scan(intermediate=True).images):
-        assert "dotted" in dot(at)
+    everything = sample_scan(intermediate=True)
+    collapsed = collapse_chains(build_lineage(everything.images, everything.source), everything)
+    assert metric(at, "Images shown") == str(len(collapsed))  # by default only where builds branch
+    assert "dotted" in dot(at)
+    at.toggle(key="collapse").set_value(False).run()
+    ok(at)
+    assert metric(at, "Images shown") == str(len(everything.images))
 
 
 def test_orientation() -> None:

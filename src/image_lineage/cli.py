@@ -28,7 +28,7 @@ from image_lineage.render import BINARY_FORMATS, FORMATS, RANKDIRS, render
 from image_lineage.render.text import render_text
 from image_lineage.sources import SPEC_HELP, SampleSource, Source, open_source
 from image_lineage.sources.docker_engine import DEFAULT_TIMEOUT
-from image_lineage.views import filter_names, focus
+from image_lineage.views import collapse_chains, filter_names, focus
 
 PROG = "image-lineage"
 
@@ -43,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument(
         "--all", action="store_true", help="also show the hidden intermediate images (docker images -a)"
+    )
+    scan.add_argument(
+        "--collapse",
+        action="store_true",
+        help="with --all: hide intermediate images that only continue a chain (keep branch points)",
     )
     scan.add_argument(
         "--timeout",
@@ -107,7 +112,10 @@ def main(
             _write(args.output, snapshot_dumps(scan if args.show_secrets else mask_scan(scan)), out)
             print(f"Saved {len(scan.images)} images to {args.output}", file=err)
             return 0
-        lineage = _view(build_lineage(scan.images, scan.source, scan.diagnostics), args)
+        lineage = build_lineage(scan.images, scan.source, scan.diagnostics)
+        if args.collapse:
+            lineage = collapse_chains(lineage, scan)
+        lineage = _view(lineage, args)
         if args.command == "tree":
             out.write(render_text(lineage, ascii_only=args.ascii or not _can_encode(out)))
             return 0

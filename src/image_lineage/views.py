@@ -1,9 +1,9 @@
 """Views: smaller family trees cut out of a lineage. Each returns a new ``Lineage``.
 
-Hiding images (untagged, intermediate) is not a view: an image's parent is its
-nearest ancestor *among the images shown*, so that is a new ``build_lineage`` over
-fewer records (see ``select_images``). Focus and filter keep every ancestor of what
-they keep, so parents stay parents.
+Hiding images (untagged, intermediate, chain links) is not a cut: an image's parent
+is its nearest ancestor *among the images shown*, so that is a new ``build_lineage``
+over fewer records (see ``select_images`` and ``collapse_chains``). Focus and filter
+keep every ancestor of what they keep, so parents stay parents.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable
 
 from image_lineage.errors import LineageError, UnknownImage
-from image_lineage.lineage import Lineage
-from image_lineage.model import Image
+from image_lineage.lineage import Lineage, build_lineage
+from image_lineage.model import Image, Scan
 
 _MIN_ID_PREFIX = 4
 
@@ -65,3 +65,29 @@ def select_images(
     return [
         image for image in images if (intermediate or not image.intermediate) and (untagged or image.tags)
     ]
+
+
+def chain_links(lineage: Lineage) -> set[str]:
+    """Intermediate images that only continue a chain: untagged, one parent, one child.
+
+    The classic builder leaves one per build step, so ``--all`` on a busy machine draws
+    chains dozens deep. The intermediates where builds branch are not links: they show
+    where two images stopped sharing their build.
+    """
+    return {
+        node.id
+        for node in lineage.nodes()
+        if node.image.intermediate
+        and not node.image.tags
+        and node.parent in lineage
+        and len(lineage.children(node.id)) == 1
+    }
+
+
+def collapse_chains(lineage: Lineage, scan: Scan) -> Lineage:
+    """The lineage of ``scan`` without its chain links (each child hangs from the next image up)."""
+    links = chain_links(lineage)
+    if not links:
+        return lineage
+    kept = [image for image in scan.images if image.id not in links and image.id in lineage]
+    return build_lineage(kept, scan.source, scan.diagnostics)

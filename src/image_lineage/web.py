@@ -42,7 +42,7 @@ from image_lineage.model import Scan, SourceInfo
 from image_lineage.render import render
 from image_lineage.render.common import added_summary, clean_text, human_size
 from image_lineage.sources import SampleSource, open_source, snapshot
-from image_lineage.views import filter_names, focus, select_images
+from image_lineage.views import collapse_chains, filter_names, focus, select_images
 
 SCAN_TTL_SECONDS = 60
 PROGRESS_DELAY_SECONDS = 0.3
@@ -207,6 +207,7 @@ class ViewOptions:
 
     show_untagged: bool = True
     show_intermediate: bool = False
+    collapse_chains: bool = False  # with show_intermediate: keep only where builds branch
     search: str = ""
     selected: str | None = None
     focus: bool = False
@@ -267,6 +268,8 @@ def make_view(scan: Scan, options: ViewOptions) -> PageView:
         scan.images, untagged=options.show_untagged, intermediate=options.show_intermediate
     )
     everything = build_lineage(images, scan.source, scan.diagnostics)
+    if options.show_intermediate and options.collapse_chains:
+        everything = collapse_chains(everything, scan)
     if not options.show_secrets:
         everything = mask_lineage(everything)  # after lineage: ancestry compares the real histories
     searched = search(everything, options.search)

@@ -44,6 +44,7 @@ def test_the_app_shows_and_inspects_a_real_engine(dockerd: Any) -> None:
     assert names_in(dot(at)) == {"webapp/root:1", "webapp/app:1", "webapp/labelled:1", "webapp/leaf:1"}
 
     at.toggle(key="show_intermediate").set_value(True).run()
+    at.toggle(key="collapse").set_value(False).run()
     ok(at)
     at.toggle(key="focus").set_value(False).run()
     assert int(metric(at, "Images shown")) == len(set(dockerd.image_ids(all=True)))

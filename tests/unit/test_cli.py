@@ -165,3 +165,15 @@ def test_progress_bar_only_on_a_terminal_and_only_for_slow_scans() -> None:
     slow.close()
     assert "scanning images [###############...............] 5/10" in terminal.getvalue()
     assert terminal.getvalue().endswith("\r\033[K")  # the line is wiped when done
+
+
+def test_collapse_keeps_branch_points_of_the_sample() -> None:
+    everything = run("tree", "--all", "--source", "sample")[1].splitlines()
+    collapsed = run("tree", "--all", "--collapse", "--source", "sample")[1].splitlines()
+    assert len(collapsed) < len(everything) / 3
+
+    def names(lines: list[str]) -> set[str]:
+        return {re.sub(r"^[│├└─ ]+", "", line).split("  ")[0] for line in lines if "<none>" not in line}
+
+    assert names(collapsed) == names(everything)  # every tagged image is still there
+    assert any("[intermediate]" in line for line in collapsed)  # branch points stay
