@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,9 +27,8 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     return cache
 
 
-@pytest.fixture(scope="session")
-def dockerd() -> Iterator[object]:
-    """One throwaway dockerd for the session (private data root, vfs, no network)."""
+def start_dockerd() -> Any:
+    """A started throwaway dockerd, or ``unavailable`` (skip here, fail under CI=true)."""
     from tests.harness import DockerdStartError, DockerToolsMissing, ThrowawayDockerd  # noqa: PLC0415
 
     try:
@@ -40,5 +40,12 @@ def dockerd() -> Iterator[object]:
     except DockerdStartError as error:
         daemon.stop()
         unavailable(f"dockerd did not start: {error}")
+    return daemon
+
+
+@pytest.fixture(scope="session")
+def dockerd() -> Iterator[Any]:
+    """One throwaway dockerd for the session (private data root, vfs, no network)."""
+    daemon = start_dockerd()
     yield daemon
     daemon.stop()

@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 
 from image_lineage.sources import docker_engine
-from tests.conftest import unavailable
-from tests.harness import DockerdStartError, DockerToolsMissing, ThrowawayDockerd
+from tests.conftest import start_dockerd, unavailable
+from tests.harness import ThrowawayDockerd
 from tests.support.cli import run_cli, run_cli_as
 from tests.support.recording_proxy import RecordingProxy, Request, Response, drip, inspected_images
 
@@ -41,15 +41,7 @@ TRANSPORTS = [
 
 def own_daemon() -> ThrowawayDockerd:
     """A started private daemon, or ``unavailable`` (skip here, fail under CI=true)."""
-    try:
-        daemon = ThrowawayDockerd()
-    except DockerToolsMissing as error:
-        unavailable(f"no throwaway dockerd: {error}")
-    try:
-        daemon.start()
-    except DockerdStartError as error:
-        daemon.stop()
-        unavailable(f"dockerd did not start: {error}")
+    daemon: ThrowawayDockerd = start_dockerd()
     return daemon
 
 
