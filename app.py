@@ -163,7 +163,7 @@ if view.empty_message:
     st.warning(web.plain(view.empty_message))
 else:
     st.graphviz_chart(view.dot, width="stretch")
-    st.caption(web.LEGEND)
+    st.caption(web.legend(len(view.shown)))
     if classroom:
         st.info(web.CLASSROOM["sharing"], icon=":material/school:")
         st.info(web.CLASSROOM["untagged"], icon=":material/school:")

@@ -598,3 +598,14 @@ def test_the_page_masks_secrets_until_switched() -> None:
     at.toggle(key="show_secrets").set_value(True).run()
     ok(at)
     assert SECRET in at.code[0].value
+
+
+def test_a_crowded_graph_says_how_to_see_less() -> None:
+    assert web.legend(5) == web.LEGEND
+    assert "With 41 images the boxes are small" in web.legend(41)
+    many = [image([f"RUN root{n}:1"], f"many/img{n}:1") for n in range(web.CROWDED + 1)]
+    at = start("upload")
+    at.file_uploader(key="upload").set_value(("many.json", snapshot_bytes(many), "application/json"))
+    at.run()
+    ok(at)
+    assert any("With 41 images the boxes are small" in c.value for c in at.caption)

@@ -498,6 +498,19 @@ CLASSROOM = {
     ),
 }
 
+CROWDED = 40  # images: past this, boxes on a page get too small to read
+
+
+def legend(shown: int) -> str:
+    """The caption under the graph; on a crowded graph, how to see less of it."""
+    if shown <= CROWDED:
+        return LEGEND
+    return (
+        f"{LEGEND} With {shown} images the boxes are small: type part of a name in "
+        "*Find an image*, or pick one and switch on *Only its family*."
+    )
+
+
 LEGEND = (
     "Arrows go from a parent to the images built on it; each arrow says what the child "
     "adds. Boxes show the image's name, id and total size. Dashed box: untagged "
