@@ -107,6 +107,11 @@ def test_snapshot_round_trip(snapshot_file: Path, tmp_path: Path) -> None:
             "No Docker Engine is listening",
             id="no-daemon",
         ),
+        pytest.param(
+            ["tree", "--source", "podman:unix:///nonexistent/podman.sock"],
+            "No Podman service is listening",
+            id="no-podman",
+        ),
     ],
 )
 def test_expected_failures_are_one_line(snapshot_file: Path, argv: list[str], message: str) -> None:

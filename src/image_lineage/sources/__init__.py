@@ -1,9 +1,10 @@
 """Image sources behind one small interface, chosen by a spec string.
 
 ``docker`` (the default; honours ``DOCKER_HOST``), ``docker:unix:///path`` or
-``docker:tcp://host:port`` for an explicit endpoint, ``snapshot:PATH`` for a
-snapshot file, ``sample`` for the bundled sample stack. Only modules in this
-package import ``docker`` or speak HTTP.
+``docker:tcp://host:port`` for an explicit endpoint; ``podman`` (honours
+``CONTAINER_HOST``) or ``podman:ENDPOINT``; ``snapshot:PATH`` for a snapshot file;
+``sample`` for the bundled sample stack. Only modules in this package import
+``docker`` or speak HTTP.
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ from typing import Protocol
 from image_lineage.errors import LineageError
 from image_lineage.model import Scan
 from image_lineage.sources.docker_engine import DEFAULT_TIMEOUT, DockerEngineSource
+from image_lineage.sources.podman import podman_source
 
 Progress = Callable[[int, int], None]
-SPEC_HELP = "docker (default, honours DOCKER_HOST), docker:ENDPOINT, snapshot:PATH, sample"
+SPEC_HELP = (
+    "docker (default, honours DOCKER_HOST), docker:ENDPOINT, podman (honours CONTAINER_HOST), "
+    "podman:ENDPOINT, snapshot:PATH, sample"
+)
 
 
 class Source(Protocol):
@@ -60,6 +65,8 @@ def open_source(spec: str, *, timeout: float = DEFAULT_TIMEOUT, use_cache: bool 
     kind, _, rest = spec.partition(":")
     if kind == "docker":
         return DockerEngineSource(endpoint=rest or None, timeout=timeout, use_cache=use_cache)
+    if kind == "podman":
+        return podman_source(rest or None, timeout=timeout, use_cache=use_cache)
     if kind == "snapshot" and rest:
         return SnapshotSource(Path(rest))
     if spec == "sample":

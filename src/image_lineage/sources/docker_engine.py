@@ -49,6 +49,23 @@ Progress = Callable[[int, int], None]
 Details = tuple[dict[str, Any], list[dict[str, Any]]]
 
 
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """What to call an engine in messages, and how its user gets it running."""
+
+    name: str
+    start: str
+    permission: str
+
+
+DOCKER = Engine(
+    name="Docker Engine",
+    start="start Docker, set DOCKER_HOST",
+    permission="add your user to the 'docker' group (then log in again), or point DOCKER_HOST "
+    "at a socket you may use",
+)
+
+
 class ImageGone(Exception):
     """The engine answered 404: the image was removed after it was listed."""
 
@@ -70,10 +87,11 @@ class DockerEngineSource:
     timeout: float = DEFAULT_TIMEOUT
     use_cache: bool = True
     kind: str = "docker"
+    engine: Engine = DOCKER
 
     def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
         endpoint = resolve_endpoint(self.endpoint)
-        transport = connect(endpoint, self.timeout)
+        transport = connect(endpoint, self.timeout, engine=self.engine)
         try:
             version = transport.version()
             summaries = _list(transport, include_intermediate)
@@ -94,41 +112,40 @@ def resolve_endpoint(endpoint: str | None) -> str:
     return endpoint or os.environ.get("DOCKER_HOST") or DEFAULT_ENDPOINT
 
 
-def connect(endpoint: str, timeout: float) -> Transport:
+def connect(endpoint: str, timeout: float, engine: Engine = DOCKER) -> Transport:
     """The fastest transport for ``endpoint``, with the API version negotiated."""
     url = urlsplit(endpoint)
     tls = bool(os.environ.get("DOCKER_TLS_VERIFY"))
     if url.scheme == "unix" and url.path:
         path = url.path
-        return HttpTransport(lambda: _UnixConnection(path, timeout), endpoint, timeout)
+        return HttpTransport(lambda: _UnixConnection(path, timeout), endpoint, timeout, engine)
     if url.scheme in {"tcp", "http"} and not tls:
         host, port = url.hostname or "localhost", url.port or 2375
-        return HttpTransport(lambda: _TcpConnection(host, port, timeout=timeout), endpoint, timeout)
-    return SdkTransport(endpoint, timeout)
+        return HttpTransport(lambda: _TcpConnection(host, port, timeout=timeout), endpoint, timeout, engine)
+    return SdkTransport(endpoint, timeout, engine)
 
 
-def unavailable(endpoint: str, error: BaseException, timeout: float) -> SourceUnavailable:
+def unavailable(
+    endpoint: str, error: BaseException, timeout: float, engine: Engine = DOCKER
+) -> SourceUnavailable:
     """Turn the many ways of failing to reach an engine into one actionable sentence."""
     text = f"{type(error).__name__} {error!r} {error}"
-    where = f"the Docker Engine at {endpoint}"
+    where = f"the {engine.name} at {endpoint}"
     if isinstance(error, PermissionError) or "PermissionError" in text or "Permission denied" in text:
-        return SourceUnavailable(
-            f"Permission denied on {where}: add your user to the 'docker' group "
-            "(then log in again), or point DOCKER_HOST at a socket you may use."
-        )
+        return SourceUnavailable(f"Permission denied on {where}: {engine.permission}.")
     if isinstance(error, FileNotFoundError) or "FileNotFoundError" in text or "No such file" in text:
         return SourceUnavailable(
-            f"No Docker Engine is listening at {endpoint} (no such socket): start Docker, "
-            "set DOCKER_HOST, or try --source sample."
+            f"No {engine.name} is listening at {endpoint} (no such socket): {engine.start}, "
+            "or try --source sample."
         )
     if isinstance(error, TimeoutError) or "timed out" in text.lower() or "Timeout" in text:
         return SourceUnavailable(
-            f"The Docker Engine at {endpoint} did not answer within {timeout:g} s: check that "
+            f"The {engine.name} at {endpoint} did not answer within {timeout:g} s: check that "
             "the daemon is healthy, or raise --timeout."
         )
     if isinstance(error, ConnectionError) or "Connection refused" in text or "Connection aborted" in text:
         return SourceUnavailable(
-            f"The Docker Engine at {endpoint} refused or dropped the connection: is the daemon "
+            f"The {engine.name} at {endpoint} refused or dropped the connection: is the daemon "
             "running? Start it, or try --source sample."
         )
     return SourceUnavailable(f"Cannot read images from {where}: {error}")
@@ -295,11 +312,16 @@ class HttpTransport:
     """GET requests over keep-alive ``http.client`` connections, one per thread."""
 
     def __init__(
-        self, connect: Callable[[], http.client.HTTPConnection], endpoint: str, timeout: float
+        self,
+        connect: Callable[[], http.client.HTTPConnection],
+        endpoint: str,
+        timeout: float,
+        engine: Engine = DOCKER,
     ) -> None:
         self._connect = connect
         self._endpoint = endpoint
         self._timeout = timeout
+        self._engine = engine
         self._local = threading.local()
         self._connections: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
@@ -365,25 +387,25 @@ class HttpTransport:
                 connection.close()
                 self._local.connection = None
                 if attempt == 2:
-                    raise unavailable(self._endpoint, error, self._timeout) from error
+                    raise unavailable(self._endpoint, error, self._timeout, self._engine) from error
                 continue
             except (OSError, http.client.HTTPException) as error:
                 connection.close()
                 self._local.connection = None
-                raise unavailable(self._endpoint, error, self._timeout) from error
+                raise unavailable(self._endpoint, error, self._timeout, self._engine) from error
             if response.status == 404 and "/images/" in path:
                 raise ImageGone(path)
             if response.status != 200:
                 detail = body[:200].decode("utf-8", "replace").strip()
                 raise SourceUnavailable(
-                    f"The Docker Engine at {self._endpoint} answered {response.status} "
+                    f"The {self._engine.name} at {self._endpoint} answered {response.status} "
                     f"to GET {path}: {detail}"
                 )
             try:
                 return json.loads(body)
             except ValueError as error:
                 raise SourceUnavailable(
-                    f"The Docker Engine at {self._endpoint} sent invalid JSON for GET {path}."
+                    f"The {self._engine.name} at {self._endpoint} sent invalid JSON for GET {path}."
                 ) from error
         raise AssertionError("unreachable")
 
@@ -398,12 +420,13 @@ class SdkTransport:
     under ``within_deadline``: an engine that trickles its answer cannot hold a scan.
     """
 
-    def __init__(self, endpoint: str, timeout: float) -> None:
+    def __init__(self, endpoint: str, timeout: float, engine: Engine = DOCKER) -> None:
         import docker  # noqa: PLC0415 - costly to import; only this transport needs it
 
         self._errors = docker.errors
         self._endpoint = endpoint
         self._timeout = timeout
+        self._engine = engine
         kwargs = docker.utils.kwargs_from_env()
         kwargs["base_url"] = endpoint
         # ssh:// through the system's ssh client (its config, agent and known hosts),
@@ -418,7 +441,7 @@ class SdkTransport:
         except self._errors.NotFound as error:
             raise ImageGone(str(error)) from error
         except (self._errors.DockerException, OSError) as error:
-            raise unavailable(self._endpoint, error, self._timeout) from error
+            raise unavailable(self._endpoint, error, self._timeout, self._engine) from error
 
     def version(self) -> Mapping[str, Any]:
         answer: Mapping[str, Any] = self._call(lambda: self._client.version(api_version=False))
