@@ -34,7 +34,7 @@ with st.sidebar:
             key="endpoint",
             placeholder="unix:///var/run/docker.sock",
             help="Empty: DOCKER_HOST, else the default socket. Examples: unix:///run/user/1000/docker.sock, "
-            "tcp://127.0.0.1:2375.",
+            "tcp://127.0.0.1:2375. A Podman service speaks the same API: unix:///run/podman/podman.sock.",
         )
     elif choice == "upload":
         upload = st.file_uploader(
