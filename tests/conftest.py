@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,13 @@ def unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: tests that need it must run)", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture
+def graphviz() -> None:
+    """Graphviz's ``dot`` program, for the tests that draw pictures."""
+    if shutil.which("dot") is None:
+        unavailable("Graphviz's 'dot' is not installed (apt-get install graphviz)")
 
 
 @pytest.fixture(autouse=True)

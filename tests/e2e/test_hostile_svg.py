@@ -7,23 +7,20 @@ got through would run; the test checks that none did and no element was injected
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from image_lineage.render import render
-from tests.conftest import unavailable
 from tests.hostile.corpus import HOSTILE_TEXT
 from tests.unit.test_hostile_render import hostile_lineage
 
 pytestmark = pytest.mark.browser
 
 
+@pytest.mark.usefixtures("graphviz")
 def test_hostile_svgs_are_inert_in_chromium(chromium: Any, tmp_path: Path) -> None:
-    if shutil.which("dot") is None:
-        unavailable("Graphviz 'dot' is not installed")
     page = chromium.new_page()
     try:
         for name, text in HOSTILE_TEXT:

@@ -26,6 +26,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .busybox_rootfs import busybox_rootfs_tar, find_busybox
+from .processes import stop_process
 
 APT_INSTALL_LINE = "apt-get update && apt-get install -y podman busybox-static"
 
@@ -120,13 +121,8 @@ class ThrowawayPodman:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            stop_process(process)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def podman(self, *args: str, input: bytes | None = None) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import replace
@@ -20,7 +19,6 @@ from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.render import render
 from image_lineage.render.text import render_text
 from tests.builders import BASE, SOURCE, image
-from tests.conftest import unavailable
 from tests.hostile.corpus import HOSTILE_TEXT
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -51,10 +49,9 @@ def test_json_keeps_the_exact_text(text: str) -> None:
     assert child["layers"][-1]["created_by"].endswith(text) or "***" in child["layers"][-1]["created_by"]
 
 
+@pytest.mark.usefixtures("graphviz")
 @pytest.mark.parametrize("text", [t for _, t in HOSTILE_TEXT], ids=IDS)
 def test_dot_parses_to_exactly_the_expected_graph(text: str) -> None:
-    if shutil.which("dot") is None:
-        unavailable("Graphviz 'dot' is not installed")
     dot = render(hostile_lineage(text), "dot")
     assert isinstance(dot, str)
     # Graphviz re-emits the parsed graph: two nodes and one edge, whatever the text.
@@ -63,10 +60,9 @@ def test_dot_parses_to_exactly_the_expected_graph(text: str) -> None:
     assert len(re.findall(r"->", parsed)) == 1
 
 
+@pytest.mark.usefixtures("graphviz")
 @pytest.mark.parametrize("text", [t for _, t in HOSTILE_TEXT], ids=IDS)
 def test_svg_is_well_formed_with_no_active_content(text: str) -> None:
-    if shutil.which("dot") is None:
-        unavailable("Graphviz 'dot' is not installed")
     svg = render(hostile_lineage(text), "svg")
     assert isinstance(svg, str)
     root = ET.fromstring(svg)
@@ -95,10 +91,9 @@ def test_mermaid_labels_cannot_break_out(text: str) -> None:
             assert not set(part) & set('"[]<>{}%|\n')
 
 
+@pytest.mark.usefixtures("graphviz")
 @pytest.mark.parametrize("text", [t for _, t in HOSTILE_TEXT], ids=IDS)
 def test_png_renders(text: str) -> None:
-    if shutil.which("dot") is None:
-        unavailable("Graphviz 'dot' is not installed")
     png = render(hostile_lineage(text), "png")
     assert isinstance(png, bytes)
     assert png.startswith(b"\x89PNG")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -95,7 +94,7 @@ def test_dot_never_uses_image_names_as_node_ids() -> None:
     assert "evil/&quot;quote&quot;:&lt;b&gt;&amp;amp;&lt;/b&gt;" in dot
 
 
-@pytest.mark.skipif(shutil.which("dot") is None and not os.environ.get("CI"), reason="needs Graphviz")
+@pytest.mark.usefixtures("graphviz")
 def test_svg_is_well_formed_and_shows_every_image() -> None:
     svg = render(family_lineage(), "svg")
     assert isinstance(svg, str)
@@ -109,7 +108,7 @@ def test_svg_is_well_formed_and_shows_every_image() -> None:
     assert not list(root.iter("{http://www.w3.org/2000/svg}script"))
 
 
-@pytest.mark.skipif(shutil.which("dot") is None and not os.environ.get("CI"), reason="needs Graphviz")
+@pytest.mark.usefixtures("graphviz")
 @pytest.mark.parametrize(("fmt", "magic"), [("png", b"\x89PNG\r\n\x1a\n"), ("pdf", b"%PDF-")])
 def test_binary_formats(fmt: str, magic: bytes) -> None:
     output = render(family_lineage(), fmt)
