@@ -19,6 +19,10 @@ class SnapshotError(LineageError):
     """A snapshot file is missing, unreadable, malformed or of an unknown version."""
 
 
+class ArchiveError(LineageError):
+    """An image archive is missing, damaged, unsafe or not in a format we read."""
+
+
 class UnknownImage(LineageError):
     """A name or id given by the user matches no image."""
 

@@ -2,7 +2,8 @@
 
 ``docker`` (the default; honours ``DOCKER_HOST``), ``docker:unix:///path`` or
 ``docker:tcp://host:port`` for an explicit endpoint; ``podman`` (honours
-``CONTAINER_HOST``) or ``podman:ENDPOINT``; ``snapshot:PATH`` for a snapshot file;
+``CONTAINER_HOST``) or ``podman:ENDPOINT``; ``archive:PATH`` for a ``docker save``
+or OCI layout tar; ``snapshot:PATH`` for a snapshot file;
 ``sample`` for the bundled sample stack. Only modules in this package import
 ``docker`` or speak HTTP.
 """
@@ -17,13 +18,14 @@ from typing import Protocol
 
 from image_lineage.errors import LineageError
 from image_lineage.model import Scan
+from image_lineage.sources.archive import ArchiveSource
 from image_lineage.sources.docker_engine import DEFAULT_TIMEOUT, DockerEngineSource
 from image_lineage.sources.podman import podman_source
 
 Progress = Callable[[int, int], None]
 SPEC_HELP = (
     "docker (default, honours DOCKER_HOST), docker:ENDPOINT, podman (honours CONTAINER_HOST), "
-    "podman:ENDPOINT, snapshot:PATH, sample"
+    "podman:ENDPOINT, archive:PATH (docker save / OCI layout tar), snapshot:PATH, sample"
 )
 
 
@@ -69,6 +71,8 @@ def open_source(spec: str, *, timeout: float = DEFAULT_TIMEOUT, use_cache: bool 
         return podman_source(rest or None, timeout=timeout, use_cache=use_cache)
     if kind == "snapshot" and rest:
         return SnapshotSource(Path(rest))
+    if kind == "archive" and rest:
+        return ArchiveSource(Path(rest))
     if spec == "sample":
         return SampleSource()
     raise LineageError(f"Unknown source {spec!r}: use one of {SPEC_HELP}.")

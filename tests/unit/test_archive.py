@@ -1,0 +1,193 @@
+"""The archive reader on archives made here: a valid one, and hostile variants of it.
+
+``bench/synthetic_images.write_archive`` writes a real ``docker save``-format archive
+(manifest.json, configs, layer tars); the integration tests read archives that dockerd
+and skopeo wrote. Every hostile variant must give one ``ArchiveError``, nothing else.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from bench.synthetic_images import write_archive
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from image_lineage.errors import ArchiveError
+from image_lineage.lineage import build_lineage
+from image_lineage.sources import archive as archive_module
+from image_lineage.sources.archive import ArchiveSource
+
+
+@pytest.fixture(scope="module")
+def valid(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    path = tmp_path_factory.mktemp("archive") / "valid.tar"
+    write_archive(path, 6, roots=2)
+    return path.read_bytes()
+
+
+def members(data: bytes) -> list[tuple[tarfile.TarInfo, bytes]]:
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        return [(m, tar.extractfile(m).read() if m.isfile() else b"") for m in tar]  # type: ignore[union-attr]
+
+
+def repack(items: list[tuple[tarfile.TarInfo, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for info, data in items:
+            tar.addfile(info, io.BytesIO(data) if info.isfile() else None)
+    return buffer.getvalue()
+
+
+def read(tmp_path: Path, data: bytes):  # type: ignore[no-untyped-def]
+    path = tmp_path / "archive.tar"
+    path.write_bytes(data)
+    return ArchiveSource(path).scan()
+
+
+def test_a_valid_archive_reads_into_a_family(tmp_path: Path, valid: bytes) -> None:
+    scan = read(tmp_path, valid)
+    assert len(scan.images) == 6
+    lineage = build_lineage(scan.images, scan.source, scan.diagnostics)
+    assert len(lineage.roots()) == 2
+    assert all(n.parent_verified for n in lineage.nodes())
+    assert [d.code for d in scan.diagnostics] == ["archive_sizes"]
+    child = next(n for n in lineage.nodes() if n.parent is not None)
+    assert child.added_size > 0
+    assert scan.source.kind == "archive"
+
+
+def with_member(name: str, data: bytes = b"x", kind: bytes = tarfile.REGTYPE, link: str = "") -> Callable:  # type: ignore[type-arg]
+    def mutate(items: list[tuple[tarfile.TarInfo, bytes]]) -> list[tuple[tarfile.TarInfo, bytes]]:
+        info = tarfile.TarInfo(name)
+        info.type = kind
+        info.linkname = link
+        info.size = len(data) if kind == tarfile.REGTYPE else 0
+        return [*items, (info, data)]
+
+    return mutate
+
+
+def replace_member(name: str, data: bytes) -> Callable:  # type: ignore[type-arg]
+    def mutate(items: list[tuple[tarfile.TarInfo, bytes]]) -> list[tuple[tarfile.TarInfo, bytes]]:
+        out = []
+        for info, content in items:
+            if info.name == name:
+                replacement = tarfile.TarInfo(name)
+                replacement.size = len(data)
+                out.append((replacement, data))
+            else:
+                out.append((info, content))
+        return out
+
+    return mutate
+
+
+def link_layer(target: str) -> Callable:  # type: ignore[type-arg]
+    """Replace the first layer tar the manifest names by a symlink to ``target``."""
+
+    def mutate(items: list[tuple[tarfile.TarInfo, bytes]]) -> list[tuple[tarfile.TarInfo, bytes]]:
+        manifest = json.loads(next(d for i, d in items if i.name == "manifest.json"))
+        layer = manifest[0]["Layers"][0]
+        out = [(i, d) for i, d in items if i.name != layer]
+        info = tarfile.TarInfo(layer)
+        info.type = tarfile.SYMTYPE
+        info.linkname = target
+        return [*out, (info, b"")]
+
+    return mutate
+
+
+HOSTILE = [
+    pytest.param(
+        lambda items: [(i, d) for i, d in items if i.name != "manifest.json"],
+        "neither manifest.json nor index.json",
+        id="no-manifest",
+    ),
+    pytest.param(with_member("../evil"), "unsafe entry name '../evil'", id="dot-dot"),
+    pytest.param(with_member("a/../../evil"), "unsafe entry name", id="dot-dot-inside"),
+    pytest.param(with_member("/etc/cron.d/evil"), "unsafe entry name '/etc/cron.d/evil'", id="absolute"),
+    pytest.param(with_member("manifest.json", b"[]"), "contains 'manifest.json' twice", id="duplicate"),
+    pytest.param(link_layer("../../../etc/passwd"), "unsafe entry name", id="symlink-out"),
+    pytest.param(link_layer("loop-a"), "/loop-a', which its manifest names", id="symlink-dangling"),
+    pytest.param(
+        lambda items: link_layer("../loop")(with_member("loop", kind=tarfile.SYMTYPE, link="loop")(items)),
+        "round in circles",
+        id="symlink-loop",
+    ),
+    pytest.param(replace_member("manifest.json", b"[" * 100_000), "not valid JSON", id="deep-json"),
+    pytest.param(
+        replace_member("manifest.json", b'{"Config": 1}'),
+        "manifest.json should be a list",
+        id="manifest-type",
+    ),
+    pytest.param(
+        replace_member("manifest.json", b'[{"Config": 7, "Layers": []}]'),
+        "needs Config, RepoTags and Layers",
+        id="entry-types",
+    ),
+    pytest.param(
+        replace_member("manifest.json", b'[{"Config": "missing.json", "RepoTags": [], "Layers": []}]'),
+        "has no entry 'missing.json'",
+        id="missing-config",
+    ),
+    pytest.param(
+        replace_member("manifest.json", b"not json"), "manifest.json' is not valid JSON", id="bad-json"
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "message"), HOSTILE)
+def test_hostile_archives_are_refused_with_one_reason(
+    tmp_path: Path, valid: bytes, mutate, message: str
+) -> None:  # type: ignore[no-untyped-def]
+    data = repack(mutate(members(valid)))
+    with pytest.raises(ArchiveError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        read(tmp_path, data)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["archive.tar"]  # nothing extracted
+
+
+def test_an_oversized_config_is_not_read(
+    tmp_path: Path, valid: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(archive_module, "MAX_JSON_BYTES", 64)
+    with pytest.raises(ArchiveError, match="more than a manifest or config"):
+        read(tmp_path, valid)
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"garbage" * 100, b"\x1f\x8b\x08garbage"], ids=["empty", "garbage", "bad-gzip"]
+)
+def test_not_a_tar(tmp_path: Path, data: bytes) -> None:
+    with pytest.raises(ArchiveError):
+        read(tmp_path, data)
+
+
+def test_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match="No archive at"):
+        ArchiveSource(tmp_path / "nope.tar").scan()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_truncated_or_corrupted_archives_never_crash(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "valid.tar"
+    write_archive(path, 3, roots=1)
+    raw = bytearray(path.read_bytes())
+    cut = data.draw(st.integers(0, len(raw)))
+    flips = data.draw(st.lists(st.tuples(st.integers(0, len(raw) - 1), st.integers(0, 255)), max_size=8))
+    for offset, value in flips:
+        raw[offset] = value
+    path.write_bytes(bytes(raw[:cut]))
+    try:
+        scan = ArchiveSource(path).scan()
+    except ArchiveError:
+        return
+    build_lineage(scan.images, scan.source, scan.diagnostics)
