@@ -17,7 +17,6 @@ round in circles, oversized or malformed JSON all give an ``ArchiveError``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import posixpath
@@ -29,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from image_lineage.errors import ArchiveError
-from image_lineage.model import Diagnostic, HistoryEntry, Image, Scan, SourceInfo
-from image_lineage.sources.engine_api import parse_time
+from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
+from image_lineage.sources.image_config import image_from_config
 
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_MEMBERS = 1_000_000
@@ -157,7 +156,7 @@ def _read_images(archive: _Archive) -> tuple[tuple[Image, ...], tuple[Diagnostic
         raw = archive.read_bytes(config_name)
         sizes = layer_sizes if layer_sizes is not None else [archive.size(n) for n in layer_names]
         compressed = compressed or any(archive.compressed(n) for n in layer_names[:1])
-        image = _image_from_config(raw, tags, sizes, archive.origin)
+        image = image_from_config(raw, tags, sizes, archive.origin, ArchiveError)
         known = images.get(image.id)
         if known is not None:  # the same image listed twice (one entry per tag)
             image = _with_tags(known, (*known.tags, *image.tags))
@@ -246,63 +245,6 @@ def _blob(descriptor: Mapping[str, Any], origin: str) -> str:
 
 def _strings(values: object) -> bool:
     return isinstance(values, list) and all(isinstance(v, str) for v in values)
-
-
-def _text(item: Mapping[str, Any], key: str) -> str:
-    value = item.get(key)
-    return value if isinstance(value, str) else ""
-
-
-def _list(item: Mapping[str, Any], key: str) -> list[Any]:
-    value = item.get(key)
-    return value if isinstance(value, list) else []
-
-
-def _object(item: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = item.get(key)
-    return value if isinstance(value, Mapping) else {}
-
-
-def _image_from_config(raw: bytes, tags: Sequence[str], sizes: Sequence[int], origin: str) -> Image:
-    """An image config (``rootfs``, ``history``, ``config``) -> a record; sizes per layer.
-
-    The config's ``empty_layer`` flags say exactly which history steps made a layer, so
-    the k-th step with a layer gets the k-th layer's size.
-    """
-    try:
-        config = json.loads(raw)
-    except (ValueError, RecursionError) as error:
-        raise ArchiveError(f"{origin}: an image config is not valid JSON.") from error
-    if not isinstance(config, Mapping):
-        raise ArchiveError(f"{origin}: an image config should be an object.")
-    layers = tuple(d for d in _list(_object(config, "rootfs"), "diff_ids") if isinstance(d, str))
-    layer_sizes = iter(sizes)
-    entries = []
-    for item in _list(config, "history"):
-        if not isinstance(item, Mapping):
-            continue
-        empty = item.get("empty_layer") is True
-        entries.append(
-            HistoryEntry(
-                created=parse_time(item.get("created")),
-                created_by=_text(item, "created_by"),
-                comment=_text(item, "comment"),
-                size=0 if empty else max(0, int(next(layer_sizes, 0))),
-                empty_layer=empty,
-            )
-        )
-    labels = _object(_object(config, "config"), "Labels")
-    return Image(
-        id="sha256:" + hashlib.sha256(raw).hexdigest(),
-        tags=tuple(sorted(set(tags))),
-        created=parse_time(config.get("created")),
-        size=sum(max(0, int(s)) for s in sizes),
-        os=_text(config, "os"),
-        architecture=_text(config, "architecture"),
-        labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
-        layers=layers,
-        history=tuple(entries) or None,
-    )
 
 
 def _with_tags(image: Image, tags: Sequence[str]) -> Image:
