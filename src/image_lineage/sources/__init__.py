@@ -3,7 +3,7 @@
 ``docker`` (the default; honours ``DOCKER_HOST``), ``docker:unix:///path`` or
 ``docker:tcp://host:port`` for an explicit endpoint; ``podman`` (honours
 ``CONTAINER_HOST``) or ``podman:ENDPOINT``; ``archive:PATH`` for a ``docker save``
-or OCI layout tar; ``snapshot:PATH`` for a snapshot file;
+or OCI layout tar; ``registry:URL`` for an OCI distribution registry; ``snapshot:PATH`` for a snapshot file;
 ``sample`` for the bundled sample stack. Only modules in this package import
 ``docker`` or speak HTTP.
 """
@@ -21,11 +21,12 @@ from image_lineage.model import Scan
 from image_lineage.sources.archive import ArchiveSource
 from image_lineage.sources.docker_engine import DEFAULT_TIMEOUT, DockerEngineSource
 from image_lineage.sources.podman import podman_source
+from image_lineage.sources.registry import RegistrySource
 
 Progress = Callable[[int, int], None]
 SPEC_HELP = (
     "docker (default, honours DOCKER_HOST), docker:ENDPOINT, podman (honours CONTAINER_HOST), "
-    "podman:ENDPOINT, archive:PATH (docker save / OCI layout tar), snapshot:PATH, sample"
+    "podman:ENDPOINT, archive:PATH (docker save / OCI layout tar), registry:URL, snapshot:PATH, sample"
 )
 
 
@@ -73,6 +74,8 @@ def open_source(spec: str, *, timeout: float = DEFAULT_TIMEOUT, use_cache: bool 
         return SnapshotSource(Path(rest))
     if kind == "archive" and rest:
         return ArchiveSource(Path(rest))
+    if kind == "registry" and rest:
+        return RegistrySource(rest, timeout=timeout)
     if spec == "sample":
         return SampleSource()
     raise LineageError(f"Unknown source {spec!r}: use one of {SPEC_HELP}.")
