@@ -50,7 +50,7 @@ system-run:
 	@scripts/need-programs dot:graphviz
 
 system-test:
-	@scripts/need-programs dot:graphviz dockerd:docker.io busybox:busybox-static podman:podman skopeo:skopeo chromium:chromium
+	@scripts/need-programs dot:graphviz dockerd:docker.io busybox:busybox-static podman:podman skopeo:skopeo docker-registry:docker-registry chromium:chromium
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
