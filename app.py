@@ -36,6 +36,14 @@ with st.sidebar:
             help="Empty: DOCKER_HOST, else the default socket. Examples: unix:///run/user/1000/docker.sock, "
             "tcp://127.0.0.1:2375. A Podman service speaks the same API: unix:///run/podman/podman.sock.",
         )
+    elif choice == "registry":
+        endpoint = st.text_input(
+            "Registry address",
+            key="registry_url",
+            placeholder="https://registry.example.com/team/app",
+            help="A registry's address reads its whole catalog; add a repository to read only that one. "
+            "Anonymous reading; no layer is downloaded.",
+        )
     elif choice == "upload":
         upload = st.file_uploader(
             "Snapshot file",

@@ -111,6 +111,8 @@ def test_source_spec() -> None:
     assert web.source_spec("docker", " unix:///run/x.sock ") == "docker:unix:///run/x.sock"
     assert web.source_spec("sample") == "sample"
     assert web.source_spec("auto", "ignored") == "auto"
+    assert web.source_spec("registry", " http://127.0.0.1:5000 ") == "registry:http://127.0.0.1:5000"
+    assert "Give the registry's address" in str(web.read_source(web.source_spec("registry")).problem)
 
 
 def test_read_source_accepts_snapshot_bytes() -> None:

@@ -52,6 +52,7 @@ UPLOAD_NAME = "the uploaded file"
 SOURCES = {
     "auto": "This machine's Docker Engine (the sample if none answers)",
     "docker": "A Docker Engine at an address",
+    "registry": "An image registry (its address)",
     "sample": "The bundled sample images",
     "upload": "A snapshot file (image-lineage snapshot)",
 }
@@ -80,6 +81,8 @@ def source_spec(choice: str, endpoint: str = "") -> str:
     """The spec ``read_source`` takes for a choice of the source radio (not ``upload``)."""
     if choice == "docker":
         return f"docker:{endpoint.strip()}" if endpoint.strip() else "docker"
+    if choice == "registry":
+        return f"registry:{endpoint.strip()}"
     return choice
 
 

@@ -87,3 +87,18 @@ def test_an_unreachable_registry_is_one_line() -> None:
     assert main(["tree", "--source", "registry:http://127.0.0.1:1"], stderr=err) == 1
     assert err.getvalue().count("\n") == 1
     assert "Cannot reach the registry at http://127.0.0.1:1" in err.getvalue()
+
+
+@pytest.mark.usefixtures("pushed")
+def test_the_app_reads_a_registry(registry: ThrowawayRegistry) -> None:
+    import streamlit as st  # noqa: PLC0415
+
+    from tests.test_app import dot, names_in, ok, start  # noqa: PLC0415
+
+    st.cache_data.clear()
+    at = start("registry")
+    ok(at)
+    at.text_input(key="registry_url").input(f"{registry.url}/team/leaf").run()
+    ok(at)
+    assert names_in(dot(at)) == {f"{registry.address}/team/leaf:1"}
+    st.cache_data.clear()

@@ -74,8 +74,10 @@ def open_source(spec: str, *, timeout: float = DEFAULT_TIMEOUT, use_cache: bool 
         return SnapshotSource(Path(rest))
     if kind == "archive" and rest:
         return ArchiveSource(Path(rest))
-    if kind == "registry" and rest:
-        return RegistrySource(rest, timeout=timeout)
+    if kind == "registry":
+        if not rest.strip():
+            raise LineageError("Give the registry's address: registry:https://HOST[:PORT][/REPOSITORY].")
+        return RegistrySource(rest.strip(), timeout=timeout)
     if spec == "sample":
         return SampleSource()
     raise LineageError(f"Unknown source {spec!r}: use one of {SPEC_HELP}.")
