@@ -18,10 +18,8 @@ from typing import Protocol
 
 from image_lineage.errors import LineageError
 from image_lineage.model import Scan
-from image_lineage.sources.archive import ArchiveSource
 from image_lineage.sources.docker_engine import DEFAULT_TIMEOUT, DockerEngineSource
 from image_lineage.sources.podman import podman_source
-from image_lineage.sources.registry import RegistrySource
 
 Progress = Callable[[int, int], None]
 SPEC_HELP = (
@@ -72,11 +70,16 @@ def open_source(spec: str, *, timeout: float = DEFAULT_TIMEOUT, use_cache: bool 
         return podman_source(rest or None, timeout=timeout, use_cache=use_cache)
     if kind == "snapshot" and rest:
         return SnapshotSource(Path(rest))
+    # Imported on use: a warm scan of a local engine should not pay for tarfile or urllib.
     if kind == "archive" and rest:
+        from image_lineage.sources.archive import ArchiveSource  # noqa: PLC0415
+
         return ArchiveSource(Path(rest))
     if kind == "registry":
         if not rest.strip():
             raise LineageError("Give the registry's address: registry:https://HOST[:PORT][/REPOSITORY].")
+        from image_lineage.sources.registry import RegistrySource  # noqa: PLC0415
+
         return RegistrySource(rest.strip(), timeout=timeout)
     if spec == "sample":
         return SampleSource()
