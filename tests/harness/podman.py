@@ -20,13 +20,11 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 
 from .busybox_rootfs import busybox_rootfs_tar, find_busybox
-from .processes import stop_process
+from .processes import BackgroundService
 
 APT_INSTALL_LINE = "apt-get update && apt-get install -y podman busybox-static"
 
@@ -50,8 +48,11 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock.connect(str(self._path))
 
 
-class ThrowawayPodman:
+class ThrowawayPodman(BackgroundService):
     """``podman system service --time=0`` on private storage; use as a context manager."""
+
+    name = "podman system service"
+    failure = PodmanError
 
     def __init__(self, *, start_timeout: float = 30.0) -> None:
         podman, busybox = shutil.which("podman"), find_busybox()
@@ -59,11 +60,9 @@ class ThrowawayPodman:
             raise PodmanMissing(f"podman and a static busybox are needed: {APT_INSTALL_LINE}")
         if os.geteuid() != 0:
             raise PodmanMissing("the throwaway podman service runs as root")
+        super().__init__("il-podman-", start_timeout=start_timeout)
         self.podman_path, self.busybox = podman, busybox
-        self.start_timeout = start_timeout
-        self.dir = Path(tempfile.mkdtemp(prefix="il-podman-", dir="/tmp"))
         self.socket_path = self.dir / "podman.sock"
-        self.log_path = self.dir / "service.log"
         for name in ("graph", "run", "tmp"):
             (self.dir / name).mkdir()
         (self.dir / "storage.conf").write_text(
@@ -78,7 +77,6 @@ class ThrowawayPodman:
             "[containers]\n"
             'netns = "none"\n'
         )
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def host(self) -> str:
@@ -92,38 +90,11 @@ class ThrowawayPodman:
         env.pop("CONTAINER_HOST", None)
         return env
 
-    def __enter__(self) -> ThrowawayPodman:
-        return self.start()
+    def command(self) -> list[str]:
+        return [self.podman_path, "system", "service", "--time=0", self.host]
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def start(self) -> ThrowawayPodman:
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                [self.podman_path, "system", "service", "--time=0", self.host],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        deadline = time.monotonic() + self.start_timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise PodmanError(f"podman system service exited: {self._log_tail()}")
-            if self._ping():
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise PodmanError(f"podman did not answer within {self.start_timeout:g} s: {self._log_tail()}")
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is not None:
-            stop_process(process)
-        shutil.rmtree(self.dir, ignore_errors=True)
+    def process_env(self) -> dict[str, str]:
+        return self.env
 
     def podman(self, *args: str, input: bytes | None = None) -> str:
         """Run the podman CLI on this instance's storage; stdout, or ``PodmanError``."""
@@ -152,7 +123,8 @@ class ThrowawayPodman:
         self.podman("build", "--network=none", "--layers", "-t", tag, str(context))
         return "sha256:" + self.podman("image", "inspect", "--format", "{{.Id}}", tag).strip()
 
-    def _ping(self) -> bool:
+    def ready(self) -> bool:
+        """The service answers ``GET /_ping`` on its socket."""
         if not self.socket_path.exists():
             return False
         connection = _UnixConnection(self.socket_path)
@@ -163,9 +135,3 @@ class ThrowawayPodman:
             return False
         finally:
             connection.close()
-
-    def _log_tail(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-2000:]
-        except OSError:
-            return "(no log)"

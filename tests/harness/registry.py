@@ -13,13 +13,10 @@ import re
 import shutil
 import socket
 import subprocess
-import tempfile
-import time
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 
-from .processes import stop_process
+from .processes import BackgroundService
 
 APT_INSTALL_LINE = "apt-get update && apt-get install -y docker-registry skopeo"
 _REQUEST = re.compile(r'http\.request\.method=(\w+) .*?http\.request\.uri="([^"]*)"')
@@ -40,60 +37,37 @@ def _free_port() -> int:
         return port
 
 
-class ThrowawayRegistry:
+class ThrowawayRegistry(BackgroundService):
+    """``docker-registry serve`` on 127.0.0.1 with storage in a temp dir; a context manager."""
+
+    name = "docker-registry"
+    failure = RegistryError
+
     def __init__(self, *, start_timeout: float = 30.0) -> None:
         registry, skopeo = shutil.which("docker-registry"), shutil.which("skopeo")
         if registry is None or skopeo is None:
             raise RegistryMissing(f"docker-registry and skopeo are needed: {APT_INSTALL_LINE}")
+        super().__init__("il-registry-", start_timeout=start_timeout)
         self.registry_path, self.skopeo_path = registry, skopeo
-        self.start_timeout = start_timeout
-        self.dir = Path(tempfile.mkdtemp(prefix="il-registry-", dir="/tmp"))
         self.port = _free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.url = f"http://{self.address}"
-        self.log_path = self.dir / "registry.log"
         (self.dir / "config.yml").write_text(
             "version: 0.1\n"
             "log:\n  level: info\n"
             f"storage:\n  filesystem:\n    rootdirectory: {self.dir}/data\n"
             f"http:\n  addr: {self.address}\n"
         )
-        self._process: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> ThrowawayRegistry:
-        return self.start()
+    def command(self) -> list[str]:
+        return [self.registry_path, "serve", str(self.dir / "config.yml")]
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def start(self) -> ThrowawayRegistry:
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                [self.registry_path, "serve", str(self.dir / "config.yml")],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        deadline = time.monotonic() + self.start_timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RegistryError(f"docker-registry exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/v2/", timeout=1) as answer:  # noqa: S310 - local
-                    if answer.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RegistryError(f"docker-registry did not answer within {self.start_timeout:g} s")
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is not None:
-            stop_process(process)
-        shutil.rmtree(self.dir, ignore_errors=True)
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/v2/", timeout=1) as answer:  # noqa: S310 - local
+                return bool(answer.status == 200)
+        except OSError:
+            return False
 
     def push(self, archive: Path, source_tag: str, destination: str) -> None:
         """``skopeo copy`` one image of a ``docker save`` archive to ``destination`` (repo:tag)."""
