@@ -35,10 +35,6 @@ def added_summary(node: Node) -> str:
     return f"+{human_size(node.added_size)} in {layers}"
 
 
-def other_tags(node: Node) -> list[str]:
-    return list(node.image.tags[1:])
-
-
 def ordered_edges(lineage: Lineage) -> list[tuple[Node, Node]]:
     """(parent, child) in the order a depth-first walk meets the children."""
     return [
