@@ -20,17 +20,36 @@ from pathlib import Path
 from typing import TextIO
 
 from image_lineage import __version__
-from image_lineage.errors import LineageError, SourceUnavailable
+from image_lineage.errors import Hint, LineageError
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.masking import mask_lineage, mask_scan
 from image_lineage.model import Scan
 from image_lineage.render import BINARY_FORMATS, FORMATS, RANKDIRS, render
 from image_lineage.render.text import render_text
-from image_lineage.sources import SPEC_HELP, SampleSource, Source, open_source
+from image_lineage.sources import SPEC_HELP, Source, open_source, scan_auto
 from image_lineage.sources.docker_engine import DEFAULT_TIMEOUT
 from image_lineage.views import collapse_chains, filter_names, focus
 
 PROG = "image-lineage"
+
+# How the terminal words each remedy an error names (the app words them as widgets).
+HINTS = {
+    Hint.TRY_SAMPLE: "or try --source sample",
+    Hint.RAISE_TIMEOUT: "or raise --timeout",
+    Hint.REGISTRY_ADDRESS: "write it as registry:https://HOST[:PORT][/REPOSITORY]",
+    Hint.ADD_SCHEME: "add unix:// or tcp:// (docker:tcp://HOST:2375, docker:unix:///PATH)",
+    Hint.CHOOSE_SOURCE: f"use one of {SPEC_HELP}, or auto",
+    Hint.WRITE_TO_FILE: "add -o FILE",
+    Hint.SHOW_ALL: "add --all to include intermediate images",
+}
+
+
+def error_line(error: LineageError) -> str:
+    """What happened, then the remedy in the terminal's words."""
+    text = str(error).rstrip()
+    if error.hint is None:
+        return text
+    return f"{text.rstrip('.')}: {HINTS[error.hint]}."
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -120,11 +139,11 @@ def main(
             out.write(render_text(lineage, ascii_only=args.ascii or not _can_encode(out)))
             return 0
         if args.output is None and args.format in BINARY_FORMATS and out.isatty():
-            raise LineageError(f"Refusing to write {args.format} to a terminal: add -o FILE.")
+            raise LineageError(f"Refusing to write {args.format} to a terminal.", hint=Hint.WRITE_TO_FILE)
         _write(args.output, render(lineage, args.format, rankdir=args.rankdir), out)
         return 0
     except LineageError as error:
-        print(f"{PROG}: error: {error}", file=err)
+        print(f"{PROG}: error: {error_line(error)}", file=err)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=err)
@@ -139,12 +158,16 @@ def _scan(args: argparse.Namespace, err: TextIO) -> Scan:
     progress = _ProgressBar(err) if err.isatty() else None
     try:
         if args.source == "auto":
-            try:
-                return _open(args, "docker").scan(include_intermediate=args.all, progress=progress)
-            except SourceUnavailable as error:
-                print(f"{PROG}: {error}", file=err)
+            scan, fallback = scan_auto(
+                include_intermediate=args.all,
+                progress=progress,
+                timeout=args.timeout,
+                use_cache=not args.no_cache,
+            )
+            if fallback is not None:
+                print(f"{PROG}: {str(fallback).rstrip()}", file=err)
                 print(f"{PROG}: showing the bundled sample images instead.", file=err)
-                return SampleSource().scan(include_intermediate=args.all)
+            return scan
         return _open(args, args.source).scan(include_intermediate=args.all, progress=progress)
     finally:
         if progress:
@@ -170,7 +193,7 @@ def _write(path: Path | None, content: str | bytes, out: TextIO) -> None:
             return
         binary = getattr(out, "buffer", None)
         if binary is None:
-            raise LineageError("This output stream takes no binary data: add -o FILE.")
+            raise LineageError("This output stream takes no binary data.", hint=Hint.WRITE_TO_FILE)
         out.flush()
         binary.write(content)
         binary.flush()

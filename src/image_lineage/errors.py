@@ -1,14 +1,42 @@
-"""The few domain errors that the CLI and the web app turn into one-line messages.
+"""The domain errors that the CLI and the web app turn into one-line messages.
 
-Each carries a message written for the user: what happened and what to do.
+An error says *what happened* in its message, in words that fit any front end, and
+names *what to do* as a ``Hint``: the terminal words a hint as a flag
+(``--source sample``), the app as a widget ("pick the bundled sample in the
+sidebar"). Messages never mention a command-line flag or a widget themselves.
 Anything else that escapes is a bug and is allowed to show a traceback.
 """
 
 from __future__ import annotations
 
+from enum import Enum
+
+
+class Hint(Enum):
+    """A remedy each front end words its own way (see ``cli.HINTS`` and ``web.HINTS``)."""
+
+    TRY_SAMPLE = "try_sample"
+    """Nothing to read here: look at the bundled sample instead."""
+    RAISE_TIMEOUT = "raise_timeout"
+    """The source answered too slowly: wait longer for each answer."""
+    REGISTRY_ADDRESS = "registry_address"
+    """Give a registry's address: https://HOST[:PORT][/REPOSITORY]."""
+    ADD_SCHEME = "add_scheme"
+    """An engine address needs its scheme: unix:// or tcp://."""
+    CHOOSE_SOURCE = "choose_source"
+    """The source named does not exist: list the ones there are."""
+    WRITE_TO_FILE = "write_to_file"
+    """Binary output cannot go to this stream: write a file instead."""
+    SHOW_ALL = "show_all"
+    """The image asked for is hidden: include intermediate images."""
+
 
 class LineageError(Exception):
-    """Base class of every expected failure."""
+    """Base class of every expected failure: ``str(error)`` is what happened; ``hint`` what to do."""
+
+    def __init__(self, message: str, *, hint: Hint | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class SourceUnavailable(LineageError):

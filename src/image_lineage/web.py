@@ -24,7 +24,7 @@ import altair as alt
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from image_lineage.errors import LineageError, SnapshotError, SourceUnavailable
+from image_lineage.errors import Hint, LineageError, SnapshotError
 from image_lineage.insights import (
     DiskUsage,
     LayerRow,
@@ -41,7 +41,7 @@ from image_lineage.masking import mask_lineage
 from image_lineage.model import Scan, SourceInfo
 from image_lineage.render import render
 from image_lineage.render.common import added_summary, clean_text, human_size
-from image_lineage.sources import SampleSource, open_source, snapshot
+from image_lineage.sources import SampleSource, open_source, scan_auto, snapshot
 from image_lineage.views import collapse_chains, filter_names, focus, select_images
 
 SCAN_TTL_SECONDS = 60
@@ -110,23 +110,36 @@ def read_source(
                 )
             )
         if spec == "auto":
-            try:
-                return Loaded(
-                    open_source("docker").scan(include_intermediate=include_intermediate, progress=progress)
-                )
-            except SourceUnavailable as error:
-                # The core's message ends with a CLI hint; here the page already switched to the sample.
-                message = re.sub(r",? or try --source sample\.$", ".", str(error))
-                return Loaded(
-                    _sample(include_intermediate),
-                    note=f"{message} Showing the bundled sample images instead.",
-                )
+            scan, fallback = scan_auto(include_intermediate=include_intermediate, progress=progress)
+            if fallback is None:
+                return Loaded(scan)
+            return Loaded(scan, note=f"{str(fallback).rstrip()} Showing the bundled sample images instead.")
         if spec == "sample":
             return Loaded(_sample(include_intermediate))
         source = open_source(spec)
         return Loaded(source.scan(include_intermediate=include_intermediate, progress=progress))
     except LineageError as error:
-        return Loaded(None, problem=str(error))
+        return Loaded(None, problem=problem_text(error))
+
+
+# How the page words each remedy an error names (the terminal words them as flags).
+HINTS = {
+    Hint.TRY_SAMPLE: "or pick “The bundled sample” in the sidebar",
+    Hint.RAISE_TIMEOUT: "or try again when the engine is less busy",
+    Hint.REGISTRY_ADDRESS: "type the registry's address as https://HOST[:PORT][/REPOSITORY]",
+    Hint.ADD_SCHEME: "type the address with unix:// or tcp:// in front (tcp://HOST:2375)",
+    Hint.CHOOSE_SOURCE: "pick a source in the sidebar",
+    Hint.WRITE_TO_FILE: "use the download buttons",
+    Hint.SHOW_ALL: "turn on “Intermediate images” in the sidebar",
+}
+
+
+def problem_text(error: LineageError) -> str:
+    """What happened, then the remedy in the page's words."""
+    text = str(error).rstrip()
+    if error.hint is None:
+        return text
+    return f"{text.rstrip('.')}: {HINTS[error.hint]}."
 
 
 def _sample(include_intermediate: bool) -> Scan:

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
-from image_lineage.errors import LineageError
+from image_lineage.errors import Hint, LineageError, SourceUnavailable
 from image_lineage.model import Scan
 from image_lineage.sources.docker_engine import DEFAULT_TIMEOUT, DockerEngineSource
 from image_lineage.sources.podman import podman_source
@@ -61,6 +61,25 @@ def _select(scan: Scan, include_intermediate: bool) -> Scan:
     return replace(scan, images=tuple(i for i in scan.images if not i.intermediate))
 
 
+def scan_auto(
+    *,
+    include_intermediate: bool = False,
+    progress: Progress | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    use_cache: bool = True,
+) -> tuple[Scan, SourceUnavailable | None]:
+    """The ``auto`` source, decided here for every front end: the local engine, else the sample.
+
+    Returns the scan and, when the engine could not be read, why: each front end tells
+    the user in its own words that it fell back to the sample.
+    """
+    try:
+        engine = open_source("docker", timeout=timeout, use_cache=use_cache)
+        return engine.scan(include_intermediate=include_intermediate, progress=progress), None
+    except SourceUnavailable as error:
+        return SampleSource().scan(include_intermediate=include_intermediate), error
+
+
 def open_source(spec: str, *, timeout: float = DEFAULT_TIMEOUT, use_cache: bool = True) -> Source:
     """``spec`` as given to ``--source``; raises ``LineageError`` for an unknown one."""
     kind, _, rest = spec.partition(":")
@@ -77,10 +96,10 @@ def open_source(spec: str, *, timeout: float = DEFAULT_TIMEOUT, use_cache: bool 
         return ArchiveSource(Path(rest))
     if kind == "registry":
         if not rest.strip():
-            raise LineageError("Give the registry's address: registry:https://HOST[:PORT][/REPOSITORY].")
+            raise LineageError("No registry address was given.", hint=Hint.REGISTRY_ADDRESS)
         from image_lineage.sources.registry import RegistrySource  # noqa: PLC0415
 
         return RegistrySource(rest.strip(), timeout=timeout)
     if spec == "sample":
         return SampleSource()
-    raise LineageError(f"Unknown source {spec!r}: use one of {SPEC_HELP}.")
+    raise LineageError(f"Unknown source {spec!r}.", hint=Hint.CHOOSE_SOURCE)
