@@ -52,10 +52,17 @@ class Node:
     steps: tuple[Step, ...]
     added_size: int
     added_layers: int
+    total_size: int
+    """The sum of the image's layer sizes: its parent's ``total_size`` plus ``added_size``."""
 
     @property
     def id(self) -> str:
         return self.image.id
+
+    @property
+    def metadata_only(self) -> bool:
+        """A child that adds no layer and no byte: only LABEL, ENV, CMD and the like."""
+        return self.parent is not None and self.added_layers == 0 and self.added_size == 0
 
 
 @dataclass(frozen=True)
@@ -309,14 +316,20 @@ def _steps(image: Image, parent: Node | None, verified: bool) -> tuple[tuple[Ste
     return tuple(steps), diagnostic
 
 
-def _added(image: Image, parent: Node | None, steps: Sequence[Step]) -> tuple[int, int]:
-    """(bytes, layers) the image adds over its parent."""
-    own = [s for s in steps if s.introduced_by == image.id]
+def _added(image: Image, parent: Node | None, steps: Sequence[Step]) -> tuple[int, int, int]:
+    """(bytes, layers) the image adds over its parent, and its total size.
+
+    The total is built from the steps, parent's steps included, so that a child is
+    always its parent plus what it adds, whatever the source measured. Without a
+    history there are no steps to add up: the source's own size is all there is.
+    """
     added_layers = len(image.layers) - (len(parent.image.layers) if parent else 0)
+    base = parent.total_size if parent else 0
     if image.history is None:
-        base = parent.image.size if parent else 0
-        return max(0, image.size - base), added_layers
-    return sum(s.size for s in own), added_layers
+        total = max(image.size, base)
+        return total - base, added_layers, total
+    own = sum(s.size for s in steps if s.introduced_by == image.id)
+    return own, added_layers, base + own
 
 
 # --------------------------------------------------------------------------- graph
@@ -339,7 +352,7 @@ def build_lineage(
         parent_node = nodes[found.image.id] if found else None
         verified = found.verified if found else True
         steps, mismatch = _steps(image, parent_node, verified)
-        added_size, added_layers = _added(image, parent_node, steps)
+        added_size, added_layers, total_size = _added(image, parent_node, steps)
         nodes[image.id] = Node(
             image=image,
             parent=found.image.id if found else None,
@@ -347,6 +360,7 @@ def build_lineage(
             steps=steps,
             added_size=added_size,
             added_layers=added_layers,
+            total_size=total_size,
         )
         if mismatch:
             notes.append(mismatch)

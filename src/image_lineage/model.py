@@ -9,9 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal, get_args
 
 SHORT_ID_LENGTH = 12
 UNTAGGED = "<none>"
+
+SizeKind = Literal["unpacked", "tar", "compressed"]
+"""What a layer's size measures, which depends on where it was read:
+
+* ``unpacked``: the files' bytes once unpacked, as ``docker history`` shows (engines);
+* ``tar``: the uncompressed layer tar, headers included (``docker save`` archives);
+* ``compressed``: the compressed blob, what a pull downloads (registries, most OCI layouts).
+"""
+SIZE_KINDS: tuple[SizeKind, ...] = get_args(SizeKind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +52,9 @@ class Image:
     back to layers alone and marks the edges it decides as unverified.
     ``intermediate`` marks images that ``docker images`` hides (shown with ``--all``).
     ``parent_hint`` is the engine's ``Parent`` field: a hint, never the truth.
+    ``size`` is what the source says the image takes (for an engine, its disk use);
+    the sizes that add up along a family are the per-step ones in ``history``, which
+    measure what ``size_kind`` says.
     """
 
     id: str
@@ -56,6 +69,7 @@ class Image:
     layers: tuple[str, ...] = ()
     history: tuple[HistoryEntry, ...] | None = None
     intermediate: bool = False
+    size_kind: SizeKind = "unpacked"
 
     @property
     def short_id(self) -> str:

@@ -14,10 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from image_lineage.lineage import build_lineage
 from image_lineage.sources.engine_api import (
+    EMPTY_LAYER_DIFF_ID,
+    assign_layers,
     image_from_api,
+    is_metadata_instruction,
     parse_history,
     parse_time,
     trim_history,
@@ -103,8 +108,103 @@ def test_zero_size_layer_steps_are_found_when_counts_disagree() -> None:
         {"Created": 2, "CreatedBy": "/bin/sh -c touch /empty", "Size": 0},
         {"Created": 1, "CreatedBy": "/bin/sh -c #(nop) ADD file:abc in /", "Size": 100},
     ]
-    history = parse_history(raw, layer_count=2)
+    history = parse_history(raw, ["sha256:" + "a" * 64, EMPTY_LAYER_DIFF_ID])
     assert [e.empty_layer for e in history] == [False, False, True]
+
+
+def _nop(instruction: str) -> str:
+    return f"/bin/sh -c #(nop) {instruction}"
+
+
+LAYER_A, LAYER_B, LAYER_C = ("sha256:" + c * 64 for c in "abc")
+
+
+@pytest.mark.parametrize(
+    ("rows", "layers", "expected", "ambiguous"),
+    [
+        pytest.param(
+            [(5, "/bin/sh -c make"), (0, _nop("WORKDIR /new/dir")), (0, _nop('CMD ["x"]'))],
+            [LAYER_A, LAYER_B],
+            [True, True, False],
+            False,
+            id="legacy-workdir-creates-a-directory",
+        ),
+        pytest.param(
+            [(5, "/bin/sh -c make"), (0, _nop("WORKDIR /tmp")), (3, _nop("COPY file:x in /app"))],
+            [LAYER_A, EMPTY_LAYER_DIFF_ID, LAYER_C],
+            [True, True, True],
+            False,
+            id="legacy-workdir-to-an-existing-directory",
+        ),
+        pytest.param(
+            [(5, "RUN make"), (0, "WORKDIR /app"), (0, "COPY empty.txt /app/"), (0, "ENV A=1")],
+            [LAYER_A],
+            [True, False, False, False],
+            False,
+            id="buildkit-drops-empty-layers",
+        ),
+        pytest.param(
+            [(5, "RUN make"), (0, _nop("WORKDIR /a")), (0, "/bin/sh -c true"), (4, "/bin/sh -c cp")],
+            [LAYER_A, LAYER_B, EMPTY_LAYER_DIFF_ID, LAYER_C],
+            [True, True, True, True],
+            False,
+            id="every-step-a-layer",
+        ),
+        pytest.param(
+            [(5, "RUN make"), (0, "WORKDIR /a"), (0, "RUN true"), (3, "COPY x /")],
+            [LAYER_A, EMPTY_LAYER_DIFF_ID, LAYER_C],
+            [True, True, False, True],
+            True,
+            id="two-size-0-steps-one-empty-layer",
+        ),
+        pytest.param(
+            [(5, "RUN make"), (0, "WORKDIR /a"), (3, "COPY x /"), (0, "RUN true")],
+            [LAYER_A, LAYER_B, EMPTY_LAYER_DIFF_ID],
+            [True, False, True, True],
+            False,
+            id="empty-tar-layer-is-never-a-sized-step",
+        ),
+        pytest.param(
+            [(5, "RUN make")],
+            [LAYER_A, LAYER_B],
+            [True],
+            False,
+            id="more-layers-than-steps",
+        ),
+    ],
+)
+def test_layers_are_assigned_from_sizes_instructions_and_diff_ids(
+    rows: list[tuple[int, str]], layers: list[str], expected: list[bool], ambiguous: bool
+) -> None:
+    assert assign_layers(rows, layers) == (expected, ambiguous)
+
+
+_INSTRUCTIONS = st.sampled_from(
+    [_nop("ENV A=1"), _nop("LABEL a=b"), _nop("WORKDIR /w"), "/bin/sh -c make", _nop("COPY f in /")]
+)
+
+
+@given(
+    st.lists(
+        st.tuples(_INSTRUCTIONS, st.booleans(), st.integers(min_value=0, max_value=3)),
+        max_size=12,
+    )
+)
+def test_an_unambiguous_answer_is_the_truth(steps: list[tuple[str, bool, int]]) -> None:
+    """Build a true history (which steps made which layer), hide the flags as the API does,
+    and check that whatever is found fits the layers, and is the truth unless flagged."""
+    truth, rows, layers = [], [], []
+    for index, (created_by, wants_layer, size) in enumerate(steps):
+        made_layer = wants_layer and not is_metadata_instruction(created_by)
+        truth.append(made_layer)
+        rows.append((size if made_layer else 0, created_by))
+        if made_layer:
+            layers.append(EMPTY_LAYER_DIFF_ID if size == 0 and index % 2 else f"sha256:{index:064x}")
+    found, ambiguous = assign_layers(rows, layers)
+    assert sum(found) == len(layers)
+    assert all(f for f, (size, _) in zip(found, rows, strict=True) if size > 0)
+    if not ambiguous:
+        assert found == truth
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from image_lineage.lineage import Lineage, Node
+from image_lineage.model import SizeKind
 
 _UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
 
@@ -30,9 +31,37 @@ def added_summary(node: Node) -> str:
     layers = count_layers(node.added_layers)
     if node.parent is None:
         return f"{layers}"
-    if node.added_layers == 0 and node.added_size == 0:
+    if node.metadata_only:
         return "+0 B, metadata only"
     return f"+{human_size(node.added_size)} in {layers}"
+
+
+SIZE_MEANINGS: dict[SizeKind, str] = {
+    "unpacked": "unpacked layer sizes, as docker history shows them",
+    "tar": "uncompressed layer tar sizes, as stored in the archive",
+    "compressed": "compressed layer sizes, as a pull downloads them",
+}
+
+
+def size_kinds(lineage: Lineage) -> list[SizeKind]:
+    """The kinds of size the images shown were measured in, in a stable order."""
+    found = {node.image.size_kind for node in lineage.by_id.values()}
+    return [kind for kind in SIZE_MEANINGS if kind in found]
+
+
+def size_caption(lineage: Lineage) -> str:
+    """``Sizes: unpacked layer sizes, as docker history shows them.``: what every size means."""
+    kinds = size_kinds(lineage)
+    if not kinds:
+        return ""
+    if len(kinds) == 1:
+        return f"Sizes: {SIZE_MEANINGS[kinds[0]]}."
+    return "Sizes differ by source: " + "; ".join(f"{k} = {SIZE_MEANINGS[k]}" for k in kinds) + "."
+
+
+def size_marker(node: Node, lineage: Lineage) -> str:
+    """`` (compressed)`` after a size when the images shown mix kinds of size, else nothing."""
+    return f" ({node.image.size_kind})" if len(size_kinds(lineage)) > 1 else ""
 
 
 def ordered_edges(lineage: Lineage) -> list[tuple[Node, Node]]:

@@ -12,7 +12,14 @@ import math
 import re
 
 from image_lineage.lineage import Lineage, Node
-from image_lineage.render.common import clean_text, count_layers, human_size, ordered_edges
+from image_lineage.render.common import (
+    clean_text,
+    count_layers,
+    human_size,
+    ordered_edges,
+    size_caption,
+    size_marker,
+)
 
 NAME_LIMIT = 48
 FONT = "DejaVu Sans,Helvetica,Arial,sans-serif"
@@ -43,13 +50,15 @@ def render_dot(lineage: Lineage, *, rankdir: str = "TB", highlight: str | None =
     lines = [
         "digraph lineage {",
         f'  graph [rankdir={"LR" if rankdir == "LR" else "TB"} fontname="{FONT}" '
-        'nodesep=0.35 ranksep=0.55 bgcolor="white" tooltip="image lineage"];',
+        'nodesep=0.35 ranksep=0.55 bgcolor="white" tooltip="image lineage" '
+        'labelloc="b" labeljust="l" fontsize=11 fontcolor="#555555" '
+        f'label="{_escape(size_caption(lineage))}"];',
         f'  node [shape=box style="rounded,filled" fontname="{FONT}" fontsize=14 margin="0.15,0.08"];',
         f'  edge [fontname="{FONT}" fontsize=11 color="#555555" fontcolor="#333333" arrowsize=0.7];',
     ]
     for _, node in lineage.walk():
         extra = f" {STYLE_HIGHLIGHT}" if node.id == highlight else ""
-        lines.append(f"  {ids[node.id]} [{_node_attributes(node)}{extra}];")
+        lines.append(f"  {ids[node.id]} [{_node_attributes(node, size_marker(node, lineage))}{extra}];")
     for parent, child in ordered_edges(lineage):
         style = "" if child.parent_verified else ' style="dashed"'
         label = _escape(_edge_label(child))
@@ -85,10 +94,11 @@ def _stacking_edges(lineage: Lineage, ids: dict[str, str], rankdir: str) -> list
     return edges
 
 
-def _node_attributes(node: Node) -> str:
+def _node_attributes(node: Node, marker: str) -> str:
     image = node.image
     repository, tag = split_tag(clean_text(image.display_name, NAME_LIMIT))
-    details = f"{image.short_id} · {human_size(image.size)}" if image.tags else human_size(image.size)
+    total = human_size(node.total_size) + marker
+    details = f"{image.short_id} · {total}" if image.tags else total
     rows = [f"<B>{_escape(repository)}</B>"]
     if tag:
         # The tag on a line of its own keeps boxes narrow, so a page or slide shrinks the
@@ -119,7 +129,7 @@ def split_tag(name: str) -> tuple[str, str]:
 
 
 def _edge_label(child: Node) -> str:
-    if child.added_layers == 0 and child.added_size == 0:
+    if child.metadata_only:
         return "metadata only"
     return f"+{count_layers(child.added_layers)}"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from image_lineage.lineage import Lineage
-from image_lineage.render.common import clean_text, human_size, ordered_edges
+from image_lineage.render.common import clean_text, human_size, ordered_edges, size_caption, size_marker
 from image_lineage.render.dot import NAME_LIMIT, node_ids
 
 _SAFE = re.compile(r"[A-Za-z0-9 .,_/@+\-()]")
@@ -17,19 +17,16 @@ _SAFE = re.compile(r"[A-Za-z0-9 .,_/@+\-()]")
 
 def render_mermaid(lineage: Lineage, *, rankdir: str = "TB", highlight: str | None = None) -> str:
     ids = node_ids(lineage)
-    lines = [f"flowchart {'LR' if rankdir == 'LR' else 'TB'}"]
+    lines = [f"%% {size_caption(lineage)}", f"flowchart {'LR' if rankdir == 'LR' else 'TB'}"]
     for _, node in lineage.walk():
         image = node.image
         name = _escape(clean_text(image.display_name, NAME_LIMIT))
-        detail = _escape(f"{human_size(image.size)} total")
+        detail = _escape(f"{human_size(node.total_size)}{size_marker(node, lineage)} total")
         lines.append(f'  {ids[node.id]}["{name}<br/>{detail}"]')
         if not image.tags:
             lines.append(f"  class {ids[node.id]} untagged")
     for parent, child in ordered_edges(lineage):
-        if child.added_layers == 0 and child.added_size == 0:
-            text = "metadata only"
-        else:
-            text = f"+{human_size(child.added_size)}"
+        text = "metadata only" if child.metadata_only else f"+{human_size(child.added_size)}"
         arrow = "-->" if child.parent_verified else "-.->"
         lines.append(f'  {ids[parent.id]} {arrow}|"{_escape(text)}"| {ids[child.id]}')
     lines.append("  classDef untagged stroke-dasharray: 4 3,fill:#f3f3f3")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from image_lineage.lineage import Lineage, Node
-from image_lineage.render.common import added_summary, clean_text, human_size
+from image_lineage.render.common import added_summary, clean_text, human_size, size_caption, size_marker
 
 NAME_LIMIT = 80
 
@@ -19,7 +19,7 @@ def render_text(lineage: Lineage, *, ascii_only: bool = False) -> str:
     stack: list[tuple[Node, str, str]] = [(root, "", "") for root in reversed(lineage.roots())]
     while stack:
         node, prefix, branch = stack.pop()
-        lines.append(f"{prefix}{branch}{_describe(node)}")
+        lines.append(f"{prefix}{branch}{_describe(node, lineage)}")
         if branch:
             prefix += pipe if branch == tee else blank
         children = lineage.children(node.id)
@@ -27,15 +27,17 @@ def render_text(lineage: Lineage, *, ascii_only: bool = False) -> str:
             stack.append((children[index], prefix, last if index == len(children) - 1 else tee))
     if not lines:
         lines.append("(no images)")
+    else:
+        lines.append(size_caption(lineage))
     return "\n".join(lines) + "\n"
 
 
-def _describe(node: Node) -> str:
+def _describe(node: Node, lineage: Lineage) -> str:
     image = node.image
     parts = [clean_text(image.display_name, NAME_LIMIT)]
     if image.tags:
         parts.append(image.short_id)
-    parts.append(human_size(image.size))
+    parts.append(human_size(node.total_size) + size_marker(node, lineage))
     parts.append(f"({added_summary(node)})")
     if len(image.tags) > 1:
         parts.append(f"[also {clean_text(', '.join(image.tags[1:]), NAME_LIMIT * 2)}]")

@@ -18,11 +18,16 @@ from image_lineage.model import HistoryEntry, Image
 
 _NO_TAG = "<none>:<none>"
 _NO_DIGEST = "<none>@<none>"
-# Legacy builder marks metadata steps with "#(nop)"; BuildKit writes the bare instruction.
+# Instructions that only change the config: no builder ever gives them a layer. The legacy
+# builder writes "/bin/sh -c #(nop) ENV ..."; BuildKit and buildah write the bare instruction.
+# WORKDIR is not here: the legacy builder commits a container for it (a layer, often empty),
+# and BuildKit makes a layer when it creates the directory.
 _METADATA_INSTRUCTIONS = re.compile(
-    r"^(/bin/sh -c #\(nop\)\s*)?(ENV|LABEL|CMD|ENTRYPOINT|EXPOSE|WORKDIR|USER|VOLUME|"
+    r"^(/bin/sh -c #\(nop\)\s*)?(ENV|LABEL|CMD|ENTRYPOINT|EXPOSE|USER|VOLUME|"
     r"STOPSIGNAL|HEALTHCHECK|SHELL|ARG|ONBUILD|MAINTAINER)\b",
 )
+# The diff id of an empty tar: the legacy builder's layer for a step that changed no file.
+EMPTY_LAYER_DIFF_ID = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
 _HISTORY_FIELDS = ("Created", "CreatedBy", "Comment", "Size")
 _INSPECT_FIELDS = ("Id", "Created", "Size", "Os", "Architecture", "Parent", "RootFS")
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
@@ -63,13 +68,17 @@ def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def parse_history(raw: Sequence[RawDict], layer_count: int) -> tuple[HistoryEntry, ...]:
+def is_metadata_instruction(created_by: str) -> bool:
+    """True for steps (ENV, LABEL, CMD, ...) that never make a layer, whatever the builder."""
+    return bool(_METADATA_INSTRUCTIONS.match(created_by))
+
+
+def parse_history(raw: Sequence[RawDict], layers: Sequence[str]) -> tuple[HistoryEntry, ...]:
     """API history (newest first) -> entries oldest first, with ``empty_layer`` decided.
 
-    The API gives no ``empty_layer`` flag: a step with a positive size made a layer.
-    A step of size 0 may still have made an (empty) layer; when fewer sized steps
-    than layers are found, size-0 steps that are not metadata instructions are
-    counted as layers, oldest first, until the counts agree.
+    The API says how big each step is but not whether it made a layer; see
+    ``assign_layers`` for how that is decided from the sizes, the instructions and
+    the image's layers.
     """
     # (created, created_by, comment, size) per entry, oldest first: every field read once.
     rows = [
@@ -82,15 +91,94 @@ def parse_history(raw: Sequence[RawDict], layer_count: int) -> tuple[HistoryEntr
         for entry in reversed(raw)
         if isinstance(entry, Mapping)
     ]
-    has_layer = [size > 0 for *_, size in rows]
-    missing = layer_count - sum(has_layer)
-    for index, (_, created_by, _, _) in enumerate(rows):
-        if missing <= 0:
-            break
-        if not has_layer[index] and not _METADATA_INSTRUCTIONS.match(created_by):
-            has_layer[index] = True
-            missing -= 1
+    has_layer, _ = assign_layers([(size, created_by) for _, created_by, _, size in rows], layers)
     return tuple(_history_entry(*row, not layer) for row, layer in zip(rows, has_layer, strict=True))
+
+
+def assign_layers(rows: Sequence[tuple[int, str]], layers: Sequence[str]) -> tuple[list[bool], bool]:
+    """Which history rows (``(size, created_by)``, oldest first) made the image's layers.
+
+    Returns one flag per row and whether the answer was ambiguous. What is known:
+    a row with a size made a layer, and not an empty one; a metadata instruction made
+    none; any other row of size 0 (WORKDIR, a COPY of empty files, a RUN that changed
+    nothing) may or may not have made one. The number of layers fixes how many of
+    those did, and a layer whose diff id is the empty tar's can only come from such a
+    row. When several assignments still fit, the oldest rows are taken first and the
+    caller is told. When none fits (the history disagrees with the layers), sized rows
+    and then the oldest size-0 rows are taken until the counts agree.
+    """
+    known = [size > 0 for size, _ in rows]
+    maybe = [size == 0 and not is_metadata_instruction(created_by) for size, created_by in rows]
+    wanted = len(layers) - sum(known)
+    if 0 <= wanted <= sum(maybe) and wanted in {0, sum(maybe)}:
+        # The common cases, decided by counting alone: the legacy builder gives every
+        # non-metadata step a layer; BuildKit drops empty layers.
+        chosen = [k or (m and wanted > 0) for k, m in zip(known, maybe, strict=True)]
+        if _fits(chosen, rows, layers):
+            return chosen, False
+    found = _assign_by_search(known, maybe, layers)
+    if found is not None:
+        return found
+    fallback = list(known)
+    for index, may in enumerate(maybe):
+        if wanted <= 0:
+            break
+        if may:
+            fallback[index] = True
+            wanted -= 1
+    return fallback, False
+
+
+def _fits(chosen: Sequence[bool], rows: Sequence[tuple[int, str]], layers: Sequence[str]) -> bool:
+    """A sized row cannot have made the empty layer."""
+    paired = (size for (size, _), layer in zip(rows, chosen, strict=True) if layer)
+    return all(
+        not (size > 0 and diff_id == EMPTY_LAYER_DIFF_ID)
+        for size, diff_id in zip(paired, layers, strict=False)
+    )
+
+
+def _assign_by_search(
+    known: Sequence[bool], maybe: Sequence[bool], layers: Sequence[str]
+) -> tuple[list[bool], bool] | None:
+    """Count the assignments of rows to layers (up to two) and return the oldest-first one.
+
+    ``ways[i][j]``: how many ways rows ``i..`` can make layers ``j..`` (capped at 2).
+    Rows times layers steps: a few hundred for a real image.
+    """
+    rows, count = len(known), len(layers)
+    ways = [[0] * (count + 1) for _ in range(rows + 1)]
+    ways[rows][count] = 1
+    for i in range(rows - 1, -1, -1):
+        for j in range(count + 1):
+            skip = ways[i + 1][j]
+            take = ways[i + 1][j + 1] if j < count else 0
+            if known[i]:
+                total = take if j < count and layers[j] != EMPTY_LAYER_DIFF_ID else 0
+            elif maybe[i]:
+                total = skip + take
+            else:
+                total = skip
+            ways[i][j] = min(total, 2)
+    if ways[0][0] == 0:
+        return None
+    chosen, j = [], 0
+    for i in range(rows):
+        take = j < count and ways[i + 1][j + 1] > 0
+        if known[i] or (maybe[i] and take):
+            chosen.append(True)
+            j += 1
+        else:
+            chosen.append(False)
+    return chosen, ways[0][0] > 1
+
+
+def history_is_ambiguous(image: Image) -> bool:
+    """True when the engine's history fits the image's layers in more than one way."""
+    if image.history is None:
+        return False
+    rows = [(entry.size, entry.created_by) for entry in image.history]
+    return assign_layers(rows, image.layers)[1]
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -137,7 +225,7 @@ def image_from_api(
     # An image whose config has no history gets ``[]`` from the engine. That is no
     # history to check ancestry against (ancestry falls back to layers, unverified),
     # not an empty one: an empty history is a prefix of every other and proves nothing.
-    steps = parse_history(history, len(layers)) if history is not None else ()
+    steps = parse_history(history, layers) if history is not None else ()
     return Image(
         id=_str(inspect.get("Id")) or _str(summary.get("Id")),
         tags=_strings(summary.get("RepoTags"), drop=_NO_TAG),
