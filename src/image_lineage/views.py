@@ -8,10 +8,11 @@ keep every ancestor of what they keep, so parents stay parents.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 
-from image_lineage.errors import LineageError, UnknownImage
+from image_lineage.errors import Hint, LineageError, UnknownImage
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.model import Image, Scan
 
@@ -19,23 +20,56 @@ _MIN_ID_PREFIX = 4
 
 
 def resolve(lineage: Lineage, reference: str) -> str:
-    """The id of the image a user means by a tag, ``repo`` (``:latest``), or an id prefix."""
+    """The id of the image a user means by a tag, a repository, or an id (prefix).
+
+    In that order: an exact tag; ``repo:latest``; a repository whose tags all name one
+    image (``tutorial/python`` for ``tutorial/python:3.7.9``); an id or a prefix of one.
+    A repository naming several images lists their tags; no match suggests close names.
+    """
     wanted = reference.strip()
-    candidates = [wanted] if ":" in wanted.split("/")[-1] else [wanted, f"{wanted}:latest"]
-    by_tag = [n.id for n in lineage.nodes() if any(t in candidates for t in n.image.tags)]
-    if by_tag:
-        return by_tag[0]
+    nodes = lineage.nodes()
+    for candidate in (wanted, f"{wanted}:latest"):
+        by_tag = [n.id for n in nodes if candidate in n.image.tags]
+        if by_tag:
+            return by_tag[0]
+    in_repository = {n.id: sorted(t for t in n.image.tags if _repository(t) == wanted) for n in nodes}
+    in_repository = {image_id: tags for image_id, tags in in_repository.items() if tags}
+    if len(in_repository) == 1:
+        return next(iter(in_repository))
+    if in_repository:
+        tags = sorted(t for ts in in_repository.values() for t in ts)
+        raise UnknownImage(f"{reference!r} names {len(in_repository)} images ({_some(tags)}): give the tag.")
     digest = wanted.removeprefix("sha256:").lower()
     if len(digest) >= _MIN_ID_PREFIX and re.fullmatch(r"[0-9a-f]+", digest):
-        by_id = [n.id for n in lineage.nodes() if n.id.removeprefix("sha256:").startswith(digest)]
+        by_id = [n.id for n in nodes if n.id.removeprefix("sha256:").startswith(digest)]
         if len(by_id) == 1:
             return by_id[0]
         if len(by_id) > 1:
             raise UnknownImage(f"{reference!r} matches {len(by_id)} images: give more of the id.")
-    raise UnknownImage(
-        f"No image {reference!r} among the {len(lineage)} shown: check the name with "
-        "'image-lineage tree' (add --all for intermediate images)."
-    )
+    names = sorted({name for n in nodes for t in n.image.tags for name in (t, _repository(t))})
+    close = difflib.get_close_matches(wanted, names, n=6, cutoff=0.6)
+    close = [name for name in close if _repository(name) == name or _repository(name) not in close][:3]
+    if close:
+        raise UnknownImage(
+            f"No image {reference!r} among the {len(lineage)} shown; did you mean {_either(close)}?"
+        )
+    # Not even close to a name shown: perhaps it is one of the hidden images.
+    raise UnknownImage(f"No image {reference!r} among the {len(lineage)} shown.", hint=Hint.SHOW_ALL)
+
+
+def _repository(tag: str) -> str:
+    """``host:5000/team/app:1`` -> ``host:5000/team/app`` (a port is not a tag)."""
+    name, colon, version = tag.rpartition(":")
+    return name if colon and "/" not in version else tag
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _some(names: list[str], limit: int = 8) -> str:
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
 
 
 def focus(lineage: Lineage, reference: str) -> Lineage:
@@ -50,7 +84,7 @@ def filter_names(lineage: Lineage, pattern: str) -> Lineage:
     try:
         regex = re.compile(pattern)
     except re.error as error:
-        raise LineageError(f"--filter {pattern!r} is not a valid regular expression: {error}.") from error
+        raise LineageError(f"{pattern!r} is not a valid regular expression: {error}.") from error
     matches = {n.id for n in lineage.nodes() if any(regex.search(t) for t in n.image.tags)}
     keep = set(matches)
     for image_id in matches:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from image_lineage.errors import UnknownImage
-from image_lineage.lineage import build_lineage
+from image_lineage.errors import Hint, UnknownImage
+from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.model import Scan
 from image_lineage.views import chain_links, collapse_chains, focus, resolve
 from tests.builders import BASE, FOUNDATION, SOURCE, image, jupyter_family
@@ -63,3 +63,60 @@ def test_focus_and_resolve() -> None:
     }
     with pytest.raises(UnknownImage, match="No image 'scipy' among the 6 shown"):
         resolve(lineage, "scipy")
+
+
+def tutorial_lineage() -> Lineage:
+    python = [*FOUNDATION, "RUN install-python:900"]
+    return build_lineage(
+        [
+            *jupyter_family(),
+            image(python, "tutorial/python:3.7.9"),
+            image([*python, "RUN first:1"], "tutorial/first:1", "tutorial/first:2"),
+            image([*python, "RUN app:1"], "tutorial/app:1"),
+            image([*python, "RUN app:2"], "tutorial/app:2"),
+        ],
+        SOURCE,
+    )
+
+
+@pytest.mark.parametrize(
+    ("reference", "tag"),
+    [
+        pytest.param("tutorial/python", "tutorial/python:3.7.9", id="repository-with-one-tag"),
+        pytest.param("tutorial/first", "tutorial/first:1", id="one-image-two-tags"),
+        pytest.param("tutorial/python:3.7.9", "tutorial/python:3.7.9", id="full-tag"),
+        pytest.param("jupyter/base-notebook", "jupyter/base-notebook:latest", id="latest"),
+    ],
+)
+def test_resolve_a_repository_name(reference: str, tag: str) -> None:
+    lineage = tutorial_lineage()
+    assert tag in lineage.node(resolve(lineage, reference)).image.tags
+
+
+def test_a_repository_with_several_images_lists_them() -> None:
+    with pytest.raises(UnknownImage) as caught:
+        resolve(tutorial_lineage(), "tutorial/app")
+    message = str(caught.value)
+    assert "tutorial/app:1, tutorial/app:2" in message
+    assert "\n" not in message
+
+
+def test_no_match_suggests_the_closest_names() -> None:
+    with pytest.raises(UnknownImage) as caught:
+        resolve(tutorial_lineage(), "tutorial/pyton")
+    assert "did you mean tutorial/python" in str(caught.value)
+    assert "3.7.9" not in str(caught.value)  # not the repository's tag as well
+    assert caught.value.hint is None
+    with pytest.raises(UnknownImage) as caught:
+        resolve(tutorial_lineage(), "zzzzzz")
+    assert "did you mean" not in str(caught.value)
+    assert caught.value.hint is Hint.SHOW_ALL
+    assert "--" not in str(caught.value)  # flags are the CLI's words, not the view's
+
+
+def test_short_ids_and_full_ids_still_resolve() -> None:
+    lineage = tutorial_lineage()
+    node = next(n for n in lineage.nodes() if "tutorial/app:2" in n.image.tags)
+    assert resolve(lineage, node.image.short_id) == node.id
+    assert resolve(lineage, node.id) == node.id
+    assert focus(lineage, "tutorial/python").node(node.id) == node
