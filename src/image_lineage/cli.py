@@ -1,7 +1,7 @@
 """Command-line interface: ``main(argv) -> int`` is the only place that prints or exits.
 
     image-lineage tree                          the family tree in the terminal
-    image-lineage export --format svg -o f.svg  json, dot, svg, png, pdf, mermaid
+    image-lineage export -o f.svg               the format from the name: json, dot, svg, png, pdf, mermaid
     image-lineage snapshot -o scan.json         the scanned records, for later use
 
 Expected failures (no daemon, denied socket, unknown image, no Graphviz) become one
@@ -21,16 +21,18 @@ from typing import TextIO
 
 from image_lineage import __version__
 from image_lineage.errors import Hint, LineageError
-from image_lineage.lineage import Lineage, build_lineage
+from image_lineage.lineage import Lineage, build_lineage, describe
 from image_lineage.masking import mask_lineage, mask_scan
 from image_lineage.model import Scan
-from image_lineage.render import BINARY_FORMATS, FORMATS, RANKDIRS, render
+from image_lineage.render import BINARY_FORMATS, EXTENSIONS, FORMATS, RANKDIRS, format_for, render
+from image_lineage.render.common import clean_text
 from image_lineage.render.text import render_text
 from image_lineage.sources import SPEC_HELP, Source, open_source, scan_auto
-from image_lineage.sources.docker_engine import DEFAULT_TIMEOUT
+from image_lineage.sources.engine import DEFAULT_TIMEOUT
 from image_lineage.views import collapse_chains, filter_names, focus
 
 PROG = "image-lineage"
+MAX_TIMEOUT = 86_400
 
 # How the terminal words each remedy an error names (the app words them as widgets).
 HINTS = {
@@ -90,11 +92,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    tree = commands.add_parser("tree", parents=[common], help="print the family tree")
+    notes = argparse.ArgumentParser(add_help=False)
+    notes.add_argument(
+        "--notes",
+        action="store_true",
+        help="list what was noticed about the images (ambiguous parents, ...) on stderr",
+    )
+
+    tree = commands.add_parser("tree", parents=[common, notes], help="print the family tree")
     tree.add_argument("--ascii", action="store_true", help="ASCII branches instead of box drawing")
 
-    export = commands.add_parser("export", parents=[common], help="write the tree as a file")
-    export.add_argument("--format", "-f", choices=FORMATS, default="svg")
+    export = commands.add_parser("export", parents=[common, notes], help="write the tree as a file")
+    export.add_argument(
+        "--format",
+        "-f",
+        choices=FORMATS,
+        help="default: from the extension of -o (.svg .png .pdf .dot .gv .mmd .json), else svg",
+    )
     export.add_argument(
         "--rankdir", choices=RANKDIRS, default="TB", help="TB: roots on top; LR: left to right"
     )
@@ -112,8 +126,10 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not 0 < value < 86_400:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds between 0 and 86400")
+    if not 0 < value <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds more than 0 and at most {MAX_TIMEOUT}"
+        )
     return value
 
 
@@ -137,10 +153,12 @@ def main(
         lineage = _view(lineage, args)
         if args.command == "tree":
             out.write(render_text(lineage, ascii_only=args.ascii or not _can_encode(out)))
-            return 0
-        if args.output is None and args.format in BINARY_FORMATS and out.isatty():
-            raise LineageError(f"Refusing to write {args.format} to a terminal.", hint=Hint.WRITE_TO_FILE)
-        _write(args.output, render(lineage, args.format, rankdir=args.rankdir), out)
+        else:
+            fmt = _export_format(args.format, args.output)
+            if args.output is None and fmt in BINARY_FORMATS and out.isatty():
+                raise LineageError(f"Refusing to write {fmt} to a terminal.", hint=Hint.WRITE_TO_FILE)
+            _write(args.output, render(lineage, fmt, rankdir=args.rankdir), out)
+        _tell_notes(lineage, listed=args.notes, err=err)
         return 0
     except LineageError as error:
         print(f"{PROG}: error: {error_line(error)}", file=err)
@@ -152,6 +170,39 @@ def main(
         # `image-lineage tree | head`: the reader left; that is not an error worth a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+
+
+def _export_format(given: str | None, output: Path | None) -> str:
+    """``--format`` when given (it wins over the file name), else what ``-o``'s extension names."""
+    if given is not None:
+        return given
+    if output is None:
+        return "svg"
+    fmt = format_for(output.name)
+    if fmt is None:
+        raise LineageError(
+            f"{output.name!r} names no format: add --format, or end the file name with "
+            f"{' '.join(EXTENSIONS)}."
+        )
+    return fmt
+
+
+def _tell_notes(lineage: Lineage, *, listed: bool, err: TextIO) -> None:
+    """Diagnostics go to stderr after the output: counted by default, one a line with ``--notes``."""
+    notes = lineage.diagnostics
+    if not notes:
+        return
+    if not listed:
+        one = len(notes) == 1
+        print(
+            f"{len(notes)} {'note' if one else 'notes'} about these images: "
+            f"add --notes to read {'it' if one else 'them'}",
+            file=err,
+        )
+        return
+    for note in notes:
+        about = "" if note.image is None else f"{describe(lineage, note.image)}: "
+        print(clean_text(about + note.message), file=err)
 
 
 def _scan(args: argparse.Namespace, err: TextIO) -> Scan:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from image_lineage.cli import main
+from image_lineage.cli import build_parser, main
 from image_lineage.model import Scan
 from image_lineage.sources.snapshot import dumps
-from tests.builders import MINIMAL, SOURCE, image, jupyter_family
+from tests.builders import BASE, MINIMAL, SOURCE, image, jupyter_family
+from tests.support.cli import run_cli
 
 
 @pytest.fixture
@@ -49,7 +50,8 @@ def test_focus_keeps_ancestors_and_descendants(snapshot_file: Path) -> None:
         "tree", "--ascii", "--focus", "jupyter/minimal-notebook", "--source", f"snapshot:{snapshot_file}"
     )
     assert code == 0
-    names = [re.sub(r"^[|`\- ]+", "", line).split("  ")[0] for line in out.splitlines()]
+    images = [line for line in out.splitlines() if re.search(r"  [0-9a-f]{12}  ", line)]
+    names = [re.sub(r"^[|`\- ]+", "", line).split("  ")[0] for line in images]
     assert names == [
         "jupyter/docker-stacks-foundation:latest",
         "jupyter/base-notebook:latest",
@@ -182,3 +184,113 @@ def test_collapse_keeps_branch_points_of_the_sample() -> None:
 
     assert names(collapsed) == names(everything)  # every tagged image is still there
     assert any("[intermediate]" in line for line in collapsed)  # branch points stay
+
+
+@pytest.mark.parametrize(
+    ("name", "start"),
+    [
+        pytest.param("stack.json", '{"schema":"image-lineage.graph/v1"', id="json"),
+        pytest.param("stack.dot", "digraph", id="dot"),
+        pytest.param("stack.gv", "digraph", id="gv"),
+        pytest.param("stack.mmd", "flowchart", id="mmd"),
+        pytest.param("stack.mermaid", "flowchart", id="mermaid"),
+        pytest.param("STACK.JSON", '{"schema":"image-lineage.graph/v1"', id="upper-case"),
+    ],
+)
+def test_export_takes_the_format_from_the_file_name(
+    snapshot_file: Path, tmp_path: Path, name: str, start: str
+) -> None:
+    target = tmp_path / name
+    code, _, err = run("export", "-o", str(target), "--source", f"snapshot:{snapshot_file}")
+    assert (code, err) == (0, "")
+    assert start in target.read_text(encoding="utf-8")[:200]
+
+
+@pytest.mark.usefixtures("graphviz")
+def test_export_png_by_file_name_writes_a_png(snapshot_file: Path, tmp_path: Path) -> None:
+    target = tmp_path / "stack.png"
+    assert run("export", "-o", str(target), "--source", f"snapshot:{snapshot_file}")[0] == 0
+    assert target.read_bytes().startswith(b"\x89PNG")
+
+
+def test_an_explicit_format_wins_over_the_file_name(snapshot_file: Path, tmp_path: Path) -> None:
+    target = tmp_path / "stack.png"
+    code, _, _ = run("export", "-f", "dot", "-o", str(target), "--source", f"snapshot:{snapshot_file}")
+    assert code == 0
+    assert target.read_text(encoding="utf-8").startswith("digraph")
+
+
+@pytest.mark.parametrize("name", ["stack.txt", "stack"])
+def test_a_file_name_that_names_no_format_is_one_line(snapshot_file: Path, tmp_path: Path, name: str) -> None:
+    result = run_cli(["export", "-o", str(tmp_path / name), "--source", f"snapshot:{snapshot_file}"])
+    assert "names no format" in result.one_line_error()
+    assert "--format" in result.stderr
+    assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "86401", "nan", "inf", "soon"])
+def test_timeout_range_is_stated_the_way_it_is_checked(value: str) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["tree", "--timeout", value])
+
+
+@pytest.mark.parametrize("value", ["0.001", "86400"])
+def test_timeout_accepts_the_ends_of_the_stated_range(value: str) -> None:
+    assert build_parser().parse_args(["tree", "--timeout", value]).timeout == float(value)
+
+
+def test_timeout_message_does_not_contradict_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["tree", "--timeout", "0"])
+    message = capsys.readouterr().err
+    assert "more than 0 and at most 86400" in message
+    assert "between 0" not in message
+
+
+@pytest.fixture
+def noisy_snapshot(tmp_path: Path) -> Path:
+    """Records whose lineage has 4 notes: two identical images, a child without history (2)."""
+    images = [
+        image(BASE, "base:1"),
+        image(BASE, "twin:1", salt="twin"),
+        image([*BASE, "RUN app:10"], "app\x1b[31m:1", history=False),
+    ]
+    path = tmp_path / "noisy.json"
+    path.write_text(dumps(Scan(source=SOURCE, images=tuple(images))), encoding="utf-8")
+    return path
+
+
+def test_tree_counts_its_notes_on_stderr(noisy_snapshot: Path) -> None:
+    code, out, err = run("tree", "--source", f"snapshot:{noisy_snapshot}")
+    assert code == 0
+    assert err == "4 notes about these images: add --notes to read them\n"
+    assert "notes" not in out
+
+
+def test_notes_lists_them_after_the_tree(noisy_snapshot: Path) -> None:
+    code, _, err = run("tree", "--notes", "--source", f"snapshot:{noisy_snapshot}")
+    assert code == 0
+    lines = err.splitlines()
+    assert len(lines) == 4
+    assert "base:1: same layers and history as twin:1: siblings, not parent and child" in lines
+    assert "twin:1: same layers and history as base:1: siblings, not parent and child" in lines
+    unverified = next(line for line in lines if "layers alone" in line)
+    assert unverified.startswith("app\ufffd[31m:1: parent ")  # the escape is shown, not obeyed
+    assert "\x1b" not in err
+
+
+def test_export_counts_its_notes_too(noisy_snapshot: Path) -> None:
+    code, out, err = run("export", "-f", "json", "--source", f"snapshot:{noisy_snapshot}")
+    assert code == 0
+    assert json.loads(out)["schema"] == "image-lineage.graph/v1"
+    assert err == "4 notes about these images: add --notes to read them\n"
+
+
+def test_one_note_is_counted_in_the_singular(tmp_path: Path) -> None:
+    path = tmp_path / "one.json"
+    images = (image(BASE, "base:1"), image([*BASE, "RUN app:10"], "app:1", history=False))
+    path.write_text(dumps(Scan(source=SOURCE, images=images)), encoding="utf-8")
+    assert (
+        run("tree", "--source", f"snapshot:{path}")[2]
+        == "1 note about these images: add --notes to read it\n"
+    )

@@ -13,6 +13,23 @@ from image_lineage.lineage import Lineage
 FORMATS = ("json", "dot", "svg", "png", "pdf", "mermaid")
 BINARY_FORMATS = frozenset({"png", "pdf"})
 RANKDIRS = ("TB", "LR")
+# What a file's name says about its format (lower-case suffix -> format).
+EXTENSIONS = {
+    ".svg": "svg",
+    ".png": "png",
+    ".pdf": "pdf",
+    ".dot": "dot",
+    ".gv": "dot",
+    ".mmd": "mermaid",
+    ".mermaid": "mermaid",
+    ".json": "json",
+}
+
+
+def format_for(filename: str) -> str | None:
+    """The format a file name's extension names (case-insensitive), or None."""
+    _, dot, suffix = filename.rpartition(".")
+    return EXTENSIONS.get(f".{suffix.lower()}") if dot else None
 
 
 def render(lineage: Lineage, fmt: str, *, rankdir: str = "TB", highlight: str | None = None) -> str | bytes:
