@@ -205,6 +205,9 @@ class ThrowawayDockerd:
         More dockerd flags, appended after the defaults.
     keep_dir:
         If true, :meth:`stop` never deletes the directory (for debugging).
+    tools:
+        Programs to run instead of Debian's (default :func:`require_docker_tools`);
+        ``tests.harness.engines`` passes an unpacked newer engine here.
     """
 
     def __init__(
@@ -215,8 +218,9 @@ class ThrowawayDockerd:
         storage_driver: str | None = None,
         extra_daemon_args: Sequence[str] = (),
         keep_dir: bool = False,
+        tools: DockerTools | None = None,
     ) -> None:
-        self.tools: DockerTools = require_docker_tools()
+        self.tools: DockerTools = tools if tools is not None else require_docker_tools()
         self.start_timeout = start_timeout
         self.storage_driver = storage_driver or os.environ.get("IL_DOCKERD_STORAGE_DRIVER") or "vfs"
         self.extra_daemon_args = tuple(extra_daemon_args)
