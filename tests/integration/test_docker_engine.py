@@ -19,7 +19,7 @@ import pytest
 from image_lineage.cli import main
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.sources import open_source
-from image_lineage.sources.docker_engine import DockerEngineSource
+from image_lineage.sources.engine import DockerEngineSource
 
 pytestmark = pytest.mark.docker
 
@@ -269,7 +269,7 @@ def test_progress_is_reported(dockerd: Any) -> None:
 
 def test_sdk_transport_reads_the_same_records(dockerd: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """TLS and SSH endpoints go through docker-py: it must see exactly what the fast path sees."""
-    from image_lineage.sources import docker_engine  # noqa: PLC0415
+    from image_lineage.sources.engine import transport as docker_engine  # noqa: PLC0415
 
     legacy_family(dockerd, "transport")
     fast = DockerEngineSource(endpoint=dockerd.host, use_cache=False).scan(include_intermediate=True)

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from image_lineage.sources import docker_engine
+from image_lineage.sources.engine import transport as docker_engine
 from tests.conftest import start_dockerd, unavailable
 from tests.harness import ThrowawayDockerd
 from tests.support.cli import run_cli, run_cli_as

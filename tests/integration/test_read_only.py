@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from image_lineage.render import BINARY_FORMATS, FORMATS
-from image_lineage.sources import docker_engine
-from image_lineage.sources.docker_engine import SdkTransport
+from image_lineage.sources.engine import transport as docker_engine
+from image_lineage.sources.engine.transport import SdkTransport
 from tests.support.cli import run_cli
 from tests.support.recording_proxy import RecordingProxy, Request, assert_read_only, inspected_images
 

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from image_lineage.errors import SourceUnavailable
-from image_lineage.sources.docker_engine import connect
+from image_lineage.sources.engine.transport import connect
 
 VERSION = json.dumps({"ApiVersion": "1.41", "Version": "20.10.24"}).encode()
 

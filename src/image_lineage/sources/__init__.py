@@ -18,7 +18,7 @@ from typing import Protocol
 
 from image_lineage.errors import Hint, LineageError, SourceUnavailable
 from image_lineage.model import Scan
-from image_lineage.sources.docker_engine import DEFAULT_TIMEOUT, DockerEngineSource
+from image_lineage.sources.engine import DEFAULT_TIMEOUT, DockerEngineSource
 from image_lineage.sources.podman import podman_source
 
 Progress = Callable[[int, int], None]

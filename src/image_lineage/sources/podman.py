@@ -1,7 +1,7 @@
 """Podman: its service speaks the Docker Engine API, so only finding it is new here.
 
 ``podman system service`` (or the ``podman.socket`` systemd unit) answers the same
-read-only requests as dockerd (see ``docker_engine.py``). The socket is
+read-only requests as dockerd (see ``engine/``). The socket is
 ``CONTAINER_HOST`` when set (what the podman CLI itself honours), else the root
 service's ``/run/podman/podman.sock``, else the user's
 ``$XDG_RUNTIME_DIR/podman/podman.sock``.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from image_lineage.sources.docker_engine import DEFAULT_TIMEOUT, DockerEngineSource, Engine
+from image_lineage.sources.engine import DEFAULT_TIMEOUT, DockerEngineSource, Engine
 
 PODMAN = Engine(
     name="Podman service",

@@ -1,8 +1,9 @@
-"""Read images from a Docker Engine (or anything that speaks its API), read-only.
+"""How requests reach an engine: two transports, one deadline per request, one API version.
 
-The endpoint is ``DOCKER_HOST`` or the platform default. Two transports speak
-the same few GET requests (``/version``, ``/images/json``, ``/images/{id}/json``,
-``/images/{id}/history``) and negotiate the API version the same way:
+docker-py splits transport, API and models; so does this package. This module is the
+transport: it opens connections, sends the few GET requests a scan needs
+(``/version``, ``/images/json``, ``/images/{id}/json``, ``/images/{id}/history``) and
+negotiates the API version the same way for both transports:
 
 * local unix sockets and plain ``tcp://`` use the standard library's
   ``http.client`` on keep-alive connections, one per worker thread;
@@ -11,10 +12,9 @@ the same few GET requests (``/version``, ``/images/json``, ``/images/{id}/json``
 
 Why two: measured in ``bench/scan.py``, docker-py costs about 2 ms of client CPU
 per request and ~0.3 s just to import, which is most of a scan's time; the
-standard library does the same requests in a fraction of it. Answers are cached
-on disk by image id (``cache.py``), so a second scan only lists.
+standard library does the same requests in a fraction of it.
 
-Only GET requests are ever sent: this module never pulls, tags, deletes or builds.
+Every failure leaves here as a domain error made by ``errors.py``.
 """
 
 from __future__ import annotations
@@ -27,47 +27,17 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from contextlib import nullcontext
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
-from image_lineage.cache import DetailsCache, default_cache_dir
+from image_lineage.cache import Details
 from image_lineage.errors import SourceUnavailable
-from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
-from image_lineage.sources.engine_api import image_from_api, trim_history, trim_inspect
+from image_lineage.sources.engine.errors import DOCKER, Engine, ImageGone, unavailable
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
 
-DEFAULT_TIMEOUT = 30.0
 DEFAULT_ENDPOINT = "unix:///var/run/docker.sock"
-_WORKERS = 4
-
-Progress = Callable[[int, int], None]
-Details = tuple[dict[str, Any], list[dict[str, Any]]]
-
-
-@dataclass(frozen=True, slots=True)
-class Engine:
-    """What to call an engine in messages, and how its user gets it running."""
-
-    name: str
-    start: str
-    permission: str
-
-
-DOCKER = Engine(
-    name="Docker Engine",
-    start="start Docker, set DOCKER_HOST",
-    permission="add your user to the 'docker' group (then log in again), or point DOCKER_HOST "
-    "at a socket you may use",
-)
-
-
-class ImageGone(Exception):
-    """The engine answered 404: the image was removed after it was listed."""
 
 
 class Transport(Protocol):
@@ -77,35 +47,6 @@ class Transport(Protocol):
     def images(self, *, include_intermediate: bool) -> list[Mapping[str, Any]]: ...
     def details(self, image_id: str) -> Details: ...
     def close(self) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class DockerEngineSource:
-    """A Docker Engine endpoint; ``endpoint`` None means ``DOCKER_HOST`` or the default."""
-
-    endpoint: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    use_cache: bool = True
-    kind: str = "docker"
-    engine: Engine = DOCKER
-
-    def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
-        endpoint = resolve_endpoint(self.endpoint)
-        transport = connect(endpoint, self.timeout, engine=self.engine)
-        try:
-            version = transport.version()
-            summaries = _list(transport, include_intermediate)
-            cache = DetailsCache(default_cache_dir(), self.kind) if self.use_cache else None
-            images, notes = _read_details(summaries, transport.details, cache, progress)
-        finally:
-            transport.close()
-        info = SourceInfo(
-            kind=self.kind,
-            endpoint=endpoint,
-            engine_version=str(version.get("Version", "")),
-            scanned_at=datetime.now(UTC),
-        )
-        return Scan(source=info, images=images, diagnostics=notes)
 
 
 def resolve_endpoint(endpoint: str | None) -> str:
@@ -123,118 +64,6 @@ def connect(endpoint: str, timeout: float, engine: Engine = DOCKER) -> Transport
         host, port = url.hostname or "localhost", url.port or 2375
         return HttpTransport(lambda: _TcpConnection(host, port, timeout=timeout), endpoint, timeout, engine)
     return SdkTransport(endpoint, timeout, engine)
-
-
-def unavailable(
-    endpoint: str, error: BaseException, timeout: float, engine: Engine = DOCKER
-) -> SourceUnavailable:
-    """Turn the many ways of failing to reach an engine into one actionable sentence."""
-    text = f"{type(error).__name__} {error!r} {error}"
-    where = f"the {engine.name} at {endpoint}"
-    if isinstance(error, PermissionError) or "PermissionError" in text or "Permission denied" in text:
-        return SourceUnavailable(f"Permission denied on {where}: {engine.permission}.")
-    if isinstance(error, FileNotFoundError) or "FileNotFoundError" in text or "No such file" in text:
-        return SourceUnavailable(
-            f"No {engine.name} is listening at {endpoint} (no such socket): {engine.start}, "
-            "or try --source sample."
-        )
-    if isinstance(error, TimeoutError) or "timed out" in text.lower() or "Timeout" in text:
-        return SourceUnavailable(
-            f"The {engine.name} at {endpoint} did not answer within {timeout:g} s: check that "
-            "the daemon is healthy, or raise --timeout."
-        )
-    if isinstance(error, ConnectionError) or "Connection refused" in text or "Connection aborted" in text:
-        return SourceUnavailable(
-            f"The {engine.name} at {endpoint} refused or dropped the connection: is the daemon "
-            "running? Start it, or try --source sample."
-        )
-    return SourceUnavailable(f"Cannot read images from {where}: {error}")
-
-
-def _list(transport: Transport, include_intermediate: bool) -> list[tuple[Mapping[str, Any], bool]]:
-    """(summary, intermediate) for each image; intermediate ones only when asked for."""
-    shown = transport.images(include_intermediate=False)
-    if not include_intermediate:
-        return [(s, False) for s in shown]
-    shown_ids = {s.get("Id") for s in shown}
-    return [(s, s.get("Id") not in shown_ids) for s in transport.images(include_intermediate=True)]
-
-
-def _read_details(
-    summaries: list[tuple[Mapping[str, Any], bool]],
-    fetch: Callable[[str], Details],
-    cache: DetailsCache | None,
-    progress: Progress | None,
-) -> tuple[tuple[Image, ...], tuple[Diagnostic, ...]]:
-    wanted = [str(summary.get("Id", "")) for summary, _ in summaries]
-    with cache or nullcontext():
-        details = cache.get_many(wanted) if cache else {}
-        misses = [image_id for image_id in dict.fromkeys(wanted) if image_id not in details]
-        total, done = len(wanted), len(wanted) - len(misses)
-        if progress:
-            progress(done, total)
-        fetched: dict[str, Details] = {}
-        notes: list[Diagnostic] = []
-        if misses:
-            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - a warm scan needs no threads
-
-            fetch = _until_first_failure(fetch)
-            with ThreadPoolExecutor(max_workers=min(_WORKERS, len(misses))) as pool:
-                futures = {image_id: pool.submit(fetch, image_id) for image_id in misses}
-                try:
-                    for image_id, future in futures.items():
-                        try:
-                            inspect, history = future.result()
-                        except ImageGone:
-                            notes.append(
-                                Diagnostic(image_id, "image_gone", "removed while it was being scanned")
-                            )
-                        else:
-                            fetched[image_id] = (trim_inspect(inspect), trim_history(history))
-                        done += 1
-                        if progress:
-                            progress(done, total)
-                except BaseException:
-                    # Leaving the ``with`` waits for the pool: drop what is still queued.
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
-        if cache:
-            cache.put_many(fetched)
-    details.update(fetched)
-    images = tuple(
-        image_from_api(summary, *details[image_id], intermediate=intermediate)
-        for (summary, intermediate), image_id in zip(summaries, wanted, strict=True)
-        if image_id in details
-    )
-    return images, tuple(notes)
-
-
-class _Abandoned(Exception):
-    """A fetch not sent because an earlier one failed (never reaches the caller, see below)."""
-
-
-def _until_first_failure(fetch: Callable[[str], Details]) -> Callable[[str], Details]:
-    """``fetch``, until one call fails (other than ``ImageGone``); later calls send nothing.
-
-    A failure ends the scan, and every request still to come would go to an engine
-    that is gone or stalled, each waiting up to --timeout: minutes on a big host.
-    Workers take fetches in submission order, so a fetch abandoned here always comes
-    after the failed one, whose error the caller meets first.
-    """
-    failed = threading.Event()
-
-    def guarded(image_id: str) -> Details:
-        if failed.is_set():
-            raise _Abandoned(image_id)
-        try:
-            return fetch(image_id)
-        except ImageGone:
-            raise
-        except BaseException:
-            failed.set()
-            raise
-
-    return guarded
 
 
 # --------------------------------------------------------------------------- stdlib transport

@@ -1,0 +1,14 @@
+"""A Docker Engine (or anything that speaks its API, such as Podman), read-only.
+
+Split the way docker-py splits itself: ``transport.py`` sends requests, ``errors.py``
+turns failures into domain errors with a hint, ``scan.py`` lists, inspects and reads
+histories through the cache. ``engine_api.py`` (beside this package) turns the answers
+into records.
+"""
+
+from __future__ import annotations
+
+from image_lineage.sources.engine.errors import DOCKER, Engine
+from image_lineage.sources.engine.scan import DEFAULT_TIMEOUT, DockerEngineSource
+
+__all__ = ["DEFAULT_TIMEOUT", "DOCKER", "DockerEngineSource", "Engine"]

@@ -1,0 +1,145 @@
+"""List, inspect and read history of an engine's images, through a cache, with progress.
+
+The scan half of the engine source (docker-py's "models" layer, in spirit): it asks a
+``Transport`` (``transport.py``) for the image list and each image's inspect and history,
+keeps what it already knows in the content-addressed cache (``cache.py``), and hands the
+raw answers to ``engine_api.py``, the one place they become records. Failures arrive as
+domain errors already (``errors.py``); an image removed mid-scan is a diagnostic.
+
+Only GET requests are ever sent: this package never pulls, tags, deletes or builds.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from image_lineage.cache import Details, DetailsCache, default_cache_dir
+from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
+from image_lineage.sources.engine import transport
+from image_lineage.sources.engine.errors import DOCKER, Engine, ImageGone
+from image_lineage.sources.engine_api import image_from_api, trim_history, trim_inspect
+
+DEFAULT_TIMEOUT = 30.0
+_WORKERS = 4
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class DockerEngineSource:
+    """A Docker Engine endpoint; ``endpoint`` None means ``DOCKER_HOST`` or the default."""
+
+    endpoint: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    use_cache: bool = True
+    kind: str = "docker"
+    engine: Engine = DOCKER
+
+    def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
+        endpoint = transport.resolve_endpoint(self.endpoint)
+        client = transport.connect(endpoint, self.timeout, engine=self.engine)
+        try:
+            version = client.version()
+            summaries = _list(client, include_intermediate)
+            cache = DetailsCache(default_cache_dir(), self.kind) if self.use_cache else None
+            images, notes = _read_details(summaries, client.details, cache, progress)
+        finally:
+            client.close()
+        info = SourceInfo(
+            kind=self.kind,
+            endpoint=endpoint,
+            engine_version=str(version.get("Version", "")),
+            scanned_at=datetime.now(UTC),
+        )
+        return Scan(source=info, images=images, diagnostics=notes)
+
+
+def _list(client: transport.Transport, include_intermediate: bool) -> list[tuple[Mapping[str, Any], bool]]:
+    """(summary, intermediate) for each image; intermediate ones only when asked for."""
+    shown = client.images(include_intermediate=False)
+    if not include_intermediate:
+        return [(s, False) for s in shown]
+    shown_ids = {s.get("Id") for s in shown}
+    return [(s, s.get("Id") not in shown_ids) for s in client.images(include_intermediate=True)]
+
+
+def _read_details(
+    summaries: list[tuple[Mapping[str, Any], bool]],
+    fetch: Callable[[str], Details],
+    cache: DetailsCache | None,
+    progress: Progress | None,
+) -> tuple[tuple[Image, ...], tuple[Diagnostic, ...]]:
+    wanted = [str(summary.get("Id", "")) for summary, _ in summaries]
+    with cache or nullcontext():
+        details = cache.get_many(wanted) if cache else {}
+        misses = [image_id for image_id in dict.fromkeys(wanted) if image_id not in details]
+        total, done = len(wanted), len(wanted) - len(misses)
+        if progress:
+            progress(done, total)
+        fetched: dict[str, Details] = {}
+        notes: list[Diagnostic] = []
+        if misses:
+            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - a warm scan needs no threads
+
+            fetch = _until_first_failure(fetch)
+            with ThreadPoolExecutor(max_workers=min(_WORKERS, len(misses))) as pool:
+                futures = {image_id: pool.submit(fetch, image_id) for image_id in misses}
+                try:
+                    for image_id, future in futures.items():
+                        try:
+                            inspect, history = future.result()
+                        except ImageGone:
+                            notes.append(
+                                Diagnostic(image_id, "image_gone", "removed while it was being scanned")
+                            )
+                        else:
+                            fetched[image_id] = (trim_inspect(inspect), trim_history(history))
+                        done += 1
+                        if progress:
+                            progress(done, total)
+                except BaseException:
+                    # Leaving the ``with`` waits for the pool: drop what is still queued.
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+        if cache:
+            cache.put_many(fetched)
+    details.update(fetched)
+    images = tuple(
+        image_from_api(summary, *details[image_id], intermediate=intermediate)
+        for (summary, intermediate), image_id in zip(summaries, wanted, strict=True)
+        if image_id in details
+    )
+    return images, tuple(notes)
+
+
+class _Abandoned(Exception):
+    """A fetch not sent because an earlier one failed (never reaches the caller, see below)."""
+
+
+def _until_first_failure(fetch: Callable[[str], Details]) -> Callable[[str], Details]:
+    """``fetch``, until one call fails (other than ``ImageGone``); later calls send nothing.
+
+    A failure ends the scan, and every request still to come would go to an engine
+    that is gone or stalled, each waiting up to --timeout: minutes on a big host.
+    Workers take fetches in submission order, so a fetch abandoned here always comes
+    after the failed one, whose error the caller meets first.
+    """
+    failed = threading.Event()
+
+    def guarded(image_id: str) -> Details:
+        if failed.is_set():
+            raise _Abandoned(image_id)
+        try:
+            return fetch(image_id)
+        except ImageGone:
+            raise
+        except BaseException:
+            failed.set()
+            raise
+
+    return guarded
