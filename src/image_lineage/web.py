@@ -20,9 +20,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-import altair as alt
-import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
+try:
+    import altair as alt
+    import streamlit as st
+    from streamlit.delta_generator import DeltaGenerator
+except ModuleNotFoundError as missing:  # the CLI installs without them
+    raise ModuleNotFoundError(f"{missing}: the web app needs pip install 'image-lineage[app]'") from missing
 
 from image_lineage.errors import Hint, LineageError, SnapshotError
 from image_lineage.insights import (
