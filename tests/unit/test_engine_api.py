@@ -21,8 +21,10 @@ from image_lineage.lineage import build_lineage
 from image_lineage.sources.engine_api import (
     EMPTY_LAYER_DIFF_ID,
     assign_layers,
+    history_ids,
     image_from_api,
     is_metadata_instruction,
+    layers_are_ambiguous,
     parse_history,
     parse_time,
     trim_history,
@@ -288,3 +290,24 @@ def test_trimmed_answers_parse_to_the_same_records() -> None:
             record["summary"], trim_inspect(record["inspect"]), trim_history(record["history"])
         )
         assert trimmed == full
+
+
+def test_step_images_pin_down_which_step_made_a_layer() -> None:
+    """The legacy builder's case (recorded shape): two size-0 steps made layers, two did not."""
+    ids = [f"sha256:{n:064x}" for n in range(6)]
+    raw = [  # newest first; each row names the step image the legacy builder left
+        {"Id": ids[5], "CreatedBy": "/bin/sh -c true", "Size": 0},
+        {"Id": ids[4], "CreatedBy": "/bin/sh -c echo hello > /srv/app/hello.txt", "Size": 6},
+        {"Id": ids[3], "CreatedBy": "/bin/sh -c #(nop) COPY file:e3b0 in /srv/app/empty.txt", "Size": 0},
+        {"Id": ids[2], "CreatedBy": "/bin/sh -c #(nop) WORKDIR /tmp", "Size": 0},
+        {"Id": ids[1], "CreatedBy": "/bin/sh -c #(nop) WORKDIR /srv/app/data", "Size": 0},
+        {"Id": ids[0], "CreatedBy": "", "Comment": "Imported", "Size": 1000},
+    ]
+    layers = [LAYER_A, LAYER_B, LAYER_C, "sha256:" + "d" * 64]
+    counts = {ids[0]: 1, ids[1]: 2, ids[2]: 2, ids[3]: 3, ids[4]: 4, ids[5]: 4}
+    assert layers_are_ambiguous(raw, layers)  # sizes alone: 2 of 4 size-0 steps, any 2
+    assert not layers_are_ambiguous(raw, layers, counts)
+    history = parse_history(raw, layers, counts)
+    assert [not e.empty_layer for e in history] == [True, True, False, True, True, False]
+    # Rows that name no local image ("<missing>", as after a pull) give no count.
+    assert history_ids([{**row, "Id": "<missing>"} for row in raw]) == []

@@ -28,7 +28,7 @@ _METADATA_INSTRUCTIONS = re.compile(
 )
 # The diff id of an empty tar: the legacy builder's layer for a step that changed no file.
 EMPTY_LAYER_DIFF_ID = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
-_HISTORY_FIELDS = ("Created", "CreatedBy", "Comment", "Size")
+_HISTORY_FIELDS = ("Id", "Created", "CreatedBy", "Comment", "Size")
 _INSPECT_FIELDS = ("Id", "Created", "Size", "Os", "Architecture", "Parent", "RootFS")
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
 
@@ -73,50 +73,81 @@ def is_metadata_instruction(created_by: str) -> bool:
     return bool(_METADATA_INSTRUCTIONS.match(created_by))
 
 
-def parse_history(raw: Sequence[RawDict], layers: Sequence[str]) -> tuple[HistoryEntry, ...]:
+def parse_history(
+    raw: Sequence[RawDict], layers: Sequence[str], layer_counts: Mapping[str, int] | None = None
+) -> tuple[HistoryEntry, ...]:
     """API history (newest first) -> entries oldest first, with ``empty_layer`` decided.
 
     The API says how big each step is but not whether it made a layer; see
-    ``assign_layers`` for how that is decided from the sizes, the instructions and
-    the image's layers.
+    ``assign_layers`` for how that is decided. ``layer_counts`` (image id -> number of
+    layers) pins it down exactly where a row's ``Id`` is a local image: the legacy
+    builder leaves one per step, and its layer count is the count after that step.
     """
-    # (created, created_by, comment, size) per entry, oldest first: every field read once.
-    rows = [
+    rows = _history_rows(raw)
+    counts = layer_counts or {}
+    after = {index: counts[row_id] for index, (*_, row_id) in enumerate(rows) if row_id in counts}
+    has_layer, _ = assign_layers([(size, created_by) for _, created_by, _, size, _ in rows], layers, after)
+    return tuple(
+        _history_entry(created, created_by, comment, size, not layer)
+        for (created, created_by, comment, size, _), layer in zip(rows, has_layer, strict=True)
+    )
+
+
+def history_ids(raw: Sequence[RawDict]) -> list[str]:
+    """The local image ids a history names (``<missing>`` rows name none), oldest first."""
+    return [row_id for *_, row_id in _history_rows(raw) if row_id]
+
+
+def layers_are_ambiguous(
+    raw: Sequence[RawDict], layers: Sequence[str], layer_counts: Mapping[str, int] | None = None
+) -> bool:
+    """True when the history fits the layers in more than one way, even with ``layer_counts``."""
+    rows = _history_rows(raw)
+    counts = layer_counts or {}
+    after = {index: counts[row_id] for index, (*_, row_id) in enumerate(rows) if row_id in counts}
+    return assign_layers([(size, created_by) for _, created_by, _, size, _ in rows], layers, after)[1]
+
+
+def _history_rows(raw: Sequence[RawDict]) -> list[tuple[object, str, str, int, str]]:
+    """(created, created_by, comment, size, local id or "") per entry, oldest first."""
+    return [
         (
             created if isinstance(created := entry.get("Created"), int | float | str) else None,
             _str(entry.get("CreatedBy")),
             _str(entry.get("Comment")),
             _int(entry.get("Size")),
+            row_id if (row_id := _str(entry.get("Id"))).startswith("sha256:") and "<" not in row_id else "",
         )
         for entry in reversed(raw)
         if isinstance(entry, Mapping)
     ]
-    has_layer, _ = assign_layers([(size, created_by) for _, created_by, _, size in rows], layers)
-    return tuple(_history_entry(*row, not layer) for row, layer in zip(rows, has_layer, strict=True))
 
 
-def assign_layers(rows: Sequence[tuple[int, str]], layers: Sequence[str]) -> tuple[list[bool], bool]:
+def assign_layers(
+    rows: Sequence[tuple[int, str]], layers: Sequence[str], layers_after: Mapping[int, int] | None = None
+) -> tuple[list[bool], bool]:
     """Which history rows (``(size, created_by)``, oldest first) made the image's layers.
 
     Returns one flag per row and whether the answer was ambiguous. What is known:
     a row with a size made a layer, and not an empty one; a metadata instruction made
     none; any other row of size 0 (WORKDIR, a COPY of empty files, a RUN that changed
-    nothing) may or may not have made one. The number of layers fixes how many of
-    those did, and a layer whose diff id is the empty tar's can only come from such a
-    row. When several assignments still fit, the oldest rows are taken first and the
-    caller is told. When none fits (the history disagrees with the layers), sized rows
-    and then the oldest size-0 rows are taken until the counts agree.
+    nothing) may or may not have made one — the legacy builder drops a step's layer when
+    it is empty, BuildKit too, an importer may keep it. The number of layers fixes how
+    many of those did; a layer whose diff id is the empty tar's can only come from such
+    a row; ``layers_after`` (row index -> layers so far) pins rows down exactly. When
+    several assignments still fit, the oldest rows are taken first and the caller is
+    told. When none fits (the history disagrees with the layers), sized rows and then
+    the oldest size-0 rows are taken until the counts agree.
     """
     known = [size > 0 for size, _ in rows]
     maybe = [size == 0 and not is_metadata_instruction(created_by) for size, created_by in rows]
     wanted = len(layers) - sum(known)
-    if 0 <= wanted <= sum(maybe) and wanted in {0, sum(maybe)}:
-        # The common cases, decided by counting alone: the legacy builder gives every
-        # non-metadata step a layer; BuildKit drops empty layers.
+    if not layers_after and 0 <= wanted <= sum(maybe) and wanted in {0, sum(maybe)}:
+        # The common cases, decided by counting alone.
         chosen = [k or (m and wanted > 0) for k, m in zip(known, maybe, strict=True)]
         if _fits(chosen, rows, layers):
             return chosen, False
-    found = _assign_by_search(known, maybe, layers)
+    found = _assign_by_search(known, maybe, layers, layers_after or {})
     if found is not None:
         return found
     fallback = list(known)
@@ -139,7 +170,7 @@ def _fits(chosen: Sequence[bool], rows: Sequence[tuple[int, str]], layers: Seque
 
 
 def _assign_by_search(
-    known: Sequence[bool], maybe: Sequence[bool], layers: Sequence[str]
+    known: Sequence[bool], maybe: Sequence[bool], layers: Sequence[str], layers_after: Mapping[int, int]
 ) -> tuple[list[bool], bool] | None:
     """Count the assignments of rows to layers (up to two) and return the oldest-first one.
 
@@ -150,6 +181,8 @@ def _assign_by_search(
     ways = [[0] * (count + 1) for _ in range(rows + 1)]
     ways[rows][count] = 1
     for i in range(rows - 1, -1, -1):
+        if i in layers_after:  # after row i, exactly this many layers
+            ways[i + 1] = [w if j == layers_after[i] else 0 for j, w in enumerate(ways[i + 1])]
         for j in range(count + 1):
             skip = ways[i + 1][j]
             take = ways[i + 1][j + 1] if j < count else 0
@@ -171,14 +204,6 @@ def _assign_by_search(
         else:
             chosen.append(False)
     return chosen, ways[0][0] > 1
-
-
-def history_is_ambiguous(image: Image) -> bool:
-    """True when the engine's history fits the image's layers in more than one way."""
-    if image.history is None:
-        return False
-    rows = [(entry.size, entry.created_by) for entry in image.history]
-    return assign_layers(rows, image.layers)[1]
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -211,6 +236,7 @@ def image_from_api(
     history: Sequence[RawDict] | None,
     *,
     intermediate: bool = False,
+    layer_counts: Mapping[str, int] | None = None,
 ) -> Image:
     """Build one record from ``/images/json`` (summary), ``/images/{id}/json`` and history.
 
@@ -225,7 +251,7 @@ def image_from_api(
     # An image whose config has no history gets ``[]`` from the engine. That is no
     # history to check ancestry against (ancestry falls back to layers, unverified),
     # not an empty one: an empty history is a prefix of every other and proves nothing.
-    steps = parse_history(history, layers) if history is not None else ()
+    steps = parse_history(history, layers, layer_counts) if history is not None else ()
     return Image(
         id=_str(inspect.get("Id")) or _str(summary.get("Id")),
         tags=_strings(summary.get("RepoTags"), drop=_NO_TAG),

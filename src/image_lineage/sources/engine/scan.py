@@ -22,7 +22,13 @@ from image_lineage.cache import Details, DetailsCache, default_cache_dir
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
 from image_lineage.sources.engine import transport
 from image_lineage.sources.engine.errors import DOCKER, Engine, ImageGone
-from image_lineage.sources.engine_api import image_from_api, trim_history, trim_inspect
+from image_lineage.sources.engine_api import (
+    history_ids,
+    image_from_api,
+    layers_are_ambiguous,
+    trim_history,
+    trim_inspect,
+)
 
 DEFAULT_TIMEOUT = 30.0
 _WORKERS = 4
@@ -75,46 +81,90 @@ def _read_details(
     progress: Progress | None,
 ) -> tuple[tuple[Image, ...], tuple[Diagnostic, ...]]:
     wanted = [str(summary.get("Id", "")) for summary, _ in summaries]
+    notes: list[Diagnostic] = []
     with cache or nullcontext():
-        details = cache.get_many(wanted) if cache else {}
-        misses = [image_id for image_id in dict.fromkeys(wanted) if image_id not in details]
-        total, done = len(wanted), len(wanted) - len(misses)
-        if progress:
-            progress(done, total)
-        fetched: dict[str, Details] = {}
-        notes: list[Diagnostic] = []
-        if misses:
-            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - a warm scan needs no threads
+        details = _details(wanted, fetch, cache, progress, notes)
+        # Where a history fits its layers in several ways, the legacy builder's step
+        # images (named by the history rows) say exactly how many layers each step left.
+        counts = _layer_counts(details)
+        unsure = [
+            i
+            for i in wanted
+            if i in details and layers_are_ambiguous(*_history_and_layers(details[i]), counts)
+        ]
+        steps = {s for i in unsure for s in history_ids(details[i][1]) if s not in details}
+        if steps:
+            details.update(_details(sorted(steps), fetch, cache, None, []))
+            counts = _layer_counts(details)
+    images = []
+    for (summary, intermediate), image_id in zip(summaries, wanted, strict=True):
+        if image_id not in details:
+            continue
+        inspect, history = details[image_id]
+        images.append(
+            image_from_api(summary, inspect, history, intermediate=intermediate, layer_counts=counts)
+        )
+        if image_id in unsure and layers_are_ambiguous(*_history_and_layers(details[image_id]), counts):
+            notes.append(
+                Diagnostic(
+                    image_id,
+                    "history_layers_ambiguous",
+                    "the engine's history fits this image's layers in more than one way; which "
+                    "step made which layer is a best guess (sizes and the tree are unaffected)",
+                )
+            )
+    return tuple(images), tuple(notes)
 
-            fetch = _until_first_failure(fetch)
-            with ThreadPoolExecutor(max_workers=min(_WORKERS, len(misses))) as pool:
-                futures = {image_id: pool.submit(fetch, image_id) for image_id in misses}
-                try:
-                    for image_id, future in futures.items():
-                        try:
-                            inspect, history = future.result()
-                        except ImageGone:
-                            notes.append(
-                                Diagnostic(image_id, "image_gone", "removed while it was being scanned")
-                            )
-                        else:
-                            fetched[image_id] = (trim_inspect(inspect), trim_history(history))
-                        done += 1
-                        if progress:
-                            progress(done, total)
-                except BaseException:
-                    # Leaving the ``with`` waits for the pool: drop what is still queued.
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
-        if cache:
-            cache.put_many(fetched)
+
+def _history_and_layers(details: Details) -> tuple[list[dict[str, Any]], list[str]]:
+    inspect, history = details
+    layers = (inspect.get("RootFS") or {}).get("Layers") or []
+    return history, [d for d in layers if isinstance(d, str)]
+
+
+def _layer_counts(details: Mapping[str, Details]) -> dict[str, int]:
+    return {image_id: len(_history_and_layers(d)[1]) for image_id, d in details.items()}
+
+
+def _details(
+    wanted: list[str],
+    fetch: Callable[[str], Details],
+    cache: DetailsCache | None,
+    progress: Progress | None,
+    notes: list[Diagnostic],
+) -> dict[str, Details]:
+    """Inspect and history of each id: from the cache, else from the engine (then cached)."""
+    details = cache.get_many(wanted) if cache else {}
+    misses = [image_id for image_id in dict.fromkeys(wanted) if image_id not in details]
+    total, done = len(wanted), len(wanted) - len(misses)
+    if progress:
+        progress(done, total)
+    fetched: dict[str, Details] = {}
+    if misses:
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - a warm scan needs no threads
+
+        fetch = _until_first_failure(fetch)
+        with ThreadPoolExecutor(max_workers=min(_WORKERS, len(misses))) as pool:
+            futures = {image_id: pool.submit(fetch, image_id) for image_id in misses}
+            try:
+                for image_id, future in futures.items():
+                    try:
+                        inspect, history = future.result()
+                    except ImageGone:
+                        notes.append(Diagnostic(image_id, "image_gone", "removed while it was being scanned"))
+                    else:
+                        fetched[image_id] = (trim_inspect(inspect), trim_history(history))
+                    done += 1
+                    if progress:
+                        progress(done, total)
+            except BaseException:
+                # Leaving the ``with`` waits for the pool: drop what is still queued.
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+    if cache:
+        cache.put_many(fetched)
     details.update(fetched)
-    images = tuple(
-        image_from_api(summary, *details[image_id], intermediate=intermediate)
-        for (summary, intermediate), image_id in zip(summaries, wanted, strict=True)
-        if image_id in details
-    )
-    return images, tuple(notes)
+    return details
 
 
 class _Abandoned(Exception):
