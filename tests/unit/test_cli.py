@@ -294,3 +294,23 @@ def test_one_note_is_counted_in_the_singular(tmp_path: Path) -> None:
         run("tree", "--source", f"snapshot:{path}")[2]
         == "1 note about these images: add --notes to read it\n"
     )
+
+
+def test_a_json_export_reads_back_as_a_source(snapshot_file: Path, tmp_path: Path) -> None:
+    graph = tmp_path / "graph.json"
+    assert run("export", "--all", "-o", str(graph), "--source", f"snapshot:{snapshot_file}")[0] == 0
+    for command in (["tree", "--all"], ["export", "--all", "-f", "json"]):
+        first = run(*command, "--source", f"snapshot:{snapshot_file}")
+        again = run(*command, "--source", f"snapshot:{graph}")
+        assert again[0] == 0
+        if command[0] == "tree":
+            assert again[1] == first[1]
+        else:
+            assert json.loads(again[1])["images"] == json.loads(first[1])["images"]
+
+
+def test_a_docker_inspect_dump_is_named(tmp_path: Path) -> None:
+    dump = tmp_path / "inspect.json"
+    dump.write_text(json.dumps([{"Id": "sha256:1", "RootFS": {"Layers": []}}]), encoding="utf-8")
+    message = run_cli(["tree", "--source", f"snapshot:{dump}"]).one_line_error()
+    assert "is docker inspect output" in message

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from image_lineage.errors import SnapshotError
-from image_lineage.model import Scan
+from image_lineage.lineage import build_lineage
+from image_lineage.model import Diagnostic, Image, Scan
+from image_lineage.render import render
 from image_lineage.sources.snapshot import dumps, loads
-from tests.builders import SOURCE, image, jupyter_family
+from tests.builders import SOURCE, digest, image, jupyter_family
 
 
 def test_round_trip_keeps_every_field() -> None:
@@ -77,3 +80,88 @@ def test_malformed_documents_name_the_bad_field(mutate, message: str) -> None:  
 def test_not_a_snapshot(text: str) -> None:
     with pytest.raises(SnapshotError):
         loads(text)
+
+
+def graph_file(images: tuple[Image, ...]) -> str:
+    lineage = build_lineage(images, SOURCE, (Diagnostic(None, "image_gone", "one image went away"),))
+    text = render(lineage, "json")
+    assert isinstance(text, str)
+    return text
+
+
+MIXED = (
+    *jupyter_family(),
+    image(["RUN x:1"], history=False, intermediate=True),
+    # A child with a history over a parent without one: its first steps are the parent's.
+    image(["RUN solo:3", "ENV A=1", "RUN own:5"], "with-history:1", parent_hint="sha256:abc"),
+    image(["RUN solo:3"], "no-history:1", history=False),
+    replace(image(["RUN archived:7"], "archived:1"), size_kind="compressed"),
+    # Histories that do not match the layers: one layer too many, one too few.
+    replace(image(["RUN m:1"], "more-layers:1"), layers=(digest("l1"), digest("l2"))),
+    replace(image(["RUN m:1", "RUN n:2"], "fewer-layers:1"), layers=(digest("l3"),)),
+)
+
+
+@pytest.mark.parametrize(
+    "images",
+    [
+        pytest.param(tuple(jupyter_family()), id="family"),
+        pytest.param(MIXED, id="mixed-histories"),
+    ],
+)
+def test_a_graph_export_reads_back_as_its_records(images: tuple[Image, ...]) -> None:
+    scan = loads(graph_file(images), origin="graph.json")
+    assert sorted(scan.images, key=lambda i: i.id) == sorted(images, key=lambda i: i.id)
+    assert scan.source == SOURCE
+    assert Diagnostic(None, "image_gone", "one image went away") in scan.diagnostics
+
+
+def test_a_graph_export_writes_history_only_where_its_steps_cannot_tell() -> None:
+    document = json.loads(graph_file(MIXED))
+    explicit = {i["tags"][0] if i["tags"] else "<none>" for i in document["images"] if "history" in i}
+    assert explicit == {"<none>", "no-history:1", "with-history:1", "more-layers:1", "fewer-layers:1"}
+    assert all("history" not in i for i in json.loads(graph_file(tuple(jupyter_family())))["images"])
+
+
+def test_a_graph_export_from_before_reported_size_still_reads() -> None:
+    document = json.loads(graph_file(tuple(jupyter_family()[:1])))
+    first = document["images"][0]
+    del first["reported_size"], first["parent_hint"], first["size_kind"]
+    for step in first["layers"]:
+        del step["comment"]
+    assert loads(json.dumps(document)).images == (jupyter_family()[0],)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        pytest.param(
+            json.dumps([{"Id": "sha256:1", "RepoTags": ["a:1"], "RootFS": {"Layers": []}}]),
+            "is docker inspect output (1 images, without build histories), not a snapshot",
+            id="docker-inspect",
+        ),
+        pytest.param(
+            '{"Comment":"","CreatedAt":"2026-01-01","CreatedBy":"RUN x","CreatedSince":"1 day",'
+            '"ID":"abc","Size":"5B"}\n{"Comment":"","CreatedAt":"2026-01-01","CreatedBy":"RUN y",'
+            '"CreatedSince":"1 day","ID":"<missing>","Size":"0B"}\n',
+            "is docker history output",
+            id="docker-history-lines",
+        ),
+        pytest.param(
+            '{"Comment":"","CreatedBy":"RUN x","ID":"abc","Size":"5B"}',
+            "is docker history output",
+            id="docker-history-one-row",
+        ),
+        pytest.param('{"name": "something else"}', "is JSON, but neither a snapshot nor a graph", id="other"),
+        pytest.param("[1, 2]", "is JSON, but neither a snapshot nor a graph", id="other-list"),
+    ],
+)
+def test_other_files_are_named_in_one_line(text: str, says: str) -> None:
+    with pytest.raises(SnapshotError) as caught:
+        loads(text, origin="dump.json")
+    message = str(caught.value)
+    assert message.startswith("dump.json ")
+    assert says in message
+    assert "\n" not in message
+    assert "--" not in message  # flags are the CLI's words
+    assert "read the images from the engine itself" in message or "neither" in message

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from image_lineage.errors import SnapshotError
 from image_lineage.lineage import build_lineage
 from image_lineage.model import Scan
+from image_lineage.render import render
 from image_lineage.sources.snapshot import dumps, loads
-from tests.builders import SOURCE, jupyter_family
+from tests.builders import SOURCE, image, jupyter_family
 
 VALID = json.loads(dumps(Scan(source=SOURCE, images=tuple(jupyter_family()[:2]))))
 
@@ -77,3 +78,21 @@ def test_one_field_replaced_by_anything(path: tuple[Any, ...], value: Any) -> No
 @given(st.integers(min_value=0, max_value=len(json.dumps(VALID))))
 def test_truncated_anywhere(cut: int) -> None:
     read(json.dumps(VALID)[:cut])
+
+
+# A graph export reads as a source too: the same guarantee for it, on a family with a
+# parent read without history (so that ``history`` and ``diff_ids`` fields appear).
+_GRAPH_IMAGES = (*jupyter_family()[:2], image(["RUN a:1"], history=False), image(["RUN a:1", "RUN b:2"]))
+VALID_GRAPH = json.loads(str(render(build_lineage(_GRAPH_IMAGES, SOURCE), "json")))
+GRAPH_PATHS = _paths(VALID_GRAPH)[1:]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from(GRAPH_PATHS), json_values)
+def test_one_field_of_a_graph_export_replaced_by_anything(path: tuple[Any, ...], value: Any) -> None:
+    document = json.loads(json.dumps(VALID_GRAPH))
+    target = document
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    read(json.dumps(document))

@@ -1,9 +1,14 @@
-"""The JSON export, schema ``image-lineage.graph/v1`` (a contract: see docs/json-schema.md)."""
+"""The JSON export, schema ``image-lineage.graph/v1`` (a contract: see docs/json-schema.md).
+
+It reads back as a source (``sources/snapshot.py``): image fields are written by
+``records.py``, the same layer that writes snapshots.
+"""
 
 from __future__ import annotations
 
 import json
 
+from image_lineage import records
 from image_lineage.lineage import Lineage, Node, Step
 from image_lineage.model import iso_utc
 
@@ -13,19 +18,11 @@ SCHEMA = "image-lineage.graph/v1"
 def render_json(lineage: Lineage) -> str:
     """One image per line: diff-friendly, and fast (the C encoder; ``indent`` is pure Python)."""
     source = lineage.source
-    header = {
-        "schema": SCHEMA,
-        "source": {
-            "kind": source.kind,
-            "endpoint": source.endpoint,
-            "engine_version": source.engine_version,
-            "scanned_at": iso_utc(source.scanned_at),
-        },
-    }
+    header = {"schema": SCHEMA, "source": records.source_to_dict(source)}
     # Children share their parents' Step objects: encode each distinct step once.
     encoded_steps: dict[int, str] = {}
     images = [_image(lineage, lineage.node(i), encoded_steps) for i in sorted(lineage.by_id)]
-    notes = [_compact({"image": d.image, "code": d.code, "message": d.message}) for d in lineage.diagnostics]
+    notes = [_compact(records.diagnostic_to_dict(d)) for d in lineage.diagnostics]
     return f'{_compact(header)[:-1]},\n"images": {_lines(images)},\n"diagnostics": {_lines(notes)}}}\n'
 
 
@@ -40,22 +37,21 @@ def _compact(value: object) -> str:
 def _image(lineage: Lineage, node: Node, encoded_steps: dict[int, str]) -> str:
     image = node.image
     fields = {
-        "id": image.id,
-        "tags": list(image.tags),
-        "digests": list(image.digests),
-        "created": iso_utc(image.created),
+        **records.image_summary(image),
         "size": node.total_size,
         "added_size": node.added_size,
-        "size_kind": image.size_kind,
         "reported_size": image.size,
         "parent": node.parent,
         "parent_verified": node.parent_verified,
         "children": sorted(c.id for c in lineage.children(node.id)),
-        "intermediate": image.intermediate,
-        "os": image.os,
-        "architecture": image.architecture,
-        "labels": dict(image.labels),
     }
+    # The steps stand for the image's own history and layers, except where they cannot
+    # (no history; steps inherited from a parent read without one): then say it outright.
+    history, diff_ids = records.unpack_steps(node.steps)
+    if history != image.history:
+        fields["history"] = records.history_to_list(image.history)
+    if diff_ids != image.layers:
+        fields["diff_ids"] = list(image.layers)
     layers = ",".join(_step(step, encoded_steps) for step in node.steps)
     return f'{_compact(fields)[:-1]},"layers":[{layers}]}}'
 
@@ -69,6 +65,7 @@ def _step(step: Step, encoded_steps: dict[int, str]) -> str:
                 "size": step.size,
                 "created_by": step.created_by,
                 "created": iso_utc(step.created),
+                "comment": step.comment,
                 "empty": step.empty,
                 "introduced_by": step.introduced_by,
             }

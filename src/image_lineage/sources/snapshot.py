@@ -1,24 +1,24 @@
 """Snapshot files: the scanned records (not the graph) as versioned JSON.
 
 A snapshot lets any command run later, elsewhere, with no daemon: the bundled
-sample is one, and so is a file attached to a bug report. The reader is strict:
-anything unexpected is a ``SnapshotError`` naming what is wrong, never a crash.
+sample is one, and so is a file attached to a bug report. A graph export (the app's
+JSON download) reads as a snapshot too. The reader is strict: anything unexpected is
+a ``SnapshotError`` naming what is wrong, never a crash. Records <-> dicts: ``records.py``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from image_lineage import records
 from image_lineage.errors import SnapshotError
-from image_lineage.model import Diagnostic, HistoryEntry, Image, Scan, SourceInfo, iso_utc
-from image_lineage.sources.engine_api import parse_time
+from image_lineage.model import Scan
 
 SCHEMA = "image-lineage.snapshot/v1"
+GRAPH_SCHEMA = "image-lineage.graph/v1"
 MAX_BYTES = 64 * 1024 * 1024
 
 
@@ -26,74 +26,83 @@ def dumps(scan: Scan) -> str:
     """Serialise a scan, images sorted by id, so equal scans give equal files."""
     document = {
         "schema": SCHEMA,
-        "source": {
-            "kind": scan.source.kind,
-            "endpoint": scan.source.endpoint,
-            "engine_version": scan.source.engine_version,
-            "scanned_at": iso_utc(scan.source.scanned_at),
-        },
-        "images": [_image_to_json(image) for image in sorted(scan.images, key=lambda i: i.id)],
-        "diagnostics": [{"image": d.image, "code": d.code, "message": d.message} for d in scan.diagnostics],
+        "source": records.source_to_dict(scan.source),
+        "images": [records.image_to_dict(image) for image in sorted(scan.images, key=lambda i: i.id)],
+        "diagnostics": [records.diagnostic_to_dict(d) for d in scan.diagnostics],
     }
     return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
 
 
-def _image_to_json(image: Image) -> dict[str, Any]:
-    return {
-        "id": image.id,
-        "tags": list(image.tags),
-        "digests": list(image.digests),
-        "created": iso_utc(image.created),
-        "size": image.size,
-        "os": image.os,
-        "architecture": image.architecture,
-        "labels": dict(image.labels),
-        "parent_hint": image.parent_hint,
-        "layers": list(image.layers),
-        "history": None
-        if image.history is None
-        else [
-            {
-                "created": iso_utc(entry.created),
-                "created_by": entry.created_by,
-                "comment": entry.comment,
-                "size": entry.size,
-                "empty_layer": entry.empty_layer,
-            }
-            for entry in image.history
-        ],
-        "intermediate": image.intermediate,
-    }
-
-
 def loads(text: str | bytes, origin: str = "snapshot") -> Scan:
-    """Parse a snapshot; raises ``SnapshotError`` with a one-line reason."""
+    """Parse a snapshot, or a graph export; raises ``SnapshotError`` with a one-line reason.
+
+    A graph export (``image-lineage.graph/v1``, the app's JSON download) holds every
+    image's layers and history too, so it reads as the records it was made from.
+    Files that are something else (``docker inspect``, ``docker history``) are named.
+    """
     if len(text) > MAX_BYTES:
         raise SnapshotError(f"{origin} is larger than {MAX_BYTES // 2**20} MiB; not a snapshot?")
     try:
         document = json.loads(text)
     except (ValueError, RecursionError) as error:
-        raise SnapshotError(f"{origin} is not valid JSON ({error}).") from error
-    reader = _Reader(origin)
-    top = reader.mapping(document, "the document")
-    schema = top.get("schema")
-    if schema != SCHEMA:
+        raise _not_json(text, origin, error) from error
+    if isinstance(document, list) and document and all(isinstance(d, dict) and "Id" in d for d in document):
+        raise _inspect_dump(document, origin)
+    if isinstance(document, dict) and document.keys() >= _HISTORY_KEYS:
+        raise _history_dump(origin)
+    if not isinstance(document, dict) or "schema" not in document:
         raise SnapshotError(
-            f"{origin} has schema {schema!r}; this version of image-lineage reads {SCHEMA!r}."
+            f"{origin} is JSON, but neither a snapshot nor a graph export of image-lineage "
+            "(it names no schema)."
         )
-    source = reader.mapping(top.get("source"), "source")
-    info = SourceInfo(
-        kind=reader.text(source.get("kind"), "source.kind"),
-        endpoint=reader.text(source.get("endpoint", ""), "source.endpoint"),
-        engine_version=reader.text(source.get("engine_version", ""), "source.engine_version"),
-        scanned_at=parse_time(source.get("scanned_at")) or datetime.fromtimestamp(0, UTC),
-    )
-    images = reader.items(top.get("images"), "images")
-    notes = reader.items(top.get("diagnostics", []), "diagnostics")
+    reader = records.Reader(origin)
+    schema = document["schema"]
+    if schema == SCHEMA:
+        read_image = reader.image
+    elif schema == GRAPH_SCHEMA:
+        read_image = reader.exported_image
+    else:
+        raise SnapshotError(
+            f"{origin} has schema {schema!r}; this version of image-lineage reads {SCHEMA!r} "
+            f"and {GRAPH_SCHEMA!r}."
+        )
+    info = reader.source(document.get("source"))
+    images = reader.items(document.get("images"), "images")
+    notes = reader.items(document.get("diagnostics", []), "diagnostics")
     return Scan(
         source=info,
-        images=tuple(reader.image(raw, f"images[{n}]") for n, raw in enumerate(images)),
+        images=tuple(read_image(raw, f"images[{n}]") for n, raw in enumerate(images)),
         diagnostics=tuple(reader.diagnostic(raw, f"diagnostics[{n}]") for n, raw in enumerate(notes)),
+    )
+
+
+# ``docker history --format json`` (or '{{json .}}'): one object a line with these keys.
+_HISTORY_KEYS = frozenset({"CreatedBy", "ID", "Size"})
+
+
+def _not_json(text: str | bytes, origin: str, error: Exception) -> SnapshotError:
+    lines = text[:65536].splitlines()
+    try:
+        row = json.loads(lines[0]) if lines else None
+    except (ValueError, RecursionError):
+        row = None
+    if isinstance(row, dict) and row.keys() >= _HISTORY_KEYS:
+        return _history_dump(origin)
+    return SnapshotError(f"{origin} is not valid JSON ({error}).")
+
+
+def _history_dump(origin: str) -> SnapshotError:
+    return SnapshotError(
+        f"{origin} is docker history output (one image's steps, without layer digests), not a "
+        "snapshot: read the images from the engine itself, or save a snapshot where they are."
+    )
+
+
+def _inspect_dump(document: list[Any], origin: str) -> SnapshotError:
+    what = "images" if all("RootFS" in d for d in document) else "objects"
+    return SnapshotError(
+        f"{origin} is docker inspect output ({len(document)} {what}, without build histories), not a "
+        "snapshot: read the images from the engine itself, or save a snapshot where they are."
     )
 
 
@@ -109,92 +118,3 @@ def load(path: Path) -> Scan:
 
 def save(scan: Scan, path: Path) -> None:
     path.write_text(dumps(scan), encoding="utf-8")
-
-
-@dataclass(frozen=True, slots=True)
-class _Reader:
-    """Type-checked access to the parsed JSON, with the path of the bad field in errors."""
-
-    origin: str
-
-    def fail(self, where: str, expected: str) -> SnapshotError:
-        return SnapshotError(f"{self.origin}: {where} should be {expected}.")
-
-    def mapping(self, value: object, where: str) -> Mapping[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(where, "an object")
-        return value
-
-    def items(self, value: object, where: str) -> list[Any]:
-        if not isinstance(value, list):
-            raise self.fail(where, "a list")
-        return value
-
-    def text(self, value: object, where: str) -> str:
-        if not isinstance(value, str):
-            raise self.fail(where, "a string")
-        return value
-
-    def count(self, value: object, where: str) -> int:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise self.fail(where, "a whole number of bytes")
-        return value
-
-    def texts(self, value: object, where: str) -> tuple[str, ...]:
-        return tuple(self.text(v, f"{where}[{n}]") for n, v in enumerate(self.items(value, where)))
-
-    def optional_text(self, value: object, where: str) -> str | None:
-        return None if value is None else self.text(value, where)
-
-    def time(self, value: object, where: str) -> datetime | None:
-        if value is None:
-            return None
-        moment = parse_time(self.text(value, where))
-        if moment is None:
-            raise self.fail(where, "an ISO 8601 time")
-        return moment
-
-    def image(self, raw: object, where: str) -> Image:
-        item = self.mapping(raw, where)
-        labels = self.mapping(item.get("labels", {}), f"{where}.labels")
-        history = item.get("history")
-        return Image(
-            id=self.text(item.get("id"), f"{where}.id"),
-            tags=self.texts(item.get("tags", []), f"{where}.tags"),
-            digests=self.texts(item.get("digests", []), f"{where}.digests"),
-            created=self.time(item.get("created"), f"{where}.created"),
-            size=self.count(item.get("size", 0), f"{where}.size"),
-            os=self.text(item.get("os", ""), f"{where}.os"),
-            architecture=self.text(item.get("architecture", ""), f"{where}.architecture"),
-            labels=tuple(sorted((k, self.text(v, f"{where}.labels.{k}")) for k, v in labels.items())),
-            parent_hint=self.optional_text(item.get("parent_hint"), f"{where}.parent_hint"),
-            layers=self.texts(item.get("layers", []), f"{where}.layers"),
-            history=None
-            if history is None
-            else tuple(
-                self.entry(e, f"{where}.history[{n}]")
-                for n, e in enumerate(self.items(history, f"{where}.history"))
-            ),
-            intermediate=item.get("intermediate", False) is True,
-        )
-
-    def entry(self, raw: object, where: str) -> HistoryEntry:
-        item = self.mapping(raw, where)
-        empty = item.get("empty_layer")
-        if not isinstance(empty, bool):
-            raise self.fail(f"{where}.empty_layer", "true or false")
-        return HistoryEntry(
-            created=self.time(item.get("created"), f"{where}.created"),
-            created_by=self.text(item.get("created_by", ""), f"{where}.created_by"),
-            comment=self.text(item.get("comment", ""), f"{where}.comment"),
-            size=self.count(item.get("size", 0), f"{where}.size"),
-            empty_layer=empty,
-        )
-
-    def diagnostic(self, raw: object, where: str) -> Diagnostic:
-        item = self.mapping(raw, where)
-        return Diagnostic(
-            image=self.optional_text(item.get("image"), f"{where}.image"),
-            code=self.text(item.get("code"), f"{where}.code"),
-            message=self.text(item.get("message"), f"{where}.message"),
-        )
