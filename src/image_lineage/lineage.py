@@ -89,6 +89,12 @@ class Lineage:
 
     @cached_property
     def graph(self) -> nx.DiGraph:
+        """The tree as a networkx DiGraph: the Python API for notebooks (see README, "Python API").
+
+        Nodes are image ids, each with its ``Node`` under ``"node"``; edges go parent ->
+        child. networkx's algorithms then apply (``nx.descendants``, ``nx.dag_longest_path``);
+        ``--format graphml`` writes the same tree for graph tools.
+        """
         import networkx as nx  # noqa: PLC0415 - see the class docstring
 
         graph = nx.DiGraph()

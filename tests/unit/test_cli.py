@@ -195,6 +195,7 @@ def test_collapse_keeps_branch_points_of_the_sample() -> None:
         pytest.param("stack.mmd", "flowchart", id="mmd"),
         pytest.param("stack.mermaid", "flowchart", id="mermaid"),
         pytest.param("STACK.JSON", '{"schema":"image-lineage.graph/v1"', id="upper-case"),
+        pytest.param("stack.graphml", "<graphml", id="graphml"),
     ],
 )
 def test_export_takes_the_format_from_the_file_name(

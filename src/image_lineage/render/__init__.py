@@ -10,7 +10,7 @@ from __future__ import annotations
 from image_lineage.errors import LineageError
 from image_lineage.lineage import Lineage
 
-FORMATS = ("json", "dot", "svg", "png", "pdf", "mermaid")
+FORMATS = ("json", "dot", "svg", "png", "pdf", "mermaid", "graphml")
 BINARY_FORMATS = frozenset({"png", "pdf"})
 RANKDIRS = ("TB", "LR")
 # What a file's name says about its format (lower-case suffix -> format).
@@ -23,6 +23,7 @@ EXTENSIONS = {
     ".mmd": "mermaid",
     ".mermaid": "mermaid",
     ".json": "json",
+    ".graphml": "graphml",
 }
 
 
@@ -35,7 +36,7 @@ def format_for(filename: str) -> str | None:
 def render(lineage: Lineage, fmt: str, *, rankdir: str = "TB", highlight: str | None = None) -> str | bytes:
     """One of ``FORMATS``; svg/png/pdf need Graphviz's ``dot`` program.
 
-    ``highlight`` is the id of an image to mark in the pictures (not in JSON).
+    ``highlight`` is the id of an image to mark in the pictures (not in JSON or GraphML).
     """
     # ruff: noqa: PLC0415 - lazy imports are the point here
     if fmt == "json":
@@ -50,6 +51,10 @@ def render(lineage: Lineage, fmt: str, *, rankdir: str = "TB", highlight: str | 
         from image_lineage.render.mermaid import render_mermaid
 
         return render_mermaid(lineage, rankdir=rankdir, highlight=highlight)
+    if fmt == "graphml":
+        from image_lineage.render.graphml import render_graphml
+
+        return render_graphml(lineage)
     if fmt in {"svg", "png", "pdf"}:
         from image_lineage.render.graphviz_render import render_graphviz
 
