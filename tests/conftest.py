@@ -57,3 +57,56 @@ def dockerd() -> Iterator[Any]:
     daemon = start_dockerd()
     yield daemon
     daemon.stop()
+
+
+def start_modern_engine(name: str) -> Any:
+    """A started Engine ``name`` (28, 26) with the containerd image store, or ``unavailable``."""
+    from tests.harness import DockerdStartError  # noqa: PLC0415
+    from tests.harness.engines import EngineUnavailable, ModernEngine  # noqa: PLC0415
+
+    try:
+        engine = ModernEngine(name)
+    except EngineUnavailable as error:
+        unavailable(f"no Engine {name}: {error}")
+    try:
+        engine.start()
+    except DockerdStartError as error:
+        engine.stop()
+        unavailable(f"Engine {name} did not start: {error}")
+    return engine
+
+
+@pytest.fixture(scope="session")
+def engine_28() -> Iterator[Any]:
+    """Engine 28.5 (Debian sid) with the containerd image store, for the session (tests.harness.engines)."""
+    engine = start_modern_engine("28")
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture(scope="session")
+def engine_26() -> Iterator[Any]:
+    """Engine 26.1 (Debian trixie) with the containerd image store, for the session."""
+    engine = start_modern_engine("26")
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture(scope="session", params=["28", "26"], ids=["engine28", "engine26"])
+def modern_engine(request: pytest.FixtureRequest) -> Any:
+    """Each modern engine in turn (``engine_28``, then ``engine_26``)."""
+    return request.getfixturevalue(f"engine_{request.param}")
+
+
+@pytest.fixture(scope="session")
+def classic_save(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A ``docker save`` archive from a private Engine 20.10 (legacy builder), and tag -> image id."""
+    from tests.harness.engines import save_classic_family  # noqa: PLC0415
+
+    daemon = start_dockerd()
+    try:
+        archive = tmp_path_factory.mktemp("classic-save") / "classic.tar"
+        ids = save_classic_family(daemon, archive)
+    finally:
+        daemon.stop()
+    return archive, ids

@@ -68,6 +68,7 @@ __all__ = [
     "UnpackedEngine",
     "engine_cache_dir",
     "fetch_engine",
+    "save_classic_family",
 ]
 
 #: The Debian archive; the only host contacted.
@@ -341,6 +342,10 @@ class ModernEngine(ThrowawayDockerd):
         self.driver: str = ""
         self.driver_status: list[list[str]] = []
 
+    def __enter__(self) -> ModernEngine:
+        super().__enter__()
+        return self
+
     def __repr__(self) -> str:
         return f"<ModernEngine {self.name} {self.engine_version} {self.host} pid={self.pid}>"
 
@@ -442,3 +447,21 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(_main())
+
+
+def save_classic_family(daemon: ThrowawayDockerd, path: Path, *, prefix: str = "classic") -> dict[str, str]:
+    """Build a small busybox family on ``daemon`` (Engine 20.10, legacy builder); ``docker save`` it.
+
+    Tags ``<prefix>/root:1`` (imported busybox), ``<prefix>/app:1`` (+ a RUN layer) and
+    ``<prefix>/labelled:1`` (+ LABEL only); returns tag -> image id (the config digest).
+    """
+    ids = {f"{prefix}/root:1": daemon.import_busybox(f"{prefix}/root:1")}
+    ids[f"{prefix}/app:1"] = daemon.build(
+        f"FROM {prefix}/root:1\nRUN mkdir -p /opt/app && head -c 30000 /dev/urandom > /opt/app/blob\n",
+        f"{prefix}/app:1",
+    )
+    ids[f"{prefix}/labelled:1"] = daemon.build(
+        f"FROM {prefix}/app:1\nLABEL org.example.team=data\n", f"{prefix}/labelled:1"
+    )
+    daemon.docker("save", "-o", str(path), *ids)
+    return ids
