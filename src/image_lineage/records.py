@@ -191,23 +191,22 @@ class Reader:
 
     def step(self, raw: object, where: str) -> ReadStep:
         item = self.mapping(raw, where)
-        return ReadStep(
-            created=self.time(item.get("created"), f"{where}.created"),
-            created_by=self.text(item.get("created_by", ""), f"{where}.created_by"),
-            comment=self.text(item.get("comment", ""), f"{where}.comment"),
-            size=self.count(item.get("size", 0), f"{where}.size"),
-            diff_id=self.optional_text(item.get("diff_id"), f"{where}.diff_id"),
-        )
+        diff_id = self.optional_text(item.get("diff_id"), f"{where}.diff_id")
+        return ReadStep(**self._row(item, where), diff_id=diff_id)
 
     def entry(self, raw: object, where: str) -> HistoryEntry:
         item = self.mapping(raw, where)
-        return HistoryEntry(
-            created=self.time(item.get("created"), f"{where}.created"),
-            created_by=self.text(item.get("created_by", ""), f"{where}.created_by"),
-            comment=self.text(item.get("comment", ""), f"{where}.comment"),
-            size=self.count(item.get("size", 0), f"{where}.size"),
-            empty_layer=self.flag(item.get("empty_layer"), f"{where}.empty_layer"),
-        )
+        empty = self.flag(item.get("empty_layer"), f"{where}.empty_layer")
+        return HistoryEntry(**self._row(item, where), empty_layer=empty)
+
+    def _row(self, item: Mapping[str, Any], where: str) -> dict[str, Any]:
+        """What a history entry and an exported step share."""
+        return {
+            "created": self.time(item.get("created"), f"{where}.created"),
+            "created_by": self.text(item.get("created_by", ""), f"{where}.created_by"),
+            "comment": self.text(item.get("comment", ""), f"{where}.comment"),
+            "size": self.count(item.get("size", 0), f"{where}.size"),
+        }
 
     def diagnostic(self, raw: object, where: str) -> Diagnostic:
         item = self.mapping(raw, where)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import pytest
 
+from image_lineage import records
 from image_lineage.errors import SnapshotError
 from image_lineage.lineage import build_lineage
 from image_lineage.model import Diagnostic, Image, Scan
@@ -165,3 +166,9 @@ def test_other_files_are_named_in_one_line(text: str, says: str) -> None:
     assert "\n" not in message
     assert "--" not in message  # flags are the CLI's words
     assert "read the images from the engine itself" in message or "neither" in message
+
+
+def test_every_field_of_an_image_is_written() -> None:
+    """A field added to ``Image`` and forgotten in ``records.py`` would be lost on the way."""
+    written = records.image_to_dict(jupyter_family()[0])
+    assert set(written) == {field.name for field in fields(Image)}
