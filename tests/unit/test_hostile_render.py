@@ -37,7 +37,7 @@ def test_text_tree_has_no_control_characters_and_bounded_lines(text: str) -> Non
     out = render_text(hostile_lineage(text))
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]", out)
     assert max(len(line) for line in out.splitlines()) < 400
-    assert len(out.splitlines()) == 2
+    assert len(out.splitlines()) == 3  # two images, then what the sizes measure
 
 
 @pytest.mark.parametrize("text", [t for _, t in HOSTILE_TEXT], ids=IDS)
@@ -80,8 +80,9 @@ def test_mermaid_labels_cannot_break_out(text: str) -> None:
     assert isinstance(mermaid, str)
     lines = mermaid.splitlines()
     assert lines[0] == "flowchart TB"
+    assert lines[1] == "  %% Sizes: unpacked layer sizes, as docker history shows them."  # our own text only
     # Every node line is img_x["..."], every label free of quotes, brackets and angle brackets.
-    for line in lines[1:]:
+    for line in lines[2:]:
         node = re.fullmatch(r'  img_\w+\["([^"]*)"\]', line)
         edge = re.fullmatch(r'  img_\w+ -(?:->|\.->)\|"([^"]*)"\| img_\w+', line)
         other = re.fullmatch(r"  (class img_\w+ untagged|classDef untagged .*)", line)

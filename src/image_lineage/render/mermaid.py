@@ -17,7 +17,7 @@ _SAFE = re.compile(r"[A-Za-z0-9 .,_/@+\-()]")
 
 def render_mermaid(lineage: Lineage, *, rankdir: str = "TB", highlight: str | None = None) -> str:
     ids = node_ids(lineage)
-    lines = [f"%% {size_caption(lineage)}", f"flowchart {'LR' if rankdir == 'LR' else 'TB'}"]
+    lines = [f"flowchart {'LR' if rankdir == 'LR' else 'TB'}", f"  %% {size_caption(lineage)}"]
     for _, node in lineage.walk():
         image = node.image
         name = _escape(clean_text(image.display_name, NAME_LIMIT))
