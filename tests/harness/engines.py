@@ -173,7 +173,10 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _run(cmd: Sequence[str], *, cwd: Path | None = None, timeout: float = 600.0) -> str:
+def _run(
+    cmd: Sequence[str], *, cwd: Path | None = None, timeout: float = 600.0, keep_stderr: bool = False
+) -> str:
+    """Run ``cmd``; its stdout (with stderr after it if ``keep_stderr``); EngineUnavailable if it fails."""
     try:
         res = subprocess.run(
             list(cmd),
@@ -189,7 +192,7 @@ def _run(cmd: Sequence[str], *, cwd: Path | None = None, timeout: float = 600.0)
     if res.returncode != 0:
         tail = (res.stderr.strip() or res.stdout.strip())[-1500:]
         raise EngineUnavailable(f"{' '.join(cmd[:3])} ... exited {res.returncode}:\n{tail}")
-    return res.stdout
+    return res.stdout + (res.stderr if keep_stderr else "")
 
 
 def _apt_options(work: Path, suite: str) -> list[str]:
@@ -218,7 +221,12 @@ def _download_and_unpack(spec: EngineSpec, work: Path) -> dict[str, str]:
         if shutil.which(tool) is None:
             raise EngineUnavailable(f"{tool} is not installed: cannot fetch Engine {spec.name} from Debian")
     apt = _apt_options(work, spec.suite)
-    _run(["apt-get", "-q", *apt, "update"])
+    update = _run(["apt-get", "-q", *apt, "update"], keep_stderr=True)
+    if not any((work / "lists").glob("*_Packages*")):
+        # apt-get update exits 0 when the mirror is unreachable; say why here, not at download.
+        raise EngineUnavailable(
+            f"cannot reach {DEBIAN_MIRROR} ({spec.suite}): {update.strip()[-800:] or 'no package lists'}"
+        )
     debs = work / "debs"
     debs.mkdir()
     _run(["apt-get", "-q", *apt, "download", *PACKAGES], cwd=debs)
