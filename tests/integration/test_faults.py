@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import shutil
 import socket
 import stat
@@ -82,6 +83,13 @@ def cli(*args: str, source: str) -> list[str]:
     return ["tree", *args, "--no-cache", "--source", f"docker:{source}"]
 
 
+def only_a_note_count(stderr: str) -> bool:
+    """Nothing on stderr but, where the scan has diagnostics, the line that counts them."""
+    return (
+        re.fullmatch(r"(\d+ notes? about these images: add --notes to read (it|them)\n)?", stderr) is not None
+    )
+
+
 def is_inspect(request: Request) -> bool:
     parts = request.route.split("/")
     return len(parts) == 4 and parts[1] == "images" and parts[3] == "json" and parts[2] != "json"
@@ -121,6 +129,7 @@ def test_socket_missing(victim: ThrowawayDockerd) -> None:
     message = run_cli(cli(source=victim.host)).one_line_error()
     assert message.startswith(f"No Docker Engine is listening at {victim.host} (no such socket)"), message
     assert "start Docker" in message
+    assert message.endswith("or try --source sample.")  # the hint, in the terminal's words
 
 
 @pytest.mark.usefixtures("transport")
@@ -128,23 +137,30 @@ def test_socket_left_behind_but_nothing_listens(victim: ThrowawayDockerd) -> Non
     victim.kill()  # a crash leaves the socket file, with nobody accepting on it
     assert victim.socket_path.exists()
     message = run_cli(cli(source=victim.host)).one_line_error()
-    assert message.startswith(f"The Docker Engine at {victim.host} refused or dropped the connection"), (
+    assert message.startswith(f"The Docker Engine at {victim.host} refused the connection: is it running?"), (
         message
     )
-    assert "is the daemon running?" in message
 
 
 # --------------------------------------------------------------------------- 2. permission
 
 
+@pytest.mark.usefixtures("transport")
 def test_socket_permission_denied_for_an_unprivileged_user(victim: ThrowawayDockerd) -> None:
-    """Root ignores file modes: the CLI runs in a child process that became ``nobody``."""
+    """Root ignores file modes: the CLI runs in a child process that became ``nobody``.
+
+    The ``PermissionError`` is found by its type at the bottom of the chain (docker-py
+    wraps it three times), not by the words of any message.
+    """
+    import docker  # noqa: F401, PLC0415 - imported before the fork: nobody may not read the venv
+
     victim.dir.chmod(0o755)  # let others reach the socket (mkdtemp made its directory 0700) ...
     victim.socket_path.chmod(0o600)  # ... and be turned away by the socket itself
     result = run_cli_as(NOBODY, NOBODY, cli(source=victim.host))
     message = result.one_line_error()
     assert message.startswith(f"Permission denied on the Docker Engine at {victim.host}"), message
     assert "add your user to the 'docker' group" in message
+    assert message.endswith("or try --source sample.")
 
 
 # --------------------------------------------------------------------------- 3. dies mid-scan
@@ -158,8 +174,9 @@ def test_daemon_dies_in_the_middle_of_a_scan(victim: ThrowawayDockerd, how: str)
         message = run_cli(cli(source=proxy.endpoint)).one_line_error()
         assert len(inspected_images(proxy.requests)) >= 3
     assert not victim.running
-    assert message.startswith(f"The Docker Engine at {proxy.endpoint} refused or dropped the connection")
-    assert "is the daemon running?" in message
+    assert message.startswith(
+        f"The Docker Engine at {proxy.endpoint} dropped the connection before answering: did it stop"
+    ), message
 
 
 # --------------------------------------------------------------------------- 4. too slow
@@ -180,10 +197,10 @@ def test_an_engine_that_answers_too_late(victim: ThrowawayDockerd, slow: Callabl
     with proxy:
         message = run_cli(cli("--timeout", "1", source=proxy.endpoint)).one_line_error()
         inspected = inspected_images(proxy.requests)
-    assert message == (
-        f"The Docker Engine at {proxy.endpoint} did not answer within 1 s: "
-        "check that the daemon is healthy, or raise --timeout."
-    )
+    assert message.startswith(
+        f"The Docker Engine at {proxy.endpoint} did not answer within 1 s; check that it is healthy"
+    ), message
+    assert message.endswith("or raise --timeout.")  # Hint.RAISE_TIMEOUT, in the terminal's words
     # After the first timeout the scan stops asking: at most one request per worker was
     # sent, not one per image (each of which would wait another second).
     assert len(inspected) <= 4 < len(victim.image_ids())
@@ -218,7 +235,8 @@ def test_an_image_deleted_during_the_scan_is_left_out_with_a_diagnostic(
     with RecordingProxy(victim.socket_path, after=remove_doomed) as proxy:
         result = run_cli(["export", "-f", "json", "--no-cache", "--source", f"docker:{proxy.endpoint}"])
     assert removed.is_set()
-    assert (result.code, result.stderr) == (0, "")
+    assert result.code == 0
+    assert only_a_note_count(result.stderr)
     document = json.loads(result.stdout)
     assert {image["id"] for image in document["images"]} == before - {doomed}
     gone = [d for d in document["diagnostics"] if d.get("code") == "image_gone"]
@@ -238,7 +256,8 @@ def stress() -> Iterator[ThrowawayDockerd]:
 
 def export_json(daemon: ThrowawayDockerd, *args: str) -> dict[str, Any]:
     result = run_cli(["export", "-f", "json", *args, "--no-cache", "--source", f"docker:{daemon.host}"])
-    assert (result.code, result.stderr) == (0, "")
+    assert result.code == 0
+    assert only_a_note_count(result.stderr)
     document: dict[str, Any] = json.loads(result.stdout)
     return document
 

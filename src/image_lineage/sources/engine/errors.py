@@ -1,14 +1,33 @@
-"""What went wrong with an engine, as a domain error that says what to do.
+"""What went wrong with an engine, as a domain error that says what happened and what to do.
 
-Both transports (``transport.py``) hand their failures here, so that the same fault
-reads the same whichever transport met it.
+Both transports (``transport.py``) hand their failures here, so one fault reads the same
+whichever transport met it. The fault is found by the *types* of the exceptions along the
+cause chain, and by HTTP status codes, never by the text of a message: docker-py wraps
+the operating system's answer two or three times over (``DockerException`` from a
+``requests`` ``ConnectionError`` from urllib3's ``ProtocolError('Connection aborted.',
+FileNotFoundError(2, ...))``), and the words in between change between versions and
+languages; the ``errno`` types at the bottom do not.
+
+Messages name the engine and its address and say what to do in words that fit any
+front end (environment variables and commands, never a flag or a widget); the remedy
+a front end offers in its own words is the error's ``Hint``.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
+import socket
+import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import Enum
+from urllib.parse import urlsplit
 
-from image_lineage.errors import SourceUnavailable
+from image_lineage.errors import Hint, SourceUnavailable
+
+#: How far down a cause chain to look: docker-py's chains are five deep.
+_MAX_CAUSES = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,37 +41,201 @@ class Engine:
 
 DOCKER = Engine(
     name="Docker Engine",
-    start="start Docker, set DOCKER_HOST",
+    start="start Docker, or set DOCKER_HOST to its address",
     permission="add your user to the 'docker' group (then log in again), or point DOCKER_HOST "
     "at a socket you may use",
 )
 
+#: The schemes an engine address may have (docker-py's, less Windows' npipe).
+SCHEMES = ("unix", "tcp", "http", "https", "ssh")
+
 
 class ImageGone(Exception):
-    """The engine answered 404: the image was removed after it was listed."""
+    """The engine answered 404 for an image: it was removed after it was listed."""
+
+
+class Fault(Enum):
+    """Why an engine could not be read, as the exception types along the chain tell it."""
+
+    NO_SOCKET = "no_socket"
+    PERMISSION = "permission"
+    REFUSED = "refused"
+    LOST = "lost"
+    TIMEOUT = "timeout"
+    NO_HOST = "no_host"
+    TLS = "tls"
+    NOT_HTTP = "not_http"
+    NOT_JSON = "not_json"
+
+
+# Order matters: subclasses before their bases (RemoteDisconnected is a
+# ConnectionResetError and a BadStatusLine; every one of these is an OSError but the last two).
+_FAULTS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], Fault], ...] = (
+    (FileNotFoundError, Fault.NO_SOCKET),
+    (PermissionError, Fault.PERMISSION),
+    (ConnectionRefusedError, Fault.REFUSED),
+    (TimeoutError, Fault.TIMEOUT),  # socket.timeout is TimeoutError
+    (
+        (
+            ConnectionResetError,
+            ConnectionAbortedError,
+            BrokenPipeError,
+            http.client.RemoteDisconnected,
+            http.client.IncompleteRead,
+        ),
+        Fault.LOST,
+    ),
+    (socket.gaierror, Fault.NO_HOST),
+    (ssl.SSLError, Fault.TLS),
+    (http.client.HTTPException, Fault.NOT_HTTP),
+    ((json.JSONDecodeError, UnicodeDecodeError, RecursionError), Fault.NOT_JSON),
+)
+
+
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and everything it wraps, outermost first, each once.
+
+    Follows what Python shows in a traceback (``__cause__``, else ``__context__`` unless
+    suppressed with ``from None``), plus where urllib3 keeps the error it wraps: in
+    ``reason`` (``MaxRetryError``, ``urllib.error.URLError``) or among its ``args``
+    (``ProtocolError('Connection aborted.', FileNotFoundError(...))``).
+    """
+    queue, seen = [error], set[int]()
+    while queue and len(seen) < _MAX_CAUSES:
+        current = queue.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        inner: list[object] = [current.__cause__]
+        if current.__cause__ is None and not current.__suppress_context__:
+            inner.append(current.__context__)
+        inner.append(getattr(current, "reason", None))
+        inner.extend(current.args)
+        queue.extend(item for item in inner if isinstance(item, BaseException))
+
+
+def classify(error: BaseException) -> Fault | None:
+    """The fault one exception stands for by its type, or None for a wrapper that says nothing."""
+    for types, fault in _FAULTS:
+        if isinstance(error, types):
+            return fault
+    return None
+
+
+def fault_of(error: BaseException) -> tuple[Fault | None, BaseException]:
+    """The deepest exception in the chain that names a fault, and that fault.
+
+    The deepest, because the operating system's own answer at the bottom is the most
+    precise: urllib3's ``NewConnectionError`` is a (urllib3) timeout class by
+    inheritance, yet wraps a ``ConnectionRefusedError``. With no fault named, the
+    innermost exception (for the message) and None.
+    """
+    found: tuple[Fault | None, BaseException] = (None, error)
+    innermost = error
+    for cause in causes(error):
+        innermost = cause
+        fault = classify(cause)
+        if fault is not None:
+            found = (fault, cause)
+    return found if found[0] is not None else (None, innermost)
 
 
 def unavailable(
     endpoint: str, error: BaseException, timeout: float, engine: Engine = DOCKER
 ) -> SourceUnavailable:
-    """Turn the many ways of failing to reach an engine into one actionable sentence."""
-    text = f"{type(error).__name__} {error!r} {error}"
-    where = f"the {engine.name} at {endpoint}"
-    if isinstance(error, PermissionError) or "PermissionError" in text or "Permission denied" in text:
-        return SourceUnavailable(f"Permission denied on {where}: {engine.permission}.")
-    if isinstance(error, FileNotFoundError) or "FileNotFoundError" in text or "No such file" in text:
+    """One sentence for the many ways of failing to reach or read an engine."""
+    fault, cause = fault_of(error)
+    where, the = f"the {engine.name} at {endpoint}", f"The {engine.name} at {endpoint}"
+    if fault is None:
         return SourceUnavailable(
-            f"No {engine.name} is listening at {endpoint} (no such socket): {engine.start}, "
-            "or try --source sample."
+            f"Cannot read images from {where} ({type(cause).__name__}: {_reason(cause)})"
         )
-    if isinstance(error, TimeoutError) or "timed out" in text.lower() or "Timeout" in text:
+    start = _capital(engine.start)
+    said = {
+        Fault.NO_SOCKET: f"No {engine.name} is listening at {endpoint} (no such socket); {engine.start}",
+        Fault.PERMISSION: f"Permission denied on {where}; {engine.permission}",
+        Fault.REFUSED: f"{the} refused the connection: is it running? {start}",
+        Fault.LOST: f"{the} dropped the connection before answering: did it stop or restart? {start}",
+        Fault.TIMEOUT: f"{the} did not answer within {timeout:g} s; check that it is healthy",
+        Fault.NO_HOST: f"The host of {endpoint} cannot be found ({_reason(cause)}); check the address",
+        Fault.TLS: f"TLS with {where} failed ({_reason(cause)}); check DOCKER_CERT_PATH, DOCKER_TLS_VERIFY",
+        Fault.NOT_HTTP: f"{endpoint} does not answer like a {engine.name} (not HTTP); check the address",
+        Fault.NOT_JSON: f"{endpoint} answered with something that is not JSON: is it a {engine.name}? "
+        "Check the address",
+    }
+    return SourceUnavailable(
+        said[fault], hint=Hint.RAISE_TIMEOUT if fault is Fault.TIMEOUT else Hint.TRY_SAMPLE
+    )
+
+
+def http_error(
+    endpoint: str, status: int, request: str, detail: str, engine: Engine = DOCKER, *, image: bool = False
+) -> Exception:
+    """An answer other than 200 to ``request`` (``GET /images/…/json``), by its status code.
+
+    404 for an image is ``ImageGone`` (removed between list and inspect, normal on a busy
+    host: the scan leaves it out with a diagnostic); ``detail`` is the engine's own
+    explanation, shown, never matched.
+    """
+    if status == 404 and image:
+        return ImageGone(request)
+    said = f": {_one_line(detail)}" if detail.strip() else ""
+    where = f"The {engine.name} at {endpoint}"
+    if status == 404:
         return SourceUnavailable(
-            f"The {engine.name} at {endpoint} did not answer within {timeout:g} s: check that "
-            "the daemon is healthy, or raise --timeout."
+            f"{endpoint} answered 404 to {request}: is it a {engine.name}? Check the address",
+            hint=Hint.TRY_SAMPLE,
         )
-    if isinstance(error, ConnectionError) or "Connection refused" in text or "Connection aborted" in text:
+    if status in {401, 403}:
         return SourceUnavailable(
-            f"The {engine.name} at {endpoint} refused or dropped the connection: is the daemon "
-            "running? Start it, or try --source sample."
+            f"{where} refused access ({status}) to {request}{said}; check what stands in front of it "
+            "(a proxy, an authorization plugin)",
+            hint=Hint.TRY_SAMPLE,
         )
-    return SourceUnavailable(f"Cannot read images from {where}: {error}")
+    if status >= 500:
+        return SourceUnavailable(
+            f"{where} failed to answer {request} (error {status}{said}); check that it is healthy",
+            hint=Hint.TRY_SAMPLE,
+        )
+    return SourceUnavailable(f"{where} answered {status} to {request}{said}")
+
+
+def address_error(endpoint: str, engine: Engine = DOCKER) -> SourceUnavailable | None:
+    """Why ``endpoint`` cannot be an engine's address (no scheme, an unknown one), or None.
+
+    Checked before any transport sees it: docker-py would take ``localhost:2375`` for a
+    scheme ``localhost`` and say "Invalid bind address protocol".
+    """
+    scheme, separator, _ = endpoint.partition("://")
+    if not separator:
+        return SourceUnavailable(
+            f"The {engine.name} address {endpoint!r} has no scheme", hint=Hint.ADD_SCHEME
+        )
+    if scheme.lower() not in SCHEMES:
+        known = ", ".join(f"{s}://" for s in SCHEMES)
+        return SourceUnavailable(
+            f"The {engine.name} address {endpoint!r} has an unknown scheme {scheme + '://'!r} "
+            f"(known: {known})",
+            hint=Hint.ADD_SCHEME,
+        )
+    try:
+        urlsplit(endpoint).port  # noqa: B018 - parsing is the check
+    except ValueError:
+        return SourceUnavailable(f"The {engine.name} address {endpoint!r} has a port that is not a number")
+    return None
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _reason(error: BaseException) -> str:
+    """An OS error's own words (``strerror``) rather than its repr, on one line."""
+    if isinstance(error, OSError) and error.strerror:
+        return _one_line(error.strerror)
+    return _one_line(str(error)) or type(error).__name__
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:200]

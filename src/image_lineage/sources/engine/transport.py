@@ -31,8 +31,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
 from image_lineage.cache import Details
-from image_lineage.errors import SourceUnavailable
-from image_lineage.sources.engine.errors import DOCKER, Engine, ImageGone, unavailable
+from image_lineage.errors import Hint, SourceUnavailable
+from image_lineage.sources.engine.errors import (
+    DOCKER,
+    Engine,
+    address_error,
+    causes,
+    http_error,
+    unavailable,
+)
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
@@ -53,8 +60,16 @@ def resolve_endpoint(endpoint: str | None) -> str:
     return endpoint or os.environ.get("DOCKER_HOST") or DEFAULT_ENDPOINT
 
 
+def check_address(endpoint: str, engine: Engine = DOCKER) -> None:
+    """Refuse an address no transport can use (no scheme, an unknown one) in our own words."""
+    problem = address_error(endpoint, engine)
+    if problem is not None:
+        raise problem
+
+
 def connect(endpoint: str, timeout: float, engine: Engine = DOCKER) -> Transport:
     """The fastest transport for ``endpoint``, with the API version negotiated."""
+    check_address(endpoint, engine)
     url = urlsplit(endpoint)
     tls = bool(os.environ.get("DOCKER_TLS_VERIFY"))
     if url.scheme == "unix" and url.path:
@@ -162,7 +177,11 @@ class HttpTransport:
             # Unversioned, like docker-py's negotiation: then speak the engine's own version.
             answer = self._get("/version")
             if not isinstance(answer, dict) or not isinstance(answer.get("ApiVersion"), str):
-                raise SourceUnavailable(f"{self._endpoint} answered /version without an API version.")
+                raise SourceUnavailable(
+                    f"{self._endpoint} answered /version without an API version: is it a "
+                    f"{self._engine.name}? Check the address",
+                    hint=Hint.TRY_SAMPLE,
+                )
             self._version = answer
             self._prefix = f"/v{answer['ApiVersion']}"
         return self._version
@@ -172,15 +191,19 @@ class HttpTransport:
         query = urlencode({"all": "1" if include_intermediate else "0"})
         answer = self._get(f"{self._prefix}/images/json?{query}")
         if not isinstance(answer, list):
-            raise SourceUnavailable(f"{self._endpoint} sent an unexpected image list.")
+            raise SourceUnavailable(
+                f"The {self._engine.name} at {self._endpoint} sent an unexpected image list."
+            )
         return [item for item in answer if isinstance(item, dict)]
 
     def details(self, image_id: str) -> Details:
         name = quote(image_id, safe="")
-        inspect = self._get(f"{self._prefix}/images/{name}/json")
-        history = self._get(f"{self._prefix}/images/{name}/history")
+        inspect = self._get(f"{self._prefix}/images/{name}/json", image=True)
+        history = self._get(f"{self._prefix}/images/{name}/history", image=True)
         if not isinstance(inspect, dict) or not isinstance(history, list):
-            raise SourceUnavailable(f"{self._endpoint} sent an unexpected answer for image {image_id}.")
+            raise SourceUnavailable(
+                f"The {self._engine.name} at {self._endpoint} sent an unexpected answer for image {image_id}."
+            )
         return inspect, history
 
     def close(self) -> None:
@@ -198,7 +221,8 @@ class HttpTransport:
                 self._connections.append(connection)
         return connection
 
-    def _get(self, path: str) -> Any:
+    def _get(self, path: str, *, image: bool = False) -> Any:
+        """The JSON answer to GET ``path``; ``image``: a 404 means the image is gone."""
         for attempt in (1, 2):
             connection = self._connection()
             try:
@@ -222,20 +246,19 @@ class HttpTransport:
                 connection.close()
                 self._local.connection = None
                 raise unavailable(self._endpoint, error, self._timeout, self._engine) from error
-            if response.status == 404 and "/images/" in path:
-                raise ImageGone(path)
             if response.status != 200:
-                detail = body[:200].decode("utf-8", "replace").strip()
-                raise SourceUnavailable(
-                    f"The {self._engine.name} at {self._endpoint} answered {response.status} "
-                    f"to GET {path}: {detail}"
+                raise http_error(
+                    self._endpoint,
+                    response.status,
+                    f"GET {path}",
+                    _explanation(body),
+                    self._engine,
+                    image=image,
                 )
             try:
                 return json.loads(body)
-            except ValueError as error:
-                raise SourceUnavailable(
-                    f"The {self._engine.name} at {self._endpoint} sent invalid JSON for GET {path}."
-                ) from error
+            except (ValueError, RecursionError) as error:
+                raise unavailable(self._endpoint, error, self._timeout, self._engine) from error
         raise AssertionError("unreachable")
 
 
@@ -250,9 +273,12 @@ class SdkTransport:
     """
 
     def __init__(self, endpoint: str, timeout: float, engine: Engine = DOCKER) -> None:
+        check_address(endpoint, engine)
         import docker  # noqa: PLC0415 - costly to import; only this transport needs it
+        import requests  # noqa: PLC0415 - docker-py's own dependency, imported by it anyway
 
         self._errors = docker.errors
+        self._http_error = requests.exceptions.HTTPError
         self._endpoint = endpoint
         self._timeout = timeout
         self._engine = engine
@@ -262,27 +288,46 @@ class SdkTransport:
         # rather than docker-py's paramiko, which is not a dependency.
         kwargs["use_ssh_client"] = endpoint.startswith("ssh://")
         # Negotiating the API version is the first request.
-        self._client = self._call(lambda: docker.APIClient(version="auto", timeout=timeout, **kwargs))
+        self._client = self._call(
+            lambda: docker.APIClient(version="auto", timeout=timeout, **kwargs), "GET /version"
+        )
 
-    def _call(self, call: Callable[[], Any]) -> Any:
+    def _call(self, call: Callable[[], Any], request: str, *, image: bool = False) -> Any:
+        """``call()`` within the deadline; its failure as a domain error, by type and status."""
         try:
             return within_deadline(call, self._timeout)
-        except self._errors.NotFound as error:
-            raise ImageGone(str(error)) from error
-        except (self._errors.DockerException, OSError) as error:
+        except (self._errors.DockerException, OSError, ValueError, http.client.HTTPException) as error:
+            # An HTTP answer other than 2xx is a requests HTTPError: docker-py's APIError
+            # (NotFound too) raised as it is, or wrapped in a DockerException while the
+            # version is negotiated, or left as the context of docker-py's own KeyError
+            # when the error body has no "message".
+            answered = next((c for c in causes(error) if isinstance(c, self._http_error)), None)
+            if answered is not None and answered.response is not None:
+                status, detail = answered.response.status_code, _explanation(answered.response.content)
+                raise http_error(
+                    self._endpoint, status, request, detail, self._engine, image=image
+                ) from error
             raise unavailable(self._endpoint, error, self._timeout, self._engine) from error
 
     def version(self) -> Mapping[str, Any]:
-        answer: Mapping[str, Any] = self._call(lambda: self._client.version(api_version=False))
+        answer: Mapping[str, Any] = self._call(
+            lambda: self._client.version(api_version=False), "GET /version"
+        )
         return answer
 
     def images(self, *, include_intermediate: bool) -> list[Mapping[str, Any]]:
-        answer: list[Mapping[str, Any]] = self._call(lambda: self._client.images(all=include_intermediate))
+        answer: list[Mapping[str, Any]] = self._call(
+            lambda: self._client.images(all=include_intermediate), "GET /images/json"
+        )
         return answer
 
     def details(self, image_id: str) -> Details:
-        inspect = self._call(lambda: self._client.inspect_image(image_id))
-        history = self._call(lambda: self._client.history(image_id))
+        inspect = self._call(
+            lambda: self._client.inspect_image(image_id), f"GET /images/{image_id}/json", image=True
+        )
+        history = self._call(
+            lambda: self._client.history(image_id), f"GET /images/{image_id}/history", image=True
+        )
         return inspect, history
 
     def close(self) -> None:
@@ -311,3 +356,13 @@ def within_deadline(call: Callable[[], Any], seconds: float) -> Any:
     if succeeded:
         return value
     raise value
+
+
+def _explanation(body: bytes) -> str:
+    """What the engine said went wrong: its JSON ``message``, else the start of the body."""
+    try:
+        answer = json.loads(body)
+    except (ValueError, RecursionError):
+        return body[:200].decode("utf-8", "replace")
+    message = answer.get("message") if isinstance(answer, dict) else None
+    return message if isinstance(message, str) else ""
