@@ -7,11 +7,13 @@ Nothing here does I/O.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, get_args
 
 SHORT_ID_LENGTH = 12
+_FRACTION = re.compile(r"(\.\d{1,6})\d*")
 UNTAGGED = "<none>"
 
 SizeKind = Literal["unpacked", "tar", "compressed"]
@@ -128,3 +130,22 @@ def iso_utc(moment: datetime | None) -> str | None:
     moment = moment.astimezone(UTC)
     text = moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds")
     return text.replace("+00:00", "Z")
+
+
+def parse_time(value: object) -> datetime | None:
+    """Unix seconds (list, history) or RFC 3339 with nanoseconds (inspect) -> UTC datetime."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        if value <= 0:
+            return None
+        return datetime.fromtimestamp(value, tz=UTC)
+    if isinstance(value, str) and value and not value.startswith("0001-01-01"):
+        # Python keeps microseconds; engines send nanoseconds.
+        text = _FRACTION.sub(lambda m: m.group(1), value.strip()).replace("Z", "+00:00")
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None

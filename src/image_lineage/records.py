@@ -15,8 +15,16 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from image_lineage.errors import SnapshotError
-from image_lineage.model import SIZE_KINDS, Diagnostic, HistoryEntry, Image, SizeKind, SourceInfo, iso_utc
-from image_lineage.sources.engine_api import parse_time
+from image_lineage.model import (
+    SIZE_KINDS,
+    Diagnostic,
+    HistoryEntry,
+    Image,
+    SizeKind,
+    SourceInfo,
+    iso_utc,
+    parse_time,
+)
 
 # --------------------------------------------------------------------------- writing
 

@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from image_lineage.lineage import build_lineage
+from image_lineage.model import parse_time
 from image_lineage.sources.engine_api import (
     EMPTY_LAYER_DIFF_ID,
     assign_layers,
@@ -26,7 +27,6 @@ from image_lineage.sources.engine_api import (
     is_metadata_instruction,
     layers_are_ambiguous,
     parse_history,
-    parse_time,
     trim_history,
     trim_inspect,
 )

@@ -11,10 +11,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from image_lineage.model import HistoryEntry, Image
+from image_lineage.model import HistoryEntry, Image, parse_time
 
 _NO_TAG = "<none>:<none>"
 _NO_DIGEST = "<none>@<none>"
@@ -30,28 +29,8 @@ _METADATA_INSTRUCTIONS = re.compile(
 EMPTY_LAYER_DIFF_ID = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
 _HISTORY_FIELDS = ("Id", "Created", "CreatedBy", "Comment", "Size")
 _INSPECT_FIELDS = ("Id", "Created", "Size", "Os", "Architecture", "Parent", "RootFS")
-_FRACTION = re.compile(r"(\.\d{1,6})\d*")
 
 RawDict = Mapping[str, Any]
-
-
-def parse_time(value: object) -> datetime | None:
-    """Unix seconds (list, history) or RFC 3339 with nanoseconds (inspect) -> UTC datetime."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        if value <= 0:
-            return None
-        return datetime.fromtimestamp(value, tz=UTC)
-    if isinstance(value, str) and value and not value.startswith("0001-01-01"):
-        # Python keeps microseconds; engines send nanoseconds.
-        text = _FRACTION.sub(lambda m: m.group(1), value.strip()).replace("Z", "+00:00")
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            return None
-        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return None
 
 
 def _strings(values: object, *, drop: str) -> tuple[str, ...]:

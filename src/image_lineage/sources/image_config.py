@@ -14,8 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from image_lineage.errors import LineageError
-from image_lineage.model import HistoryEntry, Image
-from image_lineage.sources.engine_api import parse_time
+from image_lineage.model import HistoryEntry, Image, parse_time
 
 
 def _text(item: Mapping[str, Any], key: str) -> str:
