@@ -14,7 +14,7 @@ import streamlit as st
 from image_lineage import web
 from image_lineage.render.common import human_size
 
-st.set_page_config(page_title="image-lineage", page_icon=":material/account_tree:", layout="wide")
+st.set_page_config(page_title="image-lineage", page_icon=web.PAGE_ICON, layout="wide")
 
 # --------------------------------------------------------------------------- sidebar: what to read, how
 
@@ -87,25 +87,28 @@ with st.sidebar:
 
 # --------------------------------------------------------------------------- reading
 
-st.title("Image lineage")
-st.caption("Which container image is built on which, and what each one adds.")
+# The title shares its row with the headline numbers (filled in once the view is known),
+# so that the graph starts in the first screen.
+title, numbers = st.columns([2, 3], vertical_alignment="bottom")
+title.title("Image lineage", anchor=False)
 
 if choice == "upload":
     loaded = (
         web.load(upload.getvalue(), show_intermediate, upload.name)
         if upload is not None
-        else web.Loaded(None, problem="Choose a snapshot file in the sidebar.")
+        else web.Loaded(None, problem="Choose a file under “Snapshot file” in the sidebar.")
     )
 else:
     loaded = web.load(web.source_spec(choice, endpoint), show_intermediate)
 
 if loaded.scan is None:
+    st.caption(web.TAGLINE)
     st.error(web.plain(loaded.problem or "Nothing to show."), icon=":material/error:")
     st.info("Pick another source in the sidebar: the bundled sample always works.")
     st.stop()
 
 scan = loaded.scan
-st.caption(web.plain(web.describe_source(scan.source)))
+st.caption(f"{web.TAGLINE} {web.plain(web.describe_source(scan.source, loaded.file))}")
 if loaded.note:
     st.info(web.plain(loaded.note), icon=":material/info:")
 
@@ -143,15 +146,16 @@ view = view.pick(selected, focused=focused)
 # --------------------------------------------------------------------------- headline numbers
 
 disk = view.disk
-images, naive, shared, saved = st.columns(4)
+with numbers:
+    images, naive, shared, saved = st.columns(4)
 images.metric("Images shown", disk.images)
 naive.metric(
-    "Their sizes added up",
+    "Sizes added up",
     human_size(disk.naive),
     help="What adding up the SIZE column of docker images suggests.",
 )
 shared.metric(
-    "Disk they really use",
+    "Disk really used",
     human_size(disk.shared) if disk.exact else f"≈ {human_size(disk.shared)}",
     help="Each layer counted once, as the engine stores it.",
 )
@@ -162,74 +166,82 @@ saved.metric(
     delta_color="off",
     delta_arrow="off",
 )
-if classroom:
-    st.info(web.CLASSROOM["sizes"], icon=":material/school:")
 
 # --------------------------------------------------------------------------- the family tree
 
-if view.empty_message:
-    st.warning(web.plain(view.empty_message))
+# The whole width for the graph; once an image is picked, the graph on the left and the
+# image beside it, both in the first screen.
+if view.selected is None:
+    graph_side, image_side = st.container(), None
 else:
-    st.graphviz_chart(view.dot, width="stretch")
-    st.caption(web.legend(len(view.shown)))
+    graph_side, image_side = st.columns(web.COLUMNS, gap="medium")
+
+with graph_side:
+    if view.empty_message:
+        st.warning(web.plain(view.empty_message))
+    else:
+        st.graphviz_chart(view.dot, width="stretch")
+        st.caption(web.legend(len(view.shown)))
+        st.write("Download what is shown:")
+        buttons = st.columns(len(web.EXPORTS))
+        graphviz = web.graphviz_installed()
+        for column, item in zip(buttons, web.EXPORTS, strict=True):
+            missing = item.needs_graphviz and not graphviz
+            column.download_button(
+                item.label,
+                data=functools.partial(web.export, view, item.fmt),
+                file_name=web.export_name(view, item),
+                mime=item.mime,
+                key=f"download_{item.fmt}",
+                icon=":material/download:",
+                on_click="ignore",
+                disabled=missing,
+                help="Needs Graphviz's dot program on the server." if missing else None,
+                width="stretch",
+            )
     if classroom:
-        st.info(web.CLASSROOM["sharing"], icon=":material/school:")
-        st.info(web.CLASSROOM["untagged"], icon=":material/school:")
-    st.write("Download what is shown:")
-    buttons = st.columns(len(web.EXPORTS))
-    graphviz = web.graphviz_installed()
-    for column, item in zip(buttons, web.EXPORTS, strict=True):
-        missing = item.needs_graphviz and not graphviz
-        column.download_button(
-            item.label,
-            data=functools.partial(web.export, view, item.fmt),
-            file_name=web.export_name(view, item),
-            mime=item.mime,
-            key=f"download_{item.fmt}",
-            icon=":material/download:",
-            on_click="ignore",
-            disabled=missing,
-            help="Needs Graphviz's dot program on the server." if missing else None,
-            width="stretch",
-        )
+        st.info(web.CLASSROOM["sizes"], icon=":material/school:")
+        if not view.empty_message:
+            st.info(web.CLASSROOM["sharing"], icon=":material/school:")
+            st.info(web.CLASSROOM["untagged"], icon=":material/school:")
 
 # --------------------------------------------------------------------------- one image
 
-if view.selected is not None:
-    details = web.image_details(view, view.selected)
-    image = details.node.image
-    st.divider()
-    st.subheader(f"Inspecting {web.code_span(image.display_name)}")
-    if len(image.tags) > 1:
-        st.markdown("Also tagged " + ", ".join(web.code_span(tag) for tag in image.tags[1:]))
-    st.caption(web.plain(f"{image.id}. {details.summary}"))
-    if details.rebuilt is not None:
-        st.warning(web.plain(details.rebuilt), icon=":material/update:")
-        if classroom:
-            st.info(web.CLASSROOM["rebuilt"], icon=":material/school:")
-    for note in details.notes:
-        st.caption(web.plain(note))
+if image_side is not None and view.selected is not None:
+    with image_side:
+        details = web.image_details(view, view.selected)
+        image = details.node.image
+        st.subheader(f"Inspecting {web.code_span(image.display_name)}", anchor=False)
+        if len(image.tags) > 1:
+            st.markdown("Also tagged " + ", ".join(web.code_span(tag) for tag in image.tags[1:]))
+        st.caption(web.plain(f"{image.id}. {details.summary}"))
+        if details.rebuilt is not None:
+            st.warning(web.plain(details.rebuilt), icon=":material/update:")
+            if classroom:
+                st.info(web.CLASSROOM["rebuilt"], icon=":material/school:")
+        for note in details.notes:
+            st.caption(web.plain(note))
 
-    st.markdown("**Where its size comes from**: what its base, each ancestor and the image itself add")
-    st.altair_chart(details.split_chart(), width="stretch")
-    st.markdown("**Its steps, oldest first**")
-    table = details.layer_table()
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        height=min(36 * (len(table) + 1) + 4, 640),
-        column_config={
-            "Step": st.column_config.NumberColumn(width="small"),
-            "Instruction": st.column_config.TextColumn(width="large"),
-        },
-        key="layers",
-    )
-    if classroom:
-        st.info(web.CLASSROOM["layer"], icon=":material/school:")
-        st.info(web.CLASSROOM["metadata"], icon=":material/school:")
-    st.markdown("**A Dockerfile reconstructed from its history**: `FROM` its parent, then its own steps")
-    st.code(details.dockerfile, language="dockerfile", wrap_lines=True)
+        st.markdown("**Where its size comes from**: what its base, each ancestor and the image itself add")
+        st.altair_chart(details.split_chart(), width="stretch")
+        st.markdown("**Its steps, oldest first**")
+        table = details.layer_table()
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            height=min(36 * (len(table) + 1) + 4, 640),
+            column_config={
+                "Step": st.column_config.NumberColumn(width="small"),
+                "Instruction": st.column_config.TextColumn(width="medium"),
+            },
+            key="layers",
+        )
+        if classroom:
+            st.info(web.CLASSROOM["layer"], icon=":material/school:")
+            st.info(web.CLASSROOM["metadata"], icon=":material/school:")
+        st.markdown("**A Dockerfile reconstructed from its history**: `FROM` its parent, then its own steps")
+        st.code(details.dockerfile, language="dockerfile", wrap_lines=True)
 
 # --------------------------------------------------------------------------- what the scan noticed
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import html
 import json
 import re
+import socket
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +23,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from image_lineage import web
+from image_lineage.errors import Hint, LineageError
 from image_lineage.insights import newer_build
 from image_lineage.lineage import build_lineage
-from image_lineage.model import Image, Scan
+from image_lineage.model import Image, Scan, SourceInfo
 from image_lineage.render.common import human_size
 from image_lineage.sources import SampleSource
 from image_lineage.sources.snapshot import dumps
@@ -112,7 +115,9 @@ def test_source_spec() -> None:
     assert web.source_spec("sample") == "sample"
     assert web.source_spec("auto", "ignored") == "auto"
     assert web.source_spec("registry", " http://127.0.0.1:5000 ") == "registry:http://127.0.0.1:5000"
-    assert "Give the registry's address" in str(web.read_source(web.source_spec("registry")).problem)
+    problem = str(web.read_source(web.source_spec("registry")).problem)
+    assert problem.startswith("No registry address was given")
+    assert problem.endswith(f"{web.HINTS[Hint.REGISTRY_ADDRESS]}.")
 
 
 def test_read_source_accepts_snapshot_bytes() -> None:
@@ -121,8 +126,8 @@ def test_read_source_accepts_snapshot_bytes() -> None:
     loaded = web.read_source(data, name="scan.json")
     assert loaded.problem is None
     assert loaded.scan is not None
-    assert loaded.scan.source.kind == "snapshot"
-    assert loaded.scan.source.endpoint == "scan.json"
+    assert loaded.scan.source == SOURCE  # where it was recorded
+    assert loaded.file == "scan.json"
     assert hidden.id not in {i.id for i in loaded.scan.images}
     everything = web.read_source(data, include_intermediate=True)
     assert everything.scan is not None
@@ -301,9 +306,40 @@ def test_plain_and_code_span_make_markdown_inert(hostile: str) -> None:
     assert fence.group() not in span[len(fence.group()) : -len(fence.group())]
 
 
-def test_describe_source() -> None:
-    assert web.describe_source(SOURCE) == "Docker Engine at literal, read at 2026-11-01 00:00 UTC."
+WHEN = datetime(2026, 11, 1, 12, 30, tzinfo=UTC)
+
+
+READ = "read at 2026-11-01 12:30 UTC."
+
+
+@pytest.mark.parametrize(
+    ("kind", "endpoint", "version", "expected"),
+    [
+        pytest.param("docker", "unix:///var/run/docker.sock", "27.3.1",
+                     f"Docker Engine 27.3.1 at unix:///var/run/docker.sock, {READ}", id="docker"),
+        pytest.param("docker", "tcp://10.0.0.5:2375", "",
+                     f"Docker Engine at tcp://10.0.0.5:2375, {READ}", id="docker-no-version"),
+        pytest.param("podman", "unix:///run/podman/podman.sock", "5.2.0",
+                     f"Podman service 5.2.0 at unix:///run/podman/podman.sock, {READ}", id="podman"),
+        pytest.param("registry", "https://registry.example.com", "",
+                     f"Image registry at https://registry.example.com, {READ}", id="registry"),
+        pytest.param("archive", "/srv/images.tar", "",
+                     f"Image archive /srv/images.tar, {READ}", id="archive"),
+        pytest.param("snapshot", "scan.json", "", f"Snapshot file scan.json, {READ}", id="snapshot"),
+        pytest.param("sample", "the bundled sample", "27.3.1",
+                     "The bundled sample images (recorded 2026-11-01 12:30 UTC).", id="sample"),
+    ],
+)  # fmt: skip
+def test_describe_source_names_each_kind(kind: str, endpoint: str, version: str, expected: str) -> None:
+    source = SourceInfo(kind=kind, endpoint=endpoint, engine_version=version, scanned_at=WHEN)
+    assert web.describe_source(source) == expected
+    assert web.describe_source(source, "up.json") == f"Snapshot file up.json: {expected}"
+
+
+def test_the_sample_and_an_unknown_kind_are_described() -> None:
     assert web.describe_source(sample_scan().source).startswith("The bundled sample images (recorded ")
+    unknown = SourceInfo(kind="future", endpoint="somewhere", scanned_at=WHEN)
+    assert web.describe_source(unknown) == f"Images from somewhere, {READ}"
 
 
 # --------------------------------------------------------------------------- the page
@@ -321,8 +357,8 @@ def test_sample_headline_numbers() -> None:
     at = start()
     ok(at)
     view = web.make_view(sample_scan(), web.ViewOptions())
-    assert metric(at, "Their sizes added up") == human_size(view.disk.naive)
-    assert metric(at, "Disk they really use") == human_size(view.disk.shared)
+    assert metric(at, "Sizes added up") == human_size(view.disk.naive)
+    assert metric(at, "Disk really used") == human_size(view.disk.shared)
     assert metric(at, "Layer sharing saves") == human_size(view.disk.saved)
     assert view.disk.saved > 0
     assert "bundled sample" in texts(at)
@@ -345,14 +381,14 @@ def test_no_engine_is_a_message_and_the_rest_still_works() -> None:
 def test_upload_a_snapshot() -> None:
     at = start("upload")
     ok(at)
-    assert any("Choose a snapshot file" in unescape(e.value) for e in at.error)
+    assert any("Choose a file under “Snapshot file”" in unescape(e.value) for e in at.error)
     at.file_uploader(key="upload").set_value(
         ("scan.json", snapshot_bytes(jupyter_family()), "application/json")
     )
     at.run()
     ok(at)
     assert names_in(dot(at)) == {i.display_name for i in jupyter_family()}
-    assert "Snapshot file scan.json" in texts(at)
+    assert f"Snapshot file scan.json: {web.describe_source(SOURCE)}" in texts(at)
 
 
 def test_a_broken_upload_is_a_message() -> None:
@@ -611,3 +647,130 @@ def test_a_crowded_graph_says_how_to_see_less() -> None:
     at.run()
     ok(at)
     assert any("With 41 images the boxes are small" in c.value for c in at.caption)
+
+
+# --------------------------------------------------------------------------- messages in the page's words
+
+FLAG = re.compile(r"(?<![\w-])--?[A-Za-z]")  # --source, --all, --timeout, -o ...
+SPEC = re.compile(r"\b(?:docker|podman|registry|archive|snapshot|sample):\S")  # registry:https://...
+
+
+def speaks_the_page(text: str) -> None:
+    assert text.strip()
+    assert not FLAG.search(text), f"a command-line flag on the page: {text!r}"
+    assert not SPEC.search(text), f"--source syntax on the page: {text!r}"
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (it was free a moment ago)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def docker_inspect_dump() -> bytes:
+    return json.dumps(
+        [{"Id": "sha256:" + "ab" * 32, "RepoTags": ["app:1"], "RootFS": {"Type": "layers", "Layers": []}}]
+    ).encode()
+
+
+def graph_json() -> bytes:
+    return web.export(
+        web.make_view(Scan(source=SOURCE, images=tuple(jupyter_family())), web.ViewOptions()), "json"
+    )
+
+
+def page_labels() -> set[str]:
+    """Every widget label (and radio option) the page shows, whatever the source chosen."""
+    at = start()
+    labels: set[str] = set()
+    for source in ("sample", "docker", "registry", "upload"):
+        at.radio(key="source").set_value(source).run()
+        ok(at)
+        widgets = (*at.radio, *at.toggle, *at.text_input, *at.button, *at.selectbox)
+        labels |= {w.label for w in widgets}
+        labels |= {w.proto.label for w in (*at.get("file_uploader"), *at.get("download_button"))}
+        labels |= {option for radio in at.radio for option in radio.options}
+        labels |= {unescape(m.value).rstrip(":") for m in at.markdown}
+    return labels
+
+
+def test_each_hint_names_widgets_the_page_has() -> None:
+    assert set(web.HINTS) == set(Hint)
+    labels = page_labels()
+    for hint, words in web.HINTS.items():
+        speaks_the_page(words)
+        quoted = re.findall(r"“(.+?)”", words)
+        missing = [label for label in quoted if label not in labels]
+        assert not missing, (hint, missing, sorted(labels))
+
+
+def test_problem_text_words_the_hint() -> None:
+    assert web.problem_text(LineageError("Plain.")) == "Plain."
+    assert web.problem_text(LineageError("No engine.", hint=Hint.TRY_SAMPLE)) == (
+        f"No engine, {web.HINTS[Hint.TRY_SAMPLE]}."
+    )
+    assert web.problem_text(LineageError("Address without scheme", hint=Hint.ADD_SCHEME)) == (
+        f"Address without scheme: {web.HINTS[Hint.ADD_SCHEME]}."
+    )
+    fallback = web.fallback_note(LineageError("No engine here.", hint=Hint.TRY_SAMPLE))
+    assert fallback == "No engine here. Showing the bundled sample images instead."
+
+
+FAILURES = [
+    pytest.param("docker", NO_ENGINE, Hint.TRY_SAMPLE, id="no-engine-at-address"),
+    pytest.param("docker", "", Hint.TRY_SAMPLE, id="no-engine-from-env"),
+    pytest.param("docker", "localhost:2375", Hint.ADD_SCHEME, id="address-without-scheme"),
+    pytest.param("registry", "", Hint.REGISTRY_ADDRESS, id="no-registry-address"),
+    pytest.param(
+        "registry", "ftp://registry.example.com", Hint.REGISTRY_ADDRESS, id="not-a-registry-address"
+    ),
+    pytest.param("registry", "http://127.0.0.1:{port}", None, id="unknown-registry"),
+    pytest.param("registry", "127.0.0.1:{port}/team/app", None, id="registry-without-scheme"),
+    pytest.param("upload", b'{"schema": 1', None, id="broken-upload"),
+    pytest.param("upload", b'{"schema": "other/v9"}', None, id="unknown-schema"),
+    pytest.param("upload", b"[]", None, id="empty-list"),
+    pytest.param("upload", docker_inspect_dump(), None, id="docker-inspect-dump"),
+    pytest.param("upload", graph_json(), None, id="graph-v1-json"),
+]
+
+
+@pytest.mark.parametrize(("source", "value", "hint"), FAILURES)
+def test_every_failure_speaks_the_page_language(source: str, value: str | bytes, hint: Hint | None) -> None:
+    """Each failure the app can meet, driven through its widgets: no flag, no spec syntax."""
+    at = start(source)
+    if source == "docker":
+        at.text_input(key="endpoint").input(str(value)).run()
+    elif source == "registry":
+        at.text_input(key="registry_url").input(str(value).format(port=closed_port())).run()
+    else:
+        assert isinstance(value, bytes)
+        at.file_uploader(key="upload").set_value(("upload.json", value, "application/json")).run()
+    ok(at)
+    shown = [unescape(str(e.value)) for e in (*at.error, *at.warning, *at.info, *at.caption)]
+    for text in shown:
+        speaks_the_page(text)
+    problems = [unescape(str(e.value)) for e in at.error]
+    if not at.get("graphviz_chart"):  # a graph/v1 file may be read as what it holds
+        assert problems, "a failure says what happened"
+    if hint is not None:
+        assert any(web.HINTS[hint] in problem for problem in problems), problems
+
+
+def test_the_fallback_to_the_sample_speaks_the_page_language() -> None:
+    at = start("auto")
+    ok(at)
+    notes = [unescape(str(i.value)) for i in at.info]
+    assert any(note.endswith("Showing the bundled sample images instead.") for note in notes), notes
+    for note in notes:
+        speaks_the_page(note)
+
+
+def test_the_page_icon_is_a_file_of_the_package() -> None:
+    """An emoji or :material/...: icon is fetched by the browser from a font CDN."""
+    icon = Path(web.PAGE_ICON)
+    assert icon.is_file()
+    assert icon.read_text(encoding="utf-8").lstrip().startswith("<svg")
+    assert "http" not in icon.read_text(encoding="utf-8").replace("http://www.w3.org/2000/svg", "")
+    assert "page_icon=web.PAGE_ICON" in APP.read_text(encoding="utf-8")

@@ -19,6 +19,7 @@ import string
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from importlib import resources
 
 try:
     import altair as alt
@@ -63,6 +64,13 @@ RANKDIRS = {"TB": "Top to bottom", "LR": "Left to right"}
 SPLIT_ROLES = {"base": "base image", "ancestor": "ancestor", "itself": "this image"}
 SPLIT_COLOURS = ["#3b73b9", "#9dbde3", "#d9480f"]
 
+# The favicon: a file shipped in the package, sent to the browser inline. An emoji or a
+# :material/...: icon would make the browser fetch it from a font CDN, and nothing here
+# may leave the machine.
+PAGE_ICON = str(resources.files("image_lineage").joinpath("static/icon.svg"))
+TAGLINE = "Which container image is built on which, and what each one adds."
+COLUMNS = (3, 2)  # with an image picked: the graph's width, the inspector's
+
 
 # --------------------------------------------------------------------------- reading a source
 
@@ -72,12 +80,14 @@ class Loaded:
     """What reading a source gave: a scan, or the reason there is none.
 
     ``note`` is something to know about a scan that *was* read, such as the sample
-    standing in for an engine that did not answer.
+    standing in for an engine that did not answer. A scan read from an uploaded
+    snapshot keeps the source it was recorded from; ``file`` names the upload.
     """
 
     scan: Scan | None
     problem: str | None = None
     note: str | None = None
+    file: str | None = None  # the uploaded snapshot file's name, when the scan came from one
 
 
 def source_spec(choice: str, endpoint: str = "") -> str:
@@ -105,18 +115,13 @@ def read_source(
     try:
         if isinstance(spec, bytes):
             scan = snapshot.loads(spec, origin=name)
-            return Loaded(
-                replace(
-                    scan,
-                    source=replace(scan.source, kind="snapshot", endpoint=name),
-                    images=tuple(select_images(scan.images, intermediate=include_intermediate)),
-                )
-            )
+            images = tuple(select_images(scan.images, intermediate=include_intermediate))
+            return Loaded(replace(scan, images=images), file=name)
         if spec == "auto":
             scan, fallback = scan_auto(include_intermediate=include_intermediate, progress=progress)
             if fallback is None:
                 return Loaded(scan)
-            return Loaded(scan, note=f"{str(fallback).rstrip()} Showing the bundled sample images instead.")
+            return Loaded(scan, note=fallback_note(fallback))
         if spec == "sample":
             return Loaded(_sample(include_intermediate))
         source = open_source(spec)
@@ -125,24 +130,32 @@ def read_source(
         return Loaded(None, problem=problem_text(error))
 
 
-# How the page words each remedy an error names (the terminal words them as flags).
+# How the page words each remedy an error names (the terminal words them as flags). Each
+# quotes the label of a widget on the page; tests/test_app.py checks that the page has it.
 HINTS = {
-    Hint.TRY_SAMPLE: "or pick “The bundled sample” in the sidebar",
-    Hint.RAISE_TIMEOUT: "or try again when the engine is less busy",
-    Hint.REGISTRY_ADDRESS: "type the registry's address as https://HOST[:PORT][/REPOSITORY]",
-    Hint.ADD_SCHEME: "type the address with unix:// or tcp:// in front (tcp://HOST:2375)",
-    Hint.CHOOSE_SOURCE: "pick a source in the sidebar",
-    Hint.WRITE_TO_FILE: "use the download buttons",
-    Hint.SHOW_ALL: "turn on “Intermediate images” in the sidebar",
+    Hint.TRY_SAMPLE: "or choose “The bundled sample images” under “Where are the images?” in the sidebar",
+    Hint.RAISE_TIMEOUT: "or press “Refresh” in the sidebar to ask again",
+    Hint.REGISTRY_ADDRESS: "type it in “Registry address” as https://HOST[:PORT][/REPOSITORY]",
+    Hint.ADD_SCHEME: "type “Engine address” with unix:// or tcp:// in front (tcp://HOST:2375)",
+    Hint.CHOOSE_SOURCE: "choose one under “Where are the images?” in the sidebar",
+    Hint.WRITE_TO_FILE: "use the buttons under “Download what is shown”",
+    Hint.SHOW_ALL: "switch on “Intermediate images” in the sidebar",
 }
 
 
 def problem_text(error: LineageError) -> str:
-    """What happened, then the remedy in the page's words."""
+    """What happened, then the remedy in the page's words: every error the page shows."""
     text = str(error).rstrip()
     if error.hint is None:
         return text
-    return f"{text.rstrip('.')}: {HINTS[error.hint]}."
+    remedy = HINTS[error.hint]
+    return f"{text.rstrip('.')}{', ' if remedy.startswith('or ') else ': '}{remedy}."
+
+
+def fallback_note(error: LineageError) -> str:
+    """Why ``auto`` shows the sample: the engine's problem, without "try the sample"."""
+    text = problem_text(error) if error.hint not in {None, Hint.TRY_SAMPLE} else str(error).rstrip()
+    return f"{text.rstrip('.')}. Showing the bundled sample images instead."
 
 
 def _sample(include_intermediate: bool) -> Scan:
@@ -205,16 +218,32 @@ def graphviz_installed() -> bool:
     return shutil.which("dot") is not None
 
 
-def describe_source(source: SourceInfo) -> str:
-    """One line saying where the images come from, in plain text (pass through ``plain``)."""
+ENGINES = {"docker": "Docker Engine", "podman": "Podman service"}  # SourceInfo.kind -> its name
+
+
+def describe_source(source: SourceInfo, file: str | None = None) -> str:
+    """One line saying where the images come from, in plain text (pass through ``plain``).
+
+    ``file``: the name of the uploaded snapshot the scan was read from; ``source`` is
+    then where that snapshot was recorded.
+    """
     when = f"{source.scanned_at:%Y-%m-%d %H:%M} UTC"
     if source.kind == "sample":
-        return f"The bundled sample images (recorded {when})."
-    if source.kind == "snapshot":
-        recorded = f" from Docker Engine {source.engine_version}" if source.engine_version else ""
-        return f"Snapshot file {source.endpoint}, recorded{recorded} at {when}."
-    version = f" {source.engine_version}" if source.engine_version else ""
-    return f"Docker Engine{version} at {source.endpoint}, read at {when}."
+        where = f"The bundled sample images (recorded {when})."
+    elif source.kind in ENGINES:
+        version = f" {source.engine_version}" if source.engine_version else ""
+        where = f"{ENGINES[source.kind]}{version} at {source.endpoint}, read at {when}."
+    elif source.kind == "registry":
+        where = f"Image registry at {source.endpoint}, read at {when}."
+    elif source.kind == "archive":
+        where = f"Image archive {source.endpoint}, read at {when}."
+    elif source.kind == "snapshot":
+        where = f"Snapshot file {source.endpoint}, read at {when}."
+    else:
+        where = f"Images from {source.endpoint or source.kind}, read at {when}."
+    if file is None:
+        return where
+    return f"Snapshot file {file}: {where}"
 
 
 # --------------------------------------------------------------------------- the view
@@ -418,12 +447,12 @@ class ImageDetails:
                     "Image:N",
                     sort=None,
                     title=None,
-                    axis=alt.Axis(labelLimit=360, labelFontSize=13, labelOverlap=False),
+                    axis=alt.Axis(labelLimit=200, labelFontSize=13, labelOverlap=False),
                 ),
                 color=alt.Color(
                     "Added by:N",
                     scale=alt.Scale(domain=list(SPLIT_ROLES.values()), range=SPLIT_COLOURS),
-                    legend=alt.Legend(orient="bottom", title=None, labelFontSize=13),
+                    legend=alt.Legend(orient="bottom", direction="vertical", title=None, labelFontSize=13),
                 ),
                 tooltip=["Image:N", "Size:N", "Added by:N"],
             )

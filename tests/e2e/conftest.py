@@ -53,8 +53,7 @@ def start_app(log: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], 
     command = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
         "--server.headless", "true",
-        "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
+        "--server.address", "127.0.0.1",  # usage statistics: off in .streamlit/config.toml, tested
         "--server.port", str(port),
         "--server.fileWatcherType", "none",  # an edit elsewhere must not pop up "Source file changed"
     ]  # fmt: skip

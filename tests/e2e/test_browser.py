@@ -1,10 +1,13 @@
 """The app as a newcomer sees it: started with ``streamlit run``, opened in Chromium.
 
 With no engine to find, the app falls back to the bundled sample. The test checks
-that the graph is drawn with the sample's image names, picks an image, switches the
-classroom notes on, and downloads the SVG to compare it with what the page drew.
-Screenshots go to ``SCREENSHOT_DIR`` (docs/screenshots to refresh the committed
-ones), else to a temporary directory.
+that the graph is drawn with the sample's image names and starts in the first screen
+of a 1440x900 window, picks an image and finds its inspector in view without
+scrolling, switches the classroom notes on, and downloads the SVG to compare it with
+what the page drew. Nothing may leave the machine: every request to an address other
+than this one is recorded, refused, and fails the test. Screenshots go to
+``SCREENSHOT_DIR`` (docs/screenshots to refresh the committed ones), else to a
+temporary directory.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -22,8 +26,46 @@ from tests.e2e.conftest import RunningApp
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 GRAPH = '[data-testid="stGraphVizChart"] svg'
-WIDTH = 1400
+WIDTH = 1440  # a common laptop screen
 MIN_HEIGHT = 900
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+LOCAL_SCHEMES = {"data", "blob", "file", "about"}
+
+
+def is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in LOCAL_SCHEMES or parts.hostname in LOCAL_HOSTS
+
+
+def refuse_remote(context: Any) -> list[str]:
+    """Abort every request the pages of ``context`` make to a non-local address; return their URLs."""
+    remote: list[str] = []
+
+    def handle(route: Any) -> None:
+        url = route.request.url
+        if is_local(url):
+            route.continue_()
+        else:
+            remote.append(url)
+            route.abort()
+
+    context.route("**/*", handle)
+    return remote
+
+
+def in_first_screen(page: Any, selector: str) -> dict[str, float]:
+    """The element's box, asserting that it starts inside the window and nothing was scrolled."""
+    scrolled = page.evaluate(
+        "() => window.scrollY + document.querySelector('[data-testid=\"stMain\"]').scrollTop"
+    )
+    assert scrolled == 0, "the page was scrolled"
+    box: dict[str, float] = page.locator(selector).first.bounding_box()
+    assert box is not None, selector
+    assert box["y"] >= 0, (selector, box)
+    assert box["y"] + min(box["height"], 120) <= MIN_HEIGHT, (selector, box)  # its top 120 px at least
+    assert box["x"] >= 0, (selector, box)
+    assert box["x"] + min(box["width"], 200) <= WIDTH, (selector, box)
+    return box
 
 
 def sample_names() -> tuple[set[str], str]:
@@ -57,7 +99,11 @@ def settle(page: Any) -> None:
 
 
 def screenshot(page: Any, path: Path) -> None:
-    """The whole page: Streamlit scrolls inside its main block, so grow the window to fit it."""
+    """The whole page: Streamlit scrolls inside its main block, so grow the window to fit it.
+
+    The first screen as a 1440x900 window shows it goes to ``first-<name>``.
+    """
+    page.screenshot(path=str(path.with_name(f"first-{path.name}")))
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     page.set_viewport_size({"width": WIDTH, "height": max(MIN_HEIGHT, int(height))})
     time.sleep(1.0)
@@ -68,6 +114,7 @@ def screenshot(page: Any, path: Path) -> None:
 def test_the_app_in_chromium(app: RunningApp, chromium: Any, screenshot_dir: Path, tmp_path: Path) -> None:
     names, deepest = sample_names()
     context = chromium.new_context(viewport={"width": WIDTH, "height": MIN_HEIGHT}, accept_downloads=True)
+    remote = refuse_remote(context)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -81,6 +128,9 @@ def test_the_app_in_chromium(app: RunningApp, chromium: Any, screenshot_dir: Pat
         assert not missing, f"not in the rendered graph: {missing}"
         assert page.get_by_text("Showing the bundled sample images instead").is_visible()
         assert page.get_by_text("Layer sharing saves").is_visible()
+        # What the user came for is in the first screen: the graph, its root at least.
+        in_first_screen(page, GRAPH)
+        in_first_screen(page, f"{GRAPH} g.node")
         screenshot(page, screenshot_dir / "app-sample.png")
 
         # The SVG download is the picture on the page: same nodes, edges and texts.
@@ -99,14 +149,19 @@ def test_the_app_in_chromium(app: RunningApp, chromium: Any, screenshot_dir: Pat
         export_page.screenshot(path=str(screenshot_dir / "export-sample.png"))
         export_page.close()
 
-        # Pick the deepest image: it is marked in the graph and inspected below it.
+        # Pick the deepest image: it is marked in the graph and inspected beside it, in view.
+        page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
         page.locator('[data-testid="stSelectbox"]').first.click()
         page.keyboard.type(deepest)
         page.keyboard.press("Enter")
-        page.get_by_text("Inspecting").wait_for(timeout=60_000)
+        heading = page.get_by_role("heading", name="Inspecting")
+        heading.wait_for(timeout=60_000)
         settle(page)
         marked = f'{GRAPH} g.node path[stroke="#d9480f"], {GRAPH} g.node polygon[stroke="#d9480f"]'
         assert page.locator(marked).count() == 1
+        inspector = in_first_screen(page, '[data-testid="stHeading"]:has-text("Inspecting")')
+        graph = in_first_screen(page, GRAPH)
+        assert inspector["x"] >= graph["x"] + graph["width"], "the inspector is beside the graph"
         assert page.get_by_text("Its steps, oldest first").is_visible()
         assert page.get_by_text("A Dockerfile reconstructed from its history").is_visible()
         page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=30_000)
@@ -116,9 +171,18 @@ def test_the_app_in_chromium(app: RunningApp, chromium: Any, screenshot_dir: Pat
         page.get_by_text("Classroom explanations").click()
         page.get_by_text("What is a layer?").wait_for(timeout=60_000)
         settle(page)
-        for heading in ("Why do children share their parent's layers?", "What is a metadata-only step?"):
-            assert page.get_by_text(heading).first.is_visible()
+        for heading_text in ("Why do children share their parent's layers?", "What is a metadata-only step?"):
+            assert page.get_by_text(heading_text).first.is_visible()
         screenshot(page, screenshot_dir / "app-classroom.png")
         assert not errors, errors
+        assert not remote, f"the page asked for non-local addresses: {remote}"
     finally:
         context.close()
+
+
+def test_only_local_addresses_count_as_local() -> None:
+    assert is_local("http://127.0.0.1:8501/static/js/main.js")
+    assert is_local("http://localhost:8501/_stcore/stream")
+    assert is_local("data:image/svg+xml;base64,PHN2Zz4=")
+    assert not is_local("https://fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded/x/24px.svg")
+    assert not is_local("https://127.0.0.1.example.com/")
