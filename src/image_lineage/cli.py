@@ -28,7 +28,7 @@ from image_lineage.render import BINARY_FORMATS, EXTENSIONS, FORMATS, RANKDIRS, 
 from image_lineage.render.common import clean_text
 from image_lineage.render.text import render_text
 from image_lineage.sources import SPEC_HELP, Source, open_source, scan_auto
-from image_lineage.sources.engine import DEFAULT_TIMEOUT
+from image_lineage.sources.base import DEFAULT_TIMEOUT
 from image_lineage.views import collapse_chains, filter_names, focus
 
 PROG = "image-lineage"

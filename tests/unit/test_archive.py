@@ -7,9 +7,15 @@ and skopeo wrote. Every hostile variant must give one ``ArchiveError``, nothing 
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
 import json
+import lzma
+import shutil
+import subprocess
 import tarfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -191,3 +197,95 @@ def test_truncated_or_corrupted_archives_never_crash(
     except ArchiveError:
         return
     build_lineage(scan.images, scan.source, scan.diagnostics)
+
+
+# --------------------------------------------------------------------------- compressed archives
+
+
+def test_gzip_bzip2_and_xz_archives_are_read_as_they_are(tmp_path: Path, valid: bytes) -> None:
+    """tarfile reads these itself: the same images as the plain tar, nothing to decompress first."""
+    plain = {image.id for image in read(tmp_path, valid).images}
+    for name, pack in (("gz", gzip.compress), ("bz2", bz2.compress), ("xz", lzma.compress)):
+        path = tmp_path / f"archive.tar.{name}"
+        path.write_bytes(pack(valid))
+        assert {image.id for image in ArchiveSource(path).scan().images} == plain, name
+
+
+def zstd_frame(data: bytes, tmp_path: Path) -> bytes:
+    """``data`` as a zstd frame: by the zstd program when there is one, else a raw-block frame."""
+    program = shutil.which("zstd")
+    if program:
+        source = tmp_path / "plain.tar"
+        source.write_bytes(data)
+        subprocess.run([program, "-q", "-f", str(source)], check=True)
+        return (tmp_path / "plain.tar.zst").read_bytes()
+    # Magic, a frame header (single segment, 4-byte content size), then raw blocks.
+    frame = b"\x28\xb5\x2f\xfd" + bytes([0xA0]) + len(data).to_bytes(4, "little")
+    for start in range(0, len(data), 1 << 17):
+        block = data[start : start + (1 << 17)]
+        last = start + len(block) >= len(data)
+        frame += ((len(block) << 3) | int(last)).to_bytes(3, "little") + block
+    return frame
+
+
+def zipped(data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("images.tar", data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("pack", "expected"),
+    [
+        pytest.param(
+            "zstd",
+            r"is zstd-compressed, which is not read directly; unpack it first \(zstd -d images\.tar\.zst\)",
+            id="zstd",
+        ),
+        pytest.param(
+            "zip",
+            r"is a zip file, which is not read directly; unpack it first \(unzip images\.zip\)",
+            id="zip",
+        ),
+    ],
+)
+def test_zstd_and_zip_archives_get_one_line_naming_the_compression(
+    tmp_path: Path, valid: bytes, pack: str, expected: str
+) -> None:
+    data = zstd_frame(valid, tmp_path) if pack == "zstd" else zipped(valid)
+    path = tmp_path / ("images.tar.zst" if pack == "zstd" else "images.zip")
+    path.write_bytes(data)
+    with pytest.raises(ArchiveError, match=expected) as caught:
+        ArchiveSource(path).scan()
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("pack", "name"),
+    [
+        pytest.param(lzma.compress, "xz", id="xz"),
+        pytest.param(bz2.compress, "bzip2", id="bzip2"),
+        pytest.param(gzip.compress, "gzip", id="gzip"),
+    ],
+)
+def test_a_compressed_file_that_holds_no_tar_names_its_compression(
+    tmp_path: Path, pack: Callable[[bytes], bytes], name: str
+) -> None:
+    path = tmp_path / "notes.txt.packed"
+    path.write_bytes(pack(b"these are not the images you are looking for\n" * 100))
+    with pytest.raises(ArchiveError, match=rf"is {name}-compressed, but no tar archive can be read from it"):
+        ArchiveSource(path).scan()
+
+
+def test_a_truncated_xz_archive_names_its_compression(tmp_path: Path, valid: bytes) -> None:
+    packed = lzma.compress(valid)
+    path = tmp_path / "images.tar.xz"
+    path.write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(ArchiveError, match=r"xz-compressed"):
+        ArchiveSource(path).scan()
+
+
+def test_an_unreadable_path_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match="cannot be read"):
+        ArchiveSource(tmp_path).scan()  # a directory

@@ -10,7 +10,6 @@ or OCI layout tar; ``registry:URL`` for an OCI distribution registry; ``snapshot
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -18,10 +17,20 @@ from typing import Protocol
 
 from image_lineage.errors import Hint, LineageError, SourceUnavailable
 from image_lineage.model import Scan
-from image_lineage.sources.engine import DEFAULT_TIMEOUT, DockerEngineSource
+from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
+from image_lineage.sources.engine import DockerEngineSource
 from image_lineage.sources.podman import podman_source
 
-Progress = Callable[[int, int], None]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "SPEC_HELP",
+    "Progress",
+    "SampleSource",
+    "SnapshotSource",
+    "Source",
+    "open_source",
+    "scan_auto",
+]
 SPEC_HELP = (
     "docker (default, honours DOCKER_HOST), docker:ENDPOINT, podman (honours CONTAINER_HOST), "
     "podman:ENDPOINT, archive:PATH (docker save / OCI layout tar), registry:URL, snapshot:PATH, sample"

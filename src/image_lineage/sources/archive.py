@@ -18,51 +18,91 @@ round in circles, oversized or malformed JSON all give an ``ArchiveError``.
 from __future__ import annotations
 
 import json
-import platform
 import posixpath
 import tarfile
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from image_lineage.errors import ArchiveError
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
+from image_lineage.sources import oci
+from image_lineage.sources.base import MAX_JSON_BYTES, Progress
 from image_lineage.sources.image_config import image_from_config
 
-MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_MEMBERS = 1_000_000
 _MAX_LINK_HOPS = 8
-_COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")  # gzip, zstd
-_REF_NAMES = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
-_INDEX_TYPES = {
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-}
+_COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")  # gzip, zstd (layer blobs)
+
+
+@dataclass(frozen=True, slots=True)
+class _Packing:
+    """A compression or container format, known by its first bytes."""
+
+    magic: bytes
+    name: str
+    undo: str  # the command that gives the tar back
+    readable: bool  # tarfile reads it by itself
+
+    @property
+    def kind(self) -> str:
+        return "a zip file" if self.name == "zip" else f"{self.name}-compressed"
+
+
+# tarfile reads gzip, bzip2 and xz itself; zstd (Python < 3.14) and zip it cannot, and a
+# user who meets "not a readable tar archive" on a .tar.zst cannot guess why.
+_PACKINGS = (
+    _Packing(b"\x1f\x8b", "gzip", "gzip -d", readable=True),
+    _Packing(b"BZh", "bzip2", "bzip2 -d", readable=True),
+    _Packing(b"\xfd7zXZ\x00", "xz", "xz -d", readable=True),
+    _Packing(b"\x28\xb5\x2f\xfd", "zstd", "zstd -d", readable=False),
+    _Packing(b"PK\x03\x04", "zip", "unzip", readable=False),
+)
 
 
 @dataclass(frozen=True, slots=True)
 class ArchiveSource:
     path: Path
 
-    def scan(
-        self, *, include_intermediate: bool = False, progress: Callable[[int, int], None] | None = None
-    ) -> Scan:
+    def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
+        packing = _packing(self.path)
+        packed = f" ({packing.kind})" if packing else ""
+        if packing and not packing.readable:
+            raise ArchiveError(
+                f"{self.path} is {packing.kind}, which is not read directly; unpack it first "
+                f"({packing.undo} {self.path.name}) and read the tar archive it gives."
+            )
         try:
             tar = tarfile.open(self.path, "r:*")  # noqa: SIM115 - closed below, errors mapped first
-        except FileNotFoundError as error:
-            raise ArchiveError(f"No archive at {self.path}.") from error
         except (tarfile.TarError, OSError, EOFError) as error:
+            if packing:
+                raise ArchiveError(
+                    f"{self.path} is {packing.kind}, but no tar archive can be read from it "
+                    f"({error}); check it with {packing.undo} -t, or decompress it first."
+                ) from error
             raise ArchiveError(f"{self.path} is not a readable tar archive ({error}).") from error
         with tar:
             try:
                 archive = _Archive(tar, str(self.path))
                 images, notes = _read_images(archive)
             except (tarfile.TarError, EOFError, OSError) as error:
-                raise ArchiveError(f"{self.path} is truncated or damaged ({error}).") from error
+                raise ArchiveError(f"{self.path}{packed} is truncated or damaged ({error}).") from error
         info = SourceInfo(kind="archive", endpoint=str(self.path), scanned_at=datetime.now(UTC))
         return Scan(source=info, images=images, diagnostics=notes)
+
+
+def _packing(path: Path) -> _Packing | None:
+    """How the file at ``path`` is compressed or packed, by its first bytes; None for a plain tar."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except FileNotFoundError as error:
+        raise ArchiveError(f"No archive at {path}.") from error
+    except OSError as error:
+        raise ArchiveError(f"{path} cannot be read ({error.strerror or error}).") from error
+    return next((p for p in _PACKINGS if head.startswith(p.magic)), None)
 
 
 class _Archive:
@@ -156,11 +196,8 @@ def _read_images(archive: _Archive) -> tuple[tuple[Image, ...], tuple[Diagnostic
         raw = archive.read_bytes(config_name)
         sizes = layer_sizes if layer_sizes is not None else [archive.size(n) for n in layer_names]
         compressed = compressed or any(archive.compressed(n) for n in layer_names[:1])
-        image = image_from_config(raw, tags, sizes, archive.origin, ArchiveError)
-        known = images.get(image.id)
-        if known is not None:  # the same image listed twice (one entry per tag)
-            image = _with_tags(known, (*known.tags, *image.tags))
-        images[image.id] = image
+        # The same image may be listed twice (one entry per tag).
+        oci.add_image(images, image_from_config(raw, tags, sizes, archive.origin, ArchiveError))
     notes = [
         Diagnostic(
             None,
@@ -212,27 +249,21 @@ def _manifests(
     """Image manifests of an index, each with its tag; one platform per multi-platform image."""
     if depth > 4 or not isinstance(index, Mapping) or not isinstance(index.get("manifests"), list):
         raise ArchiveError(f"{archive.origin}: index.json (or a nested index) is malformed.")
+    if not all(isinstance(descriptor, Mapping) for descriptor in index["manifests"]):
+        raise ArchiveError(f"{archive.origin}: an index entry should be an object.")
     found: list[tuple[Mapping[str, Any], str | None]] = []
-    for descriptor in index["manifests"]:
-        if not isinstance(descriptor, Mapping):
-            raise ArchiveError(f"{archive.origin}: an index entry should be an object.")
-        annotations = descriptor.get("annotations") or {}
-        tag = name or next((annotations[k] for k in _REF_NAMES if isinstance(annotations.get(k), str)), None)
-        if descriptor.get("mediaType") in _INDEX_TYPES:
+    for descriptor in oci.native_first(index["manifests"]):
+        annotations = descriptor.get("annotations")
+        annotations = annotations if isinstance(annotations, Mapping) else {}
+        tag = name or next(
+            (annotations[k] for k in oci.REF_NAME_ANNOTATIONS if isinstance(annotations.get(k), str)), None
+        )
+        if descriptor.get("mediaType") in oci.INDEX_TYPES:
             nested = archive.read_json(_blob(descriptor, archive.origin))
-            found.extend(_manifests(archive, nested, tag, depth + 1)[:1] or [])
-            continue
-        platform_ = descriptor.get("platform") or {}
-        if isinstance(platform_, Mapping) and platform_.get("os") == "unknown":
-            continue  # attestations
-        found.append((descriptor, tag))
-    return sorted(found, key=lambda item: not _native(item[0]))
-
-
-def _native(descriptor: Mapping[str, Any]) -> bool:
-    wanted = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
-    platform_ = descriptor.get("platform") or {}
-    return isinstance(platform_, Mapping) and platform_.get("architecture") == wanted
+            found.extend(_manifests(archive, nested, tag, depth + 1)[:1])
+        else:
+            found.append((descriptor, tag))
+    return found
 
 
 def _blob(descriptor: Mapping[str, Any], origin: str) -> str:
@@ -245,7 +276,3 @@ def _blob(descriptor: Mapping[str, Any], origin: str) -> str:
 
 def _strings(values: object) -> bool:
     return isinstance(values, list) and all(isinstance(v, str) for v in values)
-
-
-def _with_tags(image: Image, tags: Sequence[str]) -> Image:
-    return replace(image, tags=tuple(sorted(set(tags))))

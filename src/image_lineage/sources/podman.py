@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 
-from image_lineage.sources.engine import DEFAULT_TIMEOUT, DockerEngineSource, Engine
+from image_lineage.sources.base import DEFAULT_TIMEOUT
+from image_lineage.sources.engine import DockerEngineSource, Engine
 
 PODMAN = Engine(
     name="Podman service",
     start="start it (podman system service --time=0, or systemctl --user start podman.socket), "
-    "set CONTAINER_HOST",
+    "or set CONTAINER_HOST to its address",
     permission="use your own user's service (systemctl --user start podman.socket), or point "
     "CONTAINER_HOST at a socket you may use",
 )

@@ -12,31 +12,24 @@ GET requests are sent. ``http://`` URLs are for registries on a trusted local ne
 
 from __future__ import annotations
 
+import http.client
 import json
-import platform
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from image_lineage.errors import LineageError, SourceUnavailable
+from image_lineage.errors import Hint, LineageError, SourceUnavailable
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
+from image_lineage.sources import oci
+from image_lineage.sources.base import DEFAULT_TIMEOUT, MAX_JSON_BYTES, Progress
+from image_lineage.sources.engine.errors import Fault, fault_of
 from image_lineage.sources.image_config import image_from_config
 
-DEFAULT_TIMEOUT = 30.0
-MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_PAGES = 1000
-_MANIFEST_TYPES = ", ".join(
-    (
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-        "application/vnd.docker.distribution.manifest.v2+json",
-    )
-)
 _INDEX_KEY = "manifests"
 
 
@@ -47,9 +40,7 @@ class RegistrySource:
     url: str
     timeout: float = DEFAULT_TIMEOUT
 
-    def scan(
-        self, *, include_intermediate: bool = False, progress: Callable[[int, int], None] | None = None
-    ) -> Scan:
+    def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
         client = _Client(self.url, self.timeout)
         repositories = [client.repository] if client.repository else client.catalog()
         images: dict[str, Image] = {}
@@ -57,14 +48,9 @@ class RegistrySource:
         for done, repository in enumerate(repositories, start=1):
             for tag in client.tags(repository):
                 try:
-                    image = client.image(repository, tag)
+                    oci.add_image(images, client.image(repository, tag))
                 except _Missing as missing:
                     notes.append(Diagnostic(None, "registry_missing", str(missing)))
-                    continue
-                known = images.get(image.id)
-                if known is not None:
-                    image = replace(image, tags=tuple(sorted({*known.tags, *image.tags})))
-                images[image.id] = image
             if progress:
                 progress(done, len(repositories))
         notes.append(Diagnostic(None, "registry_sizes", "sizes are the registry's compressed layer sizes"))
@@ -80,9 +66,7 @@ class _Client:
     def __init__(self, url: str, timeout: float) -> None:
         parts = urllib.parse.urlsplit(url if "://" in url else f"https://{url}")
         if parts.scheme not in {"http", "https"} or not parts.netloc:
-            raise LineageError(
-                f"{url!r} is not a registry URL: use registry:https://HOST[:PORT][/REPOSITORY]."
-            )
+            raise LineageError(f"{url!r} is not a registry address.", hint=Hint.REGISTRY_ADDRESS)
         self.base = f"{parts.scheme}://{parts.netloc}"
         self.host = parts.netloc
         self.repository = parts.path.strip("/")
@@ -112,14 +96,14 @@ class _Client:
         return sorted(t for t in tags or [] if isinstance(t, str))
 
     def image(self, repository: str, tag: str) -> Image:
-        manifest, headers = self._get_json(f"/v2/{repository}/manifests/{tag}", accept=_MANIFEST_TYPES)
+        manifest, headers = self._get_json(f"/v2/{repository}/manifests/{tag}", accept=oci.MANIFEST_ACCEPT)
         digest = headers.get("Docker-Content-Digest", "")
         if isinstance(manifest, Mapping) and isinstance(manifest.get(_INDEX_KEY), list):
-            chosen = _native_manifest(manifest[_INDEX_KEY])
+            chosen = next(iter(_platform_images(manifest[_INDEX_KEY])), None)
             if chosen is None:
                 raise _Missing(f"{repository}:{tag} has no image for this platform")
             digest = str(chosen["digest"])
-            manifest, _ = self._get_json(f"/v2/{repository}/manifests/{digest}", accept=_MANIFEST_TYPES)
+            manifest, _ = self._get_json(f"/v2/{repository}/manifests/{digest}", accept=oci.MANIFEST_ACCEPT)
         config = manifest.get("config") if isinstance(manifest, Mapping) else None
         layers = manifest.get("layers") if isinstance(manifest, Mapping) else None
         if (
@@ -139,7 +123,10 @@ class _Client:
         try:
             return json.loads(body), headers
         except (ValueError, RecursionError) as error:
-            raise SourceUnavailable(f"{self.base} sent invalid JSON for {path}.") from error
+            raise SourceUnavailable(
+                f"The registry at {self.base} sent something that is not JSON for {path}: is it a registry?",
+                hint=Hint.TRY_SAMPLE,
+            ) from error
 
     def _get_bytes(self, path: str) -> bytes:
         return self._request(path, "*/*")[0]
@@ -157,21 +144,43 @@ class _Client:
                 raise _Missing(f"{path} is gone from the registry") from error
             if error.code in {401, 403}:
                 raise SourceUnavailable(
-                    f"The registry at {self.base} wants credentials ({error.code}): only anonymous "
-                    "reading is supported so far."
+                    f"The registry at {self.base} wants credentials ({error.code}) and only anonymous "
+                    "reading is supported so far; copy its images to an archive (skopeo copy, or docker "
+                    "save after a pull) and read that",
+                    hint=Hint.TRY_SAMPLE,
                 ) from error
+            hint = Hint.TRY_SAMPLE if error.code >= 500 else None
             raise SourceUnavailable(
-                f"The registry at {self.base} answered {error.code} to GET {path}."
+                f"The registry at {self.base} answered {error.code} to GET {path}.", hint=hint
             ) from error
-        except (urllib.error.URLError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            raise SourceUnavailable(
-                f"Cannot reach the registry at {self.base} ({reason}): check the address, or "
-                "try --source sample."
-            ) from error
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+            raise self._unreachable(error) from error
         if len(body) > MAX_JSON_BYTES:
             raise SourceUnavailable(f"{self.base}{path} is larger than a manifest or config should be.")
         return body, headers
+
+    def _unreachable(self, error: BaseException) -> SourceUnavailable:
+        """Why the registry could not be read, by the exception types along the cause chain."""
+        fault, cause = fault_of(error)  # urllib keeps the socket's error in URLError.reason
+        if fault is Fault.TIMEOUT:
+            return SourceUnavailable(
+                f"The registry at {self.base} did not answer within {self.timeout:g} s",
+                hint=Hint.RAISE_TIMEOUT,
+            )
+        why: dict[Fault | None, tuple[str, str]] = {
+            Fault.REFUSED: ("connection refused", "check the address and port"),
+            Fault.NO_HOST: (f"no host {self.host!r} is known", "check the address"),
+            Fault.TLS: (
+                f"TLS failed: {cause}",
+                "for a registry on a trusted local network, give its address with http://",
+            ),
+            Fault.LOST: ("it dropped the connection", "check the address"),
+            Fault.NOT_HTTP: ("it does not speak HTTP", "check the address"),
+        }
+        reason, remedy = why.get(fault, (getattr(cause, "strerror", None) or str(cause), "check the address"))
+        return SourceUnavailable(
+            f"Cannot reach the registry at {self.base} ({reason}); {remedy}", hint=Hint.TRY_SAMPLE
+        )
 
 
 def _size(descriptor: object) -> int:
@@ -188,14 +197,8 @@ def _next_page(link: str) -> str | None:
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
-def _native_manifest(manifests: list[Any]) -> Mapping[str, Any] | None:
-    wanted = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
-    images = [
-        m
-        for m in manifests
-        if isinstance(m, Mapping)
-        and isinstance(m.get("digest"), str)
-        and (m.get("platform") or {}).get("os") != "unknown"
-    ]
-    images.sort(key=lambda m: (m.get("platform") or {}).get("architecture") != wanted)
-    return images[0] if images else None
+def _platform_images(manifests: list[Any]) -> list[Mapping[str, Any]]:
+    """An index's usable image entries, this machine's platform first (see ``oci.native_first``)."""
+    return oci.native_first(
+        m for m in manifests if isinstance(m, Mapping) and isinstance(m.get("digest"), str)
+    )

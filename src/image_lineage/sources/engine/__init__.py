@@ -9,6 +9,6 @@ into records.
 from __future__ import annotations
 
 from image_lineage.sources.engine.errors import DOCKER, Engine
-from image_lineage.sources.engine.scan import DEFAULT_TIMEOUT, DockerEngineSource
+from image_lineage.sources.engine.scan import DockerEngineSource
 
-__all__ = ["DEFAULT_TIMEOUT", "DOCKER", "DockerEngineSource", "Engine"]
+__all__ = ["DOCKER", "DockerEngineSource", "Engine"]

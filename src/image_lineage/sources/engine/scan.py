@@ -20,6 +20,7 @@ from typing import Any
 
 from image_lineage.cache import Details, DetailsCache, default_cache_dir
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
+from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
 from image_lineage.sources.engine import transport
 from image_lineage.sources.engine.errors import DOCKER, Engine, ImageGone
 from image_lineage.sources.engine_api import (
@@ -30,10 +31,7 @@ from image_lineage.sources.engine_api import (
     trim_inspect,
 )
 
-DEFAULT_TIMEOUT = 30.0
 _WORKERS = 4
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
