@@ -193,7 +193,6 @@ with graph_side:
                 file_name=web.export_name(view, item),
                 mime=item.mime,
                 key=f"download_{item.fmt}",
-                icon=":material/download:",
                 on_click="ignore",
                 disabled=missing,
                 help="Needs Graphviz's dot program on the server." if missing else None,

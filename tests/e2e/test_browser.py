@@ -98,12 +98,13 @@ def settle(page: Any) -> None:
     time.sleep(1.0)  # the graph and the charts fade in
 
 
-def screenshot(page: Any, path: Path) -> None:
+def screenshot(page: Any, path: Path, *, first_screen: bool = False) -> None:
     """The whole page: Streamlit scrolls inside its main block, so grow the window to fit it.
 
-    The first screen as a 1440x900 window shows it goes to ``first-<name>``.
+    ``first_screen``: also what a 1440x900 window shows, as ``first-<name>``.
     """
-    page.screenshot(path=str(path.with_name(f"first-{path.name}")))
+    if first_screen:
+        page.screenshot(path=str(path.with_name(f"first-{path.name}")))
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     page.set_viewport_size({"width": WIDTH, "height": max(MIN_HEIGHT, int(height))})
     time.sleep(1.0)
@@ -131,7 +132,7 @@ def test_the_app_in_chromium(app: RunningApp, chromium: Any, screenshot_dir: Pat
         # What the user came for is in the first screen: the graph, its root at least.
         in_first_screen(page, GRAPH)
         in_first_screen(page, f"{GRAPH} g.node")
-        screenshot(page, screenshot_dir / "app-sample.png")
+        screenshot(page, screenshot_dir / "app-sample.png", first_screen=True)
 
         # The SVG download is the picture on the page: same nodes, edges and texts.
         with page.expect_download() as download_info:
@@ -165,7 +166,7 @@ def test_the_app_in_chromium(app: RunningApp, chromium: Any, screenshot_dir: Pat
         assert page.get_by_text("Its steps, oldest first").is_visible()
         assert page.get_by_text("A Dockerfile reconstructed from its history").is_visible()
         page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=30_000)
-        screenshot(page, screenshot_dir / "app-image-selected.png")
+        screenshot(page, screenshot_dir / "app-image-selected.png", first_screen=True)
 
         # The classroom switch adds the explanations.
         page.get_by_text("Classroom explanations").click()
