@@ -1,56 +1,89 @@
 # Two commands do all the set-up:  make run  (the app)  and  make test.
-# Each creates .venv and installs requirements.txt when needed, and installs the
-# system programs it uses with apt-get when they are missing (as root), or prints
-# the exact install line and stops.
+# Each creates .venv and installs into it only what it uses, and installs the system
+# programs it uses with apt-get (without recommended packages) when they are missing, as
+# root on Debian/Ubuntu, or prints the exact install line and stops:
+#
+#   target                 pip (into .venv)                        apt (when missing)
+#   run                    requirements.txt                        RUN_PROGRAMS
+#   tree                   requirements.txt                        -
+#   test, check            requirements-dev.txt                    TEST_PROGRAMS
+#   lint, typecheck        requirements-dev.txt                    -
+#   sample, bench          requirements-dev.txt                    DOCKERD_PROGRAMS
+#   screenshots            requirements-dev.txt                    BROWSER_PROGRAMS
+#
+# requirements.txt is the app (-e .[app]); requirements-dev.txt is that plus the test and
+# check tools. Each file has its own stamp, so going from one target to another installs
+# nothing twice.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+APP_STAMP := $(VENV)/.installed-app
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run tree test check lint typecheck sample bench screenshots clean system-run system-test
+# PROGRAM:DEBIAN_PACKAGE pairs for scripts/need-programs.
+RUN_PROGRAMS := dot:graphviz
+DOCKERD_PROGRAMS := dockerd:docker.io busybox:busybox-static
+BROWSER_PROGRAMS := dot:graphviz chromium:chromium
+TEST_PROGRAMS := $(RUN_PROGRAMS) $(DOCKERD_PROGRAMS) podman:podman skopeo:skopeo \
+	docker-registry:docker-registry chromium:chromium
+
+# What `make lint` format-checks and `make typecheck` type-checks (strict everywhere; see
+# [tool.mypy] in pyproject.toml).
+FORMATTED := src tests bench app.py sample_images
+TYPED := src tests bench app.py
+
+.PHONY: run tree test check lint typecheck sample bench screenshots clean
 
 # The app on http://127.0.0.1:8501 (settings in .streamlit/config.toml: local only, no
 # usage statistics, no prompts); a browser tab opens where there is a desktop.
-run: $(STAMP) system-run
+run: $(APP_STAMP)
+	@scripts/need-programs $(RUN_PROGRAMS)
 	@$(BIN)/python scripts/open-when-ready http://127.0.0.1:8501 &
 	$(BIN)/streamlit run app.py
 
-tree: $(STAMP) system-run
+# The text tree needs no Graphviz.
+tree: $(APP_STAMP)
 	$(BIN)/image-lineage tree --source auto
 
-screenshots: $(STAMP) system-test
-	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_browser.py
-
-test: $(STAMP) system-test
+test: $(DEV_STAMP)
+	@scripts/need-programs $(TEST_PROGRAMS)
 	$(BIN)/python -m pytest
 
 check: lint typecheck test
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench sample_images app.py
-	$(BIN)/ruff format --check src
+	$(BIN)/ruff format --check $(FORMATTED)
 
-typecheck: $(STAMP)
-	$(BIN)/mypy --strict src
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy --strict $(TYPED)
 
-sample: $(STAMP) system-test
+screenshots: $(DEV_STAMP)
+	@scripts/need-programs $(BROWSER_PROGRAMS)
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_browser.py
+
+sample: $(DEV_STAMP)
+	@scripts/need-programs $(DOCKERD_PROGRAMS)
 	$(BIN)/python sample_images/build.py
 
-bench: $(STAMP) system-test
+bench: $(DEV_STAMP)
+	@scripts/need-programs $(DOCKERD_PROGRAMS)
 	$(BIN)/python bench/scan.py
 
-$(STAMP): requirements.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(APP_STAMP): requirements.txt pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	touch $(STAMP)
+	touch $@
 
-system-run:
-	@scripts/need-programs dot:graphviz
-
-system-test:
-	@scripts/need-programs dot:graphviz dockerd:docker.io busybox:busybox-static podman:podman skopeo:skopeo docker-registry:docker-registry chromium:chromium
+# requirements-dev.txt includes requirements.txt, so that it also works alone
+# (pip install -r requirements-dev.txt); here the app is already in place.
+$(DEV_STAMP): requirements-dev.txt $(APP_STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
