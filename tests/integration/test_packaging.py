@@ -25,7 +25,7 @@ import pytest
 pytestmark = pytest.mark.packaging
 
 ROOT = Path(__file__).resolve().parents[2]
-CORE = {"docker", "networkx", "graphviz"}
+CORE = {"docker", "requests", "networkx", "graphviz"}
 APP = {"streamlit", "altair"}
 #: Modules that only the web app imports, and so may use the ``app`` extra.
 APP_MODULES = {ROOT / "app.py", ROOT / "src" / "image_lineage" / "web.py"}
@@ -46,6 +46,9 @@ def canonical(name: str) -> str:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel, built from a copy so that no build/ or egg-info lands in the work tree."""
+    setuptools = importlib.metadata.version("setuptools")
+    if int(setuptools.split(".")[0]) < 77:
+        pytest.fail(f"setuptools {setuptools} cannot build this project offline: make test installs >=77")
     source = tmp_path_factory.mktemp("source")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
