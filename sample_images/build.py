@@ -9,8 +9,10 @@ Usage::
     python sample_images/build.py --manifest /tmp/ids.json  # write tag -> image id (and the oddities)
 
 Everything is built offline: the two roots are ``docker import``s of the
-host's static busybox, every other image is a legacy-builder (``DOCKER_BUILDKIT=0``)
-build of a Dockerfile in this folder.  See README.md for the hierarchy.
+host's static busybox plus an offline package mirror and stand-ins for
+``apt-get``/``wget`` (``offline_mirror.py``); every other image is a legacy-builder
+(``DOCKER_BUILDKIT=0``) build of a Dockerfile in this folder.  See README.md for the
+hierarchy.
 
 The last step runs the snapshot command (``--snapshot-cmd``, else the
 ``IMAGE_LINEAGE_SNAPSHOT_CMD`` env var, else
@@ -51,7 +53,11 @@ REPO_ROOT = HERE.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from tests.harness.busybox_rootfs import busybox_version  # noqa: E402
 from tests.harness.dockerd import ThrowawayDockerd  # noqa: E402
+
+sys.path.insert(0, str(HERE))
+import offline_mirror  # noqa: E402
 
 #: Tag used for the Jupyter images.
 JUPYTER_TAG = "2026-11"
@@ -59,8 +65,7 @@ JUPYTER_TAG = "2026-11"
 DEFAULT_SNAPSHOT_CMD = "python -m image_lineage snapshot --all -o sample_images/sample-snapshot.json"
 SNAPSHOT_ENV_VAR = "IMAGE_LINEAGE_SNAPSHOT_CMD"
 
-#: Extra file that makes the tutorial's root layer differ from sample/busybox-root's
-#: (two imports of identical tar streams would share one layer digest).
+#: The tutorial root's /etc/os-release: it calls itself buster, as the image's tag does.
 DEBIAN_OS_RELEASE = (
     'PRETTY_NAME="Debian GNU/Linux 10 (buster)"\n'
     'NAME="Debian GNU/Linux"\n'
@@ -81,7 +86,10 @@ class Step:
     context: str | None = None  # build context, relative to this folder
     build_args: dict[str, str] = field(default_factory=dict)
     source: str | None = None  # for "tag": existing image
-    import_files: dict[str, str] = field(default_factory=dict)
+    #: for "import": a function giving the files added to the busybox root, and the
+    #: import message (``docker history`` shows it as the root step's comment)
+    import_files: Callable[[], dict[str, bytes]] | None = None
+    message: str = ""
     note: str = ""
 
 
@@ -95,13 +103,16 @@ PLAN: tuple[Step, ...] = (
         "busybox-root",
         "import",
         tag="sample/busybox-root:latest",
+        import_files=offline_mirror.jupyter_root_files,
+        message="Imported from busybox-{busybox}-rootfs.tar (dash as /bin/sh; apt, conda, pypi mirror)",
         note="root of the Jupyter family (docker import, no parent)",
     ),
     Step(
         "debian-root",
         "import",
         tag="tutorial/debian:buster-slim",
-        import_files={"etc/os-release": DEBIAN_OS_RELEASE, "etc/debian_version": "10.6\n"},
+        import_files=lambda: offline_mirror.tutorial_root_files(DEBIAN_OS_RELEASE, "10.6\n"),
+        message="Imported from buster-slim-rootfs.tar (busybox {busybox}, dash as /bin/sh; apt mirror)",
         note="second root, for the tutorial family",
     ),
     Step(
@@ -188,7 +199,9 @@ def run_plan(
         if step.kind == "import":
             if not step.tag:
                 raise ValueError(f"import step {step.key} needs a tag")
-            image_id = d.import_busybox(step.tag, extra_files=step.import_files or None)
+            files = step.import_files() if step.import_files else None
+            message = step.message.format(busybox=busybox_version(d.tools.busybox))
+            image_id = d.import_busybox(step.tag, extra_files=files, message=message)
         elif step.kind == "build":
             if not (step.tag and step.context):
                 raise ValueError(f"build step {step.key} needs tag and context")

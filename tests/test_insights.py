@@ -306,3 +306,80 @@ def test_same_second_steps_are_ordered_by_the_images_times() -> None:
     assert newer_build(lineage_of(old_base, later_image), old_base.id) is not None
     assert newer_build(lineage_of(old_base, same_second), old_base.id) is None
     assert newer_build(lineage_of(old_base, later_image), later_image.id) is None
+
+
+# --------------------------------------------------------------------------- buildable lines
+
+
+@pytest.mark.parametrize(
+    ("recorded", "dockerfile_line"),
+    [
+        pytest.param(
+            "LABEL maintainer=Jupyter Project <jupyter@googlegroups.com>",
+            'LABEL maintainer="Jupyter Project <jupyter@googlegroups.com>"',
+            id="label-with-spaces",
+        ),
+        pytest.param("LABEL a=1 b.c=two", "LABEL a=1 b.c=two", id="plain-labels-stay"),
+        pytest.param(
+            'ENV A=x B=say "hi" $HOME', 'ENV A=x B="say \\"hi\\" \\$HOME"', id="env-quotes-and-dollar"
+        ),
+        pytest.param("ENV EMPTY=", 'ENV EMPTY=""', id="env-empty"),
+        pytest.param("ARG NOTE=two words", 'ARG NOTE="two words"', id="arg"),
+        pytest.param("ARG BARE", "ARG BARE", id="arg-without-default"),
+        pytest.param('CMD ["python" "/app/app.py"]', 'CMD ["python", "/app/app.py"]', id="cmd-go-list"),
+        pytest.param(
+            'ENTRYPOINT ["tini" "-g" "--" "start.sh"]',
+            'ENTRYPOINT ["tini", "-g", "--", "start.sh"]',
+            id="entrypoint",
+        ),
+        pytest.param(
+            'HEALTHCHECK &{["CMD-SHELL" "/bin/check || exit 1"] "3s" "1s" "3s" \'\\x03\'}',
+            "HEALTHCHECK --interval=3s --timeout=1s --start-period=3s --retries=3 CMD /bin/check || exit 1",
+            id="healthcheck-shell",
+        ),
+        pytest.param(
+            'HEALTHCHECK &{["CMD" "curl" "-f" "http://localhost/"] "0s" "0s" "0s" \'\\x00\'}',
+            'HEALTHCHECK CMD ["curl", "-f", "http://localhost/"]',
+            id="healthcheck-exec-defaults",
+        ),
+        pytest.param('HEALTHCHECK &{["NONE"] "0s" "0s" "0s" \'\\x00\'}', "HEALTHCHECK NONE", id="no-check"),
+        pytest.param("EXPOSE map[8080/tcp:{}]", "EXPOSE 8080/tcp", id="expose-go-map"),
+        pytest.param("EXPOSE 8888", "EXPOSE 8888", id="expose"),
+        pytest.param(
+            "SHELL [/bin/sh -o pipefail -c]", 'SHELL ["/bin/sh", "-o", "pipefail", "-c"]', id="shell"
+        ),
+        pytest.param("VOLUME [/data /logs]", 'VOLUME ["/data", "/logs"]', id="volume"),
+        pytest.param("RUN echo $HOME > /x", "RUN echo $HOME > /x", id="run-as-is"),
+    ],
+)
+def test_dockerfile_lines_build_the_recorded_step(recorded: str, dockerfile_line: str) -> None:
+    from image_lineage.insights import buildable  # noqa: PLC0415
+
+    assert buildable(recorded) == dockerfile_line
+
+
+def test_copy_with_chown_is_split_from_its_source() -> None:
+    sha = "ab" * 32
+    recorded = f"/bin/sh -c #(nop) COPY --chown=1000:100dir:{sha} in /etc/ipython/ "
+    assert instruction(recorded) == f"COPY --chown=1000:100 dir:{sha} /etc/ipython/"
+
+
+def test_dockerfile_names_build_arguments_that_differ_from_the_default() -> None:
+    base = image(FOUNDATION, "base:1")
+    steps = [
+        "/bin/sh -c #(nop)  ARG VERSION=2",
+        "|1 VERSION=1 /bin/sh -c echo $VERSION",
+    ]
+    child = replace(
+        image([*FOUNDATION, "ARG VERSION=2", "RUN echo:10"], "child:1"),
+        history=(base.history or ())
+        + tuple(
+            HistoryEntry(
+                created=EPOCH, created_by=t, comment="", size=0 if "ARG" in t else 10, empty_layer="ARG" in t
+            )
+            for t in steps
+        ),
+    )
+    text = dockerfile(lineage_of(base, child), child.id)
+    assert "# Built with --build-arg VERSION=1 (its RUN steps say so)." in text.splitlines()
+    assert text.splitlines()[-2:] == ["ARG VERSION=2", "RUN echo $VERSION"]

@@ -13,9 +13,11 @@ Everything here reads a ``Lineage`` and returns plain data; nothing does I/O.
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -149,7 +151,13 @@ def size_split(lineage: Lineage, image_id: str) -> list[SizeShare]:
 # arguments first: ``/bin/sh -c``, ``/bin/bash -o pipefail -c``, ``|2 A=1 B=2 /bin/sh -c``.
 _SHELL = re.compile(r"^(?:\|\d+(?: \S+=\S*)* )?/\S+(?: (?!-c )\S+)* -c (?P<command>.*)$", re.DOTALL)
 _NOP = re.compile(r"^#\(nop\)\s*")
-_LEGACY_COPY = re.compile(r"^(?P<verb>COPY|ADD) (?P<source>\S+) in (?P<dest>.+)$", re.DOTALL)
+# ``COPY --chown=1000:100 dir/ /x/`` is recorded as ``COPY --chown=1000:100dir:<sha> in /x/``:
+# the flag's value runs into the source.
+_LEGACY_COPY = re.compile(
+    r"^(?P<verb>COPY|ADD) (?:(?P<flag>--chown=\S*?)(?=(?:file|dir|multi):[0-9a-f]{64} in ))?"
+    r"(?P<source>\S+) in (?P<dest>.+)$",
+    re.DOTALL,
+)
 _BUILDKIT = re.compile(r"\s*# buildkit$")
 
 
@@ -170,7 +178,8 @@ def instruction(created_by: str, comment: str = "") -> str:
         if _NOP.match(command):
             text = _NOP.sub("", command).strip()
             if copy := _LEGACY_COPY.match(text):
-                text = f"{copy['verb']} {copy['source']} {copy['dest'].strip()}"
+                flag = f"{copy['flag']} " if copy["flag"] else ""
+                text = f"{copy['verb']} {flag}{copy['source']} {copy['dest'].strip()}"
         else:
             text = f"RUN {command}"
     if not text:
@@ -181,8 +190,11 @@ def instruction(created_by: str, comment: str = "") -> str:
 def dockerfile(lineage: Lineage, image_id: str) -> str:
     """``FROM <parent>`` then the image's own steps, as a Dockerfile reconstructed from history.
 
-    Build arguments, file contents and multi-stage builds are not in a history;
-    ``COPY``/``ADD`` sources are the content hashes the legacy builder recorded.
+    File contents and multi-stage builds are not in a history; ``COPY``/``ADD`` sources
+    are the content hashes the legacy builder recorded. Each line is written so that the
+    classic builder reads it back as the same step (see ``buildable``); build arguments
+    that RUN steps recorded with another value than the ``ARG`` default are named in a
+    comment, to pass with ``--build-arg``.
     """
     node = lineage.node(image_id)
     image = node.image
@@ -201,12 +213,139 @@ def dockerfile(lineage: Lineage, image_id: str) -> str:
     own = [s for s in node.steps if s.introduced_by == image.id]
     if not own:
         lines.append("# (no steps of its own: the same image as its parent under another id)")
+    steps: list[str] = []
     for step in own:
-        text = instruction(step.created_by, step.comment)
+        text = buildable(instruction(step.created_by, step.comment))
         if step.diff_id is not None and not step.created_by and image.history is None:
             text = f"# a layer of {human_size(step.size)}; the image has no history"
-        lines.append(text)
-    return "\n".join(lines) + "\n"
+        steps.append(text)
+    if arguments := _changed_build_args([s.created_by for s in own]):
+        lines.append(f"# Built with --build-arg {' --build-arg '.join(arguments)} (its RUN steps say so).")
+    return "\n".join([*lines, *steps]) + "\n"
+
+
+# ---- Dockerfile lines the classic builder reads back as the recorded step
+
+_PAIR_START = re.compile(r" (?=[^\s=\"']+=)")
+_NEEDS_QUOTES = re.compile(r"[\s\"'\\$]")
+_GO_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_HEALTHCHECK = re.compile(r"^&\{\[(?P<test>.*)\](?P<rest>(?: \S+)*)\}$", re.DOTALL)
+_EXPOSE_MAP = re.compile(r"^map\[(?P<ports>.*)\]$")
+_ARG_RECORD = re.compile(r"^(?:RUN )?\|\d+(?P<args>(?: [^\s=]+=\S*)*) ")
+_ARG_LINE = re.compile(r"#\(nop\)\s+ARG (?P<name>[^\s=]+)(?:=(?P<default>.*))?$", re.DOTALL)
+
+
+def buildable(line: str) -> str:
+    """A history instruction as Dockerfile text that builds the same step again.
+
+    The classic builder records ``LABEL``/``ENV``/``ARG`` values unquoted (after
+    substituting variables), ``CMD``/``ENTRYPOINT`` as a Go list without commas,
+    ``HEALTHCHECK`` as a Go struct, ``SHELL``/``VOLUME`` as ``[a b]`` and, in older
+    releases, ``EXPOSE`` as a Go map. Each is turned back into what a Dockerfile says.
+    Other lines are returned as they are.
+    """
+    verb, _, rest = line.partition(" ")
+    rewrite = _REWRITES.get(verb)
+    text = rewrite(rest) if rewrite and rest else None
+    return f"{verb} {text}" if text is not None else line
+
+
+def _pairs(rest: str) -> str | None:
+    return " ".join(_pair(pair) for pair in _PAIR_START.split(rest)) if "=" in rest else None
+
+
+def _exec_form(rest: str) -> str | None:
+    return _json_list(rest) if rest.startswith("[") and rest.endswith("]") else None
+
+
+def _go_slice(rest: str) -> str | None:
+    if rest.startswith("[") and rest.endswith("]") and '"' not in rest:
+        return json.dumps(rest[1:-1].split())
+    return None
+
+
+def _expose(rest: str) -> str | None:
+    ports = _EXPOSE_MAP.match(rest)
+    return " ".join(p.removesuffix(":{}") for p in ports["ports"].split()) if ports else None
+
+
+def _healthcheck_struct(rest: str) -> str | None:
+    check = _HEALTHCHECK.match(rest)
+    return _healthcheck(check["test"], check["rest"].split()) if check else None
+
+
+def _pair(pair: str) -> str:
+    """``key=value`` with the value quoted when a Dockerfile would otherwise split or expand it."""
+    key, equals, value = pair.partition("=")
+    if not equals or not (value == "" or _NEEDS_QUOTES.search(value)):
+        return pair
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return f'{key}="{escaped}"'
+
+
+_REWRITES: dict[str, Callable[[str], str | None]] = {
+    "LABEL": _pairs,
+    "ENV": _pairs,
+    "ARG": _pair,
+    "CMD": _exec_form,
+    "ENTRYPOINT": _exec_form,
+    "SHELL": _go_slice,
+    "VOLUME": _go_slice,
+    "EXPOSE": _expose,
+    "HEALTHCHECK": _healthcheck_struct,
+}
+
+
+def _go_strings(text: str) -> list[str]:
+    """The Go-quoted strings (``%q``) in ``text``, decoded."""
+    out = []
+    for quoted in _GO_STRING.findall(text):
+        try:
+            out.append(json.loads(quoted))
+        except ValueError:  # \x.. and \a-style escapes: Python reads those like Go
+            out.append(str(ast.literal_eval(quoted)))
+    return out
+
+
+def _json_list(text: str) -> str:
+    return json.dumps(_go_strings(text))
+
+
+def _healthcheck(test: str, fields: list[str]) -> str:
+    """``["CMD-SHELL" "cmd"]``, ``"3s" "1s" "3s" '\\x03'`` as ``--interval=3s ... CMD cmd``."""
+    words = _go_strings(test)
+    if not words or words[0] == "NONE":
+        return "NONE"
+    options = []
+    durations = [f.strip('"') for f in fields if f.startswith('"')]
+    for flag, value in zip(
+        ("interval", "timeout", "start-period", "start-interval"), durations, strict=False
+    ):
+        if value not in {"0s", ""}:
+            options.append(f"--{flag}={value}")
+    retries = next((f for f in fields if not f.startswith('"')), "")
+    if retries:
+        count = ast.literal_eval(retries) if retries.startswith("'") else retries
+        number = ord(count) if isinstance(count, str) and len(count) == 1 else int(count)
+        if number:
+            options.append(f"--retries={number}")
+    command = words[1] if words[0] == "CMD-SHELL" and len(words) == 2 else json.dumps(words[1:])
+    return " ".join([*options, "CMD", command])
+
+
+def _changed_build_args(created_by: list[str]) -> list[str]:
+    """``NAME=value`` for each build argument a RUN step recorded with a non-default value."""
+    defaults: dict[str, str | None] = {}
+    changed: dict[str, str] = {}
+    for text in created_by:
+        if arg := _ARG_LINE.search(text):
+            defaults[arg["name"]] = arg["default"]
+        elif record := _ARG_RECORD.match(text.strip()):
+            for pair in record["args"].split():
+                name, _, value = pair.partition("=")
+                if name in defaults and defaults[name] != value:
+                    changed[name] = value
+    return [f"{name}={value}" for name, value in changed.items()]
 
 
 def _comment_safe(text: str) -> str:
@@ -310,7 +449,8 @@ def newer_build(lineage: Lineage, image_id: str) -> NewerBuild | None:
 # where BuildKit records only the Dockerfile text; both record the build arguments a
 # RUN step saw (``|1 VERSION=4.3.1 /bin/sh -c ...``). Rebuilding the same Dockerfile
 # with a changed file or another --build-arg value is still a rebuild.
-_CONTENT_HASH = re.compile(r"\b(file|dir|multi):[0-9a-f]{64}\b")
+# (No word boundary before the kind: ``COPY --chown=1000:100dir:<sha256>`` glues them.)
+_CONTENT_HASH = re.compile(r"(file|dir|multi):[0-9a-f]{64}\b")
 _BUILD_ARG_VALUES = re.compile(r"^(?P<run>RUN )?\|\d+(?P<args>(?: [^\s=]+=\S*)*) ")
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -27,6 +28,7 @@ __all__ = [
     "BUSYBOX_CANDIDATES",
     "busybox_applets",
     "busybox_rootfs_tar",
+    "busybox_version",
     "find_busybox",
 ]
 
@@ -94,6 +96,13 @@ def busybox_applets(busybox: str) -> list[str]:
     return sorted({line.strip() for line in out.splitlines() if line.strip()})
 
 
+def busybox_version(busybox: str) -> str:
+    """The binary's version, e.g. ``1.35.0`` (``unknown`` when its banner names none)."""
+    out = subprocess.run([busybox], check=False, capture_output=True, text=True).stdout
+    match = re.search(r"BusyBox v(\d[\w.]*)", out)
+    return match.group(1) if match else "unknown"
+
+
 def busybox_rootfs_tar(
     busybox: str | None = None,
     *,
@@ -114,9 +123,12 @@ def busybox_rootfs_tar(
     import because ``docker import`` stamps its own creation time).
 
     ``extra_files`` maps relative paths (e.g. ``"etc/os-release"``) to file
-    contents; they are added (mode 0644) after, and so override, the defaults.
-    Use it to make two imported roots whose layers differ: two imports of
-    byte-identical tar streams yield the *same* layer digest (diff_id).
+    contents; they are added after, and so override, the defaults, with their
+    missing parent directories, in place of a default file or applet link of
+    the same name (``bin/sh``). They get mode 0644, or 0755 when they start
+    with ``#!`` or are ELF files (programs). Use them to make two imported roots whose layers
+    differ: two imports of byte-identical tar streams yield the *same* layer
+    digest (diff_id).
     """
     bb = busybox or find_busybox()
     if bb is None:
@@ -158,9 +170,10 @@ def busybox_rootfs_tar(
         ):
             add_dir(d, mode)
 
+        extra = {name.lstrip("/"): content for name, content in (extra_files or {}).items()}
         add_file("bin/busybox", Path(bb).read_bytes(), 0o755)
         for applet in busybox_applets(bb):
-            if applet == "busybox":
+            if applet == "busybox" or f"bin/{applet}" in extra:
                 continue
             link = tarfile.TarInfo(f"bin/{applet}")
             link.type = tarfile.SYMTYPE
@@ -176,26 +189,24 @@ def busybox_rootfs_tar(
         env_link.mtime = stamp
         tar.addfile(env_link)
 
-        add_file("etc/passwd", _PASSWD.encode())
-        add_file("etc/group", _GROUP.encode())
-        add_file("etc/shadow", _SHADOW.encode(), 0o640)
-        add_file("etc/hostname", b"busybox\n")
-        for name, content in (extra_files or {}).items():
-            rel = name.lstrip("/")
-            parent = str(Path(rel).parent)
-            if parent != "." and parent not in (
-                "bin",
-                "etc",
-                "root",
-                "home",
-                "opt",
-                "tmp",
-                "var",
-                "usr",
-                "usr/bin",
-            ):
-                add_dir(parent)
-            add_file(rel, content.encode() if isinstance(content, str) else content)
+        for name, data, mode in (
+            ("etc/passwd", _PASSWD.encode(), 0o644),
+            ("etc/group", _GROUP.encode(), 0o644),
+            ("etc/shadow", _SHADOW.encode(), 0o640),
+            ("etc/hostname", b"busybox\n", 0o644),
+        ):
+            if name not in extra:  # a tar stream must not name a file twice
+                add_file(name, data, mode)
+        made = {"bin", "sbin", "etc", "root", "home", "opt", "tmp", "var", "var/tmp", "usr", "usr/bin"}
+        for rel, content in extra.items():
+            parts = Path(rel).parts[:-1]
+            for depth in range(1, len(parts) + 1):
+                parent = "/".join(parts[:depth])
+                if parent not in made:
+                    made.add(parent)
+                    add_dir(parent)
+            data = content.encode() if isinstance(content, str) else content
+            add_file(rel, data, 0o755 if data.startswith((b"#!", b"\x7fELF")) else 0o644)
     return buf.getvalue()
 
 
