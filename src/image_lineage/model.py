@@ -54,6 +54,12 @@ class Image:
     back to layers alone and marks the edges it decides as unverified.
     ``intermediate`` marks images that ``docker images`` hides (shown with ``--all``).
     ``parent_hint`` is the engine's ``Parent`` field: a hint, never the truth.
+    ``id`` is the image's identity wherever it was found: the digest of its config (which
+    names its platform). ``manifest_digest`` and ``index_digest`` are the manifest that
+    names that config and the multi-platform index that names the manifest, where the
+    source knows them (a containerd-store engine lists images by one of them);
+    ``index_platforms`` lists every platform that index names, each with whether it is
+    present here. ``os``, ``architecture`` and ``variant`` are the image's own platform.
     ``size`` is what the source says the image takes (for an engine, its disk use);
     the sizes that add up along a family are the per-step ones in ``history``, which
     measure what ``size_kind`` says.
@@ -72,6 +78,17 @@ class Image:
     history: tuple[HistoryEntry, ...] | None = None
     intermediate: bool = False
     size_kind: SizeKind = "unpacked"
+    variant: str = ""
+    manifest_digest: str = ""
+    index_digest: str = ""
+    index_platforms: tuple[tuple[str, bool], ...] = ()
+
+    @property
+    def platform(self) -> str:
+        """``os/architecture[/variant]``, as ``--platform`` takes it; "" when unknown."""
+        if not (self.os or self.architecture):
+            return ""
+        return "/".join(part for part in (self.os, self.architecture, self.variant) if part)
 
     @property
     def short_id(self) -> str:

@@ -71,6 +71,12 @@ def image_summary(image: Image) -> dict[str, Any]:
         "intermediate": image.intermediate,
         "os": image.os,
         "architecture": image.architecture,
+        "variant": image.variant,
+        "manifest_digest": image.manifest_digest,
+        "index_digest": image.index_digest,
+        "index_platforms": [
+            {"platform": name, "present": present} for name, present in image.index_platforms
+        ],
         "labels": dict(image.labels),
         "parent_hint": image.parent_hint,
     }
@@ -164,9 +170,21 @@ class Reader:
             "intermediate": item.get("intermediate", False) is True,
             "os": self.text(item.get("os", ""), f"{where}.os"),
             "architecture": self.text(item.get("architecture", ""), f"{where}.architecture"),
+            "variant": self.text(item.get("variant", ""), f"{where}.variant"),
+            "manifest_digest": self.text(item.get("manifest_digest", ""), f"{where}.manifest_digest"),
+            "index_digest": self.text(item.get("index_digest", ""), f"{where}.index_digest"),
+            "index_platforms": self.platforms(item.get("index_platforms", []), f"{where}.index_platforms"),
             "labels": tuple(sorted((k, self.text(v, f"{where}.labels.{k}")) for k, v in labels.items())),
             "parent_hint": self.optional_text(item.get("parent_hint"), f"{where}.parent_hint"),
         }
+
+    def platforms(self, value: object, where: str) -> tuple[tuple[str, bool], ...]:
+        found = []
+        for n, item in enumerate(self.items(value, where)):
+            entry = self.mapping(item, f"{where}[{n}]")
+            name = self.text(entry.get("platform"), f"{where}[{n}].platform")
+            found.append((name, self.flag(entry.get("present"), f"{where}[{n}].present")))
+        return tuple(found)
 
     def history(self, value: object, where: str) -> tuple[HistoryEntry, ...] | None:
         if value is None:
