@@ -77,6 +77,7 @@ def test_an_oci_layout_from_skopeo(saved: Path, tmp_path: Path) -> None:
     skopeo = shutil.which("skopeo")
     if skopeo is None:
         unavailable("skopeo is not installed (apt-get install skopeo)")
+        return
     layout = tmp_path / "layout"
     for tag in TAGS:
         subprocess.run(

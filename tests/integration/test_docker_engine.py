@@ -44,11 +44,11 @@ def parents(lineage: Lineage, ids: dict[str, str]) -> dict[str, str | None]:
 
 
 def fresh_base(daemon: Any, scenario: str) -> str:
-    return daemon.import_busybox(f"{scenario}/root:1", extra_files={f"etc/{scenario}": scenario})
+    return str(daemon.import_busybox(f"{scenario}/root:1", extra_files={f"etc/{scenario}": scenario}))
 
 
 def build(daemon: Any, tag: str | None, dockerfile: str, *args: str) -> str:
-    return daemon.build(dockerfile + "\n", tag, *args)
+    return str(daemon.build(dockerfile + "\n", tag, *args))
 
 
 def legacy_family(daemon: Any, scenario: str) -> dict[str, str]:

@@ -193,7 +193,12 @@ def test_daemon_dies_in_the_middle_of_a_scan(victim: ThrowawayDockerd, how: str)
 @pytest.mark.usefixtures("transport")
 def test_an_engine_that_answers_too_late(victim: ThrowawayDockerd, slow: Callable[[Request], bool]) -> None:
     proxy = RecordingProxy(victim.socket_path)
-    proxy.before = lambda request: proxy.closing.wait(5) if slow(request) else None  # 5 s > --timeout 1
+
+    def answer_late(request: Request) -> None:
+        if slow(request):
+            proxy.closing.wait(5)  # 5 s > --timeout 1
+
+    proxy.before = answer_late
     with proxy:
         message = run_cli(cli("--timeout", "1", source=proxy.endpoint)).one_line_error()
         inspected = inspected_images(proxy.requests)

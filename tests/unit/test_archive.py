@@ -37,7 +37,10 @@ def valid(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return path.read_bytes()
 
 
-def members(data: bytes) -> list[tuple[tarfile.TarInfo, bytes]]:
+Members = list[tuple[tarfile.TarInfo, bytes]]
+
+
+def members(data: bytes) -> Members:
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         return [(m, tar.extractfile(m).read() if m.isfile() else b"") for m in tar]  # type: ignore[union-attr]
 
@@ -150,8 +153,8 @@ HOSTILE = [
 
 @pytest.mark.parametrize(("mutate", "message"), HOSTILE)
 def test_hostile_archives_are_refused_with_one_reason(
-    tmp_path: Path, valid: bytes, mutate, message: str
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, valid: bytes, mutate: Callable[[Members], Members], message: str
+) -> None:
     data = repack(mutate(members(valid)))
     with pytest.raises(ArchiveError, match=message.replace("(", r"\(").replace("[", r"\[")):
         read(tmp_path, data)

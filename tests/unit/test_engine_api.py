@@ -240,7 +240,7 @@ def test_missing_and_null_fields_do_not_crash() -> None:
 
 def without_history(tag: str) -> list[dict[str, Any]]:
     """The recorded family, with the image tagged ``tag`` answering ``[]`` for its history."""
-    records = copy.deepcopy(RECORDED["images"])
+    records: list[dict[str, Any]] = copy.deepcopy(RECORDED["images"])
     for record in records:
         if tag in record["summary"]["RepoTags"]:
             record["history"] = []

@@ -42,7 +42,7 @@ def test_text_tree_has_no_control_characters_and_bounded_lines(text: str) -> Non
 
 @pytest.mark.parametrize("text", [t for _, t in HOSTILE_TEXT], ids=IDS)
 def test_json_keeps_the_exact_text(text: str) -> None:
-    document = json.loads(render(hostile_lineage(text), "json"))  # type: ignore[arg-type]
+    document = json.loads(render(hostile_lineage(text), "json"))
     child = next(i for i in document["images"] if "safe/name:1" in i["tags"])
     assert text in child["tags"]
     assert child["labels"]["org.example.note"] == text

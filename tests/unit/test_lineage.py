@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import replace
 
 from image_lineage.lineage import build_lineage
+from image_lineage.model import Image
 from tests.builders import BASE, FOUNDATION, MINIMAL, SCIPY, SOURCE, image, jupyter_family
 
 
-def parents_by_tag(images):  # type: ignore[no-untyped-def]
+def parents_by_tag(images: Iterable[Image]) -> dict[str, str | None]:
     lineage = build_lineage(images, SOURCE)
     return {
         n.image.display_name: (lineage.node(n.parent).image.display_name if n.parent else None)

@@ -72,7 +72,7 @@ def test_output_is_the_same_whatever_the_listing_order(fmt: str) -> None:
 
 
 def test_json_export_follows_the_schema() -> None:
-    document = json.loads(render(family_lineage(), "json"))  # type: ignore[arg-type]
+    document = json.loads(render(family_lineage(), "json"))
     assert document["schema"] == "image-lineage.graph/v1"
     ids = [i["id"] for i in document["images"]]
     assert ids == sorted(ids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields, replace
+from typing import Any
 
 import pytest
 
@@ -29,8 +30,9 @@ def test_output_does_not_depend_on_image_order() -> None:
     assert dumps(Scan(SOURCE, tuple(images))) == dumps(Scan(SOURCE, tuple(reversed(images))))
 
 
-def valid() -> dict:  # type: ignore[type-arg]
-    return json.loads(dumps(Scan(source=SOURCE, images=tuple(jupyter_family()[:1]))))
+def valid() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(dumps(Scan(source=SOURCE, images=tuple(jupyter_family()[:1]))))
+    return document
 
 
 @pytest.mark.parametrize(
