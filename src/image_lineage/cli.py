@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from image_lineage import __version__
-from image_lineage.errors import Hint, LineageError
+from image_lineage.errors import Hint, LineageError, with_remedy
 from image_lineage.lineage import Lineage, build_lineage, describe
 from image_lineage.masking import mask_lineage, mask_scan
 from image_lineage.model import Scan
@@ -39,7 +39,7 @@ HINTS = {
     Hint.TRY_SAMPLE: "or try --source sample",
     Hint.RAISE_TIMEOUT: "or raise --timeout",
     Hint.REGISTRY_ADDRESS: "write it as registry:https://HOST[:PORT][/REPOSITORY]",
-    Hint.ADD_SCHEME: "add unix:// or tcp:// (docker:tcp://HOST:2375, docker:unix:///PATH)",
+    Hint.ADD_SCHEME: "add unix:// or tcp:// in front of it (tcp://HOST:2375, unix:///PATH)",
     Hint.CHOOSE_SOURCE: f"use one of {SPEC_HELP}, or auto",
     Hint.WRITE_TO_FILE: "add -o FILE",
     Hint.SHOW_ALL: "add --all to include intermediate images",
@@ -51,7 +51,7 @@ def error_line(error: LineageError) -> str:
     text = str(error).rstrip()
     if error.hint is None:
         return text
-    return f"{text.rstrip('.')}: {HINTS[error.hint]}."
+    return with_remedy(text, HINTS[error.hint])
 
 
 def build_parser() -> argparse.ArgumentParser:

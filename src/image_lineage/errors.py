@@ -31,6 +31,12 @@ class Hint(Enum):
     """The image asked for is hidden: include intermediate images."""
 
 
+def with_remedy(message: str, remedy: str) -> str:
+    """``No engine at X.`` + ``or try Y`` -> ``No engine at X, or try Y.`` (else joined by a colon)."""
+    text = message.rstrip().rstrip(".")
+    return f"{text}{', ' if remedy.startswith('or ') else ': '}{remedy}."
+
+
 class LineageError(Exception):
     """Base class of every expected failure: ``str(error)`` is what happened; ``hint`` what to do."""
 

@@ -28,7 +28,7 @@ try:
 except ModuleNotFoundError as missing:  # the CLI installs without them
     raise ModuleNotFoundError(f"{missing}: the web app needs pip install 'image-lineage[app]'") from missing
 
-from image_lineage.errors import Hint, LineageError, SnapshotError
+from image_lineage.errors import Hint, LineageError, SnapshotError, with_remedy
 from image_lineage.insights import (
     DiskUsage,
     LayerRow,
@@ -148,8 +148,7 @@ def problem_text(error: LineageError) -> str:
     text = str(error).rstrip()
     if error.hint is None:
         return text
-    remedy = HINTS[error.hint]
-    return f"{text.rstrip('.')}{', ' if remedy.startswith('or ') else ': '}{remedy}."
+    return with_remedy(text, HINTS[error.hint])
 
 
 def fallback_note(error: LineageError) -> str:
