@@ -289,6 +289,8 @@ def test_a_truncated_xz_archive_names_its_compression(tmp_path: Path, valid: byt
         ArchiveSource(path).scan()
 
 
-def test_an_unreadable_path_is_one_line(tmp_path: Path) -> None:
-    with pytest.raises(ArchiveError, match="cannot be read"):
-        ArchiveSource(tmp_path).scan()  # a directory
+def test_a_directory_that_holds_no_layout_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not an image\n")
+    with pytest.raises(ArchiveError, match=r"neither manifest\.json nor index\.json") as caught:
+        ArchiveSource(tmp_path).scan()
+    assert "\n" not in str(caught.value)

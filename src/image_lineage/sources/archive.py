@@ -1,8 +1,17 @@
-"""Read images from a ``docker save`` archive or an OCI image layout tar, with no daemon.
+"""Read images from a ``docker save`` archive, an OCI image layout (tar or directory), or a
+``docker save`` stream, with no daemon.
 
 Nothing is extracted and no layer is read: member headers give the layer sizes, and
 only ``manifest.json``/``index.json``, manifests and image configs (small JSON files,
-capped) are read. Formats (see docs/docker-notes):
+capped) are read. Parsing works over a :class:`Layout` (names -> small JSON bytes, sizes,
+compressed or not), so one parser serves every way the files arrive:
+
+* :class:`TarLayout`: a plain tar file, read by random access (headers only);
+* :class:`StreamLayout`: one sequential pass over a tar stream (a pipe, an HTTP answer, a
+  gzip/bzip2/xz file), keeping only the small JSON members and the sizes of the rest;
+* :class:`DirectoryLayout`: an OCI layout directory, walked without following links.
+
+Formats (see docs/docker-notes):
 
 * ``manifest.json`` (every ``docker save``; Docker 25+ also writes an OCI layout beside
   it): ``[{Config, RepoTags, Layers}]``; ``Layers[i]`` is the tar of ``rootfs.diff_ids[i]``;
@@ -17,14 +26,21 @@ round in circles, oversized or malformed JSON all give an ``ArchiveError``.
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
 import json
+import lzma
+import os
 import posixpath
+import stat
 import tarfile
-from collections.abc import Mapping
+import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, BinaryIO, Literal, Protocol
 
 from image_lineage.errors import ArchiveError
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
@@ -33,8 +49,14 @@ from image_lineage.sources.base import MAX_JSON_BYTES, Progress
 from image_lineage.sources.image_config import image_from_config
 
 MAX_MEMBERS = 1_000_000
+#: The most a stream reader keeps in memory in all (the small JSON members it may need).
+MAX_KEPT_BYTES = 256 * 1024 * 1024
 _MAX_LINK_HOPS = 8
 _COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")  # gzip, zstd (layer blobs)
+_HEAD = 512  # enough to tell a tar (``ustar`` at 257) or a compressed blob from JSON
+_STREAM_BUFFER = 1 << 20  # read a compressed stream in large chunks: fewer Python calls
+#: What a damaged or truncated stream raises, wherever in the pass it shows.
+_STREAM_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,35 +84,354 @@ _PACKINGS = (
 )
 
 
+class Layout(Protocol):
+    """What the parser needs from an archive, a stream or a directory: names, small files, sizes.
+
+    Names are the layout's own (``manifest.json``, ``blobs/sha256/<hex>``); each method
+    follows links that stay inside the layout and raises ``ArchiveError`` for anything else.
+    """
+
+    def has(self, name: str) -> bool:
+        """Whether ``name`` is an entry (file or link)."""
+        ...
+
+    def read_bytes(self, name: str) -> bytes:
+        """A manifest, index or config: at most ``MAX_JSON_BYTES``, anything bigger refused."""
+        ...
+
+    def size(self, name: str) -> int:
+        """The stored size of the file ``name`` refers to."""
+        ...
+
+    def compressed(self, name: str) -> bool:
+        """Whether the file ``name`` refers to is a gzip or zstd blob (by its first bytes)."""
+        ...
+
+
+Kind = Literal["file", "symlink", "hardlink", "other"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One member as its header (or ``lstat``) says: never its content, except what a stream keeps."""
+
+    kind: Kind
+    size: int = 0
+    link: str = ""
+    head: bytes = b""  # the first bytes (streams, where nothing can be read later)
+    data: bytes | None = None  # the whole content, kept by a stream when it may be JSON
+
+
+class _Members:
+    """The members of a layout by safe name, with the rules every kind of layout shares.
+
+    Subclasses fill ``_entries`` (through ``_add``) and say how to read a file's bytes.
+    A layout tarred with its folder on top (``layout/index.json``...) is read from that folder.
+    """
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self._entries: dict[str, _Entry] = {}
+        self._prefix = ""  # the one folder everything sits in, when the layout was tarred with it
+
+    def _add(self, raw_name: str, entry: _Entry) -> None:
+        if len(self._entries) >= MAX_MEMBERS:
+            raise ArchiveError(f"{self.origin} has more than {MAX_MEMBERS} entries; not an image archive?")
+        name = self._safe_name(raw_name)
+        if name in self._entries:
+            raise ArchiveError(f"{self.origin} contains {name!r} twice: refusing an ambiguous archive.")
+        self._entries[name] = entry
+
+    def _find_top_folder(self) -> None:
+        """Read ``top/index.json`` as ``index.json`` when every entry sits under one folder ``top``."""
+        if not self._entries or "manifest.json" in self._entries or "index.json" in self._entries:
+            return
+        tops = {name.split("/", 1)[0] for name in self._entries}
+        if len(tops) != 1 or not all("/" in name for name in self._entries):
+            return
+        top = tops.pop()
+        if f"{top}/manifest.json" in self._entries or f"{top}/index.json" in self._entries:
+            self._prefix = top + "/"
+
+    @staticmethod
+    def _clean(name: str) -> str:
+        return posixpath.normpath(name)
+
+    def _safe_name(self, name: str) -> str:
+        """``./a/b`` -> ``a/b``; an absolute name or one that climbs out with ``..`` is refused."""
+        clean = self._clean(name)
+        if name.startswith("/") or clean == ".." or clean.startswith("../") or "\x00" in name:
+            raise ArchiveError(f"{self.origin} has an unsafe entry name {name!r}: refusing it.")
+        return clean
+
+    def has(self, name: str) -> bool:
+        return self._prefix + self._safe_name(name) in self._entries
+
+    def _resolve(self, name: str) -> tuple[str, _Entry]:
+        """The regular file ``name`` refers to, following links that stay inside the layout."""
+        current = self._prefix + self._safe_name(name)
+        for _ in range(_MAX_LINK_HOPS):
+            entry = self._entries.get(current)
+            if entry is None:
+                shown = current.removeprefix(self._prefix)
+                raise ArchiveError(f"{self.origin} has no entry {shown!r}, which its manifest names.")
+            if entry.kind == "file":
+                return current, entry
+            if entry.kind == "symlink":
+                current = self._safe_name(posixpath.join(posixpath.dirname(current), entry.link))
+            elif entry.kind == "hardlink":
+                current = self._safe_name(entry.link)
+            else:
+                raise ArchiveError(f"{self.origin}: {current!r} is not a file.")
+        raise ArchiveError(f"{self.origin}: links from {name!r} go round in circles or too deep.")
+
+    def read_bytes(self, name: str) -> bytes:
+        key, entry = self._resolve(name)
+        if entry.size > MAX_JSON_BYTES:
+            raise ArchiveError(
+                f"{self.origin}: {name!r} is {entry.size} bytes, more than a manifest or config."
+            )
+        data = self._read(key, entry, entry.size)
+        if len(data) != entry.size:
+            raise ArchiveError(f"{self.origin} is truncated inside {name!r}.")
+        return data
+
+    def size(self, name: str) -> int:
+        return self._resolve(name)[1].size
+
+    def compressed(self, name: str) -> bool:
+        key, entry = self._resolve(name)
+        return self._read(key, entry, 4).startswith(_COMPRESSED_MAGIC)
+
+    def _read(self, key: str, entry: _Entry, count: int) -> bytes:
+        """The first ``count`` bytes of the file ``key`` (count <= its size, or all of it)."""
+        raise NotImplementedError
+
+
+class TarLayout(_Members):
+    """A tar file read by random access: headers only, small members read when asked for."""
+
+    def __init__(self, tar: tarfile.TarFile, origin: str) -> None:
+        super().__init__(origin)
+        self._tar = tar
+        self._infos: dict[str, tarfile.TarInfo] = {}
+        for member in tar:
+            if member.isdir():
+                self._safe_name(member.name)
+                continue
+            self._add(member.name, _tar_entry(member))
+            self._infos[self._clean(member.name)] = member
+        self._find_top_folder()
+
+    def _read(self, key: str, entry: _Entry, count: int) -> bytes:
+        handle = self._tar.extractfile(self._infos[key])
+        if handle is None:
+            raise ArchiveError(f"{self.origin}: {key!r} cannot be read.")
+        return handle.read(count)
+
+
+class StreamLayout(_Members):
+    """One sequential pass over a tar stream, keeping only what may be a manifest or config.
+
+    A stream cannot be read twice, so every file's first bytes are kept (to tell a
+    compressed blob), and whole files only when they are small (``MAX_JSON_BYTES``) and
+    are neither a tar nor a compressed blob: manifests, indexes, configs, attestations.
+    The rest is skipped as it goes by; only its size is kept.
+    """
+
+    def __init__(self, origin: str) -> None:
+        super().__init__(origin)
+        self._kept = 0
+
+    @classmethod
+    def read(cls, fileobj: BinaryIO, origin: str) -> StreamLayout:
+        """Read a tar stream (plain, gzip, bzip2 or xz) to its end; ``ArchiveError`` if it is none."""
+        try:
+            head = fileobj.read(8)
+        except OSError as error:
+            raise ArchiveError(f"{origin} cannot be read ({error}).") from error
+        packing = next((p for p in _PACKINGS if head.startswith(p.magic)), None)
+        if packing and not packing.readable:
+            raise ArchiveError(f"{origin} is {packing.kind}, which is not read directly.")
+        return _read_stream(cls(origin), io.BufferedReader(_Prefixed(head, fileobj)), packing)
+
+    def _take(self, tar: tarfile.TarFile) -> None:
+        for member in tar:
+            if member.isdir():
+                self._safe_name(member.name)
+                continue
+            entry = _tar_entry(member)
+            if member.isfile():
+                entry = self._keep(tar, member, entry)
+            self._add(member.name, entry)
+        self._find_top_folder()
+
+    def _keep(self, tar: tarfile.TarFile, member: tarfile.TarInfo, entry: _Entry) -> _Entry:
+        handle = tar.extractfile(member)
+        if handle is None:  # pragma: no cover - a regular file always has a handle
+            return entry
+        head = handle.read(min(_HEAD, member.size))
+        binary = head.startswith(_COMPRESSED_MAGIC) or head[257:262] == b"ustar"
+        if binary or member.size > MAX_JSON_BYTES:
+            return _Entry("file", member.size, head=head[:8])
+        self._kept += member.size
+        if self._kept > MAX_KEPT_BYTES:
+            raise ArchiveError(
+                f"{self.origin} holds more than {MAX_KEPT_BYTES} bytes of small files: not an image archive?"
+            )
+        return _Entry("file", member.size, head=head[:8], data=head + handle.read(member.size - len(head)))
+
+    def _read(self, key: str, entry: _Entry, count: int) -> bytes:
+        if entry.data is not None:
+            return entry.data[:count]
+        if count <= len(entry.head):
+            return entry.head[:count]
+        raise ArchiveError(f"{self.origin}: {key.removeprefix(self._prefix)!r} is not valid JSON.")
+
+
+class DirectoryLayout(_Members):
+    """An OCI layout directory, walked without following links; links resolve inside it only."""
+
+    def __init__(self, root: Path, origin: str) -> None:
+        super().__init__(origin)
+        self._root = root
+        for relative, info in _walk(root, ""):
+            if stat.S_ISLNK(info.st_mode):
+                self._add(relative, _Entry("symlink", link=str((root / relative).readlink())))
+            elif stat.S_ISREG(info.st_mode):
+                self._add(relative, _Entry("file", info.st_size))
+            else:
+                self._add(relative, _Entry("other"))
+        self._find_top_folder()
+
+    def _read(self, key: str, entry: _Entry, count: int) -> bytes:
+        # The entry was a regular file when walked; O_NOFOLLOW keeps a swapped-in link out.
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            descriptor = os.open(self._root / key, flags)
+        except OSError as error:
+            raise ArchiveError(f"{self.origin}: {key!r} cannot be read ({error.strerror}).") from error
+        with os.fdopen(descriptor, "rb") as handle:
+            return handle.read(count)
+
+
+def _walk(root: Path, prefix: str) -> Iterator[tuple[str, os.stat_result]]:
+    """Every entry under ``root`` but directories, as ``(relative posix name, lstat)``."""
+    try:
+        with os.scandir(root / prefix if prefix else root) as entries:
+            for item in sorted(entries, key=lambda e: e.name):
+                relative = f"{prefix}{item.name}"
+                info = item.stat(follow_symlinks=False)
+                if stat.S_ISDIR(info.st_mode):
+                    yield from _walk(root, relative + "/")
+                else:
+                    yield relative, info
+    except OSError as error:
+        raise ArchiveError(f"{root / prefix} cannot be read ({error.strerror or error}).") from error
+
+
+def _tar_entry(member: tarfile.TarInfo) -> _Entry:
+    if member.isfile():
+        return _Entry("file", member.size)
+    if member.issym():
+        return _Entry("symlink", link=member.linkname)
+    if member.islnk():
+        return _Entry("hardlink", link=member.linkname)
+    return _Entry("other")
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream whose first bytes were already read (to know its compression), given back first."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._head:
+            count = min(len(view), len(self._head))
+            view[:count] = self._head[:count]
+            self._head = self._head[count:]
+            return count
+        data = self._rest.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+def _decompressed(fileobj: IO[bytes], packing: _Packing | None) -> IO[bytes] | io.BufferedIOBase:
+    """``fileobj`` decompressed as it is read (gzip, bzip2, xz), or as it is for a plain tar."""
+    if packing is None:
+        return fileobj
+    if packing.name == "gzip":
+        return gzip.GzipFile(fileobj=fileobj, mode="rb")
+    if packing.name == "bzip2":
+        return bz2.BZ2File(fileobj, "rb")
+    return lzma.LZMAFile(fileobj, "rb")
+
+
+def _read_stream(layout: StreamLayout, fileobj: IO[bytes], packing: _Packing | None) -> StreamLayout:
+    """Fill ``layout`` from one pass over ``fileobj``; tar and decompression errors -> ``ArchiveError``."""
+    origin = layout.origin
+    stream = _decompressed(fileobj, packing)
+    try:
+        tar = tarfile.open(fileobj=stream, mode="r|", bufsize=_STREAM_BUFFER)  # noqa: SIM115
+    except _STREAM_ERRORS as error:
+        if packing:
+            raise ArchiveError(
+                f"{origin} is {packing.kind}, but no tar archive can be read from it "
+                f"({error}); check it with {packing.undo} -t, or decompress it first."
+            ) from error
+        raise ArchiveError(f"{origin} is not a readable tar archive ({error}).") from error
+    packed = f" ({packing.kind})" if packing else ""
+    with tar:
+        try:
+            layout._take(tar)
+        except _STREAM_ERRORS as error:
+            raise ArchiveError(f"{origin}{packed} is truncated or damaged ({error}).") from error
+    return layout
+
+
 @dataclass(frozen=True, slots=True)
 class ArchiveSource:
+    """``archive:PATH``: a ``docker save`` archive or OCI layout: a tar (maybe compressed) or a folder."""
+
     path: Path
 
     def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
+        origin = str(self.path)
+        if self.path.is_dir():
+            images, notes = read_layout(DirectoryLayout(self.path, origin), origin)
+        else:
+            images, notes = self._read_file(origin)
+        info = SourceInfo(kind="archive", endpoint=origin, scanned_at=datetime.now(UTC))
+        return Scan(source=info, images=images, diagnostics=notes)
+
+    def _read_file(self, origin: str) -> tuple[tuple[Image, ...], tuple[Diagnostic, ...]]:
         packing = _packing(self.path)
-        packed = f" ({packing.kind})" if packing else ""
         if packing and not packing.readable:
             raise ArchiveError(
                 f"{self.path} is {packing.kind}, which is not read directly; unpack it first "
                 f"({packing.undo} {self.path.name}) and read the tar archive it gives."
             )
+        if packing:
+            # A compressed file cannot be read by random access without decompressing it
+            # again for every member: one sequential pass reads it once.
+            with self.path.open("rb") as handle:
+                return read_layout(_read_stream(StreamLayout(origin), handle, packing), origin)
+        # A plain tar is read by random access: member headers only, layers skipped by seeking.
         try:
-            tar = tarfile.open(self.path, "r:*")  # noqa: SIM115 - closed below, errors mapped first
+            tar = tarfile.open(self.path, "r:")  # noqa: SIM115 - closed below, errors mapped first
         except (tarfile.TarError, OSError, EOFError) as error:
-            if packing:
-                raise ArchiveError(
-                    f"{self.path} is {packing.kind}, but no tar archive can be read from it "
-                    f"({error}); check it with {packing.undo} -t, or decompress it first."
-                ) from error
             raise ArchiveError(f"{self.path} is not a readable tar archive ({error}).") from error
         with tar:
             try:
-                archive = _Archive(tar, str(self.path))
-                images, notes = _read_images(archive)
+                return read_layout(TarLayout(tar, origin), origin)
             except (tarfile.TarError, EOFError, OSError) as error:
-                raise ArchiveError(f"{self.path}{packed} is truncated or damaged ({error}).") from error
-        info = SourceInfo(kind="archive", endpoint=str(self.path), scanned_at=datetime.now(UTC))
-        return Scan(source=info, images=images, diagnostics=notes)
+                raise ArchiveError(f"{self.path} is truncated or damaged ({error}).") from error
 
 
 def _packing(path: Path) -> _Packing | None:
@@ -105,99 +446,32 @@ def _packing(path: Path) -> _Packing | None:
     return next((p for p in _PACKINGS if head.startswith(p.magic)), None)
 
 
-class _Archive:
-    """The archive's members by safe name; small JSON members read on demand."""
-
-    def __init__(self, tar: tarfile.TarFile, origin: str) -> None:
-        self._tar = tar
-        self.origin = origin
-        self._members: dict[str, tarfile.TarInfo] = {}
-        for count, member in enumerate(tar, start=1):
-            if count > MAX_MEMBERS:
-                raise ArchiveError(f"{origin} has more than {MAX_MEMBERS} entries; not an image archive?")
-            name = self._safe_name(member.name)
-            if member.isdir():
-                continue
-            if name in self._members:
-                raise ArchiveError(f"{origin} contains {name!r} twice: refusing an ambiguous archive.")
-            self._members[name] = member
-
-    def _safe_name(self, name: str) -> str:
-        """``./a/b`` -> ``a/b``; an absolute name or one that climbs out with ``..`` is refused."""
-        clean = posixpath.normpath(name)
-        if name.startswith("/") or clean == ".." or clean.startswith("../") or "\x00" in name:
-            raise ArchiveError(f"{self.origin} has an unsafe entry name {name!r}: refusing it.")
-        return clean
-
-    def has(self, name: str) -> bool:
-        return self._safe_name(name) in self._members
-
-    def member(self, name: str) -> tarfile.TarInfo:
-        """The regular file ``name`` refers to, following links that stay inside the archive."""
-        current = self._safe_name(name)
-        for _ in range(_MAX_LINK_HOPS):
-            member = self._members.get(current)
-            if member is None:
-                raise ArchiveError(f"{self.origin} has no entry {current!r}, which its manifest names.")
-            if member.isfile():
-                return member
-            if member.issym():
-                current = self._safe_name(posixpath.join(posixpath.dirname(current), member.linkname))
-            elif member.islnk():
-                current = self._safe_name(member.linkname)
-            else:
-                raise ArchiveError(f"{self.origin}: {current!r} is not a file.")
-        raise ArchiveError(f"{self.origin}: links from {name!r} go round in circles or too deep.")
-
-    def read_bytes(self, name: str) -> bytes:
-        """A manifest, index or config: small JSON files, so anything big is refused unread."""
-        member = self.member(name)
-        if member.size > MAX_JSON_BYTES:
-            raise ArchiveError(
-                f"{self.origin}: {name!r} is {member.size} bytes, more than a manifest or config."
-            )
-        handle = self._tar.extractfile(member)
-        if handle is None:
-            raise ArchiveError(f"{self.origin}: {name!r} cannot be read.")
-        data = handle.read(member.size)
-        if len(data) != member.size:
-            raise ArchiveError(f"{self.origin} is truncated inside {name!r}.")
-        return data
-
-    def read_json(self, name: str) -> Any:
-        try:
-            return json.loads(self.read_bytes(name))
-        except (ValueError, RecursionError) as error:
-            raise ArchiveError(f"{self.origin}: {name!r} is not valid JSON.") from error
-
-    def size(self, name: str) -> int:
-        return int(self.member(name).size)
-
-    def compressed(self, name: str) -> bool:
-        member = self.member(name)
-        handle = self._tar.extractfile(member)
-        head = handle.read(4) if handle else b""
-        return head.startswith(_COMPRESSED_MAGIC)
+def _read_json(layout: Layout, name: str, origin: str) -> Any:
+    try:
+        return json.loads(layout.read_bytes(name))
+    except (ValueError, RecursionError) as error:
+        raise ArchiveError(f"{origin}: {name!r} is not valid JSON.") from error
 
 
-def _read_images(archive: _Archive) -> tuple[tuple[Image, ...], tuple[Diagnostic, ...]]:
-    if archive.has("manifest.json"):
-        entries = _docker_manifest(archive)
-    elif archive.has("index.json"):
-        entries = _oci_layout(archive)
+def read_layout(layout: Layout, origin: str) -> tuple[tuple[Image, ...], tuple[Diagnostic, ...]]:
+    """The images a layout holds (one record per config digest), and diagnostics about them."""
+    if layout.has("manifest.json"):
+        entries = _docker_manifest(layout, origin)
+    elif layout.has("index.json"):
+        entries = _oci_layout(layout, origin)
     else:
         raise ArchiveError(
-            f"{archive.origin} has neither manifest.json nor index.json: not a 'docker save' "
+            f"{origin} has neither manifest.json nor index.json: not a 'docker save' "
             "archive or an OCI image layout."
         )
     images: dict[str, Image] = {}
     compressed = False
     for config_name, tags, layer_names, layer_sizes in entries:
-        raw = archive.read_bytes(config_name)
-        sizes = layer_sizes if layer_sizes is not None else [archive.size(n) for n in layer_names]
-        compressed = compressed or any(archive.compressed(n) for n in layer_names[:1])
+        raw = layout.read_bytes(config_name)
+        sizes = layer_sizes if layer_sizes is not None else [layout.size(n) for n in layer_names]
+        compressed = compressed or any(layout.compressed(n) for n in layer_names[:1])
         # The same image may be listed twice (one entry per tag).
-        oci.add_image(images, image_from_config(raw, tags, sizes, archive.origin, ArchiveError))
+        oci.add_image(images, image_from_config(raw, tags, sizes, origin, ArchiveError))
     notes = [
         Diagnostic(
             None,
@@ -212,45 +486,45 @@ def _read_images(archive: _Archive) -> tuple[tuple[Image, ...], tuple[Diagnostic
 Entry = tuple[str, tuple[str, ...], list[str], list[int] | None]
 
 
-def _docker_manifest(archive: _Archive) -> list[Entry]:
-    manifest = archive.read_json("manifest.json")
+def _docker_manifest(layout: Layout, origin: str) -> list[Entry]:
+    manifest = _read_json(layout, "manifest.json", origin)
     if not isinstance(manifest, list):
-        raise ArchiveError(f"{archive.origin}: manifest.json should be a list.")
+        raise ArchiveError(f"{origin}: manifest.json should be a list.")
     entries: list[Entry] = []
     for index, item in enumerate(manifest):
         where = f"manifest.json[{index}]"
         if not isinstance(item, Mapping):
-            raise ArchiveError(f"{archive.origin}: {where} should be an object.")
+            raise ArchiveError(f"{origin}: {where} should be an object.")
         config, tags, layers = item.get("Config"), item.get("RepoTags") or [], item.get("Layers") or []
         if not isinstance(config, str) or not _strings(tags) or not _strings(layers):
-            raise ArchiveError(f"{archive.origin}: {where} needs Config, RepoTags and Layers as strings.")
+            raise ArchiveError(f"{origin}: {where} needs Config, RepoTags and Layers as strings.")
         entries.append((config, tuple(tags), list(layers), None))
     return entries
 
 
-def _oci_layout(archive: _Archive) -> list[Entry]:
+def _oci_layout(layout: Layout, origin: str) -> list[Entry]:
     entries: list[Entry] = []
-    index = archive.read_json("index.json")
-    for descriptor, name in _manifests(archive, index, None, depth=0):
-        manifest = archive.read_json(_blob(descriptor, archive.origin))
+    index = _read_json(layout, "index.json", origin)
+    for descriptor, name in _manifests(layout, origin, index, None, depth=0):
+        manifest = _read_json(layout, _blob(descriptor, origin), origin)
         config = manifest.get("config") if isinstance(manifest, Mapping) else None
         layers = manifest.get("layers") if isinstance(manifest, Mapping) else None
         if not isinstance(config, Mapping) or not isinstance(layers, list):
-            raise ArchiveError(f"{archive.origin}: a manifest lacks its config or layers.")
-        names = [_blob(layer, archive.origin) for layer in layers]
+            raise ArchiveError(f"{origin}: a manifest lacks its config or layers.")
+        names = [_blob(layer, origin) for layer in layers]
         sizes = [layer.get("size") if isinstance(layer.get("size"), int) else 0 for layer in layers]
-        entries.append((_blob(config, archive.origin), (name,) if name else (), names, sizes))
+        entries.append((_blob(config, origin), (name,) if name else (), names, sizes))
     return entries
 
 
 def _manifests(
-    archive: _Archive, index: object, name: str | None, depth: int
+    layout: Layout, origin: str, index: object, name: str | None, depth: int
 ) -> list[tuple[Mapping[str, Any], str | None]]:
     """Image manifests of an index, each with its tag; one platform per multi-platform image."""
     if depth > 4 or not isinstance(index, Mapping) or not isinstance(index.get("manifests"), list):
-        raise ArchiveError(f"{archive.origin}: index.json (or a nested index) is malformed.")
+        raise ArchiveError(f"{origin}: index.json (or a nested index) is malformed.")
     if not all(isinstance(descriptor, Mapping) for descriptor in index["manifests"]):
-        raise ArchiveError(f"{archive.origin}: an index entry should be an object.")
+        raise ArchiveError(f"{origin}: an index entry should be an object.")
     found: list[tuple[Mapping[str, Any], str | None]] = []
     for descriptor in oci.native_first(index["manifests"]):
         annotations = descriptor.get("annotations")
@@ -259,8 +533,8 @@ def _manifests(
             (annotations[k] for k in oci.REF_NAME_ANNOTATIONS if isinstance(annotations.get(k), str)), None
         )
         if descriptor.get("mediaType") in oci.INDEX_TYPES:
-            nested = archive.read_json(_blob(descriptor, archive.origin))
-            found.extend(_manifests(archive, nested, tag, depth + 1)[:1])
+            nested = _read_json(layout, _blob(descriptor, origin), origin)
+            found.extend(_manifests(layout, origin, nested, tag, depth + 1)[:1])
         else:
             found.append((descriptor, tag))
     return found
