@@ -140,7 +140,7 @@ def test_a_graph_export_from_before_reported_size_still_reads() -> None:
     [
         pytest.param(
             json.dumps([{"Id": "sha256:1", "RepoTags": ["a:1"], "RootFS": {"Layers": []}}]),
-            "is docker inspect output (1 images, without build histories), not a snapshot",
+            "is docker inspect output (1 image, without build histories), not a snapshot",
             id="docker-inspect",
         ),
         pytest.param(

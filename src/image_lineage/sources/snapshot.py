@@ -99,7 +99,8 @@ def _history_dump(origin: str) -> SnapshotError:
 
 
 def _inspect_dump(document: list[Any], origin: str) -> SnapshotError:
-    what = "images" if all("RootFS" in d for d in document) else "objects"
+    what = "image" if all("RootFS" in d for d in document) else "object"
+    what += "" if len(document) == 1 else "s"
     return SnapshotError(
         f"{origin} is docker inspect output ({len(document)} {what}, without build histories), not a "
         "snapshot: read the images from the engine itself, or save a snapshot where they are."
