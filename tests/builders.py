@@ -4,6 +4,10 @@ An image is written as the list of its build steps, oldest first. A step is
 ``"RUN something:SIZE"`` (makes a layer of SIZE bytes) or any other instruction
 (``"ENV A=1"``, ``"LABEL x"``: metadata only). Equal step strings give equal
 history entries and equal layer digests, so images share what they have in common.
+
+An image is ``linux/amd64`` unless ``platform`` says otherwise. The same steps on another
+platform make the same history but other layers (another architecture's binaries), unless
+``portable``: then the layers are the same on every platform (files copied as they are).
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from image_lineage import platforms
 from image_lineage.model import HistoryEntry, Image, SourceInfo
 
 SOURCE = SourceInfo(kind="test", endpoint="literal", scanned_at=datetime(2026, 11, 1, tzinfo=UTC))
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+AMD64 = "linux/amd64"
+ARM64 = "linux/arm64"
 
 
 def digest(text: str) -> str:
@@ -45,21 +52,34 @@ def image(
     intermediate: bool = False,
     history: bool = True,
     parent_hint: str | None = None,
+    platform: str = AMD64,
+    portable: bool = False,
+    index: Sequence[tuple[str, bool]] = (),
 ) -> Image:
-    """An image made of ``steps``; ``salt`` makes a different id for identical content."""
+    """An image made of ``steps``; ``salt`` makes a different id for identical content.
+
+    ``index``: the platforms of the multi-platform index that names the image, each with
+    whether it is here (``index_platforms``); the index digest follows from the tags.
+    """
     entries = tuple(entry(s) for s in steps)
-    layers = tuple(_layer(s) for s, e in zip(steps, entries, strict=True) if not e.empty_layer)
+    on = "" if platform == AMD64 else platform  # amd64 ids and layers stay what they were
+    layer_salt = "" if portable else on
+    layers = tuple(_layer(layer_salt + s) for s, e in zip(steps, entries, strict=True) if not e.empty_layer)
+    os, architecture, variant = platforms.parse(platform)
     return Image(
-        id=digest("image:" + "\n".join(steps) + salt),
+        id=digest("image:" + "\n".join(steps) + salt + on),
         tags=tuple(sorted(tags)),
         created=_EPOCH,
         size=sum(e.size for e in entries),
-        os="linux",
-        architecture="amd64",
+        os=os,
+        architecture=architecture,
+        variant=variant,
         layers=layers,
         history=entries if history else None,
         intermediate=intermediate,
         parent_hint=parent_hint,
+        index_digest=digest("index:" + ",".join(sorted(tags)) + salt) if index else "",
+        index_platforms=tuple(index),
     )
 
 
@@ -79,6 +99,42 @@ def jupyter_family() -> list[Image]:
         image(SCIPY, "jupyter/scipy-notebook:latest", "jupyter/scipy-notebook:2026-11"),
         image(R_NOTEBOOK, "jupyter/r-notebook:latest"),
     ]
+
+
+# Two platforms of one family, as a multi-platform build makes them (see multi_platform_family).
+BOTH = ((AMD64, True), (ARM64, True))
+APP_INDEX = ((AMD64, True), (ARM64, True), ("linux/arm/v7", False))
+SCRATCH_LABEL = ["LABEL org.example.kind=metadata"]
+
+
+def multi_platform_family() -> list[Image]:
+    """amd64 and arm64 images of one family, as an engine with the containerd store lists them.
+
+    ``multi/base:1`` and ``multi/app:1`` on both platforms (the app's index also names
+    linux/arm/v7, not pulled); ``multi/labelled:1``, a metadata-only child on both;
+    ``multi/arm-tool:1``, an arm64-only child of the base; ``multi/meta:1``, a ``FROM
+    scratch`` LABEL-only image on both platforms (no layers, identical histories) and
+    ``multi/meta-child:1`` built on it: the case that would link across platforms;
+    ``multi/config:1``, files copied as they are (the same layer on both) and its child.
+    """
+    base = [*FOUNDATION, "RUN install-runtime:4000000"]
+    app = [*base, "RUN build-app:700000"]
+    config = ["RUN copy-config:2000"]
+    images = []
+    for platform in (AMD64, ARM64):
+        images += [
+            image(base, "multi/base:1", platform=platform, index=BOTH),
+            image(app, "multi/app:1", platform=platform, index=APP_INDEX),
+            image([*base, "LABEL team=data"], "multi/labelled:1", platform=platform, index=BOTH),
+            image(SCRATCH_LABEL, "multi/meta:1", platform=platform, index=BOTH),
+            image([*SCRATCH_LABEL, "LABEL more=1"], "multi/meta-child:1", platform=platform, index=BOTH),
+            image(config, "multi/config:1", platform=platform, index=BOTH, portable=True),
+            image(
+                [*config, "ENV MODE=prod"], "multi/config-app:1", platform=platform, index=BOTH, portable=True
+            ),
+        ]
+    images.append(image([*base, "RUN arm-only-tool:300000"], "multi/arm-tool:1", platform=ARM64))
+    return images
 
 
 @functools.cache

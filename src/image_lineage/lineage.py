@@ -5,6 +5,9 @@ A is an ancestor of B when A's layers are a prefix of B's (equal allowed) and
 A's history is a *strict* prefix of B's. B's parent is its nearest ancestor (the
 longest history) among the images given. When either image has no history the
 rule falls back to layers alone (a strict prefix) and the edge is *unverified*.
+Lineage is found per platform: A is never B's ancestor when both name their platform
+and the platforms differ (images with no layers, or the same layers on every platform,
+would otherwise link an arm64 image to an amd64 one). An unknown platform matches any.
 
 Instead of comparing every pair, every image's history is inserted into a trie
 keyed by history entries, and every image's layers into a second trie; one walk
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 from image_lineage.model import Diagnostic, HistoryEntry, Image, SourceInfo, short_id
+from image_lineage.platforms import compatible, normalized
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +215,10 @@ def _is_layer_prefix(shorter: Image, longer: Image) -> bool:
     return len(longer.layers) >= n and longer.layers[:n] == shorter.layers
 
 
+def _same_platform(one: Image, other: Image) -> bool:
+    return compatible(one.platform, other.platform)
+
+
 def _tiebreak(candidates: Iterable[Image], child: Image) -> tuple[Image, bool]:
     """Pick one of several equally near ancestors: the engine's hint, else tagged, else lowest id.
 
@@ -244,13 +252,15 @@ def _find_parents(images: Sequence[Image]) -> dict[str, _Parent]:
         if key is not None:
             # Deepest first: the nearest ancestor whose layers also match wins.
             for depth, found in reversed(history_trie.strict_prefixes(key)):
-                matching = [a for a in found if _is_layer_prefix(a, child)]
+                matching = [a for a in found if _is_layer_prefix(a, child) and _same_platform(a, child)]
                 if matching:
                     verified = (depth, matching)
                     break
         unverified: tuple[int, list[Image]] | None = None
         for depth, found in reversed(layer_trie.strict_prefixes(child.layers)):
-            matching = [a for a in found if a.history is None or child.history is None]
+            matching = [
+                a for a in found if (a.history is None or child.history is None) and _same_platform(a, child)
+            ]
             if matching:
                 unverified = (depth, matching)
                 break
@@ -416,7 +426,8 @@ def _identical_siblings(images: Sequence[Image]) -> list[Diagnostic]:
     groups: dict[object, list[Image]] = {}
     for image in images:
         if image.history is not None:
-            groups.setdefault((image.layers, _history_key(image)), []).append(image)
+            key = (image.layers, _history_key(image), normalized(image.platform))
+            groups.setdefault(key, []).append(image)
     notes = []
     for group in groups.values():
         if len(group) < 2:
