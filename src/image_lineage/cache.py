@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 # v2: history rows keep their "Id" (the step images that pin down which step made a layer).
 _FILE = "details-v2.sqlite3"
@@ -36,16 +36,18 @@ def default_cache_dir() -> Path:
     return Path(base) / "image-lineage"
 
 
-class DetailsCache:
-    """Stores ``(inspect, history)`` per (namespace, image id); use as a context manager."""
+class _Table:
+    """JSON bodies per (namespace, content digest) in one table of the cache file; a context manager."""
+
+    _TABLE = "details"
 
     def __init__(self, root: Path, namespace: str) -> None:
         self._path = root / _FILE
         self._namespace = namespace
         self._db: sqlite3.Connection | None = None
 
-    def __enter__(self) -> DetailsCache:
-        self._db = _open(self._path)
+    def __enter__(self) -> Self:
+        self._db = _open(self._path, self._TABLE)
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -53,48 +55,81 @@ class DetailsCache:
             self._db.close()
             self._db = None
 
-    def get_many(self, image_ids: Iterable[str]) -> dict[str, Details]:
-        """The cached answers among ``image_ids``; missing or corrupt entries are left out."""
+    def _get_bodies(self, keys: Iterable[str]) -> Iterator[tuple[str, object]]:
         if self._db is None:
-            return {}
-        wanted = list(dict.fromkeys(image_ids))
-        found: dict[str, Details] = {}
+            return
+        wanted = list(dict.fromkeys(keys))
         try:
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
                 placeholders = ",".join("?" * len(chunk))
-                query = f"SELECT id, body FROM details WHERE namespace = ? AND id IN ({placeholders})"  # noqa: S608
-                rows = self._db.execute(query, [self._namespace, *chunk])
-                for image_id, body in rows:
-                    entry = _decode(body)
-                    if entry is not None:
-                        found[image_id] = entry
+                query = f"SELECT id, body FROM {self._TABLE} WHERE namespace = ? AND id IN ({placeholders})"  # noqa: S608
+                yield from self._db.execute(query, [self._namespace, *chunk]).fetchall()
         except sqlite3.Error:
-            return found
+            return
+
+    def _put_bodies(self, bodies: Mapping[str, object]) -> None:
+        if self._db is None or not bodies:
+            return
+        rows = [(self._namespace, key, json.dumps(body)) for key, body in bodies.items()]
+        try:
+            with self._db:
+                self._db.executemany(f"INSERT OR REPLACE INTO {self._TABLE} VALUES (?, ?, ?)", rows)  # noqa: S608
+        except sqlite3.Error:
+            return
+
+
+class DetailsCache(_Table):
+    """Stores ``(inspect, history)`` per (namespace, image id); use as a context manager."""
+
+    def get_many(self, image_ids: Iterable[str]) -> dict[str, Details]:
+        """The cached answers among ``image_ids``; missing or corrupt entries are left out."""
+        found: dict[str, Details] = {}
+        for image_id, body in self._get_bodies(image_ids):
+            entry = _decode(body)
+            if entry is not None:
+                found[image_id] = entry
         return found
 
     def put_many(self, entries: Mapping[str, Details]) -> None:
-        if self._db is None or not entries:
-            return
-        rows = [
-            (self._namespace, image_id, json.dumps({"inspect": inspect, "history": history}))
-            for image_id, (inspect, history) in entries.items()
-        ]
-        try:
-            with self._db:
-                self._db.executemany("INSERT OR REPLACE INTO details VALUES (?, ?, ?)", rows)
-        except sqlite3.Error:
-            return
+        self._put_bodies(
+            {key: {"inspect": inspect, "history": history} for key, (inspect, history) in entries.items()}
+        )
 
 
-def _open(path: Path) -> sqlite3.Connection | None:
-    """Open (or create) the database; a broken file is moved aside once and recreated."""
+class FactsCache(_Table):
+    """What was learnt about one content digest (a JSON object) per (namespace, digest).
+
+    On the containerd image store: what the engine's export says about an image id (its
+    platforms' manifests and configs), so that a warm scan exports nothing. The id is the
+    digest of an index or manifest, which fixes every byte the export is read for.
+    """
+
+    _TABLE = "facts"
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for key, body in self._get_bodies(keys):
+            try:
+                entry = json.loads(body) if isinstance(body, str) else None
+            except ValueError:
+                continue
+            if isinstance(entry, dict):
+                found[key] = entry
+        return found
+
+    def put_many(self, entries: Mapping[str, Mapping[str, Any]]) -> None:
+        self._put_bodies(entries)
+
+
+def _open(path: Path, table: str) -> sqlite3.Connection | None:
+    """Open (or create) the database with ``table``; a broken file is moved aside once and recreated."""
     for attempt in (1, 2):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(path, timeout=5)
             db.execute(
-                "CREATE TABLE IF NOT EXISTS details "
+                f"CREATE TABLE IF NOT EXISTS {table} "
                 "(namespace TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (namespace, id))"
             )
         except sqlite3.DatabaseError:

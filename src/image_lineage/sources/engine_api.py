@@ -9,11 +9,15 @@ history returned newest first. Every read is a ``.get()``.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-from image_lineage.model import HistoryEntry, Image, parse_time
+from image_lineage.errors import SourceUnavailable
+from image_lineage.model import HistoryEntry, Image, SizeKind, parse_time
+from image_lineage.sources.image_config import image_from_config
 
 _NO_TAG = "<none>:<none>"
 _NO_DIGEST = "<none>@<none>"
@@ -41,6 +45,10 @@ def _strings(values: object, *, drop: str) -> tuple[str, ...]:
 
 def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _str(value: object) -> str:
@@ -247,3 +255,157 @@ def image_from_api(
         history=steps or None,
         intermediate=intermediate,
     )
+
+
+# --------------------------------------------------------------------------- containerd image store
+#
+# On the containerd image store an engine lists and inspects images by their index or
+# manifest digest, and no answer names the config digest, which is an image's identity
+# everywhere else (docs/modern-engines.md). The configs come from the engine's own export
+# (``sources/engine/export.py``); these functions read the API's side of the answer.
+
+CONTAINERD_DRIVER_TYPE = "io.containerd.snapshotter.v1"
+
+
+def image_store(info: RawDict) -> str:
+    """``containerd`` when ``/info`` says the containerd image store is on, else ``classic``."""
+    status = info.get("DriverStatus")
+    pairs = status if isinstance(status, list) else []
+    on = any(
+        isinstance(pair, list)
+        and len(pair) == 2
+        and pair[0] == "driver-type"
+        and pair[1] == CONTAINERD_DRIVER_TYPE
+        for pair in pairs
+    )
+    return "containerd" if on else "classic"
+
+
+def api_at_least(version: str, wanted: str) -> bool:
+    """``version`` >= ``wanted`` for API versions such as ``1.45``; an unreadable one is not."""
+
+    def parts(text: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in text.split(".") if p.isdigit())
+
+    return bool(parts(version)) and parts(version) >= parts(wanted)
+
+
+def platform_name(platform: object) -> str:
+    """An OCI platform object -> ``os/architecture[/variant]`` ("" when it names none)."""
+    if not isinstance(platform, Mapping):
+        return ""
+    parts = (_str(platform.get("os")), _str(platform.get("architecture")), _str(platform.get("variant")))
+    return "/".join(p for p in parts if p) if parts[0] and parts[1] else ""
+
+
+def platform_query(platform: str) -> str:
+    """``linux/arm64/v8`` -> the JSON object ``platform=`` takes (an engine refuses anything else)."""
+    os_, architecture, *variant = platform.split("/")
+    value = {"architecture": architecture, "os": os_} | ({"variant": variant[0]} if variant else {})
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """What ``Manifests[]`` (API >= 1.47, ``manifests=1``) says about one platform of a listed image."""
+
+    manifest_digest: str
+    available: bool
+    unpacked: int
+    disk_size: int
+
+
+def listed_platforms(summary: RawDict) -> dict[str, Listed] | None:
+    """Platform -> what the list says, attestations left out; None when the engine gave no ``Manifests``."""
+    manifests = summary.get("Manifests")
+    if not isinstance(manifests, list):
+        return None
+    found: dict[str, Listed] = {}
+    for entry in manifests:
+        if not isinstance(entry, Mapping) or entry.get("Kind") != "image":
+            continue
+        data = _mapping(entry.get("ImageData"))
+        name = platform_name(data.get("Platform"))
+        unpacked = _mapping(data.get("Size")).get("Unpacked")
+        total = _mapping(entry.get("Size")).get("Total")
+        if name:
+            found[name] = Listed(
+                _str(entry.get("ID")),
+                entry.get("Available") is True,
+                _int(unpacked),
+                _int(total),
+            )
+    return found
+
+
+def unpacked_layer_sizes(config: bytes, history: Sequence[RawDict] | None) -> list[int] | None:
+    """The engine's history sizes (unpacked, on disk) of the config's steps that made a layer.
+
+    The config's ``empty_layer`` flags say which steps made a layer; the API's history
+    has one row per config step (newest first), so the two pair up exactly, with no
+    guessing. None when they do not pair up or the engine knows no size (a platform it
+    has not unpacked answers 0 for every layer): the caller falls back to blob sizes.
+    """
+    if history is None:
+        return None
+    steps = _config_steps(config)
+    rows = [entry for entry in reversed(history) if isinstance(entry, Mapping)]
+    if steps is None or len(rows) != len(steps):
+        return None
+    sizes = [_int(row.get("Size")) for row, empty in zip(rows, steps, strict=True) if not empty]
+    return sizes if any(sizes) or not sizes else None
+
+
+def _config_steps(config: bytes) -> list[bool] | None:
+    """Each config history step's ``empty_layer`` flag, oldest first (None: not a config)."""
+    try:
+        parsed = json.loads(config)
+    except (ValueError, RecursionError):
+        return None
+    history = parsed.get("history") if isinstance(parsed, Mapping) else None
+    if not isinstance(history, list):
+        return None
+    return [isinstance(step, Mapping) and step.get("empty_layer") is True for step in history]
+
+
+def image_from_containerd(
+    summary: RawDict,
+    config: bytes,
+    layer_sizes: Sequence[int],
+    *,
+    size_kind: SizeKind,
+    manifest_digest: str,
+    index_digest: str,
+    index_platforms: Sequence[tuple[str, bool]],
+    disk_size: int | None,
+    intermediate: bool = False,
+) -> Image:
+    """One platform of an image on the containerd store: its config, the list's names and sizes.
+
+    The config (from the engine's export) gives the identity (its digest), layers and
+    history with exact ``empty_layer`` flags; ``layer_sizes`` measure what ``size_kind``
+    says. Tags, digests and the disk use come from the fresh list: ``disk_size`` is that
+    platform's ``Size.Total`` where ``Manifests[]`` gives it, else the list's ``Size``
+    for the whole image (every platform).
+    """
+    image = image_from_config(config, (), layer_sizes, "the engine's export", SourceUnavailable)
+    return replace(
+        image,
+        tags=_strings(summary.get("RepoTags"), drop=_NO_TAG),
+        digests=_strings(summary.get("RepoDigests"), drop=_NO_DIGEST),
+        size=disk_size if disk_size is not None else _int(summary.get("Size")),
+        size_kind=size_kind,
+        variant=_config_variant(config),
+        manifest_digest=manifest_digest,
+        index_digest=index_digest,
+        index_platforms=tuple(sorted(index_platforms)),
+        intermediate=intermediate,
+    )
+
+
+def _config_variant(config: bytes) -> str:
+    try:
+        parsed = json.loads(config)
+    except (ValueError, RecursionError):
+        return ""
+    return _str(parsed.get("variant")) if isinstance(parsed, Mapping) else ""

@@ -11,7 +11,6 @@ Only GET requests are ever sent: this package never pulls, tags, deletes or buil
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -22,16 +21,17 @@ from image_lineage.cache import Details, DetailsCache, default_cache_dir
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
 from image_lineage.sources.engine import transport
-from image_lineage.sources.engine.errors import DOCKER, Engine, ImageGone
+from image_lineage.sources.engine.errors import DOCKER, Engine
+from image_lineage.sources.engine.pool import counter, fetch_all
 from image_lineage.sources.engine_api import (
+    api_at_least,
     history_ids,
     image_from_api,
+    image_store,
     layers_are_ambiguous,
     trim_history,
     trim_inspect,
 )
-
-_WORKERS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +50,14 @@ class DockerEngineSource:
         try:
             version = client.version()
             summaries = _list(client, include_intermediate)
-            cache = DetailsCache(default_cache_dir(), self.kind) if self.use_cache else None
-            images, notes = _read_details(summaries, client.details, cache, progress)
+            # The store is asked for only when there is an image to read (an empty engine
+            # needs nothing more than the list).
+            store = image_store(client.info()) if summaries else "classic"
+            if store == "containerd":
+                images, notes = self._scan_containerd(client, version, include_intermediate, progress)
+            else:
+                cache = DetailsCache(default_cache_dir(), self.kind) if self.use_cache else None
+                images, notes = _read_details(summaries, client.details, cache, progress)
         finally:
             client.close()
         info = SourceInfo(
@@ -62,14 +68,43 @@ class DockerEngineSource:
         )
         return Scan(source=info, images=images, diagnostics=notes)
 
+    def _scan_containerd(
+        self,
+        client: transport.Transport,
+        version: Mapping[str, Any],
+        include_intermediate: bool,
+        progress: Progress | None,
+    ) -> tuple[tuple[Image, ...], tuple[Diagnostic, ...]]:
+        """The containerd image store (``containerd.py``, imported only for it: it reads tar streams)."""
+        from image_lineage.sources.engine import containerd  # noqa: PLC0415 - see the docstring
 
-def _list(client: transport.Transport, include_intermediate: bool) -> list[tuple[Mapping[str, Any], bool]]:
-    """(summary, intermediate) for each image; intermediate ones only when asked for."""
-    shown = client.images(include_intermediate=False)
+        api = str(version.get("ApiVersion", ""))
+        manifests = api_at_least(api, containerd.MANIFESTS_API)
+        summaries = _list(client, include_intermediate, manifests=manifests) if manifests else None
+        return containerd.scan(
+            client,
+            summaries if summaries is not None else _list(client, include_intermediate),
+            api=api,
+            version=str(version.get("Version", "")),
+            kind=self.kind,
+            use_cache=self.use_cache,
+            progress=progress,
+        )
+
+
+def _list(
+    client: transport.Transport, include_intermediate: bool, *, manifests: bool = False
+) -> list[tuple[Mapping[str, Any], bool]]:
+    """(summary, intermediate) for each image; intermediate ones only when asked for.
+
+    ``manifests``: with each image's ``Manifests[]`` (containerd store, API >= 1.47).
+    """
+    extra = {"manifests": True} if manifests else {}
+    shown = client.images(include_intermediate=False, **extra)
     if not include_intermediate:
         return [(s, False) for s in shown]
     shown_ids = {s.get("Id") for s in shown}
-    return [(s, s.get("Id") not in shown_ids) for s in client.images(include_intermediate=True)]
+    return [(s, s.get("Id") not in shown_ids) for s in client.images(include_intermediate=True, **extra)]
 
 
 def _read_details(
@@ -134,60 +169,13 @@ def _details(
     """Inspect and history of each id: from the cache, else from the engine (then cached)."""
     details = cache.get_many(wanted) if cache else {}
     misses = [image_id for image_id in dict.fromkeys(wanted) if image_id not in details]
-    total, done = len(wanted), len(wanted) - len(misses)
-    if progress:
-        progress(done, total)
-    fetched: dict[str, Details] = {}
-    if misses:
-        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - a warm scan needs no threads
-
-        fetch = _until_first_failure(fetch)
-        with ThreadPoolExecutor(max_workers=min(_WORKERS, len(misses))) as pool:
-            futures = {image_id: pool.submit(fetch, image_id) for image_id in misses}
-            try:
-                for image_id, future in futures.items():
-                    try:
-                        inspect, history = future.result()
-                    except ImageGone:
-                        notes.append(Diagnostic(image_id, "image_gone", "removed while it was being scanned"))
-                    else:
-                        fetched[image_id] = (trim_inspect(inspect), trim_history(history))
-                    done += 1
-                    if progress:
-                        progress(done, total)
-            except BaseException:
-                # Leaving the ``with`` waits for the pool: drop what is still queued.
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+    step = counter(progress, len(wanted) - len(misses), len(wanted))
+    raw = fetch_all(misses, fetch, notes, gone=str, progress=step)
+    fetched = {
+        image_id: (trim_inspect(inspect), trim_history(history))
+        for image_id, (inspect, history) in raw.items()
+    }
     if cache:
         cache.put_many(fetched)
     details.update(fetched)
     return details
-
-
-class _Abandoned(Exception):
-    """A fetch not sent because an earlier one failed (never reaches the caller, see below)."""
-
-
-def _until_first_failure(fetch: Callable[[str], Details]) -> Callable[[str], Details]:
-    """``fetch``, until one call fails (other than ``ImageGone``); later calls send nothing.
-
-    A failure ends the scan, and every request still to come would go to an engine
-    that is gone or stalled, each waiting up to --timeout: minutes on a big host.
-    Workers take fetches in submission order, so a fetch abandoned here always comes
-    after the failed one, whose error the caller meets first.
-    """
-    failed = threading.Event()
-
-    def guarded(image_id: str) -> Details:
-        if failed.is_set():
-            raise _Abandoned(image_id)
-        try:
-            return fetch(image_id)
-        except ImageGone:
-            raise
-        except BaseException:
-            failed.set()
-            raise
-
-    return guarded

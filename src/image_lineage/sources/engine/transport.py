@@ -5,6 +5,10 @@ transport: it opens connections, sends the few GET requests a scan needs
 (``/version``, ``/images/json``, ``/images/{id}/json``, ``/images/{id}/history``) and
 negotiates the API version the same way for both transports:
 
+On the containerd image store a scan also sends ``/info``, ``platform=`` history
+requests and ``/images/get`` (the export ``docker save`` reads: a GET that changes
+nothing), whose tar answer is handed, as a stream, to a reader.
+
 * local unix sockets and plain ``tcp://`` use the standard library's
   ``http.client`` on keep-alive connections, one per worker thread;
 * TLS (``DOCKER_TLS_VERIFY``) and ``ssh://`` endpoints use the Docker SDK's
@@ -20,21 +24,24 @@ Every failure leaves here as a domain error made by ``errors.py``.
 from __future__ import annotations
 
 import http.client
+import io
+import itertools
 import json
 import os
 import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 from image_lineage.cache import Details
-from image_lineage.errors import Hint, SourceUnavailable
+from image_lineage.errors import Hint, LineageError, SourceUnavailable
 from image_lineage.sources.engine.errors import (
     DOCKER,
     Engine,
+    ImageGone,
     address_error,
     causes,
     http_error,
@@ -45,14 +52,23 @@ if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
 
 DEFAULT_ENDPOINT = "unix:///var/run/docker.sock"
+T = TypeVar("T")
 
 
 class Transport(Protocol):
-    """The read-only requests a scan makes. ``details`` is called from several threads."""
+    """The read-only requests a scan makes. All but ``version``/``images`` run on several threads.
+
+    ``platform`` is the JSON object an engine's ``platform=`` takes (API >= 1.48);
+    ``export`` streams ``GET /images/get?names=ID`` into ``read`` and returns what it returns.
+    """
 
     def version(self) -> Mapping[str, Any]: ...
-    def images(self, *, include_intermediate: bool) -> list[Mapping[str, Any]]: ...
+    def info(self) -> Mapping[str, Any]: ...
+    def images(self, *, include_intermediate: bool, manifests: bool = False) -> list[Mapping[str, Any]]: ...
     def details(self, image_id: str) -> Details: ...
+    def inspect(self, image_id: str) -> dict[str, Any]: ...
+    def history(self, image_id: str, platform: str | None = None) -> list[dict[str, Any]]: ...
+    def export(self, image_id: str, read: Callable[[BinaryIO], T]) -> T: ...
     def close(self) -> None: ...
 
 
@@ -186,10 +202,15 @@ class HttpTransport:
             self._prefix = f"/v{answer['ApiVersion']}"
         return self._version
 
-    def images(self, *, include_intermediate: bool) -> list[Mapping[str, Any]]:
+    def info(self) -> Mapping[str, Any]:
         self.version()
-        query = urlencode({"all": "1" if include_intermediate else "0"})
-        answer = self._get(f"{self._prefix}/images/json?{query}")
+        answer = self._get(f"{self._prefix}/info")
+        return answer if isinstance(answer, dict) else {}
+
+    def images(self, *, include_intermediate: bool, manifests: bool = False) -> list[Mapping[str, Any]]:
+        self.version()
+        params = {"all": "1" if include_intermediate else "0"} | ({"manifests": "1"} if manifests else {})
+        answer = self._get(f"{self._prefix}/images/json?{urlencode(params)}")
         if not isinstance(answer, list):
             raise SourceUnavailable(
                 f"The {self._engine.name} at {self._endpoint} sent an unexpected image list."
@@ -205,6 +226,52 @@ class HttpTransport:
                 f"The {self._engine.name} at {self._endpoint} sent an unexpected answer for image {image_id}."
             )
         return inspect, history
+
+    def inspect(self, image_id: str) -> dict[str, Any]:
+        answer = self._get(f"{self._prefix}/images/{quote(image_id, safe='')}/json", image=True)
+        if not isinstance(answer, dict):
+            raise self._unexpected(image_id)
+        return answer
+
+    def history(self, image_id: str, platform: str | None = None) -> list[dict[str, Any]]:
+        query = f"?{urlencode({'platform': platform})}" if platform else ""
+        answer = self._get(f"{self._prefix}/images/{quote(image_id, safe='')}/history{query}", image=True)
+        if not isinstance(answer, list):
+            raise self._unexpected(image_id)
+        return [entry for entry in answer if isinstance(entry, dict)]
+
+    def export(self, image_id: str, read: Callable[[BinaryIO], T]) -> T:
+        path = f"{self._prefix}/images/get?{urlencode({'names': image_id})}"
+        connection = self._connection()
+        try:
+            if connection.sock is None:
+                connection.connect()
+            if isinstance(connection.sock, _DeadlineSocket):
+                connection.sock.deadline = time.monotonic() + self._timeout
+            connection.request("GET", path, headers={"Accept": "application/x-tar"})
+            response = connection.getresponse()
+            if response.status != 200:
+                body = response.read()
+                raise http_error(
+                    self._endpoint,
+                    response.status,
+                    f"GET {path}",
+                    _explanation(body),
+                    self._engine,
+                    image=True,
+                )
+            result = read(response)  # an HTTPResponse is a binary stream
+            response.read()  # the tar's padding: the connection is reused
+        except BaseException as error:
+            connection.close()
+            self._local.connection = None
+            raise _export_failure(error, self._endpoint, self._timeout, self._engine) from error
+        return result
+
+    def _unexpected(self, image_id: str) -> SourceUnavailable:
+        return SourceUnavailable(
+            f"The {self._engine.name} at {self._endpoint} sent an unexpected answer for image {image_id}."
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -315,11 +382,58 @@ class SdkTransport:
         )
         return answer
 
-    def images(self, *, include_intermediate: bool) -> list[Mapping[str, Any]]:
-        answer: list[Mapping[str, Any]] = self._call(
-            lambda: self._client.images(all=include_intermediate), "GET /images/json"
+    def info(self) -> Mapping[str, Any]:
+        answer: Mapping[str, Any] = self._call(self._client.info, "GET /info")
+        return answer
+
+    def images(self, *, include_intermediate: bool, manifests: bool = False) -> list[Mapping[str, Any]]:
+        if not manifests:
+            answer: list[Mapping[str, Any]] = self._call(
+                lambda: self._client.images(all=include_intermediate), "GET /images/json"
+            )
+            return answer
+        # docker-py has no parameter for ``manifests``: the raw URL, as docker-py builds it.
+        params = {"all": "1" if include_intermediate else "0", "manifests": "1"}
+        return list(self._raw("/images/json", params, "GET /images/json"))
+
+    def inspect(self, image_id: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self._call(
+            lambda: self._client.inspect_image(image_id), f"GET /images/{image_id}/json", image=True
         )
         return answer
+
+    def history(self, image_id: str, platform: str | None = None) -> list[dict[str, Any]]:
+        params = {"platform": platform} if platform else {}
+        path = self._client._url("/images/{0}/history", image_id)
+        return list(self._raw(path, params, f"GET /images/{image_id}/history", image=True, built=True))
+
+    def export(self, image_id: str, read: Callable[[BinaryIO], T]) -> T:
+        request = f"GET /images/get?names={image_id}"
+
+        def first() -> tuple[bytes, Iterator[bytes]]:
+            # docker-py sends the request, and raises for its status, on the first chunk.
+            chunks = iter(self._client.get_image(image_id))
+            return next(chunks, b""), chunks
+
+        head, rest = self._call(first, request, image=True)
+        try:
+            result: T = within_deadline(
+                lambda: read(_ChunkReader(itertools.chain([head], rest))),  # type: ignore[arg-type]
+                self._timeout,
+            )
+        except BaseException as error:
+            raise _export_failure(error, self._endpoint, self._timeout, self._engine) from error
+        return result
+
+    def _raw(
+        self, path: str, params: Mapping[str, str], request: str, *, image: bool = False, built: bool = False
+    ) -> Any:
+        url = path if built else self._client._url(path)
+
+        def get() -> Any:
+            return self._client._result(self._client._get(url, params=params), json=True)
+
+        return self._call(get, request, image=image)
 
     def details(self, image_id: str) -> Details:
         inspect = self._call(
@@ -332,6 +446,44 @@ class SdkTransport:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _export_failure(error: BaseException, endpoint: str, timeout: float, engine: Engine) -> BaseException:
+    """What to raise when reading an export failed: the domain error, once.
+
+    The archive reader wraps what the stream raised (a connection lost mid-answer) in
+    an ``ArchiveError``; the cause chain still says what happened to the engine.
+    """
+    if isinstance(error, ImageGone | SourceUnavailable) or not isinstance(error, Exception):
+        return error
+    lost = any(isinstance(cause, OSError | http.client.HTTPException) for cause in causes(error))
+    if isinstance(error, LineageError) and not lost:
+        return SourceUnavailable(
+            f"The {engine.name} at {endpoint} sent an export that cannot be read: {error}"
+        )
+    return unavailable(endpoint, error, timeout, engine)
+
+
+class _ChunkReader(io.RawIOBase):
+    """docker-py's streamed answer (an iterator of byte chunks) as a readable binary stream."""
+
+    def __init__(self, chunks: Any) -> None:
+        self._chunks = chunks
+        self._left = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._left:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._left = bytes(chunk)
+        view = memoryview(buffer).cast("B")
+        count = min(len(view), len(self._left))
+        view[:count], self._left = self._left[:count], self._left[count:]
+        return count
 
 
 def within_deadline(call: Callable[[], Any], seconds: float) -> Any:
