@@ -161,6 +161,17 @@ def test_hostile_archives_are_refused_with_one_reason(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["archive.tar"]  # nothing extracted
 
 
+@pytest.mark.parametrize(("mutate", "message"), HOSTILE)
+def test_hostile_archives_are_refused_when_streamed_too(
+    tmp_path: Path, valid: bytes, mutate: Callable[[Members], Members], message: str
+) -> None:
+    """A gzip archive is read in one pass by another reader: the same rules, the same reasons."""
+    path = tmp_path / "archive.tar.gz"
+    path.write_bytes(gzip.compress(repack(mutate(members(valid)))))
+    with pytest.raises(ArchiveError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        ArchiveSource(path).scan()
+
+
 def test_an_oversized_config_is_not_read(
     tmp_path: Path, valid: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:

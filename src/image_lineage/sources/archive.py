@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import hashlib
 import io
 import json
 import lzma
@@ -36,8 +37,9 @@ import posixpath
 import stat
 import tarfile
 import zlib
+from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal, Protocol
@@ -380,6 +382,8 @@ def _read_stream(layout: StreamLayout, fileobj: IO[bytes], packing: _Packing | N
     try:
         tar = tarfile.open(fileobj=stream, mode="r|", bufsize=_STREAM_BUFFER)  # noqa: SIM115
     except _STREAM_ERRORS as error:
+        if packing and not isinstance(error, tarfile.TarError):  # the decompression failed
+            raise ArchiveError(f"{origin} ({packing.kind}) is truncated or damaged ({error}).") from error
         if packing:
             raise ArchiveError(
                 f"{origin} is {packing.kind}, but no tar archive can be read from it "
@@ -453,91 +457,298 @@ def _read_json(layout: Layout, name: str, origin: str) -> Any:
         raise ArchiveError(f"{origin}: {name!r} is not valid JSON.") from error
 
 
+@dataclass(frozen=True, slots=True)
+class LayoutContents:
+    """What a layout holds: image records (one per config digest, every platform), the
+    artifacts beside them (attached to the records they refer to), and diagnostics."""
+
+    images: tuple[Image, ...]
+    artifacts: tuple[oci.Artifact, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
 def read_layout(layout: Layout, origin: str) -> tuple[tuple[Image, ...], tuple[Diagnostic, ...]]:
-    """The images a layout holds (one record per config digest), and diagnostics about them."""
-    if layout.has("manifest.json"):
-        entries = _docker_manifest(layout, origin)
-    elif layout.has("index.json"):
-        entries = _oci_layout(layout, origin)
-    else:
+    """The images a layout holds (one record per config digest and platform), and diagnostics."""
+    contents = read_layout_contents(layout, origin)
+    return contents.images, contents.diagnostics
+
+
+def read_layout_contents(layout: Layout, origin: str) -> LayoutContents:
+    """Images from ``index.json`` (every platform of every index) and ``manifest.json``.
+
+    A layout may hold both (Docker 25+, the containerd store): ``index.json`` knows every
+    platform and the manifest and index digests, ``manifest.json`` the tags as the engine
+    shows them; both name the same configs, so the records merge by config digest.
+    """
+    reader = _Reader(layout, origin)
+    if not (layout.has("manifest.json") or layout.has("index.json")):
         raise ArchiveError(
             f"{origin} has neither manifest.json nor index.json: not a 'docker save' "
             "archive or an OCI image layout."
         )
-    images: dict[str, Image] = {}
-    compressed = False
-    for config_name, tags, layer_names, layer_sizes in entries:
-        raw = layout.read_bytes(config_name)
-        sizes = layer_sizes if layer_sizes is not None else [layout.size(n) for n in layer_names]
-        compressed = compressed or any(layout.compressed(n) for n in layer_names[:1])
-        # The same image may be listed twice (one entry per tag).
-        oci.add_image(images, image_from_config(raw, tags, sizes, origin, ArchiveError))
-    notes = [
-        Diagnostic(
-            None,
-            "archive_sizes",
-            "sizes are the layer blobs as stored in the archive"
-            + (" (compressed)" if compressed else " (uncompressed tars)"),
-        )
-    ]
-    return tuple(images[k] for k in sorted(images)), tuple(notes)
+    if layout.has("index.json"):
+        reader.oci_layout()
+    if layout.has("manifest.json"):
+        reader.docker_manifest()
+    return reader.contents()
 
 
-Entry = tuple[str, tuple[str, ...], list[str], list[int] | None]
+#: An index entry and its manifest (None when not in the layout).
+_Found = tuple[Mapping[str, Any], Mapping[str, Any] | None]
 
 
-def _docker_manifest(layout: Layout, origin: str) -> list[Entry]:
-    manifest = _read_json(layout, "manifest.json", origin)
-    if not isinstance(manifest, list):
-        raise ArchiveError(f"{origin}: manifest.json should be a list.")
-    entries: list[Entry] = []
-    for index, item in enumerate(manifest):
-        where = f"manifest.json[{index}]"
-        if not isinstance(item, Mapping):
-            raise ArchiveError(f"{origin}: {where} should be an object.")
-        config, tags, layers = item.get("Config"), item.get("RepoTags") or [], item.get("Layers") or []
-        if not isinstance(config, str) or not _strings(tags) or not _strings(layers):
-            raise ArchiveError(f"{origin}: {where} needs Config, RepoTags and Layers as strings.")
-        entries.append((config, tuple(tags), list(layers), None))
-    return entries
+class _Reader:
+    """Collects records and artifacts from one layout; ``contents()`` attaches and sorts them."""
 
+    def __init__(self, layout: Layout, origin: str) -> None:
+        self.layout = layout
+        self.origin = origin
+        self.images: dict[str, Image] = {}
+        self.artifacts: list[oci.Artifact] = []
 
-def _oci_layout(layout: Layout, origin: str) -> list[Entry]:
-    entries: list[Entry] = []
-    index = _read_json(layout, "index.json", origin)
-    for descriptor, name in _manifests(layout, origin, index, None, depth=0):
-        manifest = _read_json(layout, _blob(descriptor, origin), origin)
-        config = manifest.get("config") if isinstance(manifest, Mapping) else None
-        layers = manifest.get("layers") if isinstance(manifest, Mapping) else None
+    def json(self, name: str) -> Any:
+        return _read_json(self.layout, name, self.origin)
+
+    def add(self, image: Image) -> None:
+        """One record per config digest; met again (another tag, another index), it gains the names."""
+        known = self.images.get(image.id)
+        if known is not None:
+            image = replace(known, tags=tuple(sorted({*known.tags, *image.tags})))
+        self.images[image.id] = image
+
+    # ----------------------------------------------------------------- docker save's manifest.json
+
+    def docker_manifest(self) -> None:
+        """``[{Config, RepoTags, Layers}]``; Jib before 2020 wrote the keys in lower camel case."""
+        manifest = self.json("manifest.json")
+        if not isinstance(manifest, list):
+            raise ArchiveError(f"{self.origin}: manifest.json should be a list.")
+        for index, item in enumerate(manifest):
+            where = f"manifest.json[{index}]"
+            if not isinstance(item, Mapping):
+                raise ArchiveError(f"{self.origin}: {where} should be an object.")
+            config = _either(item, "Config", "config")
+            tags = _either(item, "RepoTags", "repoTags") or []
+            layers = _either(item, "Layers", "layers") or []
+            if not isinstance(config, str) or not _strings(tags) or not _strings(layers):
+                raise ArchiveError(f"{self.origin}: {where} needs Config, RepoTags and Layers as strings.")
+            sizes = [self.layout.size(name) for name in layers]
+            compressed = any(self.layout.compressed(name) for name in layers)
+            image = image_from_config(self.layout.read_bytes(config), tags, sizes, self.origin, ArchiveError)
+            self.add(replace(image, size_kind="compressed" if compressed else "tar"))
+
+    # ------------------------------------------------------------------------- OCI image layout
+
+    def oci_layout(self) -> None:
+        """``index.json``: indexes (every platform), image manifests, and artifacts beside them.
+
+        Platform manifests listed in ``index.json`` itself (no index of their own) under the
+        same names are one multi-platform image, as if an index held them.
+        """
+        entries = _index_entries(self.json("index.json"), self.origin)
+        direct: dict[tuple[str, ...], list[_Found]] = {}
+        for descriptor in entries:
+            names = _names(descriptor)
+            if _is_index(descriptor):
+                self.index(descriptor, names, depth=1)
+                continue
+            manifest = self.manifest(descriptor, names, required=True)
+            if manifest is not None:
+                direct.setdefault(names, []).append((descriptor, manifest))
+        for names, group in direct.items():
+            unique = list({str(d.get("digest")): (d, m) for d, m in group}.values())
+            if len(unique) > 1:
+                self.platforms(unique, names, _implied_index_digest([d for d, _ in unique]))
+            else:
+                self.platforms(unique, names, "")
+
+    def index(self, descriptor: Mapping[str, Any], names: tuple[str, ...], depth: int) -> None:
+        """Every platform of an index; its attestations and artifacts as artifacts."""
+        if depth > _MAX_INDEX_DEPTH:
+            raise ArchiveError(f"{self.origin}: indexes nest deeper than {_MAX_INDEX_DEPTH}.")
+        digest = str(descriptor.get("digest"))
+        entries = _index_entries(self.json(_blob(descriptor, self.origin)), self.origin)
+        found: list[_Found] = []
+        for entry in entries:
+            if _is_index(entry):
+                self.index(entry, names, depth + 1)
+                continue
+            manifest = self.manifest(entry, names, required=False)
+            if manifest is not None or not oci.is_attestation(entry):
+                found.append((entry, manifest))
+        self.platforms(found, names, digest)
+
+    def manifest(
+        self, descriptor: Mapping[str, Any], names: tuple[str, ...], *, required: bool
+    ) -> Mapping[str, Any] | None:
+        """An image manifest, or None for an artifact (recorded) or one not in the layout.
+
+        A platform an index names may be absent (a save of a pulled image keeps the host's
+        platform only); an image ``index.json`` names itself must be there.
+        """
+        name = _blob(descriptor, self.origin)
+        present = self.layout.has(name)
+        if not present and required:
+            raise ArchiveError(f"{self.origin} has no entry {name!r}, which its index names.")
+        manifest = self.json(name) if present else None
+        if manifest is not None and not isinstance(manifest, Mapping):
+            raise ArchiveError(f"{self.origin}: {name!r} should be a manifest (an object).")
+        kind = oci.artifact_kind(descriptor, manifest, names)
+        if kind is not None:
+            subject = oci.subject_of(descriptor, manifest, names)
+            self.artifacts.append(oci.Artifact(kind, str(descriptor.get("digest")), subject))
+            return None
+        if manifest is not None and isinstance(manifest.get("manifests"), list):
+            raise ArchiveError(f"{self.origin}: {name!r} is an index where a manifest was expected.")
+        return manifest
+
+    def platforms(
+        self,
+        found: list[_Found],
+        names: tuple[str, ...],
+        index_digest: str,
+    ) -> None:
+        """One record per platform present; each lists every platform of its index."""
+        made: list[tuple[str, Image | None]] = []
+        for descriptor, manifest in found:
+            image = self.image(descriptor, manifest, names) if manifest is not None else None
+            made.append((image.platform if image else oci.platform_of(descriptor), image))
+        listed = tuple(sorted({(p, image is not None) for p, image in made if p})) if index_digest else ()
+        for _, image in made:
+            if image is not None:
+                self.add(replace(image, index_digest=index_digest, index_platforms=listed))
+
+    def image(
+        self, descriptor: Mapping[str, Any], manifest: Mapping[str, Any], names: tuple[str, ...]
+    ) -> Image | None:
+        """The record of one image manifest; None when its config is not in the layout."""
+        config, layers = manifest.get("config"), manifest.get("layers", [])
         if not isinstance(config, Mapping) or not isinstance(layers, list):
-            raise ArchiveError(f"{origin}: a manifest lacks its config or layers.")
-        names = [_blob(layer, origin) for layer in layers]
+            raise ArchiveError(f"{self.origin}: a manifest lacks its config or layers.")
+        if not all(isinstance(layer, Mapping) for layer in layers):
+            raise ArchiveError(f"{self.origin}: a manifest's layer should be an object.")
+        config_name = _blob(config, self.origin)
+        if not self.layout.has(config_name):
+            return None
         sizes = [layer.get("size") if isinstance(layer.get("size"), int) else 0 for layer in layers]
-        entries.append((_blob(config, origin), (name,) if name else (), names, sizes))
-    return entries
+        compressed = any(self.compressed_layer(layer) for layer in layers)
+        raw = self.layout.read_bytes(config_name)
+        image = image_from_config(raw, names, sizes, self.origin, ArchiveError)
+        return replace(
+            image,
+            manifest_digest=str(descriptor.get("digest")),
+            size_kind="compressed" if compressed else "tar",
+        )
+
+    def compressed_layer(self, layer: Mapping[str, Any]) -> bool:
+        """By the layer's media type; by its first bytes when the type does not say."""
+        media_type = layer.get("mediaType")
+        media_type = media_type.lower() if isinstance(media_type, str) else ""
+        if any(word in media_type for word in ("gzip", "zstd")):
+            return True
+        if media_type.endswith(("tar", ".tar", "diff.tar")):
+            return False
+        name = _blob(layer, self.origin)
+        return self.layout.compressed(name) if self.layout.has(name) else True
+
+    # ------------------------------------------------------------------------------ the result
+
+    def contents(self) -> LayoutContents:
+        images = tuple(self.images[key] for key in sorted(self.images))
+        by_digest: dict[str, list[str]] = {}
+        for image in images:
+            for digest in {image.id, image.manifest_digest, image.index_digest} - {""}:
+                by_digest.setdefault(digest, []).append(image.id)
+        artifacts = tuple(
+            replace(a, images=tuple(by_digest.get(a.subject, ()))) if a.subject else a
+            for a in sorted(set(self.artifacts), key=lambda a: (a.digest, a.subject, a.kind))
+        )
+        kinds = sorted({image.size_kind for image in images})
+        stored = {"compressed": " (compressed)", "tar": " (uncompressed tars)"}.get(
+            kinds[0] if len(kinds) == 1 else "", " (compressed for some images, uncompressed tars for others)"
+        )
+        notes = [
+            Diagnostic(None, "archive_sizes", "sizes are the layer blobs as stored in the archive" + stored)
+        ]
+        notes += _artifact_notes(artifacts)
+        return LayoutContents(images, artifacts, tuple(notes))
 
 
-def _manifests(
-    layout: Layout, origin: str, index: object, name: str | None, depth: int
-) -> list[tuple[Mapping[str, Any], str | None]]:
-    """Image manifests of an index, each with its tag; one platform per multi-platform image."""
-    if depth > 4 or not isinstance(index, Mapping) or not isinstance(index.get("manifests"), list):
+_MAX_INDEX_DEPTH = 4
+_PLURALS = {
+    "attestation": "attestations",
+    "signature": "signatures",
+    "sbom": "SBOMs",
+    "helm chart": "Helm charts",
+}
+_SINGULARS = {"sbom": "SBOM", "helm chart": "Helm chart"}
+
+
+def _artifact_notes(artifacts: tuple[oci.Artifact, ...]) -> list[Diagnostic]:
+    """One ``artifacts`` diagnostic per image that things refer to, one for those that refer to none here."""
+    per_image: dict[str | None, Counter[str]] = {}
+    for artifact in artifacts:
+        for image in artifact.images or (None,):
+            per_image.setdefault(image, Counter())[artifact.kind] += 1
+    notes = []
+    for image, counts in sorted(per_image.items(), key=lambda item: item[0] or ""):
+        listed = _count_words(counts)
+        if image is None:
+            verb = "refers" if sum(counts.values()) == 1 else "refer"
+            message = f"{listed} in the archive {verb} to no image here (not images, not shown)"
+        else:
+            message = f"{listed} {'refers' if sum(counts.values()) == 1 else 'refer'} to this image"
+        notes.append(Diagnostic(image, "artifacts", message))
+    return notes
+
+
+def _count_words(counts: Counter[str]) -> str:
+    """``Counter(attestation=2, signature=1)`` -> ``2 attestations, 1 signature``."""
+    words = []
+    for kind in sorted(counts):
+        count = counts[kind]
+        if count == 1:
+            words.append(f"1 {_SINGULARS.get(kind, kind)}")
+        else:
+            words.append(f"{count} {_PLURALS.get(kind, kind + 's')}")
+    return ", ".join(words)
+
+
+def _index_entries(index: object, origin: str) -> list[Mapping[str, Any]]:
+    if not isinstance(index, Mapping) or not isinstance(index.get("manifests"), list):
         raise ArchiveError(f"{origin}: index.json (or a nested index) is malformed.")
     if not all(isinstance(descriptor, Mapping) for descriptor in index["manifests"]):
         raise ArchiveError(f"{origin}: an index entry should be an object.")
-    found: list[tuple[Mapping[str, Any], str | None]] = []
-    for descriptor in oci.native_first(index["manifests"]):
-        annotations = descriptor.get("annotations")
-        annotations = annotations if isinstance(annotations, Mapping) else {}
-        tag = name or next(
-            (annotations[k] for k in oci.REF_NAME_ANNOTATIONS if isinstance(annotations.get(k), str)), None
-        )
-        if descriptor.get("mediaType") in oci.INDEX_TYPES:
-            nested = _read_json(layout, _blob(descriptor, origin), origin)
-            found.extend(_manifests(layout, origin, nested, tag, depth + 1)[:1])
-        else:
-            found.append((descriptor, tag))
-    return found
+    return list(index["manifests"])
+
+
+def _is_index(descriptor: Mapping[str, Any]) -> bool:
+    return descriptor.get("mediaType") in oci.INDEX_TYPES
+
+
+def _names(descriptor: Mapping[str, Any]) -> tuple[str, ...]:
+    """The name ``index.json`` gives an entry, as ``docker images`` shows it (containerd's first)."""
+    annotations = descriptor.get("annotations")
+    annotations = annotations if isinstance(annotations, Mapping) else {}
+    name = next((annotations[k] for k in oci.REF_NAME_ANNOTATIONS if isinstance(annotations.get(k), str)), "")
+    return (oci.familiar_name(name),) if name else ()
+
+
+def _implied_index_digest(descriptors: list[Mapping[str, Any]]) -> str:
+    """The digest of the index that ``descriptors`` (platform manifests listed one by one under
+    the same names) would make: no such blob exists, but the group needs one identity, and
+    this one is the same whenever the same manifests are listed."""
+    manifests = [
+        {key: d[key] for key in ("mediaType", "digest", "size", "platform") if key in d}
+        for d in sorted(descriptors, key=lambda d: str(d.get("digest")))
+    ]
+    index = {"schemaVersion": 2, "mediaType": oci.OCI_INDEX, "manifests": manifests}
+    raw = json.dumps(index, separators=(",", ":"), sort_keys=True).encode()
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def _either(item: Mapping[str, Any], key: str, old_key: str) -> Any:
+    return item[key] if key in item else item.get(old_key)
 
 
 def _blob(descriptor: Mapping[str, Any], origin: str) -> str:

@@ -76,6 +76,7 @@ def image_from_config(
         size=sum(max(0, int(s)) for s in sizes),
         os=_text(config, "os"),
         architecture=_text(config, "architecture"),
+        variant=_text(config, "variant"),
         labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
         layers=layers,
         history=tuple(entries) or None,

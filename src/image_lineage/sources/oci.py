@@ -10,9 +10,10 @@ this machine runs, and one image reached under several names becomes one record.
 from __future__ import annotations
 
 import platform
+import re
 from collections.abc import Iterable, Mapping, MutableMapping
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 from image_lineage.model import Image
 
@@ -27,6 +28,44 @@ INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_MANIFEST_LIST})
 MANIFEST_ACCEPT = ", ".join((OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST_LIST, DOCKER_MANIFEST))
 #: Annotations that name an image in an index (containerd's first, then the OCI one).
 REF_NAME_ANNOTATIONS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
+#: Config media types of a container image; any other config makes the manifest an artifact.
+IMAGE_CONFIG_TYPES = frozenset(
+    {"application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"}
+)
+#: BuildKit's annotations on an attestation manifest: its kind and the manifest it is about.
+REFERENCE_TYPE = "vnd.docker.reference.type"
+REFERENCE_DIGEST = "vnd.docker.reference.digest"
+HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
+
+ArtifactKind = Literal["attestation", "signature", "sbom", "helm chart", "artifact"]
+"""What a manifest that is not an image holds, as far as its media types and tag tell."""
+
+# cosign names what it attaches by tag: ``repo:sha256-<hex>.sig`` (``.att``, ``.sbom``).
+_COSIGN_TAG = re.compile(r"(?:^|:)(sha256)-([0-9a-f]{64})\.(sig|att|sbom)$")
+_COSIGN_KINDS: dict[str, ArtifactKind] = {"sig": "signature", "att": "attestation", "sbom": "sbom"}
+# Words in an artifact's media types (config, artifactType, layers) -> its kind, first match wins.
+_KINDS_BY_TYPE: tuple[tuple[tuple[str, ...], ArtifactKind], ...] = (
+    (("helm",), "helm chart"),
+    (("in-toto", "dsse"), "attestation"),
+    (("signature", "cosign", "sigstore"), "signature"),
+    (("spdx", "cyclonedx", "sbom"), "sbom"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """A manifest that is not an image (attestation, SBOM, signature, chart...), and what it refers to.
+
+    ``subject`` is the digest it is attached to (a manifest or an index, from its
+    ``subject``, BuildKit's ``vnd.docker.reference.digest`` or cosign's tag), ``""`` when
+    it names none; ``images`` are the ids of the records that digest leads to.
+    """
+
+    kind: ArtifactKind
+    digest: str
+    subject: str = ""
+    images: tuple[str, ...] = ()
+
 
 # Python's name for a machine -> the architecture an OCI platform calls it.
 _ARCHITECTURES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}
@@ -46,6 +85,71 @@ def is_attestation(descriptor: Mapping[str, Any]) -> bool:
         isinstance(annotations, Mapping)
         and annotations.get("vnd.docker.reference.type") == "attestation-manifest"
     )
+
+
+def artifact_kind(
+    descriptor: Mapping[str, Any], manifest: Mapping[str, Any] | None, names: Iterable[str] = ()
+) -> ArtifactKind | None:
+    """What a manifest holds if it is not an image (None for an image), from its descriptor,
+    its own media types and the names it is tagged with.
+
+    An image manifest's config is an image config; BuildKit attestations say so in an
+    annotation or by their ``unknown/unknown`` platform; cosign tags its signatures
+    ``sha256-<hex>.sig``; a Helm chart's config is Helm's. Anything else with a config
+    that is not an image config is an artifact of an unknown kind.
+    """
+    annotations = _mapping(descriptor.get("annotations"))
+    cosign = next((m.group(3) for n in names if (m := _COSIGN_TAG.search(n))), None)
+    if cosign:
+        return _COSIGN_KINDS[cosign]
+    if is_attestation(descriptor) or annotations.get(REFERENCE_TYPE) == "attestation-manifest":
+        return "attestation"
+    config_type = _mapping(manifest.get("config")).get("mediaType") if manifest else None
+    artifact_type = (manifest or {}).get("artifactType") or descriptor.get("artifactType")
+    if manifest is None or (not artifact_type and config_type in {*IMAGE_CONFIG_TYPES, None}):
+        return None  # an image (an old manifest may give its config no media type)
+    layer_types = [_mapping(layer).get("mediaType") for layer in _list(manifest.get("layers"))]
+    types = " ".join(t for t in (config_type, artifact_type, *layer_types) if isinstance(t, str)).lower()
+    return next((kind for words, kind in _KINDS_BY_TYPE if any(w in types for w in words)), "artifact")
+
+
+def subject_of(
+    descriptor: Mapping[str, Any], manifest: Mapping[str, Any] | None, names: Iterable[str] = ()
+) -> str:
+    """The digest an artifact is attached to: OCI ``subject``, BuildKit's annotation, cosign's tag."""
+    subject = _mapping(manifest.get("subject") if manifest else None).get("digest")
+    if isinstance(subject, str):
+        return subject
+    reference = _mapping(descriptor.get("annotations")).get(REFERENCE_DIGEST)
+    if isinstance(reference, str):
+        return reference
+    return next((f"{m.group(1)}:{m.group(2)}" for n in names if (m := _COSIGN_TAG.search(n))), "")
+
+
+def platform_of(item: Mapping[str, Any]) -> str:
+    """``os/architecture[/variant]`` of a descriptor's ``platform`` or of an image config; "" if none."""
+    found = _mapping(item.get("platform")) or item
+    parts = [found.get(key) for key in ("os", "architecture", "variant")]
+    if not (isinstance(parts[0], str) and parts[0] and isinstance(parts[1], str) and parts[1]):
+        return ""
+    return "/".join(p for p in parts if isinstance(p, str) and p)
+
+
+def familiar_name(reference: str) -> str:
+    """``docker.io/library/x:1`` -> ``x:1``, ``docker.io/a/b:1`` -> ``a/b:1``, as ``docker images`` shows."""
+    rest = reference.removeprefix("docker.io/")
+    if rest == reference:
+        return reference
+    library = rest.removeprefix("library/")
+    return library if library != rest and "/" not in library.split(":", 1)[0] else rest
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def is_native(descriptor: Mapping[str, Any]) -> bool:
