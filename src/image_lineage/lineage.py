@@ -165,10 +165,10 @@ class Lineage:
         return Lineage(source=self.source, by_id=kept, diagnostics=notes)
 
 
-def display_order(node: Node) -> tuple[bool, str, str]:
-    """Tagged images first, then by name, then by id: the same order on every run."""
+def display_order(node: Node) -> tuple[bool, str, str, str]:
+    """Tagged images first, then by name, platform and id: the same order on every run."""
     image = node.image
-    return (not image.tags, image.tags[0] if image.tags else "", image.id)
+    return (not image.tags, image.tags[0] if image.tags else "", image.platform, image.id)
 
 
 # --------------------------------------------------------------------------- ancestry

@@ -1,17 +1,21 @@
 """Views: smaller family trees cut out of a lineage. Each returns a new ``Lineage``.
 
-Hiding images (untagged, intermediate, chain links) is not a cut: an image's parent
-is its nearest ancestor *among the images shown*, so that is a new ``build_lineage``
-over fewer records (see ``select_images`` and ``collapse_chains``). Focus and filter
-keep every ancestor of what they keep, so parents stay parents.
+Hiding images (untagged, intermediate, other platforms, chain links) is not a cut: an
+image's parent is its nearest ancestor *among the images shown*, so that is a new
+``build_lineage`` over fewer records (see ``select_images``, ``select_platform`` and
+``collapse_chains``). Focus and filter keep every ancestor of what they keep, so parents
+stay parents.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
+from image_lineage import platforms
 from image_lineage.errors import Hint, LineageError, UnknownImage
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.model import Image, Scan
@@ -99,6 +103,66 @@ def select_images(
     return [
         image for image in images if (intermediate or not image.intermediate) and (untagged or image.tags)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformSelection:
+    """The records one platform choice keeps, and how many of each other platform it hides.
+
+    ``platform`` is what was chosen: ``os/arch[/variant]`` or ``all``. Images whose
+    platform is unknown are always kept.
+    """
+
+    platform: str
+    images: tuple[Image, ...]
+    hidden: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def hidden_count(self) -> int:
+        return sum(self.hidden.values())
+
+    def note(self) -> str | None:
+        """``12 images of other platforms (linux/arm64) hidden``; None when nothing is.
+
+        The words fit any front end: each adds ``Hint.ALL_PLATFORMS`` its own way.
+        """
+        count = self.hidden_count
+        if not count:
+            return None
+        names = _some(platforms.ordered(set(self.hidden)), limit=4)
+        if count == 1:
+            return f"1 image of another platform ({names}) hidden"
+        other = "another platform" if len(self.hidden) == 1 else "other platforms"
+        return f"{count} images of {other} ({names}) hidden"
+
+
+def platforms_of(images: Iterable[Image]) -> list[str]:
+    """The known platforms among ``images``, in a stable order."""
+    return platforms.ordered({image.platform for image in images})
+
+
+def default_platform(images: Iterable[Image], host: str) -> str:
+    """The platform shown when none is asked for: the host's, or every one if none is the host's.
+
+    Images of another machine (a registry of arm64 images read on an amd64 laptop, the
+    sample on an arm64 one) would otherwise show an empty tree.
+    """
+    known = [image.platform for image in images if image.platform]
+    if not known or any(platforms.matches(platform, host) for platform in known):
+        return host
+    return platforms.ALL
+
+
+def select_platform(images: Iterable[Image], platform: str) -> PlatformSelection:
+    """The records of ``platform`` (``os/arch[/variant]`` or ``all``) and those of unknown platform."""
+    kept: list[Image] = []
+    hidden: Counter[str] = Counter()
+    for image in images:
+        if platforms.matches(image.platform, platform):
+            kept.append(image)
+        else:
+            hidden[image.platform] += 1
+    return PlatformSelection(platform=platform, images=tuple(kept), hidden=dict(sorted(hidden.items())))
 
 
 def chain_links(lineage: Lineage) -> set[str]:

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from image_lineage import platforms
 from image_lineage.errors import Hint, UnknownImage
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.model import Scan
-from image_lineage.views import chain_links, collapse_chains, focus, resolve
-from tests.builders import BASE, FOUNDATION, SOURCE, image, jupyter_family
+from image_lineage.views import (
+    chain_links,
+    collapse_chains,
+    default_platform,
+    focus,
+    platforms_of,
+    resolve,
+    select_platform,
+)
+from tests.builders import BASE, FOUNDATION, SOURCE, image, jupyter_family, multi_platform_family
 
 
 def legacy_chain() -> Scan:
@@ -120,3 +131,94 @@ def test_short_ids_and_full_ids_still_resolve() -> None:
     assert resolve(lineage, node.image.short_id) == node.id
     assert resolve(lineage, node.id) == node.id
     assert focus(lineage, "tutorial/python").node(node.id) == node
+
+
+# --------------------------------------------------------------------------- platforms
+
+
+def test_select_platform_keeps_one_platform_and_counts_the_others() -> None:
+    images = multi_platform_family()
+    unknown = replace(image(["RUN mystery:1"], "mystery:1"), os="", architecture="")
+    chosen = select_platform([*images, unknown], "linux/arm64")
+    assert {i.platform for i in chosen.images} == {"linux/arm64", ""}
+    assert unknown in chosen.images  # an unknown platform is always shown
+    assert chosen.hidden == {"linux/amd64": 7}
+    assert chosen.note() == "7 images of another platform (linux/amd64) hidden"
+    everything = select_platform(images, platforms.ALL)
+    assert (len(everything.images), everything.hidden, everything.note()) == (len(images), {}, None)
+
+
+def test_the_note_names_every_hidden_platform_and_counts_in_the_singular() -> None:
+    images = [
+        image(["RUN a:1"], "a:1"),
+        image(["RUN a:1"], "a:1", platform="linux/arm/v7"),
+        image(["RUN a:1"], "a:1", platform="linux/arm64"),
+    ]
+    assert select_platform(images, "linux/amd64").note() == (
+        "2 images of other platforms (linux/arm/v7, linux/arm64) hidden"
+    )
+    assert (
+        select_platform(images[:2], "linux/amd64").note()
+        == "1 image of another platform (linux/arm/v7) hidden"
+    )
+
+
+def test_lineage_after_selecting_a_platform_is_that_platforms_tree() -> None:
+    chosen = select_platform(multi_platform_family(), "linux/arm64/v8")  # v8: arm64's default variant
+    lineage = build_lineage(chosen.images, SOURCE)
+    base = resolve(lineage, "multi/base:1")
+    assert {n.image.display_name for n in lineage.children(base)} == {
+        "multi/app:1",
+        "multi/arm-tool:1",
+        "multi/labelled:1",
+    }
+
+
+def test_the_default_platform_is_the_hosts_unless_no_image_is_of_it() -> None:
+    images = multi_platform_family()
+    assert default_platform(images, "linux/amd64") == "linux/amd64"
+    assert default_platform(images, "linux/arm64") == "linux/arm64"
+    assert default_platform(images, "linux/s390x") == platforms.ALL  # an empty tree helps no one
+    unknown = replace(image(["RUN a:1"], "a:1"), os="", architecture="")
+    assert default_platform([unknown], "linux/s390x") == "linux/s390x"
+    assert platforms_of(images) == ["linux/amd64", "linux/arm64"]
+
+
+@pytest.mark.parametrize(
+    ("machine", "host"),
+    [
+        pytest.param("x86_64", "linux/amd64", id="x86_64"),
+        pytest.param("AMD64", "linux/amd64", id="windows-amd64"),
+        pytest.param("aarch64", "linux/arm64", id="aarch64"),
+        pytest.param("arm64", "linux/arm64", id="macos-arm64"),
+        pytest.param("armv7l", "linux/arm/v7", id="armv7l"),
+        pytest.param("armv6l", "linux/arm/v6", id="armv6l"),
+        pytest.param("i686", "linux/386", id="i686"),
+        pytest.param("ppc64le", "linux/ppc64le", id="ppc64le"),
+        pytest.param("s390x", "linux/s390x", id="s390x"),
+        pytest.param("riscv64", "linux/riscv64", id="riscv64"),
+    ],
+)
+def test_host_platform_uses_go_architecture_names(
+    monkeypatch: pytest.MonkeyPatch, machine: str, host: str
+) -> None:
+    monkeypatch.setattr("platform.machine", lambda: machine)
+    assert platforms.host_platform() == host
+
+
+@pytest.mark.parametrize(
+    ("image_platform", "wanted", "shown"),
+    [
+        pytest.param("linux/arm64/v8", "linux/arm64", True, id="any-variant"),
+        pytest.param("linux/arm64", "linux/arm64/v8", True, id="default-variant"),
+        pytest.param("linux/arm/v6", "linux/arm/v7", False, id="other-variant"),
+        pytest.param("linux/arm/v6", "linux/arm", True, id="arm-any-variant"),
+        pytest.param("linux/amd64", "linux/arm64", False, id="other-architecture"),
+        pytest.param("windows/amd64", "linux/amd64", False, id="other-system"),
+        pytest.param("", "linux/arm64", True, id="unknown-always-shown"),
+        pytest.param("linux/s390x", "all", True, id="all"),
+        pytest.param("linux/ARM64", "linux/arm64", True, id="any-case"),
+    ],
+)
+def test_platform_matches(image_platform: str, wanted: str, shown: bool) -> None:
+    assert platforms.matches(image_platform, wanted) is shown

@@ -33,10 +33,20 @@ def format_for(filename: str) -> str | None:
     return EXTENSIONS.get(f".{suffix.lower()}") if dot else None
 
 
-def render(lineage: Lineage, fmt: str, *, rankdir: str = "TB", highlight: str | None = None) -> str | bytes:
+def render(
+    lineage: Lineage,
+    fmt: str,
+    *,
+    rankdir: str = "TB",
+    highlight: str | None = None,
+    host_platform: str | None = None,
+) -> str | bytes:
     """One of ``FORMATS``; svg/png/pdf need Graphviz's ``dot`` program.
 
     ``highlight`` is the id of an image to mark in the pictures (not in JSON or GraphML).
+    ``host_platform``: the pictures name each image's platform when the images are of
+    several platforms or of one that is not this (None: only when of several). JSON and
+    GraphML always carry every image's platform.
     """
     # ruff: noqa: PLC0415 - lazy imports are the point here
     if fmt == "json":
@@ -46,11 +56,11 @@ def render(lineage: Lineage, fmt: str, *, rankdir: str = "TB", highlight: str | 
     if fmt == "dot":
         from image_lineage.render.dot import render_dot
 
-        return render_dot(lineage, rankdir=rankdir, highlight=highlight)
+        return render_dot(lineage, rankdir=rankdir, highlight=highlight, host_platform=host_platform)
     if fmt == "mermaid":
         from image_lineage.render.mermaid import render_mermaid
 
-        return render_mermaid(lineage, rankdir=rankdir, highlight=highlight)
+        return render_mermaid(lineage, rankdir=rankdir, highlight=highlight, host_platform=host_platform)
     if fmt == "graphml":
         from image_lineage.render.graphml import render_graphml
 
@@ -58,6 +68,8 @@ def render(lineage: Lineage, fmt: str, *, rankdir: str = "TB", highlight: str | 
     if fmt in {"svg", "png", "pdf"}:
         from image_lineage.render.graphviz_render import render_graphviz
 
-        output = render_graphviz(lineage, fmt, rankdir=rankdir, highlight=highlight)
+        output = render_graphviz(
+            lineage, fmt, rankdir=rankdir, highlight=highlight, host_platform=host_platform
+        )
         return output.decode("utf-8") if fmt == "svg" else output
     raise LineageError(f"Unknown format {fmt!r}: use one of {', '.join(FORMATS)}.")

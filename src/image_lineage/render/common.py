@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from image_lineage import platforms
 from image_lineage.lineage import Lineage, Node
-from image_lineage.model import SizeKind
+from image_lineage.model import Image, SizeKind
 
 _UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
 
@@ -62,6 +63,43 @@ def size_caption(lineage: Lineage) -> str:
 def size_marker(node: Node, lineage: Lineage) -> str:
     """`` (compressed)`` after a size when the images shown mix kinds of size, else nothing."""
     return f" ({node.image.size_kind})" if len(size_kinds(lineage)) > 1 else ""
+
+
+def names_platforms(lineage: Lineage, host_platform: str | None = None) -> bool:
+    """Whether each image's platform is worth naming: the images shown are of more than one
+    platform, or of one that is not ``host_platform`` (None: the host is not known).
+
+    Every renderer that names platforms follows this one rule, so a picture of the host's
+    own images stays as it always was.
+    """
+    shown = {platforms.normalized(n.image.platform) for n in lineage.by_id.values() if n.image.platform}
+    if len(shown) > 1:
+        return True
+    if not shown or host_platform is None:
+        return False
+    return not platforms.matches(platforms.join(shown.pop()), host_platform)
+
+
+INDEX_LIMIT = 4  # platforms named in a line; past that, "and N more"
+
+
+def index_summary(image: Image) -> str:
+    """``platforms: linux/amd64, linux/arm64 (arm64 not here)`` for a multi-platform image, else "".
+
+    The platforms its index names, and which of them this source does not hold.
+    """
+    listed = sorted({clean_text(p, 40): present for p, present in image.index_platforms}.items())
+    if len(listed) < 2:  # one platform is no multi-platform image
+        return ""
+    names = [name for name, _ in listed]
+    text = ", ".join(names[:INDEX_LIMIT])
+    if len(names) > INDEX_LIMIT:
+        text += f" and {len(names) - INDEX_LIMIT} more"
+    missing = [platforms.short(name) for name, present in listed if not present]
+    if not missing:
+        return f"platforms: {text}"
+    gone = ", ".join(missing) if len(missing) < INDEX_LIMIT else str(len(missing))
+    return f"platforms: {text} ({gone} not here)"
 
 
 def ordered_edges(lineage: Lineage) -> list[tuple[Node, Node]]:

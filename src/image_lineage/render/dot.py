@@ -11,11 +11,14 @@ import html
 import math
 import re
 
+from image_lineage import platforms
 from image_lineage.lineage import Lineage, Node
 from image_lineage.render.common import (
     clean_text,
     count_layers,
     human_size,
+    index_summary,
+    names_platforms,
     ordered_edges,
     size_caption,
     size_marker,
@@ -44,9 +47,15 @@ def node_ids(lineage: Lineage) -> dict[str, str]:
     }
 
 
-def render_dot(lineage: Lineage, *, rankdir: str = "TB", highlight: str | None = None) -> str:
-    """``highlight``: the id of an image to draw with a thick orange border."""
+def render_dot(
+    lineage: Lineage, *, rankdir: str = "TB", highlight: str | None = None, host_platform: str | None = None
+) -> str:
+    """``highlight``: the id of an image to draw with a thick orange border.
+
+    Boxes name their image's platform (short: ``arm64``) when ``names_platforms`` says so.
+    """
     ids = node_ids(lineage)
+    platform = names_platforms(lineage, host_platform)
     lines = [
         "digraph lineage {",
         f'  graph [rankdir={"LR" if rankdir == "LR" else "TB"} fontname="{FONT}" '
@@ -58,7 +67,8 @@ def render_dot(lineage: Lineage, *, rankdir: str = "TB", highlight: str | None =
     ]
     for _, node in lineage.walk():
         extra = f" {STYLE_HIGHLIGHT}" if node.id == highlight else ""
-        lines.append(f"  {ids[node.id]} [{_node_attributes(node, size_marker(node, lineage))}{extra}];")
+        attributes = _node_attributes(node, size_marker(node, lineage), platform=platform)
+        lines.append(f"  {ids[node.id]} [{attributes}{extra}];")
     for parent, child in ordered_edges(lineage):
         style = "" if child.parent_verified else ' style="dashed"'
         label = _escape(_edge_label(child))
@@ -94,7 +104,7 @@ def _stacking_edges(lineage: Lineage, ids: dict[str, str], rankdir: str) -> list
     return edges
 
 
-def _node_attributes(node: Node, marker: str) -> str:
+def _node_attributes(node: Node, marker: str, *, platform: bool) -> str:
     image = node.image
     repository, tag = split_tag(clean_text(image.display_name, NAME_LIMIT))
     total = human_size(node.total_size) + marker
@@ -105,6 +115,8 @@ def _node_attributes(node: Node, marker: str) -> str:
         # picture less: one family's rank of three images is a third narrower.
         rows.append(f"<B>{_escape(tag)}</B>")
     rows.append(f'<FONT POINT-SIZE="11" COLOR="#444444">{_escape(details)}</FONT>')
+    if platform and image.platform:
+        rows.append(f'<FONT POINT-SIZE="11" COLOR="#7a3e9d">{_escape(short_platform(image.platform))}</FONT>')
     if len(image.tags) > 1:
         more = len(image.tags) - 1
         rows.append(f'<FONT POINT-SIZE="10" COLOR="#666666">+{more} more tag{"s" if more > 1 else ""}</FONT>')
@@ -116,8 +128,14 @@ def _node_attributes(node: Node, marker: str) -> str:
     rows.append(f'<FONT POINT-SIZE="12" COLOR="#1d5e20">{_escape(adds)}</FONT>')
     label = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
     style = STYLE_INTERMEDIATE if image.intermediate else STYLE_TAGGED if image.tags else STYLE_UNTAGGED
-    tooltip = _escape(clean_text("\n".join([*image.tags, image.id]), 2000))
+    about = [line for line in (image.platform if platform else "", index_summary(image)) if line]
+    tooltip = _escape(clean_text("\n".join([*image.tags, image.id, *about]), 2000))
     return f'label=<<TABLE BORDER="0" CELLSPACING="1">{label}</TABLE>> tooltip="{tooltip}" {style}'
+
+
+def short_platform(platform: str) -> str:
+    """What a picture says of a platform: ``arm64``, ``arm/v7``, ``windows/amd64``."""
+    return platforms.short(clean_text(platform, 40))
 
 
 def split_tag(name: str) -> tuple[str, str]:

@@ -28,6 +28,7 @@ def render_graphml(lineage: Lineage) -> str:
             size=node.total_size,
             added_size=node.added_size,
             size_kind=image.size_kind,
+            platform=clean_text(image.platform),
             layers=len(image.layers),
             intermediate=image.intermediate,
         )

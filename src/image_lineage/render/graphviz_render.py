@@ -13,11 +13,17 @@ INSTALL_HINT = (
 
 
 def render_graphviz(
-    lineage: Lineage, fmt: str, *, rankdir: str = "TB", highlight: str | None = None
+    lineage: Lineage,
+    fmt: str,
+    *,
+    rankdir: str = "TB",
+    highlight: str | None = None,
+    host_platform: str | None = None,
 ) -> bytes:
     import graphviz  # noqa: PLC0415 - only needed for pictures
 
-    source = graphviz.Source(render_dot(lineage, rankdir=rankdir, highlight=highlight))
+    dot = render_dot(lineage, rankdir=rankdir, highlight=highlight, host_platform=host_platform)
+    source = graphviz.Source(dot)
     try:
         output: bytes = source.pipe(format=fmt)
     except graphviz.ExecutableNotFound as error:

@@ -9,19 +9,32 @@ from __future__ import annotations
 import re
 
 from image_lineage.lineage import Lineage
-from image_lineage.render.common import clean_text, human_size, ordered_edges, size_caption, size_marker
-from image_lineage.render.dot import NAME_LIMIT, node_ids
+from image_lineage.render.common import (
+    clean_text,
+    human_size,
+    names_platforms,
+    ordered_edges,
+    size_caption,
+    size_marker,
+)
+from image_lineage.render.dot import NAME_LIMIT, node_ids, short_platform
 
 _SAFE = re.compile(r"[A-Za-z0-9 .,_/@+\-()]")
 
 
-def render_mermaid(lineage: Lineage, *, rankdir: str = "TB", highlight: str | None = None) -> str:
+def render_mermaid(
+    lineage: Lineage, *, rankdir: str = "TB", highlight: str | None = None, host_platform: str | None = None
+) -> str:
+    """Boxes name their image's platform (short) when ``names_platforms`` says so, as in DOT."""
     ids = node_ids(lineage)
+    platform = names_platforms(lineage, host_platform)
     lines = [f"flowchart {'LR' if rankdir == 'LR' else 'TB'}", f"  %% {size_caption(lineage)}"]
     for _, node in lineage.walk():
         image = node.image
         name = _escape(clean_text(image.display_name, NAME_LIMIT))
         detail = _escape(f"{human_size(node.total_size)}{size_marker(node, lineage)} total")
+        if platform and image.platform:
+            detail += "<br/>" + _escape(short_platform(image.platform))
         lines.append(f'  {ids[node.id]}["{name}<br/>{detail}"]')
         if not image.tags:
             lines.append(f"  class {ids[node.id]} untagged")

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from image_lineage.lineage import Lineage, Node
-from image_lineage.render.common import added_summary, clean_text, human_size, size_caption, size_marker
+from image_lineage.render.common import (
+    added_summary,
+    clean_text,
+    human_size,
+    index_summary,
+    names_platforms,
+    size_caption,
+    size_marker,
+)
 
 NAME_LIMIT = 80
 
@@ -11,15 +19,21 @@ _UNICODE = ("├── ", "└── ", "│   ", "    ")
 _ASCII = ("|-- ", "`-- ", "|   ", "    ")
 
 
-def render_text(lineage: Lineage, *, ascii_only: bool = False) -> str:
-    """The family tree, roots first, children in display order; ends with a newline."""
+def render_text(lineage: Lineage, *, ascii_only: bool = False, host_platform: str | None = None) -> str:
+    """The family tree, roots first, children in display order; ends with a newline.
+
+    Each line names its image's platform when the images shown are of several platforms
+    or of one that is not ``host_platform`` (``names_platforms``); a multi-platform
+    image also lists the platforms of its index, saying which are not here.
+    """
     tee, last, pipe, blank = _ASCII if ascii_only else _UNICODE
+    platform = names_platforms(lineage, host_platform)
     lines: list[str] = []
     # An explicit stack, not recursion: ``--all`` can show chains thousands deep.
     stack: list[tuple[Node, str, str]] = [(root, "", "") for root in reversed(lineage.roots())]
     while stack:
         node, prefix, branch = stack.pop()
-        lines.append(f"{prefix}{branch}{_describe(node, lineage)}")
+        lines.append(f"{prefix}{branch}{_describe(node, lineage, platform=platform)}")
         if branch:
             prefix += pipe if branch == tee else blank
         children = lineage.children(node.id)
@@ -32,15 +46,19 @@ def render_text(lineage: Lineage, *, ascii_only: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _describe(node: Node, lineage: Lineage) -> str:
+def _describe(node: Node, lineage: Lineage, *, platform: bool) -> str:
     image = node.image
     parts = [clean_text(image.display_name, NAME_LIMIT)]
     if image.tags:
         parts.append(image.short_id)
     parts.append(human_size(node.total_size) + size_marker(node, lineage))
     parts.append(f"({added_summary(node)})")
+    if platform and image.platform:
+        parts.append(f"[{clean_text(image.platform, 40)}]")
     if len(image.tags) > 1:
         parts.append(f"[also {clean_text(', '.join(image.tags[1:]), NAME_LIMIT * 2)}]")
+    if index := index_summary(image):
+        parts.append(f"[{index}]")
     if not node.parent_verified:
         parts.append("[parent from layers only]")
     if image.intermediate:
