@@ -33,8 +33,9 @@ with st.sidebar:
             "Engine address",
             key="endpoint",
             placeholder="unix:///var/run/docker.sock",
-            help="Empty: DOCKER_HOST, else the default socket. Examples: unix:///run/user/1000/docker.sock, "
-            "tcp://127.0.0.1:2375. A Podman service speaks the same API: unix:///run/podman/podman.sock.",
+            help="Empty: DOCKER_HOST, else the current docker context, else the default socket. Examples: "
+            "unix:///run/user/1000/docker.sock, tcp://127.0.0.1:2375, or context:NAME for a docker context. "
+            "A Podman service speaks the same API: unix:///run/podman/podman.sock.",
         )
     elif choice == "registry":
         endpoint = st.text_input(

@@ -29,6 +29,7 @@ from image_lineage.render.common import clean_text
 from image_lineage.render.text import render_text
 from image_lineage.sources import SPEC_HELP, Source, open_source, scan_auto
 from image_lineage.sources.base import DEFAULT_TIMEOUT
+from image_lineage.sources.engine.contexts import CONTEXT_PREFIX
 from image_lineage.views import collapse_chains, filter_names, focus
 
 PROG = "image-lineage"
@@ -39,6 +40,7 @@ HINTS = {
     Hint.TRY_SAMPLE: "or try --source sample",
     Hint.RAISE_TIMEOUT: "or raise --timeout",
     Hint.REGISTRY_ADDRESS: "write it as registry:https://HOST[:PORT][/REPOSITORY]",
+    Hint.CHOOSE_CONTEXT: "name one that docker context ls lists (--context NAME, or docker context use NAME)",
     Hint.ADD_SCHEME: "add unix:// or tcp:// in front of it (tcp://HOST:2375, unix:///PATH)",
     Hint.CHOOSE_SOURCE: f"use one of {SPEC_HELP}, or auto",
     Hint.WRITE_TO_FILE: "add -o FILE",
@@ -61,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--source",
         default="docker",
         help=f"where the images come from: {SPEC_HELP}, or auto (docker, else the sample)",
+    )
+    scan.add_argument(
+        "--context",
+        metavar="NAME",
+        help="with --source docker: the engine of this docker context, as docker --context "
+        "(default: DOCKER_HOST, else DOCKER_CONTEXT, else the context of docker context use)",
     )
     scan.add_argument(
         "--all", action="store_true", help="also show the hidden intermediate images (docker images -a)"
@@ -208,7 +216,7 @@ def _tell_notes(lineage: Lineage, *, listed: bool, err: TextIO) -> None:
 def _scan(args: argparse.Namespace, err: TextIO) -> Scan:
     progress = _ProgressBar(err) if err.isatty() else None
     try:
-        if args.source == "auto":
+        if args.source == "auto" and not args.context:
             scan, fallback = scan_auto(
                 include_intermediate=args.all,
                 progress=progress,
@@ -226,7 +234,20 @@ def _scan(args: argparse.Namespace, err: TextIO) -> Scan:
 
 
 def _open(args: argparse.Namespace, spec: str) -> Source:
-    return open_source(spec, timeout=args.timeout, use_cache=not args.no_cache)
+    return open_source(_with_context(spec, args.context), timeout=args.timeout, use_cache=not args.no_cache)
+
+
+def _with_context(spec: str, context: str | None) -> str:
+    """``--context NAME`` as the docker source's address ``context:NAME``; like docker, not with a host."""
+    if not context:
+        return spec
+    if spec == "docker":
+        return f"docker:{CONTEXT_PREFIX}{context}"
+    if spec.startswith("docker:"):
+        raise LineageError(
+            f"--context {context} and the engine address of --source {spec} name two engines: give one."
+        )
+    raise LineageError(f"--context names a Docker Engine; --source {spec} reads none: use --source docker.")
 
 
 def _view(lineage: Lineage, args: argparse.Namespace) -> Lineage:

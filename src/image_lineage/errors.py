@@ -21,6 +21,8 @@ class Hint(Enum):
     """The source answered too slowly: wait longer for each answer."""
     REGISTRY_ADDRESS = "registry_address"
     """Give a registry's address: https://HOST[:PORT][/REPOSITORY]."""
+    CHOOSE_CONTEXT = "choose_context"
+    """The Docker context named does not exist: name one that ``docker context ls`` lists."""
     ADD_SCHEME = "add_scheme"
     """An engine address needs its scheme: unix:// or tcp://."""
     CHOOSE_SOURCE = "choose_source"

@@ -136,6 +136,7 @@ HINTS = {
     Hint.TRY_SAMPLE: "or choose “The bundled sample images” under “Where are the images?” in the sidebar",
     Hint.RAISE_TIMEOUT: "or press “Refresh” in the sidebar to ask again",
     Hint.REGISTRY_ADDRESS: "type it in “Registry address” as https://HOST[:PORT][/REPOSITORY]",
+    Hint.CHOOSE_CONTEXT: "type context:NAME in “Engine address”, with a name that docker context ls lists",
     Hint.ADD_SCHEME: "type “Engine address” with unix:// or tcp:// in front (tcp://HOST:2375)",
     Hint.CHOOSE_SOURCE: "choose one under “Where are the images?” in the sidebar",
     Hint.WRITE_TO_FILE: "use the buttons under “Download what is shown”",

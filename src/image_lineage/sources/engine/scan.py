@@ -20,7 +20,7 @@ from typing import Any
 from image_lineage.cache import Details, DetailsCache, default_cache_dir
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
-from image_lineage.sources.engine import transport
+from image_lineage.sources.engine import contexts, transport
 from image_lineage.sources.engine.errors import DOCKER, Engine
 from image_lineage.sources.engine.pool import counter, fetch_all
 from image_lineage.sources.engine_api import (
@@ -36,7 +36,7 @@ from image_lineage.sources.engine_api import (
 
 @dataclass(frozen=True, slots=True)
 class DockerEngineSource:
-    """A Docker Engine endpoint; ``endpoint`` None means ``DOCKER_HOST`` or the default."""
+    """A Docker Engine endpoint: an address, ``context:NAME``, or None for the docker CLI's choice."""
 
     endpoint: str | None = None
     timeout: float = DEFAULT_TIMEOUT
@@ -45,8 +45,9 @@ class DockerEngineSource:
     engine: Engine = DOCKER
 
     def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
-        endpoint = transport.resolve_endpoint(self.endpoint)
-        client = transport.connect(endpoint, self.timeout, engine=self.engine)
+        # One reading of the docker CLI's files gives the address and the context named.
+        target = contexts.resolve(self.endpoint, default=transport.DEFAULT_ENDPOINT)
+        client = transport.connect(target.address, self.timeout, engine=target.engine(self.engine))
         try:
             version = client.version()
             summaries = _list(client, include_intermediate)
@@ -62,7 +63,7 @@ class DockerEngineSource:
             client.close()
         info = SourceInfo(
             kind=self.kind,
-            endpoint=endpoint,
+            endpoint=target.label,
             engine_version=str(version.get("Version", "")),
             scanned_at=datetime.now(UTC),
         )

@@ -38,6 +38,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from image_lineage.cache import Details
 from image_lineage.errors import Hint, LineageError, SourceUnavailable
+from image_lineage.sources.engine import contexts
 from image_lineage.sources.engine.errors import (
     DOCKER,
     Engine,
@@ -73,7 +74,12 @@ class Transport(Protocol):
 
 
 def resolve_endpoint(endpoint: str | None) -> str:
-    return endpoint or os.environ.get("DOCKER_HOST") or DEFAULT_ENDPOINT
+    """``endpoint`` (an address, or ``context:NAME``), else what the docker CLI would use.
+
+    ``DOCKER_HOST``, ``DOCKER_CONTEXT``, the current context, the default socket: in the
+    docker CLI's order, see ``contexts.py``.
+    """
+    return contexts.resolve(endpoint, default=DEFAULT_ENDPOINT).address
 
 
 def check_address(endpoint: str, engine: Engine = DOCKER) -> None:
