@@ -150,19 +150,21 @@ def iso_utc(moment: datetime | None) -> str | None:
 
 
 def parse_time(value: object) -> datetime | None:
-    """Unix seconds (list, history) or RFC 3339 with nanoseconds (inspect) -> UTC datetime."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        if value <= 0:
+    """Unix seconds (list, history) or RFC 3339 with nanoseconds (inspect) -> UTC datetime.
+
+    Anything that is no time, or a time Python cannot hold (before year 1, after 9999,
+    beyond the platform's time_t), is None: these values come from files and engines.
+    """
+    try:
+        if isinstance(value, bool):
             return None
-        return datetime.fromtimestamp(value, tz=UTC)
-    if isinstance(value, str) and value and not value.startswith("0001-01-01"):
-        # Python keeps microseconds; engines send nanoseconds.
-        text = _FRACTION.sub(lambda m: m.group(1), value.strip()).replace("Z", "+00:00")
-        try:
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(value, tz=UTC) if value > 0 else None
+        if isinstance(value, str) and value and not value.startswith("0001-01-01"):
+            # Python keeps microseconds; engines send nanoseconds.
+            text = _FRACTION.sub(lambda m: m.group(1), value.strip()).replace("Z", "+00:00")
             moment = datetime.fromisoformat(text)
-        except ValueError:
-            return None
-        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+            return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
     return None

@@ -220,6 +220,10 @@ def test_an_unambiguous_answer_is_the_truth(steps: list[tuple[str, bool, int]]) 
         pytest.param("0001-01-01T00:00:00Z", None, id="zero-time"),
         pytest.param(0, None, id="zero"),
         pytest.param("garbage", None, id="garbage"),
+        pytest.param("10000-01-01T00:00:00Z", None, id="year-10000"),
+        pytest.param("9999-12-31T23:59:59-01:00", None, id="past-9999-in-utc"),
+        pytest.param(10**20, None, id="beyond-time_t"),
+        pytest.param(float("nan"), None, id="nan"),
         pytest.param(None, None, id="none"),
     ],
 )
