@@ -46,6 +46,7 @@ import fcntl
 import http.client
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -344,7 +345,9 @@ class ModernEngine(ThrowawayDockerd):
         )
         self.name = self.unpacked.spec.name
         self.config_file.write_text(json.dumps(DAEMON_CONFIG) + "\n", encoding="utf-8")
-        self.containerd_namespace = "il-" + self.dir.name.removeprefix("il-dockerd-")
+        # containerd (and BuildKit inside dockerd) accept only [A-Za-z0-9] runs joined by
+        # single [._-]; a temp dir's random suffix may end in "_" or hold "__": use hex.
+        self.containerd_namespace = "il-" + secrets.token_hex(6)
         self.engine_version: str = ""
         self.api_version: str = ""
         self.driver: str = ""
