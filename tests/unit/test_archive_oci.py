@@ -224,6 +224,18 @@ def test_signatures_sboms_and_charts_are_not_images() -> None:
     }
 
 
+def test_an_artifact_inside_an_index_is_not_a_platform(tmp_path: Path) -> None:
+    layout = OciLayout()
+    image = BuiltImage.scratch(AMD64).run("ADD rootfs /", {"etc/os": b"amd64"})
+    subject = layout.add_image(image)
+    sbom = artifact(layout, EMPTY_CONFIG, SPDX, subject=subject)
+    sbom["platform"] = {"os": "linux", "architecture": "amd64"}  # some tools say so
+    index = {"schemaVersion": 2, "mediaType": MEDIA_INDEX, "manifests": [subject, sbom]}
+    layout.tag("demo/with-sbom:1", blob_json(layout, MEDIA_INDEX, index))
+    (found,) = scan_bytes(tmp_path, layout.tar_bytes())
+    assert found.index_platforms == (("linux/amd64", True),)
+
+
 # ------------------------------------------------------------------------ directories, folder on top
 
 

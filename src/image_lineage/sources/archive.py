@@ -13,15 +13,21 @@ compressed or not), so one parser serves every way the files arrive:
 
 Formats (see docs/docker-notes):
 
-* ``manifest.json`` (every ``docker save``; Docker 25+ also writes an OCI layout beside
-  it): ``[{Config, RepoTags, Layers}]``; ``Layers[i]`` is the tar of ``rootfs.diff_ids[i]``;
-* else ``index.json`` (an OCI layout, e.g. ``skopeo copy ... oci-archive:``): index ->
-  (index ->) manifest -> config; tags from ``org.opencontainers.image.ref.name``.
+* ``manifest.json`` (every ``docker save``; Jib before 2020 wrote its keys in lower camel
+  case): ``[{Config, RepoTags, Layers}]``; ``Layers[i]`` is the tar of ``rootfs.diff_ids[i]``;
+* ``index.json`` (an OCI layout: ``skopeo``, ``buildx``, Docker 25+ beside its
+  ``manifest.json``, the containerd store): index -> (index ->) manifest -> config. Every
+  platform of an index is a record of its own (its config digest is its id), naming its
+  manifest and index and every platform the index lists, present here or not; platform
+  manifests listed in ``index.json`` itself under one name group as if an index held them.
+  Attestations, signatures, SBOMs, Helm charts and other artifacts are never records: they
+  are counted on the image they refer to (an ``artifacts`` diagnostic, and
+  :class:`LayoutContents` as data). Both files, when present, merge by config digest.
 
 Sizes are the sizes of the layer blobs as stored: uncompressed tars in ``docker save``,
-often compressed in OCI layouts (a diagnostic says so). An archive is untrusted: unsafe
-member names (absolute, ``..``), duplicate entries, links that leave the archive or go
-round in circles, oversized or malformed JSON all give an ``ArchiveError``.
+often compressed in OCI layouts (``size_kind`` says which, per image). An archive is
+untrusted: unsafe member names (absolute, ``..``), duplicate entries, links that leave the
+archive or go round in circles, oversized or malformed JSON all give an ``ArchiveError``.
 """
 
 from __future__ import annotations
@@ -553,7 +559,7 @@ class _Reader:
                 self.index(descriptor, names, depth=1)
                 continue
             manifest = self.manifest(descriptor, names, required=True)
-            if manifest is not None:
+            if manifest is not None and manifest != "artifact":
                 direct.setdefault(names, []).append((descriptor, manifest))
         for names, group in direct.items():
             unique = list({str(d.get("digest")): (d, m) for d, m in group}.values())
@@ -574,30 +580,30 @@ class _Reader:
                 self.index(entry, names, depth + 1)
                 continue
             manifest = self.manifest(entry, names, required=False)
-            if manifest is not None or not oci.is_attestation(entry):
+            if manifest != "artifact":
                 found.append((entry, manifest))
         self.platforms(found, names, digest)
 
     def manifest(
         self, descriptor: Mapping[str, Any], names: tuple[str, ...], *, required: bool
-    ) -> Mapping[str, Any] | None:
-        """An image manifest, or None for an artifact (recorded) or one not in the layout.
+    ) -> Mapping[str, Any] | Literal["artifact"] | None:
+        """An image manifest; ``"artifact"`` for one that is not an image (recorded as an
+        artifact); None for an image manifest not in the layout.
 
         A platform an index names may be absent (a save of a pulled image keeps the host's
         platform only); an image ``index.json`` names itself must be there.
         """
         name = _blob(descriptor, self.origin)
-        present = self.layout.has(name)
-        if not present and required:
-            raise ArchiveError(f"{self.origin} has no entry {name!r}, which its index names.")
-        manifest = self.json(name) if present else None
+        manifest = self.json(name) if self.layout.has(name) else None
         if manifest is not None and not isinstance(manifest, Mapping):
             raise ArchiveError(f"{self.origin}: {name!r} should be a manifest (an object).")
         kind = oci.artifact_kind(descriptor, manifest, names)
         if kind is not None:
             subject = oci.subject_of(descriptor, manifest, names)
             self.artifacts.append(oci.Artifact(kind, str(descriptor.get("digest")), subject))
-            return None
+            return "artifact"
+        if manifest is None and required:
+            raise ArchiveError(f"{self.origin} has no entry {name!r}, which its index names.")
         if manifest is not None and isinstance(manifest.get("manifests"), list):
             raise ArchiveError(f"{self.origin}: {name!r} is an index where a manifest was expected.")
         return manifest

@@ -3,8 +3,10 @@
 An OCI layout (``index.json``), a registry's manifests and the containerd image store
 all describe images with the same descriptors: media types tell an index (one image per
 platform) from an image manifest; an index's entries name their platform, and BuildKit
-adds attestation manifests that are not images at all. Each reader picks the platform
-this machine runs, and one image reached under several names becomes one record.
+adds attestation manifests that are not images at all, as are signatures, SBOMs and Helm
+charts (``artifact_kind``, ``subject_of``: what they are and what they refer to). A
+registry reads the platform this machine runs; an archive reads every platform. One
+image reached under several names becomes one record.
 """
 
 from __future__ import annotations
