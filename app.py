@@ -52,6 +52,8 @@ with st.sidebar:
             key="upload",
             help="Made with: image-lineage snapshot -o scan.json (on any machine with Docker).",
         )
+    # Filled once the images are read: offered only when they are of several platforms.
+    platform_slot = st.container()
     show_intermediate = st.toggle(
         "Intermediate images",
         key="show_intermediate",
@@ -113,6 +115,17 @@ st.caption(f"{web.TAGLINE} {web.plain(web.describe_source(scan.source, loaded.fi
 if loaded.note:
     st.info(web.plain(loaded.note), icon=":material/info:")
 
+platform = web.HOST
+if platform_choices := web.platform_choices(scan):
+    platform = platform_slot.selectbox(
+        "Platform",
+        platform_choices,
+        format_func=web.platform_label,
+        key="platform",
+        help="Each image is built for one operating system and processor (linux/amd64, linux/arm64, ...) "
+        "and only ever on an image of its own platform. Images whose platform is unknown always show.",
+    )
+
 # --------------------------------------------------------------------------- finding and picking
 
 find, pick, zoom = st.columns([2, 3, 2], vertical_alignment="bottom")
@@ -126,6 +139,7 @@ view = web.make_view(
         search=query,
         rankdir=rankdir,
         show_secrets=show_secrets,
+        platform=platform or web.HOST,
     ),
 )
 selected = pick.selectbox(
@@ -143,6 +157,8 @@ focused = zoom.toggle(
     help="Show only the picked image, its ancestors and its descendants.",
 )
 view = view.pick(selected, focused=focused)
+if view.platform_note:
+    st.info(web.plain(view.platform_note), icon=":material/filter_alt:")
 
 # --------------------------------------------------------------------------- headline numbers
 
@@ -215,6 +231,8 @@ if image_side is not None and view.selected is not None:
         if len(image.tags) > 1:
             st.markdown("Also tagged " + ", ".join(web.code_span(tag) for tag in image.tags[1:]))
         st.caption(web.plain(f"{image.id}. {details.summary}"))
+        if details.platform_text:
+            st.caption(web.plain(details.platform_text))
         if details.rebuilt is not None:
             st.warning(web.plain(details.rebuilt), icon=":material/update:")
             if classroom:

@@ -31,7 +31,7 @@ from image_lineage.render.common import human_size
 from image_lineage.sources import SampleSource
 from image_lineage.sources.snapshot import dumps
 from image_lineage.views import collapse_chains, resolve
-from tests.builders import BASE, FOUNDATION, MINIMAL, SOURCE, image, jupyter_family
+from tests.builders import BASE, FOUNDATION, MINIMAL, SOURCE, image, jupyter_family, multi_platform_family
 from tests.test_insights import rebuilt
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -693,6 +693,11 @@ def page_labels() -> set[str]:
         labels |= {w.proto.label for w in (*at.get("file_uploader"), *at.get("download_button"))}
         labels |= {option for radio in at.radio for option in radio.options}
         labels |= {unescape(m.value).rstrip(":") for m in at.markdown}
+    # The platform choice shows when the images are of several platforms.
+    at.file_uploader(key="upload").set_value(("p.json", snapshot_bytes(multi_platform_family()), "")).run()
+    ok(at)
+    labels |= {w.label for w in at.selectbox}
+    labels |= {option for box in at.selectbox for option in box.options}
     return labels
 
 
@@ -774,3 +779,102 @@ def test_the_page_icon_is_a_file_of_the_package() -> None:
     assert icon.read_text(encoding="utf-8").lstrip().startswith("<svg")
     assert "http" not in icon.read_text(encoding="utf-8").replace("http://www.w3.org/2000/svg", "")
     assert "page_icon=web.PAGE_ICON" in APP.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- platforms
+
+
+@pytest.fixture
+def on_amd64(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This machine is linux/amd64, whatever runs the tests."""
+    monkeypatch.setattr("platform.machine", lambda: "x86_64")
+
+
+def platforms_scan() -> Scan:
+    return Scan(source=SOURCE, images=tuple(multi_platform_family()))
+
+
+HIDDEN_ARM64 = (
+    "8 images of another platform (linux/arm64) hidden: "
+    "choose “All platforms” under “Platform” in the sidebar."
+)
+
+
+@pytest.mark.usefixtures("on_amd64")
+def test_the_view_shows_the_hosts_platform_and_says_what_it_hides() -> None:
+    scan = platforms_scan()
+    view = web.make_view(scan, web.ViewOptions())
+    assert len(view.shown) == 7
+    assert {n.image.platform for n in view.shown.nodes()} == {"linux/amd64"}
+    assert view.platform_note == HIDDEN_ARM64
+    assert "#7a3e9d" not in view.dot  # the host's own platform goes unnamed
+    everything = web.make_view(scan, web.ViewOptions(platform="all"))
+    assert (len(everything.shown), everything.platform_note) == (15, None)
+    assert '"#7a3e9d">arm64</FONT>' in everything.dot
+    assert b"<br/>arm64" in web.export(everything, "mermaid")
+    arm = web.make_view(scan, web.ViewOptions(platform="linux/arm64"))
+    assert (len(arm.shown), arm.platform_note) == (8, None)
+    assert '"#7a3e9d">arm64</FONT>' in arm.dot  # not the host's: named
+
+
+@pytest.mark.usefixtures("on_amd64")
+def test_platform_choices_are_the_hosts_all_and_each_one_present() -> None:
+    scan = platforms_scan()
+    assert web.platform_choices(scan) == ["host", "all", "linux/amd64", "linux/arm64"]
+    assert [web.platform_label(c) for c in web.platform_choices(scan)] == [
+        "This machine's (linux/amd64)",
+        "All platforms",
+        "linux/amd64",
+        "linux/arm64",
+    ]
+    assert web.platform_choices(Scan(source=SOURCE, images=tuple(jupyter_family()))) == []  # one: no choice
+
+
+@pytest.mark.usefixtures("on_amd64")
+def test_the_picker_and_the_inspector_name_the_platform() -> None:
+    view = web.make_view(platforms_scan(), web.ViewOptions(platform="all"))
+    labels = [view.label(i) for i in view.choices()]
+    assert "multi/app:1  ·  linux/arm64  ·  10.0 MB" in labels
+    assert "multi/app:1  ·  linux/amd64  ·  10.0 MB" in labels
+    app = next(
+        n for n in view.shown.nodes() if n.image.tags == ("multi/app:1",) and "arm64" in n.image.platform
+    )
+    details = web.image_details(view, app.id)
+    assert details.platform_text == (
+        "Platform linux/arm64. Its multi-platform index names linux/amd64, linux/arm/v7 (not here) "
+        "and linux/arm64."
+    )
+    tool = next(n for n in view.shown.nodes() if n.image.tags == ("multi/arm-tool:1",))
+    assert web.image_details(view, tool.id).platform_text == "Platform linux/arm64."
+    host_only = web.make_view(Scan(source=SOURCE, images=tuple(jupyter_family())), web.ViewOptions())
+    assert host_only.label(host_only.choices()[0]) == "jupyter/docker-stacks-foundation:latest  ·  5.3 MB"
+
+
+@pytest.mark.usefixtures("on_amd64")
+def test_the_page_offers_the_platforms_and_says_what_is_hidden() -> None:
+    at = start("upload")
+    at.file_uploader(key="upload").set_value(("p.json", snapshot_bytes(multi_platform_family()), "")).run()
+    ok(at)
+    box = at.selectbox(key="platform")
+    assert box.label == "Platform"
+    assert box.value == "host"
+    assert metric(at, "Images shown") == "7"
+    assert HIDDEN_ARM64 in texts(at)
+    assert "#7a3e9d" not in dot(at)
+    box.select("all").run()
+    ok(at)
+    assert metric(at, "Images shown") == "15"
+    assert "hidden" not in texts(at)
+    assert '"#7a3e9d">arm64</FONT>' in dot(at)
+    pick(at, "multi/app:1")
+    ok(at)
+    assert "Its multi-platform index names linux/amd64, linux/arm/v7 (not here) and linux/arm64." in texts(at)
+    at.selectbox(key="platform").select("linux/arm64").run()
+    ok(at)
+    assert metric(at, "Images shown") == "8"
+
+
+def test_the_sample_offers_no_platform_choice() -> None:
+    at = start("sample")
+    ok(at)
+    assert not [box for box in at.selectbox if box.key == "platform"]

@@ -15,11 +15,11 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from image_lineage import __version__
+from image_lineage import __version__, platforms
 from image_lineage.errors import Hint, LineageError, with_remedy
 from image_lineage.lineage import Lineage, build_lineage, describe
 from image_lineage.masking import mask_lineage, mask_scan
@@ -30,7 +30,14 @@ from image_lineage.render.text import render_text
 from image_lineage.sources import SPEC_HELP, Source, open_source, scan_auto
 from image_lineage.sources.base import DEFAULT_TIMEOUT
 from image_lineage.sources.engine.contexts import CONTEXT_PREFIX
-from image_lineage.views import collapse_chains, filter_names, focus
+from image_lineage.views import (
+    PlatformSelection,
+    collapse_chains,
+    default_platform,
+    filter_names,
+    focus,
+    select_platform,
+)
 
 PROG = "image-lineage"
 MAX_TIMEOUT = 86_400
@@ -45,6 +52,7 @@ HINTS = {
     Hint.CHOOSE_SOURCE: f"use one of {SPEC_HELP}, or auto",
     Hint.WRITE_TO_FILE: "add -o FILE",
     Hint.SHOW_ALL: "add --all to include intermediate images",
+    Hint.ALL_PLATFORMS: "add --platform all",
 }
 
 
@@ -89,6 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("--focus", metavar="IMAGE", help="only IMAGE, its ancestors and its descendants")
     view.add_argument("--filter", metavar="REGEX", help="only images whose tag matches, with their ancestors")
     view.add_argument(
+        "--platform",
+        type=_platform,
+        metavar="OS/ARCH[/VARIANT]",
+        help="only images of this platform (linux/arm64, linux/arm/v7), or all; images of unknown "
+        f"platform always show (default: this machine's, {platforms.host_platform()}, "
+        "or all when no image is of it)",
+    )
+    view.add_argument(
         "--show-secrets",
         action="store_true",
         help="do not mask values that look like secrets (tokens, passwords, keys) in histories and labels",
@@ -129,6 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _platform(text: str) -> str:
+    wanted = text.strip().lower()
+    if wanted != platforms.ALL and not platforms.is_valid(wanted):
+        raise argparse.ArgumentTypeError(f"{text!r} is not all or OS/ARCH[/VARIANT], such as linux/arm64")
+    return wanted
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -148,24 +171,28 @@ def main(
     err = stderr or sys.stderr
     args = build_parser().parse_args(argv)
     try:
-        scan = _scan(args, err)
+        scan, shown = _select_platform(_scan(args, err), args.platform)
         if args.command == "snapshot":
             from image_lineage.sources.snapshot import dumps as snapshot_dumps  # noqa: PLC0415
 
             _write(args.output, snapshot_dumps(scan if args.show_secrets else mask_scan(scan)), out)
             print(f"Saved {len(scan.images)} images to {args.output}", file=err)
+            _tell_hidden(shown, given=args.platform, err=err)
             return 0
         lineage = build_lineage(scan.images, scan.source, scan.diagnostics)
         if args.collapse:
             lineage = collapse_chains(lineage, scan)
         lineage = _view(lineage, args)
+        host = platforms.host_platform()
         if args.command == "tree":
-            out.write(render_text(lineage, ascii_only=args.ascii or not _can_encode(out)))
+            ascii_only = args.ascii or not _can_encode(out)
+            out.write(render_text(lineage, ascii_only=ascii_only, host_platform=host))
         else:
             fmt = _export_format(args.format, args.output)
             if args.output is None and fmt in BINARY_FORMATS and out.isatty():
                 raise LineageError(f"Refusing to write {fmt} to a terminal.", hint=Hint.WRITE_TO_FILE)
-            _write(args.output, render(lineage, fmt, rankdir=args.rankdir), out)
+            _write(args.output, render(lineage, fmt, rankdir=args.rankdir, host_platform=host), out)
+        _tell_hidden(shown, given=args.platform, err=err)
         _tell_notes(lineage, listed=args.notes, err=err)
         return 0
     except LineageError as error:
@@ -193,6 +220,20 @@ def _export_format(given: str | None, output: Path | None) -> str:
             f"{' '.join(EXTENSIONS)}."
         )
     return fmt
+
+
+def _select_platform(scan: Scan, given: str | None) -> tuple[Scan, PlatformSelection]:
+    """The records of the platform asked for (by default this machine's), and what that hides."""
+    wanted = given or default_platform(scan.images, platforms.host_platform())
+    shown = select_platform(scan.images, wanted)
+    return replace(scan, images=shown.images), shown
+
+
+def _tell_hidden(shown: PlatformSelection, *, given: str | None, err: TextIO) -> None:
+    """One line when the default platform hides images (or a platform asked for shows none)."""
+    note = shown.note()
+    if note and (given is None or not shown.images):
+        print(f"{PROG}: {with_remedy(note, HINTS[Hint.ALL_PLATFORMS])}", file=err)
 
 
 def _tell_notes(lineage: Lineage, *, listed: bool, err: TextIO) -> None:

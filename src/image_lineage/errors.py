@@ -31,6 +31,8 @@ class Hint(Enum):
     """Binary output cannot go to this stream: write a file instead."""
     SHOW_ALL = "show_all"
     """The image asked for is hidden: include intermediate images."""
+    ALL_PLATFORMS = "all_platforms"
+    """Images of other platforms than the host's are hidden: show every platform."""
 
 
 def with_remedy(message: str, remedy: str) -> str:

@@ -28,6 +28,7 @@ try:
 except ModuleNotFoundError as missing:  # the CLI installs without them
     raise ModuleNotFoundError(f"{missing}: the web app needs pip install 'image-lineage[app]'") from missing
 
+from image_lineage import platforms
 from image_lineage.errors import Hint, LineageError, SnapshotError, with_remedy
 from image_lineage.insights import (
     DiskUsage,
@@ -44,9 +45,17 @@ from image_lineage.lineage import Lineage, Node, build_lineage
 from image_lineage.masking import mask_lineage
 from image_lineage.model import Scan, SourceInfo
 from image_lineage.render import render
-from image_lineage.render.common import added_summary, clean_text, human_size
+from image_lineage.render.common import added_summary, clean_text, human_size, names_platforms
 from image_lineage.sources import SampleSource, open_source, scan_auto, snapshot
-from image_lineage.views import collapse_chains, filter_names, focus, select_images
+from image_lineage.views import (
+    collapse_chains,
+    default_platform,
+    filter_names,
+    focus,
+    platforms_of,
+    select_images,
+    select_platform,
+)
 
 SCAN_TTL_SECONDS = 60
 PROGRESS_DELAY_SECONDS = 0.3
@@ -141,6 +150,7 @@ HINTS = {
     Hint.CHOOSE_SOURCE: "choose one under “Where are the images?” in the sidebar",
     Hint.WRITE_TO_FILE: "use the buttons under “Download what is shown”",
     Hint.SHOW_ALL: "switch on “Intermediate images” in the sidebar",
+    Hint.ALL_PLATFORMS: "choose “All platforms” under “Platform” in the sidebar",
 }
 
 
@@ -261,6 +271,30 @@ class ViewOptions:
     focus: bool = False
     rankdir: str = "TB"
     show_secrets: bool = False
+    platform: str = "host"  # one of platform_choices: this machine's, all, or os/arch[/variant]
+
+
+HOST = "host"
+
+
+def platform_choices(scan: Scan) -> list[str]:
+    """The platform select box's options: this machine's, all, then each platform in the scan.
+
+    Empty when the images are of one platform (or none is known): there is nothing to choose.
+    """
+    present = platforms_of(scan.images)
+    if len(present) < 2:  # one platform is no choice
+        return []
+    return [HOST, platforms.ALL, *present]
+
+
+def platform_label(choice: str) -> str:
+    """How the select box shows a platform choice (plain text)."""
+    if choice == HOST:
+        return f"This machine's ({platforms.host_platform()})"
+    if choice == platforms.ALL:
+        return "All platforms"
+    return clean_text(choice, 60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,10 +314,15 @@ class PageView:
     rankdir: str
     disk: DiskUsage
     search: str
+    host: str = ""
+    platform_note: str | None = None
+    """Images of other platforms hidden by the default choice: how many, and how to see them."""
 
     @property
     def dot(self) -> str:
-        return str(render(self.shown, "dot", rankdir=self.rankdir, highlight=self.selected))
+        return str(
+            render(self.shown, "dot", rankdir=self.rankdir, highlight=self.selected, host_platform=self.host)
+        )
 
     @property
     def empty_message(self) -> str | None:
@@ -299,9 +338,12 @@ class PageView:
         return [node.id for _, node in self.searched.walk()]
 
     def label(self, image_id: str) -> str:
-        """``name  ·  size`` for the image picker (plain text)."""
+        """``name  ·  size`` for the image picker (plain text); ``name  ·  platform  ·  size``
+        when the images are of several platforms (or not this machine's)."""
         image = self.everything.node(image_id).image
-        return clean_text(f"{image.display_name}  ·  {human_size(image.size)}", 120)
+        named = names_platforms(self.everything, self.host) and image.platform
+        middle = f"  ·  {image.platform}" if named else ""
+        return clean_text(f"{image.display_name}{middle}  ·  {human_size(image.size)}", 120)
 
     def pick(self, selected: str | None, *, focused: bool = False) -> PageView:
         """The same view with an image picked and, when ``focused``, only its family shown."""
@@ -315,7 +357,13 @@ def make_view(scan: Scan, options: ViewOptions) -> PageView:
     images = select_images(
         scan.images, untagged=options.show_untagged, intermediate=options.show_intermediate
     )
-    everything = build_lineage(images, scan.source, scan.diagnostics)
+    host = platforms.host_platform()
+    chosen = default_platform(images, host) if options.platform == HOST else options.platform
+    selection = select_platform(images, chosen)
+    note = selection.note()
+    if note and options.platform != HOST and selection.images:
+        note = None  # a platform chosen on purpose: what it leaves out is no news
+    everything = build_lineage(selection.images, scan.source, scan.diagnostics)
     if options.show_intermediate and options.collapse_chains:
         everything = collapse_chains(everything, scan)
     if not options.show_secrets:
@@ -329,6 +377,8 @@ def make_view(scan: Scan, options: ViewOptions) -> PageView:
         rankdir=options.rankdir if options.rankdir in RANKDIRS else "TB",
         disk=disk_usage(searched),
         search=options.search,
+        host=host,
+        platform_note=with_remedy(note, HINTS[Hint.ALL_PLATFORMS]) if note else None,
     )
     return view.pick(options.selected, focused=options.focus)
 
@@ -364,7 +414,7 @@ EXPORTS = (
 
 def export(view: PageView, fmt: str) -> bytes:
     """The shown graph as a file: exactly what the page draws (same lineage, same DOT)."""
-    data = render(view.shown, fmt, rankdir=view.rankdir, highlight=view.selected)
+    data = render(view.shown, fmt, rankdir=view.rankdir, highlight=view.selected, host_platform=view.host)
     return data.encode("utf-8") if isinstance(data, str) else data
 
 
@@ -409,6 +459,19 @@ class ImageDetails:
         image = self.node.image
         over = f" over {self.parent_name}" if self.parent_name else " (a base image: no parent here)"
         return f"{human_size(image.size)} in total; {added_summary(self.node)}{over}."
+
+    @property
+    def platform_text(self) -> str:
+        """Its platform and, for a multi-platform image, every platform of its index (plain text)."""
+        image = self.node.image
+        if not image.platform:
+            return ""
+        text = f"Platform {image.platform}."
+        listed = sorted({clean_text(name, 40): present for name, present in image.index_platforms}.items())
+        if len(listed) > 1:
+            names = [name if present else f"{name} (not here)" for name, present in listed]
+            text += f" Its multi-platform index names {', '.join(names[:-1])} and {names[-1]}."
+        return text
 
     def layer_table(self) -> list[dict[str, object]]:
         """Rows for ``st.dataframe``: step, instruction, size, the image whose build made it."""

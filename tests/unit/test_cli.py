@@ -12,7 +12,7 @@ import pytest
 from image_lineage.cli import build_parser, main
 from image_lineage.model import Scan
 from image_lineage.sources.snapshot import dumps
-from tests.builders import BASE, MINIMAL, SOURCE, image, jupyter_family
+from tests.builders import BASE, MINIMAL, SOURCE, image, jupyter_family, multi_platform_family
 from tests.support.cli import run_cli
 
 
@@ -315,3 +315,107 @@ def test_a_docker_inspect_dump_is_named(tmp_path: Path) -> None:
     dump.write_text(json.dumps([{"Id": "sha256:1", "RootFS": {"Layers": []}}]), encoding="utf-8")
     message = run_cli(["tree", "--source", f"snapshot:{dump}"]).one_line_error()
     assert "is docker inspect output" in message
+
+
+# --------------------------------------------------------------------------- platforms
+
+
+@pytest.fixture
+def two_platforms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The amd64 + arm64 family, read on an amd64 machine."""
+    monkeypatch.setattr("platform.machine", lambda: "x86_64")
+    path = tmp_path / "platforms.json"
+    path.write_text(dumps(Scan(source=SOURCE, images=tuple(multi_platform_family()))), encoding="utf-8")
+    return path
+
+
+def tree_names(out: str) -> list[str]:
+    return [re.sub(r"^[│├└─ ]+", "", line).split("  ")[0] for line in out.splitlines()[:-1]]
+
+
+def test_the_default_platform_is_the_hosts_and_says_what_it_hides(two_platforms: Path) -> None:
+    code, out, err = run("tree", "--source", f"snapshot:{two_platforms}")
+    assert code == 0
+    assert "multi/arm-tool:1" not in out
+    assert "[linux/" not in out  # the host's own platform goes unnamed
+    assert len(tree_names(out)) == 7
+    assert err == "image-lineage: 8 images of another platform (linux/arm64) hidden: add --platform all.\n"
+
+
+@pytest.mark.parametrize("command", [["tree"], ["export", "-f", "json"], ["export", "-f", "mermaid"]])
+def test_platform_all_shows_every_platform_and_names_them(two_platforms: Path, command: list[str]) -> None:
+    code, out, err = run(*command, "--platform", "all", "--source", f"snapshot:{two_platforms}")
+    assert (code, err) == (0, "")
+    assert "multi/arm-tool" in out
+    if command == ["tree"]:
+        assert len(tree_names(out)) == 15
+        assert "multi/arm-tool:1  " in out
+        assert "[linux/arm64]" in out
+        assert "[linux/amd64]" in out
+    elif "json" in command:
+        records = json.loads(out)["images"]
+        assert {(i["os"], i["architecture"]) for i in records} == {("linux", "amd64"), ("linux", "arm64")}
+        app = next(i for i in records if "multi/app:1" in i["tags"])
+        assert app["index_platforms"][-1] == {"platform": "linux/arm/v7", "present": False}
+    else:
+        assert "<br/>arm64" in out
+
+
+def test_another_platform_is_named_even_alone(two_platforms: Path) -> None:
+    code, out, err = run("tree", "--platform", "linux/arm64/v8", "--source", f"snapshot:{two_platforms}")
+    assert (code, err) == (0, "")  # asked for: nothing to tell
+    assert "multi/arm-tool:1" in out
+    assert all("[linux/arm64]" in line for line in out.splitlines()[:-1])
+    assert "[linux/amd64]" not in out
+
+
+def test_the_host_on_arm64_sees_arm64_by_default(
+    two_platforms: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("platform.machine", lambda: "aarch64")
+    code, out, err = run("tree", "--source", f"snapshot:{two_platforms}")
+    assert code == 0
+    assert "multi/arm-tool:1" in out
+    assert "[linux/" not in out
+    assert "7 images of another platform (linux/amd64) hidden: add --platform all" in err
+
+
+def test_no_image_of_the_host_shows_them_all(two_platforms: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("platform.machine", lambda: "s390x")
+    code, out, err = run("tree", "--source", f"snapshot:{two_platforms}")
+    assert (code, err) == (0, "")
+    assert len(tree_names(out)) == 15
+
+
+def test_a_platform_with_no_image_says_what_there_is(two_platforms: Path) -> None:
+    code, out, err = run("tree", "--platform", "linux/s390x", "--source", f"snapshot:{two_platforms}")
+    assert code == 0
+    assert out == "(no images)\n"
+    assert err == (
+        "image-lineage: 15 images of other platforms (linux/amd64, linux/arm64) hidden: add --platform all.\n"
+    )
+
+
+def test_snapshot_saves_the_platform_shown(two_platforms: Path, tmp_path: Path) -> None:
+    saved = tmp_path / "arm.json"
+    code, _, err = run("snapshot", "-o", str(saved), "--source", f"snapshot:{two_platforms}")
+    assert code == 0
+    assert err.splitlines() == [
+        f"Saved 7 images to {saved}",
+        "image-lineage: 8 images of another platform (linux/arm64) hidden: add --platform all.",
+    ]
+    everything = tmp_path / "all.json"
+    argv = ["snapshot", "--platform", "all", "-o", str(everything), "--source", f"snapshot:{two_platforms}"]
+    assert run(*argv)[2] == f"Saved 15 images to {everything}\n"
+
+
+@pytest.mark.parametrize("value", ["arm64", "linux/", "linux/arm64/v8/x", "/arm64"])
+def test_a_malformed_platform_is_a_usage_error(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["tree", "--platform", value])
+    assert "is not all or OS/ARCH[/VARIANT]" in capsys.readouterr().err
+
+
+def test_platform_is_taken_by_every_command() -> None:
+    for command in (["tree"], ["export"], ["snapshot", "-o", "x.json"]):
+        assert build_parser().parse_args([*command, "--platform", "Linux/ARM64"]).platform == "linux/arm64"
