@@ -78,20 +78,29 @@ def test_without_history_layers_alone_never_cross_platforms() -> None:
 
 
 @pytest.mark.parametrize(
-    ("one", "other", "same"),
+    ("image_platform", "other", "same", "shown"),
     [
-        pytest.param("linux/arm64", "linux/arm64/v8", True, id="arm64-default-variant"),
-        pytest.param("linux/arm/v7", "linux/arm", True, id="arm-default-variant"),
-        pytest.param("linux/arm/v6", "linux/arm/v7", False, id="arm-variants"),
-        pytest.param("linux/amd64", "linux/arm64", False, id="architectures"),
-        pytest.param("linux/amd64", "windows/amd64", False, id="systems"),
-        pytest.param("", "linux/s390x", True, id="unknown"),
-        pytest.param("linux/amd64/v3", "linux/amd64", False, id="amd64-v3-is-not-v1"),
+        pytest.param("linux/arm64/v8", "linux/arm64", True, True, id="arm64-default-variant"),
+        pytest.param("linux/arm/v7", "linux/arm", True, True, id="arm-default-variant"),
+        pytest.param("linux/arm/v6", "linux/arm", False, True, id="arm-v6-is-not-v7-but-shows-as-arm"),
+        pytest.param("linux/arm/v6", "linux/arm/v7", False, False, id="arm-variants"),
+        pytest.param(
+            "linux/amd64/v3", "linux/amd64", False, True, id="amd64-v3-is-not-v1-but-shows-as-amd64"
+        ),
+        pytest.param("linux/amd64", "linux/arm64", False, False, id="architectures"),
+        pytest.param("windows/amd64", "linux/amd64", False, False, id="systems"),
+        pytest.param("", "linux/s390x", True, True, id="unknown"),
+        pytest.param("linux/ARM64", "linux/arm64", True, True, id="any-case"),
     ],
 )
-def test_compatible_platforms(one: str, other: str, same: bool) -> None:
-    assert platforms.compatible(one, other) is same
-    assert platforms.compatible(other, one) is same
+def test_platforms_that_may_be_one_and_those_a_choice_shows(
+    image_platform: str, other: str, same: bool, shown: bool
+) -> None:
+    """``compatible``: may two images be of one platform (lineage); ``matches``: does a choice show it."""
+    assert platforms.compatible(image_platform, other) is same
+    assert platforms.compatible(other, image_platform) is same
+    assert platforms.matches(image_platform, other) is shown
+    assert platforms.matches(image_platform, platforms.ALL)
 
 
 def test_an_image_record_platform_reads_back() -> None:
