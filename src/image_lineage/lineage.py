@@ -161,7 +161,9 @@ class Lineage:
     def subset(self, keep: Iterable[str]) -> Lineage:
         """The same tree restricted to ``keep`` (which should hold its own ancestors)."""
         kept = {image_id: self.by_id[image_id] for image_id in sorted(set(keep)) if image_id in self.by_id}
-        notes = tuple(d for d in self.diagnostics if d.image is None or d.image in kept)
+        # Notes about images the view hides go with them; notes about the scan, or about
+        # images that never made it into the tree (removed mid-scan), stay.
+        notes = tuple(d for d in self.diagnostics if d.image in kept or d.image not in self.by_id)
         return Lineage(source=self.source, by_id=kept, diagnostics=notes)
 
 

@@ -9,7 +9,7 @@ import pytest
 from image_lineage import platforms
 from image_lineage.errors import Hint, UnknownImage
 from image_lineage.lineage import Lineage, build_lineage
-from image_lineage.model import Scan
+from image_lineage.model import Diagnostic, Scan
 from image_lineage.views import (
     chain_links,
     collapse_chains,
@@ -204,3 +204,14 @@ def test_host_platform_uses_go_architecture_names(
 ) -> None:
     monkeypatch.setattr("platform.machine", lambda: machine)
     assert platforms.host_platform() == host
+
+
+def test_a_view_keeps_notes_about_images_that_never_reached_the_tree() -> None:
+    """An image removed mid-scan is in no view; its note must not vanish with the filter."""
+    gone = Diagnostic("sha256:" + "f" * 64, "image_gone", "removed while it was being scanned")
+    family = jupyter_family()
+    lineage = build_lineage(family, SOURCE, [gone])
+    scipy = next(i for i in family if "jupyter/scipy-notebook:latest" in i.tags)
+    shown = focus(lineage, scipy.id)
+    assert gone in shown.diagnostics
+    assert len(shown) < len(lineage)
