@@ -57,7 +57,7 @@ def size_caption(lineage: Lineage) -> str:
         return ""
     if len(kinds) == 1:
         return f"Sizes: {SIZE_MEANINGS[kinds[0]]}."
-    return "Sizes differ by source: " + "; ".join(f"{k} = {SIZE_MEANINGS[k]}" for k in kinds) + "."
+    return "Sizes differ by image: " + "; ".join(f"{k} = {SIZE_MEANINGS[k]}" for k in kinds) + "."
 
 
 def size_marker(node: Node, lineage: Lineage) -> str:
