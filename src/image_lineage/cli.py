@@ -226,7 +226,7 @@ def _select_platform(scan: Scan, given: str | None) -> tuple[Scan, PlatformSelec
     """The records of the platform asked for (by default this machine's), and what that hides."""
     wanted = given or default_platform(scan.images, platforms.host_platform())
     shown = select_platform(scan.images, wanted)
-    return replace(scan, images=shown.images), shown
+    return replace(scan, images=shown.images, diagnostics=shown.notes(scan.diagnostics)), shown
 
 
 def _tell_hidden(shown: PlatformSelection, *, given: str | None, err: TextIO) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from image_lineage import platforms
 from image_lineage.errors import Hint, LineageError, UnknownImage
 from image_lineage.lineage import Lineage, build_lineage
-from image_lineage.model import Image, Scan
+from image_lineage.model import Diagnostic, Image, Scan
 
 _MIN_ID_PREFIX = 4
 
@@ -116,6 +116,11 @@ class PlatformSelection:
     platform: str
     images: tuple[Image, ...]
     hidden: dict[str, int] = field(default_factory=dict)
+    hidden_ids: frozenset[str] = frozenset()
+
+    def notes(self, diagnostics: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
+        """The scan's diagnostics without those about the images this choice hides."""
+        return tuple(d for d in diagnostics if d.image not in self.hidden_ids)
 
     @property
     def hidden_count(self) -> int:
@@ -157,12 +162,19 @@ def select_platform(images: Iterable[Image], platform: str) -> PlatformSelection
     """The records of ``platform`` (``os/arch[/variant]`` or ``all``) and those of unknown platform."""
     kept: list[Image] = []
     hidden: Counter[str] = Counter()
+    hidden_ids: set[str] = set()
     for image in images:
         if platforms.matches(image.platform, platform):
             kept.append(image)
         else:
             hidden[image.platform] += 1
-    return PlatformSelection(platform=platform, images=tuple(kept), hidden=dict(sorted(hidden.items())))
+            hidden_ids.add(image.id)
+    return PlatformSelection(
+        platform=platform,
+        images=tuple(kept),
+        hidden=dict(sorted(hidden.items())),
+        hidden_ids=frozenset(hidden_ids),
+    )
 
 
 def chain_links(lineage: Lineage) -> set[str]:

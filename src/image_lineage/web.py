@@ -363,7 +363,7 @@ def make_view(scan: Scan, options: ViewOptions) -> PageView:
     note = selection.note()
     if note and options.platform != HOST and selection.images:
         note = None  # a platform chosen on purpose: what it leaves out is no news
-    everything = build_lineage(selection.images, scan.source, scan.diagnostics)
+    everything = build_lineage(selection.images, scan.source, selection.notes(scan.diagnostics))
     if options.show_intermediate and options.collapse_chains:
         everything = collapse_chains(everything, scan)
     if not options.show_secrets:

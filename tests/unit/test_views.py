@@ -148,6 +148,18 @@ def test_select_platform_keeps_one_platform_and_counts_the_others() -> None:
     assert (len(everything.images), everything.hidden, everything.note()) == (len(images), {}, None)
 
 
+def test_notes_about_hidden_images_go_with_them() -> None:
+    images = multi_platform_family()
+    arm = next(i for i in images if i.platform == "linux/arm64")
+    notes = [
+        Diagnostic(arm.id, "x", "about arm"),
+        Diagnostic(None, "y", "the scan"),
+        Diagnostic("gone", "z", ""),
+    ]
+    assert [d.code for d in select_platform(images, "linux/amd64").notes(notes)] == ["y", "z"]
+    assert len(select_platform(images, "all").notes(notes)) == 3
+
+
 def test_the_note_names_every_hidden_platform_and_counts_in_the_singular() -> None:
     images = [
         image(["RUN a:1"], "a:1"),
