@@ -4,7 +4,7 @@ An image id is the digest of the image's config, so what an engine said about on
 id (inspect, history) never changes: entries never go stale and are never
 invalidated. Tags are not cached; they come from the fresh image list.
 
-The cache is one SQLite file (``details-v2.sqlite3``) under
+The cache is one SQLite file (``details-v3.sqlite3``) under
 ``$IMAGE_LINEAGE_CACHE_DIR``, else ``$XDG_CACHE_HOME/image-lineage``, else
 ``~/.cache/image-lineage``. One file, not one per image: measured on 1,000 images,
 writing a thousand small files cost more system time than the scan it saved.
@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, Self
 
 # v2: history rows keep their "Id" (the step images that pin down which step made a layer).
-_FILE = "details-v2.sqlite3"
+# v3: inspect keeps what a container starts with (ports, volumes, command...; Env names only).
+_FILE = "details-v3.sqlite3"
 _CHUNK = 500  # stay far below SQLite's limit on bound variables
 
 Details = tuple[dict[str, Any], list[dict[str, Any]]]

@@ -465,9 +465,30 @@ def mask_image(image: Image, entries: dict[int, HistoryEntry] | None = None) -> 
     memo = {} if entries is None else entries
     history = None if image.history is None else tuple(_mask_record(e, memo) for e in image.history)
     labels = _mask_labels(image.labels)
-    if labels == image.labels and _same_items(history, image.history):
+    run = image.run_config
+    if run is not None:
+        run = replace(run, entrypoint=_mask_arguments(run.entrypoint), cmd=_mask_arguments(run.cmd))
+    if labels == image.labels and _same_items(history, image.history) and run == image.run_config:
         return image
-    return replace(image, labels=labels, history=history)
+    return replace(image, labels=labels, history=history, run_config=run)
+
+
+def _mask_arguments(arguments: tuple[str, ...]) -> tuple[str, ...]:
+    """An ENTRYPOINT/CMD list with secrets masked, read as one command line (``--password X``)."""
+    line = " ".join(arguments)
+    masked = mask_text(line)
+    if masked == line:
+        return arguments
+    words = masked.split(" ")
+    if len(words) == len(line.split(" ")):
+        # Word for word, the arguments again (an argument holding spaces spans several words).
+        found, start = [], 0
+        for argument in arguments:
+            count = len(argument.split(" "))
+            found.append(" ".join(words[start : start + count]))
+            start += count
+        return tuple(found)
+    return tuple(mask_text(argument) for argument in arguments)
 
 
 def _same_items(new: tuple[object, ...] | None, old: tuple[object, ...] | None) -> bool:

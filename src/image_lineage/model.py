@@ -46,6 +46,28 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class RunConfig:
+    """How a container of the image meets the outside world, as its config says.
+
+    ``exposed_ports`` are ``EXPOSE``'s ``PORT/PROTOCOL`` (``8888/tcp``), sorted;
+    ``volumes`` the paths ``VOLUME`` declares; ``entrypoint`` and ``cmd`` the argument
+    lists ``ENTRYPOINT`` and ``CMD`` left (a shell form is ``/bin/sh -c ...``), empty
+    when unset; ``user`` and ``working_dir`` what ``USER`` and ``WORKDIR`` left ("":
+    root, ``/``); ``env_names`` the names ``ENV`` set, never their values (a value may
+    be a secret); ``stop_signal`` what ``STOPSIGNAL`` set ("": SIGTERM).
+    """
+
+    exposed_ports: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()
+    entrypoint: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+    user: str = ""
+    working_dir: str = ""
+    env_names: tuple[str, ...] = ()
+    stop_signal: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Image:
     """One image as a source reported it.
 
@@ -62,7 +84,8 @@ class Image:
     present here. ``os``, ``architecture`` and ``variant`` are the image's own platform.
     ``size`` is what the source says the image takes (for an engine, its disk use);
     the sizes that add up along a family are the per-step ones in ``history``, which
-    measure what ``size_kind`` says.
+    measure what ``size_kind`` says. ``run_config`` is None when the source recorded none
+    (a snapshot written before it was read).
     """
 
     id: str
@@ -82,6 +105,7 @@ class Image:
     manifest_digest: str = ""
     index_digest: str = ""
     index_platforms: tuple[tuple[str, bool], ...] = ()
+    run_config: RunConfig | None = None
 
     @property
     def platform(self) -> str:

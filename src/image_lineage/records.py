@@ -20,6 +20,7 @@ from image_lineage.model import (
     Diagnostic,
     HistoryEntry,
     Image,
+    RunConfig,
     SizeKind,
     SourceInfo,
     iso_utc,
@@ -79,6 +80,20 @@ def image_summary(image: Image) -> dict[str, Any]:
         ],
         "labels": dict(image.labels),
         "parent_hint": image.parent_hint,
+    } | ({} if image.run_config is None else {"run_config": run_config_to_dict(image.run_config)})
+
+
+def run_config_to_dict(config: RunConfig) -> dict[str, Any]:
+    """Written only for images whose source recorded it (``Image.run_config`` is not None)."""
+    return {
+        "exposed_ports": list(config.exposed_ports),
+        "volumes": list(config.volumes),
+        "entrypoint": list(config.entrypoint),
+        "cmd": list(config.cmd),
+        "user": config.user,
+        "working_dir": config.working_dir,
+        "env_names": list(config.env_names),
+        "stop_signal": config.stop_signal,
     }
 
 
@@ -176,7 +191,24 @@ class Reader:
             "index_platforms": self.platforms(item.get("index_platforms", []), f"{where}.index_platforms"),
             "labels": tuple(sorted((k, self.text(v, f"{where}.labels.{k}")) for k, v in labels.items())),
             "parent_hint": self.optional_text(item.get("parent_hint"), f"{where}.parent_hint"),
+            "run_config": self.run_config(item.get("run_config"), f"{where}.run_config"),
         }
+
+    def run_config(self, value: object, where: str) -> RunConfig | None:
+        """Optional, and so is each of its fields."""
+        if value is None:
+            return None
+        item = self.mapping(value, where)
+        return RunConfig(
+            exposed_ports=self.texts(item.get("exposed_ports", []), f"{where}.exposed_ports"),
+            volumes=self.texts(item.get("volumes", []), f"{where}.volumes"),
+            entrypoint=self.texts(item.get("entrypoint", []), f"{where}.entrypoint"),
+            cmd=self.texts(item.get("cmd", []), f"{where}.cmd"),
+            user=self.text(item.get("user", ""), f"{where}.user"),
+            working_dir=self.text(item.get("working_dir", ""), f"{where}.working_dir"),
+            env_names=self.texts(item.get("env_names", []), f"{where}.env_names"),
+            stop_signal=self.text(item.get("stop_signal", ""), f"{where}.stop_signal"),
+        )
 
     def platforms(self, value: object, where: str) -> tuple[tuple[str, bool], ...]:
         found = []

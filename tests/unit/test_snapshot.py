@@ -11,7 +11,7 @@ import pytest
 from image_lineage import records
 from image_lineage.errors import SnapshotError
 from image_lineage.lineage import build_lineage
-from image_lineage.model import Diagnostic, Image, Scan
+from image_lineage.model import Diagnostic, Image, RunConfig, Scan
 from image_lineage.render import render
 from image_lineage.sources.snapshot import dumps, loads
 from tests.builders import SOURCE, digest, image, jupyter_family
@@ -172,5 +172,16 @@ def test_other_files_are_named_in_one_line(text: str, says: str) -> None:
 
 def test_every_field_of_an_image_is_written() -> None:
     """A field added to ``Image`` and forgotten in ``records.py`` would be lost on the way."""
-    written = records.image_to_dict(jupyter_family()[0])
+    settings = RunConfig(exposed_ports=("8888/tcp",), cmd=("start-notebook.py",), env_names=("PATH",))
+    image = replace(jupyter_family()[0], run_config=settings)
+    written = records.image_to_dict(image)
     assert set(written) == {field.name for field in fields(Image)}
+    assert records.Reader("t.json").image(json.loads(json.dumps(written)), "images[0]") == image
+
+
+def test_a_record_without_run_config_is_read_and_written_without_it() -> None:
+    written = records.image_to_dict(jupyter_family()[0])
+    assert "run_config" not in written
+    assert records.Reader("t.json").image(written, "images[0]").run_config is None
+    with pytest.raises(SnapshotError, match=r"images\[0\]\.run_config\.cmd should be a list"):
+        records.Reader("t.json").image({**written, "run_config": {"cmd": "serve"}}, "images[0]")

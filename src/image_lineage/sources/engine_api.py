@@ -17,7 +17,7 @@ from typing import Any
 
 from image_lineage.errors import SourceUnavailable
 from image_lineage.model import HistoryEntry, Image, SizeKind, parse_time
-from image_lineage.sources.image_config import image_from_config
+from image_lineage.sources.image_config import image_from_config, run_config
 
 _NO_TAG = "<none>:<none>"
 _NO_DIGEST = "<none>@<none>"
@@ -33,6 +33,8 @@ _METADATA_INSTRUCTIONS = re.compile(
 EMPTY_LAYER_DIFF_ID = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
 _HISTORY_FIELDS = ("Id", "Created", "CreatedBy", "Comment", "Size")
 _INSPECT_FIELDS = ("Id", "Created", "Size", "Os", "Architecture", "Parent", "RootFS")
+# What a container of the image starts with (``model.RunConfig``); ``Env`` is cached as names only.
+_RUN_FIELDS = ("ExposedPorts", "Volumes", "Entrypoint", "Cmd", "User", "WorkingDir", "StopSignal")
 
 RawDict = Mapping[str, Any]
 
@@ -204,7 +206,12 @@ def trim_inspect(inspect: RawDict) -> dict[str, Any]:
     config = inspect.get("Config")
     kept = {key: inspect[key] for key in _INSPECT_FIELDS if key in inspect}
     if isinstance(config, Mapping):
-        kept["Config"] = {"Labels": config.get("Labels")}
+        env = config.get("Env")
+        kept["Config"] = {
+            "Labels": config.get("Labels"),
+            **{key: config[key] for key in _RUN_FIELDS if key in config},
+            "Env": [v.split("=", 1)[0] for v in env if isinstance(v, str)] if isinstance(env, list) else None,
+        }
     return kept
 
 
@@ -254,6 +261,7 @@ def image_from_api(
         layers=layers,
         history=steps or None,
         intermediate=intermediate,
+        run_config=run_config(inspect.get("Config")),
     )
 
 

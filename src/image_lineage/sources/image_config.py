@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from image_lineage.errors import LineageError
-from image_lineage.model import HistoryEntry, Image, parse_time
+from image_lineage.model import HistoryEntry, Image, RunConfig, parse_time
 
 
 def _text(item: Mapping[str, Any], key: str) -> str:
@@ -30,6 +30,40 @@ def _list(item: Mapping[str, Any], key: str) -> list[Any]:
 def _object(item: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = item.get(key)
     return value if isinstance(value, Mapping) else {}
+
+
+def _keys(item: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """The keys of an object such as ``{"8888/tcp": {}}``, sorted."""
+    return tuple(sorted(str(k) for k in _object(item, key)))
+
+
+def _arguments(item: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """An argument list (``["python", "app.py"]``); an old engine's bare string is one argument."""
+    value = item.get(key)
+    if isinstance(value, str):
+        return (value,) if value else ()
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def run_config(config: object) -> RunConfig | None:
+    """An image config's ``config`` object (an engine's inspect ``Config``) -> ``RunConfig``.
+
+    Environment values are never kept, only the names (``PATH=/x`` or ``PATH`` -> ``PATH``).
+    None when ``config`` is no object (the source gave none).
+    """
+    if not isinstance(config, Mapping):
+        return None
+    env = (v.split("=", 1)[0] for v in _list(config, "Env") if isinstance(v, str))
+    return RunConfig(
+        exposed_ports=_keys(config, "ExposedPorts"),
+        volumes=_keys(config, "Volumes"),
+        entrypoint=_arguments(config, "Entrypoint"),
+        cmd=_arguments(config, "Cmd"),
+        user=_text(config, "User"),
+        working_dir=_text(config, "WorkingDir"),
+        env_names=tuple(dict.fromkeys(name for name in env if name)),
+        stop_signal=_text(config, "StopSignal"),
+    )
 
 
 def image_from_config(
@@ -80,4 +114,5 @@ def image_from_config(
         labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
         layers=layers,
         history=tuple(entries) or None,
+        run_config=run_config(_object(config, "config")),
     )
