@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from image_lineage import platforms
@@ -135,6 +136,27 @@ def multi_platform_family() -> list[Image]:
         ]
     images.append(image([*base, "RUN arm-only-tool:300000"], "multi/arm-tool:1", platform=ARM64))
     return images
+
+
+def rebuilt(original: Image, *tags: str, from_step: int, later: timedelta = timedelta(days=30)) -> Image:
+    """``original`` built again from step ``from_step`` on: same commands, new times, new layers."""
+    history = original.history or ()
+    new_history = history[:from_step] + tuple(
+        replace(entry, created=entry.created + later if entry.created else None)
+        for entry in history[from_step:]
+    )
+    layers_before = sum(1 for entry in history[:from_step] if not entry.empty_layer)
+    new_layers = original.layers[:layers_before] + tuple(
+        digest(f"rebuilt:{layer}") for layer in original.layers[layers_before:]
+    )
+    return replace(
+        original,
+        id=digest(f"rebuilt:{original.id}:{from_step}"),
+        tags=tags,
+        created=original.created + later if original.created else None,
+        layers=new_layers,
+        history=new_history,
+    )
 
 
 @functools.cache

@@ -18,7 +18,7 @@ from image_lineage.insights import (
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.model import HistoryEntry, Image
 from image_lineage.views import resolve
-from tests.builders import BASE, FOUNDATION, MINIMAL, SCIPY, SOURCE, digest, image, jupyter_family
+from tests.builders import BASE, FOUNDATION, MINIMAL, SCIPY, SOURCE, digest, image, jupyter_family, rebuilt
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -29,27 +29,6 @@ def lineage_of(*images: Image) -> Lineage:
 
 def family() -> Lineage:
     return lineage_of(*jupyter_family())
-
-
-def rebuilt(original: Image, *tags: str, from_step: int, later: timedelta = timedelta(days=30)) -> Image:
-    """``original`` built again from step ``from_step`` on: same commands, new times, new layers."""
-    history = original.history or ()
-    new_history = history[:from_step] + tuple(
-        replace(entry, created=entry.created + later if entry.created else None)
-        for entry in history[from_step:]
-    )
-    layers_before = sum(1 for entry in history[:from_step] if not entry.empty_layer)
-    new_layers = original.layers[:layers_before] + tuple(
-        digest(f"rebuilt:{layer}") for layer in original.layers[layers_before:]
-    )
-    return replace(
-        original,
-        id=digest(f"rebuilt:{original.id}:{from_step}"),
-        tags=tags,
-        created=original.created + later if original.created else None,
-        layers=new_layers,
-        history=new_history,
-    )
 
 
 # --------------------------------------------------------------------------- disk usage

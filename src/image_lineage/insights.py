@@ -6,7 +6,8 @@
 * ``size_split``: one image's size split by ancestor (base, each level, itself).
 * ``dockerfile``: a Dockerfile reconstructed from one image's own history steps.
 * ``newer_build``: whether one of the image's bases (or the image itself) has been
-  rebuilt since, judged from the same build steps giving different layers.
+  rebuilt since, judged from the same build steps giving different layers (the search
+  is ``stale.rebuilds``, which ``stale.stale_images`` runs for every image).
 
 Everything here reads a ``Lineage`` and returns plain data; nothing does I/O.
 """
@@ -22,8 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from image_lineage.lineage import Lineage, Node, describe
-from image_lineage.model import HistoryEntry, Image
 from image_lineage.render.common import clean_text, human_size
+from image_lineage.stale import rebuilds
 
 INSTRUCTION_LIMIT = 4000
 
@@ -400,35 +401,18 @@ class NewerBuild:
 def newer_build(lineage: Lineage, image_id: str) -> NewerBuild | None:
     """The nearest rebuilt base of the image: same build steps, different layers, built later.
 
-    Candidates are the images of ``lineage`` whose history is, step for step, the
-    same commands as the start of the image's history (or all of it; copied files
-    and build-argument values may differ) while their layers are not a prefix of
-    the image's, that share at least one layer with it, and whose first differing
-    step was made later. The nearest is the one with the
+    Candidates are the images of ``lineage`` of the image's platform whose history is,
+    step for step, the same commands as the start of the image's history (or all of it;
+    copied files and build-argument values may differ) while their layers are not a
+    prefix of the image's, that share at least one layer with it, and whose first
+    differing step was made later (``stale.rebuilds``). The nearest is the one with the
     most steps; ties go to a tagged, then newer image. None without a history.
     """
     image = lineage.node(image_id).image
-    if image.history is None:
+    found = rebuilds(lineage, image_id)
+    if not found:
         return None
-    commands = [_command(entry) for entry in image.history]
-    best: tuple[tuple[object, ...], Image, int] | None = None
-    for node in lineage.nodes():
-        other = node.image
-        if other.id == image.id or not other.history or len(other.history) > len(commands):
-            continue
-        steps = len(other.history)
-        if [_command(entry) for entry in other.history] != commands[:steps]:
-            continue
-        shared = _common_prefix(other.layers, image.layers)
-        if shared == 0 or shared == len(other.layers) or not _built_later(other, image):
-            continue
-        rank = (steps, bool(other.tags), other.created.timestamp() if other.created else 0.0, other.id)
-        if best is None or rank > best[0]:
-            best = (rank, other, shared)
-    if best is None:
-        return None
-    _, newer, shared = best
-    steps = len(newer.history or ())
+    newer, steps, shared = found[0].newer, found[0].steps, found[0].shared_layers
     chain = [lineage.node(image_id), *lineage.ancestors(image_id)]
     older = next((n.image for n in chain if len(n.image.history or ()) == steps), None)
     return NewerBuild(
@@ -441,48 +425,8 @@ def newer_build(lineage: Lineage, image_id: str) -> NewerBuild | None:
         newer_layers=len(newer.layers),
         older=older.id if older else None,
         older_name=older.display_name if older else None,
-        itself=steps == len(commands),
+        itself=steps == len(image.history or ()),
     )
-
-
-# The legacy builder records what COPY/ADD copied as a content hash (``file:<sha256>``),
-# where BuildKit records only the Dockerfile text; both record the build arguments a
-# RUN step saw (``|1 VERSION=4.3.1 /bin/sh -c ...``). Rebuilding the same Dockerfile
-# with a changed file or another --build-arg value is still a rebuild.
-# (No word boundary before the kind: ``COPY --chown=1000:100dir:<sha256>`` glues them.)
-_CONTENT_HASH = re.compile(r"(file|dir|multi):[0-9a-f]{64}\b")
-_BUILD_ARG_VALUES = re.compile(r"^(?P<run>RUN )?\|\d+(?P<args>(?: [^\s=]+=\S*)*) ")
-
-
-def _command(entry: HistoryEntry) -> tuple[str, bool]:
-    """What a step ran, as far as deciding "the same build steps" goes."""
-    text = _CONTENT_HASH.sub(r"\1:*", entry.created_by)
-    text = _BUILD_ARG_VALUES.sub(
-        lambda m: f"{m['run'] or ''}|{' '.join(a.split('=')[0] for a in m['args'].split())} ", text
-    )
-    return text, entry.empty_layer
-
-
-def _common_prefix(first: tuple[str, ...], second: tuple[str, ...]) -> int:
-    count = 0
-    for a, b in zip(first, second, strict=False):
-        if a != b:
-            break
-        count += 1
-    return count
-
-
-def _built_later(newer: Image, older: Image) -> bool:
-    """Whether ``newer`` made the first step where their histories part later than ``older``.
-
-    Histories count in whole seconds: on a tie, the images' own creation times decide.
-    """
-    for theirs, ours in zip(newer.history or (), older.history or (), strict=False):
-        if theirs.identity() != ours.identity():
-            if theirs.created and ours.created and theirs.created != ours.created:
-                return theirs.created > ours.created
-            break
-    return newer.created is not None and older.created is not None and newer.created > older.created
 
 
 def _repository(name: str) -> str:
