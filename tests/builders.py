@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from image_lineage import platforms
-from image_lineage.model import HistoryEntry, Image, SourceInfo
+from image_lineage.model import HistoryEntry, Image, SizeKind, SourceInfo
 
 SOURCE = SourceInfo(kind="test", endpoint="literal", scanned_at=datetime(2026, 11, 1, tzinfo=UTC))
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -162,3 +162,22 @@ def rebuilt(original: Image, *tags: str, from_step: int, later: timedelta = time
 @functools.cache
 def _layer(step: str) -> str:
     return digest("layer:" + step)
+
+
+def as_found_elsewhere(
+    original: Image, *tags: str, size_kind: SizeKind = "compressed", ratio: float = 0.4
+) -> Image:
+    """The same image (same config digest) as another source reports it: its own tags, and
+    layer sizes measured as ``size_kind`` (a registry's compressed blobs: ``ratio`` of them)."""
+    history = original.history
+    if history is not None:
+        history = tuple(replace(e, size=int(e.size * ratio)) for e in history)
+    return replace(
+        original,
+        tags=tuple(sorted(tags)),
+        size=int(original.size * ratio),
+        size_kind=size_kind,
+        history=history,
+        parent_hint=None,
+        manifest_digest=digest("manifest:" + original.id),
+    )

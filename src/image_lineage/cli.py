@@ -27,7 +27,7 @@ from image_lineage.model import Scan
 from image_lineage.render import BINARY_FORMATS, EXTENSIONS, FORMATS, RANKDIRS, format_for, render
 from image_lineage.render.common import clean_text
 from image_lineage.render.text import render_text
-from image_lineage.sources import SPEC_HELP, Source, open_source, scan_auto
+from image_lineage.sources import SPEC_HELP, Source, open_source, scan_auto, scan_sources
 from image_lineage.sources.base import DEFAULT_TIMEOUT
 from image_lineage.sources.engine.contexts import CONTEXT_PREFIX
 from image_lineage.views import (
@@ -69,8 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan = common.add_argument_group("what to read")
     scan.add_argument(
         "--source",
-        default="docker",
-        help=f"where the images come from: {SPEC_HELP}, or auto (docker, else the sample)",
+        action="append",
+        metavar="SPEC",
+        help=f"where the images come from: {SPEC_HELP}, or auto (docker, else the sample); "
+        "give it several times to read several sources as one tree (default: docker)",
     )
     scan.add_argument(
         "--context",
@@ -257,7 +259,8 @@ def _tell_notes(lineage: Lineage, *, listed: bool, err: TextIO) -> None:
 def _scan(args: argparse.Namespace, err: TextIO) -> Scan:
     progress = _ProgressBar(err) if err.isatty() else None
     try:
-        if args.source == "auto" and not args.context:
+        specs = _specs(args)
+        if specs == ["auto"] and not args.context:
             scan, fallback = scan_auto(
                 include_intermediate=args.all,
                 progress=progress,
@@ -268,14 +271,38 @@ def _scan(args: argparse.Namespace, err: TextIO) -> Scan:
                 print(f"{PROG}: {str(fallback).rstrip()}", file=err)
                 print(f"{PROG}: showing the bundled sample images instead.", file=err)
             return scan
-        return _open(args, args.source).scan(include_intermediate=args.all, progress=progress)
+        if len(specs) == 1:
+            return _open(args, specs[0]).scan(include_intermediate=args.all, progress=progress)
+        return scan_sources(
+            _with_contexts(specs, args.context),
+            include_intermediate=args.all,
+            progress=progress,
+            timeout=args.timeout,
+            use_cache=not args.no_cache,
+        )
     finally:
         if progress:
             progress.close()
 
 
+def _specs(args: argparse.Namespace) -> list[str]:
+    """The ``--source`` specs given, each once, in order (``docker`` when none is)."""
+    given: list[str] | None = args.source
+    return list(dict.fromkeys(given or ["docker"]))
+
+
 def _open(args: argparse.Namespace, spec: str) -> Source:
     return open_source(_with_context(spec, args.context), timeout=args.timeout, use_cache=not args.no_cache)
+
+
+def _with_contexts(specs: list[str], context: str | None) -> list[str]:
+    """With several sources, ``--context`` is the address of the engine given without one (docker)."""
+    if not context:
+        return specs
+    if "docker" not in specs:
+        engines = [spec for spec in specs if spec.startswith("docker:")]
+        _with_context((engines or specs)[0], context)  # raises: says why it fits none of them
+    return [_with_context(spec, context) if spec == "docker" else spec for spec in specs]
 
 
 def _with_context(spec: str, context: str | None) -> str:

@@ -76,6 +76,10 @@ class Image:
     back to layers alone and marks the edges it decides as unverified.
     ``intermediate`` marks images that ``docker images`` hides (shown with ``--all``).
     ``parent_hint`` is the engine's ``Parent`` field: a hint, never the truth.
+    ``found_in`` names the sources the image was read from, one short label each
+    (``docker unix:///var/run/docker.sock``, ``registry registry.example.com``, ``archive
+    team.tar``, ``snapshot machine.json``; ``sources.merge``); ``tags_by_source`` says which
+    of ``tags`` each source gave, when the image was found in more than one.
     ``id`` is the image's identity wherever it was found: the digest of its config (which
     names its platform). ``manifest_digest`` and ``index_digest`` are the manifest that
     names that config and the multi-platform index that names the manifest, where the
@@ -97,6 +101,8 @@ class Image:
     architecture: str = ""
     labels: tuple[tuple[str, str], ...] = ()
     parent_hint: str | None = None
+    found_in: tuple[str, ...] = ()
+    tags_by_source: tuple[tuple[str, tuple[str, ...]], ...] = ()
     layers: tuple[str, ...] = ()
     history: tuple[HistoryEntry, ...] | None = None
     intermediate: bool = False

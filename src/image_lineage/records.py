@@ -57,6 +57,18 @@ def history_to_list(history: tuple[HistoryEntry, ...] | None) -> list[dict[str, 
     return None if history is None else [entry_to_dict(entry) for entry in history]
 
 
+def found_fields(image: Image) -> dict[str, Any]:
+    """Where the image was found (``found_in``) and which tags each source gave
+    (``tags_by_source``): written only when the image has them, so files of images that
+    name no source stay as they were."""
+    fields: dict[str, Any] = {}
+    if image.found_in:
+        fields["found_in"] = list(image.found_in)
+    if image.tags_by_source:
+        fields["tags_by_source"] = {label: list(tags) for label, tags in image.tags_by_source}
+    return fields
+
+
 def image_summary(image: Image) -> dict[str, Any]:
     """The fields a snapshot record and an exported image share, in the export's order.
 
@@ -67,6 +79,7 @@ def image_summary(image: Image) -> dict[str, Any]:
         "id": image.id,
         "tags": list(image.tags),
         "digests": list(image.digests),
+        **found_fields(image),
         "created": iso_utc(image.created),
         "size_kind": image.size_kind,
         "intermediate": image.intermediate,
@@ -164,6 +177,11 @@ class Reader:
                 return kind
         raise self.fail(where, f"one of {', '.join(SIZE_KINDS)}")
 
+    def tags_by_source(self, value: object, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``{"registry HOST": ["HOST/team/app:1"], ...}`` -> ((label, tags), ...), in the file's order."""
+        found = self.mapping(value, where)
+        return tuple((label, self.texts(tags, f"{where}.{label}")) for label, tags in found.items())
+
     def source(self, raw: object, where: str = "source") -> SourceInfo:
         item = self.mapping(raw, where)
         return SourceInfo(
@@ -180,6 +198,8 @@ class Reader:
             "id": self.text(item.get("id"), f"{where}.id"),
             "tags": self.texts(item.get("tags", []), f"{where}.tags"),
             "digests": self.texts(item.get("digests", []), f"{where}.digests"),
+            "found_in": self.texts(item.get("found_in", []), f"{where}.found_in"),
+            "tags_by_source": self.tags_by_source(item.get("tags_by_source", {}), f"{where}.tags_by_source"),
             "created": self.time(item.get("created"), f"{where}.created"),
             "size_kind": self.size_kind(item.get("size_kind", "unpacked"), f"{where}.size_kind"),
             "intermediate": item.get("intermediate", False) is True,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from image_lineage.cli import build_parser, main
+from image_lineage.errors import LineageError
 from image_lineage.model import Scan
 from image_lineage.sources.snapshot import dumps
 from tests.builders import BASE, MINIMAL, SOURCE, image, jupyter_family, multi_platform_family
@@ -419,3 +421,123 @@ def test_a_malformed_platform_is_a_usage_error(value: str, capsys: pytest.Captur
 def test_platform_is_taken_by_every_command() -> None:
     for command in (["tree"], ["export"], ["snapshot", "-o", "x.json"]):
         assert build_parser().parse_args([*command, "--platform", "Linux/ARM64"]).platform == "linux/arm64"
+
+
+# --------------------------------------------------------------------------- many sources, one tree
+
+
+@pytest.fixture
+def three_sources(tmp_path: Path) -> dict[str, Path]:
+    """An OCI archive (``team.tar``), a snapshot of an engine holding two of its images under
+    local names with unpacked sizes (``engine.json``), and a snapshot of an unrelated family
+    (``other.json``)."""
+    from image_lineage.sources.archive import ArchiveSource  # noqa: PLC0415
+    from tests.harness.oci_layout import lineage_family  # noqa: PLC0415
+
+    archive = tmp_path / "team.tar"
+    archive.write_bytes(lineage_family(prefix="team").tar_bytes())
+    records = {
+        i.tags[0]: i for i in ArchiveSource(archive).scan().images if i.tags and i.architecture == "amd64"
+    }
+    local = [
+        replace(records[f"team/{name}:1"], tags=(f"local/{name}:1",), size_kind="unpacked")
+        for name in ("base", "app")
+    ]
+    engine = tmp_path / "engine.json"
+    engine.write_text(dumps(Scan(source=SOURCE, images=tuple(local))), encoding="utf-8")
+    other = tmp_path / "other.json"
+    other.write_text(dumps(Scan(source=SOURCE, images=tuple(jupyter_family()))), encoding="utf-8")
+    return {
+        "archive": archive,
+        "engine": engine,
+        "other": other,
+        **{k: Path(v.id) for k, v in records.items()},
+    }
+
+
+def sources_of(paths: dict[str, Path]) -> list[str]:
+    return [
+        "--source", f"snapshot:{paths['engine']}",
+        "--source", f"archive:{paths['archive']}",
+        "--source", f"snapshot:{paths['other']}",
+    ]  # fmt: skip
+
+
+def test_several_sources_make_one_tree(three_sources: dict[str, Path]) -> None:
+    code, out, err = run("tree", "--notes", "--platform", "linux/amd64", *sources_of(three_sources))
+    assert code == 0
+    assert "archive team.tar: " in err  # each note names its source
+    names = tree_names(out)
+    assert "jupyter/base-notebook:latest" in names  # the first snapshot's family
+    assert "local/base:1" in names  # the engine's
+    assert "team/app-plugin:1" in names  # the archive's
+    assert "team/base:1" not in names  # the same image as local/base:1: one node, one line
+    base = next(line for line in out.splitlines() if line.startswith("local/base:1"))
+    assert "[also team/base:1]" in base
+    assert "[in: snapshot engine.json, archive team.tar]" in base
+    plugin = next(line for line in out.splitlines() if "team/app-plugin:1" in line)
+    assert "[in: archive team.tar]" in plugin
+    assert out.splitlines()[-1] == "Sources: archive team.tar; snapshot engine.json; snapshot other.json."
+
+
+def test_the_export_says_where_each_image_and_tag_was_found(three_sources: dict[str, Path]) -> None:
+    code, out, _ = run("export", "-f", "json", "--platform", "linux/amd64", *sources_of(three_sources))
+    assert code == 0
+    document = json.loads(out)
+    assert document["source"]["kind"] == "merged"
+    assert document["source"]["endpoint"] == "snapshot engine.json; archive team.tar; snapshot other.json"
+    base = next(i for i in document["images"] if i["id"] == str(three_sources["team/base:1"]))
+    assert base["found_in"] == ["snapshot engine.json", "archive team.tar"]
+    assert base["tags_by_source"] == {
+        "snapshot engine.json": ["local/base:1"],
+        "archive team.tar": ["team/base:1"],
+    }
+    assert base["size_kind"] == "unpacked"  # the engine's sizes win over the archive's tar sizes
+    assert {
+        tuple(i.get("found_in", ())) for i in document["images"] if i["tags"][0].startswith("jupyter/")
+    } == {("snapshot other.json",)}
+
+
+def test_a_merged_snapshot_replays_where_images_were_found(
+    three_sources: dict[str, Path], tmp_path: Path
+) -> None:
+    saved = tmp_path / "merged.json"
+    assert run("snapshot", "--platform", "all", "-o", str(saved), *sources_of(three_sources))[0] == 0
+    code, out, _ = run("tree", "--platform", "linux/amd64", "--source", f"snapshot:{saved}")
+    assert code == 0
+    assert "[in: snapshot engine.json, archive team.tar]" in out
+
+
+def test_one_source_among_several_failing_is_one_line_naming_it(three_sources: dict[str, Path]) -> None:
+    missing = three_sources["engine"].with_name("missing.json")
+    code, out, err = run(
+        "tree", "--source", f"archive:{three_sources['archive']}", "--source", f"snapshot:{missing}"
+    )
+    assert (code, out) == (1, "")
+    assert err.startswith(f"image-lineage: error: snapshot:{missing}: Cannot read snapshot {missing}")
+    assert err.count("\n") == 1
+
+
+def test_a_source_given_twice_is_read_once(snapshot_file: Path) -> None:
+    once = run("tree", "--source", f"snapshot:{snapshot_file}")
+    assert (
+        run("tree", "--source", f"snapshot:{snapshot_file}", "--source", f"snapshot:{snapshot_file}") == once
+    )
+
+
+def test_auto_is_read_alone() -> None:
+    code, _, err = run("tree", "--source", "auto", "--source", "sample")
+    assert code == 1
+    assert "auto reads an engine or else the sample, so it is read alone" in err
+    assert err.count("\n") == 1
+
+
+def test_context_names_the_engine_among_several_sources() -> None:
+    from image_lineage.cli import _with_contexts  # noqa: PLC0415
+
+    assert _with_contexts(["registry:https://r", "docker"], "ci") == [
+        "registry:https://r",
+        "docker:context:ci",
+    ]
+    with pytest.raises(LineageError, match="reads none"):
+        _with_contexts(["registry:https://r", "sample"], "ci")

@@ -173,7 +173,10 @@ def test_other_files_are_named_in_one_line(text: str, says: str) -> None:
 def test_every_field_of_an_image_is_written() -> None:
     """A field added to ``Image`` and forgotten in ``records.py`` would be lost on the way."""
     settings = RunConfig(exposed_ports=("8888/tcp",), cmd=("start-notebook.py",), env_names=("PATH",))
-    image = replace(jupyter_family()[0], run_config=settings)
+    found = (("docker unix:///d.sock", ("a:1",)), ("registry r.example", ("r.example/a:1",)))
+    image = replace(
+        jupyter_family()[0], run_config=settings, found_in=tuple(dict(found)), tags_by_source=found
+    )
     written = records.image_to_dict(image)
     assert set(written) == {field.name for field in fields(Image)}
     assert records.Reader("t.json").image(json.loads(json.dumps(written)), "images[0]") == image

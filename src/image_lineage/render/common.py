@@ -80,6 +80,42 @@ def names_platforms(lineage: Lineage, host_platform: str | None = None) -> bool:
     return not platforms.matches(platforms.join(shown.pop()), host_platform)
 
 
+def source_names(lineage: Lineage) -> dict[str, str]:
+    """How the outputs name each source the images shown were found in (``Image.found_in``):
+    by kind (``docker``, ``registry``) when no two sources shown are of one kind, else by
+    their whole label. Empty when the images shown come from one source (or name none):
+    then there is nothing to tell apart.
+    """
+    labels = sorted({label for node in lineage.by_id.values() for label in node.image.found_in})
+    if len(labels) < 2:
+        return {}
+    kinds = [label.partition(" ")[0] for label in labels]
+    unique = len(set(kinds)) == len(kinds)
+    return {
+        label: clean_text(kind if unique else label, 80) for label, kind in zip(labels, kinds, strict=True)
+    }
+
+
+def found_summary(image: Image, names: dict[str, str], *, tags: bool = False) -> str:
+    """``in: docker, registry``: where the image was found, when ``names`` (``source_names``) is
+    not empty; ``tags``: with the tags each source gave, ``in: docker (app:1), registry (...)``."""
+    given = dict(image.tags_by_source) if tags else {}
+    shown = [
+        f"{names[label]} ({', '.join(given[label])})" if given.get(label) else names[label]
+        for label in image.found_in
+        if label in names
+    ]
+    return f"in: {', '.join(shown)}" if shown else ""
+
+
+def sources_caption(names: dict[str, str]) -> str:
+    """``Sources: docker = docker unix:///var/run/docker.sock; ...``: what ``found_summary`` abbreviates."""
+    if not names:
+        return ""
+    parts = [label if short == label else f"{short} = {label}" for label, short in names.items()]
+    return clean_text("Sources: " + "; ".join(parts) + ".", 2000)
+
+
 INDEX_LIMIT = 4  # platforms named in a line; past that, "and N more"
 
 

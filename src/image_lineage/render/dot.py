@@ -16,12 +16,14 @@ from image_lineage.lineage import Lineage, Node
 from image_lineage.render.common import (
     clean_text,
     count_layers,
+    found_summary,
     human_size,
     index_summary,
     names_platforms,
     ordered_edges,
     size_caption,
     size_marker,
+    source_names,
 )
 
 NAME_LIMIT = 48
@@ -52,10 +54,12 @@ def render_dot(
 ) -> str:
     """``highlight``: the id of an image to draw with a thick orange border.
 
-    Boxes name their image's platform (short: ``arm64``) when ``names_platforms`` says so.
+    Boxes name their image's platform (short: ``arm64``) when ``names_platforms`` says so;
+    tooltips say where each image was found when the images shown come from several sources.
     """
     ids = node_ids(lineage)
     platform = names_platforms(lineage, host_platform)
+    names = source_names(lineage)
     lines = [
         "digraph lineage {",
         f'  graph [rankdir={"LR" if rankdir == "LR" else "TB"} fontname="{FONT}" '
@@ -67,7 +71,7 @@ def render_dot(
     ]
     for _, node in lineage.walk():
         extra = f" {STYLE_HIGHLIGHT}" if node.id == highlight else ""
-        attributes = _node_attributes(node, size_marker(node, lineage), platform=platform)
+        attributes = _node_attributes(node, size_marker(node, lineage), platform=platform, names=names)
         lines.append(f"  {ids[node.id]} [{attributes}{extra}];")
     for parent, child in ordered_edges(lineage):
         style = "" if child.parent_verified else ' style="dashed"'
@@ -104,7 +108,7 @@ def _stacking_edges(lineage: Lineage, ids: dict[str, str], rankdir: str) -> list
     return edges
 
 
-def _node_attributes(node: Node, marker: str, *, platform: bool) -> str:
+def _node_attributes(node: Node, marker: str, *, platform: bool, names: dict[str, str]) -> str:
     image = node.image
     repository, tag = split_tag(clean_text(image.display_name, NAME_LIMIT))
     total = human_size(node.total_size) + marker
@@ -128,7 +132,15 @@ def _node_attributes(node: Node, marker: str, *, platform: bool) -> str:
     rows.append(f'<FONT POINT-SIZE="12" COLOR="#1d5e20">{_escape(adds)}</FONT>')
     label = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
     style = STYLE_INTERMEDIATE if image.intermediate else STYLE_TAGGED if image.tags else STYLE_UNTAGGED
-    about = [line for line in (image.platform if platform else "", index_summary(image)) if line]
+    about = [
+        line
+        for line in (
+            image.platform if platform else "",
+            index_summary(image),
+            found_summary(image, names, tags=True),
+        )
+        if line
+    ]
     tooltip = _escape(clean_text("\n".join([*image.tags, image.id, *about]), 2000))
     return f'label=<<TABLE BORDER="0" CELLSPACING="1">{label}</TABLE>> tooltip="{tooltip}" {style}'
 

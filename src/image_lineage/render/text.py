@@ -6,11 +6,14 @@ from image_lineage.lineage import Lineage, Node
 from image_lineage.render.common import (
     added_summary,
     clean_text,
+    found_summary,
     human_size,
     index_summary,
     names_platforms,
     size_caption,
     size_marker,
+    source_names,
+    sources_caption,
 )
 
 NAME_LIMIT = 80
@@ -24,16 +27,19 @@ def render_text(lineage: Lineage, *, ascii_only: bool = False, host_platform: st
 
     Each line names its image's platform when the images shown are of several platforms
     or of one that is not ``host_platform`` (``names_platforms``); a multi-platform
-    image also lists the platforms of its index, saying which are not here.
+    image also lists the platforms of its index, saying which are not here. When the images
+    shown were found in more than one source, each line says which (``[in: docker,
+    registry]``) and a last line names the sources.
     """
     tee, last, pipe, blank = _ASCII if ascii_only else _UNICODE
     platform = names_platforms(lineage, host_platform)
+    names = source_names(lineage)
     lines: list[str] = []
     # An explicit stack, not recursion: ``--all`` can show chains thousands deep.
     stack: list[tuple[Node, str, str]] = [(root, "", "") for root in reversed(lineage.roots())]
     while stack:
         node, prefix, branch = stack.pop()
-        lines.append(f"{prefix}{branch}{_describe(node, lineage, platform=platform)}")
+        lines.append(f"{prefix}{branch}{_describe(node, lineage, platform=platform, names=names)}")
         if branch:
             prefix += pipe if branch == tee else blank
         children = lineage.children(node.id)
@@ -43,10 +49,12 @@ def render_text(lineage: Lineage, *, ascii_only: bool = False, host_platform: st
         lines.append("(no images)")
     else:
         lines.append(size_caption(lineage))
+        if names:
+            lines.append(sources_caption(names))
     return "\n".join(lines) + "\n"
 
 
-def _describe(node: Node, lineage: Lineage, *, platform: bool) -> str:
+def _describe(node: Node, lineage: Lineage, *, platform: bool, names: dict[str, str]) -> str:
     image = node.image
     parts = [clean_text(image.display_name, NAME_LIMIT)]
     if image.tags:
@@ -59,6 +67,8 @@ def _describe(node: Node, lineage: Lineage, *, platform: bool) -> str:
         parts.append(f"[also {clean_text(', '.join(image.tags[1:]), NAME_LIMIT * 2)}]")
     if index := index_summary(image):
         parts.append(f"[{index}]")
+    if found := found_summary(image, names):
+        parts.append(f"[{found}]")
     if not node.parent_verified:
         parts.append("[parent from layers only]")
     if image.intermediate:

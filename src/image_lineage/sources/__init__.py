@@ -5,11 +5,13 @@
 ``CONTAINER_HOST``) or ``podman:ENDPOINT``; ``archive:PATH`` for a ``docker save``
 or OCI layout tar; ``registry:URL`` for an OCI distribution registry; ``snapshot:PATH`` for a snapshot file;
 ``sample`` for the bundled sample stack. Only modules in this package import
-``docker`` or speak HTTP.
+``docker`` or speak HTTP. Several specs read as one scan (``scan_sources``): their
+records merge by image identity (``merge.py``) before lineage runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -19,17 +21,23 @@ from image_lineage.errors import Hint, LineageError, SourceUnavailable
 from image_lineage.model import Scan
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
 from image_lineage.sources.engine import DockerEngineSource
+from image_lineage.sources.merge import MERGED, merge_scans, source_label, source_labels
 from image_lineage.sources.podman import podman_source
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "MERGED",
     "SPEC_HELP",
     "Progress",
     "SampleSource",
     "SnapshotSource",
     "Source",
+    "merge_scans",
     "open_source",
     "scan_auto",
+    "scan_sources",
+    "source_label",
+    "source_labels",
 ]
 SPEC_HELP = (
     "docker (default, honours DOCKER_HOST), docker:ENDPOINT, podman (honours CONTAINER_HOST), "
@@ -112,3 +120,48 @@ def open_source(spec: str, *, timeout: float = DEFAULT_TIMEOUT, use_cache: bool 
     if spec == "sample":
         return SampleSource()
     raise LineageError(f"Unknown source {spec!r}.", hint=Hint.CHOOSE_SOURCE)
+
+
+def scan_sources(
+    specs: Sequence[str],
+    *,
+    include_intermediate: bool = False,
+    progress: Progress | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    use_cache: bool = True,
+) -> Scan:
+    """Read every spec (a spec given twice is read once) and merge them: ``merge_scans``.
+
+    The sources are read one after another, in the order given. A source that fails
+    fails the whole reading: a tree missing one source's images would look complete, so
+    the error is raised, its message led by the spec that failed when there are several
+    (same class, same hint). ``auto`` (an engine, else the sample) only reads alone.
+    """
+    wanted = list(dict.fromkeys(spec.strip() for spec in specs))
+    if not wanted:
+        raise LineageError("No source was given.", hint=Hint.CHOOSE_SOURCE)
+    if "auto" in wanted and len(wanted) > 1:
+        raise LineageError(
+            "auto reads an engine or else the sample, so it is read alone; with other sources, "
+            "name the engine (docker).",
+        )
+    scans = []
+    for spec in wanted:
+        try:
+            if spec == "auto":
+                scans.append(
+                    scan_auto(
+                        include_intermediate=include_intermediate,
+                        progress=progress,
+                        timeout=timeout,
+                        use_cache=use_cache,
+                    )[0]
+                )
+                continue
+            source = open_source(spec, timeout=timeout, use_cache=use_cache)
+            scans.append(source.scan(include_intermediate=include_intermediate, progress=progress))
+        except LineageError as error:
+            if len(wanted) == 1:
+                raise
+            raise type(error)(f"{spec}: {str(error).rstrip()}", hint=error.hint) from error
+    return merge_scans(scans)
