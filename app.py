@@ -26,9 +26,19 @@ with st.sidebar:
         format_func=web.SOURCES.__getitem__,
         key="source",
     )
-    endpoint = ""
+    more = st.multiselect(
+        "Add more sources",
+        [kind for kind in web.MORE_SOURCES if kind != choice],
+        format_func=web.SOURCES.__getitem__,
+        key="more_sources",
+        placeholder="None: only the one above",
+        help="Read several places as one tree, such as this machine's engine and a registry: "
+        "an image found in both is one box, and says where it was found.",
+    )
+    kinds = list(dict.fromkeys([choice, *more]))
+    endpoint = registry_url = ""
     upload = None
-    if choice == "docker":
+    if "docker" in kinds:
         endpoint = st.text_input(
             "Engine address",
             key="endpoint",
@@ -37,15 +47,15 @@ with st.sidebar:
             "unix:///run/user/1000/docker.sock, tcp://127.0.0.1:2375, or context:NAME for a docker context. "
             "A Podman service speaks the same API: unix:///run/podman/podman.sock.",
         )
-    elif choice == "registry":
-        endpoint = st.text_input(
+    if "registry" in kinds:
+        registry_url = st.text_input(
             "Registry address",
             key="registry_url",
             placeholder="https://registry.example.com/team/app",
             help="A registry's address reads its whole catalog; add a repository to read only that one. "
             "Anonymous reading; no layer is downloaded.",
         )
-    elif choice == "upload":
+    if "upload" in kinds:
         upload = st.file_uploader(
             "Snapshot file",
             type=["json"],
@@ -95,14 +105,18 @@ with st.sidebar:
 title, numbers = st.columns([2, 3], vertical_alignment="bottom")
 title.title("Image lineage", anchor=False)
 
-if choice == "upload":
-    loaded = (
-        web.load(upload.getvalue(), show_intermediate, upload.name)
-        if upload is not None
-        else web.Loaded(None, problem="Choose a file under “Snapshot file” in the sidebar.")
-    )
-else:
-    loaded = web.load(web.source_spec(choice, endpoint), show_intermediate)
+
+def _read(kind: str) -> web.Loaded:
+    if kind != "upload":
+        return web.load(
+            web.source_spec(kind, registry_url if kind == "registry" else endpoint), show_intermediate
+        )
+    if upload is None:
+        return web.Loaded(None, problem="Choose a file under “Snapshot file” in the sidebar.")
+    return web.load(upload.getvalue(), show_intermediate, upload.name)
+
+
+loaded = web.merge_loaded([(web.SOURCES[kind], _read(kind)) for kind in kinds])
 
 if loaded.scan is None:
     st.caption(web.TAGLINE)
@@ -233,6 +247,8 @@ if image_side is not None and view.selected is not None:
         st.caption(web.plain(f"{image.id}. {details.summary}"))
         if details.platform_text:
             st.caption(web.plain(details.platform_text))
+        if details.found:
+            st.caption(web.plain(details.found))
         if details.rebuilt is not None:
             st.warning(web.plain(details.rebuilt), icon=":material/update:")
             if classroom:

@@ -878,3 +878,47 @@ def test_the_sample_offers_no_platform_choice() -> None:
     at = start("sample")
     ok(at)
     assert not [box for box in at.selectbox if box.key == "platform"]
+
+
+# --------------------------------------------------------------------------- several sources
+
+
+def test_the_sample_and_an_uploaded_snapshot_make_one_tree() -> None:
+    shared = next(i for i in sample_scan().images if i.tags)
+    upload = [*jupyter_family(), replace(shared, tags=("copy/of:1",))]
+    at = start("sample")
+    at.multiselect(key="more_sources").set_value(["upload"]).run()
+    ok(at)
+    at.file_uploader(key="upload").set_value(("scan.json", snapshot_bytes(upload), "application/json")).run()
+    ok(at)
+    names = names_in(dot(at))
+    assert {i.display_name for i in jupyter_family()} <= names
+    assert shared.display_name in names
+    assert "copy/of:1" not in names  # the same image: one box, named by its first tag
+    assert "Images from 2 sources (sample; snapshot scan.json)" in texts(at)
+    at.selectbox(key="image").set_value(shared.id).run()
+    ok(at)
+    assert f"Found in sample ({', '.join(shared.tags)}); snapshot scan.json (copy/of:1)." in texts(at)
+
+
+def test_a_source_that_fails_among_several_is_named() -> None:
+    at = start("sample")
+    at.multiselect(key="more_sources").set_value(["docker"]).run()
+    ok(at)
+    assert any(unescape(e.value).startswith(f"{web.SOURCES['docker']}: ") for e in at.error)
+    assert not at.get("graphviz_chart")
+
+
+def test_one_reading_is_passed_through_and_a_merge_names_every_source() -> None:
+    alone = web.Loaded(sample_scan(), note="a note")
+    assert web.merge_loaded([("sample", alone)]) is alone
+    upload = web.Loaded(Scan(source=SOURCE, images=tuple(jupyter_family())), file="up.json")
+    merged = web.merge_loaded([("sample", alone), ("upload", upload)])
+    assert merged.scan is not None
+    assert merged.note == "a note"
+    assert merged.scan.source.endpoint == "sample; snapshot up.json"  # the file, not where it was recorded
+    assert web.describe_source(merged.scan.source).startswith(
+        "Images from 2 sources (sample; snapshot up.json)"
+    )
+    image = next(i for i in merged.scan.images if i.tags == jupyter_family()[0].tags)
+    assert image.found_in == ("snapshot up.json",)

@@ -45,8 +45,14 @@ from image_lineage.lineage import Lineage, Node, build_lineage
 from image_lineage.masking import mask_lineage
 from image_lineage.model import Scan, SourceInfo
 from image_lineage.render import render
-from image_lineage.render.common import added_summary, clean_text, human_size, names_platforms
-from image_lineage.sources import SampleSource, open_source, scan_auto, snapshot
+from image_lineage.render.common import (
+    added_summary,
+    clean_text,
+    human_size,
+    names_platforms,
+    source_names,
+)
+from image_lineage.sources import MERGED, SampleSource, merge_scans, open_source, scan_auto, snapshot
 from image_lineage.views import (
     collapse_chains,
     default_platform,
@@ -69,6 +75,7 @@ SOURCES = {
     "sample": "The bundled sample images",
     "upload": "A snapshot file (image-lineage snapshot)",
 }
+MORE_SOURCES = ("docker", "registry", "upload", "sample")  # what "Add more sources" offers
 RANKDIRS = {"TB": "Top to bottom", "LR": "Left to right"}
 SPLIT_ROLES = {"base": "base image", "ancestor": "ancestor", "itself": "this image"}
 SPLIT_COLOURS = ["#3b73b9", "#9dbde3", "#d9480f"]
@@ -249,11 +256,38 @@ def describe_source(source: SourceInfo, file: str | None = None) -> str:
         where = f"Image archive {source.endpoint}, read at {when}."
     elif source.kind == "snapshot":
         where = f"Snapshot file {source.endpoint}, read at {when}."
+    elif source.kind == MERGED:
+        where = (
+            f"Images from {len(source.endpoint.split('; '))} sources ({source.endpoint}), read from {when}."
+        )
     else:
         where = f"Images from {source.endpoint or source.kind}, read at {when}."
     if file is None:
         return where
     return f"Snapshot file {file}: {where}"
+
+
+def merge_loaded(parts: list[tuple[str, Loaded]]) -> Loaded:
+    """Several sources' readings as one (``sources.merge_scans``): the same image in two is one.
+
+    ``parts``: what the page calls each source, and what reading it gave. One that failed
+    fails them all, named (a tree missing one source's images would look complete). An
+    uploaded snapshot counts as the file it is, not the machine it was recorded on.
+    """
+    if len(parts) == 1:
+        return parts[0][1]
+    scans = []
+    for name, loaded in parts:
+        if loaded.scan is None:
+            return Loaded(None, problem=f"{name}: {loaded.problem or 'nothing was read.'}")
+        scan = loaded.scan
+        if loaded.file is not None:
+            scan = replace(
+                scan, source=SourceInfo("snapshot", loaded.file, scanned_at=scan.source.scanned_at)
+            )
+        scans.append(scan)
+    notes = " ".join(loaded.note for _, loaded in parts if loaded.note)
+    return Loaded(merge_scans(scans), note=notes or None)
 
 
 # --------------------------------------------------------------------------- the view
@@ -440,6 +474,8 @@ class ImageDetails:
     dockerfile: str
     newer: NewerBuild | None
     notes: list[str]
+    found: str = ""
+    """Where it was found, with each source's tags, when the images shown come from several."""
 
     @property
     def rebuilt(self) -> str | None:
@@ -538,6 +574,7 @@ def image_details(view: PageView, image_id: str) -> ImageDetails:
         dockerfile=dockerfile(lineage, image_id),
         newer=newer_build(lineage, image_id),
         notes=[d.message for d in lineage.diagnostics if d.image == image_id],
+        found=found_text(node.image.found_in, node.image.tags_by_source, source_names(lineage)),
     )
 
 
@@ -628,3 +665,15 @@ LEGEND = (
     "(`<none>`); dotted box: intermediate; dashed arrow: parent judged from layers alone. "
     "To see it larger, hover over it and use its full-screen button."
 )
+
+
+def found_text(
+    found_in: tuple[str, ...], tags: tuple[tuple[str, tuple[str, ...]], ...], names: dict[str, str]
+) -> str:
+    """``Found in docker (team/app:1), registry (host/team/app:1).``: the inspector's line, plain
+    text; "" when the images shown come from one source (``names`` is empty)."""
+    if not names:
+        return ""
+    given = dict(tags)
+    shown = [f"{label} ({', '.join(given[label])})" if given.get(label) else label for label in found_in]
+    return clean_text(f"Found in {'; '.join(shown)}.", 2000) if shown else ""
