@@ -3,9 +3,12 @@
     image-lineage tree                          the family tree in the terminal
     image-lineage export -o f.svg               the format from the name: json, dot, svg, png, pdf, mermaid
     image-lineage snapshot -o scan.json         the scanned records, for later use
+    image-lineage stale                         the images built on an outdated base
 
 Expected failures (no daemon, denied socket, unknown image, no Graphviz) become one
-line on stderr and exit status 1; usage errors exit with 2.
+line on stderr and exit status 1; usage errors exit with 2. ``stale`` answers a question
+with its status, for CI, as ``diff`` and ``grep`` do: 0 when no image is on an outdated
+base, 1 when some are, 2 for any error (usage or expected failure).
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from image_lineage.masking import mask_lineage, mask_scan
 from image_lineage.model import Scan
 from image_lineage.render import BINARY_FORMATS, EXTENSIONS, FORMATS, RANKDIRS, format_for, render
 from image_lineage.render.common import clean_text
+from image_lineage.render.stale import render_stale_json, render_stale_text
 from image_lineage.render.text import render_text
 from image_lineage.sources import SPEC_HELP, Source, open_source, scan_auto, scan_sources
 from image_lineage.sources.base import DEFAULT_TIMEOUT
 from image_lineage.sources.engine.contexts import CONTEXT_PREFIX
+from image_lineage.stale import SCHEMA, stale_images
 from image_lineage.views import (
     PlatformSelection,
     collapse_chains,
@@ -40,6 +45,9 @@ from image_lineage.views import (
 )
 
 PROG = "image-lineage"
+STALE_FORMATS = ("text", "json")
+STALE_SCHEMA = SCHEMA
+STALE_ERROR = 2  # stale's status for errors: 1 means "some images are on an outdated base"
 MAX_TIMEOUT = 86_400
 
 # How the terminal words each remedy an error names (the app words them as widgets).
@@ -144,6 +152,17 @@ def build_parser() -> argparse.ArgumentParser:
         "snapshot", parents=[common], help="save the scanned records to replay with --source snapshot:FILE"
     )
     snap.add_argument("-o", "--output", type=Path, required=True)
+
+    stale = commands.add_parser(
+        "stale",
+        parents=[common, notes],
+        help="list the images built on an outdated base (exit status 1 when there are some)",
+        description="List the images built on an older build of a base whose tag now names a newer "
+        "build, grouped by base. Exit status: 0 none, 1 some, 2 error (for CI).",
+    )
+    stale.add_argument(
+        "--format", "-f", choices=STALE_FORMATS, default="text", help=f"json: the {STALE_SCHEMA} schema"
+    )
     return parser
 
 
@@ -172,6 +191,7 @@ def main(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     args = build_parser().parse_args(argv)
+    failed = STALE_ERROR if args.command == "stale" else 1
     try:
         scan, shown = _select_platform(_scan(args, err), args.platform)
         if args.command == "snapshot":
@@ -182,6 +202,8 @@ def main(
             _tell_hidden(shown, given=args.platform, err=err)
             return 0
         lineage = build_lineage(scan.images, scan.source, scan.diagnostics)
+        if args.command == "stale":
+            return _stale(lineage, args, out, err, shown)
         if args.collapse:
             lineage = collapse_chains(lineage, scan)
         lineage = _view(lineage, args)
@@ -199,7 +221,7 @@ def main(
         return 0
     except LineageError as error:
         print(f"{PROG}: error: {error_line(error)}", file=err)
-        return 1
+        return failed
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=err)
         return 130
@@ -207,6 +229,22 @@ def main(
         # `image-lineage tree | head`: the reader left; that is not an error worth a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+
+
+def _stale(
+    lineage: Lineage, args: argparse.Namespace, out: TextIO, err: TextIO, shown: PlatformSelection
+) -> int:
+    """The images to rebuild among those the view shows, judged against every image read."""
+    view = _view(lineage, args)
+    report = stale_images(lineage, only=view.by_id)
+    masked = not args.show_secrets
+    if args.format == "json":
+        out.write(render_stale_json(report, masked=masked))
+    else:
+        out.write(render_stale_text(report, view, host_platform=platforms.host_platform(), masked=masked))
+    _tell_hidden(shown, given=args.platform, err=err)
+    _tell_notes(view, listed=args.notes, err=err)
+    return 1 if report else 0
 
 
 def _export_format(given: str | None, output: Path | None) -> str:

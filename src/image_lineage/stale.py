@@ -36,12 +36,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
 from image_lineage.lineage import Lineage
-from image_lineage.model import HistoryEntry, Image
+from image_lineage.model import Diagnostic, HistoryEntry, Image
 from image_lineage.platforms import compatible
 
 BASE_NAME = "org.opencontainers.image.base.name"
@@ -511,3 +511,42 @@ def _diverged_step(newer: Image, image: Image) -> int | None:
 
 def _short(image: Image) -> str:
     return image.manifest_digest or image.id
+
+
+# --------------------------------------------------------------------------- as notes
+
+NOTE_CODE = "outdated_base"
+"""The diagnostic code ``noted`` gives each image to rebuild; pictures mark those images."""
+
+
+def summary(stale: StaleImage, tag: str) -> str:
+    """One line for people: what the image is built on and what the tag names now."""
+    base = stale.old_base_name or "an older build"
+    age = f", {age_text(stale.age)} older than today's" if stale.age is not None else ""
+    return f"built on {base}, an older build of {tag}{age}: rebuild it (image-lineage stale)"
+
+
+def noted(lineage: Lineage, report: StaleReport) -> Lineage:
+    """``lineage`` with one ``outdated_base`` diagnostic per image of ``report`` it shows."""
+    notes = [
+        Diagnostic(stale.image_id, NOTE_CODE, summary(stale, group.tag))
+        for group in report.groups
+        for stale in group.images
+        if stale.image_id in lineage
+    ]
+    if not notes:
+        return lineage
+    return replace(lineage, diagnostics=(*lineage.diagnostics, *notes))
+
+
+def age_text(age: timedelta) -> str:
+    """``30 days``, ``5 hours``, ``12 minutes``, ``40 seconds``."""
+    seconds = int(age.total_seconds())
+    for unit, size in (("day", 86_400), ("hour", 3600), ("minute", 60)):
+        if abs(seconds) >= size:
+            return count(seconds // size, unit)
+    return count(seconds, "second")
+
+
+def count(number: int, thing: str) -> str:
+    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
