@@ -2,7 +2,8 @@
 
 An image id is the digest of the image's config, so what an engine said about one
 id (inspect, history) never changes: entries never go stale and are never
-invalidated. Tags are not cached; they come from the fresh image list.
+invalidated. Tags are not cached; they come from the fresh image list. Registry
+manifests and configs are kept byte for byte by digest (``BlobCache``), for the same reason.
 
 The cache is one SQLite file (``details-v3.sqlite3``) under
 ``$IMAGE_LINEAGE_CACHE_DIR``, else ``$XDG_CACHE_HOME/image-lineage``, else
@@ -14,6 +15,7 @@ set aside or ignored. The cache never makes a scan fail.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -72,7 +74,11 @@ class _Table:
     def _put_bodies(self, bodies: Mapping[str, object]) -> None:
         if self._db is None or not bodies:
             return
-        rows = [(self._namespace, key, json.dumps(body)) for key, body in bodies.items()]
+        self._put_rows([(self._namespace, key, json.dumps(body)) for key, body in bodies.items()])
+
+    def _put_rows(self, rows: list[tuple[str, str, object]]) -> None:
+        if self._db is None:
+            return
         try:
             with self._db:
                 self._db.executemany(f"INSERT OR REPLACE INTO {self._TABLE} VALUES (?, ?, ?)", rows)  # noqa: S608
@@ -121,6 +127,37 @@ class FactsCache(_Table):
 
     def put_many(self, entries: Mapping[str, Mapping[str, Any]]) -> None:
         self._put_bodies(entries)
+
+
+class BlobCache(_Table):
+    """Registry manifests and image configs, byte for byte, by the digest they were fetched by.
+
+    A digest names its bytes for good, so an entry never goes stale; an entry whose bytes
+    no longer hash to its digest (a damaged file) is a miss. ``namespace`` keeps apart
+    what different kinds of source store (one namespace serves every registry: the same
+    digest is the same bytes wherever it was found).
+    """
+
+    _TABLE = "blobs"
+
+    def get_many(self, digests: Iterable[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        for digest, body in self._get_bodies(digests):
+            if isinstance(body, bytes) and digest_matches(digest, body):
+                found[digest] = body
+        return found
+
+    def put_many(self, blobs: Mapping[str, bytes]) -> None:
+        self._put_rows([(self._namespace, digest, sqlite3.Binary(body)) for digest, body in blobs.items()])
+
+
+def digest_matches(digest: str, body: bytes) -> bool:
+    """Whether ``body`` hashes to ``digest`` (``sha256:<hex>`` or ``sha512:<hex>``); other
+    algorithms never match."""
+    algorithm, _, expected = digest.partition(":")
+    if algorithm not in {"sha256", "sha512"}:
+        return False
+    return hashlib.new(algorithm, body).hexdigest() == expected
 
 
 def _open(path: Path, table: str) -> sqlite3.Connection | None:

@@ -43,7 +43,6 @@ import posixpath
 import stat
 import tarfile
 import zlib
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -661,14 +660,7 @@ class _Reader:
 
     def contents(self) -> LayoutContents:
         images = tuple(self.images[key] for key in sorted(self.images))
-        by_digest: dict[str, list[str]] = {}
-        for image in images:
-            for digest in {image.id, image.manifest_digest, image.index_digest} - {""}:
-                by_digest.setdefault(digest, []).append(image.id)
-        artifacts = tuple(
-            replace(a, images=tuple(by_digest.get(a.subject, ()))) if a.subject else a
-            for a in sorted(set(self.artifacts), key=lambda a: (a.digest, a.subject, a.kind))
-        )
+        artifacts = oci.attach_artifacts(self.artifacts, images)
         kinds = sorted({image.size_kind for image in images})
         stored = {"compressed": " (compressed)", "tar": " (uncompressed tars)"}.get(
             kinds[0] if len(kinds) == 1 else "", " (compressed for some images, uncompressed tars for others)"
@@ -676,48 +668,11 @@ class _Reader:
         notes = [
             Diagnostic(None, "archive_sizes", "sizes are the layer blobs as stored in the archive" + stored)
         ]
-        notes += _artifact_notes(artifacts)
+        notes += oci.artifact_notes(artifacts, "the archive")
         return LayoutContents(images, artifacts, tuple(notes))
 
 
 _MAX_INDEX_DEPTH = 4
-_PLURALS = {
-    "attestation": "attestations",
-    "signature": "signatures",
-    "sbom": "SBOMs",
-    "helm chart": "Helm charts",
-}
-_SINGULARS = {"sbom": "SBOM", "helm chart": "Helm chart"}
-
-
-def _artifact_notes(artifacts: tuple[oci.Artifact, ...]) -> list[Diagnostic]:
-    """One ``artifacts`` diagnostic per image that things refer to, one for those that refer to none here."""
-    per_image: dict[str | None, Counter[str]] = {}
-    for artifact in artifacts:
-        for image in artifact.images or (None,):
-            per_image.setdefault(image, Counter())[artifact.kind] += 1
-    notes = []
-    for image, counts in sorted(per_image.items(), key=lambda item: item[0] or ""):
-        listed = _count_words(counts)
-        if image is None:
-            verb = "refers" if sum(counts.values()) == 1 else "refer"
-            message = f"{listed} in the archive {verb} to no image here (not images, not shown)"
-        else:
-            message = f"{listed} {'refers' if sum(counts.values()) == 1 else 'refer'} to this image"
-        notes.append(Diagnostic(image, "artifacts", message))
-    return notes
-
-
-def _count_words(counts: Counter[str]) -> str:
-    """``Counter(attestation=2, signature=1)`` -> ``2 attestations, 1 signature``."""
-    words = []
-    for kind in sorted(counts):
-        count = counts[kind]
-        if count == 1:
-            words.append(f"1 {_SINGULARS.get(kind, kind)}")
-        else:
-            words.append(f"{count} {_PLURALS.get(kind, kind + 's')}")
-    return ", ".join(words)
 
 
 def _index_entries(index: object, origin: str) -> list[Mapping[str, Any]]:

@@ -4,20 +4,21 @@ An OCI layout (``index.json``), a registry's manifests and the containerd image 
 all describe images with the same descriptors: media types tell an index (one image per
 platform) from an image manifest; an index's entries name their platform, and BuildKit
 adds attestation manifests that are not images at all, as are signatures, SBOMs and Helm
-charts (``artifact_kind``, ``subject_of``: what they are and what they refer to). A
-registry reads the platform this machine runs; an archive reads every platform. One
-image reached under several names becomes one record.
+charts (``artifact_kind``, ``subject_of``: what they are and what they refer to;
+``attach_artifacts`` and ``artifact_notes`` count them on their images). Archives and
+registries read every platform. One image reached under several names becomes one record.
 """
 
 from __future__ import annotations
 
 import platform
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from image_lineage.model import Image
+from image_lineage.model import Diagnostic, Image
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -179,3 +180,56 @@ def add_image(images: MutableMapping[str, Image], image: Image) -> None:
             digests=tuple(sorted({*known.digests, *image.digests})),
         )
     images[image.id] = image
+
+
+def attach_artifacts(artifacts: Iterable[Artifact], images: Iterable[Image]) -> tuple[Artifact, ...]:
+    """Each artifact with the ids of the records its subject leads to (by config, manifest or
+    index digest), sorted and without repeats."""
+    by_digest: dict[str, list[str]] = {}
+    for image in sorted(images, key=lambda i: i.id):
+        for digest in {image.id, image.manifest_digest, image.index_digest} - {""}:
+            by_digest.setdefault(digest, []).append(image.id)
+    return tuple(
+        replace(a, images=tuple(by_digest.get(a.subject, ()))) if a.subject else a
+        for a in sorted(set(artifacts), key=lambda a: (a.digest, a.subject, a.kind))
+    )
+
+
+_PLURALS = {
+    "attestation": "attestations",
+    "signature": "signatures",
+    "sbom": "SBOMs",
+    "helm chart": "Helm charts",
+}
+_SINGULARS = {"sbom": "SBOM", "helm chart": "Helm chart"}
+
+
+def artifact_notes(artifacts: Iterable[Artifact], where: str) -> list[Diagnostic]:
+    """One ``artifacts`` diagnostic per image that artifacts refer to, one for those that refer
+    to none here; ``where`` names the source (``the archive``, ``the registry``)."""
+    per_image: dict[str | None, Counter[str]] = {}
+    for artifact in artifacts:
+        for image in artifact.images or (None,):
+            per_image.setdefault(image, Counter())[artifact.kind] += 1
+    notes = []
+    for image, counts in sorted(per_image.items(), key=lambda item: item[0] or ""):
+        listed = _count_words(counts)
+        verb = "refers" if sum(counts.values()) == 1 else "refer"
+        if image is None:
+            message = f"{listed} in {where} {verb} to no image here (not images, not shown)"
+        else:
+            message = f"{listed} {verb} to this image"
+        notes.append(Diagnostic(image, "artifacts", message))
+    return notes
+
+
+def _count_words(counts: Counter[str]) -> str:
+    """``Counter(attestation=2, signature=1)`` -> ``2 attestations, 1 signature``."""
+    words = []
+    for kind in sorted(counts):
+        count = counts[kind]
+        if count == 1:
+            words.append(f"1 {_SINGULARS.get(kind, kind)}")
+        else:
+            words.append(f"{count} {_PLURALS.get(kind, kind + 's')}")
+    return ", ".join(words)
