@@ -13,6 +13,7 @@ import streamlit as st
 
 from image_lineage import web
 from image_lineage.render.common import human_size
+from image_lineage.ui import overview
 
 st.set_page_config(page_title="image-lineage", page_icon=web.PAGE_ICON, layout="wide")
 
@@ -171,6 +172,7 @@ focused = zoom.toggle(
     help="Show only the picked image, its ancestors and its descendants.",
 )
 view = view.pick(selected, focused=focused)
+view = overview.narrow(view)  # above ~40 images one family at a time; tags grouped by repository
 if view.platform_note:
     st.info(web.plain(view.platform_note), icon=":material/filter_alt:")
 
@@ -210,7 +212,7 @@ else:
 with graph_side:
     if view.empty_message:
         st.warning(web.plain(view.empty_message))
-    else:
+    elif not overview.drawn_instead(view):  # the overview of a big collection, or the tree
         st.graphviz_chart(view.dot, width="stretch")
         st.caption(web.legend(len(view.shown)))
         st.write("Download what is shown:")

@@ -646,6 +646,7 @@ def test_a_crowded_graph_says_how_to_see_less() -> None:
     at.file_uploader(key="upload").set_value(("many.json", snapshot_bytes(many), "application/json"))
     at.run()
     ok(at)
+    at.button(key="whole_tree_button").click().run()  # past web.CROWDED the page starts from the overview
     assert any("With 41 images the boxes are small" in c.value for c in at.caption)
 
 

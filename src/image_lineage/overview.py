@@ -1,0 +1,175 @@
+"""The overview of a big collection: its families, and where the disk goes.
+
+A *family* is a root image (one with no parent among the images shown) and every image
+built on it. On a machine with hundreds of images one picture of all of them cannot be
+read; one row per family can: how many images, the disk they really use (each layer
+counted once, ``insights.disk_usage``) and what layer sharing saves against adding up
+the sizes ``docker images`` lists.
+
+``disk_map`` gives the same hierarchy for a picture of where the disk goes (a treemap):
+each image is as large as the bytes its subtree adds (its own added size plus its
+descendants'), so the whole picture is the disk the tree accounts for.
+
+Everything here reads a ``Lineage`` and returns plain data; nothing does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from image_lineage.insights import DiskUsage, disk_usage
+from image_lineage.lineage import Lineage, Node
+from image_lineage.render.common import clean_text, human_size
+
+NAME_LIMIT = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """A root image and everything built on it, with the numbers of its row."""
+
+    root: str
+    name: str
+    ids: frozenset[str]
+    generations: int
+    """Levels from the root to its deepest descendant, the root's included (1: a lone image)."""
+    disk: DiskUsage
+
+    @property
+    def images(self) -> int:
+        return len(self.ids)
+
+    def row(self) -> dict[str, object]:
+        """The family as one row of the overview's table (plain text and numbers)."""
+        return {
+            "Family": clean_text(self.name, NAME_LIMIT),
+            "Images": self.images,
+            "Disk really used": human_size(self.disk.shared),
+            "Sharing saves": human_size(self.disk.saved),
+            "Generations": self.generations,
+        }
+
+
+def families(lineage: Lineage) -> list[Family]:
+    """Every family of ``lineage``, the one using the most disk first (then by name)."""
+    found = []
+    for root in lineage.roots():
+        members = [root, *lineage.descendants(root.id)]
+        ids = frozenset(node.id for node in members)
+        found.append(
+            Family(
+                root=root.id,
+                name=root.image.display_name,
+                ids=ids,
+                generations=_generations(lineage, root),
+                disk=disk_usage(lineage.subset(ids)),
+            )
+        )
+    return sorted(found, key=lambda f: (-f.disk.shared, f.name, f.root))
+
+
+def _generations(lineage: Lineage, root: Node) -> int:
+    deepest = 0
+    stack = [(1, root)]
+    while stack:
+        depth, node = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((depth + 1, child) for child in lineage.children(node.id))
+    return deepest
+
+
+def family_of(lineage: Lineage, image_id: str) -> str:
+    """The id of the root of the family ``image_id`` belongs to."""
+    ancestors = lineage.ancestors(image_id)
+    return ancestors[-1].id if ancestors else image_id
+
+
+# --------------------------------------------------------------------------- where the disk goes
+
+
+@dataclass(frozen=True, slots=True)
+class Slice:
+    """One image in the picture of where the disk goes.
+
+    ``added``: what the image itself adds over its parent; ``value``: that plus what
+    every image built on it adds (the slice's width). ``children`` are sorted widest first.
+    """
+
+    id: str
+    name: str
+    added: int
+    value: int
+    children: tuple[Slice, ...] = ()
+
+    def walk(self) -> Iterator[Slice]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+def disk_map(lineage: Lineage) -> list[Slice]:
+    """The families as nested slices by size added, the widest family first."""
+    built: dict[str, Slice] = {}
+    # Children before parents: reversed depth-first order does it.
+    for _, node in reversed(list(lineage.walk())):
+        children = sorted(
+            (built[child.id] for child in lineage.children(node.id)), key=lambda s: (-s.value, s.name, s.id)
+        )
+        added = max(node.added_size, 0)
+        built[node.id] = Slice(
+            id=node.id,
+            name=node.image.display_name,
+            added=added,
+            value=added + sum(child.value for child in children),
+            children=tuple(children),
+        )
+    return sorted((built[root.id] for root in lineage.roots()), key=lambda s: (-s.value, s.name, s.id))
+
+
+def echarts_treemap(slices: list[Slice]) -> dict[str, Any]:
+    """An Apache ECharts option (what ``st.echarts_chart`` draws): a treemap of ``slices``.
+
+    Each image is a rectangle as large as what it and the images built on it add; an image
+    with children holds a rectangle of its own, ``NAME itself``, for what it adds. Two
+    levels show at a time; clicking a rectangle zooms into it, the path above goes back.
+    Names are cleaned text; ECharts draws them on a canvas and the tooltip as rich text,
+    never as HTML.
+    """
+    return {
+        "tooltip": {"trigger": "item", "renderMode": "richText", "valueFormatter": "bytes"},
+        "series": [
+            {
+                "type": "treemap",
+                "name": "All families",
+                "data": [_echarts_item(s) for s in slices],
+                "leafDepth": 2,
+                "roam": False,
+                "nodeClick": "zoomToNode",
+                "top": 8,
+                "left": 4,
+                "right": 4,
+                "bottom": 36,
+                "breadcrumb": {"bottom": 4},
+                "label": {"show": True, "overflow": "truncate", "fontSize": 12},
+                "upperLabel": {"show": True, "height": 22, "overflow": "truncate", "fontSize": 12},
+                "levels": [
+                    {"itemStyle": {"borderColor": "#ffffff", "borderWidth": 3, "gapWidth": 3}},
+                    {
+                        "colorSaturation": [0.35, 0.6],
+                        "itemStyle": {"borderColorSaturation": 0.7, "gapWidth": 1, "borderWidth": 1},
+                    },
+                ],
+            }
+        ],
+    }
+
+
+def _echarts_item(piece: Slice) -> dict[str, Any]:
+    name = clean_text(piece.name, NAME_LIMIT)
+    item: dict[str, Any] = {"name": name, "value": piece.value}
+    if piece.children:
+        own = [{"name": f"{name} itself", "value": piece.added}] if piece.added else []
+        item["children"] = own + [_echarts_item(child) for child in piece.children]
+    return item

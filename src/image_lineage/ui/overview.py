@@ -1,0 +1,185 @@
+"""The overview of a big collection, and the family or repository groups the tree shows.
+
+Two hooks in ``app.py``:
+
+* ``narrow(view)``, once the image is picked: with more than ``web.CROWDED`` images
+  the tree shows one family (a root and everything built on it: ``views.focus`` on the
+  root), the one opened from the overview or the picked image's; with “Group tags by
+  repository” on, each repository of several images is one box (``grouping``).
+* ``drawn_instead(view)``, where the tree goes: with more than ``web.CROWDED`` images
+  and no family open, draws the overview (a row per family, the picture of where the
+  disk goes) and returns True; otherwise draws the bar above the tree (back to the
+  overview, the grouping switch) and returns False, and the page draws the tree.
+
+What the overview shows is computed in ``image_lineage.overview``; this module only
+lays it out and keeps which family is open in the session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from image_lineage import grouping, overview, web
+from image_lineage.insights import disk_usage
+from image_lineage.render.common import clean_text, human_size
+from image_lineage.views import focus
+
+OPEN = "open_family"  # the root id of the family whose tree is shown (session state, not a widget)
+WHOLE = "whole_tree"  # True: draw every image in one tree, however many
+GROUP = "group_repositories"  # the grouping switch
+EXPANDED = "expanded_repositories"  # repositories drawn image by image while grouping
+PICK = "family"  # the select box that opens a family
+TABLE = "families"  # the families table (click a row to open it)
+CHART_HEIGHT = 460
+
+
+def _crowded(view: web.PageView) -> bool:
+    return len(view.searched) > web.CROWDED and not st.session_state.get(WHOLE, False)
+
+
+def narrow(view: web.PageView) -> web.PageView:
+    """The view with the open family only (when crowded) and repositories grouped (when asked)."""
+    if _crowded(view):
+        if view.selected is not None:
+            st.session_state[OPEN] = overview.family_of(view.searched, view.selected)
+        root = st.session_state.get(OPEN)
+        if root not in view.searched.by_id:
+            root = st.session_state[OPEN] = None
+        if root is not None and len(view.shown) == len(view.searched):  # not already focused on the pick
+            shown = focus(view.searched, root)
+            view = replace(view, shown=shown, disk=disk_usage(shown))
+    if st.session_state.get(GROUP, False):
+        expanded = set(st.session_state.get(EXPANDED, ()))
+        if view.selected is not None:  # the picked image keeps a box of its own, to be marked
+            expanded.add(grouping.repository_of(view.everything.node(view.selected)) or "")
+        view = replace(view, shown=grouping.group_repositories(view.shown, expanded))
+    return view
+
+
+def drawn_instead(view: web.PageView) -> bool:
+    """Draw the overview and return True, or draw the bar above the tree and return False."""
+    if _crowded(view) and st.session_state.get(OPEN) is None and view.selected is None:
+        _overview(view)
+        return True
+    _tree_bar(view)
+    return False
+
+
+def _open(root: str | None) -> None:
+    st.session_state[OPEN] = root
+    st.session_state[WHOLE] = False
+
+
+def _back() -> None:
+    _open(None)
+    st.session_state["image"] = None  # the picker's key in app.py: a pick would open its family again
+    st.session_state["focus"] = False
+
+
+def _opened_from_table(roots: list[str]) -> None:
+    rows = st.session_state[TABLE].selection.rows
+    if rows:
+        _open(roots[rows[0]])
+
+
+def _overview(view: web.PageView) -> None:
+    lineage = view.searched  # never grouped: the numbers need every image's layers
+    found = overview.families(lineage)
+    names = {family.root: family.name for family in found}
+    roots = [family.root for family in found]
+    many = "family" if len(found) == 1 else "families"
+    st.subheader(f"{len(lineage)} images in {len(found)} {many}", anchor=False)
+    st.caption(
+        "Too many images for one readable tree. Each family is a base image and every image "
+        "built on it; the biggest users of disk come first. Click a row, or pick a family "
+        "below, to see its tree."
+    )
+    pick, whole, switch = st.columns([3, 2, 2], vertical_alignment="bottom")
+    pick.selectbox(
+        "Open a family's tree",
+        roots,
+        index=None,
+        format_func=lambda root: clean_text(names[root], 120),
+        key=PICK,
+        placeholder="Pick a family (type to search)",
+        on_change=lambda: _open(st.session_state[PICK]),
+    )
+    whole.button(
+        f"Draw all {len(lineage)} in one tree",
+        key="whole_tree_button",
+        on_click=lambda: st.session_state.update({WHOLE: True}),
+        help="One picture of every image: its boxes will be small.",
+        width="stretch",
+    )
+    with switch:
+        _grouping_switch()
+    table_side, chart_side = st.columns(web.COLUMNS, gap="medium")
+    with table_side:
+        st.dataframe(
+            [family.row() for family in found],
+            hide_index=True,
+            width="stretch",
+            height=min(36 * (len(found) + 1) + 4, CHART_HEIGHT),
+            on_select=lambda: _opened_from_table(roots),
+            selection_mode="single-row",
+            key=TABLE,
+            column_config={
+                "Family": st.column_config.TextColumn(width="medium"),
+                "Sharing saves": st.column_config.TextColumn(
+                    help="What the sizes docker images lists add up to, less the disk really used."
+                ),
+                "Images": st.column_config.NumberColumn(width="small"),
+                "Generations": st.column_config.NumberColumn(width="small"),
+            },
+        )
+    with chart_side:
+        st.markdown("**Where the disk goes**: each image as large as what it and the images built on it add")
+        st.echarts_chart(
+            overview.echarts_treemap(overview.disk_map(view.shown)),
+            height=CHART_HEIGHT - 40,
+            key="disk_map",
+            alt="Where the disk goes: each family a rectangle, each image inside it as large as what "
+            "it and the images built on it add.",
+        )
+        st.caption(
+            f"All of it is {human_size(view.disk.shared)}, each layer counted once. Hover for a size; "
+            "click a rectangle to look inside it, and the path under the picture to go back."
+        )
+
+
+def _tree_bar(view: web.PageView) -> None:
+    """Above the tree: the way back to the overview, and the grouping switch."""
+    root = st.session_state.get(OPEN)
+    crowded = len(view.searched) > web.CROWDED
+    if not crowded and not grouping.repositories(view.searched):
+        return  # a small collection of one image per repository: nothing to switch
+    back, switch, expand = st.columns([2, 2, 3], vertical_alignment="bottom")
+    if crowded:
+        label = "Back to the overview"
+        if root is not None and root in view.searched.by_id:
+            name = clean_text(view.searched.node(root).image.display_name, 60)
+            st.caption(web.plain(f"The family of {name}: {len(view.shown)} of {len(view.searched)} images."))
+        back.button(label, key="back_to_overview", icon=":material/arrow_back:", on_click=_back)
+    with switch:
+        grouped = _grouping_switch()
+    if grouped:
+        with expand:
+            groups = grouping.repositories(view.searched)
+            st.multiselect(
+                "Show each image of",
+                list(groups),
+                key=EXPANDED,
+                format_func=lambda name: f"{clean_text(name, 80)} ({len(groups[name])})",
+                placeholder="Repositories drawn as one box",
+            )
+
+
+def _grouping_switch() -> bool:
+    return st.toggle(
+        "Group tags by repository",
+        key=GROUP,
+        help="All the images of one repository (jupyter/scipy-notebook:latest, :2026-11, ...) as one "
+        "box with their count; choose repositories under “Show each image of” to draw them one by one.",
+    )
