@@ -110,3 +110,16 @@ def classic_save(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
     finally:
         daemon.stop()
     return archive, ids
+
+
+@pytest.fixture(scope="module")
+def anonymous_registry() -> Iterator[Any]:
+    """A throwaway ``docker-registry`` on 127.0.0.1 that asks for no credentials (one a module)."""
+    from tests.harness.registry import RegistryError, RegistryMissing, ThrowawayRegistry  # noqa: PLC0415
+
+    try:
+        service = ThrowawayRegistry().start()
+    except (RegistryMissing, RegistryError) as error:
+        unavailable(f"no throwaway registry: {error}")
+    yield service
+    service.stop()

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from image_lineage.cli import main
-from tests.conftest import unavailable
-from tests.harness.registry import RegistryError, RegistryMissing, ThrowawayRegistry
+from tests.harness.registry import ThrowawayRegistry
 from tests.integration.test_docker_engine import legacy_family
 
 pytestmark = pytest.mark.docker
@@ -26,13 +24,8 @@ SHARED = ["root", "app"]  # in the engine and the registry; labelled and leaf on
 
 
 @pytest.fixture(scope="module")
-def registry() -> Iterator[ThrowawayRegistry]:
-    try:
-        service = ThrowawayRegistry().start()
-    except (RegistryMissing, RegistryError) as error:
-        unavailable(f"no throwaway registry: {error}")
-    yield service
-    service.stop()
+def registry(anonymous_registry: ThrowawayRegistry) -> ThrowawayRegistry:
+    return anonymous_registry
 
 
 @pytest.fixture(scope="module")
