@@ -129,7 +129,7 @@ def push_family(registry: ThrowawayRegistry, family: Family, folder: Path, repos
     skopeo finds an image in an OCI archive by ``org.opencontainers.image.ref.name``, which
     the layout sets to the bare tag (``1``, the same for every image): each gets its own here.
     """
-    entries = []
+    entries: list[dict[str, Any]] = []
     for entry in family.layout.entries:
         tagged = {**entry, "annotations": {**entry["annotations"]}}
         tagged["annotations"][OCI_REF_NAME_KEY] = f"ref{len(entries)}"
