@@ -33,7 +33,7 @@ TEST_PROGRAMS := $(RUN_PROGRAMS) $(DOCKERD_PROGRAMS) podman:podman skopeo:skopeo
 FORMATTED := src tests bench app.py sample_images
 TYPED := src tests bench app.py
 
-.PHONY: run tree test check lint typecheck sample bench screenshots clean
+.PHONY: run tree test check lint typecheck sample bench screenshots frontend clean
 
 # The app on http://127.0.0.1:8501 (settings in .streamlit/config.toml: local only, no
 # usage statistics, no prompts); a browser tab opens where there is a desktop.
@@ -62,6 +62,12 @@ typecheck: $(DEV_STAMP)
 screenshots: $(DEV_STAMP)
 	@scripts/need-programs $(BROWSER_PROGRAMS)
 	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_browser.py
+
+# The tree component's script (src/image_lineage/ui/tree_component/main.js, committed, so
+# that neither the app nor a wheel needs Node): npm ci from the lock file, then esbuild.
+frontend:
+	@scripts/need-programs npm:npm
+	cd frontend/tree && npm ci --no-audit --no-fund && npm run build
 
 sample: $(DEV_STAMP)
 	@scripts/need-programs $(DOCKERD_PROGRAMS)

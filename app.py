@@ -13,7 +13,7 @@ import streamlit as st
 
 from image_lineage import web
 from image_lineage.render.common import human_size
-from image_lineage.ui import overview
+from image_lineage.ui import overview, tree
 
 st.set_page_config(page_title="image-lineage", page_icon=web.PAGE_ICON, layout="wide")
 
@@ -213,7 +213,7 @@ with graph_side:
     if view.empty_message:
         st.warning(web.plain(view.empty_message))
     elif not overview.drawn_instead(view):  # the overview of a big collection, or the tree
-        st.graphviz_chart(view.dot, width="stretch")
+        tree.show(view)  # the interactive tree: pan, zoom, hover, collapse; a click picks the image
         st.caption(web.legend(len(view.shown)))
         st.write("Download what is shown:")
         buttons = st.columns(len(web.EXPORTS))

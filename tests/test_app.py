@@ -1,7 +1,7 @@
 """The web app: ``web.py`` as plain functions, and ``app.py`` driven by AppTest.
 
 AppTest runs the page script in this process and drives every widget by its key;
-the assertions read what the page rendered (the DOT given to graphviz_chart, the
+the assertions read what the page rendered (the DOT of the tree it drew, the
 metrics, texts, tables). The bundled sample is the data, as in a classroom.
 """
 
@@ -30,6 +30,7 @@ from image_lineage.model import Image, Scan, SourceInfo
 from image_lineage.render.common import human_size
 from image_lineage.sources import SampleSource
 from image_lineage.sources.snapshot import dumps
+from image_lineage.ui import tree
 from image_lineage.views import collapse_chains, resolve
 from tests.builders import BASE, FOUNDATION, MINIMAL, SOURCE, image, jupyter_family, multi_platform_family
 from tests.test_insights import rebuilt
@@ -68,11 +69,31 @@ def start(source: str = "sample") -> AppTest:
     return at
 
 
+DRAWN: list[str] = []  # the DOT of every tree the page drew, in order (see drawn_trees)
+
+
+@pytest.fixture(autouse=True)
+def drawn_trees(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Record the DOT of each tree ``ui.tree.show`` draws (the component gets its SVG)."""
+    DRAWN.clear()
+    real = tree.show
+
+    def show(view: web.PageView) -> None:
+        DRAWN.append(view.dot)
+        real(view)
+
+    monkeypatch.setattr(tree, "show", show)
+
+
+def trees(at: AppTest) -> list[Any]:
+    """The interactive trees on the page (ui/tree.py's component)."""
+    return [e for e in at.get("component_instance") if e.proto.component_name == "image_lineage.ui.tree.tree"]
+
+
 def dot(at: AppTest) -> str:
-    charts = at.get("graphviz_chart")
-    assert len(charts) == 1, "the page should draw exactly one graph"
-    spec: str = charts[0].proto.spec
-    return spec
+    assert len(trees(at)) == 1, "the page should draw exactly one graph"
+    assert DRAWN, "the tree was drawn without ui.tree.show"
+    return DRAWN[-1]
 
 
 def names_in(dot_text: str) -> set[str]:
@@ -368,7 +389,7 @@ def test_no_engine_is_a_message_and_the_rest_still_works() -> None:
     at = start("docker")
     ok(at)
     assert any("No Docker Engine is listening" in unescape(e.value) for e in at.error)
-    assert not at.get("graphviz_chart")
+    assert not trees(at)
     at.text_input(key="endpoint").input("unix:///nonexistent/other.sock").run()
     ok(at)
     assert any("other.sock" in unescape(e.value) for e in at.error)
@@ -398,7 +419,7 @@ def test_a_broken_upload_is_a_message() -> None:
     assert any("is not valid JSON" in unescape(e.value) for e in at.error)
     at.radio(key="source").set_value("sample").run()
     ok(at)
-    assert at.get("graphviz_chart")
+    assert trees(at)
 
 
 def test_search_narrows_the_graph_and_the_picker() -> None:
@@ -420,7 +441,7 @@ def test_search_narrows_the_graph_and_the_picker() -> None:
     at.text_input(key="search").input("no-image-is-called-this").run()
     ok(at)
     assert any("No image name contains" in unescape(w.value) for w in at.warning)
-    assert not at.get("graphviz_chart")
+    assert not trees(at)
 
 
 def pick(at: AppTest, display_name: str) -> None:
@@ -524,7 +545,7 @@ def test_refresh_reads_again() -> None:
     at = start()
     at.button(key="refresh").click().run()
     ok(at)
-    assert at.get("graphviz_chart")
+    assert trees(at)
 
 
 def test_the_sample_teaches_rebuilt_bases() -> None:
@@ -758,7 +779,7 @@ def test_every_failure_speaks_the_page_language(source: str, value: str | bytes,
     for text in shown:
         speaks_the_page(text)
     problems = [unescape(str(e.value)) for e in at.error]
-    if not at.get("graphviz_chart"):  # a graph/v1 file may be read as what it holds
+    if not trees(at):  # a graph/v1 file may be read as what it holds
         assert problems, "a failure says what happened"
     if hint is not None:
         assert any(web.HINTS[hint] in problem for problem in problems), problems

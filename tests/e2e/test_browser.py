@@ -25,7 +25,7 @@ from tests.e2e.conftest import RunningApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-GRAPH = '[data-testid="stGraphVizChart"] svg'
+GRAPH = 'iframe[title="image_lineage.ui.tree.tree"]'  # the interactive tree (ui/tree.py)
 WIDTH = 1440  # a common laptop screen
 MIN_HEIGHT = 900
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -77,24 +77,35 @@ def sample_names() -> tuple[set[str], str]:
     return {n.image.display_name for n in tagged}, deepest.image.display_name
 
 
-def svg_texts(page: Any, selector: str) -> list[str]:
-    script = "els => els.map(e => e.textContent.trim())"
-    texts: list[str] = page.eval_on_selector_all(f"{selector} text", script)
+def svg_texts(where: Any, selector: str = "svg") -> list[str]:
+    """The texts of an SVG (a page's, or the tree's: ``tree(page)``), toggles left out."""
+    texts: list[str] = where.locator(
+        f"{selector} g.node text:not(.tree-toggle text), {selector} g.edge text, "
+        f"{selector} g.graph > g > a > text"
+    ).evaluate_all("els => els.map(e => e.textContent.trim())")
     return texts
 
 
-def svg_titles(page: Any, selector: str) -> set[str]:
-    """Node and edge ids (``img_…``, ``img_a->img_b``), which Graphviz writes as <title>s."""
-    titles: list[str] = page.eval_on_selector_all(
-        f"{selector} g.node > title, {selector} g.edge > title", "els => els.map(e => e.textContent)"
+def svg_titles(where: Any, selector: str = "svg") -> set[str]:
+    """Node and edge ids (``img_…``, ``img_a->img_b``), which Graphviz writes as <title>s
+    (the tree keeps them as ``data-title``, its own tooltip replacing the browser's)."""
+    titles: list[str] = where.locator(f"{selector} g.node, {selector} g.edge").evaluate_all(
+        "els => els.map(e => e.getAttribute('data-title') || e.querySelector(':scope > title').textContent)"
     )
     return set(titles)
+
+
+def tree(page: Any) -> Any:
+    """The tree's own document (the component's iframe)."""
+    return page.frame_locator(GRAPH).first
 
 
 def settle(page: Any) -> None:
     """Wait until Streamlit has finished the rerun and the graph has been drawn."""
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
-    page.wait_for_selector(f"{GRAPH} g.node", timeout=60_000)
+    # A rerun that moves the tree (into the graph's column) replaces its frame: wait for one.
+    page.wait_for_function(f"() => document.querySelectorAll('{GRAPH}').length === 1", timeout=60_000)
+    tree(page).locator("svg g.node").first.wait_for(timeout=60_000)
     time.sleep(1.0)  # the graph and the charts fade in
 
 
@@ -124,14 +135,15 @@ def test_the_app_in_chromium(app: RunningApp, chromium: Any, screenshot_dir: Pat
         settle(page)
 
         # The whole family of the sample, with the note that it stands in for an engine.
-        drawn = "".join(svg_texts(page, GRAPH))  # a name and its :tag are two lines
+        drawn = "".join(svg_texts(tree(page)))  # a name and its :tag are two lines
         missing = {name for name in names if name not in drawn}
         assert not missing, f"not in the rendered graph: {missing}"
         assert page.get_by_text("Showing the bundled sample images instead").is_visible()
         assert page.get_by_text("Layer sharing saves").is_visible()
         # What the user came for is in the first screen: the graph, its root at least.
-        in_first_screen(page, GRAPH)
-        in_first_screen(page, f"{GRAPH} g.node")
+        graph = in_first_screen(page, GRAPH)
+        root = tree(page).locator("svg g.node").first.bounding_box()  # in the page's coordinates
+        assert graph["y"] <= root["y"] <= MIN_HEIGHT - 40, root
         screenshot(page, screenshot_dir / "app-sample.png", first_screen=True)
 
         # The SVG download is the picture on the page: same nodes, edges and texts.
@@ -140,11 +152,11 @@ def test_the_app_in_chromium(app: RunningApp, chromium: Any, screenshot_dir: Pat
         exported = tmp_path / download_info.value.suggested_filename
         download_info.value.save_as(exported)
         assert exported.name == "image-lineage.svg"
-        on_page = (svg_titles(page, GRAPH), sorted(svg_texts(page, GRAPH)))
+        on_page = (svg_titles(tree(page)), sorted(svg_texts(tree(page))))
         export_page = context.new_page()
         export_page.goto(exported.as_uri())
         export_page.wait_for_selector("svg g.node")
-        assert (svg_titles(export_page, "svg"), sorted(svg_texts(export_page, "svg"))) == on_page
+        assert (svg_titles(export_page), sorted(svg_texts(export_page))) == on_page
         box = export_page.locator("svg").first.bounding_box()
         export_page.set_viewport_size({"width": int(box["width"]) + 1, "height": int(box["height"]) + 1})
         export_page.screenshot(path=str(screenshot_dir / "export-sample.png"))
@@ -158,8 +170,7 @@ def test_the_app_in_chromium(app: RunningApp, chromium: Any, screenshot_dir: Pat
         heading = page.get_by_role("heading", name="Inspecting")
         heading.wait_for(timeout=60_000)
         settle(page)
-        marked = f'{GRAPH} g.node path[stroke="#d9480f"], {GRAPH} g.node polygon[stroke="#d9480f"]'
-        assert page.locator(marked).count() == 1
+        assert tree(page).locator("svg g.node.picked").count() == 1  # marked by the tree's script
         inspector = in_first_screen(page, '[data-testid="stHeading"]:has-text("Inspecting")')
         graph = in_first_screen(page, GRAPH)
         assert inspector["x"] >= graph["x"] + graph["width"], "the inspector is beside the graph"

@@ -98,3 +98,22 @@ def test_png_renders(text: str) -> None:
     png = render(hostile_lineage(text), "png")
     assert isinstance(png, bytes)
     assert png.startswith(b"\x89PNG")
+
+
+@pytest.mark.usefixtures("graphviz")
+@pytest.mark.parametrize("text", [t for _, t in HOSTILE_TEXT], ids=IDS)
+def test_html_keeps_the_text_inside_its_elements(text: str) -> None:
+    page = render(hostile_lineage(text), "html")
+    assert isinstance(page, str)
+    # Exactly our two scripts (the JSON data, the inlined bundle), each closed once; the
+    # data holds no < > & at all, so nothing in it can end its element or open another.
+    assert len(re.findall(r"<script\b", page, re.IGNORECASE)) == 2
+    assert len(re.findall(r"</script", page, re.IGNORECASE)) == 2
+    data = re.search(r'<script type="application/json" id="lineage-data">(.*?)</script>', page, re.DOTALL)
+    assert data is not None
+    assert not set(data.group(1)) & set("<>&")
+    nodes = json.loads(data.group(1))["nodes"]
+    child = next(n for n in nodes.values() if "safe/name:1" in n["tags"])
+    assert len(nodes) == 2
+    assert "+10 B in 1 layer over base:1" in child["summary"]  # the hostile image, with its numbers
+    assert ET.fromstring(page[page.index("<svg") : page.index("</svg>") + 6]) is not None  # the SVG parses

@@ -10,7 +10,7 @@ from __future__ import annotations
 from image_lineage.errors import LineageError
 from image_lineage.lineage import Lineage
 
-FORMATS = ("json", "dot", "svg", "png", "pdf", "mermaid", "graphml")
+FORMATS = ("json", "dot", "svg", "png", "pdf", "mermaid", "graphml", "html")
 BINARY_FORMATS = frozenset({"png", "pdf"})
 RANKDIRS = ("TB", "LR")
 # What a file's name says about its format (lower-case suffix -> format).
@@ -24,6 +24,8 @@ EXTENSIONS = {
     ".mermaid": "mermaid",
     ".json": "json",
     ".graphml": "graphml",
+    ".html": "html",
+    ".htm": "html",
 }
 
 
@@ -41,7 +43,7 @@ def render(
     highlight: str | None = None,
     host_platform: str | None = None,
 ) -> str | bytes:
-    """One of ``FORMATS``; svg/png/pdf need Graphviz's ``dot`` program.
+    """One of ``FORMATS``; svg/png/pdf/html need Graphviz's ``dot`` program.
 
     ``highlight`` is the id of an image to mark in the pictures (not in JSON or GraphML).
     ``host_platform``: the pictures name each image's platform when the images are of
@@ -65,6 +67,10 @@ def render(
         from image_lineage.render.graphml import render_graphml
 
         return render_graphml(lineage)
+    if fmt == "html":
+        from image_lineage.render.html import render_html
+
+        return render_html(lineage, rankdir=rankdir, highlight=highlight, host_platform=host_platform)
     if fmt in {"svg", "png", "pdf"}:
         from image_lineage.render.graphviz_render import render_graphviz
 

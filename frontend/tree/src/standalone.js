@@ -1,0 +1,172 @@
+// The self-contained HTML export: the tree, a search box and an inspector per image,
+// from the data in <script type="application/json" id="lineage-data"> (read as text,
+// parsed as JSON, shown only through textContent).
+import { TreeView } from "./tree.js";
+import { TREE_CSS, addStyle } from "./style.js";
+
+const ROLE_COLOURS = { base: "#3b73b9", ancestor: "#9dbde3", itself: "#d9480f" };
+const ROLE_NAMES = { base: "base image", ancestor: "ancestor", itself: "this image" };
+
+const PAGE_CSS = `
+* { box-sizing: border-box; }
+html, body { margin: 0; height: 100%; font-family: "Source Sans Pro", "Source Sans 3", "DejaVu Sans", Helvetica, Arial, sans-serif;
+  color: #262730; background: #fff; }
+.page { display: flex; flex-direction: column; height: 100vh; }
+.page-header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px 18px; padding: 10px 18px 8px; border-bottom: 1px solid #e6e9ef; }
+.page-header h1 { font-size: 22px; margin: 0; }
+.page-caption { color: #6b7280; font-size: 13px; flex: 1 1 300px; }
+.search { display: flex; align-items: center; gap: 8px; font-size: 14px; }
+.search input { font: inherit; padding: 5px 8px; width: 260px; border: 1px solid #c5ccd6; border-radius: 6px; }
+.search-count { color: #6b7280; font-size: 13px; min-width: 110px; }
+.page-body { flex: 1; display: flex; min-height: 0; gap: 14px; padding: 12px 18px 14px; }
+.page-tree { flex: 3 1 0; min-width: 0; }
+.page-tree .tree-host { width: 100%; height: 100%; }
+.inspector { flex: 2 1 0; min-width: 280px; overflow: auto; font-size: 14px; }
+.inspector h2 { font-size: 20px; margin: 0 0 6px; overflow-wrap: anywhere; }
+.inspector h3 { font-size: 15px; margin: 18px 0 6px; }
+.inspector p { margin: 4px 0; overflow-wrap: anywhere; }
+.muted { color: #6b7280; }
+.mono { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
+.split { display: grid; grid-template-columns: minmax(90px, 40%) 1fr auto; gap: 4px 8px; align-items: center; }
+.split-name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: 13px; }
+.split-bar { height: 16px; border-radius: 3px; min-width: 2px; }
+.split-size { font-size: 13px; white-space: nowrap; }
+.legend { display: flex; gap: 14px; font-size: 12px; color: #6b7280; margin-top: 6px; }
+.legend span::before { content: ""; display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; background: var(--c); }
+table.steps { border-collapse: collapse; width: 100%; font-size: 13px; }
+table.steps th, table.steps td { text-align: left; vertical-align: top; padding: 4px 6px; border-bottom: 1px solid #eef0f4; }
+table.steps td.instruction { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; overflow-wrap: anywhere; white-space: pre-wrap; }
+table.steps tr.own td { background: #fff8f4; }
+table.steps td.size { white-space: nowrap; }
+`;
+
+function el(tag, className, text) {
+  const element = document.createElement(tag);
+  if (className) element.className = className;
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+function inspector(aside, node, id) {
+  aside.replaceChildren();
+  if (!node) {
+    aside.appendChild(el("h2", "", "Click a box to inspect an image"));
+    aside.appendChild(
+      el("p", "muted", "Its steps with their sizes, what each step adds, and how its size splits between its base, its ancestors and itself."),
+    );
+    return;
+  }
+  aside.dataset.node = id;
+  aside.appendChild(el("h2", "", `Inspecting ${node.name}`));
+  const others = (node.tags || []).filter((tag) => tag !== node.name);
+  if (others.length) aside.appendChild(el("p", "", `Also tagged ${others.join(", ")}`));
+  aside.appendChild(el("p", "mono muted", node.image));
+  aside.appendChild(el("p", "", node.summary));
+  if (node.platform) aside.appendChild(el("p", "muted", `Platform ${node.platform}`));
+
+  aside.appendChild(el("h3", "", "Where its size comes from"));
+  const split = el("div", "split");
+  const largest = Math.max(1, ...node.split.map((share) => share[1]));
+  node.split.forEach(([name, bytes, size, role], index) => {
+    const label = el("div", "split-name", `${index + 1}. ${name}`);
+    label.title = name;
+    const bar = el("div", "split-bar");
+    bar.style.width = `${Math.max(0.5, (100 * bytes) / largest)}%`;
+    bar.style.background = ROLE_COLOURS[role] || "#999";
+    split.append(label, el("div", "", undefined), el("div", "split-size", size));
+    split.children[split.children.length - 2].appendChild(bar);
+  });
+  aside.appendChild(split);
+  const legend = el("div", "legend");
+  for (const [role, name] of Object.entries(ROLE_NAMES)) {
+    const item = el("span", "", name);
+    item.style.setProperty("--c", ROLE_COLOURS[role]);
+    legend.appendChild(item);
+  }
+  aside.appendChild(legend);
+
+  aside.appendChild(el("h3", "", "Its steps, oldest first"));
+  const table = el("table", "steps");
+  const head = el("tr");
+  for (const name of ["Step", "Instruction", "Size", "Made by"]) head.appendChild(el("th", "", name));
+  table.appendChild(el("thead")).appendChild(head);
+  const body = el("tbody");
+  for (const [number, instruction, size, madeBy, own] of node.steps) {
+    const row = el("tr", own ? "own" : "");
+    row.append(el("td", "", String(number)), el("td", "instruction", instruction), el("td", "size", size), el("td", "", madeBy));
+    body.appendChild(row);
+  }
+  table.appendChild(body);
+  aside.appendChild(table);
+}
+
+export function standalone() {
+  const data = JSON.parse(document.getElementById("lineage-data").textContent);
+  addStyle(TREE_CSS + PAGE_CSS);
+  const svg = document.querySelector("#tree-svg > svg");
+  const nodes = data.nodes;
+
+  const page = el("div", "page");
+  const header = el("header", "page-header");
+  header.appendChild(el("h1", "", data.title || "Image lineage"));
+  header.appendChild(el("div", "page-caption", data.caption || ""));
+  const search = el("label", "search");
+  search.appendChild(el("span", "", "Find an image"));
+  const input = el("input");
+  input.type = "search";
+  input.placeholder = "part of a name, e.g. notebook";
+  input.id = "search";
+  search.appendChild(input);
+  const count = el("span", "search-count", "");
+  search.appendChild(count);
+  header.appendChild(search);
+  const body = el("div", "page-body");
+  const treeBox = el("div", "page-tree");
+  const host = el("div");
+  host.id = "tree";
+  treeBox.appendChild(host);
+  const aside = el("aside", "inspector");
+  aside.id = "inspector";
+  body.append(treeBox, aside);
+  page.append(header, body);
+  document.body.appendChild(page);
+
+  const select = (id, centre) => {
+    view.setSelected(id);
+    inspector(aside, nodes[id], id);
+    if (centre) view.centreOn(id);
+    try {
+      if (id && location.hash !== `#${id}`) history.replaceState(null, "", `#${id}`);
+    } catch {
+      // some browsers refuse history changes on file:// pages; the hash is a convenience
+    }
+  };
+  const view = new TreeView(host, { nodes, rankdir: data.rankdir, onPick: (id) => select(id, false) });
+  view.setSvg(svg);
+  document.getElementById("tree-svg").remove();
+  inspector(aside, null, null);
+
+  let matches = [];
+  let current = -1;
+  input.addEventListener("input", () => {
+    const wanted = input.value.trim().toLowerCase();
+    matches = wanted
+      ? (data.order || Object.keys(nodes)).filter((id) =>
+          [nodes[id].name, ...(nodes[id].tags || [])].some((name) => name.toLowerCase().includes(wanted)),
+        )
+      : [];
+    current = matches.length ? 0 : -1;
+    view.setMatches(matches);
+    count.textContent = wanted ? `${matches.length} image${matches.length === 1 ? "" : "s"} match` : "";
+    if (matches.length) view.centreOn(matches[0]);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || !matches.length) return;
+    event.preventDefault();
+    select(matches[current], true);
+    current = (current + 1) % matches.length;
+  });
+  const start = decodeURIComponent(location.hash.slice(1)) || document.body.dataset.start;
+  if (start && nodes[start]) select(start, true);
+  document.body.dataset.ready = "1";
+}

@@ -1,0 +1,43 @@
+// The tree's look, shared by the app's component and the HTML export.
+export const TREE_CSS = `
+.tree-host { position: relative; overflow: hidden; background: #fff; border: 1px solid #d8dde6;
+  border-radius: 8px; outline: none; touch-action: none; user-select: none; cursor: grab;
+  font-family: "Source Sans Pro", "Source Sans 3", "DejaVu Sans", Helvetica, Arial, sans-serif; }
+.tree-host:focus-visible { border-color: #3b73b9; box-shadow: 0 0 0 2px #9dbde3; }
+.tree-host.dragging { cursor: grabbing; }
+.tree-host:fullscreen { border-radius: 0; }
+.tree-stage, .tree-svg { position: absolute; inset: 0; width: 100%; height: 100%; }
+.tree-svg g.node { cursor: pointer; }
+.tree-svg a, .tree-svg g:focus, .tree-svg a:focus { outline: none; }
+.tree-svg g.node:hover > g > a > path, .tree-svg g.node:hover > g > a > polygon { stroke-width: 2.5; }
+.tree-svg g.node.picked > g > a > path, .tree-svg g.node.picked > g > a > polygon {
+  stroke: #d9480f; stroke-width: 4; }
+.tree-svg g.node.match > g > a > path, .tree-svg g.node.match > g > a > polygon {
+  fill: #fff3bf; stroke: #e67700; stroke-width: 3; }
+.tree-host.searching g.node:not(.match):not(.picked) { opacity: 0.45; }
+.tree-svg .hidden { display: none; }
+.tree-toggle { cursor: pointer; }
+.tree-toggle circle { fill: #fff; stroke: #3b73b9; stroke-width: 1.5; }
+.tree-toggle text { font: bold 13px "DejaVu Sans", Helvetica, Arial, sans-serif; fill: #3b73b9; }
+.tree-toggle.collapsed circle { fill: #3b73b9; }
+.tree-toggle.collapsed text { fill: #fff; }
+.tree-toggle:hover circle { stroke-width: 2.5; }
+.tree-toolbar { position: absolute; top: 8px; right: 8px; display: flex; gap: 4px; z-index: 2; }
+.tree-button { font: 13px/1 inherit; font-family: inherit; padding: 6px 9px; min-width: 30px; border: 1px solid #c5ccd6;
+  border-radius: 6px; background: rgba(255,255,255,0.94); color: #262730; cursor: pointer; }
+.tree-button:hover { border-color: #3b73b9; color: #3b73b9; }
+.tree-hint { position: absolute; left: 10px; bottom: 6px; font-size: 12px; color: #6b7280;
+  background: rgba(255,255,255,0.85); padding: 2px 6px; border-radius: 4px; pointer-events: none; }
+.tree-tooltip { position: absolute; z-index: 3; max-width: 420px; padding: 8px 10px; font-size: 13px;
+  line-height: 1.4; color: #262730; background: #fff; border: 1px solid #c5ccd6; border-radius: 6px;
+  box-shadow: 0 4px 14px rgba(0,0,0,0.12); pointer-events: none; overflow-wrap: anywhere; }
+.tree-tooltip-name { font-weight: 600; }
+.tree-tooltip-id { font-family: "DejaVu Sans Mono", monospace; font-size: 11px; color: #555; }
+.tree-tooltip-more { color: #6b7280; font-size: 12px; }
+`;
+
+export function addStyle(css) {
+  const style = document.createElement("style");
+  style.textContent = css;
+  document.head.appendChild(style);
+}

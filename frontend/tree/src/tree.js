@@ -1,0 +1,482 @@
+// The interactive tree around Graphviz's SVG: pan, zoom, click, hover, collapse, fit.
+//
+// The SVG is Graphviz's, from DOT whose every string was escaped by the renderer; image
+// data reaches the page only through textContent and setAttribute here, never as markup.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+const XLINK_NS = "http://www.w3.org/1999/xlink";
+const MIN_SCALE = 0.02;
+const MAX_SCALE = 4;
+const PAN_STEP = 60; // px per arrow key
+const ZOOM_STEP = 1.25; // per +/- key or button
+const DRAG_THRESHOLD = 4; // px before a press becomes a drag, not a click
+
+function clamp(value, low, high) {
+  return Math.min(high, Math.max(low, value));
+}
+
+function el(tag, className, text) {
+  const element = document.createElement(tag);
+  if (className) element.className = className;
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+// A Graphviz SVG made ready to be driven: no size of its own (it fills its box), its
+// drawing wrapped in a group we transform, no native tooltips (ours show more).
+export function prepareSvg(svg) {
+  const box = (svg.getAttribute("viewBox") || "0 0 100 100").split(/[\s,]+/).map(Number);
+  svg.removeAttribute("width");
+  svg.removeAttribute("height");
+  svg.removeAttribute("viewBox");
+  svg.setAttribute("class", "tree-svg");
+  const viewport = document.createElementNS(SVG_NS, "g");
+  viewport.setAttribute("class", "tree-viewport");
+  while (svg.firstChild) viewport.appendChild(svg.firstChild);
+  svg.appendChild(viewport);
+  for (const anchor of svg.querySelectorAll("a")) {
+    anchor.removeAttributeNS(XLINK_NS, "title");
+    anchor.removeAttribute("xlink:title");
+  }
+  for (const group of svg.querySelectorAll("g.node, g.edge")) {
+    const title = group.querySelector(":scope > title");
+    if (title) {
+      group.setAttribute("data-title", title.textContent);
+      title.remove(); // a <title> is a native tooltip: ours replaces it
+    }
+  }
+  const graphTitle = svg.querySelector("g.graph > title");
+  if (graphTitle) graphTitle.remove();
+  return { svg, viewport, width: box[2] || 100, height: box[3] || 100 };
+}
+
+export function parseSvg(text) {
+  const documentNode = new DOMParser().parseFromString(text, "image/svg+xml");
+  const svg = documentNode.documentElement;
+  if (svg.nodeName !== "svg") throw new Error("not an SVG");
+  for (const bad of svg.querySelectorAll("script, foreignObject")) bad.remove();
+  return document.importNode(svg, true);
+}
+
+export class TreeView {
+  // host: an element to fill. options: {nodes, onPick(nodeId), rankdir}
+  constructor(host, options) {
+    this.host = host;
+    this.options = options;
+    this.nodes = options.nodes || {};
+    this.state = { x: 0, y: 0, k: 1 };
+    this.collapsed = new Set();
+    this.selected = null;
+    this.matches = new Set();
+    this.build();
+  }
+
+  build() {
+    this.host.classList.add("tree-host");
+    this.host.tabIndex = 0;
+    this.host.setAttribute("role", "application");
+    this.host.setAttribute(
+      "aria-label",
+      "Family tree of the images: drag to move, wheel or + and - to zoom, 0 to fit, click a box to inspect it",
+    );
+    this.stage = el("div", "tree-stage");
+    this.host.appendChild(this.stage);
+    this.tooltip = el("div", "tree-tooltip");
+    this.tooltip.hidden = true;
+    this.host.appendChild(this.tooltip);
+    this.toolbar = el("div", "tree-toolbar");
+    const buttons = [
+      ["+", "Zoom in (+)", () => this.zoomBy(ZOOM_STEP)],
+      ["−", "Zoom out (−)", () => this.zoomBy(1 / ZOOM_STEP)],
+      ["Fit", "Fit the whole tree (0)", () => this.fit()],
+      ["Expand all", "Show every collapsed family again", () => this.expandAll()],
+    ];
+    if (document.fullscreenEnabled) {
+      buttons.push(["Full screen", "Full screen (f)", () => this.toggleFullscreen()]);
+    }
+    for (const [label, title, action] of buttons) {
+      const button = el("button", "tree-button", label);
+      button.type = "button";
+      button.title = title;
+      button.setAttribute("aria-label", title);
+      button.addEventListener("click", (event) => {
+        event.stopPropagation();
+        action();
+        this.host.focus({ preventScroll: true });
+      });
+      this.toolbar.appendChild(button);
+    }
+    this.host.appendChild(this.toolbar);
+    this.hint = el("div", "tree-hint", "Drag to move · wheel or pinch to zoom · click a box to inspect it");
+    this.host.appendChild(this.hint);
+    this.bindEvents();
+  }
+
+  // A new drawing (an SVG element from parseSvg, or one already in the page).
+  setSvg(svg) {
+    if (this.svg) this.svg.remove();
+    const prepared = prepareSvg(svg);
+    this.svg = prepared.svg;
+    this.viewport = prepared.viewport;
+    this.width = prepared.width;
+    this.height = prepared.height;
+    this.stage.appendChild(this.svg);
+    this.groups = new Map(); // node id -> g.node
+    for (const group of this.svg.querySelectorAll("g.node")) {
+      const id = group.getAttribute("data-title");
+      group.setAttribute("data-node", id);
+      group.setAttribute("tabindex", "-1");
+      this.groups.set(id, group);
+    }
+    this.edges = [...this.svg.querySelectorAll("g.edge")].map((group) => {
+      const [tail, head] = (group.getAttribute("data-title") || "").split("->");
+      return { group, tail, head };
+    });
+    this.children = new Map();
+    for (const [id, node] of Object.entries(this.nodes)) {
+      if (node.parent && this.groups.has(node.parent) && this.groups.has(id)) {
+        if (!this.children.has(node.parent)) this.children.set(node.parent, []);
+        this.children.get(node.parent).push(id);
+      }
+    }
+    this.collapsed = new Set([...this.collapsed].filter((id) => this.children.has(id)));
+    this.addToggles();
+    this.applyCollapse();
+    this.applyMarks();
+    this.fit();
+  }
+
+  setNodes(nodes) {
+    this.nodes = nodes || {};
+  }
+
+  // ------------------------------------------------------------------ the view
+
+  apply() {
+    const { x, y, k } = this.state;
+    this.viewport.setAttribute("transform", `translate(${x.toFixed(2)} ${y.toFixed(2)}) scale(${k.toFixed(5)})`);
+    this.host.dataset.scale = k.toFixed(5);
+  }
+
+  size() {
+    return { w: this.host.clientWidth || 800, h: this.host.clientHeight || 600 };
+  }
+
+  fit() {
+    const { w, h } = this.size();
+    const k = clamp(Math.min(w / this.width, h / this.height) * 0.96, MIN_SCALE, 1.5);
+    this.touched = false;
+    this.state = { k, x: (w - this.width * k) / 2, y: (h - this.height * k) / 2 };
+    this.apply();
+  }
+
+  zoomBy(factor, px, py) {
+    const { w, h } = this.size();
+    const cx = px === undefined ? w / 2 : px;
+    const cy = py === undefined ? h / 2 : py;
+    this.touched = true;
+    const k = clamp(this.state.k * factor, MIN_SCALE, MAX_SCALE);
+    const f = k / this.state.k;
+    this.state = { k, x: cx - (cx - this.state.x) * f, y: cy - (cy - this.state.y) * f };
+    this.apply();
+  }
+
+  panBy(dx, dy) {
+    this.touched = true;
+    this.state = { ...this.state, x: this.state.x + dx, y: this.state.y + dy };
+    this.apply();
+  }
+
+  // The node's box in the coordinates our transform applies to (Graphviz's own group
+  // sits under a translate of its own).
+  nodeBox(id) {
+    const group = this.groups.get(id);
+    if (!group) return null;
+    try {
+      const box = group.getBBox();
+      const matrix = this.viewport.getCTM().inverse().multiply(group.getCTM());
+      const a = new DOMPoint(box.x, box.y).matrixTransform(matrix);
+      const b = new DOMPoint(box.x + box.width, box.y + box.height).matrixTransform(matrix);
+      return { x: Math.min(a.x, b.x), y: Math.min(a.y, b.y), width: Math.abs(b.x - a.x), height: Math.abs(b.y - a.y) };
+    } catch {
+      return null;
+    }
+  }
+
+  // The node's box in its own group's coordinates (where its toggle is drawn).
+  localBox(id) {
+    const group = this.groups.get(id);
+    try {
+      return group ? group.getBBox() : null;
+    } catch {
+      return null;
+    }
+  }
+
+  // Centre a node; at least readable (scale 1) unless the whole tree already is.
+  centreOn(id) {
+    const box = this.nodeBox(id);
+    if (!box) return;
+    const { w, h } = this.size();
+    const k = Math.max(this.state.k, Math.min(1, MAX_SCALE));
+    this.state = { k, x: w / 2 - (box.x + box.width / 2) * k, y: h / 2 - (box.y + box.height / 2) * k };
+    this.apply();
+  }
+
+  toggleFullscreen() {
+    if (document.fullscreenElement) document.exitFullscreen();
+    else this.host.requestFullscreen().then(() => setTimeout(() => this.fit(), 100));
+  }
+
+  // ------------------------------------------------------------------ marks
+
+  setSelected(id) {
+    this.selected = id && this.groups.has(id) ? id : null;
+    this.applyMarks();
+  }
+
+  setMatches(ids) {
+    this.matches = new Set((ids || []).filter((id) => this.groups.has(id)));
+    this.applyMarks();
+  }
+
+  applyMarks() {
+    if (!this.groups) return;
+    for (const [id, group] of this.groups) {
+      group.classList.toggle("picked", id === this.selected);
+      group.classList.toggle("match", this.matches.has(id));
+    }
+    this.host.classList.toggle("searching", this.matches.size > 0);
+  }
+
+  // ------------------------------------------------------------------ collapse
+
+  descendants(id) {
+    const out = [];
+    const stack = [...(this.children.get(id) || [])];
+    while (stack.length) {
+      const next = stack.pop();
+      out.push(next);
+      stack.push(...(this.children.get(next) || []));
+    }
+    return out;
+  }
+
+  addToggles() {
+    this.toggles = new Map();
+    const horizontal = this.options.rankdir === "LR";
+    for (const id of this.children.keys()) {
+      const box = this.localBox(id);
+      if (!box) continue;
+      const toggle = document.createElementNS(SVG_NS, "g");
+      toggle.setAttribute("class", "tree-toggle");
+      toggle.setAttribute("data-toggle", id);
+      toggle.setAttribute("role", "button");
+      const cx = horizontal ? box.x + box.width : box.x + box.width / 2;
+      const cy = horizontal ? box.y + box.height / 2 : box.y + box.height;
+      const circle = document.createElementNS(SVG_NS, "circle");
+      circle.setAttribute("cx", cx);
+      circle.setAttribute("cy", cy);
+      circle.setAttribute("r", "9");
+      const label = document.createElementNS(SVG_NS, "text");
+      label.setAttribute("x", cx);
+      label.setAttribute("y", cy + 4.5);
+      label.setAttribute("text-anchor", "middle");
+      const title = document.createElementNS(SVG_NS, "title");
+      toggle.append(circle, label, title);
+      this.groups.get(id).appendChild(toggle);
+      this.toggles.set(id, { toggle, label, title });
+    }
+  }
+
+  toggle(id) {
+    if (this.collapsed.has(id)) this.collapsed.delete(id);
+    else this.collapsed.add(id);
+    this.applyCollapse();
+  }
+
+  expandAll() {
+    this.collapsed.clear();
+    this.applyCollapse();
+  }
+
+  applyCollapse() {
+    const hidden = new Set();
+    for (const id of this.collapsed) for (const d of this.descendants(id)) hidden.add(d);
+    this.hidden = hidden;
+    for (const [id, group] of this.groups) group.classList.toggle("hidden", hidden.has(id));
+    for (const edge of this.edges) edge.group.classList.toggle("hidden", hidden.has(edge.head));
+    for (const [id, parts] of this.toggles) {
+      const collapsed = this.collapsed.has(id);
+      const count = this.descendants(id).length;
+      parts.label.textContent = collapsed ? "+" : "−";
+      parts.title.textContent = collapsed
+        ? `Show the ${count} image${count === 1 ? "" : "s"} built on it`
+        : `Hide the ${count} image${count === 1 ? "" : "s"} built on it`;
+      parts.toggle.classList.toggle("collapsed", collapsed);
+      parts.toggle.setAttribute("aria-expanded", String(!collapsed));
+    }
+    this.host.dataset.hidden = String(hidden.size);
+  }
+
+  // ------------------------------------------------------------------ tooltip
+
+  showTooltip(id, clientX, clientY) {
+    const node = this.nodes[id];
+    if (!node) return;
+    this.tooltip.replaceChildren();
+    this.tooltip.appendChild(el("div", "tree-tooltip-name", node.name));
+    const others = (node.tags || []).filter((tag) => tag !== node.name);
+    if (others.length) this.tooltip.appendChild(el("div", "", `Also tagged ${others.join(", ")}`));
+    this.tooltip.appendChild(el("div", "tree-tooltip-id", node.image));
+    this.tooltip.appendChild(el("div", "", `${node.size} in total; ${node.adds}`));
+    if (node.platform) this.tooltip.appendChild(el("div", "", `Platform ${node.platform}`));
+    const count = this.children.has(id) ? this.descendants(id).length : 0;
+    if (count) this.tooltip.appendChild(el("div", "tree-tooltip-more", `${count} image${count === 1 ? "" : "s"} built on it`));
+    this.tooltip.appendChild(el("div", "tree-tooltip-more", "Click to inspect it"));
+    this.tooltip.hidden = false;
+    this.moveTooltip(clientX, clientY);
+  }
+
+  moveTooltip(clientX, clientY) {
+    const rect = this.host.getBoundingClientRect();
+    const tip = this.tooltip;
+    let left = clientX - rect.left + 14;
+    let top = clientY - rect.top + 14;
+    if (left + tip.offsetWidth > rect.width - 4) left = Math.max(4, clientX - rect.left - tip.offsetWidth - 14);
+    if (top + tip.offsetHeight > rect.height - 4) top = Math.max(4, clientY - rect.top - tip.offsetHeight - 14);
+    tip.style.left = `${left}px`;
+    tip.style.top = `${top}px`;
+  }
+
+  hideTooltip() {
+    this.tooltip.hidden = true;
+  }
+
+  // ------------------------------------------------------------------ events
+
+  bindEvents() {
+    const host = this.host;
+    const pointers = new Map();
+    let drag = null; // {x, y, moved}
+    let pinch = null; // {distance, k}
+
+    host.addEventListener(
+      "wheel",
+      (event) => {
+        event.preventDefault();
+        const rect = host.getBoundingClientRect();
+        const lines = event.deltaMode === 1 ? 40 : event.deltaMode === 2 ? 400 : 1;
+        const speed = event.ctrlKey ? 0.01 : 0.0025; // a trackpad pinch comes as ctrl+wheel
+        const factor = Math.exp(-event.deltaY * lines * speed);
+        this.zoomBy(factor, event.clientX - rect.left, event.clientY - rect.top);
+      },
+      { passive: false },
+    );
+
+    host.addEventListener("pointerdown", (event) => {
+      if (event.target.closest(".tree-toolbar")) return;
+      pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+      if (pointers.size === 1) {
+        drag = { x: event.clientX, y: event.clientY, moved: false };
+      } else if (pointers.size === 2) {
+        const [a, b] = [...pointers.values()];
+        pinch = { distance: Math.hypot(a.x - b.x, a.y - b.y), k: this.state.k };
+        drag = null;
+      }
+    });
+    host.addEventListener("pointermove", (event) => {
+      if (pointers.has(event.pointerId)) pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+      if (pinch && pointers.size === 2) {
+        const [a, b] = [...pointers.values()];
+        const rect = host.getBoundingClientRect();
+        const distance = Math.hypot(a.x - b.x, a.y - b.y);
+        const factor = (pinch.k * (distance / pinch.distance)) / this.state.k;
+        this.zoomBy(factor, (a.x + b.x) / 2 - rect.left, (a.y + b.y) / 2 - rect.top);
+        return;
+      }
+      if (drag) {
+        const dx = event.clientX - drag.x;
+        const dy = event.clientY - drag.y;
+        if (!drag.moved && Math.hypot(dx, dy) < DRAG_THRESHOLD) return;
+        if (!drag.moved) {
+          drag.moved = true;
+          host.setPointerCapture(event.pointerId);
+          host.classList.add("dragging");
+          this.hideTooltip();
+        }
+        drag.x = event.clientX;
+        drag.y = event.clientY;
+        this.panBy(dx, dy);
+        return;
+      }
+      const group = event.target.closest && event.target.closest("g.node");
+      if (group && !event.target.closest(".tree-toggle")) {
+        this.showTooltip(group.getAttribute("data-node"), event.clientX, event.clientY);
+      } else {
+        this.hideTooltip();
+      }
+    });
+    const release = (event) => {
+      pointers.delete(event.pointerId);
+      if (pointers.size < 2) pinch = null;
+      if (drag && drag.moved) this.suppressClick = true;
+      if (pointers.size === 0) drag = null;
+      host.classList.remove("dragging");
+    };
+    host.addEventListener("pointerup", release);
+    host.addEventListener("pointercancel", release);
+    host.addEventListener("pointerleave", () => this.hideTooltip());
+
+    host.addEventListener("click", (event) => {
+      if (this.suppressClick) {
+        this.suppressClick = false;
+        return;
+      }
+      const toggle = event.target.closest && event.target.closest(".tree-toggle");
+      if (toggle) {
+        event.preventDefault();
+        this.toggle(toggle.getAttribute("data-toggle"));
+        return;
+      }
+      const group = event.target.closest && event.target.closest("g.node");
+      if (group) {
+        event.preventDefault();
+        const id = group.getAttribute("data-node");
+        this.setSelected(id);
+        if (this.options.onPick) this.options.onPick(id);
+      }
+    });
+
+    host.addEventListener("keydown", (event) => {
+      if (event.target.closest && event.target.closest("input, textarea, button")) return;
+      const keys = {
+        "+": () => this.zoomBy(ZOOM_STEP),
+        "=": () => this.zoomBy(ZOOM_STEP),
+        "-": () => this.zoomBy(1 / ZOOM_STEP),
+        _: () => this.zoomBy(1 / ZOOM_STEP),
+        "0": () => this.fit(),
+        f: () => document.fullscreenEnabled && this.toggleFullscreen(),
+        ArrowLeft: () => this.panBy(PAN_STEP, 0),
+        ArrowRight: () => this.panBy(-PAN_STEP, 0),
+        ArrowUp: () => this.panBy(0, PAN_STEP),
+        ArrowDown: () => this.panBy(0, -PAN_STEP),
+      };
+      const action = keys[event.key];
+      if (action && !event.ctrlKey && !event.metaKey && !event.altKey) {
+        event.preventDefault();
+        action();
+      }
+    });
+
+    if (window.ResizeObserver) {
+      let last = null;
+      new ResizeObserver(() => {
+        const { w, h } = this.size();
+        const key = `${w}x${h}`;
+        if (this.svg && last !== null && last !== key && !this.touched) this.fit();
+        last = key;
+      }).observe(host);
+    }
+  }
+}
