@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from image_lineage.insights import DiskUsage, disk_usage
-from image_lineage.lineage import Lineage, Node
+from image_lineage.lineage import Lineage
 from image_lineage.render.common import clean_text, human_size
 
 NAME_LIMIT = 60
@@ -33,8 +33,6 @@ class Family:
     root: str
     name: str
     ids: frozenset[str]
-    generations: int
-    """Levels from the root to its deepest descendant, the root's included (1: a lone image)."""
     disk: DiskUsage
 
     @property
@@ -48,7 +46,6 @@ class Family:
             "Images": self.images,
             "Disk really used": human_size(self.disk.shared),
             "Sharing saves": human_size(self.disk.saved),
-            "Generations": self.generations,
         }
 
 
@@ -63,21 +60,10 @@ def families(lineage: Lineage) -> list[Family]:
                 root=root.id,
                 name=root.image.display_name,
                 ids=ids,
-                generations=_generations(lineage, root),
                 disk=disk_usage(lineage.subset(ids)),
             )
         )
     return sorted(found, key=lambda f: (-f.disk.shared, f.name, f.root))
-
-
-def _generations(lineage: Lineage, root: Node) -> int:
-    deepest = 0
-    stack = [(1, root)]
-    while stack:
-        depth, node = stack.pop()
-        deepest = max(deepest, depth)
-        stack.extend((depth + 1, child) for child in lineage.children(node.id))
-    return deepest
 
 
 def family_of(lineage: Lineage, image_id: str) -> str:

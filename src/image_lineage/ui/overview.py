@@ -93,8 +93,8 @@ def _overview(view: web.PageView) -> None:
     st.subheader(f"{len(lineage)} images in {len(found)} {many}", anchor=False)
     st.caption(
         "Too many images for one readable tree. Each family is a base image and every image "
-        "built on it; the biggest users of disk come first. Click a row, or pick a family "
-        "below, to see its tree."
+        "built on it; the biggest users of disk come first. Click a row, or pick one under "
+        "“Open a family's tree”, to see its tree."
     )
     pick, whole, switch = st.columns([3, 2, 2], vertical_alignment="bottom")
     pick.selectbox(
@@ -126,12 +126,12 @@ def _overview(view: web.PageView) -> None:
             selection_mode="single-row",
             key=TABLE,
             column_config={
-                "Family": st.column_config.TextColumn(width="medium"),
+                "Family": st.column_config.TextColumn(width=220),
+                "Images": st.column_config.NumberColumn(width=64),
+                "Disk really used": st.column_config.TextColumn(width=120),
                 "Sharing saves": st.column_config.TextColumn(
-                    help="What the sizes docker images lists add up to, less the disk really used."
+                    width=110, help="What the sizes docker images lists add up to, less the disk really used."
                 ),
-                "Images": st.column_config.NumberColumn(width="small"),
-                "Generations": st.column_config.NumberColumn(width="small"),
             },
         )
     with chart_side:
