@@ -1,0 +1,531 @@
+"""The lesson view's material, for a class in front of a projector: plain data, no Streamlit.
+
+* ``families``: the trees of a lineage, one per root, to teach one at a time.
+* ``tower``: one image's build steps, oldest first, each with the image (the base, an
+  ancestor, the image itself) whose build made it and that image's colour;
+  ``tower_svg`` draws its layers as a stack, oldest at the bottom ("your code runs on
+  layers"), up to a step, so that stepping through the build grows it.
+* ``pull_plan``: what ``docker pull`` downloads when the parent is already here.
+* ``outside_world``: how a container of the image meets the outside world (ports,
+  volumes, entrypoint and command, user, working directory), one sentence each, and the
+  ``docker run`` line that uses them.
+
+Every text from an image goes through ``clean_text``; in the SVG it is XML-escaped; in the
+``docker run`` line every value from the image is shell-quoted (``shlex.quote``).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from image_lineage.insights import instruction
+from image_lineage.lineage import Lineage, Node
+from image_lineage.model import Image, SizeKind
+from image_lineage.render.common import clean_text, human_size
+
+# Okabe-Ito: told apart with the common colour blindnesses, and on a washed-out projector.
+ANCESTOR_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#999999")
+ITSELF_COLOUR = "#D55E00"
+NAME_LIMIT = 44
+
+
+# --------------------------------------------------------------------------- families
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """A root and every image built on it, in the tree's order (root first)."""
+
+    root: str
+    name: str
+    members: tuple[str, ...]
+
+
+def families(lineage: Lineage) -> list[Family]:
+    """Smallest first (a lesson starts simple), then in the tree's order."""
+    found = []
+    for root in lineage.roots():
+        members = (root.id, *(n.id for n in lineage.descendants(root.id)))
+        found.append(Family(root.id, clean_text(root.image.display_name, NAME_LIMIT), members))
+    return sorted(found, key=lambda family: len(family.members))
+
+
+def family_of(lineage: Lineage, image_id: str) -> Family:
+    chain = lineage.ancestors(image_id)
+    root = chain[-1].id if chain else image_id
+    return next(f for f in families(lineage) if f.root == root)
+
+
+def default_image(lineage: Lineage, family: Family) -> str:
+    """The deepest tagged image of the family (the longest tower to teach from)."""
+    nodes = [lineage.node(i) for i in family.members]
+    return max(nodes, key=lambda n: (bool(n.image.tags), len(lineage.ancestors(n.id)))).id
+
+
+# --------------------------------------------------------------------------- the layer tower
+
+
+@dataclass(frozen=True, slots=True)
+class Contributor:
+    """An image of the chain (base first, the image itself last) and what it adds."""
+
+    image_id: str
+    name: str
+    role: str  # "base", "ancestor" or "itself"
+    colour: str
+    layers: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class TowerStep:
+    """One build step: ``layer`` is False for a step that changed only the settings."""
+
+    number: int
+    instruction: str
+    size: int
+    layer: bool
+    contributor: int  # index into Tower.contributors
+
+
+@dataclass(frozen=True, slots=True)
+class Tower:
+    image_id: str
+    name: str
+    contributors: tuple[Contributor, ...]
+    steps: tuple[TowerStep, ...]
+    size_kind: SizeKind
+
+    def layers(self, upto: int | None = None) -> list[TowerStep]:
+        """The steps that made a layer, oldest first, up to step ``upto`` (all when None)."""
+        last = len(self.steps) if upto is None else upto
+        return [s for s in self.steps if s.layer and s.number <= last]
+
+    def step_title(self, number: int) -> str:
+        """``Step 7 of 20 adds 24.0 MB``: what step ``number`` does to the tower."""
+        step = self.steps[number - 1]
+        head = f"Step {number} of {len(self.steps)}"
+        if not step.layer:
+            return f"{head} adds no layer"
+        if step.size == 0:
+            return f"{head} adds an empty layer"
+        return f"{head} adds {human_size(step.size)}"
+
+    def step_detail(self, number: int) -> str:
+        """Why, and whose build ran the step."""
+        step = self.steps[number - 1]
+        who = self.contributors[step.contributor].name
+        what = (
+            "It only changes the image's settings (0 B)."
+            if not step.layer
+            else "A layer with no files in it (0 B)."
+            if step.size == 0
+            else f"A layer of {human_size(step.size)}: the files this step wrote."
+        )
+        return f"{what} It comes from the build of {who}."
+
+
+def tower(lineage: Lineage, image_id: str) -> Tower:
+    node = lineage.node(image_id)
+    chain = [*reversed(lineage.ancestors(image_id)), node]
+    index = {n.id: i for i, n in enumerate(chain)}
+    steps = tuple(
+        TowerStep(
+            number=number,
+            instruction=instruction(step.created_by, step.comment),
+            size=step.size,
+            layer=step.diff_id is not None,
+            # A step of an image not in the chain (hidden): the oldest image that shows it.
+            contributor=index.get(step.introduced_by, 0),
+        )
+        for number, step in enumerate(node.steps, start=1)
+    )
+    contributors = tuple(
+        _contributor(n, i, len(chain), [s for s in steps if s.contributor == i]) for i, n in enumerate(chain)
+    )
+    return Tower(
+        image_id, clean_text(node.image.display_name, NAME_LIMIT), contributors, steps, node.image.size_kind
+    )
+
+
+def _contributor(node: Node, index: int, count: int, steps: list[TowerStep]) -> Contributor:
+    itself = index == count - 1
+    return Contributor(
+        image_id=node.id,
+        name=clean_text(node.image.display_name, NAME_LIMIT),
+        role="itself" if itself else "base" if index == 0 else "ancestor",
+        colour=ITSELF_COLOUR if itself else ANCESTOR_COLOURS[index % len(ANCESTOR_COLOURS)],
+        layers=sum(s.layer for s in steps),
+        size=sum(s.size for s in steps),
+    )
+
+
+def text_colour(background: str) -> str:
+    """Black or white, whichever reads better on ``background`` (``#rrggbb``)."""
+    red, green, blue = (int(background[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    return "#000000" if luminance > 0.4 else "#ffffff"
+
+
+# ---- drawing
+
+_TOWER_WIDTH = 600
+_LEGEND_WIDTH = 460
+_GAP = 3
+_FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
+_CHAR = 0.6  # a character's width, in font sizes (DejaVu Sans runs wide)
+_CONTENT_HASH = re.compile(r"\b(file|dir|multi):([0-9a-f]{4})[0-9a-f]{60}\b")
+
+
+def _fit(text: str, width: float, font: int) -> str:
+    """``text`` cut to what ``width`` pixels hold at ``font`` pixels."""
+    return clean_text(text, max(4, int(width / (font * _CHAR))))
+
+
+def tower_label(text: str) -> str:
+    """An instruction short enough for a layer: content hashes cut to their first digits."""
+    return _CONTENT_HASH.sub(lambda m: f"{m[1]}:{m[2]}…", text)
+
+
+def _svg_open(width: int, height: int, label: str) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" font-family="{_FONT}" role="img" aria-label="{_attr(label)}">',
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
+    ]
+
+
+def tower_svg(data: Tower, upto: int | None = None) -> str:
+    """The layers as a stack, oldest at the bottom, up to step ``upto`` (all when None).
+
+    The picture keeps the whole tower's height whatever ``upto`` is, so stepping through
+    the build grows the stack from the bottom without the page jumping. Each layer shows
+    its instruction and size, in its contributor's colour, and is a little taller the more
+    it holds. The current step's layer, when it made one, is outlined.
+    """
+    every = data.layers()
+    drawn = {s.number for s in data.layers(upto)}
+    low = max(30, min(52, 420 // max(len(every), 1)))
+    font = 22 if low >= 40 else 20
+    total = sum(s.size for s in every) or 1
+    heights = [low + round(160 * s.size / total) for s in every]
+    height = sum(heights) + _GAP * len(every) + 16
+    parts = _svg_open(_TOWER_WIDTH + 8, height, "The layers of " + data.name)
+    bottom = height - 8
+    for step, block in zip(every, heights, strict=True):
+        top = bottom - block
+        if step.number in drawn:
+            who = data.contributors[step.contributor]
+            ink = text_colour(who.colour)
+            outline = ' stroke="#000000" stroke-width="6"' if step.number == upto else ""
+            middle = top + block / 2 + font * 0.36
+            size = human_size(step.size)
+            room = _TOWER_WIDTH - 36 - (len(size) + 1) * (font + 2) * _CHAR
+            parts += [
+                f'<rect x="4" y="{top}" width="{_TOWER_WIDTH}" height="{block}" rx="6" '
+                f'fill="{who.colour}"{outline}/>',
+                f'<text x="16" y="{middle:.0f}" font-size="{font}" fill="{ink}">'
+                f"{escape(_fit(tower_label(step.instruction), room, font))}</text>",
+                f'<text x="{_TOWER_WIDTH - 8}" y="{middle:.0f}" font-size="{font + 2}" font-weight="bold" '
+                f'text-anchor="end" fill="{ink}">{escape(size)}</text>',
+            ]
+        bottom = top - _GAP
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def legend_svg(data: Tower) -> str:
+    """The legend: each contributing image, newest on top as in the tower, with what it adds."""
+    row = 64
+    height = row * len(data.contributors) + 8
+    parts = _svg_open(_LEGEND_WIDTH, height, "Whose build made each layer")
+    for index, who in enumerate(reversed(data.contributors)):
+        top = 4 + index * row
+        role = {"base": "the base", "ancestor": "", "itself": "this image"}[who.role]
+        amount = f"{who.layers} layer{'s' if who.layers != 1 else ''}, {human_size(who.size)}"
+        parts += [
+            f'<rect x="2" y="{top + 6}" width="40" height="{row - 14}" rx="4" fill="{who.colour}"/>',
+            f'<text x="54" y="{top + 26}" font-size="22" font-weight="bold" fill="#111111">'
+            f"{escape(_fit(who.name, _LEGEND_WIDTH - 56, 22))}</text>",
+            f'<text x="54" y="{top + 52}" font-size="20" fill="#333333">'
+            f"{escape(f'{role}: {amount}' if role else amount)}</text>",
+        ]
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def _attr(text: str) -> str:
+    return escape(clean_text(text, 200), {'"': "&quot;"})
+
+
+# --------------------------------------------------------------------------- docker pull
+
+SIZE_KIND_TEXT = {
+    "unpacked": "Sizes are unpacked, as docker history shows them: the download itself is compressed, "
+    "so it is usually smaller.",
+    "tar": "Sizes are the layers' uncompressed tar files (from a saved archive): the download itself is "
+    "compressed, so it is usually smaller.",
+    "compressed": "Sizes are compressed, as the registry stores the layers: what the pull downloads.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PullPlan:
+    """What ``docker pull IMAGE`` fetches when ``parent`` (None: a root) is already here."""
+
+    image: str
+    parent: str | None
+    present: tuple[TowerStep, ...]
+    download: tuple[TowerStep, ...]
+    size_kind: SizeKind
+
+    @property
+    def download_size(self) -> int:
+        return sum(s.size for s in self.download)
+
+    @property
+    def present_size(self) -> int:
+        return sum(s.size for s in self.present)
+
+    def summary(self) -> str:
+        count = len(self.download)
+        layers = f"{count} layer{'s' if count != 1 else ''}"
+        if self.parent is None:
+            return (
+                f"{self.image} is built on nothing here: docker pull downloads all of it, "
+                f"{layers} ({human_size(self.download_size)})."
+            )
+        if not count:
+            return (
+                f"With {self.parent} already here, docker pull downloads no layer: only the image's settings."
+            )
+        return (
+            f"With {self.parent} already here, docker pull downloads {layers} "
+            f"({human_size(self.download_size)}); "
+            f"the other {len(self.present)} ({human_size(self.present_size)}) already exist."
+        )
+
+
+def pull_plan(lineage: Lineage, image_id: str) -> PullPlan:
+    """The image's layers that are not in its parent's, each once (a layer is fetched once)."""
+    node = lineage.node(image_id)
+    data = tower(lineage, image_id)
+    parent = lineage.node(node.parent) if node.parent is not None and node.parent in lineage else None
+    have = set(parent.image.layers) if parent else set()
+    present, download = [], []
+    for step, lineage_step in zip(data.steps, node.steps, strict=True):
+        if lineage_step.diff_id is None:
+            continue
+        if lineage_step.diff_id in have:
+            present.append(step)
+        else:
+            download.append(step)
+            have.add(lineage_step.diff_id)
+    return PullPlan(
+        image=data.name,
+        parent=clean_text(parent.image.display_name, NAME_LIMIT) if parent else None,
+        present=tuple(present),
+        download=tuple(download),
+        size_kind=data.size_kind,
+    )
+
+
+# --------------------------------------------------------------------------- the outside world
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One thing the image's config says about running it: what it is, its value, what it means."""
+
+    name: str
+    value: str
+    meaning: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunPart:
+    """A piece of the ``docker run`` line and what it does."""
+
+    text: str
+    meaning: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideWorld:
+    settings: tuple[Setting, ...]
+    run_line: str
+    parts: tuple[RunPart, ...]
+    note: str | None = None  # why the settings are not known, when they are not
+
+
+_PORT = re.compile(r"^(?P<port>\d{1,5}(?:-\d{1,5})?)(?:/(?P<protocol>tcp|udp|sctp))?$")
+_VOLUME_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+NO_RUN_CONFIG = (
+    "This source did not record how a container of the image starts (a snapshot made "
+    "before image-lineage read it): make the snapshot again to see its ports, volumes and command."
+)
+
+
+def reference(image: Image) -> str:
+    """How ``docker run`` names the image: its first tag, else its short id."""
+    return clean_text(image.tags[0], 300) if image.tags else image.short_id
+
+
+def _words(arguments: tuple[str, ...]) -> str:
+    return clean_text(shlex.join(arguments), 300)
+
+
+def outside_world(image: Image) -> OutsideWorld:
+    config = image.run_config
+    name = reference(image)
+    if config is None:
+        return OutsideWorld((), run_line(image), (), NO_RUN_CONFIG)
+    ports = [clean_text(p, 40) for p in config.exposed_ports]
+    volumes = [clean_text(v, 200) for v in config.volumes]
+    settings = [
+        Setting(
+            "Exposed ports",
+            ", ".join(ports) or "none",
+            "The ports its program listens on (EXPOSE). Exposing only documents them: "
+            "-p in docker run is what connects one to this machine."
+            if ports
+            else "It declares no port: it is not a server you reach from outside.",
+        ),
+        Setting(
+            "Volumes",
+            ", ".join(volumes) or "none",
+            "Folders whose contents outlive the container (VOLUME): Docker keeps them outside its layers."
+            if volumes
+            else "It declares none: what a container writes is lost with it, unless you mount a folder (-v).",
+        ),
+        Setting(
+            "Entrypoint",
+            _words(config.entrypoint) or "none",
+            "The program every container starts with (ENTRYPOINT); the command is handed to it as arguments."
+            if config.entrypoint
+            else "None: the command runs on its own.",
+        ),
+        Setting(
+            "Command",
+            _words(config.cmd) or "none",
+            "What a container runs by default (CMD); words after the image name in docker run replace it."
+            if config.cmd
+            else "None set: docker run needs one after the image name.",
+        ),
+        Setting(
+            "User",
+            clean_text(config.user, 80) or "root (none set)",
+            "Who the program runs as inside the container (USER); --user in docker run changes it.",
+        ),
+        Setting(
+            "Working directory",
+            clean_text(config.working_dir, 200) or "/ (none set)",
+            "Where the program starts (WORKDIR): relative paths begin there; -w in docker run changes it.",
+        ),
+    ]
+    if config.env_names:
+        settings.append(
+            Setting(
+                "Environment",
+                clean_text(", ".join(config.env_names), 300),
+                "Settings the program reads (ENV); -e NAME=value in docker run changes one. "
+                "Values are not shown.",
+            )
+        )
+    if config.stop_signal:
+        settings.append(
+            Setting(
+                "Stop signal",
+                clean_text(config.stop_signal, 40),
+                "What docker stop sends the program to ask it to finish (STOPSIGNAL; SIGTERM otherwise).",
+            )
+        )
+    return OutsideWorld(tuple(settings), run_line(image), _run_parts(image, name))
+
+
+def _port_arguments(image: Image) -> list[tuple[str, str]]:
+    """``("-p", "8888:8888")`` per exposed port, with what it means (values shell-quoted)."""
+    found = []
+    for exposed in image.run_config.exposed_ports if image.run_config else ():
+        match = _PORT.match(exposed)
+        if match is None:  # not a port an engine accepts: shown as written, quoted
+            spec = f"{exposed}:{exposed}"
+            meaning = f"Connects {clean_text(exposed, 40)} of this machine to the same inside the container."
+        else:
+            port, protocol = match["port"], match["protocol"] or "tcp"
+            spec = f"{port}:{port}" + ("" if protocol == "tcp" else f"/{protocol}")
+            meaning = (
+                f"Connects port {port} of this machine to port {port} inside the container, where the "
+                f"program listens"
+                + (
+                    f": open http://localhost:{port} in a browser."
+                    if protocol == "tcp" and "-" not in port
+                    else "."
+                )
+            )
+        found.append((f"-p {shlex.quote(clean_text(spec, 90))}", meaning))
+    return found
+
+
+def _volume_arguments(image: Image) -> list[tuple[str, str]]:
+    """``-v "$PWD":PATH``: the folder the command runs in, mounted where the image keeps data."""
+    config = image.run_config
+    if config is None:
+        return []
+    here = '"$PWD"'
+    if len(config.volumes) == 1:
+        path = clean_text(config.volumes[0], 200)
+        return [(f"-v {here}:{shlex.quote(path)}", _mount_meaning("the folder you run this in", path))]
+    if config.volumes:
+        found = []
+        for number, volume in enumerate(config.volumes, start=1):
+            path = clean_text(volume, 200)
+            folder = _VOLUME_NAME.sub("", posixpath.basename(path.rstrip("/"))) or f"volume{number}"
+            found.append(
+                (
+                    f"-v {here}/{shlex.quote(folder)}:{shlex.quote(path)}",
+                    _mount_meaning(f"the folder ./{folder}", path),
+                )
+            )
+        return found
+    home = clean_text(config.working_dir, 200)
+    if home.startswith("/home/"):
+        # No volume declared, but it starts in a user's home (a notebook server): a folder
+        # of yours there keeps what is saved, as the Jupyter docker-stacks docs do.
+        path = posixpath.join(home, "work")
+        return [(f"-v {here}:{shlex.quote(path)}", _mount_meaning("the folder you run this in", path))]
+    return []
+
+
+def _mount_meaning(folder: str, path: str) -> str:
+    return (
+        f"Puts {folder} at {path} inside the container: what the program saves there stays on your "
+        "machine after the container is gone."
+    )
+
+
+def run_line(image: Image) -> str:
+    """``docker run --rm -p 8888:8888 -v "$PWD":/home/jovyan/work IMAGE``: every image value quoted."""
+    words = ["docker run --rm"]
+    words += [text for text, _ in _port_arguments(image)]
+    words += [text for text, _ in _volume_arguments(image)]
+    words.append(shlex.quote(reference(image)))
+    return " ".join(words)
+
+
+def _run_parts(image: Image, name: str) -> tuple[RunPart, ...]:
+    parts = [RunPart("--rm", "Removes the container when it stops; the image stays.")]
+    parts += [RunPart(text, meaning) for text, meaning in _port_arguments(image)]
+    parts += [RunPart(text, meaning) for text, meaning in _volume_arguments(image)]
+    parts.append(
+        RunPart(
+            shlex.quote(name),
+            "The image to start. Its command runs, as its user, in its working directory; "
+            "words after the name would replace the command.",
+        )
+    )
+    return tuple(parts)
