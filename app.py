@@ -13,7 +13,7 @@ import streamlit as st
 
 from image_lineage import web
 from image_lineage.render.common import human_size
-from image_lineage.ui import lesson, overview, tree
+from image_lineage.ui import lesson, overview, stale, tree
 
 st.set_page_config(page_title="image-lineage", page_icon=web.PAGE_ICON, layout="wide")
 
@@ -173,6 +173,7 @@ focused = zoom.toggle(
 )
 view = view.pick(selected, focused=focused)
 view = overview.narrow(view)  # above ~40 images one family at a time; tags grouped by repository
+view = stale.mark(view)  # the images to rebuild: a list, and marked in the tree
 if view.platform_note:
     st.info(web.plain(view.platform_note), icon=":material/filter_alt:")
 lesson.take_over(view)  # the lesson view, when switched on, is the rest of the page

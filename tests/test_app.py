@@ -32,8 +32,16 @@ from image_lineage.sources import SampleSource
 from image_lineage.sources.snapshot import dumps
 from image_lineage.ui import tree
 from image_lineage.views import collapse_chains, resolve
-from tests.builders import BASE, FOUNDATION, MINIMAL, SOURCE, image, jupyter_family, multi_platform_family
-from tests.test_insights import rebuilt
+from tests.builders import (
+    BASE,
+    FOUNDATION,
+    MINIMAL,
+    SOURCE,
+    image,
+    jupyter_family,
+    multi_platform_family,
+    rebuilt,
+)
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 NO_ENGINE = "unix:///nonexistent/image-lineage-test.sock"

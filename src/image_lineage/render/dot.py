@@ -25,6 +25,7 @@ from image_lineage.render.common import (
     size_marker,
     source_names,
 )
+from image_lineage.stale import NOTE_CODE
 
 NAME_LIMIT = 48
 FONT = "DejaVu Sans,Helvetica,Arial,sans-serif"
@@ -35,6 +36,10 @@ STYLE_UNTAGGED = 'fillcolor="#f3f3f3" color="#888888" style="rounded,filled,dash
 STYLE_INTERMEDIATE = 'fillcolor="#fafafa" color="#aaaaaa" style="rounded,filled,dotted"'
 # The image a reader picked (later attributes win in DOT).
 STYLE_HIGHLIGHT = 'penwidth=3 color="#d9480f"'
+# An image built on an outdated base (an ``outdated_base`` note: ``stale.noted``); the
+# picked image's mark, written after it, still wins.
+STYLE_STALE = 'penwidth=2 color="#e8590c" style="rounded,filled,dashed"'
+LEGEND_STALE = "Orange dashed border: built on an outdated base (image-lineage stale)."
 
 
 def node_ids(lineage: Lineage) -> dict[str, str]:
@@ -52,12 +57,14 @@ def node_ids(lineage: Lineage) -> dict[str, str]:
 def render_dot(
     lineage: Lineage, *, rankdir: str = "TB", highlight: str | None = None, host_platform: str | None = None
 ) -> str:
-    """``highlight``: the id of an image to draw with a thick orange border.
+    """``highlight``: the id of an image to draw with a thick orange border. Images with an
+    ``outdated_base`` note (``stale.noted``) get a dashed orange border and a legend line.
 
     Boxes name their image's platform (short: ``arm64``) when ``names_platforms`` says so;
     tooltips say where each image was found when the images shown come from several sources.
     """
     ids = node_ids(lineage)
+    stale = {note.image for note in lineage.diagnostics if note.code == NOTE_CODE}
     platform = names_platforms(lineage, host_platform)
     names = source_names(lineage)
     lines = [
@@ -65,12 +72,13 @@ def render_dot(
         f'  graph [rankdir={"LR" if rankdir == "LR" else "TB"} fontname="{FONT}" '
         'nodesep=0.35 ranksep=0.55 bgcolor="white" tooltip="image lineage" '
         'labelloc="b" labeljust="l" fontsize=11 fontcolor="#555555" '
-        f'label="{_escape(size_caption(lineage))}"];',
+        f'label="{_escape(_caption(lineage, stale))}"];',
         f'  node [shape=box style="rounded,filled" fontname="{FONT}" fontsize=14 margin="0.15,0.08"];',
         f'  edge [fontname="{FONT}" fontsize=11 color="#555555" fontcolor="#333333" arrowsize=0.7];',
     ]
     for _, node in lineage.walk():
-        extra = f" {STYLE_HIGHLIGHT}" if node.id == highlight else ""
+        extra = f" {STYLE_STALE}" if node.id in stale else ""
+        extra += f" {STYLE_HIGHLIGHT}" if node.id == highlight else ""
         attributes = _node_attributes(node, size_marker(node, lineage), platform=platform, names=names)
         lines.append(f"  {ids[node.id]} [{attributes}{extra}];")
     for parent, child in ordered_edges(lineage):
@@ -80,6 +88,14 @@ def render_dot(
     lines.extend(_stacking_edges(lineage, ids, rankdir))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _caption(lineage: Lineage, stale: set[str | None]) -> str:
+    """What sizes mean, and the legend of the outdated-base mark when a box has it."""
+    caption = size_caption(lineage)
+    if not stale & set(lineage.by_id):
+        return caption
+    return f"{caption} {LEGEND_STALE}" if caption else LEGEND_STALE
 
 
 def _stacking_edges(lineage: Lineage, ids: dict[str, str], rankdir: str) -> list[str]:

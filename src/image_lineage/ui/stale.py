@@ -1,0 +1,57 @@
+"""The app's "Images to rebuild": the same answer as ``image-lineage stale``, on the page.
+
+One hook in ``app.py``: ``view = stale.mark(view)``, once the view is known. It lists the
+images built on an outdated base (an expander with a table, only when there are some) and
+returns the view with an ``outdated_base`` note on each of them (``stale.noted``), which the
+tree draws as a dashed orange border with a legend line, and the page's notes list.
+Judged against every image the toggles let through (``view.everything``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from image_lineage import web
+from image_lineage.model import short_id
+from image_lineage.render.common import clean_text, count_layers, human_size
+from image_lineage.stale import StaleReport, age_text, noted, stale_images
+
+
+def rows(report: StaleReport) -> list[dict[str, object]]:
+    """One row per image to rebuild, in the report's order (plain text cells)."""
+    return [
+        {
+            "Image": clean_text(stale.name, 120),
+            "Built on": clean_text(stale.old_base_name or "an older build", 120),
+            "Older by": age_text(stale.age) if stale.age is not None else "?",
+            "Base tag": clean_text(group.tag, 120),
+            "Now names": short_id(group.newer),
+            "A rebuild replaces": f"{count_layers(stale.layers_to_change)}, "
+            f"{human_size(stale.bytes_to_change)}",
+            "Annotation": stale.annotation.evidence if stale.found_by == "lineage" else "found by it alone",
+        }
+        for group in report.groups
+        for stale in group.images
+    ]
+
+
+def mark(view: web.PageView) -> web.PageView:
+    """Show the images to rebuild (when there are some) and mark them in the tree."""
+    report = stale_images(view.everything)
+    if not report:
+        return view
+    label = f"Images to rebuild: {len(report)} on an outdated base"
+    with st.expander(label, icon=":material/update:"):
+        st.caption(
+            "Each is built on an older build of a base whose tag now names a newer build "
+            "(dashed orange in the tree). The same list: image-lineage stale."
+        )
+        st.table(rows(report))  # a static table: the inspector's dataframes keep their places
+    return replace(
+        view,
+        everything=noted(view.everything, report),
+        searched=noted(view.searched, report),
+        shown=noted(view.shown, report),
+    )
