@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import unavailable
-from tests.harness.registry import RegistryError, RegistryMissing, ThrowawayRegistry
+from tests.harness.registry import ThrowawayRegistry
 from tests.integration.test_docker_engine import build, fresh_base
 from tests.support.cli import run_cli
 
@@ -27,16 +25,6 @@ pytestmark = pytest.mark.docker
 
 BASE_NAME = "org.opencontainers.image.base.name"
 BASE_DIGEST = "org.opencontainers.image.base.digest"
-
-
-@pytest.fixture(scope="module")
-def registry() -> Iterator[ThrowawayRegistry]:
-    try:
-        service = ThrowawayRegistry().start()
-    except (RegistryMissing, RegistryError) as error:
-        unavailable(f"no throwaway registry: {error}")
-    yield service
-    service.stop()
 
 
 def built_on_a_base_then_rebuilt(daemon: Any, scenario: str) -> dict[str, str]:
@@ -100,9 +88,10 @@ def test_the_engine_alone_keeps_the_old_base_dangling(dockerd: Any) -> None:
 
 
 def test_the_registry_holds_a_newer_base_than_the_engine(
-    dockerd: Any, registry: ThrowawayRegistry, tmp_path: Path
+    dockerd: Any, anonymous_registry: ThrowawayRegistry, tmp_path: Path
 ) -> None:
     """The issue's example: images on the engine's base:1; the registry's base:1 is newer."""
+    registry = anonymous_registry
     ids = built_on_a_base_then_rebuilt(dockerd, "staleremote")
     archive = tmp_path / "base.tar"
     dockerd.docker("save", "-o", str(archive), "staleremote/base:1")
