@@ -41,8 +41,14 @@ class HistoryEntry:
     empty_layer: bool
 
     def identity(self) -> tuple[object, ...]:
-        """What two histories must agree on, entry by entry, to share this step."""
-        return (self.created, self.created_by, self.comment, self.empty_layer)
+        """What two histories must agree on, entry by entry, to share this step.
+
+        Times to the whole second: an engine's history API gives whole seconds while the
+        image config (archives, registries, engine exports) keeps fractions, and a parent
+        read from one and its child from the other must still match.
+        """
+        created = self.created.replace(microsecond=0) if self.created else None
+        return (created, self.created_by, self.comment, self.empty_layer)
 
 
 @dataclass(frozen=True, slots=True)

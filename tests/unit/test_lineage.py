@@ -158,3 +158,15 @@ def test_an_image_with_no_history_and_no_layers_is_no_ones_parent() -> None:
     ]
     assert not lineage.children(empty.id)
     assert not lineage.children(bare.id)
+
+
+def test_a_parent_from_the_engine_and_a_child_from_a_config_still_match() -> None:
+    """The engine's history API gives whole seconds, an image config keeps fractions."""
+    base = image(["import-rootfs", "ENV A=1"], "base:1")
+    child = image(["import-rootfs", "ENV A=1", "build-app"], "app:1")
+    assert base.history is not None and child.history is not None
+    precise = tuple(
+        replace(entry, created=entry.created.replace(microsecond=123456)) if entry.created else entry
+        for entry in child.history
+    )
+    assert parents_by_tag([base, replace(child, history=precise)]) == {"base:1": None, "app:1": "base:1"}
