@@ -595,7 +595,7 @@ class _Client:
         limit = MAX_JSON_BYTES if response.status == 200 else _ERROR_BODY
         length = headers.get("content-length", "")
         if method == "HEAD":
-            body = b""
+            body = response.read()  # nothing: ends the answer so the connection is kept
         elif response.status == 200 and length.isdigit() and int(length) > MAX_JSON_BYTES:
             self._drop(origin)
             raise SourceUnavailable(f"{origin}{target} is larger than a manifest or config should be.")
@@ -608,7 +608,7 @@ class _Client:
                         f"{origin}{target} is larger than a manifest or config should be."
                     )
         if response.will_close or not response.isclosed():
-            self._drop(origin)
+            self._drop(origin)  # not read to its end (or the registry ends it): not reusable
         return _Answer(response.status, headers, body)
 
     def _connection(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
@@ -685,6 +685,8 @@ def _read(response: http.client.HTTPResponse, limit: int, deadline: _Deadline) -
             break
         chunks.append(chunk)
         total += len(chunk)
+    if response.length == 0:
+        response.read()  # all read: this marks the answer done, so the connection is kept
     return b"".join(chunks)
 
 
