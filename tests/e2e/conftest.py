@@ -47,11 +47,13 @@ def free_port() -> int:
         return port
 
 
-def start_app(log: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    """``streamlit run app.py`` on a free local port; returns once it answers its health check."""
+def start_app(
+    log: Path, env: dict[str, str], script: Path = ROOT / "app.py"
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``streamlit run`` of ``script`` on a free local port; returns once it answers its health check."""
     port = free_port()
     command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        sys.executable, "-m", "streamlit", "run", str(script),
         "--server.headless", "true",
         "--server.address", "127.0.0.1",  # usage statistics: off in .streamlit/config.toml, tested
         "--server.port", str(port),

@@ -162,10 +162,19 @@ export class TreeView {
     return { w: this.host.clientWidth || 800, h: this.host.clientHeight || 600 };
   }
 
+  // The rows of the tree's area the reader can see (the page may hide its bottom below
+  // the window): what is centred goes in the middle of these.
+  band() {
+    const { h } = this.size();
+    const seen = this.seen;
+    return seen && seen.height > 120 ? seen : { top: 0, height: h };
+  }
+
   fit() {
     const { w, h } = this.size();
     const k = clamp(Math.min(w / this.width, h / this.height) * 0.96, MIN_SCALE, 1.5);
     this.touched = false;
+    this.centred = null;
     this.state = { k, x: (w - this.width * k) / 2, y: (h - this.height * k) / 2 };
     this.apply();
   }
@@ -175,6 +184,7 @@ export class TreeView {
     const cx = px === undefined ? w / 2 : px;
     const cy = py === undefined ? h / 2 : py;
     this.touched = true;
+    this.centred = null;
     const k = clamp(this.state.k * factor, MIN_SCALE, MAX_SCALE);
     const f = k / this.state.k;
     this.state = { k, x: cx - (cx - this.state.x) * f, y: cy - (cy - this.state.y) * f };
@@ -183,6 +193,7 @@ export class TreeView {
 
   panBy(dx, dy) {
     this.touched = true;
+    this.centred = null;
     this.state = { ...this.state, x: this.state.x + dx, y: this.state.y + dy };
     this.apply();
   }
@@ -217,9 +228,11 @@ export class TreeView {
   centreOn(id) {
     const box = this.nodeBox(id);
     if (!box) return;
-    const { w, h } = this.size();
+    const { w } = this.size();
+    const { top, height } = this.band();
     const k = Math.max(this.state.k, Math.min(1, MAX_SCALE));
-    this.state = { k, x: w / 2 - (box.x + box.width / 2) * k, y: h / 2 - (box.y + box.height / 2) * k };
+    this.centred = id;
+    this.state = { k, x: w / 2 - (box.x + box.width / 2) * k, y: top + height / 2 - (box.y + box.height / 2) * k };
     this.apply();
   }
 
@@ -344,7 +357,10 @@ export class TreeView {
     let left = clientX - rect.left + 14;
     let top = clientY - rect.top + 14;
     if (left + tip.offsetWidth > rect.width - 4) left = Math.max(4, clientX - rect.left - tip.offsetWidth - 14);
-    if (top + tip.offsetHeight > rect.height - 4) top = Math.max(4, clientY - rect.top - tip.offsetHeight - 14);
+    const band = this.band();
+    if (top + tip.offsetHeight > band.top + band.height - 4) {
+      top = Math.max(band.top + 4, clientY - rect.top - tip.offsetHeight - 14);
+    }
     tip.style.left = `${left}px`;
     tip.style.top = `${top}px`;
   }
@@ -468,6 +484,20 @@ export class TreeView {
         action();
       }
     });
+
+    if (window.IntersectionObserver) {
+      const steps = Array.from({ length: 21 }, (_, i) => i / 20);
+      new IntersectionObserver(
+        (entries) => {
+          for (const entry of entries) {
+            const top = entry.intersectionRect.top - entry.boundingClientRect.top;
+            this.seen = { top: Math.max(0, top), height: entry.intersectionRect.height };
+            if (this.centred) this.centreOn(this.centred); // centred before the band was known
+          }
+        },
+        { threshold: steps },
+      ).observe(host);
+    }
 
     if (window.ResizeObserver) {
       let last = null;

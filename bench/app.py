@@ -1,0 +1,206 @@
+"""Benchmark: the app in headless Chromium against a bare Streamlit page, in the same run.
+
+    python bench/app.py [--images N] [--repeat R]
+
+Serves, with ``streamlit run`` on local ports exactly as the browser tests do:
+
+* bare: a page with one ``st.write`` (the baseline: what any Streamlit page costs);
+* sample: app.py on the bundled sample (no engine answers, so ``auto`` shows it);
+* big: app.py on a snapshot of N generated images (default 1,000, synthetic_images.py),
+  read as its ``auto`` source, with the whole tree drawn (not the overview).
+
+and measures, in fresh browser contexts, interleaved, after one warm-up load per server
+(whose time is reported as the cold load):
+
+* load: navigation to the tree's first box visible (bare: to its text visible);
+* click: clicking a box to the "Inspecting" heading visible;
+* export: opening the HTML export of the N images from disk until a click on a box shows
+  its inspector, against opening the plain SVG export until its ``load`` event.
+
+Targets: sample load <= 1.5x bare load; big load <= 3x; click <= 1x bare load; HTML export
+<= 2x the SVG. Prints medians and ratios; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
+from tests.harness.processes import stop_process  # noqa: E402
+
+from bench.synthetic_images import write_archive  # noqa: E402
+
+TREE = 'iframe[title="image_lineage.ui.tree.tree"]'
+TIMEOUT_MS = 120_000
+
+BARE = 'import streamlit as st\n\nst.write("Hello from a bare page")\n'
+# app.py with a snapshot as its "auto" source and the whole tree drawn however many images.
+BIG = """import runpy
+import streamlit as st
+from image_lineage import web
+from image_lineage.sources import open_source
+from image_lineage.ui import overview
+
+def _scan(include_intermediate=False, progress=None):
+    return open_source("snapshot:{snapshot}").scan(include_intermediate=include_intermediate), None
+
+web.scan_auto = _scan
+st.session_state.setdefault(overview.WHOLE, True)
+runpy.run_path("{app}", run_name="__main__")
+"""
+
+
+@contextmanager
+def served(script: Path, log: Path) -> Iterator[str]:
+    env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/image-lineage-bench.sock"}
+    process, url = start_app(log, env, script)
+    try:
+        yield url
+    finally:
+        stop_process(process)
+
+
+def timed(
+    browser: Any, url: str, ready: Callable[[Any], None], then: Callable[[Any], None] | None = None
+) -> tuple[float, float | None]:
+    """Seconds from navigation to ``ready``; then, if given, seconds ``then`` takes."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    try:
+        start = time.perf_counter()
+        page.goto(url)
+        ready(page)
+        loaded = time.perf_counter() - start
+        if then is None:
+            return loaded, None
+        start = time.perf_counter()
+        then(page)
+        return loaded, time.perf_counter() - start
+    finally:
+        context.close()
+
+
+def bare_ready(page: Any) -> None:
+    page.get_by_text("Hello from a bare page").wait_for(timeout=TIMEOUT_MS)
+
+
+def tree_ready(page: Any) -> None:
+    page.frame_locator(TREE).first.locator("svg g.node").first.wait_for(timeout=TIMEOUT_MS)
+
+
+def click_box(page: Any) -> None:
+    # The last box of the first family in view; what matters is the wait for the inspector.
+    page.frame_locator(TREE).first.locator("svg g.node").nth(1).click()
+    page.get_by_role("heading", name="Inspecting").wait_for(timeout=TIMEOUT_MS)
+
+
+def html_ready(page: Any) -> None:
+    page.wait_for_selector("body[data-ready]", timeout=TIMEOUT_MS)
+    page.locator("#tree g.node").nth(1).click()
+    page.wait_for_function(
+        "() => document.querySelector('#inspector h2').textContent.startsWith('Inspecting ')"
+    )
+
+
+def svg_ready(page: Any) -> None:
+    page.wait_for_load_state("load")
+    page.locator("svg g.node").first.wait_for(state="attached")
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    if not CHROMIUM.exists():
+        print(f"{CHROMIUM} is missing: apt-get install chromium", file=sys.stderr)
+        return 1
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - a dev dependency
+
+    from image_lineage.cli import main as cli  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory(prefix="image-lineage-bench-") as temp:
+        work = Path(temp)
+        archive = work / "images.tar"
+        write_archive(archive, args.images)
+        snapshot = work / "images.json"
+        cli(["snapshot", "--source", f"archive:{archive}", "-o", str(snapshot)])
+        for fmt in ("html", "svg"):
+            cli(["export", "--source", f"snapshot:{snapshot}", "-o", str(work / f"images.{fmt}")])
+        (work / "bare.py").write_text(BARE)
+        (work / "big.py").write_text(BIG.format(snapshot=snapshot, app=ROOT / "app.py"))
+
+        results: dict[str, list[float]] = {}
+        cold: dict[str, float] = {}
+
+        def add(name: str, value: float | None) -> None:
+            if value is not None:
+                results.setdefault(name, []).append(value)
+
+        with (
+            sync_playwright() as playwright,
+            served(work / "bare.py", work / "bare.log") as bare,
+            served(ROOT / "app.py", work / "sample.log") as sample,
+            served(work / "big.py", work / "big.log") as big,
+        ):
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                cold["bare"] = timed(browser, bare, bare_ready)[0]
+                cold["sample"] = timed(browser, sample, tree_ready)[0]
+                cold["big"] = timed(browser, big, tree_ready)[0]
+                for _ in range(args.repeat):
+                    add("bare load", timed(browser, bare, bare_ready)[0])
+                    loaded, clicked = timed(browser, sample, tree_ready, click_box)
+                    add("sample load", loaded)
+                    add("sample click", clicked)
+                    loaded, clicked = timed(browser, big, tree_ready, click_box)
+                    add("big load", loaded)
+                    add("big click", clicked)
+                    add("svg open", timed(browser, (work / "images.svg").as_uri(), svg_ready)[0])
+                    add("html open", timed(browser, (work / "images.html").as_uri(), html_ready)[0])
+            finally:
+                browser.close()
+
+    report(results, cold, args.repeat, args.images)
+    return 0
+
+
+def report(results: dict[str, list[float]], cold: dict[str, float], repeat: int, images: int) -> None:
+    bare_load = median(results["bare load"])
+    svg_open = median(results["svg open"])
+    print(f"cold first loads (server caches empty): {', '.join(f'{k} {v:.2f} s' for k, v in cold.items())}")
+    print(f"median of {repeat} runs:")
+    targets = {
+        "sample load": (bare_load, 1.5),
+        "big load": (bare_load, 3.0),
+        "sample click": (bare_load, 1.0),
+        "big click": (bare_load, 1.0),
+        "html open": (svg_open, 2.0),
+    }
+    print(f"  {'bare load':<13} {bare_load:6.2f} s  (baseline)")
+    print(f"  {'svg open':<13} {svg_open:6.2f} s  (baseline for the HTML export, {images} images)")
+    for name, (baseline, target) in targets.items():
+        value = median(results[name])
+        ratio = value / baseline
+        verdict = "ok" if ratio <= target else "MISSED"
+        print(f"  {name:<13} {value:6.2f} s  {ratio:5.2f}x  (target <= {target}x: {verdict})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
