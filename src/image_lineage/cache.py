@@ -140,6 +140,16 @@ class BlobCache(_Table):
 
     _TABLE = "blobs"
 
+    def empty(self) -> bool:
+        """Whether nothing is kept in this namespace (a first scan; no cache counts as empty)."""
+        if self._db is None:
+            return True
+        try:
+            query = f"SELECT 1 FROM {self._TABLE} WHERE namespace = ? LIMIT 1"  # noqa: S608
+            return self._db.execute(query, [self._namespace]).fetchone() is None
+        except sqlite3.Error:
+            return True
+
     def get_many(self, digests: Iterable[str]) -> dict[str, bytes]:
         found: dict[str, bytes] = {}
         for digest, body in self._get_bodies(digests):

@@ -161,15 +161,21 @@ class _Walk:
         wanted = [(r, t) for r, tags in zip(repositories, tag_lists, strict=True) for t in tags]
         notes: list[Diagnostic] = []
         tags: list[_Tag] = []
-        heads = self.map(lambda item: _catch(client.tag_digest, *item), wanted, progress)
+        # A first scan (nothing cached) GETs each tag's manifest at once: HEAD first would
+        # only add a request. Then, HEAD tells whether the cached manifest is still the tag's.
+        first = self.cache.empty()
+        heads = self.map(lambda item: _catch(client.tag_digest, *item, first), wanted, progress)
+        fetched: dict[str, bytes] = {}
         for (repository, tag), found in zip(wanted, heads, strict=True):
             if isinstance(found, _Skip):
                 notes.append(Diagnostic(None, found.code, f"{client.host}/{repository}:{tag}: {found}"))
             else:
                 digest, body = found
-                if body is not None:  # no digest in the HEAD answer: fetched by tag, verified by hashing
+                if body is not None:  # fetched by tag, verified against its digest
                     self.manifests[digest] = _manifest_of(body, digest)
+                    fetched[digest] = body
                 tags.append(_Tag(repository, tag, digest))
+        self.cache.put_many(fetched)
         self.fetch_manifests({t.digest: t.repository for t in tags})
         self.fetch_configs()
         images: dict[str, Image] = {}
@@ -440,18 +446,27 @@ class _Client:
             yield answer, page
             page = _next_page(answer.headers.get("link", ""))
 
-    def tag_digest(self, repository: str, tag: str) -> tuple[str, bytes | None]:
-        """What ``tag`` points at, by ``HEAD`` (``Docker-Content-Digest``); a registry that does
-        not say is asked with ``GET`` and its answer hashed (bytes returned, then)."""
+    def tag_digest(self, repository: str, tag: str, fetch: bool = False) -> tuple[str, bytes | None]:
+        """What ``tag`` points at, by ``HEAD`` (``Docker-Content-Digest``), and None; with
+        ``fetch``, or from a registry that names no digest, by ``GET``: the digest and the
+        manifest's bytes, which must hash to the digest the registry names (else to their own)."""
         path = f"/v2/{repository}/manifests/{urllib.parse.quote(tag)}"
-        answer = self.request("HEAD", path, oci.MANIFEST_ACCEPT, repository)
-        self._expect(answer, "HEAD", path)
-        digest = answer.headers.get("docker-content-digest", "")
-        if digest:
-            return digest, None
+        if not fetch:
+            answer = self.request("HEAD", path, oci.MANIFEST_ACCEPT, repository)
+            self._expect(answer, "HEAD", path)
+            digest = answer.headers.get("docker-content-digest", "")
+            if digest:
+                return digest, None
         answer = self.request("GET", path, oci.MANIFEST_ACCEPT, repository)
         self._expect(answer, "GET", path)
-        return "sha256:" + hashlib.sha256(answer.body).hexdigest(), answer.body
+        digest = answer.headers.get("docker-content-digest", "")
+        if not digest:
+            return "sha256:" + hashlib.sha256(answer.body).hexdigest(), answer.body
+        if not digest_matches(digest, answer.body):
+            raise _Mismatch(
+                f"the registry's manifest {digest} does not match its digest: refused, not trusted"
+            )
+        return digest, answer.body
 
     def manifest(self, repository: str, digest: str) -> bytes:
         return self._content(repository, f"/v2/{repository}/manifests/{digest}", digest, "manifest")
