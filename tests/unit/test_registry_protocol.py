@@ -209,6 +209,7 @@ def test_every_platform_once_with_attestations_counted(fake: _Server, family: Fa
 
 def test_a_warm_scan_sends_only_tag_lists_and_heads(fake: _Server) -> None:
     cold = scan(fake)
+    assert all(method == "GET" for method, _ in fake.state.log)  # nothing cached: no HEAD first
     fake.state.log.clear()
     warm = scan(fake)
     assert warm.images == cold.images
