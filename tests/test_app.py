@@ -83,6 +83,11 @@ DRAWN: list[str] = []  # the DOT of every tree the page drew, in order (see draw
 @pytest.fixture(autouse=True)
 def drawn_trees(monkeypatch: pytest.MonkeyPatch) -> None:
     """Record the DOT of each tree ``ui.tree.show`` draws (the component gets its SVG)."""
+    record_trees(monkeypatch)
+
+
+def record_trees(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``drawn_trees`` for test modules elsewhere that drive the page."""
     DRAWN.clear()
     real = tree.show
 

@@ -22,7 +22,8 @@ from pathlib import Path
 from .processes import BackgroundService
 
 APT_INSTALL_LINE = "apt-get update && apt-get install -y docker-registry skopeo"
-_REQUEST = re.compile(r'http\.request\.method=(\w+) .*?http\.request\.uri="([^"]*)"')
+# logrus quotes a value only when it needs to (a "?" in the path does; "/v2/" does not).
+_REQUEST = re.compile(r'http\.request\.method=(\w+) .*?http\.request\.uri=(?:"([^"]*)"|(\S+))')
 
 
 class RegistryMissing(RuntimeError):
@@ -104,4 +105,5 @@ class ThrowawayRegistry(BackgroundService):
 
     def requests(self) -> list[tuple[str, str]]:
         """(method, path) of every request in the registry's log, in order."""
-        return _REQUEST.findall(self.log_path.read_text(errors="replace"))
+        found = _REQUEST.findall(self.log_path.read_text(errors="replace"))
+        return [(method, quoted or bare) for method, quoted, bare in found]

@@ -9,7 +9,16 @@ import pytest
 
 from image_lineage import web
 from tests.integration.test_docker_engine import legacy_family
-from tests.test_app import dot, metric, names_in, ok, pick, start, texts
+from tests.test_app import (
+    dot,
+    drawn_trees,  # noqa: F401 - autouse: records the trees drawn
+    metric,
+    names_in,
+    ok,
+    pick,
+    start,
+    texts,
+)
 
 pytestmark = pytest.mark.docker
 

@@ -96,7 +96,15 @@ def test_an_unreachable_registry_is_one_line() -> None:
     assert "Cannot reach the registry at http://127.0.0.1:1" in err.getvalue()
 
 
-@pytest.mark.usefixtures("pushed")
+@pytest.fixture
+def app_trees(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``tests/test_app.py``'s autouse fixture does there: record the trees the page draws."""
+    from tests.test_app import record_trees  # noqa: PLC0415 - Streamlit only for this test
+
+    record_trees(monkeypatch)
+
+
+@pytest.mark.usefixtures("pushed", "app_trees")
 def test_the_app_reads_a_registry(registry: ThrowawayRegistry) -> None:
     import streamlit as st  # noqa: PLC0415
 

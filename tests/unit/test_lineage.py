@@ -164,7 +164,8 @@ def test_a_parent_from_the_engine_and_a_child_from_a_config_still_match() -> Non
     """The engine's history API gives whole seconds, an image config keeps fractions."""
     base = image(["import-rootfs", "ENV A=1"], "base:1")
     child = image(["import-rootfs", "ENV A=1", "build-app"], "app:1")
-    assert base.history is not None and child.history is not None
+    assert base.history is not None
+    assert child.history is not None
     precise = tuple(
         replace(entry, created=entry.created.replace(microsecond=123456)) if entry.created else entry
         for entry in child.history

@@ -116,7 +116,7 @@ def open_source(spec: str, *, timeout: float = DEFAULT_TIMEOUT, use_cache: bool 
             raise LineageError("No registry address was given.", hint=Hint.REGISTRY_ADDRESS)
         from image_lineage.sources.registry import RegistrySource  # noqa: PLC0415
 
-        return RegistrySource(rest.strip(), timeout=timeout)
+        return RegistrySource(rest.strip(), timeout=timeout, use_cache=use_cache)
     if spec == "sample":
         return SampleSource()
     raise LineageError(f"Unknown source {spec!r}.", hint=Hint.CHOOSE_SOURCE)
