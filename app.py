@@ -205,9 +205,11 @@ saved.metric(
 # --------------------------------------------------------------------------- the family tree
 
 # The whole width for the graph; once an image is picked, the graph on the left and the
-# image beside it, both in the first screen.
+# image beside it, both in the first screen. The graph is always in a first column, so that
+# picking an image keeps the tree where it is (its frame, its drawing and its zoom) rather
+# than drawing it afresh in a new place.
 if view.selected is None:
-    graph_side, image_side = st.container(), None
+    graph_side, image_side = st.columns(1)[0], None
 else:
     graph_side, image_side = st.columns(web.COLUMNS, gap="medium")
 

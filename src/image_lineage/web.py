@@ -18,7 +18,7 @@ import shutil
 import string
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 
 try:
@@ -351,6 +351,8 @@ class PageView:
     host: str = ""
     platform_note: str | None = None
     """Images of other platforms hidden by the default choice: how many, and how to see them."""
+    _named: list[bool] = field(default_factory=list, init=False, repr=False, compare=False)
+    """``names_platforms(everything)``, once computed: the picker labels every image with it."""
 
     @property
     def dot(self) -> str:
@@ -375,7 +377,9 @@ class PageView:
         """``name  ·  size`` for the image picker (plain text); ``name  ·  platform  ·  size``
         when the images are of several platforms (or not this machine's)."""
         image = self.everything.node(image_id).image
-        named = names_platforms(self.everything, self.host) and image.platform
+        if not self._named:  # one pass over the images, not one per label
+            self._named.append(names_platforms(self.everything, self.host))
+        named = self._named[0] and image.platform
         middle = f"  ·  {image.platform}" if named else ""
         return clean_text(f"{image.display_name}{middle}  ·  {human_size(image.size)}", 120)
 

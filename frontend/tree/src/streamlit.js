@@ -12,7 +12,8 @@ export function connect() {
   const host = document.createElement("div");
   document.body.appendChild(host);
   let view = null;
-  let svgText = null;
+  let drawing = null; // the digest of the drawing shown
+  let asked = null; // the digest last asked for
   let sent = null; // the node id the last click sent: the page's answer should not re-centre it
   let clicks = 0;
   let height = 0;
@@ -26,27 +27,40 @@ export function connect() {
       host.style.height = `${height}px`;
       send("streamlit:setFrameHeight", { height: height + 2 });
     }
-    if (!view) {
-      view = new TreeView(host, {
-        nodes: args.nodes,
-        rankdir: args.rankdir,
-        onPick: (id) => {
-          sent = id;
-          clicks += 1;
+    // The drawing (SVG and tooltips) comes only when it changed: otherwise the page sends
+    // its digest alone. A frame that does not hold it (mounted afresh) asks for it once.
+    const fresh = args.drawing !== drawing;
+    if (fresh) {
+      if (typeof args.svg !== "string" || !args.nodes) {
+        if (asked !== args.drawing) {
+          asked = args.drawing;
           send("streamlit:setComponentValue", {
-            value: { node: id, image: (view.nodes[id] || {}).image || null, click: clicks },
+            value: { need: args.drawing, ask: `${Date.now()}-${Math.random()}` },
             dataType: "json",
           });
-        },
-      });
-    }
-    view.options.rankdir = args.rankdir;
-    view.setNodes(args.nodes);
-    const fresh = args.svg !== svgText;
-    if (fresh) {
-      svgText = args.svg;
+        }
+        return;
+      }
+      if (!view) {
+        view = new TreeView(host, {
+          nodes: {},
+          rankdir: args.rankdir,
+          onPick: (id) => {
+            sent = id;
+            clicks += 1;
+            send("streamlit:setComponentValue", {
+              value: { node: id, image: (view.nodes[id] || {}).image || null, click: clicks },
+              dataType: "json",
+            });
+          },
+        });
+      }
+      drawing = args.drawing;
+      asked = null;
+      view.setNodes(args.nodes);
       view.setSvg(parseSvg(args.svg));
     }
+    view.options.rankdir = args.rankdir;
     const previous = view.selected;
     view.setSelected(args.selected || null);
     view.setMatches(args.matches || []);

@@ -504,7 +504,12 @@ export class TreeView {
       new ResizeObserver(() => {
         const { w, h } = this.size();
         const key = `${w}x${h}`;
-        if (this.svg && last !== null && last !== key && !this.touched) this.fit();
+        // The frame stays as the page's layout changes (the inspector opening beside it):
+        // what was centred stays centred, an untouched view stays fitted.
+        if (this.svg && last !== null && last !== key) {
+          if (this.centred) this.centreOn(this.centred);
+          else if (!this.touched) this.fit();
+        }
         last = key;
       }).observe(host);
     }

@@ -11,12 +11,16 @@ picked there. The picked image is marked and the images the search matches are
 highlighted; either is centred when it was chosen outside the tree.
 
 The SVG is drawn without the picked image's mark (the script marks it): picking an image
-does not draw the tree again, and the view keeps its zoom. Without ``dot`` on the server
-the page falls back to Streamlit's own ``graphviz_chart`` (a static picture).
+does not draw the tree again, and the view keeps its zoom. The drawing (SVG and tooltip
+data, 2 MB on 1,000 images) is sent only when it changed: a rerun that draws the same DOT
+sends its digest alone, and a frame that does not hold that drawing (one mounted afresh)
+asks for it with ``{"need": digest, "ask": token}`` as its value. Without ``dot`` on the
+server the page falls back to Streamlit's own ``graphviz_chart`` (a static picture).
 """
 
 from __future__ import annotations
 
+import hashlib
 from importlib import resources
 from typing import Any
 
@@ -33,6 +37,8 @@ from image_lineage.web import PageView, graphviz_installed
 
 KEY = "tree"  # the component's value: {"node": "img_…", "image": id, "click": n} after a click
 PICKER = "image"  # the page's "Inspect an image" select box
+SENT = "tree_drawing_sent"  # session state: the digest of the drawing last sent to the frame
+ANSWERED = "tree_drawing_answered"  # session state: the frame's last "need" answered
 HEIGHT = 600  # px: with the title and the find row, the tree's top half is in a 900 px window
 
 _component = components.declare_component(
@@ -76,6 +82,13 @@ def picked(value: Any) -> str | None:
     return None
 
 
+def _wanted(value: Any, drawing: str) -> str | None:
+    """The token of the frame's request for ``drawing``, if its value is one."""
+    if isinstance(value, dict) and value.get("need") == drawing and isinstance(value.get("ask"), str):
+        return str(value["ask"])
+    return None
+
+
 def _on_click() -> None:
     image = picked(st.session_state.get(KEY))
     if image is not None:
@@ -88,10 +101,15 @@ def show(view: PageView) -> None:
     if not graphviz_installed():
         st.graphviz_chart(view.dot, width="stretch")
         return
+    drawing = hashlib.blake2b(dot.encode(), digest_size=16).hexdigest()
+    ask = _wanted(st.session_state.get(KEY), drawing)
+    asked_again = ask is not None and ask != st.session_state.get(ANSWERED)
+    send = st.session_state.get(SENT) != drawing or asked_again
     ids = node_ids(view.shown)
     _component(
-        svg=svg_of(dot),
-        nodes=_nodes(view.shown, dot),
+        drawing=drawing,
+        svg=svg_of(dot) if send else None,
+        nodes=_nodes(view.shown, dot) if send else None,
         rankdir=view.rankdir,
         selected=ids.get(view.selected or ""),
         matches=matching(view.shown, view.search),
@@ -100,3 +118,6 @@ def show(view: PageView) -> None:
         default=None,
         on_change=_on_click,
     )
+    st.session_state[SENT] = drawing
+    if ask is not None:
+        st.session_state[ANSWERED] = ask
