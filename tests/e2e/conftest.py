@@ -16,9 +16,13 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from image_lineage.cli import main as cli
+from image_lineage.lineage import Lineage, build_lineage
+from image_lineage.sources import open_source
 from tests.conftest import unavailable
 from tests.harness.processes import stop_process
 
@@ -109,3 +113,34 @@ def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = Path(wanted) if wanted else tmp_path_factory.mktemp("screenshots")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@dataclass(frozen=True)
+class BigCollection:
+    """A 1,000-image collection from ``bench/synthetic_images.py``: its snapshot file and lineage."""
+
+    snapshot: Path
+    lineage: Lineage
+
+
+BIG_COUNT = 1000
+
+
+@pytest.fixture(scope="session")
+def big_collection(tmp_path_factory: pytest.TempPathFactory) -> BigCollection:
+    """1,000 generated images in ten families, as ``image-lineage snapshot`` writes them."""
+    from bench.synthetic_images import write_archive  # noqa: PLC0415 - only these tests need it
+
+    folder = tmp_path_factory.mktemp("big")
+    archive = folder / "images.tar"
+    write_archive(archive, BIG_COUNT)
+    snapshot = folder / "images.json"
+    assert cli(["snapshot", "--source", f"archive:{archive}", "-o", str(snapshot)]) == 0
+    scan = open_source(f"snapshot:{snapshot}").scan()
+    return BigCollection(snapshot, build_lineage(scan.images, scan.source))
+
+
+def upload_snapshot(page: Any, snapshot: Path) -> None:
+    """As a user does: “A snapshot file” under “Where are the images?”, then the file."""
+    page.get_by_text("A snapshot file (image-lineage snapshot)").click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(snapshot))

@@ -1,0 +1,143 @@
+"""``image-lineage export --format html`` opened from disk in Chromium and clicked through.
+
+For the bundled sample and for 1,000 generated images (``bench/synthetic_images.py``),
+the file written by the command line is opened from ``file://`` with every request that
+is not a ``file:`` one aborted and recorded (there must be none). In it: the wheel zooms,
+a search finds one image, highlights and centres it, Enter inspects it, a click on its
+parent inspects that one (each inspector lists the image's steps as
+``insights.layer_rows`` has them), and the parent's toggle hides exactly what is built on
+it. Screenshots of the 1,000-image export, at 1440x900 and 1920x1080 (a projector), go to
+``SCREENSHOT_DIR``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from image_lineage.cli import main as cli
+from image_lineage.insights import layer_rows
+from image_lineage.lineage import Lineage
+from image_lineage.render.common import human_size
+from image_lineage.render.dot import node_ids
+from tests.e2e.conftest import BigCollection
+from tests.e2e.test_big_collection import PROJECTOR
+from tests.e2e.test_browser import MIN_HEIGHT, WIDTH
+from tests.e2e.test_interactive import centre_offset, sample, scale, visible_nodes, watched
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300), pytest.mark.usefixtures("graphviz")]
+
+
+def expected_steps(lineage: Lineage, image_id: str) -> list[list[str]]:
+    """The inspector's rows (step, instruction, size) as ``insights.layer_rows`` has them."""
+    return [
+        [str(r.number), r.instruction, human_size(r.size) if r.layer else "0 B (metadata)"]
+        for r in layer_rows(lineage, image_id)
+    ]
+
+
+def inspected(page: Any, lineage: Lineage, image_id: str) -> None:
+    """The inspector shows ``image_id``: its name and its steps, oldest first."""
+    inspector = page.locator("#inspector")
+    name = lineage.node(image_id).image.display_name
+    assert inspector.locator("h2").text_content() == f"Inspecting {name}"
+    cells = inspector.locator("table.steps tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
+    )
+    assert [row[:3] for row in cells] == expected_steps(lineage, image_id)
+    assert inspector.locator(".split-bar").count() == len(lineage.ancestors(image_id)) + 1
+    side = inspector.bounding_box()
+    tree_box = page.locator("#tree").bounding_box()
+    assert side["x"] >= tree_box["x"] + tree_box["width"], "the inspector is beside the tree"
+    assert side["y"] < MIN_HEIGHT
+
+
+@pytest.fixture(params=["sample", "1000 images"])
+def exported(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Lineage, Path]:
+    """The lineage, and its export as the command line writes it."""
+    if request.param == "sample":
+        lineage, spec = sample(), "sample"
+    else:
+        big: BigCollection = request.getfixturevalue("big_collection")
+        lineage, spec = big.lineage, f"snapshot:{big.snapshot}"
+    path = tmp_path / "lineage.html"
+    assert cli(["export", "--source", spec, "--format", "html", "-o", str(path)]) == 0
+    return lineage, path
+
+
+def test_the_html_export_clicked_through_from_disk(
+    chromium: Any, exported: tuple[Lineage, Path], screenshot_dir: Path
+) -> None:
+    lineage, path = exported
+    ids = node_ids(lineage)
+    target = max(
+        (n for n in lineage.nodes() if n.image.tags), key=lambda n: (len(lineage.ancestors(n.id)), n.id)
+    )
+    parent = target.parent
+    assert parent is not None
+    name = target.image.display_name
+    context = chromium.new_context(viewport={"width": WIDTH, "height": MIN_HEIGHT})
+    requests: list[str] = []
+
+    def refuse(route: Any) -> None:
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            requests.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", refuse)
+    page, errors = watched(context)
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_selector("body[data-ready]", timeout=60_000)
+        assert visible_nodes(page) == len(lineage)
+        assert page.locator("#inspector h2").text_content() == "Click a box to inspect an image"
+
+        # The wheel zooms.
+        before = scale(page)
+        box = page.locator("#tree").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.wheel(0, -400)
+        time.sleep(0.2)
+        assert scale(page) > before * 1.5, "the wheel zooms in"
+
+        # Search: one image, highlighted and centred; Enter inspects it.
+        page.fill("#search", name)
+        assert page.locator(".search-count").text_content() == "1 image match"
+        assert page.locator("g.node.match").count() == 1
+        assert page.locator(f'g.node.match[data-node="{ids[target.id]}"]').count() == 1
+        assert centre_offset(page, "g.node.match", "#tree") < 40, "the match is centred"
+        page.keyboard.press("Enter")
+        inspected(page, lineage, target.id)
+        assert page.locator(f'g.node.picked[data-node="{ids[target.id]}"]').count() == 1
+        if len(lineage) > 100:
+            page.screenshot(path=str(screenshot_dir / "export-html-1000.png"))
+            page.set_viewport_size(PROJECTOR)
+            time.sleep(0.5)
+            page.screenshot(path=str(screenshot_dir / "export-html-1000-1920.png"))
+            page.set_viewport_size({"width": WIDTH, "height": MIN_HEIGHT})
+            time.sleep(0.5)
+            page.keyboard.press("Enter")  # centre the match again in the smaller window
+        page.fill("#search", "")
+        assert page.locator("g.node.match").count() == 0
+
+        # A click on its parent's box inspects the parent.
+        page.locator(f'g.node[data-node="{ids[parent]}"]').click()
+        inspected(page, lineage, parent)
+        assert page.locator(f'g.node.picked[data-node="{ids[parent]}"]').count() == 1
+
+        # The parent's toggle hides exactly what is built on it; Expand all shows it again.
+        hidden = lineage.descendants(parent)
+        page.locator(f'[data-toggle="{ids[parent]}"]').click()
+        assert visible_nodes(page) == len(lineage) - len(hidden)
+        assert all(page.locator(f'g.node[data-node="{ids[n.id]}"]').is_hidden() for n in hidden)
+        page.get_by_role("button", name="Show every collapsed family again").click()
+        assert visible_nodes(page) == len(lineage)
+        assert not errors, errors
+        assert not requests, f"the export asked for: {requests}"
+    finally:
+        context.close()

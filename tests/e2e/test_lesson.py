@@ -1,0 +1,195 @@
+"""The lesson view in Chromium: on the bundled sample, and on a 1,000-image snapshot.
+
+On the sample (no engine answers, so the page shows it) the sidebar's “Lesson view”
+switch opens the lesson on tutorial/outside-world; “Step back”, “Next step” and the
+“Build step” slider change the layer tower and the step's text, and chapter 2's run line
+publishes its port (``-p 8080:8080``). On 1,000 images, uploaded through the snapshot
+uploader, an image picked in “Inspect an image” becomes the lesson's image, and stepping
+works there too. Screenshots of the lesson at 1440x900 and 1920x1080 (a projector) go to
+``SCREENSHOT_DIR``.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from image_lineage import lesson
+from image_lineage.lineage import Lineage, build_lineage
+from image_lineage.sources import SampleSource
+from tests.e2e.conftest import BigCollection, RunningApp, upload_snapshot
+from tests.e2e.test_big_collection import PROJECTOR
+from tests.e2e.test_browser import MIN_HEIGHT, WIDTH, refuse_remote, settle
+from tests.e2e.test_interactive import watched
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+CHAPTER_1 = "1 · Your code runs on layers"
+CHAPTER_2 = "2 · How a container meets the outside world"
+TOWER = '[data-testid="stImage"] img'  # the first picture of the lesson: the tower
+
+
+def sample() -> Lineage:
+    scan = SampleSource().scan()
+    return build_lineage(scan.images, scan.source)
+
+
+def tagged(lineage: Lineage, tag: str) -> str:
+    return next(node.id for node in lineage.nodes() if tag in node.image.tags)
+
+
+def step_title(page: Any) -> str:
+    """The heading that says what the current step adds (“Step 7 of 20 adds 24.0 MB”)."""
+    text: str = page.locator('[data-testid="stHeading"]:has-text("Step ")').first.text_content() or ""
+    return text.strip()
+
+
+def tower(page: Any) -> str:
+    """The tower picture the page shows: the SVG text of its ``data:`` URL."""
+    source: str = page.locator(TOWER).first.get_attribute("src") or ""
+    head, _, body = source.partition(",")
+    assert head == "data:image/svg+xml;base64", head
+    return base64.b64decode(body).decode("utf-8")
+
+
+def wait_for_step(page: Any, title: str) -> None:
+    page.locator('[data-testid="stHeading"]', has_text=title).first.wait_for(timeout=60_000)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+    time.sleep(0.3)
+
+
+def lesson_on(page: Any) -> None:
+    page.get_by_text("Lesson view").click()
+    page.get_by_role("heading", name=CHAPTER_1).wait_for(timeout=60_000)
+    page.locator(TOWER).first.wait_for(timeout=60_000)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+
+
+def chosen(page: Any, label: str) -> str:
+    """The value a select box shows."""
+    value: str = page.get_by_role("combobox", name=label, exact=True).input_value()
+    return value
+
+
+def walk_the_build(page: Any, lineage: Lineage, image_id: str) -> None:
+    """Step back to the last step that adds a layer, one more, then forward: tower and text follow."""
+    data = lesson.tower(lineage, image_id)
+    last = len(data.steps)
+    assert step_title(page) == data.step_title(last), "the lesson starts with the whole tower"
+    layer = max(step.number for step in data.steps if step.layer)
+    assert layer > 1
+    whole = tower(page)
+    assert whole == lesson.tower_svg(data, last)
+    for number in range(last - 1, layer - 1, -1):
+        page.get_by_role("button", name="◀ Step back").click()
+        wait_for_step(page, data.step_title(number))
+    assert step_title(page) == data.step_title(layer)
+    outlined = tower(page)
+    assert outlined == lesson.tower_svg(data, layer)
+    assert outlined != whole, "the current layer is outlined"
+    page.get_by_role("button", name="◀ Step back").click()
+    wait_for_step(page, data.step_title(layer - 1))
+    assert page.get_by_text(data.step_detail(layer - 1)).first.is_visible()
+    shorter = tower(page)
+    assert shorter == lesson.tower_svg(data, layer - 1)
+    assert shorter.count("<rect") == outlined.count("<rect") - 1, "the tower lost its newest layer"
+    page.get_by_role("button", name="Next step ▶").click()
+    wait_for_step(page, data.step_title(layer))
+    assert tower(page) == outlined, "stepping forward puts the layer back"
+    built = data.layers(layer)
+    assert page.get_by_text(f"The tower so far: {len(built)} layer").first.is_visible()
+
+
+def test_the_lesson_on_the_sample(app: RunningApp, chromium: Any, screenshot_dir: Path) -> None:
+    lineage = sample()
+    image_id = tagged(lineage, "tutorial/outside-world:latest")
+    data = lesson.tower(lineage, image_id)
+    context = chromium.new_context(viewport={"width": WIDTH, "height": MIN_HEIGHT})
+    remote = refuse_remote(context)
+    page, errors = watched(context)
+    try:
+        page.goto(app.url)
+        settle(page)
+        lesson_on(page)
+        assert chosen(page, "Image") == "tutorial/outside-world:latest"
+        assert chosen(page, "Family").startswith("Built on tutorial/debian:buster-slim")
+        walk_the_build(page, lineage, image_id)
+
+        # The slider: Home goes to the first step, End to the last.
+        thumb = page.get_by_role("slider", name="Build step")
+        thumb.focus()
+        page.keyboard.press("Home")
+        wait_for_step(page, data.step_title(1))
+        assert page.get_by_text("The tower so far: 1 layer,").first.is_visible()
+        page.keyboard.press("End")
+        wait_for_step(page, data.step_title(len(data.steps)))
+
+        # The screenshots: the chapter's top at the window's top, at a step that adds a layer.
+        layer = max(step.number for step in data.steps if step.layer)
+        for number in range(len(data.steps) - 1, layer - 1, -1):
+            page.get_by_role("button", name="◀ Step back").click()
+            wait_for_step(page, data.step_title(number))
+        page.get_by_role("heading", name=CHAPTER_1).evaluate("el => el.scrollIntoView({block: 'start'})")
+        time.sleep(0.5)
+        page.screenshot(path=str(screenshot_dir / "app-lesson.png"))
+        page.set_viewport_size(PROJECTOR)
+        time.sleep(1.0)
+        page.get_by_role("heading", name=CHAPTER_1).evaluate("el => el.scrollIntoView({block: 'start'})")
+        time.sleep(0.5)
+        page.screenshot(path=str(screenshot_dir / "app-lesson-1920.png"))
+        page.set_viewport_size({"width": WIDTH, "height": MIN_HEIGHT})
+
+        # Chapter 2: the run line publishes the exposed port.
+        run_line = lesson.outside_world(lineage.node(image_id).image).run_line
+        assert run_line == "docker run --rm -p 8080:8080 tutorial/outside-world:latest"
+        page.get_by_role("heading", name=CHAPTER_2).scroll_into_view_if_needed()
+        code = page.locator("code", has_text="docker run").first
+        assert code.text_content() == run_line
+        assert code.is_visible()
+        assert page.locator("code", has_text="-p 8080:8080").count() >= 1  # explained, part by part
+        assert not errors, errors
+        assert not remote, f"the page asked for non-local addresses: {remote}"
+    finally:
+        context.close()
+
+
+def test_the_lesson_follows_a_picked_image_among_a_thousand(
+    app: RunningApp, chromium: Any, big_collection: BigCollection
+) -> None:
+    lineage = big_collection.lineage
+    # A deep image of a middle-sized family: a tall tower to step through.
+    image_id = max(lineage.nodes(), key=lambda n: (len(lineage.ancestors(n.id)), n.id)).id
+    name = lineage.node(image_id).image.display_name
+    family = lesson.family_of(lineage, image_id)
+    context = chromium.new_context(viewport={"width": WIDTH, "height": MIN_HEIGHT})
+    remote = refuse_remote(context)
+    page, errors = watched(context)
+    try:
+        page.goto(app.url)
+        settle(page)
+        upload_snapshot(page, big_collection.snapshot)
+        page.get_by_text("1000 images in").wait_for(timeout=60_000)
+
+        # Pick it as a user does, then switch the lesson on: it is the lesson's image.
+        page.locator('[data-testid="stSelectbox"]', has_text="Inspect an image").first.click()
+        page.keyboard.type(name)
+        page.keyboard.press("Enter")
+        page.get_by_role("heading", name="Inspecting").wait_for(timeout=60_000)
+        settle(page)
+        lesson_on(page)
+        assert chosen(page, "Image") == name
+        assert chosen(page, "Family") == f"Built on {family.name} ({len(family.members)} images)"
+        walk_the_build(page, lineage, image_id)
+
+        run_line = lesson.outside_world(lineage.node(image_id).image).run_line
+        assert name in run_line
+        page.get_by_role("heading", name=CHAPTER_2).scroll_into_view_if_needed()
+        assert page.locator("code", has_text="docker run").first.text_content() == run_line
+        assert not errors, errors
+        assert not remote, f"the page asked for non-local addresses: {remote}"
+    finally:
+        context.close()
