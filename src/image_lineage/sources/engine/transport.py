@@ -250,12 +250,7 @@ class HttpTransport:
         path = f"{self._prefix}/images/get?{urlencode({'names': image_id})}"
         connection = self._connection()
         try:
-            if connection.sock is None:
-                connection.connect()
-            if isinstance(connection.sock, _DeadlineSocket):
-                connection.sock.deadline = time.monotonic() + self._timeout
-            connection.request("GET", path, headers={"Accept": "application/x-tar"})
-            response = connection.getresponse()
+            response = self._send(connection, path, "application/x-tar")
             if response.status != 200:
                 body = response.read()
                 raise http_error(
@@ -294,19 +289,25 @@ class HttpTransport:
                 self._connections.append(connection)
         return connection
 
+    def _send(
+        self, connection: http.client.HTTPConnection, path: str, accept: str
+    ) -> http.client.HTTPResponse:
+        """GET ``path`` and wait for the answer's head, all under one deadline."""
+        # Connect first (http.client would do it inside ``request``) so that the whole
+        # request, answer included, runs against one deadline.
+        if connection.sock is None:
+            connection.connect()
+        if isinstance(connection.sock, _DeadlineSocket):
+            connection.sock.deadline = time.monotonic() + self._timeout
+        connection.request("GET", path, headers={"Accept": accept})
+        return connection.getresponse()
+
     def _get(self, path: str, *, image: bool = False) -> Any:
         """The JSON answer to GET ``path``; ``image``: a 404 means the image is gone."""
         for attempt in (1, 2):
             connection = self._connection()
             try:
-                # Connect first (http.client would do it inside ``request``) so that the
-                # whole request, answer included, runs against one deadline.
-                if connection.sock is None:
-                    connection.connect()
-                if isinstance(connection.sock, _DeadlineSocket):
-                    connection.sock.deadline = time.monotonic() + self._timeout
-                connection.request("GET", path, headers={"Accept": "application/json"})
-                response = connection.getresponse()
+                response = self._send(connection, path, "application/json")
                 body = response.read()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
                 # The engine may close an idle keep-alive connection: reconnect once.
