@@ -26,7 +26,7 @@ from image_lineage.render.dot import node_ids
 from tests.e2e.conftest import BigCollection
 from tests.e2e.test_big_collection import PROJECTOR
 from tests.e2e.test_browser import MIN_HEIGHT, WIDTH
-from tests.e2e.test_interactive import centre_offset, sample, scale, visible_nodes, watched
+from tests.e2e.test_interactive import centre_offset, only_files, sample, scale, visible_nodes, watched
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300), pytest.mark.usefixtures("graphviz")]
 
@@ -80,16 +80,7 @@ def test_the_html_export_clicked_through_from_disk(
     assert parent is not None
     name = target.image.display_name
     context = chromium.new_context(viewport={"width": WIDTH, "height": MIN_HEIGHT})
-    requests: list[str] = []
-
-    def refuse(route: Any) -> None:
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            requests.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", refuse)
+    requests = only_files(context)
     page, errors = watched(context)
     try:
         page.goto(path.as_uri())

@@ -75,6 +75,21 @@ def visible_nodes(where: Any) -> int:
     return count
 
 
+def only_files(context: Any) -> list[str]:
+    """Let the page load ``file://`` URLs only; the list fills with every other URL it asked for."""
+    requests: list[str] = []
+
+    def refuse(route: Any) -> None:
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            requests.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", refuse)
+    return requests
+
+
 def watched(context: Any) -> tuple[Any, list[str]]:
     """A new page of ``context``, and the script errors it will meet."""
     page = context.new_page()
@@ -182,16 +197,7 @@ def test_the_html_export_works_offline(chromium: Any, tmp_path: Path, screenshot
     path = tmp_path / "lineage.html"
     path.write_text(str(render(lineage, "html")), encoding="utf-8")
     context = chromium.new_context(viewport={"width": WIDTH, "height": MIN_HEIGHT})
-    requests: list[str] = []
-
-    def refuse(route: Any) -> None:
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            requests.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", refuse)
+    requests = only_files(context)
     page, errors = watched(context)
     try:
         page.goto(path.as_uri())
