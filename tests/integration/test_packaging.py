@@ -28,7 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 CORE = {"docker", "requests", "networkx", "graphviz"}
 APP = {"streamlit", "altair"}
 #: Modules that only the web app imports, and so may use the ``app`` extra.
-APP_MODULES = {ROOT / "app.py", ROOT / "src" / "image_lineage" / "web.py"}
+#: The web app's modules (Streamlit and its extra): app.py, web.py and the page parts in ui/.
+APP_MODULES = {
+    ROOT / "app.py",
+    ROOT / "src" / "image_lineage" / "web.py",
+    *(ROOT / "src" / "image_lineage" / "ui").rglob("*.py"),
+}
 #: Imported for annotations only, under ``TYPE_CHECKING``; exists only for type checkers.
 TYPING_ONLY = {"_typeshed"}
 
