@@ -1,9 +1,9 @@
 """The one place where raw Docker Engine API dicts become ``Image`` records.
 
 Handles the field differences between API 1.41 and today's engines (recorded answers
-and what differs: ``tests/unit/fixtures/`` and ``docs/modern-engines.md``): untagged images as ``[]`` or ``<none>:<none>``,
-missing ``Parent``/``Comment``, nanosecond timestamps, ``null`` labels, and
-history returned newest first. Every read is a ``.get()``.
+and what differs: ``tests/unit/fixtures/`` and ``docs/modern-engines.md``): untagged
+images as ``[]`` or ``<none>:<none>``, missing ``Parent``/``Comment``, nanosecond
+timestamps, ``null`` labels, and history returned newest first. Every read is a ``.get()``.
 """
 
 from __future__ import annotations
