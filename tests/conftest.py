@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,17 +37,24 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 def start_dockerd() -> Any:
     """A started throwaway dockerd, or ``unavailable`` (skip here, fail under CI=true)."""
-    from tests.harness import DockerdStartError, DockerToolsMissing, ThrowawayDockerd  # noqa: PLC0415
+    from tests.harness import DockerToolsMissing, ThrowawayDockerd  # noqa: PLC0415
+
+    return _started(ThrowawayDockerd, DockerToolsMissing, "throwaway dockerd")
+
+
+def _started(make: Callable[[], Any], missing: type[Exception], what: str) -> Any:
+    """``make()`` a daemon and start it; a missing program or a failed start is ``unavailable``."""
+    from tests.harness import DockerdStartError  # noqa: PLC0415
 
     try:
-        daemon = ThrowawayDockerd()
-    except DockerToolsMissing as error:
-        unavailable(f"no throwaway dockerd: {error}")
+        daemon = make()
+    except missing as error:
+        unavailable(f"no {what}: {error}")
     try:
         daemon.start()
     except DockerdStartError as error:
         daemon.stop()
-        unavailable(f"dockerd did not start: {error}")
+        unavailable(f"{what} did not start: {error}")
     return daemon
 
 
@@ -61,19 +68,9 @@ def dockerd() -> Iterator[Any]:
 
 def start_modern_engine(name: str) -> Any:
     """A started Engine ``name`` (28, 26) with the containerd image store, or ``unavailable``."""
-    from tests.harness import DockerdStartError  # noqa: PLC0415
     from tests.harness.engines import EngineUnavailable, ModernEngine  # noqa: PLC0415
 
-    try:
-        engine = ModernEngine(name)
-    except EngineUnavailable as error:
-        unavailable(f"no Engine {name}: {error}")
-    try:
-        engine.start()
-    except DockerdStartError as error:
-        engine.stop()
-        unavailable(f"Engine {name} did not start: {error}")
-    return engine
+    return _started(lambda: ModernEngine(name), EngineUnavailable, f"Engine {name}")
 
 
 @pytest.fixture(scope="session")

@@ -35,13 +35,8 @@ FAMILY = ["root", "app", "labelled", "leaf"]
 
 
 @pytest.fixture(scope="module")
-def registry() -> Iterator[ThrowawayRegistry]:
-    try:
-        service = ThrowawayRegistry().start()
-    except (RegistryMissing, RegistryError) as error:
-        unavailable(f"no throwaway registry: {error}")
-    yield service
-    service.stop()
+def registry(anonymous_registry: ThrowawayRegistry) -> ThrowawayRegistry:
+    return anonymous_registry
 
 
 @pytest.fixture(scope="module")
