@@ -29,7 +29,6 @@ from image_lineage.masking import mask_lineage, mask_scan
 from image_lineage.model import Scan
 from image_lineage.render import BINARY_FORMATS, EXTENSIONS, FORMATS, RANKDIRS, format_for, render
 from image_lineage.render.common import clean_text
-from image_lineage.render.stale import render_stale_json, render_stale_text
 from image_lineage.render.text import render_text
 from image_lineage.sources import SPEC_HELP, Source, open_source, scan_auto, scan_sources
 from image_lineage.sources.base import DEFAULT_TIMEOUT
@@ -235,6 +234,9 @@ def _stale(
     lineage: Lineage, args: argparse.Namespace, out: TextIO, err: TextIO, shown: PlatformSelection
 ) -> int:
     """The images to rebuild among those the view shows, judged against every image read."""
+    # Imported here: the stale report's text needs insights, which tree and export don't.
+    from image_lineage.render.stale import render_stale_json, render_stale_text  # noqa: PLC0415
+
     view = _view(lineage, args)
     report = stale_images(lineage, only=view.by_id)
     masked = not args.show_secrets
