@@ -257,12 +257,15 @@ def test_an_invalid_token_challenge_fetches_a_fresh_one(issuer: TokenIssuer) -> 
 
 @pytest.mark.usefixtures("docker_config")
 def test_an_expired_token_is_fetched_again(issuer: TokenIssuer) -> None:
-    issuer.expires_in = 1
+    # issued_at has whole seconds, so up to 1 s of a token's life may already look spent:
+    # 3 s leaves at least 1.8 s (after the 10 % early-renewal margin) for the second ask,
+    # and is over, margin or not, 2.7 s after the first.
+    issuer.expires_in = 3
     auth = RegistryAuth(HOST, timeout=5)
     auth.authorization(bearer(issuer), PULL)
     auth.authorization(bearer(issuer), PULL)
     assert len(issuer.requests) == 1
-    time.sleep(1.1)
+    time.sleep(3.05)
     auth.authorization(bearer(issuer), PULL)
     assert len(issuer.requests) == 2
 
