@@ -7,37 +7,42 @@ import { TREE_CSS, addStyle } from "./style.js";
 const ROLE_COLOURS = { base: "#3b73b9", ancestor: "#9dbde3", itself: "#d9480f" };
 const ROLE_NAMES = { base: "base image", ancestor: "ancestor", itself: "this image" };
 
+// Sizes in rem from a root size that grows with the window: 16 px at 1440x900, 18 px at
+// 1920x1080 (a projector seen from the back of a room), never under 15 px.
 const PAGE_CSS = `
 * { box-sizing: border-box; }
+html { font-size: clamp(15px, calc(0.45vw + 9.5px), 20px); }
 html, body { margin: 0; height: 100%; font-family: "Source Sans Pro", "Source Sans 3", "DejaVu Sans", Helvetica, Arial, sans-serif;
-  color: #262730; background: #fff; }
+  color: #262730; background: #fff; line-height: 1.4; }
 .page { display: flex; flex-direction: column; height: 100vh; }
-.page-header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px 18px; padding: 10px 18px 8px; border-bottom: 1px solid #e6e9ef; }
-.page-header h1 { font-size: 22px; margin: 0; }
-.page-caption { color: #6b7280; font-size: 13px; flex: 1 1 300px; }
-.search { display: flex; align-items: center; gap: 8px; font-size: 14px; }
-.search input { font: inherit; padding: 5px 8px; width: 260px; border: 1px solid #c5ccd6; border-radius: 6px; }
-.search-count { color: #6b7280; font-size: 13px; min-width: 110px; }
-.page-body { flex: 1; display: flex; min-height: 0; gap: 14px; padding: 12px 18px 14px; }
+.page-header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 0.4rem 1.2rem; padding: 0.6rem 1.1rem 0.5rem; border-bottom: 1px solid #e6e9ef; }
+.page-header h1 { font-size: 1.5rem; margin: 0; }
+.page-caption { color: #5b6270; font-size: 0.9375rem; flex: 1 1 20rem; }
+.search { display: flex; align-items: center; gap: 0.5rem; font-size: 1rem; }
+.search input { font: inherit; padding: 0.3rem 0.5rem; width: 17rem; border: 1px solid #c5ccd6; border-radius: 6px; }
+.search-count { color: #5b6270; font-size: 0.9375rem; min-width: 7.5rem; }
+.page-body { flex: 1; display: flex; min-height: 0; gap: 0.9rem; padding: 0.75rem 1.1rem 0.9rem; }
 .page-tree { flex: 3 1 0; min-width: 0; }
 .page-tree .tree-host { width: 100%; height: 100%; }
-.inspector { flex: 2 1 0; min-width: 280px; overflow: auto; font-size: 14px; }
-.inspector h2 { font-size: 20px; margin: 0 0 6px; overflow-wrap: anywhere; }
-.inspector h3 { font-size: 15px; margin: 18px 0 6px; }
-.inspector p { margin: 4px 0; overflow-wrap: anywhere; }
-.muted { color: #6b7280; }
-.mono { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
-.split { display: grid; grid-template-columns: minmax(90px, 40%) 1fr auto; gap: 4px 8px; align-items: center; }
-.split-name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: 13px; }
-.split-bar { height: 16px; border-radius: 3px; min-width: 2px; }
-.split-size { font-size: 13px; white-space: nowrap; }
-.legend { display: flex; gap: 14px; font-size: 12px; color: #6b7280; margin-top: 6px; }
-.legend span::before { content: ""; display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; background: var(--c); }
-table.steps { border-collapse: collapse; width: 100%; font-size: 13px; }
-table.steps th, table.steps td { text-align: left; vertical-align: top; padding: 4px 6px; border-bottom: 1px solid #eef0f4; }
-table.steps td.instruction { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; overflow-wrap: anywhere; white-space: pre-wrap; }
+.inspector { flex: 2 1 0; min-width: 18rem; overflow: auto; font-size: 1rem; }
+.inspector h2 { font-size: 1.3rem; margin: 0 0 0.4rem; overflow-wrap: anywhere; }
+.inspector h3 { font-size: 1.05rem; margin: 1.1rem 0 0.4rem; }
+.inspector p { margin: 0.25rem 0; overflow-wrap: anywhere; }
+.muted { color: #5b6270; }
+.mono { font-family: "DejaVu Sans Mono", monospace; font-size: 0.875rem; }
+.split { display: grid; grid-template-columns: minmax(6rem, 40%) 1fr auto; gap: 0.25rem 0.5rem; align-items: center; }
+.split-name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: 0.9375rem; }
+.split-bar { height: 1rem; border-radius: 3px; min-width: 2px; }
+.split-size { font-size: 0.9375rem; white-space: nowrap; }
+.legend { display: flex; flex-wrap: wrap; gap: 0.3rem 0.9rem; font-size: 0.875rem; color: #5b6270; margin-top: 0.4rem; }
+.legend span::before { content: ""; display: inline-block; width: 0.7em; height: 0.7em; margin-right: 0.3em; border-radius: 2px; background: var(--c); }
+table.steps { border-collapse: collapse; width: 100%; font-size: 0.9375rem; }
+table.steps th, table.steps td { text-align: left; vertical-align: top; padding: 0.25rem 0.4rem; border-bottom: 1px solid #eef0f4; }
+table.steps td.instruction { font-family: "DejaVu Sans Mono", monospace; font-size: 0.875rem; overflow-wrap: anywhere; white-space: pre-wrap; }
 table.steps tr.own td { background: #fff8f4; }
 table.steps td.size { white-space: nowrap; }
+.tree-toolbar { font-size: 0.9375rem; }
+.tree-tooltip { font-size: 0.9375rem; }
 `;
 
 function el(tag, className, text) {

@@ -22,18 +22,24 @@ export const TREE_CSS = `
 .tree-toggle.collapsed circle { fill: #3b73b9; }
 .tree-toggle.collapsed text { fill: #fff; }
 .tree-toggle:hover circle { stroke-width: 2.5; }
-.tree-toolbar { position: absolute; top: 8px; right: 8px; display: flex; gap: 4px; z-index: 2; }
-.tree-button { font: 13px/1 inherit; font-family: inherit; padding: 6px 9px; min-width: 30px; border: 1px solid #c5ccd6;
+.tree-toolbar { position: absolute; top: 8px; right: 8px; display: flex; gap: 0.3em; z-index: 2; font-size: 0.875rem; }
+.tree-button { font: inherit; line-height: 1; padding: 0.45em 0.7em; min-width: 2.3em; border: 1px solid #c5ccd6;
   border-radius: 6px; background: rgba(255,255,255,0.94); color: #262730; cursor: pointer; }
 .tree-button:hover { border-color: #3b73b9; color: #3b73b9; }
-.tree-hint { position: absolute; left: 10px; bottom: 6px; font-size: 12px; color: #6b7280;
+.tree-hint { position: absolute; left: 10px; bottom: 6px; font-size: 0.75rem; color: #6b7280;
   background: rgba(255,255,255,0.85); padding: 2px 6px; border-radius: 4px; pointer-events: none; }
-.tree-tooltip { position: absolute; z-index: 3; max-width: 420px; padding: 8px 10px; font-size: 13px;
+.tree-tooltip { position: absolute; z-index: 3; max-width: 30em; padding: 0.6em 0.75em; font-size: 0.875rem;
   line-height: 1.4; color: #262730; background: #fff; border: 1px solid #c5ccd6; border-radius: 6px;
   box-shadow: 0 4px 14px rgba(0,0,0,0.12); pointer-events: none; overflow-wrap: anywhere; }
 .tree-tooltip-name { font-weight: 600; }
-.tree-tooltip-id { font-family: "DejaVu Sans Mono", monospace; font-size: 11px; color: #555; }
-.tree-tooltip-more { color: #6b7280; font-size: 12px; }
+.tree-tooltip-id { font-family: "DejaVu Sans Mono", monospace; font-size: 0.85em; color: #555; }
+.tree-tooltip-more { color: #6b7280; font-size: 0.92em; }
+.tree-minimap { position: absolute; right: 8px; bottom: 8px; z-index: 2; line-height: 0; background: rgba(255,255,255,0.94);
+  border: 1px solid #c5ccd6; border-radius: 4px; box-shadow: 0 2px 8px rgba(0,0,0,0.1); cursor: crosshair; touch-action: none; }
+.tree-minimap[hidden] { display: none; }
+.tree-minimap canvas { display: block; }
+.tree-minimap-frame { position: absolute; border: 2px solid #d9480f; background: rgba(217,72,15,0.08);
+  box-sizing: border-box; pointer-events: none; }
 `;
 
 export function addStyle(css) {
