@@ -108,7 +108,10 @@ function inspector(aside, node, id) {
 export function standalone() {
   const data = JSON.parse(document.getElementById("lineage-data").textContent);
   addStyle(TREE_CSS + PAGE_CSS);
-  const svg = document.querySelector("#tree-svg > svg");
+  // Out of the page before anything reads a layout (the tree's frame is measured empty).
+  const holder = document.getElementById("tree-svg");
+  const svg = holder.querySelector(":scope > svg");
+  holder.remove();
   const nodes = data.nodes;
 
   const page = el("div", "page");
@@ -148,7 +151,6 @@ export function standalone() {
   };
   const view = new TreeView(host, { nodes, rankdir: data.rankdir, onPick: (id) => select(id, false) });
   view.setSvg(svg);
-  document.getElementById("tree-svg").remove();
   inspector(aside, null, null);
 
   let matches = [];

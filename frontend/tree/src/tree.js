@@ -58,6 +58,30 @@ export function prepareSvg(svg) {
   return { svg, viewport, width: box[2] || 100, height: box[3] || 100 };
 }
 
+// A node's outline box in its group's coordinates, read from the numbers of Graphviz's
+// shape (its path's or polygon's points, all absolute) rather than measured: measuring
+// lays the whole drawing out, and the first view needs no layout before it is drawn.
+export function shapeBox(group) {
+  const shape = group.querySelector("path, polygon, ellipse");
+  if (!shape) return null;
+  if (shape.tagName === "ellipse") {
+    const [cx, cy, rx, ry] = ["cx", "cy", "rx", "ry"].map((name) => Number(shape.getAttribute(name)));
+    return { x: cx - rx, y: cy - ry, width: 2 * rx, height: 2 * ry };
+  }
+  const numbers = (shape.getAttribute(shape.tagName === "path" ? "d" : "points") || "").match(/-?\d*\.?\d+(?:e[-+]?\d+)?/gi);
+  if (!numbers || numbers.length < 4) return null;
+  let [left, top, right, bottom] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let i = 0; i + 1 < numbers.length; i += 2) {
+    const x = Number(numbers[i]);
+    const y = Number(numbers[i + 1]);
+    left = Math.min(left, x);
+    right = Math.max(right, x);
+    top = Math.min(top, y);
+    bottom = Math.max(bottom, y);
+  }
+  return { x: left, y: top, width: right - left, height: bottom - top };
+}
+
 export function parseSvg(text) {
   const documentNode = new DOMParser().parseFromString(text, "image/svg+xml");
   const svg = documentNode.documentElement;
@@ -124,6 +148,10 @@ export class TreeView {
   // A new drawing (an SVG element from parseSvg, or one already in the page).
   setSvg(svg) {
     if (this.svg) this.svg.remove();
+    // The frame's size is read before the drawing is in it (a layout of the frame alone):
+    // nothing after reads a layout before the first view is drawn.
+    this.sized = null;
+    this.sized = this.size();
     const prepared = prepareSvg(svg);
     this.svg = prepared.svg;
     this.viewport = prepared.viewport;
@@ -151,11 +179,13 @@ export class TreeView {
     this.collapsed = new Set([...this.collapsed].filter((id) => this.children.has(id)));
     this.minimapBoxes = null; // the old drawing's
     this.minimapScale = null;
+    this.graphTransform = null;
     this.addToggles();
     this.applyCollapse();
     this.applyMarks();
     this.home();
     this.scheduleMinimap();
+    this.sized = null;
   }
 
   setNodes(nodes) {
@@ -172,7 +202,7 @@ export class TreeView {
   }
 
   size() {
-    return { w: this.host.clientWidth || 800, h: this.host.clientHeight || 600 };
+    return this.sized || { w: this.host.clientWidth || 800, h: this.host.clientHeight || 600 };
   }
 
   // The rows of the tree's area the reader can see (the page may hide its bottom below
@@ -202,6 +232,7 @@ export class TreeView {
   // scale (at the top for top-to-bottom, at the left for left-to-right).
   home() {
     const root = this.fitScale() < FIT_LEGIBLE ? this.rootBox() : null;
+    this.big = root !== null;
     if (!root) {
       this.fit();
       return;
@@ -250,24 +281,32 @@ export class TreeView {
   // The node's box in the coordinates our transform applies to (Graphviz's own group
   // sits under a translate of its own).
   nodeBox(id) {
-    const group = this.groups.get(id);
-    if (!group) return null;
-    try {
-      const box = group.getBBox();
-      const matrix = this.viewport.getCTM().inverse().multiply(group.getCTM());
-      const a = new DOMPoint(box.x, box.y).matrixTransform(matrix);
-      const b = new DOMPoint(box.x + box.width, box.y + box.height).matrixTransform(matrix);
-      return { x: Math.min(a.x, b.x), y: Math.min(a.y, b.y), width: Math.abs(b.x - a.x), height: Math.abs(b.y - a.y) };
-    } catch {
-      return null;
+    const box = this.localBox(id);
+    if (!box) return null;
+    const matrix = this.graphMatrix();
+    const a = new DOMPoint(box.x, box.y).matrixTransform(matrix);
+    const b = new DOMPoint(box.x + box.width, box.y + box.height).matrixTransform(matrix);
+    return { x: Math.min(a.x, b.x), y: Math.min(a.y, b.y), width: Math.abs(b.x - a.x), height: Math.abs(b.y - a.y) };
+  }
+
+  // Graphviz's group's transform (from its attribute: no layout), which every node is under.
+  graphMatrix() {
+    if (!this.graphTransform) {
+      const graph = this.viewport.querySelector(":scope > g.graph") || this.viewport.firstElementChild;
+      const list = graph && graph.transform ? graph.transform.baseVal.consolidate() : null;
+      this.graphTransform = list ? DOMMatrix.fromMatrix(list.matrix) : new DOMMatrix();
     }
+    return this.graphTransform;
   }
 
   // The node's box in its own group's coordinates (where its toggle is drawn).
   localBox(id) {
     const group = this.groups.get(id);
+    if (!group) return null;
+    const box = shapeBox(group);
+    if (box) return box;
     try {
-      return group ? group.getBBox() : null;
+      return group.getBBox();
     } catch {
       return null;
     }
@@ -474,9 +513,8 @@ export class TreeView {
 
   // Built after the first view is drawn: the boxes' measures are not needed before.
   scheduleMinimap() {
-    const big = this.fitScale() < FIT_LEGIBLE;
-    this.minimap.hidden = !big;
-    if (!big) return;
+    this.minimap.hidden = !this.big;
+    if (!this.big) return;
     const later = window.requestIdleCallback || ((callback) => setTimeout(callback, 50));
     requestAnimationFrame(() => later(() => this.sizeMinimap()));
   }
@@ -499,14 +537,10 @@ export class TreeView {
   drawMinimap() {
     if (!this.minimap || this.minimap.hidden || !this.minimapScale) return;
     if (!this.minimapBoxes) {
-      // One transform for every box: Graphviz's nodes all sit in its one translated group.
-      const graph = this.viewport.firstElementChild;
-      const matrix = this.viewport.getCTM().inverse().multiply(graph.getCTM());
       this.minimapBoxes = new Map();
-      for (const [id, group] of this.groups) {
-        const box = group.getBBox();
-        const a = new DOMPoint(box.x, box.y).matrixTransform(matrix);
-        this.minimapBoxes.set(id, { x: a.x, y: a.y, width: box.width, height: box.height });
+      for (const id of this.groups.keys()) {
+        const box = this.nodeBox(id);
+        if (box) this.minimapBoxes.set(id, box);
       }
     }
     const canvas = this.minimapCanvas;
