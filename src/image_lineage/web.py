@@ -269,6 +269,28 @@ def describe_source(source: SourceInfo, file: str | None = None) -> str:
 
 
 def merge_loaded(parts: list[tuple[str, Loaded]]) -> Loaded:
+    """``build_merged``, computed once per set of readings (see ``make_view``).
+
+    The readings come from the cached ``load``, so the same ones are the same objects from one
+    rerun to the next; a fresh merge each rerun would make every cache keyed by it miss.
+    """
+    if len(parts) == 1:
+        return parts[0][1]
+    readings = tuple(loaded for _, loaded in parts)
+    held, merged = _merged_entry(tuple(name for name, _ in parts), ids_of(readings), readings)
+    return merged if same_objects(held, readings) else build_merged(parts)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _merged_entry(
+    names: tuple[str, ...],
+    ids: tuple[int, ...],  # noqa: ARG001 - the cache key
+    _readings: tuple[Loaded, ...],
+) -> tuple[tuple[Loaded, ...], Loaded]:
+    return _readings, build_merged(list(zip(names, _readings, strict=True)))
+
+
+def build_merged(parts: list[tuple[str, Loaded]]) -> Loaded:
     """Several sources' readings as one (``sources.merge_scans``): the same image in two is one.
 
     ``parts``: what the page calls each source, and what reading it gave. One that failed
@@ -387,16 +409,45 @@ class PageView:
     def pick(self, selected: str | None, *, focused: bool = False) -> PageView:
         """The same view with an image picked and, when ``focused``, only its family shown."""
         chosen = selected if selected in self.searched.graph else None
-        shown = focus(self.searched, chosen) if focused and chosen else self.searched
-        disk = self.disk if shown is self.shown else disk_usage(shown)
+        if focused and chosen:
+            shown, disk = family(self.searched, chosen)
+        else:
+            shown = self.searched
+            disk = self.disk if self.shown is shown else disk_usage(shown)
         return replace(self, shown=shown, selected=chosen, disk=disk)
 
 
 def make_view(scan: Scan, options: ViewOptions) -> PageView:
+    """``build_view``, computed once per scan and options, then the same object on every rerun.
+
+    A click reruns the page with the same scan (``load`` shares one object) and the same
+    options: building the lineage, masking and the stale check again took most of a rerun on
+    1,000 images. Views are frozen, so sharing one between reruns and sessions is safe.
+    """
+    host = platforms.host_platform()
+    held, view = _view_entry(id(scan), options, host, scan)
+    return view if held is scan else build_view(scan, options, host)
+
+
+# Keyed by the scan's id (hashing 1,000 records each rerun would cost what the cache saves);
+# the entry holds the scan, so while it lives no other object can have that id.
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _view_entry(
+    scan_id: int,  # noqa: ARG001 - the cache key
+    options: ViewOptions,
+    host: str,
+    _scan: Scan,
+) -> tuple[Scan, PageView]:
+    return _scan, build_view(_scan, options, host)
+
+
+def build_view(scan: Scan, options: ViewOptions, host: str | None = None) -> PageView:
+    """What the page shows for ``scan`` and the widgets' ``options`` (``host``: this machine's
+    platform, ``platforms.host_platform()`` when not given)."""
     images = select_images(
         scan.images, untagged=options.show_untagged, intermediate=options.show_intermediate
     )
-    host = platforms.host_platform()
+    host = host or platforms.host_platform()
     chosen = default_platform(images, host) if options.platform == HOST else options.platform
     selection = select_platform(images, chosen)
     note = selection.note()
@@ -420,6 +471,59 @@ def make_view(scan: Scan, options: ViewOptions) -> PageView:
         platform_note=with_remedy(note, HINTS[Hint.ALL_PLATFORMS]) if note else None,
     )
     return view.pick(options.selected, focused=options.focus)
+
+
+def family(lineage: Lineage, image_id: str) -> tuple[Lineage, DiskUsage]:
+    """``focus(lineage, image_id)`` (the image, its ancestors and descendants) and its disk
+    usage, once per lineage and image: a click in a focused tree keeps the same lineage shown."""
+    held, result = _family_entry(id(lineage), image_id, lineage)
+    if held is lineage:
+        return result
+    shown = focus(lineage, image_id)
+    return shown, disk_usage(shown)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _family_entry(
+    lineage_id: int,  # noqa: ARG001 - the cache key
+    image_id: str,
+    _lineage: Lineage,
+) -> tuple[Lineage, tuple[Lineage, DiskUsage]]:
+    shown = focus(_lineage, image_id)
+    return _lineage, (shown, disk_usage(shown))
+
+
+def tree_dot(view: PageView) -> str:
+    """The DOT ``ui/tree.py`` draws: ``view.shown`` without the picked image's mark (the
+    frame marks it), once per lineage shown. A click reruns the page on the same lineage, and
+    writing the DOT of 1,000 images again took a fifth of that rerun."""
+    held, dot = _dot_entry(id(view.shown), view.rankdir, view.host, view.shown)
+    return dot if held is view.shown else _unmarked_dot(view.shown, view.rankdir, view.host)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _dot_entry(
+    lineage_id: int,  # noqa: ARG001 - the cache key
+    rankdir: str,
+    host: str,
+    _lineage: Lineage,
+) -> tuple[Lineage, str]:
+    return _lineage, _unmarked_dot(_lineage, rankdir, host)
+
+
+def _unmarked_dot(lineage: Lineage, rankdir: str, host: str) -> str:
+    return str(render(lineage, "dot", rankdir=rankdir, host_platform=host))
+
+
+def ids_of(objects: tuple[object, ...]) -> tuple[int, ...]:
+    """A cache key for objects too big to hash each rerun: their ids. An entry keyed by them
+    must hold the objects themselves (so no other object can take an id while it lives), and
+    ``same_objects`` checks them on the way out."""
+    return tuple(id(thing) for thing in objects)
+
+
+def same_objects(held: tuple[object, ...], objects: tuple[object, ...]) -> bool:
+    return len(held) == len(objects) and all(a is b for a, b in zip(held, objects, strict=True))
 
 
 def search(lineage: Lineage, text: str) -> Lineage:
@@ -568,7 +672,23 @@ class ImageDetails:
 
 
 def image_details(view: PageView, image_id: str) -> ImageDetails:
+    """``build_image_details`` on ``view.everything``, once per lineage and image."""
     lineage = view.everything
+    held, details = _details_entry(id(lineage), image_id, lineage)
+    return details if held is lineage else build_image_details(lineage, image_id)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _details_entry(
+    lineage_id: int,  # noqa: ARG001 - the cache key
+    image_id: str,
+    _lineage: Lineage,
+) -> tuple[Lineage, ImageDetails]:
+    return _lineage, build_image_details(_lineage, image_id)
+
+
+def build_image_details(lineage: Lineage, image_id: str) -> ImageDetails:
+    """What the inspector shows about ``image_id``, judged among every image of ``lineage``."""
     node = lineage.node(image_id)
     parent = node.parent if node.parent in lineage.graph else None
     return ImageDetails(

@@ -22,9 +22,8 @@ from dataclasses import replace
 import streamlit as st
 
 from image_lineage import grouping, overview, web
-from image_lineage.insights import disk_usage
+from image_lineage.lineage import Lineage
 from image_lineage.render.common import clean_text, human_size
-from image_lineage.views import focus
 
 OPEN = "open_family"  # the root id of the family whose tree is shown (session state, not a widget)
 WHOLE = "whole_tree"  # True: draw every image in one tree, however many
@@ -48,14 +47,33 @@ def narrow(view: web.PageView) -> web.PageView:
         if root not in view.searched.by_id:
             root = st.session_state[OPEN] = None
         if root is not None and len(view.shown) == len(view.searched):  # not already focused on the pick
-            shown = focus(view.searched, root)
-            view = replace(view, shown=shown, disk=disk_usage(shown))
+            shown, disk = web.family(view.searched, root)
+            view = replace(view, shown=shown, disk=disk)
     if st.session_state.get(GROUP, False):
         expanded = set(st.session_state.get(EXPANDED, ()))
         if view.selected is not None:  # the picked image keeps a box of its own, to be marked
             expanded.add(grouping.repository_of(view.everything.node(view.selected)) or "")
-        view = replace(view, shown=grouping.group_repositories(view.shown, expanded))
+        view = replace(view, shown=grouped(view.shown, frozenset(expanded)))
     return view
+
+
+# ``lineage`` is the same object from one rerun to the next (``web.make_view``): what is drawn
+# from it is kept by its identity (the family too, ``web.family``), so a click in a family's
+# tree neither focuses nor groups again, and the tree's DOT (cached by the lineage shown) is
+# written once.
+def grouped(lineage: Lineage, expanded: frozenset[str]) -> Lineage:
+    """``grouping.group_repositories(lineage, expanded)``, once per lineage and ``expanded``."""
+    held, result = _grouped_entry(id(lineage), tuple(sorted(expanded)), lineage)
+    return result if held is lineage else grouping.group_repositories(lineage, expanded)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _grouped_entry(
+    lineage_id: int,  # noqa: ARG001 - the cache key
+    expanded: tuple[str, ...],
+    _lineage: Lineage,
+) -> tuple[Lineage, Lineage]:
+    return _lineage, grouping.group_repositories(_lineage, expanded)
 
 
 def drawn_instead(view: web.PageView) -> bool:
