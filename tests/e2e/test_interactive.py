@@ -203,6 +203,7 @@ def test_the_html_export_works_offline(chromium: Any, tmp_path: Path, screenshot
         page.goto(path.as_uri())
         page.wait_for_selector("body[data-ready]")
         assert visible_nodes(page) == len(lineage)
+        assert page.locator(".tree-minimap").is_hidden(), "a tree readable whole needs no minimap"
         move_and_zoom(page, page)
 
         target = deepest(lineage)

@@ -11,7 +11,7 @@ const ROLE_NAMES = { base: "base image", ancestor: "ancestor", itself: "this ima
 // 1920x1080 (a projector seen from the back of a room), never under 15 px.
 const PAGE_CSS = `
 * { box-sizing: border-box; }
-html { font-size: clamp(15px, calc(0.45vw + 9.5px), 20px); }
+html { font-size: clamp(15px, calc(0.45vw + 9.6px), 20px); }
 html, body { margin: 0; height: 100%; font-family: "Source Sans Pro", "Source Sans 3", "DejaVu Sans", Helvetica, Arial, sans-serif;
   color: #262730; background: #fff; line-height: 1.4; }
 .page { display: flex; flex-direction: column; height: 100vh; }
@@ -42,7 +42,7 @@ table.steps td.instruction { font-family: "DejaVu Sans Mono", monospace; font-si
 table.steps tr.own td { background: #fff8f4; }
 table.steps td.size { white-space: nowrap; }
 .tree-toolbar { font-size: 0.9375rem; }
-.tree-tooltip { font-size: 0.9375rem; }
+.tree-tooltip { font-size: 1rem; }
 `;
 
 function el(tag, className, text) {

@@ -26,13 +26,13 @@ export const TREE_CSS = `
 .tree-button { font: inherit; line-height: 1; padding: 0.45em 0.7em; min-width: 2.3em; border: 1px solid #c5ccd6;
   border-radius: 6px; background: rgba(255,255,255,0.94); color: #262730; cursor: pointer; }
 .tree-button:hover { border-color: #3b73b9; color: #3b73b9; }
-.tree-hint { position: absolute; left: 10px; bottom: 6px; font-size: 0.75rem; color: #6b7280;
+.tree-hint { position: absolute; left: 10px; bottom: 6px; font-size: 0.875rem; color: #6b7280;
   background: rgba(255,255,255,0.85); padding: 2px 6px; border-radius: 4px; pointer-events: none; }
 .tree-tooltip { position: absolute; z-index: 3; max-width: 30em; padding: 0.6em 0.75em; font-size: 0.875rem;
   line-height: 1.4; color: #262730; background: #fff; border: 1px solid #c5ccd6; border-radius: 6px;
   box-shadow: 0 4px 14px rgba(0,0,0,0.12); pointer-events: none; overflow-wrap: anywhere; }
 .tree-tooltip-name { font-weight: 600; }
-.tree-tooltip-id { font-family: "DejaVu Sans Mono", monospace; font-size: 0.85em; color: #555; }
+.tree-tooltip-id { font-family: "DejaVu Sans Mono", monospace; font-size: 0.92em; color: #555; }
 .tree-tooltip-more { color: #6b7280; font-size: 0.92em; }
 .tree-minimap { position: absolute; right: 8px; bottom: 8px; z-index: 2; line-height: 0; background: rgba(255,255,255,0.94);
   border: 1px solid #c5ccd6; border-radius: 4px; box-shadow: 0 2px 8px rgba(0,0,0,0.1); cursor: crosshair; touch-action: none; }
