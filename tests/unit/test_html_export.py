@@ -81,8 +81,23 @@ def test_the_page_is_self_contained(tmp_path: Path) -> None:
     digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
     assert f"script-src 'sha256-{digest}'" in policy
     assert page.count(f"<script>{script}</script>") == 1  # the app's own bundle, inlined as it ships
-    assert len(re.findall(r"<script\b", page)) == 2  # that, and the JSON data
+    assert len(re.findall(r"<script\b", page)) == 3  # that, the JSON data and the drawing
     assert page.count("<svg") == 1
+
+
+def test_the_drawing_is_text_its_element_cannot_end_early() -> None:
+    """Graphviz's SVG sits as text in a script element (parsed by the page's script): nothing in
+    it, hostile names included, may end that element early or hide its end."""
+    hostile = "</script><script>alert(1)</script><!--x-->"
+    images = [image(BASE, "base:1"), image([*BASE, "RUN true:100"], f"app/{hostile}:1")]
+    page = str(render(build_lineage(images, SOURCE), "html"))
+    found = re.search(r'<script type="image/svg\+xml" id="tree-svg">(.*?)</script>', page, re.DOTALL)
+    assert found is not None
+    drawing = found.group(1)
+    assert drawing.lstrip().startswith("<svg")
+    assert drawing.rstrip().endswith("</svg>")
+    assert not re.search(r"</script|<!--", drawing, re.IGNORECASE)
+    assert "app/&lt;/script&gt;" in drawing  # the name is there, escaped
 
 
 def test_the_page_data_is_the_inspectors_data() -> None:

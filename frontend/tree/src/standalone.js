@@ -1,7 +1,7 @@
 // The self-contained HTML export: the tree, a search box and an inspector per image,
 // from the data in <script type="application/json" id="lineage-data"> (read as text,
 // parsed as JSON, shown only through textContent).
-import { TreeView } from "./tree.js";
+import { TreeView, parseSvg } from "./tree.js";
 import { TREE_CSS, addStyle } from "./style.js";
 
 const ROLE_COLOURS = { base: "#3b73b9", ancestor: "#9dbde3", itself: "#d9480f" };
@@ -108,9 +108,9 @@ function inspector(aside, node, id) {
 export function standalone() {
   const data = JSON.parse(document.getElementById("lineage-data").textContent);
   addStyle(TREE_CSS + PAGE_CSS);
-  // Out of the page before anything reads a layout (the tree's frame is measured empty).
+  // The drawing comes as text (XML parses faster than the same SVG as HTML markup).
   const holder = document.getElementById("tree-svg");
-  const svg = holder.querySelector(":scope > svg");
+  const svg = parseSvg(holder.textContent);
   holder.remove();
   const nodes = data.nodes;
 

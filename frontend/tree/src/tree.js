@@ -87,7 +87,7 @@ export function parseSvg(text) {
   const svg = documentNode.documentElement;
   if (svg.nodeName !== "svg") throw new Error("not an SVG");
   for (const bad of svg.querySelectorAll("script, foreignObject")) bad.remove();
-  return document.importNode(svg, true);
+  return document.adoptNode(svg); // moved, not copied
 }
 
 export class TreeView {
