@@ -11,8 +11,9 @@ it. Screenshots of the 1,000-image export, at 1440x900 and 1920x1080 (a projecto
 
 The 1,000 images do not fit readably: the page opens on the first family's root at a
 readable scale, with a minimap whose rectangle follows the view and which moves it when
-clicked or dragged; Fit shows the whole tree. A centred image stays centred as the window
-is resized, and the page's text is at least 14 px at 1440x900 and 15.5 px at 1920x1080.
+clicked or dragged; Fit shows the whole tree, Home the start again. A centred image stays
+centred as the window is resized, and the page's text is at least 14 px at 1440x900 and
+15.5 px at 1920x1080.
 """
 
 from __future__ import annotations
@@ -243,6 +244,9 @@ def test_a_big_export_opens_readable_with_a_minimap(
         frame = page.locator(".tree-minimap-frame").bounding_box()
         canvas = page.locator(".tree-minimap canvas").bounding_box()
         assert frame["width"] >= canvas["width"] - 2
+        page.locator("#tree").focus()
+        page.keyboard.press("Home")
+        assert transform(page) == start, "Home goes back to the start"
         assert not errors, errors
     finally:
         context.close()

@@ -17,7 +17,7 @@ const FIT_LEGIBLE = 0.5;
 const READABLE_SCALE = 0.85;
 const START_MARGIN = 52; // px between the host's edge and the root at the start (below the toolbar)
 const MINIMAP_WIDTH = 260; // px, at most; its height follows the drawing's shape
-const MINIMAP_HEIGHT = 120;
+const MINIMAP_HEIGHT = 180;
 
 function clamp(value, low, high) {
   return Math.min(high, Math.max(low, value));
@@ -109,7 +109,7 @@ export class TreeView {
     this.host.setAttribute("role", "application");
     this.host.setAttribute(
       "aria-label",
-      "Family tree of the images: drag to move, wheel or + and - to zoom, 0 to fit, click a box to inspect it",
+      "Family tree of the images: drag to move, wheel or + and - to zoom, 0 to fit, Home to go back to the start, click a box to inspect it",
     );
     this.stage = el("div", "tree-stage");
     this.host.appendChild(this.stage);
@@ -522,7 +522,7 @@ export class TreeView {
   sizeMinimap() {
     if (this.minimap.hidden || !this.svg) return;
     const { w, h } = this.size();
-    const scale = Math.min(Math.min(MINIMAP_WIDTH, w / 3) / this.width, Math.min(MINIMAP_HEIGHT, h / 4) / this.height);
+    const scale = Math.min(Math.min(MINIMAP_WIDTH, w / 3) / this.width, Math.min(MINIMAP_HEIGHT, h / 3) / this.height);
     const ratio = window.devicePixelRatio || 1;
     this.minimapScale = scale;
     const canvas = this.minimapCanvas;
@@ -687,6 +687,7 @@ export class TreeView {
         "-": () => this.zoomBy(1 / ZOOM_STEP),
         _: () => this.zoomBy(1 / ZOOM_STEP),
         "0": () => this.fit(),
+        Home: () => this.home(),
         f: () => document.fullscreenEnabled && this.toggleFullscreen(),
         ArrowLeft: () => this.panBy(PAN_STEP, 0),
         ArrowRight: () => this.panBy(-PAN_STEP, 0),
