@@ -32,6 +32,7 @@ EXPANDED = "expanded_repositories"  # repositories drawn image by image while gr
 PICK = "family"  # the select box that opens a family
 TABLE = "families"  # the families table (click a row to open it)
 CHART_HEIGHT = 460
+EXPANDED_WIDTH = 320  # px: “Show each image of”, its placeholder whole
 
 
 def _crowded(view: web.PageView) -> bool:
@@ -168,22 +169,22 @@ def _overview(view: web.PageView) -> None:
 
 
 def _tree_bar(view: web.PageView) -> None:
-    """Above the tree: the way back to the overview, and the grouping switch."""
+    """Above the tree: the way back to the overview, and the grouping switch.
+
+    One row whose items keep their natural width and wrap onto a second row when the column is
+    narrow (with the inspector open the tree has three fifths of the page): fixed column
+    shares cut "Back to the overview" and "Group tags by repository" short at 1440x900.
+    """
     root = st.session_state.get(OPEN)
     crowded = len(view.searched) > web.CROWDED
     if not crowded and not grouping.repositories(view.searched):
         return  # a small collection of one image per repository: nothing to switch
-    back, switch, expand = st.columns([2, 2, 3], vertical_alignment="bottom")
-    if crowded:
-        label = "Back to the overview"
-        if root is not None and root in view.searched.by_id:
-            name = clean_text(view.searched.node(root).image.display_name, 60)
-            st.caption(web.plain(f"The family of {name}: {len(view.shown)} of {len(view.searched)} images."))
-        back.button(label, key="back_to_overview", icon=":material/arrow_back:", on_click=_back)
-    with switch:
-        grouped = _grouping_switch()
-    if grouped:
-        with expand:
+    with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):
+        if crowded:
+            st.button(
+                "Back to the overview", key="back_to_overview", icon=":material/arrow_back:", on_click=_back
+            )
+        if _grouping_switch():
             groups = grouping.repositories(view.searched)
             st.multiselect(
                 "Show each image of",
@@ -191,7 +192,11 @@ def _tree_bar(view: web.PageView) -> None:
                 key=EXPANDED,
                 format_func=lambda name: f"{clean_text(name, 80)} ({len(groups[name])})",
                 placeholder="Repositories drawn as one box",
+                width=EXPANDED_WIDTH,
             )
+    if crowded and root is not None and root in view.searched.by_id:
+        name = clean_text(view.searched.node(root).image.display_name, 60)
+        st.caption(web.plain(f"The family of {name}: {len(view.shown)} of {len(view.searched)} images."))
 
 
 def _grouping_switch() -> bool:
