@@ -10,16 +10,25 @@ from __future__ import annotations
 import functools
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from image_lineage import web
 from image_lineage.render.common import human_size
-from image_lineage.ui import lesson, overview, stale, tree
+from image_lineage.ui import first_frame, lesson, overview, stale, tree
+from image_lineage.ui.first_frame import DEFAULTS
 
 st.set_page_config(page_title="image-lineage", page_icon=web.PAGE_ICON, layout="wide")
 
 # --------------------------------------------------------------------------- sidebar: what to read, how
 
-with st.sidebar:
+
+def sidebar() -> tuple[first_frame.Sidebar, DeltaGenerator]:
+    """The sidebar's widgets: their values, and the place kept for the platform's."""
+    with st.sidebar:
+        return _sidebar_widgets()
+
+
+def _sidebar_widgets() -> tuple[first_frame.Sidebar, DeltaGenerator]:
     st.header("Images")
     choice = st.radio(
         "Where are the images?",
@@ -67,19 +76,23 @@ with st.sidebar:
     platform_slot = st.container()
     show_intermediate = st.toggle(
         "Intermediate images",
+        value=DEFAULTS.show_intermediate,
         key="show_intermediate",
         help="The hidden steps the classic builder keeps (docker images -a).",
     )
     collapse = st.toggle(
         "Only where builds branch",
-        value=True,
+        value=DEFAULTS.collapse,
         key="collapse",
         disabled=not show_intermediate,
         help="Hide the intermediate images that only continue a chain (one per build step); "
         "keep those where two builds part ways.",
     )
     show_untagged = st.toggle(
-        "Untagged images (<none>)", value=True, key="show_untagged", help="Images that have lost their tag."
+        "Untagged images (<none>)",
+        value=DEFAULTS.show_untagged,
+        key="show_untagged",
+        help="Images that have lost their tag.",
     )
     rankdir = st.radio(
         "Tree direction",
@@ -89,15 +102,43 @@ with st.sidebar:
         horizontal=True,
         help="Left to right suits trees with many images side by side.",
     )
-    classroom = st.toggle("Classroom explanations", key="classroom", help="Short notes beside what is shown.")
+    classroom = st.toggle(
+        "Classroom explanations",
+        value=DEFAULTS.classroom,
+        key="classroom",
+        help="Short notes beside what is shown.",
+    )
     show_secrets = st.toggle(
         "Show secrets",
+        value=DEFAULTS.show_secrets,
         key="show_secrets",
         help="Values that look like passwords, tokens or keys in build steps and labels are shown "
         "as *** (also in the downloads) unless this is on.",
     )
     if st.button("Refresh", key="refresh", icon=":material/refresh:", help="Read the images again now."):
         web.load.clear()
+    return (
+        first_frame.Sidebar(
+            tuple(kinds),
+            endpoint,
+            registry_url,
+            upload,
+            show_intermediate,
+            collapse,
+            show_untagged,
+            rankdir,
+            classroom,
+            show_secrets,
+        ),
+        platform_slot,
+    )
+
+
+# The session's first run sends the title row, the tagline and the tree alone, then reruns
+# for the rest (ui/first_frame.py): a browser shows the page only once it has loaded the
+# script of every kind of element sent, and the widgets' are many.
+first = first_frame.pending()
+settings, platform_slot = (DEFAULTS, None) if first else sidebar()
 
 # --------------------------------------------------------------------------- reading
 
@@ -109,15 +150,17 @@ title.title("Image lineage", anchor=False)
 
 def _read(kind: str) -> web.Loaded:
     if kind != "upload":
-        return web.load(
-            web.source_spec(kind, registry_url if kind == "registry" else endpoint), show_intermediate
-        )
-    if upload is None:
+        address = settings.registry_url if kind == "registry" else settings.endpoint
+        return web.load(web.source_spec(kind, address), settings.show_intermediate)
+    if settings.upload is None:
         return web.Loaded(None, problem="Choose a file under “Snapshot file” in the sidebar.")
-    return web.load(upload.getvalue(), show_intermediate, upload.name)
+    return web.load(settings.upload.getvalue(), settings.show_intermediate, settings.upload.name)
 
 
-loaded = web.merge_loaded([(web.SOURCES[kind], _read(kind)) for kind in kinds])
+loaded = web.merge_loaded([(web.SOURCES[kind], _read(kind)) for kind in settings.kinds])
+opening = first_frame.tree_view(loaded.scan) if first and loaded.scan is not None else None
+if first and opening is None:
+    st.rerun()  # the page opens on an error, the overview or the lesson: nothing to paint first
 
 if loaded.scan is None:
     st.caption(web.TAGLINE)
@@ -130,53 +173,52 @@ st.caption(f"{web.TAGLINE} {web.plain(web.describe_source(scan.source, loaded.fi
 if loaded.note:
     st.info(web.plain(loaded.note), icon=":material/info:")
 
-platform = web.HOST
-if platform_choices := web.platform_choices(scan):
-    platform = platform_slot.selectbox(
-        "Platform",
-        platform_choices,
-        format_func=web.platform_label,
-        key="platform",
-        help="Each image is built for one operating system and processor (linux/amd64, linux/arm64, ...) "
-        "and only ever on an image of its own platform. Images whose platform is unknown always show.",
-    )
+# Everything between the tagline and the graph is in one container, empty in the first
+# frame, so that the tree's element has the same place in both runs.
+controls = st.container()
+if opening is not None:  # the first frame: the graph's column, the bar above it (empty), the tree
+    with st.columns(1)[0]:
+        st.container()
+        tree.show(opening)
+    st.rerun()
 
 # --------------------------------------------------------------------------- finding and picking
 
-find, pick, zoom = st.columns([2, 3, 2], vertical_alignment="bottom")
-query = find.text_input("Find an image", key="search", placeholder="part of a name, e.g. notebook")
-view = web.make_view(
-    scan,
-    web.ViewOptions(
-        show_untagged,
-        show_intermediate,
-        collapse_chains=collapse,
-        search=query,
-        rankdir=rankdir,
-        show_secrets=show_secrets,
-        platform=platform or web.HOST,
-    ),
-)
-selected = pick.selectbox(
-    "Inspect an image",
-    view.choices(),
-    index=None,
-    format_func=view.label,
-    key="image",
-    placeholder="Pick one (type to search)",
-)
-focused = zoom.toggle(
-    "Only its family",
-    key="focus",
-    disabled=selected is None,
-    help="Show only the picked image, its ancestors and its descendants.",
-)
-view = view.pick(selected, focused=focused)
-view = overview.narrow(view)  # above ~40 images one family at a time; tags grouped by repository
-view = stale.mark(view)  # the images to rebuild: a list, and marked in the tree
-if view.platform_note:
-    st.info(web.plain(view.platform_note), icon=":material/filter_alt:")
-lesson.take_over(view)  # the lesson view, when switched on, is the rest of the page
+with controls:
+    platform = web.HOST
+    if platform_slot is not None and (platform_choices := web.platform_choices(scan)):
+        platform = platform_slot.selectbox(
+            "Platform",
+            platform_choices,
+            format_func=web.platform_label,
+            key="platform",
+            help="Each image is built for one operating system and processor (linux/amd64, linux/arm64, "
+            "...) and only ever on an image of its own platform. Images whose platform is unknown always "
+            "show.",
+        )
+    find, pick, zoom = st.columns([2, 3, 2], vertical_alignment="bottom")
+    query = find.text_input("Find an image", key="search", placeholder="part of a name, e.g. notebook")
+    view = web.make_view(scan, settings.options(query, platform))
+    selected = pick.selectbox(
+        "Inspect an image",
+        view.choices(),
+        index=None,
+        format_func=view.label,
+        key="image",
+        placeholder="Pick one (type to search)",
+    )
+    focused = zoom.toggle(
+        "Only its family",
+        key="focus",
+        disabled=selected is None,
+        help="Show only the picked image, its ancestors and its descendants.",
+    )
+    view = view.pick(selected, focused=focused)
+    view = overview.narrow(view)  # above ~40 images one family at a time; tags grouped by repository
+    view = stale.mark(view)  # the images to rebuild: a list, and marked in the tree
+    if view.platform_note:
+        st.info(web.plain(view.platform_note), icon=":material/filter_alt:")
+    lesson.take_over(view)  # the lesson view, when switched on, is the rest of the page
 
 # --------------------------------------------------------------------------- headline numbers
 
@@ -214,9 +256,11 @@ else:
     graph_side, image_side = st.columns(web.COLUMNS, gap="medium")
 
 with graph_side:
-    if view.empty_message:
-        st.warning(web.plain(view.empty_message))
-    elif not overview.drawn_instead(view):  # the overview of a big collection, or the tree
+    with st.container():  # above the tree: the warning, the overview instead, or the overview's bar
+        if view.empty_message:
+            st.warning(web.plain(view.empty_message))
+        shows_tree = not view.empty_message and not overview.drawn_instead(view)
+    if shows_tree:
         tree.show(view)  # the interactive tree: pan, zoom, hover, collapse; a click picks the image
         st.caption(web.legend(len(view.shown)))
         st.write("Download what is shown:")
@@ -235,7 +279,7 @@ with graph_side:
                 help="Needs Graphviz's dot program on the server." if missing else None,
                 width="stretch",
             )
-    if classroom:
+    if settings.classroom:
         st.info(web.CLASSROOM["sizes"], icon=":material/school:")
         if not view.empty_message:
             st.info(web.CLASSROOM["sharing"], icon=":material/school:")
@@ -257,7 +301,7 @@ if image_side is not None and view.selected is not None:
             st.caption(web.plain(details.found))
         if details.rebuilt is not None:
             st.warning(web.plain(details.rebuilt), icon=":material/update:")
-            if classroom:
+            if settings.classroom:
                 st.info(web.CLASSROOM["rebuilt"], icon=":material/school:")
         for note in details.notes:
             st.caption(web.plain(note))
@@ -277,7 +321,7 @@ if image_side is not None and view.selected is not None:
             },
             key="layers",
         )
-        if classroom:
+        if settings.classroom:
             st.info(web.CLASSROOM["layer"], icon=":material/school:")
             st.info(web.CLASSROOM["metadata"], icon=":material/school:")
         st.markdown("**A Dockerfile reconstructed from its history**: `FROM` its parent, then its own steps")

@@ -100,7 +100,7 @@ def record_trees(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def trees(at: AppTest) -> list[Any]:
     """The interactive trees on the page (ui/tree.py's component)."""
-    return [e for e in at.get("component_instance") if e.proto.component_name == "image_lineage.ui.tree.tree"]
+    return [e for e in at.get("bidi_component") if e.proto.component_name == tree.NAME]
 
 
 def dot(at: AppTest) -> str:
@@ -385,6 +385,71 @@ def test_opens_on_the_sample_when_no_engine_answers() -> None:
     assert "Showing the bundled sample images instead." in texts(at)
     assert names_in(dot(at)) >= tagged_names(sample_scan())
     assert metric(at, "Images shown") == str(len(sample_scan().images))
+
+
+def record_tree_elements(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[int], dict[str, Any]]]:
+    """Where (the delta path) and with what data each run sends the tree's element."""
+    sent: list[tuple[list[int], dict[str, Any]]] = []
+    real = tree._component
+
+    def component(**kwargs: Any) -> Any:
+        cursor = st._main._active_dg._cursor
+        assert cursor is not None
+        sent.append((cursor.delta_path, kwargs["data"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(tree, "_component", component)
+    return sent
+
+
+def test_the_first_frame_paints_the_tree_where_the_page_keeps_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session's first run sends the tree alone (no widget), then reruns for the rest: the
+    second run sends the element to the same place with the drawing's digest only."""
+    sent = record_tree_elements(monkeypatch)
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    ok(at)
+    assert len(sent) == 2, "a first frame, then the whole page"
+    (first_path, first), (second_path, second) = sent
+    assert first_path == second_path
+    assert first["drawing"] == second["drawing"]
+    assert isinstance(first["svg"], str)
+    assert first["nodes"]
+    assert (second["svg"], second["nodes"]) == (None, None)
+    assert at.radio(key="source").value == "auto"  # the sidebar came with the second run
+    assert len(trees(at)) == 1
+
+
+def test_the_drawing_is_sent_again_only_when_it_changed_or_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent = record_tree_elements(monkeypatch)
+    at = start()
+    at.toggle(key="classroom").set_value(True).run()  # the same tree
+    assert sent[-1][1]["svg"] is None
+    at.radio(key="rankdir").set_value("LR").run()  # another drawing
+    assert isinstance(sent[-1][1]["svg"], str)
+    with monkeypatch.context() as patched:  # an element without it asks (the trigger "need")
+        patched.setattr(st, "session_state", at.session_state)
+        tree._on_need()
+    at.run()
+    ok(at)
+    assert isinstance(sent[-1][1]["svg"], str)
+    assert sent[-1][0] == sent[-2][0]
+
+
+def test_a_click_in_the_tree_picks_the_image(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = start()
+    image = sample_scan().images[0].id
+    with monkeypatch.context() as patched:  # the trigger "pick", as the element sends it
+        patched.setattr(
+            tree, "_triggered", lambda name: {"node": "img_x", "image": image} if name == "pick" else None
+        )
+        patched.setattr(st, "session_state", at.session_state)
+        tree._on_pick()
+    at.run()
+    ok(at)
+    assert at.selectbox(key="image").value == image
+    assert at.subheader[0].value.startswith("Inspecting")
 
 
 def test_sample_headline_numbers() -> None:

@@ -49,17 +49,17 @@ def projector_screenshot(page: Any, path: Path, *, wait_for_tree: bool) -> None:
     time.sleep(0.5)
 
 
-def tree_frame(page: Any) -> Any:
-    """The tree's iframe as a frame (to run scripts in its document)."""
-    return page.locator(GRAPH).first.element_handle().content_frame()
+def tree_host(page: Any) -> Any:
+    """The tree's own element (``.tree-host``, in the component's shadow root), to run scripts on."""
+    return tree(page).locator(".tree-host").first
 
 
-def boxes_in_view(frame: Any) -> list[str]:
+def boxes_in_view(host_element: Any) -> list[str]:
     """Node ids (``img_…``) of the boxes wholly inside what the tree's area shows."""
-    ids: list[str] = frame.evaluate(
-        """() => {
-            const host = document.querySelector('.tree-host').getBoundingClientRect();
-            return [...document.querySelectorAll('g.node:not(.hidden)')].filter(g => {
+    ids: list[str] = host_element.evaluate(
+        """tree => {
+            const host = tree.getBoundingClientRect();
+            return [...tree.querySelectorAll('g.node:not(.hidden)')].filter(g => {
                 const r = g.getBoundingClientRect();
                 return r.left >= host.left + 10 && r.right <= host.right - 10 && r.top >= host.top + 50
                     && r.bottom <= host.bottom - 40 && r.width > 30;
@@ -141,8 +141,7 @@ def test_the_overview_opens_a_family_whose_tree_can_be_explored(
         assert transform(frame) != fitted
 
         # Collapse: a box with descendants, in view, hides exactly them; Expand all shows them.
-        js = tree_frame(page)
-        in_view = boxes_in_view(js)
+        in_view = boxes_in_view(tree_host(page))
         assert in_view, "zoomed in, some boxes are readable"
         parent = max(in_view, key=lambda n: (len(family.descendants(by_node[n])), n))
         hidden = len(family.descendants(by_node[parent]))
@@ -159,7 +158,7 @@ def test_the_overview_opens_a_family_whose_tree_can_be_explored(
         page.mouse.move(host["x"] + host["width"] / 2, host["y"] + host["height"] / 2)
         page.mouse.wheel(0, -600)
         time.sleep(0.3)
-        in_view = boxes_in_view(tree_frame(page))
+        in_view = boxes_in_view(tree_host(page))
         assert in_view, "zoomed in, some boxes are readable"
         target = in_view[len(in_view) // 2]
         image = lineage.node(by_node[target]).image

@@ -25,11 +25,28 @@ from tests.e2e.conftest import RunningApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-GRAPH = 'iframe[title="image_lineage.ui.tree.tree"]'  # the interactive tree (ui/tree.py)
+# The interactive tree (ui/tree.py): the element keyed "tree"; the tree itself is in the
+# component's shadow root, which Playwright's CSS locators enter (document.querySelector does not).
+GRAPH = ".st-key-tree"
 WIDTH = 1440  # a common laptop screen
 MIN_HEIGHT = 900
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 LOCAL_SCHEMES = {"data", "blob", "file", "about"}
+
+
+# Added to the page before its scripts: keeps the first drawing of the tree (its <svg>) that
+# appears, checked on every animation frame, to compare with the one shown at the end.
+FIRST_DRAWING = """
+(() => {
+  const look = () => {
+    const element = document.querySelector('.st-key-tree [data-testid="stBidiComponentIsolated"]');
+    const svg = element && element.shadowRoot && element.shadowRoot.querySelector("svg");
+    if (svg) window.__firstDrawing = svg;
+    else requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+})();
+"""
 
 
 def is_local(url: str) -> bool:
@@ -96,14 +113,14 @@ def svg_titles(where: Any, selector: str = "svg") -> set[str]:
 
 
 def tree(page: Any) -> Any:
-    """The tree's own document (the component's iframe)."""
-    return page.frame_locator(GRAPH).first
+    """The tree's element (its locators reach into the component's shadow root)."""
+    return page.locator(GRAPH).first
 
 
 def settle(page: Any) -> None:
     """Wait until Streamlit has finished the rerun and the graph has been drawn."""
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
-    # A rerun that moves the tree (into the graph's column) replaces its frame: wait for one.
+    # A rerun that moved the tree would replace its element: wait for one, drawn.
     page.wait_for_function(f"() => document.querySelectorAll('{GRAPH}').length === 1", timeout=60_000)
     tree(page).locator("svg g.node").first.wait_for(timeout=60_000)
     time.sleep(1.0)  # the graph and the charts fade in
@@ -127,12 +144,19 @@ def test_the_app_in_chromium(app: RunningApp, chromium: Any, screenshot_dir: Pat
     names, deepest = sample_names()
     context = chromium.new_context(viewport={"width": WIDTH, "height": MIN_HEIGHT}, accept_downloads=True)
     remote = refuse_remote(context)
+    context.add_init_script(FIRST_DRAWING)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
         page.goto(app.url)
         settle(page)
+        # The first frame's tree is the page's: the second run kept its element and drawing.
+        assert page.evaluate(
+            """() => window.__firstDrawing.isConnected && window.__firstDrawing ===
+                document.querySelector('.st-key-tree [data-testid="stBidiComponentIsolated"]')
+                    .shadowRoot.querySelector("svg")"""
+        ), "the tree was drawn again after the first frame"
 
         # The whole family of the sample, with the note that it stands in for an engine.
         drawn = "".join(svg_texts(tree(page)))  # a name and its :tag are two lines

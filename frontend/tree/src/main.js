@@ -1,7 +1,6 @@
-// One bundle for both places the tree is shown: the app's Streamlit component, and
-// the self-contained HTML export (which carries its data in #lineage-data).
-import { connect } from "./streamlit.js";
+// The HTML export's script (a classic script inlined in the page, see render/html.py): the
+// tree, a search box and an inspector from the data in #lineage-data. The app's component
+// is built from streamlit.js instead (an ES module).
 import { standalone } from "./standalone.js";
 
 if (document.getElementById("lineage-data")) standalone();
-else connect();

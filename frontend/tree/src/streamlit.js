@@ -1,75 +1,93 @@
-// The Streamlit custom-component protocol (components v1), spoken directly: the page
-// sends "streamlit:render" with the arguments; we answer with the picked image.
+// The tree as a Streamlit component (st.components.v2): no iframe, this module runs in the
+// app's page. Streamlit calls the default export on every rerun that changes the data,
+// with the same parentElement (a shadow root: the page's CSS stays out of the SVG, ours is
+// added to that root) for as long as the element stays mounted.
+//
+// data: {drawing, svg, nodes, rankdir, selected, matches}. The drawing (SVG and tooltip
+// data, 2 MB on 1,000 images) comes only when it changed; otherwise its digest alone. An
+// instance that does not hold that drawing (mounted afresh) asks for it once with the
+// trigger "need". A click on a box sends the trigger "pick": {node, image}.
+//
+// Image data reaches the DOM only as text: Graphviz's SVG (its strings escaped by the DOT
+// renderer) parsed as XML with scripts and foreignObject dropped (parseSvg), tooltips
+// through textContent (tree.js).
 import { TreeView, parseSvg } from "./tree.js";
-import { TREE_CSS, addStyle } from "./style.js";
+import { TREE_CSS } from "./style.js";
 
-function send(type, data) {
-  window.parent.postMessage({ isStreamlitMessage: true, type, ...data }, "*");
+const instances = new WeakMap(); // parentElement -> its tree
+
+function mount(parent) {
+  const style = document.createElement("style");
+  style.textContent = TREE_CSS + ".tree-host { box-sizing: border-box; height: 100%; }";
+  const host = document.createElement("div");
+  parent.append(style, host);
+  const tree = {
+    host,
+    style,
+    view: null,
+    drawing: null, // the digest of the drawing shown
+    asked: null, // the digest last asked for
+    sent: null, // the node id the last click sent: the page's answer should not re-centre it
+    calls: 0,
+    send: () => {},
+  };
+  tree.view = new TreeView(host, {
+    nodes: {},
+    rankdir: "TB",
+    onPick: (id) => {
+      tree.sent = id;
+      tree.send("pick", { node: id, image: (tree.view.nodes[id] || {}).image || null });
+    },
+  });
+  return tree;
 }
 
-export function connect() {
-  addStyle(TREE_CSS + "html, body { margin: 0; padding: 0; overflow: hidden; background: transparent; }");
-  const host = document.createElement("div");
-  document.body.appendChild(host);
-  let view = null;
-  let drawing = null; // the digest of the drawing shown
-  let asked = null; // the digest last asked for
-  let sent = null; // the node id the last click sent: the page's answer should not re-centre it
-  let clicks = 0;
-  let height = 0;
+function render(tree, data) {
+  const view = tree.view;
+  // A new drawing replaces the old one only once it is here: until then the old stays.
+  const fresh = data.drawing !== tree.drawing;
+  if (fresh) {
+    if (typeof data.svg !== "string" || !data.nodes) {
+      if (tree.asked !== data.drawing) {
+        tree.asked = data.drawing;
+        tree.send("need", data.drawing);
+      }
+      return;
+    }
+    tree.drawing = data.drawing;
+    tree.asked = null;
+    view.options.rankdir = data.rankdir;
+    view.setNodes(data.nodes);
+    view.setSvg(parseSvg(data.svg));
+  }
+  view.options.rankdir = data.rankdir;
+  const previous = view.selected;
+  view.setSelected(data.selected || null);
+  view.setMatches(data.matches || []);
+  // What the user asked for elsewhere (the picker, the search) is centred; a click's own
+  // answer is not (the box is where the user just clicked).
+  const focus = data.selected || (data.matches || [])[0];
+  if (focus && (fresh || data.selected !== previous) && focus !== tree.sent) view.centreOn(focus);
+  if (data.selected === tree.sent) tree.sent = null;
+  tree.host.dataset.ready = "1";
+}
 
-  window.addEventListener("message", (event) => {
-    const data = event.data;
-    if (!data || data.type !== "streamlit:render") return;
-    const args = data.args || {};
-    if (args.height !== height) {
-      height = args.height || 600;
-      host.style.height = `${height}px`;
-      send("streamlit:setFrameHeight", { height: height + 2 });
-    }
-    // The drawing (SVG and tooltips) comes only when it changed: otherwise the page sends
-    // its digest alone. A frame that does not hold it (mounted afresh) asks for it once.
-    const fresh = args.drawing !== drawing;
-    if (fresh) {
-      if (typeof args.svg !== "string" || !args.nodes) {
-        if (asked !== args.drawing) {
-          asked = args.drawing;
-          send("streamlit:setComponentValue", {
-            value: { need: args.drawing, ask: `${Date.now()}-${Math.random()}` },
-            dataType: "json",
-          });
-        }
-        return;
-      }
-      if (!view) {
-        view = new TreeView(host, {
-          nodes: {},
-          rankdir: args.rankdir,
-          onPick: (id) => {
-            sent = id;
-            clicks += 1;
-            send("streamlit:setComponentValue", {
-              value: { node: id, image: (view.nodes[id] || {}).image || null, click: clicks },
-              dataType: "json",
-            });
-          },
-        });
-      }
-      drawing = args.drawing;
-      asked = null;
-      view.setNodes(args.nodes);
-      view.setSvg(parseSvg(args.svg));
-    }
-    view.options.rankdir = args.rankdir;
-    const previous = view.selected;
-    view.setSelected(args.selected || null);
-    view.setMatches(args.matches || []);
-    // What the user asked for elsewhere (the picker, the search) is centred; a click's
-    // own answer is not (the box is where the user just clicked).
-    const focus = args.selected || (args.matches || [])[0];
-    if (focus && (fresh || args.selected !== previous) && focus !== sent) view.centreOn(focus);
-    if (args.selected === sent) sent = null;
-    host.dataset.ready = "1";
-  });
-  send("streamlit:componentReady", { apiVersion: 1 });
+export default function component({ data, parentElement, setTriggerValue }) {
+  let tree = instances.get(parentElement);
+  if (!tree) {
+    tree = mount(parentElement);
+    instances.set(parentElement, tree);
+  }
+  tree.send = setTriggerValue;
+  tree.calls += 1;
+  const call = tree.calls;
+  render(tree, data || {});
+  // Streamlit keeps the cleanup of the latest call for the unmount (and runs an earlier
+  // call's at once when a newer one overtook it: that one must not end the tree).
+  return () => {
+    if (tree.calls !== call || instances.get(parentElement) !== tree) return;
+    instances.delete(parentElement);
+    tree.host.remove();
+    tree.style.remove();
+  };
 }

@@ -1,21 +1,29 @@
 """The family tree on the page: Graphviz's layout, drawn on the server, made interactive.
 
 ``show(view)`` draws the DOT the page already builds (``PageView.shown``) to SVG with
-Graphviz's ``dot`` (cached by the DOT text) and hands it to a custom component
-(``tree_component/``: ``index.html`` and ``main.js``, built from ``frontend/tree``; nothing
-is fetched from elsewhere). In the browser one can pan and zoom (drag, wheel, pinch,
-``+``/``-``/arrows/``0``), hover a box for its details, collapse and expand what is built on
-an image, fit the tree, and click a box: the click picks that image in the page's picker
+Graphviz's ``dot`` (cached by the DOT text) and hands it to a Streamlit component
+(``st.components.v2``: no iframe; its script, ``tree_component/component.js`` built from
+``frontend/tree``, runs in the page and is sent inline with the element, so nothing is
+fetched from elsewhere). The tree sits in a shadow root: Streamlit's CSS stays out of the
+SVG, the tree's own CSS is added to that root. In the browser one can pan and zoom (drag,
+wheel, pinch, ``+``/``-``/arrows/``0`` while the tree has the focus: keys typed elsewhere,
+such as in the page's text boxes, are not the tree's), hover a box for its details, collapse
+and expand what is built on an image, fit the tree, show it full screen, and click a box: the
+click (the trigger ``pick``) picks that image in the page's picker
 (``st.session_state[PICKER]``), so the inspector opens beside the graph as if it had been
-picked there. The picked image is marked and the images the search matches are
-highlighted; either is centred when it was chosen outside the tree.
+picked there. The picked image is marked and the images the search matches are highlighted;
+either is centred when it was chosen outside the tree.
 
 The SVG is drawn without the picked image's mark (the script marks it): picking an image
 does not draw the tree again, and the view keeps its zoom. The drawing (SVG and tooltip
 data, 2 MB on 1,000 images) is sent only when it changed: a rerun that draws the same DOT
-sends its digest alone, and a frame that does not hold that drawing (one mounted afresh)
-asks for it with ``{"need": digest, "ask": token}`` as its value. Without ``dot`` on the
-server the page falls back to Streamlit's own ``graphviz_chart`` (a static picture).
+sends its digest alone, and an element that does not hold that drawing (one mounted afresh)
+asks for it with the trigger ``need``, whose callback makes the next run send it. The
+script keeps no state of its own on the server beyond the digest last sent. Image data
+reaches the DOM only as text: Graphviz's SVG, whose strings the DOT renderer escaped, parsed
+as XML with scripts and ``foreignObject`` dropped; tooltips through ``textContent``. Without
+``dot`` on the server the page falls back to Streamlit's own ``graphviz_chart`` (a static
+picture).
 """
 
 from __future__ import annotations
@@ -25,7 +33,6 @@ from importlib import resources
 from typing import Any
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from image_lineage.errors import RenderError
 from image_lineage.lineage import Lineage
@@ -35,15 +42,21 @@ from image_lineage.render.graphviz_render import INSTALL_HINT
 from image_lineage.render.html import tree_nodes
 from image_lineage.web import PageView, graphviz_installed
 
-KEY = "tree"  # the component's value: {"node": "img_…", "image": id, "click": n} after a click
+NAME = "image_lineage_tree"  # the component's name (st.components.v2)
+KEY = "tree"  # the element's key; st.session_state[KEY] holds its last triggers
 PICKER = "image"  # the page's "Inspect an image" select box
-SENT = "tree_drawing_sent"  # session state: the digest of the drawing last sent to the frame
-ANSWERED = "tree_drawing_answered"  # session state: the frame's last "need" answered
+SENT = "tree_drawing_sent"  # session state: the digest of the drawing last sent to the element
 HEIGHT = 600  # px: with the title and the find row, the tree's top half is in a 900 px window
+SCRIPT = "ui/tree_component/component.js"  # inside the image_lineage package
 
-_component = components.declare_component(
-    "tree", path=str(resources.files("image_lineage").joinpath("ui/tree_component"))
-)
+
+def _script() -> str:
+    """The component's ES module, inline: the first line break tells Streamlit it is code, not a path."""
+    code = resources.files("image_lineage").joinpath(SCRIPT).read_text(encoding="utf-8")
+    return "// image-lineage's tree (frontend/tree/src/streamlit.js)\n" + code
+
+
+_component = st.components.v2.component(NAME, js=_script(), isolate_styles=True)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -76,23 +89,31 @@ def matching(lineage: Lineage, search: str) -> list[str]:
 
 
 def picked(value: Any) -> str | None:
-    """The image id a click sent, if the component's value is one."""
+    """The image id a click sent, if ``value`` (the trigger ``pick``) is one."""
     if isinstance(value, dict) and isinstance(value.get("image"), str):
         return str(value["image"])
     return None
 
 
-def _wanted(value: Any, drawing: str) -> str | None:
-    """The token of the frame's request for ``drawing``, if its value is one."""
-    if isinstance(value, dict) and value.get("need") == drawing and isinstance(value.get("ask"), str):
-        return str(value["ask"])
-    return None
+def _triggered(name: str) -> Any:
+    """The value of the element's trigger ``name`` in this interaction (read in its callback)."""
+    value = st.session_state.get(KEY)
+    return value.get(name) if isinstance(value, dict) else None
 
 
-def _on_click() -> None:
-    image = picked(st.session_state.get(KEY))
+def _on_pick() -> None:
+    image = picked(_triggered("pick"))
     if image is not None:
         st.session_state[PICKER] = image
+
+
+def _on_need() -> None:
+    st.session_state[SENT] = None  # the element lacks the drawing: this run sends it
+
+
+def digest(dot: str) -> str:
+    """What names a drawing: the same DOT draws the same SVG."""
+    return hashlib.blake2b(dot.encode(), digest_size=16).hexdigest()
 
 
 def show(view: PageView) -> None:
@@ -101,23 +122,21 @@ def show(view: PageView) -> None:
     if not graphviz_installed():
         st.graphviz_chart(view.dot, width="stretch")
         return
-    drawing = hashlib.blake2b(dot.encode(), digest_size=16).hexdigest()
-    ask = _wanted(st.session_state.get(KEY), drawing)
-    asked_again = ask is not None and ask != st.session_state.get(ANSWERED)
-    send = st.session_state.get(SENT) != drawing or asked_again
+    drawing = digest(dot)
+    send = st.session_state.get(SENT) != drawing
     ids = node_ids(view.shown)
     _component(
-        drawing=drawing,
-        svg=svg_of(dot) if send else None,
-        nodes=_nodes(view.shown, dot) if send else None,
-        rankdir=view.rankdir,
-        selected=ids.get(view.selected or ""),
-        matches=matching(view.shown, view.search),
-        height=HEIGHT,
         key=KEY,
-        default=None,
-        on_change=_on_click,
+        data={
+            "drawing": drawing,
+            "svg": svg_of(dot) if send else None,
+            "nodes": _nodes(view.shown, dot) if send else None,
+            "rankdir": view.rankdir,
+            "selected": ids.get(view.selected or ""),
+            "matches": matching(view.shown, view.search),
+        },
+        height=HEIGHT,
+        on_pick_change=_on_pick,
+        on_need_change=_on_need,
     )
     st.session_state[SENT] = drawing
-    if ask is not None:
-        st.session_state[ANSWERED] = ask

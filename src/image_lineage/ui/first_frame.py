@@ -1,0 +1,91 @@
+"""The session's first frame: the title, the tagline and the tree, before any widget.
+
+A browser shows nothing of a Streamlit page until it has loaded the script of every kind of
+element the run sent (select boxes, toggles, metrics, ...), about fifty of them for the whole
+page. So the session's first run sends only the title row, the tagline and the tree of the
+view the page opens on, then reruns for the rest (``st.rerun``). The tree is sent at the
+element path it has in the whole page, so the second run neither moves nor redraws it: the
+same element gets the same drawing's digest (``ui/tree.py``).
+
+When the page opens on something else (the overview of a big collection, the lesson, an
+error) the first run draws nothing of its own and reruns at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from image_lineage import web
+from image_lineage.model import Scan
+from image_lineage.ui import lesson, overview, stale
+
+if TYPE_CHECKING:
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+DONE = "first_frame_done"  # session state: the first frame was painted (or skipped)
+
+
+@dataclass(frozen=True)
+class Sidebar:
+    """What the sidebar's widgets say; the defaults are the values they start with."""
+
+    kinds: tuple[str, ...] = (next(iter(web.SOURCES)),)
+    endpoint: str = ""
+    registry_url: str = ""
+    upload: UploadedFile | None = None
+    show_intermediate: bool = False
+    collapse: bool = True
+    show_untagged: bool = True
+    rankdir: str = next(iter(web.RANKDIRS))
+    classroom: bool = False
+    show_secrets: bool = False
+
+    def options(self, search: str = "", platform: str = web.HOST) -> web.ViewOptions:
+        """The view's options with the find box's text and the platform picked."""
+        return web.ViewOptions(
+            self.show_untagged,
+            self.show_intermediate,
+            collapse_chains=self.collapse,
+            search=search,
+            rankdir=self.rankdir,
+            show_secrets=self.show_secrets,
+            platform=platform or web.HOST,
+        )
+
+
+DEFAULTS = Sidebar()
+
+
+def pending() -> bool:
+    """True in the session's first run only (a fresh page, a reload)."""
+    if st.session_state.get(DONE, False):
+        return False
+    st.session_state[DONE] = True
+    return True
+
+
+def tree_view(scan: Scan) -> web.PageView | None:
+    """The view the page opens on, when what it opens on is the tree; else None."""
+    if lesson.is_on():
+        return None
+    view = overview.narrow(web.make_view(scan, DEFAULTS.options()).pick(None, focused=False))
+    crowded = len(view.searched) > web.CROWDED and not st.session_state.get(overview.WHOLE, False)
+    if view.empty_message or (crowded and st.session_state.get(overview.OPEN) is None):
+        return None  # a warning, or the overview of a big collection
+    return _marked(view)
+
+
+def _marked(view: web.PageView) -> web.PageView:
+    """The view with the images to rebuild marked, as ``stale.mark`` marks it (without its list)."""
+    report = stale.report_of(view.everything)
+    if not report:
+        return view
+    return replace(
+        view,
+        everything=stale.marked(view.everything, report),
+        searched=stale.marked(view.searched, report),
+        shown=stale.marked(view.shown, report),
+    )
