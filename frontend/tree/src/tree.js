@@ -326,7 +326,16 @@ export class TreeView {
 
   toggleFullscreen() {
     if (document.fullscreenElement) document.exitFullscreen();
-    else this.host.requestFullscreen().then(() => setTimeout(() => this.fit(), 100));
+    else this.host.requestFullscreen().then(() => setTimeout(() => this.rest(), 100));
+  }
+
+  // After a change of size: what was centred stays centred, an untouched view is made
+  // again (the start or the whole tree, whichever it was), a moved one stays as it is.
+  rest() {
+    if (this.centred) this.centreOn(this.centred);
+    else if (!this.touched && this.resting === "home") this.home();
+    else if (!this.touched) this.fit();
+    this.sizeMinimap();
   }
 
   // ------------------------------------------------------------------ marks
@@ -723,14 +732,8 @@ export class TreeView {
       new ResizeObserver(() => {
         const { w, h } = this.size();
         const key = `${w}x${h}`;
-        // The frame stays as the page's layout changes (the inspector opening beside it):
-        // what was centred stays centred, an untouched view stays fitted.
-        if (this.svg && last !== null && last !== key) {
-          if (this.centred) this.centreOn(this.centred);
-          else if (!this.touched && this.resting === "home") this.home();
-          else if (!this.touched) this.fit();
-          this.sizeMinimap();
-        }
+        // The view holds as the page's layout changes (the inspector opening beside it).
+        if (this.svg && last !== null && last !== key) this.rest();
         last = key;
       }).observe(host);
     }
