@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from importlib import resources
+from typing import Any
 
 try:
     import altair as alt
@@ -642,6 +643,49 @@ class ImageDetails:
             }
             for number, share in enumerate(self.split, start=1)
         ]
+
+    def split_spec(self) -> dict[str, Any]:
+        """``split_chart`` as a plain Vega-Lite spec, for ``st.vega_lite_chart``: the same picture
+        without Altair building and validating its objects on each rerun (25 ms a click)."""
+        x = {
+            "field": "MB",
+            "type": "quantitative",
+            "title": "MB added",
+            "axis": {"grid": False, "tickCount": 5},
+        }
+        y = {
+            "field": "Image",
+            "type": "nominal",
+            "sort": None,
+            "title": None,
+            "axis": {"labelLimit": 200, "labelFontSize": 13, "labelOverlap": False},
+        }
+        tooltip = [{"field": name, "type": "nominal"} for name in ("Image", "Size", "Added by")]
+        colour = {
+            "field": "Added by",
+            "type": "nominal",
+            "scale": {"domain": list(SPLIT_ROLES.values()), "range": SPLIT_COLOURS},
+            "legend": {"orient": "bottom", "direction": "vertical", "title": None, "labelFontSize": 13},
+        }
+        sizes = {"field": "Size", "type": "nominal"}
+        return {
+            "data": {"values": self.split_table()},
+            "height": {"step": 30},
+            "padding": {"left": 12, "right": 12},
+            "layer": [
+                {"mark": {"type": "bar"}, "encoding": {"x": x, "y": y, "color": colour, "tooltip": tooltip}},
+                {
+                    "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 13},
+                    "encoding": {
+                        "x": x,
+                        "y": y,
+                        "color": {"value": "#333333"},
+                        "text": sizes,
+                        "tooltip": tooltip,
+                    },
+                },
+            ],
+        }
 
     def split_chart(self) -> alt.LayerChart:
         """A bar per image of the chain, base on top, the inspected image last, sizes at the ends."""

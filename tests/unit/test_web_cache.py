@@ -14,6 +14,7 @@ from dataclasses import fields, replace
 from datetime import timedelta
 from typing import Any
 
+import altair as alt
 import pytest
 import streamlit as st
 
@@ -226,3 +227,19 @@ def test_family_and_grouping_per_lineage_and_choice() -> None:
     expanded = overview.grouped(lineage, frozenset({name}))
     assert sorted(expanded.by_id) == sorted(grouping.group_repositories(lineage, {name}).by_id)
     assert sorted(expanded.by_id) != sorted(grouped.by_id)
+
+
+def test_the_split_spec_is_the_split_chart() -> None:
+    """``split_spec`` (a plain dict for ``st.vega_lite_chart``) draws what ``split_chart`` draws."""
+    view = web.make_view(scan(), web.ViewOptions())
+    deepest = max(view.everything.nodes(), key=lambda node: len(view.everything.ancestors(node.id)))
+    details = web.image_details(view, deepest.id)
+    with alt.theme.enable("none"):  # as st.altair_chart converts it: Altair's default theme off
+        chart = details.split_chart().to_dict()
+    spec = details.split_spec()
+    assert len(spec["data"]["values"]) == len(details.split) > 2
+    assert chart["datasets"][chart["data"]["name"]] == spec["data"]["values"]
+    assert {key: chart[key] for key in ("layer", "height", "padding")} == {
+        key: spec[key] for key in ("layer", "height", "padding")
+    }
+    assert set(chart) - {"$schema", "datasets"} == set(spec)
