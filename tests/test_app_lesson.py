@@ -76,6 +76,8 @@ def test_the_jupyter_run_line_mounts_the_work_folder() -> None:
     page = texts(at)
     assert 'docker run --rm -p 8888:8888 -v "$PWD":/home/jovyan/work jupyter/scipy-notebook:2026-11' in page
     assert "With jupyter/minimal-notebook:2026-11 already here, docker pull downloads 2 layers" in page
+    assert "` tini -g -- start.sh `" in page  # the entrypoint as code: its -- is not a dash
+    assert "#### none" in page  # what the image does not set is said in words, not as code
 
 
 def step_slider(at: AppTest) -> Slider[int]:

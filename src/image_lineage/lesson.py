@@ -115,6 +115,12 @@ class Tower:
             return f"{head} adds an empty layer"
         return f"{head} adds {human_size(step.size)}"
 
+    def so_far(self, number: int) -> str:
+        """``The tower so far: 8 layers, 34.3 MB``: what steps 1 to ``number`` built."""
+        built = self.layers(number)
+        count = f"{len(built)} layer{'s' if len(built) != 1 else ''}"
+        return f"The tower so far: {count}, {human_size(sum(s.size for s in built))}"
+
     def step_detail(self, number: int) -> str:
         """Why, and whose build ran the step."""
         step = self.steps[number - 1]
@@ -171,10 +177,15 @@ def text_colour(background: str) -> str:
     return "#000000" if luminance > 0.4 else "#ffffff"
 
 
+TOWER_NOTE = (
+    "Each block is a layer: the files one step added, oldest at the bottom. Its colour says whose "
+    "build made it; the outlined block is the current step's. Steps such as ENV, LABEL or CMD change "
+    "only the settings and add no layer."
+)
+
 # ---- drawing
 
 _TOWER_WIDTH = 600
-_LEGEND_WIDTH = 460
 _GAP = 3
 _FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
 _CHAR = 0.6  # a character's width, in font sizes (DejaVu Sans runs wide)
@@ -187,8 +198,9 @@ def _fit(text: str, width: float, font: int) -> str:
 
 
 def tower_label(text: str) -> str:
-    """An instruction short enough for a layer: content hashes cut to their first digits."""
-    return _CONTENT_HASH.sub(lambda m: f"{m[1]}:{m[2]}…", text)
+    """An instruction short enough for a layer: content hashes cut to their first digits, and
+    runs of spaces (a RUN's continued lines) made one."""
+    return _CONTENT_HASH.sub(lambda m: f"{m[1]}:{m[2]}…", " ".join(text.split()))
 
 
 def _svg_open(width: int, height: int, label: str) -> list[str]:
@@ -238,24 +250,27 @@ def tower_svg(data: Tower, upto: int | None = None) -> str:
     return "\n".join(parts) + "\n"
 
 
-def legend_svg(data: Tower) -> str:
-    """The legend: each contributing image, newest on top as in the tower, with what it adds."""
-    row = 64
-    height = row * len(data.contributors) + 8
-    parts = _svg_open(_LEGEND_WIDTH, height, "Whose build made each layer")
-    for index, who in enumerate(reversed(data.contributors)):
-        top = 4 + index * row
-        role = {"base": "the base", "ancestor": "", "itself": "this image"}[who.role]
+_ROLE = {"base": "the base", "ancestor": "an ancestor", "itself": "this image"}
+
+
+def legend_html(data: Tower) -> str:
+    """The legend: each contributing image, newest on top as in the tower, with what it adds.
+
+    HTML rather than a picture: a long name wraps instead of being cut, and the text takes
+    the page's type size. Names are escaped; the colours are this module's own.
+    """
+    rows = []
+    for who in reversed(data.contributors):
         amount = f"{who.layers} layer{'s' if who.layers != 1 else ''}, {human_size(who.size)}"
-        parts += [
-            f'<rect x="2" y="{top + 6}" width="40" height="{row - 14}" rx="4" fill="{who.colour}"/>',
-            f'<text x="54" y="{top + 26}" font-size="22" font-weight="bold" fill="#111111">'
-            f"{escape(_fit(who.name, _LEGEND_WIDTH - 56, 22))}</text>",
-            f'<text x="54" y="{top + 52}" font-size="20" fill="#333333">'
-            f"{escape(f'{role}: {amount}' if role else amount)}</text>",
-        ]
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+        rows.append(
+            '<li style="display:flex;align-items:center;gap:0.6em;margin:0 0 0.5em 0">'
+            f'<span style="flex:none;width:1.6em;height:1.6em;border-radius:4px;background:{who.colour}">'
+            "</span>"
+            f'<span style="overflow-wrap:anywhere;line-height:1.3"><b>{escape(who.name)}</b><br/>'
+            f"{escape(_ROLE[who.role])}: {escape(amount)}</span></li>"
+        )
+    label = _attr("Whose build made each layer")
+    return f'<ul aria-label="{label}" style="list-style:none;padding:0;margin:0">{"".join(rows)}</ul>\n'
 
 
 def _attr(text: str) -> str:
@@ -344,6 +359,7 @@ class Setting:
     name: str
     value: str
     meaning: str
+    literal: bool = True  # the value is the image's own (shown as code); False: words of ours
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,43 +403,49 @@ def outside_world(image: Image) -> OutsideWorld:
     ports = [clean_text(p, 40) for p in config.exposed_ports]
     volumes = [clean_text(v, 200) for v in config.volumes]
     settings = [
-        Setting(
+        _setting(
             "Exposed ports",
-            ", ".join(ports) or "none",
+            ", ".join(ports),
+            "none",
             "The ports its program listens on (EXPOSE). Exposing only documents them: "
             "-p in docker run is what connects one to this machine."
             if ports
             else "It declares no port: it is not a server you reach from outside.",
         ),
-        Setting(
+        _setting(
             "Volumes",
-            ", ".join(volumes) or "none",
+            ", ".join(volumes),
+            "none",
             "Folders whose contents outlive the container (VOLUME): Docker keeps them outside its layers."
             if volumes
             else "It declares none: what a container writes is lost with it, unless you mount a folder (-v).",
         ),
-        Setting(
+        _setting(
             "Entrypoint",
-            _words(config.entrypoint) or "none",
+            _words(config.entrypoint),
+            "none",
             "The program every container starts with (ENTRYPOINT); the command is handed to it as arguments."
             if config.entrypoint
             else "None: the command runs on its own.",
         ),
-        Setting(
+        _setting(
             "Command",
-            _words(config.cmd) or "none",
+            _words(config.cmd),
+            "none",
             "What a container runs by default (CMD); words after the image name in docker run replace it."
             if config.cmd
             else "None set: docker run needs one after the image name.",
         ),
-        Setting(
+        _setting(
             "User",
-            clean_text(config.user, 80) or "root (none set)",
+            clean_text(config.user, 80),
+            "root (none set)",
             "Who the program runs as inside the container (USER); --user in docker run changes it.",
         ),
-        Setting(
+        _setting(
             "Working directory",
-            clean_text(config.working_dir, 200) or "/ (none set)",
+            clean_text(config.working_dir, 200),
+            "/ (none set)",
             "Where the program starts (WORKDIR): relative paths begin there; -w in docker run changes it.",
         ),
     ]
@@ -445,6 +467,11 @@ def outside_world(image: Image) -> OutsideWorld:
             )
         )
     return OutsideWorld(tuple(settings), run_line(image), _run_parts(image, name))
+
+
+def _setting(name: str, value: str, unset: str, meaning: str) -> Setting:
+    """What the image did not set is said in words (``unset``), not shown as a value of its own."""
+    return Setting(name, value or unset, meaning, literal=bool(value))
 
 
 def _port_arguments(image: Image) -> list[tuple[str, str]]:

@@ -1,12 +1,14 @@
 """The lesson view in Chromium: on the bundled sample, and on a 1,000-image snapshot.
 
 On the sample (no engine answers, so the page shows it) the sidebar's “Lesson view”
-switch opens the lesson on tutorial/outside-world; “Step back”, “Next step” and the
-“Build step” slider change the layer tower and the step's text, and chapter 2's run line
-publishes its port (``-p 8080:8080``). On 1,000 images, uploaded through the snapshot
-uploader, an image picked in “Inspect an image” becomes the lesson's image, and stepping
-works there too. Screenshots of the lesson at 1440x900 and 1920x1080 (a projector) go to
-``SCREENSHOT_DIR``.
+switch opens the lesson on tutorial/outside-world; “Step back”, “Next step”, the → and ←
+keys and the “Build step” slider change the layer tower and the step's text, and chapter
+2's run line publishes its port (``-p 8080:8080``). On a projector (1280x720, 1920x1080)
+the lesson is the first screen (the page's title and find row give way), and its type is
+large: the step buttons, the slider's label, captions, tables and the ``docker run`` line
+are measured. On 1,000 images, uploaded through the snapshot uploader, an image picked in
+“Inspect an image” becomes the lesson's image, and stepping works there too. Screenshots
+of the lesson at 1280x720, 1440x900 and 1920x1080 go to ``SCREENSHOT_DIR``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,23 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 CHAPTER_1 = "1 · Your code runs on layers"
 CHAPTER_2 = "2 · How a container meets the outside world"
 TOWER = '[data-testid="stImage"] img'  # the first picture of the lesson: the tower
+STAGE = ".st-key-lesson_stage"  # the lesson's container
+SMALL_PROJECTOR = {"width": 1280, "height": 720}
+# The smallest type each part of the lesson may have, in CSS pixels, by window width: what
+# reads from the back of a classroom (Streamlit's own sizes, 14 to 16 px, did not).
+MIN_PX = {
+    1280: {"button": 20, "label": 20, "text": 19, "caption": 19, "table": 19, "code": 18, "run": 22},
+    1920: {"button": 27, "label": 27, "text": 24, "caption": 24, "table": 24, "code": 23, "run": 33},
+}
+MEASURED = {  # what MIN_PX's names measure, inside the lesson
+    "button": ".st-key-lesson_next button p",
+    "label": '[data-testid="stSlider"] [data-testid="stWidgetLabel"] p',
+    "text": '[data-testid="stHtml"] li',  # the legend
+    "caption": '[data-testid="stCaptionContainer"]',
+    "table": '[data-testid="stTable"] td',
+    "code": '[data-testid="stCode"] code',  # the first: the step's instruction
+    "run": ".st-key-lesson_run code",
+}
 
 
 def sample() -> Lineage:
@@ -67,6 +86,38 @@ def lesson_on(page: Any) -> None:
     page.get_by_role("heading", name=CHAPTER_1).wait_for(timeout=60_000)
     page.locator(TOWER).first.wait_for(timeout=60_000)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+
+
+def choose(page: Any, label: str, option: str) -> None:
+    """Pick the option of a select box that contains ``option``, as a user does."""
+    page.get_by_role("combobox", name=label, exact=True).click()
+    page.get_by_role("option").filter(has_text=option).first.click()
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+    page.get_by_role("heading", name=CHAPTER_1).click()  # the focus leaves the box: the keys step
+    time.sleep(0.5)
+
+
+def shoot(page: Any, path: Path) -> None:
+    """A screenshot with no tooltip: the pointer rests in the window's right margin."""
+    size = page.viewport_size
+    page.mouse.move(size["width"] - 8, size["height"] // 2)
+    time.sleep(0.5)
+    page.screenshot(path=str(path))
+
+
+def type_sizes(page: Any) -> dict[str, float]:
+    """The font size, in CSS pixels, of each part of the lesson MIN_PX names (its first shown)."""
+    sizes = {}
+    for name, selector in MEASURED.items():
+        where = page.locator(f"{STAGE} {selector} >> visible=true").first
+        sizes[name] = float(where.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+    return sizes
+
+
+def scrolled(page: Any) -> float:
+    """How far the page has scrolled down."""
+    top: float = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTop")
+    return top
 
 
 def chosen(page: Any, label: str) -> str:
@@ -128,19 +179,15 @@ def test_the_lesson_on_the_sample(app: RunningApp, chromium: Any, screenshot_dir
         page.keyboard.press("End")
         wait_for_step(page, data.step_title(len(data.steps)))
 
-        # The screenshots: the chapter's top at the window's top, at a step that adds a layer.
+        # The screenshots: the lesson's first screen, at a step that adds a layer.
         layer = max(step.number for step in data.steps if step.layer)
         for number in range(len(data.steps) - 1, layer - 1, -1):
             page.get_by_role("button", name="◀ Step back").click()
             wait_for_step(page, data.step_title(number))
-        page.get_by_role("heading", name=CHAPTER_1).evaluate("el => el.scrollIntoView({block: 'start'})")
-        time.sleep(0.5)
-        page.screenshot(path=str(screenshot_dir / "app-lesson.png"))
+        shoot(page, screenshot_dir / "app-lesson.png")
         page.set_viewport_size(PROJECTOR)
         time.sleep(1.0)
-        page.get_by_role("heading", name=CHAPTER_1).evaluate("el => el.scrollIntoView({block: 'start'})")
-        time.sleep(0.5)
-        page.screenshot(path=str(screenshot_dir / "app-lesson-1920.png"))
+        shoot(page, screenshot_dir / "app-lesson-1920.png")
         page.set_viewport_size({"width": WIDTH, "height": MIN_HEIGHT})
 
         # Chapter 2: the run line publishes the exposed port.
@@ -151,6 +198,91 @@ def test_the_lesson_on_the_sample(app: RunningApp, chromium: Any, screenshot_dir
         assert code.text_content() == run_line
         assert code.is_visible()
         assert page.locator("code", has_text="-p 8080:8080").count() >= 1  # explained, part by part
+        page.get_by_role("heading", name=CHAPTER_2).evaluate("el => el.scrollIntoView({block: 'start'})")
+        time.sleep(0.5)
+        shoot(page, screenshot_dir / "app-lesson-outside-world.png")
+        assert not errors, errors
+        assert not remote, f"the page asked for non-local addresses: {remote}"
+    finally:
+        context.close()
+
+
+def first_screen(page: Any, width: int) -> None:
+    """The lesson is what the window shows, unscrolled: its tower and step buttons, in large type."""
+    assert scrolled(page) == 0
+    height = page.viewport_size["height"]
+    assert not page.get_by_role("heading", name="Image lineage").is_visible(), "the title gives way"
+    assert not page.get_by_text("Find an image").is_visible(), "the find row gives way"
+    tower_box = page.locator(TOWER).first.bounding_box()
+    assert tower_box["y"] + 150 <= height, f"the tower starts at {tower_box['y']} px in a {height} px window"
+    next_box = page.get_by_role("button", name="Next step ▶").bounding_box()
+    assert next_box["y"] + next_box["height"] <= height, "the step buttons are in the first screen"
+    sizes = type_sizes(page)
+    small = {name: px for name, px in sizes.items() if px < MIN_PX[width][name]}
+    assert not small, f"type smaller than {MIN_PX[width]} at {width} px: {small}"
+
+
+def test_the_lesson_on_a_projector(app: RunningApp, chromium: Any, screenshot_dir: Path) -> None:
+    """1280x720 and 1920x1080, on the sample's two teaching images; the keys step the build."""
+    lineage = sample()
+    scipy = lesson.tower(lineage, tagged(lineage, "jupyter/scipy-notebook:2026-11"))
+    python = lesson.tower(lineage, tagged(lineage, "tutorial/python:3.7.9"))
+    context = chromium.new_context(viewport=SMALL_PROJECTOR)
+    remote = refuse_remote(context)
+    page, errors = watched(context)
+    try:
+        page.goto(app.url)
+        settle(page)
+        lesson_on(page)
+        first_screen(page, 1280)
+        shoot(page, screenshot_dir / "app-lesson-projector.png")
+
+        # → and ← step, as the buttons do, once the focus has left the select boxes.
+        choose(page, "Family", "tutorial/debian")
+        choose(page, "Image", "tutorial/python:3.7.9")
+        last = len(python.steps)
+        wait_for_step(page, python.step_title(last))
+        page.get_by_role("heading", name=CHAPTER_1).click()
+        page.keyboard.press("ArrowLeft")
+        wait_for_step(page, python.step_title(last - 1))
+        page.keyboard.press("ArrowLeft")
+        wait_for_step(page, python.step_title(last - 2))
+        page.keyboard.press("ArrowRight")
+        wait_for_step(page, python.step_title(last - 1))
+        assert tower(page) == lesson.tower_svg(python, last - 1)
+        # With the slider focused, an arrow moves it one step, not two (slider and shortcut).
+        page.get_by_role("slider", name="Build step").focus()
+        page.keyboard.press("ArrowLeft")
+        wait_for_step(page, python.step_title(last - 2))
+        time.sleep(1.0)
+        assert step_title(page) == python.step_title(last - 2)
+
+        # The deepest teaching image: a tall tower, still starting in the first screen.
+        choose(page, "Family", "busybox")
+        choose(page, "Image", "jupyter/scipy-notebook")
+        wait_for_step(page, scipy.step_title(len(scipy.steps)))
+        page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
+        first_screen(page, 1280)
+        page.get_by_role("heading", name=CHAPTER_2).evaluate("el => el.scrollIntoView({block: 'start'})")
+        time.sleep(0.5)
+        shoot(page, screenshot_dir / "app-lesson-scipy-projector-outside.png")
+
+        page.set_viewport_size({"width": WIDTH, "height": MIN_HEIGHT})
+        page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
+        time.sleep(1.0)
+        shoot(page, screenshot_dir / "app-lesson-scipy.png")
+        page.get_by_role("heading", name="What docker pull downloads").evaluate(
+            "el => el.scrollIntoView({block: 'start'})"
+        )
+        time.sleep(0.5)
+        shoot(page, screenshot_dir / "app-lesson-scipy-pull.png")
+
+        # 1920x1080: the same proportions, so larger type.
+        page.set_viewport_size(PROJECTOR)
+        page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
+        time.sleep(1.0)
+        first_screen(page, 1920)
+        shoot(page, screenshot_dir / "app-lesson-scipy-1920.png")
         assert not errors, errors
         assert not remote, f"the page asked for non-local addresses: {remote}"
     finally:

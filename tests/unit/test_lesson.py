@@ -71,15 +71,47 @@ def test_the_tower_svg_grows_with_the_steps_and_keeps_its_height() -> None:
     assert len(outlined) == 1  # the current step's layer
 
 
-def test_hostile_names_and_steps_stay_text_in_the_svg() -> None:
+def test_hostile_names_and_steps_stay_text_in_the_svg_and_the_legend() -> None:
     evil = image([*ROOT, "RUN <script>alert(1)</script>&x:10"], "<svg onload=alert(1)>:1")
     lineage = build_lineage([image(ROOT, "debian:slim"), evil], SOURCE)
     tower = lesson.tower(lineage, evil.id)
-    for svg in (lesson.tower_svg(tower), lesson.legend_svg(tower)):
-        root = ET.fromstring(svg)  # well-formed: nothing broke out of its element
-        assert not [e for e in root.iter() if e.tag.endswith(("script", "foreignObject"))]
-        assert "<script>" not in svg
+    for markup in (lesson.tower_svg(tower), lesson.legend_html(tower)):
+        root = ET.fromstring(markup)  # well-formed: nothing broke out of its element
+        inside = [e.tag.rsplit("}", 1)[-1] for e in root.iter() if e is not root]
+        assert not {"script", "foreignObject", "svg"} & set(inside)
+        assert "<script>" not in markup
+        assert "<svg onload" not in markup
         assert "onload=" not in " ".join(k for e in root.iter() for k in e.attrib)
+    assert "&lt;svg onload=alert(1)&gt;:1" in lesson.legend_html(tower)
+
+
+def test_the_legend_lists_whose_build_made_what_newest_first() -> None:
+    lineage, images = family()
+    legend = ET.fromstring(lesson.legend_html(lesson.tower(lineage, images["app"].id)))
+    rows = ["".join(item.itertext()) for item in legend.iter("li")]
+    assert rows == [
+        "app:1this image: 1 layer, 50 B",
+        "python:3an ancestor: 1 layer, 3.0 kB",
+        "debian:slimthe base: 1 layer, 1.0 kB",
+    ]
+    swatches = [item.find("span") for item in legend.iter("li")]
+    assert [s.get("style", "").rsplit("background:", 1)[1] for s in swatches if s is not None] == [
+        lesson.ITSELF_COLOUR,
+        *reversed(lesson.ANCESTOR_COLOURS[:2]),
+    ]
+
+
+def test_the_tower_so_far() -> None:
+    lineage, images = family()
+    tower = lesson.tower(lineage, images["app"].id)
+    assert tower.so_far(1) == "The tower so far: 1 layer, 1.0 kB"
+    assert tower.so_far(2) == "The tower so far: 1 layer, 1.0 kB"  # ENV adds no layer
+    assert tower.so_far(6) == "The tower so far: 3 layers, 4.0 kB"
+
+
+def test_a_layer_label_is_one_line_with_short_hashes() -> None:
+    step = "RUN set -ex \t&&   apt-get update\n    && COPY file:" + "0123abcd" * 8 + " /app"
+    assert lesson.tower_label(step) == "RUN set -ex && apt-get update && COPY file:0123… /app"
 
 
 def test_the_family_and_its_default_image() -> None:
@@ -209,6 +241,19 @@ def test_outside_world_says_what_each_setting_means() -> None:
     assert [p.text for p in world.parts] == ["--rm", "-p 8080:8080", "app:1"]
     assert "http://localhost:8080" in world.parts[1].meaning
     assert world.note is None
+
+
+def test_a_setting_the_image_made_is_literal_and_one_it_did_not_is_words() -> None:
+    config = RunConfig(entrypoint=("tini", "-g", "--"), cmd=("start.sh",), user="none")
+    settings = {s.name: s for s in lesson.outside_world(with_run(config)).settings}
+    # Shown as code: ``--`` is two hyphens, not a typographic dash; a user named "none" is a value.
+    assert (settings["Entrypoint"].value, settings["Entrypoint"].literal) == ("tini -g --", True)
+    assert (settings["User"].value, settings["User"].literal) == ("none", True)
+    assert (settings["Exposed ports"].value, settings["Exposed ports"].literal) == ("none", False)
+    assert (settings["Working directory"].value, settings["Working directory"].literal) == (
+        "/ (none set)",
+        False,
+    )
 
 
 def test_an_image_without_a_recorded_config_says_so() -> None:

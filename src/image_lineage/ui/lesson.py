@@ -3,8 +3,18 @@
 One hook in ``app.py``, once the view is known: ``lesson.take_over(view)``. It adds the
 “Lesson view” switch to the sidebar; when the switch is on it draws the lesson and stops
 the page there (the tree, the inspector and the downloads are for exploring, not for a
-class). What the lesson shows is computed in ``image_lineage.lesson``; this module lays
-it out and keeps the step in the session.
+class). ``is_on()`` tells ``app.py`` earlier in the run whether it will (the first
+frame asks it). What the lesson
+shows is computed in ``image_lineage.lesson``; this module lays it out and keeps the step
+in the session.
+
+For a projector (1280x720 and up): the lesson is drawn in one keyed container, and a
+style sheet scoped to it (``STYLE``) sets its type sizes, which grow with the window's
+width, so that a 1920x1080 projector shows the same proportions as a 1280x720 one. The
+same sheet hides what ``app.py`` drew before the lesson (title, source, find row, at
+whatever depth ``take_over`` is called): hidden, not skipped, so that its widgets keep
+their values for when the lesson is switched off, and the lesson starts in the first
+screen. The → and ← keys step through the build.
 
 Chapter 1, “Your code runs on layers”: the picked image's layer tower (oldest at the
 bottom, coloured by the image whose build made each layer), stepped through one
@@ -26,6 +36,65 @@ FAMILY = "lesson_family"
 IMAGE = "lesson_image"
 STEP = "lesson_step"  # + the image's short id: each image starts at its whole tower
 SEEN = "lesson_seen_pick"  # the page's picked image when the lesson last followed it
+STAGE = "lesson_stage"  # the container the lesson is drawn in: its CSS class is st-key-lesson_stage
+# The arrow keys, as on the slider: PageDown/PageUp (a clicker's default) would step the
+# focused slider the other way, by several steps, once a drag has given it the focus.
+NEXT_KEY = "Right"
+BACK_KEY = "Left"
+
+# The page's style while the lesson is on. Sizes grow with the window's width (vw) from a
+# floor that reads at 1280x720: on a 1920x1080 projector a pixel is smaller, so the same
+# type needs more of them. The buttons' key hints are hidden (said in their help instead):
+# a class has no use for them, and at 1280 px they left no room for the labels.
+_ROOT = f".st-key-{STAGE}"
+_MAIN = '[data-testid="stMainBlockContainer"]'
+STYLE = f"""<style>
+{_MAIN}:has({_ROOT}) {{ padding-top: 4rem; }}
+/* At every level from the page down to the lesson, all but the lesson. */
+{_MAIN} [data-testid="stVerticalBlock"]:has({_ROOT}) > :not({_ROOT}, :has({_ROOT})) {{ display: none; }}
+{_ROOT} {{
+  --lesson-text: max(19px, 1.3vw);
+  --lesson-control: max(20px, 1.45vw);
+  --lesson-code: max(18px, 1.25vw);
+  --lesson-run: max(22px, 1.75vw);
+  font-size: var(--lesson-text);
+}}
+{_ROOT} [data-testid="stMarkdownContainer"] :is(p, li, td, th),
+{_ROOT} [data-testid="stTable"] :is(td, th) {{ font-size: var(--lesson-text); line-height: 1.45; }}
+{_ROOT} [data-testid="stCaptionContainer"],
+{_ROOT} [data-testid="stCaptionContainer"] p {{
+  font-size: var(--lesson-text);
+  color: rgb(49 51 63 / 0.85);
+  opacity: 1;  /* a faded caption washes out on a projector */
+}}
+{_ROOT} [data-testid="stMarkdownContainer"] code {{ font-size: 0.92em; }}
+{_ROOT} h2 {{ font-size: max(32px, 2.4vw); }}
+{_ROOT} h3 {{ font-size: max(25px, 1.85vw); }}
+{_ROOT} h4 {{ font-size: max(21px, 1.5vw); }}
+{_ROOT} [data-testid="stWidgetLabel"] p {{ font-size: var(--lesson-control); font-weight: 600; }}
+{_ROOT} [data-testid="stSelectbox"] input {{ font-size: var(--lesson-control); }}
+{_ROOT} [data-testid="stSelectbox"] [role="group"] {{ min-height: 2.2em; }}
+{_ROOT} [data-testid="stButton"] button {{ min-height: 2.6em; font-size: var(--lesson-control); }}
+{_ROOT} [data-testid="stButton"] button * {{ font-size: var(--lesson-control); }}
+{_ROOT} [data-testid="stButton"] kbd {{ display: none; }}
+{_ROOT} [data-testid="stSlider"] [data-testid="stSliderThumbValue"],
+{_ROOT} [data-testid="stSlider"] [data-testid="stSliderTickBarMin"],
+{_ROOT} [data-testid="stSlider"] [data-testid="stSliderTickBarMax"] {{ font-size: var(--lesson-text); }}
+{_ROOT} [data-testid="stCode"] code {{ font-size: var(--lesson-code); line-height: 1.4; }}
+{_ROOT} .st-key-lesson_run [data-testid="stCode"] code {{ font-size: var(--lesson-run); }}
+{_ROOT} [data-testid="stHtml"] li {{ font-size: var(--lesson-text); }}
+/* A tall tower fits a screen once scrolled to (narrower, not cut), against the column's left. */
+{_ROOT} .st-key-lesson_tower img {{
+  max-height: calc(100vh - 2rem);
+  object-fit: contain;
+  object-position: left top;
+}}
+</style>"""
+
+
+def is_on() -> bool:
+    """Whether the lesson takes over this run (the switch's value, known before it is drawn)."""
+    return bool(st.session_state.get(SWITCH, False))
 
 
 def take_over(view: web.PageView) -> None:
@@ -34,7 +103,7 @@ def take_over(view: web.PageView) -> None:
         "Lesson view",
         key=SWITCH,
         help="For a class on a projector: one image's layers, built step by step, and how a "
-        "container of it meets the outside world.",
+        "container of it meets the outside world. The → and ← keys step through the build.",
     )
     if not on:
         return
@@ -43,11 +112,12 @@ def take_over(view: web.PageView) -> None:
         st.warning(web.plain(view.empty_message or "There are no images to show."))
         st.stop()
     _follow_pick(view)
-    image_id = _choose(lineage)
-    st.divider()
-    _chapter_layers(lineage, image_id)
-    st.divider()
-    _chapter_outside(lineage, image_id)
+    with st.container(key=STAGE):
+        st.html(STYLE)
+        image_id = _choose(lineage)
+        _chapter_layers(lineage, image_id)
+        st.divider()
+        _chapter_outside(lineage, image_id)
     st.stop()
 
 
@@ -107,6 +177,8 @@ def _chapter_layers(lineage: Lineage, image_id: str) -> None:
             args=(key, -1, last),
             disabled=last < 2,
             width="stretch",
+            shortcut=BACK_KEY,
+            help="Or press ← (when the focus is not in a text box).",
         )
         forward.button(
             "Next step ▶",
@@ -115,6 +187,8 @@ def _chapter_layers(lineage: Lineage, image_id: str) -> None:
             args=(key, 1, last),
             disabled=last < 2,
             width="stretch",
+            shortcut=NEXT_KEY,
+            help="Or press → (when the focus is not in a text box).",
         )
         st.session_state.setdefault(key, last)  # each image starts with its whole tower
         number = st.slider("Build step", 1, last, key=key) if last > 1 else 1
@@ -122,17 +196,10 @@ def _chapter_layers(lineage: Lineage, image_id: str) -> None:
         st.subheader(web.plain(data.step_title(number)), anchor=False)
         st.code(step.instruction, language="dockerfile", wrap_lines=True)
         st.markdown(f"#### {web.plain(data.step_detail(number))}")
-        built = data.layers(number)
-        st.markdown(
-            f"**The tower so far: {len(built)} layer{'s' if len(built) != 1 else ''}, "
-            f"{web.plain(human_size(sum(s.size for s in built)))}**"
-        )
-        st.image(lesson.legend_svg(data), width="stretch")
-        st.caption(
-            "Each block is a layer: the files one step added, oldest at the bottom. Its colour says "
-            "whose build made it. Steps such as ENV, LABEL or CMD change only the settings and add no layer."
-        )
-    with tower_side:
+        st.markdown(f"**{web.plain(data.so_far(number))}**")
+        st.html(lesson.legend_html(data))
+        st.caption(web.plain(lesson.TOWER_NOTE))
+    with tower_side, st.container(key="lesson_tower"):
         st.image(lesson.tower_svg(data, number), width="stretch")
     _pull(lineage, image_id)
 
@@ -142,14 +209,17 @@ def _pull(lineage: Lineage, image_id: str) -> None:
     st.subheader("What docker pull downloads", anchor=False)
     st.markdown(f"#### {web.plain(plan.summary())}")
     if plan.download:
-        st.dataframe(
+        # A static table: its type follows the lesson's sizes (a data grid draws its own, small).
+        st.table(
             [
-                {"Step": s.number, "Layer": lesson.tower_label(s.instruction), "Size": human_size(s.size)}
+                {
+                    "Step": str(s.number),
+                    "Layer": web.code_span(lesson.tower_label(s.instruction), 80),
+                    "Size": human_size(s.size),
+                }
                 for s in plan.download
             ],
             hide_index=True,
-            width="stretch",
-            key="lesson_pull",
         )
     st.caption(web.plain(lesson.SIZE_KIND_TEXT[plan.size_kind]))
 
@@ -161,7 +231,8 @@ def _chapter_outside(lineage: Lineage, image_id: str) -> None:
     if world.note:
         st.info(web.plain(world.note), icon=":material/info:")
     st.markdown("#### Start a container of it:")
-    st.markdown(f"### {web.code_span(world.run_line, 600)}")  # large: read from the back of the room
+    with st.container(key="lesson_run"):  # large: read from the back of the room; and a copy button
+        st.code(world.run_line, language="bash", wrap_lines=True)
     for part in world.parts:
         st.markdown(f"- {web.code_span(part.text)}: {web.plain(part.meaning)}")
     if world.settings:
@@ -169,5 +240,7 @@ def _chapter_outside(lineage: Lineage, image_id: str) -> None:
         for setting in world.settings:
             name, value, meaning = st.columns([2, 3, 5], vertical_alignment="center")
             name.markdown(f"**{web.plain(setting.name)}**")
-            value.markdown(f"#### {web.plain(setting.value, 300)}")
+            # A value from the image is shown literally (``--`` is not a dash); “none” is prose.
+            shown = web.code_span(setting.value, 300) if setting.literal else web.plain(setting.value, 300)
+            value.markdown(f"#### {shown}")
             meaning.markdown(web.plain(setting.meaning))
