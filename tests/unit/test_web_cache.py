@@ -22,6 +22,7 @@ from image_lineage import grouping, platforms, web
 from image_lineage.insights import disk_usage
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.model import Scan
+from image_lineage.overview import disk_map, echarts_treemap, families
 from image_lineage.render import render
 from image_lineage.stale import noted, stale_images
 from image_lineage.ui import overview, stale
@@ -243,3 +244,16 @@ def test_the_split_spec_is_the_split_chart() -> None:
         key: spec[key] for key in ("layer", "height", "padding")
     }
     assert set(chart) - {"$schema", "datasets"} == set(spec)
+
+
+def test_the_overviews_rows_and_treemap_per_lineage() -> None:
+    lineage = build_lineage([*jupyter_family(), *multi_platform_family()], SOURCE)
+    other = build_lineage(list(jupyter_family()), SOURCE)
+    rows = overview.families(lineage)
+    assert overview.families(lineage) is rows
+    assert rows == families(lineage)
+    assert overview.families(other) == families(other) != rows
+    option = overview.treemap(lineage)
+    assert overview.treemap(lineage) is option
+    assert option == echarts_treemap(disk_map(lineage))
+    assert overview.treemap(other) == echarts_treemap(disk_map(other)) != option

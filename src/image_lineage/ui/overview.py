@@ -18,6 +18,7 @@ lays it out and keeps which family is open in the session.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import streamlit as st
 
@@ -77,6 +78,34 @@ def _grouped_entry(
     return _lineage, grouping.group_repositories(_lineage, expanded)
 
 
+def families(lineage: Lineage) -> list[overview.Family]:
+    """``overview.families(lineage)``, once per lineage (the overview's rows)."""
+    held, found = _families_entry(id(lineage), lineage)
+    return found if held is lineage else overview.families(lineage)
+
+
+def treemap(lineage: Lineage) -> dict[str, Any]:
+    """The treemap's ECharts option for ``lineage``, once per lineage."""
+    held, option = _treemap_entry(id(lineage), lineage)
+    return option if held is lineage else overview.echarts_treemap(overview.disk_map(lineage))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _families_entry(
+    lineage_id: int,  # noqa: ARG001 - the cache key
+    _lineage: Lineage,
+) -> tuple[Lineage, list[overview.Family]]:
+    return _lineage, overview.families(_lineage)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _treemap_entry(
+    lineage_id: int,  # noqa: ARG001 - the cache key
+    _lineage: Lineage,
+) -> tuple[Lineage, dict[str, Any]]:
+    return _lineage, overview.echarts_treemap(overview.disk_map(_lineage))
+
+
 def drawn_instead(view: web.PageView) -> bool:
     """Draw the overview and return True, or draw the bar above the tree and return False."""
     if _crowded(view) and st.session_state.get(OPEN) is None and view.selected is None:
@@ -105,7 +134,7 @@ def _opened_from_table(roots: list[str]) -> None:
 
 def _overview(view: web.PageView) -> None:
     lineage = view.searched  # never grouped: the numbers need every image's layers
-    found = overview.families(lineage)
+    found = families(lineage)
     names = {family.root: family.name for family in found}
     roots = [family.root for family in found]
     many = "family" if len(found) == 1 else "families"
@@ -156,7 +185,7 @@ def _overview(view: web.PageView) -> None:
     with chart_side:
         st.markdown("**Where the disk goes**: each image as large as what it and the images built on it add")
         st.echarts_chart(
-            overview.echarts_treemap(overview.disk_map(view.shown)),
+            treemap(view.shown),
             height=CHART_HEIGHT - 40,
             key="disk_map",
             alt="Where the disk goes: each family a rectangle, each image inside it as large as what "
