@@ -27,7 +27,8 @@ export const TREE_CSS = `
   border-radius: 6px; background: rgba(255,255,255,0.94); color: #262730; cursor: pointer; }
 .tree-button:hover { border-color: #3b73b9; color: #3b73b9; }
 .tree-hint { position: absolute; left: 10px; bottom: 6px; font-size: 0.875rem; color: #6b7280;
-  background: rgba(255,255,255,0.85); padding: 2px 6px; border-radius: 4px; pointer-events: none; }
+  background: rgba(255,255,255,0.85); padding: 2px 6px; border-radius: 4px; pointer-events: none;
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .tree-tooltip { position: absolute; z-index: 3; max-width: 30em; padding: 0.6em 0.75em; font-size: 0.875rem;
   line-height: 1.4; color: #262730; background: #fff; border: 1px solid #c5ccd6; border-radius: 6px;
   box-shadow: 0 4px 14px rgba(0,0,0,0.12); pointer-events: none; overflow-wrap: anywhere; }

@@ -10,10 +10,11 @@ const MAX_SCALE = 4;
 const PAN_STEP = 60; // px per arrow key
 const ZOOM_STEP = 1.25; // per +/- key or button
 const DRAG_THRESHOLD = 4; // px before a press becomes a drag, not a click
-// A tree that fits the view only under FIT_LEGIBLE (its 11-14 px labels under 6-7 px:
+// A tree that fits the view only under FIT_LEGIBLE (its 11-14 px labels under 5-6 px:
 // specks) starts at READABLE_SCALE (labels at 9-12 px) on its root instead, with a
-// minimap; Fit and 0 still show it all.
-const FIT_LEGIBLE = 0.5;
+// minimap; Fit and 0 still show it all. The sample (about 20 images) fits at 0.46 in the
+// app's frame at 1440x900 and is shown whole.
+const FIT_LEGIBLE = 0.4;
 const READABLE_SCALE = 0.85;
 const START_MARGIN = 52; // px between the host's edge and the root at the start (below the toolbar)
 const MINIMAP_WIDTH = 260; // px, at most; its height follows the drawing's shape
@@ -324,6 +325,18 @@ export class TreeView {
     this.apply();
   }
 
+  // Whether the node's box is wholly in what the window shows of the frame.
+  inView(id) {
+    const box = this.nodeBox(id);
+    if (!box) return true;
+    const { w } = this.size();
+    const { top, height } = this.band();
+    const { x, y, k } = this.state;
+    const left = x + box.x * k;
+    const upper = y + box.y * k;
+    return left >= 0 && left + box.width * k <= w && upper >= top && upper + box.height * k <= top + height;
+  }
+
   toggleFullscreen() {
     if (document.fullscreenElement) document.exitFullscreen();
     else this.host.requestFullscreen().then(() => setTimeout(() => this.rest(), 100));
@@ -335,7 +348,19 @@ export class TreeView {
     if (this.centred) this.centreOn(this.centred);
     else if (!this.touched && this.resting === "home") this.home();
     else if (!this.touched) this.fit();
+    else if (this.selected && !this.inView(this.selected)) this.centreOn(this.selected); // the inspector narrowed the frame
     this.sizeMinimap();
+    this.placeCorners();
+  }
+
+  // The minimap and the hint sit at the bottom of what the window shows of the frame (in
+  // the app its bottom may be below the window).
+  placeCorners() {
+    const { h } = this.size();
+    const { top, height } = this.band();
+    const below = Math.max(0, h - (top + height));
+    this.minimap.style.bottom = `${below + 8}px`;
+    this.hint.style.bottom = `${below + 6}px`;
   }
 
   // ------------------------------------------------------------------ marks
@@ -539,6 +564,9 @@ export class TreeView {
     canvas.style.height = `${Math.round(this.height * scale)}px`;
     canvas.width = Math.round(this.width * scale * ratio);
     canvas.height = Math.round(this.height * scale * ratio);
+    const room = w - this.width * scale - 40; // the hint goes beside the minimap, shortened, or not at all
+    this.hint.hidden = room < 150;
+    this.hint.style.maxWidth = `${room}px`;
     this.drawMinimap();
     this.placeMinimapFrame();
   }
@@ -721,6 +749,7 @@ export class TreeView {
             this.seen =
               entry.intersectionRatio >= 0.999 ? null : { top: Math.max(0, top), height: entry.intersectionRect.height };
             if (this.centred) this.centreOn(this.centred); // centred before the band was known
+            this.placeCorners();
           }
         },
         { threshold: steps },
