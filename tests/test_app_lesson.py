@@ -95,9 +95,9 @@ def test_stepping_through_the_build() -> None:
     at.button(key="lesson_back").click().run()
     slider = step_slider(at)
     assert slider.value == last - 2
-    assert "Step 18 of 20 adds 555 B" in texts(at)
+    assert "Step 18 of 20 adds 555\u00a0B" in texts(at)
     slider.set_value(1).run()
-    assert "Step 1 of 20 adds 4.3 MB" in texts(at)
+    assert "Step 1 of 20 adds 4.3\u00a0MB" in texts(at)
     at.button(key="lesson_back").click().run()  # cannot go below the first step
     assert step_slider(at).value == 1
     assert not at.exception

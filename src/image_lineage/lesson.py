@@ -33,6 +33,12 @@ ITSELF_COLOUR = "#D55E00"
 NAME_LIMIT = 44
 
 
+def _size(size: int) -> str:
+    """``4.0 MB`` in a sentence: a no-break space keeps the number with its unit when the
+    large type of a projector wraps the line."""
+    return human_size(size).replace(" ", "\u00a0")
+
+
 # --------------------------------------------------------------------------- families
 
 
@@ -113,24 +119,24 @@ class Tower:
             return f"{head} adds no layer"
         if step.size == 0:
             return f"{head} adds an empty layer"
-        return f"{head} adds {human_size(step.size)}"
+        return f"{head} adds {_size(step.size)}"
 
     def so_far(self, number: int) -> str:
         """``The tower so far: 8 layers, 34.3 MB``: what steps 1 to ``number`` built."""
         built = self.layers(number)
         count = f"{len(built)} layer{'s' if len(built) != 1 else ''}"
-        return f"The tower so far: {count}, {human_size(sum(s.size for s in built))}"
+        return f"The tower so far: {count}, {_size(sum(s.size for s in built))}"
 
     def step_detail(self, number: int) -> str:
         """Why, and whose build ran the step."""
         step = self.steps[number - 1]
         who = self.contributors[step.contributor].name
         what = (
-            "It only changes the image's settings (0 B)."
+            "It only changes the image's settings (0\u00a0B)."
             if not step.layer
-            else "A layer with no files in it (0 B)."
+            else "A layer with no files in it (0\u00a0B)."
             if step.size == 0
-            else f"A layer of {human_size(step.size)}: the files this step wrote."
+            else f"A layer of {_size(step.size)}: the files this step wrote."
         )
         return f"{what} It comes from the build of {who}."
 
@@ -261,7 +267,7 @@ def legend_html(data: Tower) -> str:
     """
     rows = []
     for who in reversed(data.contributors):
-        amount = f"{who.layers} layer{'s' if who.layers != 1 else ''}, {human_size(who.size)}"
+        amount = f"{who.layers} layer{'s' if who.layers != 1 else ''}, {_size(who.size)}"
         rows.append(
             '<li style="display:flex;align-items:center;gap:0.6em;margin:0 0 0.5em 0">'
             f'<span style="flex:none;width:1.6em;height:1.6em;border-radius:4px;background:{who.colour}">'
@@ -312,7 +318,7 @@ class PullPlan:
         if self.parent is None:
             return (
                 f"{self.image} is built on nothing here: docker pull downloads all of it, "
-                f"{layers} ({human_size(self.download_size)})."
+                f"{layers} ({_size(self.download_size)})."
             )
         if not count:
             return (
@@ -320,8 +326,8 @@ class PullPlan:
             )
         return (
             f"With {self.parent} already here, docker pull downloads {layers} "
-            f"({human_size(self.download_size)}); "
-            f"the other {len(self.present)} ({human_size(self.present_size)}) already exist."
+            f"({_size(self.download_size)}); "
+            f"the other {len(self.present)} ({_size(self.present_size)}) already exist."
         )
 
 

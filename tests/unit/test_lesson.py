@@ -52,7 +52,7 @@ def test_the_tower_is_oldest_first_and_coloured_by_the_image_that_built_each_lay
 def test_stepping_through_says_what_each_step_adds() -> None:
     lineage, images = family()
     tower = lesson.tower(lineage, images["app"].id)
-    assert tower.step_title(1) == "Step 1 of 6 adds 1.0 kB"
+    assert tower.step_title(1) == "Step 1 of 6 adds 1.0\u00a0kB"  # a no-break space: 1.0 and kB stay together
     assert tower.step_title(2) == "Step 2 of 6 adds no layer"
     assert "build of python:3" in tower.step_detail(2)
     assert "only changes the image's settings" in tower.step_detail(2)
@@ -90,9 +90,9 @@ def test_the_legend_lists_whose_build_made_what_newest_first() -> None:
     legend = ET.fromstring(lesson.legend_html(lesson.tower(lineage, images["app"].id)))
     rows = ["".join(item.itertext()) for item in legend.iter("li")]
     assert rows == [
-        "app:1this image: 1 layer, 50 B",
-        "python:3an ancestor: 1 layer, 3.0 kB",
-        "debian:slimthe base: 1 layer, 1.0 kB",
+        "app:1this image: 1 layer, 50\u00a0B",
+        "python:3an ancestor: 1 layer, 3.0\u00a0kB",
+        "debian:slimthe base: 1 layer, 1.0\u00a0kB",
     ]
     swatches = [item.find("span") for item in legend.iter("li")]
     assert [s.get("style", "").rsplit("background:", 1)[1] for s in swatches if s is not None] == [
@@ -104,9 +104,9 @@ def test_the_legend_lists_whose_build_made_what_newest_first() -> None:
 def test_the_tower_so_far() -> None:
     lineage, images = family()
     tower = lesson.tower(lineage, images["app"].id)
-    assert tower.so_far(1) == "The tower so far: 1 layer, 1.0 kB"
-    assert tower.so_far(2) == "The tower so far: 1 layer, 1.0 kB"  # ENV adds no layer
-    assert tower.so_far(6) == "The tower so far: 3 layers, 4.0 kB"
+    assert tower.so_far(1) == "The tower so far: 1 layer, 1.0\u00a0kB"
+    assert tower.so_far(2) == "The tower so far: 1 layer, 1.0\u00a0kB"  # ENV adds no layer
+    assert tower.so_far(6) == "The tower so far: 3 layers, 4.0\u00a0kB"
 
 
 def test_a_layer_label_is_one_line_with_short_hashes() -> None:
@@ -133,8 +133,8 @@ def test_pull_downloads_only_the_layers_the_parent_lacks() -> None:
     assert [s.size for s in plan.download] == [50]
     assert [s.size for s in plan.present] == [1000, 3000]
     assert plan.summary() == (
-        "With python:3 already here, docker pull downloads 1 layer (50 B); "
-        "the other 2 (4.0 kB) already exist."
+        "With python:3 already here, docker pull downloads 1 layer (50\u00a0B); "
+        "the other 2 (4.0\u00a0kB) already exist."
     )
     root = lesson.pull_plan(lineage, images["root"].id)
     assert root.parent is None

@@ -103,7 +103,8 @@ def take_over(view: web.PageView) -> None:
         "Lesson view",
         key=SWITCH,
         help="For a class on a projector: one image's layers, built step by step, and how a "
-        "container of it meets the outside world. The → and ← keys step through the build.",
+        "container of it meets the outside world. The → and ← keys step through the build; "
+        "closing this sidebar gives the lesson more room.",
     )
     if not on:
         return
