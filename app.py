@@ -134,9 +134,10 @@ def _sidebar_widgets() -> tuple[first_frame.Sidebar, DeltaGenerator]:
     )
 
 
-# The session's first run sends the title row, the tagline and the tree alone, then reruns
-# for the rest (ui/first_frame.py): a browser shows the page only once it has loaded the
-# script of every kind of element sent, and the widgets' are many.
+# The session's first run sends the title row, the tagline and the tree alone; the rest comes
+# with the next run, which the tree asks for once drawn (ui/first_frame.py): a browser shows
+# the page only once it has loaded the script of every kind of element sent, and the
+# widgets' are many.
 first = first_frame.pending()
 settings, platform_slot = (DEFAULTS, None) if first else sidebar()
 
@@ -179,8 +180,8 @@ controls = st.container()
 if opening is not None:  # the first frame: the graph's column, the bar above it (empty), the tree
     with st.columns(1)[0]:
         st.container()
-        tree.show(opening)
-    st.rerun()
+        tree.show(opening, first_frame=True)
+    first_frame.rest_later()
 
 # --------------------------------------------------------------------------- finding and picking
 

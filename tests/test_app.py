@@ -91,9 +91,9 @@ def record_trees(monkeypatch: pytest.MonkeyPatch) -> None:
     DRAWN.clear()
     real = tree.show
 
-    def show(view: web.PageView) -> None:
+    def show(view: web.PageView, *, first_frame: bool = False) -> None:
         DRAWN.append(view.dot)
-        real(view)
+        real(view, first_frame=first_frame)
 
     monkeypatch.setattr(tree, "show", show)
 
@@ -403,8 +403,9 @@ def record_tree_elements(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[int
 
 
 def test_the_first_frame_paints_the_tree_where_the_page_keeps_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The session's first run sends the tree alone (no widget), then reruns for the rest: the
-    second run sends the element to the same place with the drawing's digest only."""
+    """The session's first run sends the tree alone (no widget), marked as the first frame (its
+    script asks for the rest once drawn; AppTest reruns at once): the second run sends the
+    element to the same place with the drawing's digest only."""
     sent = record_tree_elements(monkeypatch)
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     ok(at)
@@ -415,6 +416,7 @@ def test_the_first_frame_paints_the_tree_where_the_page_keeps_it(monkeypatch: py
     assert isinstance(first["svg"], str)
     assert first["nodes"]
     assert (second["svg"], second["nodes"]) == (None, None)
+    assert (first["first"], second["first"]) == (True, False)
     assert at.radio(key="source").value == "auto"  # the sidebar came with the second run
     assert len(trees(at)) == 1
 

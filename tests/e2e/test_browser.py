@@ -13,6 +13,7 @@ temporary directory.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,7 +22,8 @@ import pytest
 
 from image_lineage.lineage import build_lineage
 from image_lineage.sources import SampleSource
-from tests.e2e.conftest import RunningApp
+from tests.e2e.conftest import RunningApp, upload_snapshot
+from tests.hostile.corpus import HOSTILE_TEXT
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -222,3 +224,63 @@ def test_only_local_addresses_count_as_local() -> None:
     assert is_local("data:image/svg+xml;base64,PHN2Zz4=")
     assert not is_local("https://fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded/x/24px.svg")
     assert not is_local("https://127.0.0.1.example.com/")
+
+
+def hostile_snapshot(path: Path) -> Path:
+    """A snapshot of one image per hostile string (tests/hostile/corpus.py): its tag, a label's
+    key and value, and a build step, all built on one base."""
+    from image_lineage.model import Scan  # noqa: PLC0415 - this test alone
+    from image_lineage.sources.snapshot import dumps  # noqa: PLC0415
+    from tests.builders import BASE, SOURCE, image  # noqa: PLC0415
+
+    images = [image(BASE, "base:1")]
+    for number, (_, text) in enumerate(HOSTILE_TEXT):
+        child = image([*BASE, f"RUN {text}:{number}"], text, f"safe/name:{number}")
+        images.append(replace(child, labels=(("org.example.note", text), (text, "value"))))
+    path.write_text(dumps(Scan(source=SOURCE, images=tuple(images))), encoding="utf-8")
+    return path
+
+
+def test_hostile_image_data_stays_text_in_the_app(app: RunningApp, chromium: Any, tmp_path: Path) -> None:
+    """The tree's script runs in the page itself: hostile tags, labels and steps, hovered
+    and clicked in the tree, must run nothing and add no element to the page."""
+    context = chromium.new_context(viewport={"width": WIDTH, "height": MIN_HEIGHT})
+    remote = refuse_remote(context)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(app.url)
+        settle(page)
+        upload_snapshot(page, hostile_snapshot(tmp_path / "hostile.json"))
+        page.get_by_text("Snapshot file hostile.json").wait_for(timeout=60_000)
+        settle(page)
+        boxes = tree(page).locator("svg g.node")
+        assert boxes.count() == len(HOSTILE_TEXT) + 1
+        for index in range(boxes.count()):  # each one's tooltip (some lie outside the window)
+            box = boxes.nth(index).bounding_box()
+            centre = {"clientX": box["x"] + box["width"] / 2, "clientY": box["y"] + box["height"] / 2}
+            boxes.nth(index).dispatch_event("pointermove", centre)
+            assert tree(page).locator(".tree-tooltip").first.is_visible()
+        boxes.nth(1).dispatch_event("click")
+        page.get_by_role("heading", name="Inspecting").wait_for(timeout=60_000)
+        settle(page)
+        state = page.evaluate(
+            """() => {
+                const element = '.st-key-tree [data-testid="stBidiComponentIsolated"]';
+                const tree = document.querySelector(element).shadowRoot;
+                const embedded = 'script, foreignObject, iframe, img, image, embed, object';
+                const all = [...document.querySelectorAll('*'), ...tree.querySelectorAll('*')];
+                return {
+                    pwned: window.__pwned === undefined ? null : window.__pwned,
+                    inTree: tree.querySelectorAll(embedded).length,
+                    handlers: all.flatMap(e => [...e.attributes].map(a => a.name))
+                        .filter(n => n.toLowerCase().startsWith('on')).length,
+                };
+            }"""
+        )
+        assert state == {"pwned": None, "inTree": 0, "handlers": 0}, state
+        assert not errors, errors
+        assert not remote, f"the page asked for non-local addresses: {remote}"
+    finally:
+        context.close()

@@ -3,10 +3,11 @@
 // with the same parentElement (a shadow root: the page's CSS stays out of the SVG, ours is
 // added to that root) for as long as the element stays mounted.
 //
-// data: {drawing, svg, nodes, rankdir, selected, matches}. The drawing (SVG and tooltip
+// data: {drawing, svg, nodes, rankdir, selected, matches, first}. The drawing (SVG and tooltip
 // data, 2 MB on 1,000 images) comes only when it changed; otherwise its digest alone. An
 // instance that does not hold that drawing (mounted afresh) asks for it once with the
-// trigger "need". A click on a box sends the trigger "pick": {node, image}.
+// trigger "need". A click on a box sends the trigger "pick": {node, image}. In the page's
+// first frame ("first"), the trigger "drawn" once the tree is drawn asks for the rest.
 //
 // Image data reaches the DOM only as text: Graphviz's SVG (its strings escaped by the DOT
 // renderer) parsed as XML with scripts and foreignObject dropped (parseSvg), tooltips
@@ -29,6 +30,7 @@ function mount(parent) {
     asked: null, // the digest last asked for
     sent: null, // the node id the last click sent: the page's answer should not re-centre it
     calls: 0,
+    drawn: false, // "drawn" was sent
     send: () => {},
   };
   tree.view = new TreeView(host, {
@@ -70,6 +72,12 @@ function render(tree, data) {
   if (focus && (fresh || data.selected !== previous) && focus !== tree.sent) view.centreOn(focus);
   if (data.selected === tree.sent) tree.sent = null;
   tree.host.dataset.ready = "1";
+  // The page's first frame (the title and the tree alone): now that the tree is drawn,
+  // ask for the rest of the page. Once: the rest comes with "first" false.
+  if (data.first && !tree.drawn) {
+    tree.drawn = true;
+    requestAnimationFrame(() => setTimeout(() => tree.send("drawn", data.drawing), 0)); // after the paint
+  }
 }
 
 export default function component({ data, parentElement, setTriggerValue }) {

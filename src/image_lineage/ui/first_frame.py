@@ -3,9 +3,13 @@
 A browser shows nothing of a Streamlit page until it has loaded the script of every kind of
 element the run sent (select boxes, toggles, metrics, ...), about fifty of them for the whole
 page. So the session's first run sends only the title row, the tagline and the tree of the
-view the page opens on, then reruns for the rest (``st.rerun``). The tree is sent at the
-element path it has in the whole page, so the second run neither moves nor redraws it: the
-same element gets the same drawing's digest (``ui/tree.py``).
+view the page opens on, and stops. The tree's script, once it has drawn the tree, asks for
+the rest (the trigger ``drawn``): the second run starts only once the first frame is on the
+screen. (An ``st.rerun()`` at the end of the first run would race it: the new run clears the
+deltas not yet sent to the browser, and its elements, arriving while the browser still loads
+the tree's code, are shown together with it.) The tree is sent at the element path it has in
+the whole page, so the second run neither moves nor redraws it: the same element gets the
+same drawing's digest (``ui/tree.py``).
 
 When the page opens on something else (the overview of a big collection, the lesson, an
 error) the first run draws nothing of its own and reruns at once.
@@ -17,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import streamlit as st
+from streamlit import config
 
 from image_lineage import web
 from image_lineage.model import Scan
@@ -67,10 +72,18 @@ def pending() -> bool:
     return True
 
 
+def rest_later() -> None:
+    """End the first frame: the tree asks for the rest once drawn. Under ``AppTest``, which
+    runs no script in a browser, the rest comes at once."""
+    if config.get_option("global.appTest"):  # read through the module: AppTest patches it there
+        st.rerun()
+    st.stop()
+
+
 def tree_view(scan: Scan) -> web.PageView | None:
-    """The view the page opens on, when what it opens on is the tree; else None."""
-    if lesson.is_on():
-        return None
+    """The view the page opens on, when what it opens on is the interactive tree; else None."""
+    if lesson.is_on() or not web.graphviz_installed():
+        return None  # the lesson, or Graphviz's static picture (no script to ask for the rest)
     view = overview.narrow(web.make_view(scan, DEFAULTS.options()).pick(None, focused=False))
     crowded = len(view.searched) > web.CROWDED and not st.session_state.get(overview.WHOLE, False)
     if view.empty_message or (crowded and st.session_state.get(overview.OPEN) is None):

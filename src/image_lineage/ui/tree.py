@@ -18,8 +18,10 @@ The SVG is drawn without the picked image's mark (the script marks it): picking 
 does not draw the tree again, and the view keeps its zoom. The drawing (SVG and tooltip
 data, 2 MB on 1,000 images) is sent only when it changed: a rerun that draws the same DOT
 sends its digest alone, and an element that does not hold that drawing (one mounted afresh)
-asks for it with the trigger ``need``, whose callback makes the next run send it. The
-script keeps no state of its own on the server beyond the digest last sent. Image data
+asks for it with the trigger ``need``, whose callback makes the next run send it. In the
+page's first frame (``ui/first_frame.py``) the script, once it has drawn the tree, sends the
+trigger ``drawn``: its rerun draws the rest of the page. The server keeps no state of the
+tree's beyond the digest last sent. Image data
 reaches the DOM only as text: Graphviz's SVG, whose strings the DOT renderer escaped, parsed
 as XML with scripts and ``foreignObject`` dropped; tooltips through ``textContent``. Without
 ``dot`` on the server the page falls back to Streamlit's own ``graphviz_chart`` (a static
@@ -116,8 +118,16 @@ def digest(dot: str) -> str:
     return hashlib.blake2b(dot.encode(), digest_size=16).hexdigest()
 
 
-def show(view: PageView) -> None:
-    """The interactive tree of ``view.shown``; a click picks the image in ``PICKER``."""
+def _on_drawn() -> None:
+    """Nothing to do: the trigger's rerun is the point (the page's second run, ``first_frame``)."""
+
+
+def show(view: PageView, *, first_frame: bool = False) -> None:
+    """The interactive tree of ``view.shown``; a click picks the image in ``PICKER``.
+
+    ``first_frame``: the script, once it has drawn the tree, asks for the rest of the page
+    (the trigger ``drawn``, whose rerun draws it).
+    """
     dot = str(render(view.shown, "dot", rankdir=view.rankdir, host_platform=view.host))
     if not graphviz_installed():
         st.graphviz_chart(view.dot, width="stretch")
@@ -134,9 +144,11 @@ def show(view: PageView) -> None:
             "rankdir": view.rankdir,
             "selected": ids.get(view.selected or ""),
             "matches": matching(view.shown, view.search),
+            "first": first_frame,
         },
         height=HEIGHT,
         on_pick_change=_on_pick,
         on_need_change=_on_need,
+        on_drawn_change=_on_drawn,
     )
     st.session_state[SENT] = drawing
