@@ -14,6 +14,13 @@ and measures, in fresh browser contexts, interleaved, after one warm-up load per
 
 * load: navigation to the tree's first box visible (bare: to its text visible);
 * click: clicking a box to the "Inspecting" heading visible;
+
+both with the same instrument in the page, not Playwright's polling (which adds its own
+delay, ~0.3 s when it had to look into the component's iframe): a script added to every
+page before its own checks, on every animation frame, whether what is awaited is in the
+DOM with a box of non-zero size, and records the first time it is, as ``performance.now()``
+(milliseconds from the navigation's start); the click's time is the event's own
+``timeStamp``, taken by a listener on the window before the page sees the click;
 * export: opening the HTML export of the N images from disk until a click on a box shows
   its inspector, against opening the plain SVG export until its ``load`` event.
 
@@ -24,6 +31,7 @@ Targets: sample load <= 1.5x bare load; big load <= 3x; click <= 1x bare load; H
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -42,8 +50,41 @@ from tests.harness.processes import stop_process  # noqa: E402
 
 from bench.synthetic_images import write_archive  # noqa: E402
 
-TREE = 'iframe[title="image_lineage.ui.tree.tree"]'
+TREE = ".st-key-tree"  # the tree's element (ui/tree.py); the tree is in its shadow root
 TIMEOUT_MS = 120_000
+
+# What the page is awaited for: a CSS selector, and a text the element must contain.
+SHOWN = {
+    "bare": ('[data-testid="stMarkdownContainer"] p', "Hello from a bare page"),
+    "tree": ("svg g.node", ""),
+    "inspector": ('[data-testid="stHeading"]', "Inspecting"),
+}
+# Runs in every page before its own scripts: window.__marks[name] is the first time (ms from
+# the navigation's start) an element of SHOWN[name] was in the DOM with a box, checked on
+# every animation frame; "inspector" only after a click (window.__marks.click). Streamlit's
+# components with isolated styles (the tree) are looked into as well.
+MARKS = """
+(() => {
+  const marks = (window.__marks = {});
+  const shown = %s;
+  const roots = () => [document, ...[...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+    .map((element) => element.shadowRoot).filter(Boolean)];
+  const seen = ([selector, text]) => roots().some((root) =>
+    [...root.querySelectorAll(selector)].some((element) => {
+      const box = element.getBoundingClientRect();
+      return box.width > 0 && box.height > 0 && element.textContent.includes(text);
+    }));
+  addEventListener("click", (event) => { if (!("click" in marks)) marks.click = event.timeStamp; }, true);
+  const check = () => {
+    for (const [name, what] of Object.entries(shown)) {
+      const awaited = !(name in marks) && (name !== "inspector" || "click" in marks);
+      if (awaited && seen(what)) marks[name] = performance.now();
+    }
+    requestAnimationFrame(check);
+  };
+  requestAnimationFrame(check);
+})();
+"""
 
 BARE = 'import streamlit as st\n\nst.write("Hello from a bare page")\n'
 # app.py with a snapshot as its "auto" source and the whole tree drawn however many images.
@@ -73,37 +114,33 @@ def served(script: Path, log: Path) -> Iterator[str]:
 
 
 def timed(
-    browser: Any, url: str, ready: Callable[[Any], None], then: Callable[[Any], None] | None = None
+    browser: Any, url: str, awaited: str, then: Callable[[Any], float] | None = None
 ) -> tuple[float, float | None]:
-    """Seconds from navigation to ``ready``; then, if given, seconds ``then`` takes."""
+    """Seconds from navigation to ``awaited`` shown (in the page's own marks); then, if given,
+    the seconds ``then`` measures."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.add_init_script(MARKS % json.dumps({awaited: SHOWN[awaited], "inspector": SHOWN["inspector"]}))
     page = context.new_page()
     try:
-        start = time.perf_counter()
         page.goto(url)
-        ready(page)
-        loaded = time.perf_counter() - start
-        if then is None:
-            return loaded, None
-        start = time.perf_counter()
-        then(page)
-        return loaded, time.perf_counter() - start
+        loaded = mark(page, awaited)
+        return loaded, None if then is None else then(page)
     finally:
         context.close()
 
 
-def bare_ready(page: Any) -> None:
-    page.get_by_text("Hello from a bare page").wait_for(timeout=TIMEOUT_MS)
+def mark(page: Any, name: str) -> float:
+    """The page's mark ``name`` in seconds, once it is there."""
+    page.wait_for_function(f"() => {json.dumps(name)} in window.__marks", timeout=TIMEOUT_MS)
+    value: float = page.evaluate(f"() => window.__marks[{json.dumps(name)}]")
+    return value / 1000
 
 
-def tree_ready(page: Any) -> None:
-    page.frame_locator(TREE).first.locator("svg g.node").first.wait_for(timeout=TIMEOUT_MS)
-
-
-def click_box(page: Any) -> None:
-    # The last box of the first family in view; what matters is the wait for the inspector.
-    page.frame_locator(TREE).first.locator("svg g.node").nth(1).click()
-    page.get_by_role("heading", name="Inspecting").wait_for(timeout=TIMEOUT_MS)
+def click_box(page: Any) -> float:
+    """Seconds from a click on a box to the inspector's heading shown."""
+    # The second box drawn; what matters is the wait for the inspector.
+    page.locator(TREE).first.locator("svg g.node").nth(1).click()
+    return mark(page, "inspector") - mark(page, "click")
 
 
 def html_ready(page: Any) -> None:
@@ -112,6 +149,23 @@ def html_ready(page: Any) -> None:
     page.wait_for_function(
         "() => document.querySelector('#inspector h2').textContent.startsWith('Inspecting ')"
     )
+
+
+def opened(ready: Callable[[Any], None]) -> Callable[[Any, str], float]:
+    """A file's opening, timed from Python (no Streamlit page: nothing to mark in it)."""
+
+    def measure(browser: Any, url: str) -> float:
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        try:
+            start = time.perf_counter()
+            page.goto(url)
+            ready(page)
+            return time.perf_counter() - start
+        finally:
+            context.close()
+
+    return measure
 
 
 def svg_ready(page: Any) -> None:
@@ -161,19 +215,19 @@ def main() -> int:
         ):
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
-                cold["bare"] = timed(browser, bare, bare_ready)[0]
-                cold["sample"] = timed(browser, sample, tree_ready)[0]
-                cold["big"] = timed(browser, big, tree_ready)[0]
+                cold["bare"] = timed(browser, bare, "bare")[0]
+                cold["sample"] = timed(browser, sample, "tree")[0]
+                cold["big"] = timed(browser, big, "tree")[0]
                 for _ in range(args.repeat):
-                    add("bare load", timed(browser, bare, bare_ready)[0])
-                    loaded, clicked = timed(browser, sample, tree_ready, click_box)
+                    add("bare load", timed(browser, bare, "bare")[0])
+                    loaded, clicked = timed(browser, sample, "tree", click_box)
                     add("sample load", loaded)
                     add("sample click", clicked)
-                    loaded, clicked = timed(browser, big, tree_ready, click_box)
+                    loaded, clicked = timed(browser, big, "tree", click_box)
                     add("big load", loaded)
                     add("big click", clicked)
-                    add("svg open", timed(browser, (work / "images.svg").as_uri(), svg_ready)[0])
-                    add("html open", timed(browser, (work / "images.html").as_uri(), html_ready)[0])
+                    add("svg open", opened(svg_ready)(browser, (work / "images.svg").as_uri()))
+                    add("html open", opened(html_ready)(browser, (work / "images.html").as_uri()))
             finally:
                 browser.close()
 
