@@ -4,9 +4,8 @@ One hook in ``app.py``, once the view is known: ``lesson.take_over(view)``. It a
 “Lesson view” switch to the sidebar; when the switch is on it draws the lesson and stops
 the page there (the tree, the inspector and the downloads are for exploring, not for a
 class). ``is_on()`` tells ``app.py`` earlier in the run whether it will (the first
-frame asks it). What the lesson
-shows is computed in ``image_lineage.lesson``; this module lays it out and keeps the step
-in the session.
+frame asks it). What the lesson shows is computed in ``image_lineage.lesson``; this
+module lays it out and keeps the step in the session.
 
 For a projector (1280x720 and up): the lesson is drawn in one keyed container, and a
 style sheet scoped to it (``STYLE``) sets its type sizes, which grow with the window's
@@ -14,7 +13,8 @@ width, so that a 1920x1080 projector shows the same proportions as a 1280x720 on
 same sheet hides what ``app.py`` drew before the lesson (title, source, find row, at
 whatever depth ``take_over`` is called): hidden, not skipped, so that its widgets keep
 their values for when the lesson is switched off, and the lesson starts in the first
-screen. The → and ← keys step through the build.
+screen. The → and ← keys step through the build (once the focus has left the sidebar's
+switch and the select boxes: Streamlit gives keys to the input that has the focus).
 
 Chapter 1, “Your code runs on layers”: the picked image's layer tower (oldest at the
 bottom, coloured by the image whose build made each layer), stepped through one
@@ -41,6 +41,9 @@ STAGE = "lesson_stage"  # the container the lesson is drawn in: its CSS class is
 # focused slider the other way, by several steps, once a drag has given it the focus.
 NEXT_KEY = "Right"
 BACK_KEY = "Left"
+# Streamlit gives a key to the switch or box that has the focus (the lesson's own switch
+# has it once turned on), not to the buttons.
+KEYS_NOTE = "A key goes to the switch or box that has the focus: click on the lesson first."
 
 # The page's style while the lesson is on. Sizes grow with the window's width (vw) from a
 # floor that reads at 1280x720: on a 1920x1080 projector a pixel is smaller, so the same
@@ -103,8 +106,8 @@ def take_over(view: web.PageView) -> None:
         "Lesson view",
         key=SWITCH,
         help="For a class on a projector: one image's layers, built step by step, and how a "
-        "container of it meets the outside world. The → and ← keys step through the build; "
-        "closing this sidebar gives the lesson more room.",
+        "container of it meets the outside world. The → and ← keys step through the build once "
+        "the lesson has been clicked; closing this sidebar gives the lesson more room.",
     )
     if not on:
         return
@@ -179,7 +182,7 @@ def _chapter_layers(lineage: Lineage, image_id: str) -> None:
             disabled=last < 2,
             width="stretch",
             shortcut=BACK_KEY,
-            help="Or press ← (when the focus is not in a text box).",
+            help=f"Or press ←. {KEYS_NOTE}",
         )
         forward.button(
             "Next step ▶",
@@ -189,7 +192,7 @@ def _chapter_layers(lineage: Lineage, image_id: str) -> None:
             disabled=last < 2,
             width="stretch",
             shortcut=NEXT_KEY,
-            help="Or press → (when the focus is not in a text box).",
+            help=f"Or press →. {KEYS_NOTE}",
         )
         st.session_state.setdefault(key, last)  # each image starts with its whole tower
         number = st.slider("Build step", 1, last, key=key) if last > 1 else 1
