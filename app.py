@@ -29,7 +29,6 @@ def sidebar() -> tuple[first_frame.Sidebar, DeltaGenerator]:
 
 
 def _sidebar_widgets() -> tuple[first_frame.Sidebar, DeltaGenerator]:
-    st.header("Images")
     choice = st.radio(
         "Where are the images?",
         list(web.SOURCES),
@@ -139,6 +138,7 @@ def _sidebar_widgets() -> tuple[first_frame.Sidebar, DeltaGenerator]:
 # the page only once it has loaded the script of every kind of element sent, and the
 # widgets' are many.
 first = first_frame.pending()
+st.sidebar.header("Images")  # in the first frame too: the page has its final width from the start
 settings, platform_slot = (DEFAULTS, None) if first else sidebar()
 
 # --------------------------------------------------------------------------- reading

@@ -121,6 +121,8 @@ def tree(page: Any) -> Any:
 
 def settle(page: Any) -> None:
     """Wait until Streamlit has finished the rerun and the graph has been drawn."""
+    # The first frame (title and tree) is followed by the run that draws the rest: wait for it.
+    page.locator('[data-testid="stSidebar"] [data-testid="stRadio"]').first.wait_for(timeout=60_000)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
     # A rerun that moved the tree would replace its element: wait for one, drawn.
     page.wait_for_function(f"() => document.querySelectorAll('{GRAPH}').length === 1", timeout=60_000)
