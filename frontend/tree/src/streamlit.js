@@ -30,7 +30,6 @@ function mount(parent) {
     asked: null, // the digest last asked for
     sent: null, // the node id the last click sent: the page's answer should not re-centre it
     calls: 0,
-    drawn: false, // "drawn" was sent
     send: () => {},
   };
   tree.view = new TreeView(host, {
@@ -72,15 +71,25 @@ function render(tree, data) {
   if (focus && (fresh || data.selected !== previous) && focus !== tree.sent) view.centreOn(focus);
   if (data.selected === tree.sent) tree.sent = null;
   tree.host.dataset.ready = "1";
-  // The page's first frame (the title and the tree alone): now that the tree is drawn,
-  // ask for the rest of the page. Once: the rest comes with "first" false.
-  if (data.first && !tree.drawn) {
-    tree.drawn = true;
-    requestAnimationFrame(() => setTimeout(() => tree.send("drawn", data.drawing), 0)); // after the paint
+}
+
+const restAsked = new WeakSet(); // the parentElements whose first frame asked for the rest
+
+export default function component({ data, parentElement, setTriggerValue }) {
+  try {
+    return show(data || {}, parentElement, setTriggerValue);
+  } finally {
+    // The page's first frame (the title and the tree alone): the tree drawn (or not, if
+    // that failed: the page must come all the same), ask for the rest of the page, after
+    // the paint. Once: the rest comes with "first" false.
+    if (data && data.first && !restAsked.has(parentElement)) {
+      restAsked.add(parentElement);
+      requestAnimationFrame(() => setTimeout(() => setTriggerValue("drawn", data.drawing), 0));
+    }
   }
 }
 
-export default function component({ data, parentElement, setTriggerValue }) {
+function show(data, parentElement, setTriggerValue) {
   let tree = instances.get(parentElement);
   if (!tree) {
     tree = mount(parentElement);
@@ -89,7 +98,7 @@ export default function component({ data, parentElement, setTriggerValue }) {
   tree.send = setTriggerValue;
   tree.calls += 1;
   const call = tree.calls;
-  render(tree, data || {});
+  render(tree, data);
   // Streamlit keeps the cleanup of the latest call for the unmount (and runs an earlier
   // call's at once when a newer one overtook it: that one must not end the tree).
   return () => {
