@@ -174,6 +174,18 @@ def test_the_app_in_chromium(app: RunningApp, chromium: Any, screenshot_dir: Pat
         assert graph["y"] <= root["y"] <= MIN_HEIGHT - 40, root
         screenshot(page, screenshot_dir / "app-sample.png", first_screen=True)
 
+        # Keys typed in the page's text boxes are theirs: the tree's script, in the page
+        # now, hears keys on the tree's own element only.
+        shown = tree(page).locator(".tree-viewport").first.get_attribute("transform")
+        find = page.get_by_label("Find an image")
+        find.click()
+        page.keyboard.type("+-0f")
+        page.keyboard.press("ArrowLeft")
+        assert find.input_value() == "+-0f"
+        assert tree(page).locator(".tree-viewport").first.get_attribute("transform") == shown
+        find.fill("")
+        page.locator("h1").first.click()  # the box loses the focus, unchanged: no rerun
+
         # The SVG download is the picture on the page: same nodes, edges and texts.
         with page.expect_download() as download_info:
             page.get_by_role("button", name="SVG").click()
