@@ -308,7 +308,7 @@ if image_side is not None and view.selected is not None:
             st.caption(web.plain(note))
 
         st.markdown("**Where its size comes from**: what its base, each ancestor and the image itself add")
-        st.altair_chart(details.split_chart(), width="stretch")
+        st.vega_lite_chart(spec=details.split_spec(), width="stretch")
         st.markdown("**Its steps, oldest first**")
         table = details.layer_table()
         st.dataframe(

@@ -38,11 +38,10 @@ import streamlit as st
 
 from image_lineage.errors import RenderError
 from image_lineage.lineage import Lineage
-from image_lineage.render import render
 from image_lineage.render.dot import node_ids
 from image_lineage.render.graphviz_render import INSTALL_HINT
 from image_lineage.render.html import tree_nodes
-from image_lineage.web import PageView, graphviz_installed
+from image_lineage.web import PageView, graphviz_installed, tree_dot
 
 NAME = "image_lineage_tree"  # the component's name (st.components.v2)
 KEY = "tree"  # the element's key; st.session_state[KEY] holds its last triggers
@@ -128,7 +127,7 @@ def show(view: PageView, *, first_frame: bool = False) -> None:
     ``first_frame``: the script, once it has drawn the tree, asks for the rest of the page
     (the trigger ``drawn``, whose rerun draws it).
     """
-    dot = str(render(view.shown, "dot", rankdir=view.rankdir, host_platform=view.host))
+    dot = tree_dot(view)  # cached per lineage shown: a click reruns the page on the same one
     if not graphviz_installed():
         st.graphviz_chart(view.dot, width="stretch")
         return
