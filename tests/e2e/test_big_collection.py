@@ -130,6 +130,15 @@ def test_the_overview_opens_a_family_whose_tree_can_be_explored(
         projector_screenshot(page, screenshot_dir / "app-big-family-1920.png", wait_for_tree=True)
         frame = tree(page)
 
+        # A big family opens readable, on its root (with a minimap to find one's way), not
+        # as a strip of specks; Fit shows the whole of it.
+        assert scale(frame) >= 0.5, "a big family opens at a readable zoom"
+        assert boxes_in_view(tree_host(page)), "it opens on readable boxes"
+        assert frame.locator(".tree-minimap").count() == 1
+        frame.get_by_role("button", name="Fit the whole tree (0)").click()
+        time.sleep(0.3)
+        assert scale(frame) < 0.5, "Fit shows the whole family"
+
         # Zoom: the wheel changes the transform.
         fitted = transform(frame)
         before = scale(frame)
