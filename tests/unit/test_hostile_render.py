@@ -105,10 +105,14 @@ def test_png_renders(text: str) -> None:
 def test_html_keeps_the_text_inside_its_elements(text: str) -> None:
     page = render(hostile_lineage(text), "html")
     assert isinstance(page, str)
-    # Exactly our two scripts (the JSON data, the inlined bundle), each closed once; the
-    # data holds no < > & at all, so nothing in it can end its element or open another.
-    assert len(re.findall(r"<script\b", page, re.IGNORECASE)) == 2
-    assert len(re.findall(r"</script", page, re.IGNORECASE)) == 2
+    # Exactly our three scripts (the drawing as text, the JSON data, the inlined bundle), each
+    # closed once; the data holds no < > & at all, so nothing in it can end its element or
+    # open another, and the drawing's text has no "<!--" (which would change how its end is read).
+    assert len(re.findall(r"<script\b", page, re.IGNORECASE)) == 3
+    assert len(re.findall(r"</script", page, re.IGNORECASE)) == 3
+    drawing = re.search(r'<script type="image/svg\+xml" id="tree-svg">(.*?)</script>', page, re.DOTALL)
+    assert drawing is not None
+    assert "<!--" not in drawing.group(1)
     data = re.search(r'<script type="application/json" id="lineage-data">(.*?)</script>', page, re.DOTALL)
     assert data is not None
     assert not set(data.group(1)) & set("<>&")
@@ -116,4 +120,4 @@ def test_html_keeps_the_text_inside_its_elements(text: str) -> None:
     child = next(n for n in nodes.values() if "safe/name:1" in n["tags"])
     assert len(nodes) == 2
     assert "+10 B in 1 layer over base:1" in child["summary"]  # the hostile image, with its numbers
-    assert ET.fromstring(page[page.index("<svg") : page.index("</svg>") + 6]) is not None  # the SVG parses
+    assert ET.fromstring(drawing.group(1)) is not None  # the drawing parses as XML, as the page reads it
