@@ -173,6 +173,7 @@ def test_the_tree_in_the_app(app: RunningApp, chromium: Any, screenshot_dir: Pat
         frame = tree(page)
         assert frame.locator("g.node.picked").count() == 1
         assert frame.locator(f'g.node.picked[data-node="{ids[target]}"]').count() == 1
+        assert not frame.locator(".tree-tooltip").is_visible(), "the click put the tooltip away"
         page.screenshot(path=str(screenshot_dir / "first-app-tree-clicked.png"))
 
         # Search: the matches are highlighted and the first is centred.

@@ -711,6 +711,7 @@ export class TreeView {
       if (group) {
         event.preventDefault();
         const id = group.getAttribute("data-node");
+        this.hideTooltip(); // the inspector now says more, and the box may move from under it
         this.setSelected(id);
         if (this.options.onPick) this.options.onPick(id);
       }
