@@ -22,8 +22,8 @@ from image_lineage.lineage import Lineage
 from image_lineage.render.dot import node_ids
 from image_lineage.views import focus
 from tests.e2e.conftest import BIG_COUNT, BigCollection, RunningApp, upload_snapshot
-from tests.e2e.test_browser import GRAPH, MIN_HEIGHT, WIDTH, in_first_screen, refuse_remote, settle, tree
-from tests.e2e.test_interactive import centre_offset, scale, transform, visible_nodes, watched
+from tests.e2e.test_browser import GRAPH, MIN_HEIGHT, WIDTH, in_first_screen, settle, tree
+from tests.e2e.test_interactive import app_page, centre_offset, scale, transform, visible_nodes
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -78,11 +78,7 @@ def test_the_overview_opens_a_family_whose_tree_can_be_explored(
     family = focus(lineage, biggest.root)
     ids = node_ids(lineage)
     by_node = {ids[node.id]: node.id for node in family.nodes()}
-    context = chromium.new_context(viewport={"width": WIDTH, "height": MIN_HEIGHT})
-    remote = refuse_remote(context)
-    page, errors = watched(context)
-    try:
-        page.goto(app.url)
+    with app_page(chromium, app.url) as (page, remote, errors):
         settle(page)
         upload_snapshot(page, big_collection.snapshot)
 
@@ -185,5 +181,3 @@ def test_the_overview_opens_a_family_whose_tree_can_be_explored(
         projector_screenshot(page, screenshot_dir / "app-big-family-inspected-1920.png", wait_for_tree=True)
         assert not errors, errors
         assert not remote, f"the page asked for non-local addresses: {remote}"
-    finally:
-        context.close()

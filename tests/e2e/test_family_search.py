@@ -19,8 +19,8 @@ from image_lineage.render.dot import node_ids
 from image_lineage.views import focus
 from tests.e2e.conftest import BigCollection, RunningApp, upload_snapshot
 from tests.e2e.test_big_collection import ROW_HEIGHT, overview_shown
-from tests.e2e.test_browser import MIN_HEIGHT, WIDTH, refuse_remote, settle, tree
-from tests.e2e.test_interactive import visible_nodes, watched
+from tests.e2e.test_browser import settle, tree
+from tests.e2e.test_interactive import app_page, visible_nodes
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -52,11 +52,7 @@ def test_clearing_a_search_in_an_opened_family_brings_its_tree_back(
     family = focus(lineage, biggest.root)
     root = node_ids(lineage)[biggest.root]
     wanted = max(family.nodes(), key=lambda n: (len(family.ancestors(n.id)), n.id)).image.display_name
-    context = chromium.new_context(viewport={"width": WIDTH, "height": MIN_HEIGHT})
-    remote = refuse_remote(context)
-    page, errors = watched(context)
-    try:
-        page.goto(app.url)
+    with app_page(chromium, app.url) as (page, remote, errors):
         settle(page)
         upload_snapshot(page, big_collection.snapshot)
         overview_shown(page, lineage)
@@ -92,5 +88,3 @@ def test_clearing_a_search_in_an_opened_family_brings_its_tree_back(
         page.screenshot(path=str(screenshot_dir / "app-big-family-search-cleared.png"))
         assert not errors, errors
         assert not remote, f"the page asked for non-local addresses: {remote}"
-    finally:
-        context.close()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +100,23 @@ def watched(context: Any) -> tuple[Any, list[str]]:
     return page, errors
 
 
+@contextmanager
+def app_page(
+    chromium: Any, url: str, viewport: dict[str, int] | None = None
+) -> Iterator[tuple[Any, list[str], list[str]]]:
+    """A page of a fresh browser context opened at ``url`` (the app), refusing every request to a
+    non-local address: the page, the remote URLs it asked for, and its script errors. The
+    context is closed on the way out."""
+    context = chromium.new_context(viewport=viewport or {"width": WIDTH, "height": MIN_HEIGHT})
+    remote = refuse_remote(context)
+    page, errors = watched(context)
+    try:
+        page.goto(url)
+        yield page, remote, errors
+    finally:
+        context.close()
+
+
 def move_and_zoom(page: Any, where: Any) -> None:
     """Wheel, drag and keys change the drawing's transform; Fit and 0 put it back."""
     host = where.locator(".tree-host").first
@@ -129,11 +148,7 @@ def move_and_zoom(page: Any, where: Any) -> None:
 def test_the_tree_in_the_app(app: RunningApp, chromium: Any, screenshot_dir: Path) -> None:
     lineage = sample()
     ids = node_ids(lineage)
-    context = chromium.new_context(viewport={"width": WIDTH, "height": MIN_HEIGHT})
-    remote = refuse_remote(context)
-    page, errors = watched(context)
-    try:
-        page.goto(app.url)
+    with app_page(chromium, app.url) as (page, remote, errors):
         settle(page)
         frame = tree(page)
         assert visible_nodes(frame) == len(lineage)
@@ -187,8 +202,6 @@ def test_the_tree_in_the_app(app: RunningApp, chromium: Any, screenshot_dir: Pat
         page.screenshot(path=str(screenshot_dir / "first-app-tree-search.png"))
         assert not errors, errors
         assert not remote, f"the page asked for non-local addresses: {remote}"
-    finally:
-        context.close()
 
 
 @pytest.mark.usefixtures("graphviz")

@@ -25,8 +25,8 @@ from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.sources import SampleSource
 from tests.e2e.conftest import BigCollection, RunningApp, upload_snapshot
 from tests.e2e.test_big_collection import PROJECTOR
-from tests.e2e.test_browser import MIN_HEIGHT, WIDTH, refuse_remote, settle
-from tests.e2e.test_interactive import watched
+from tests.e2e.test_browser import MIN_HEIGHT, WIDTH, settle
+from tests.e2e.test_interactive import app_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -159,11 +159,7 @@ def test_the_lesson_on_the_sample(app: RunningApp, chromium: Any, screenshot_dir
     lineage = sample()
     image_id = tagged(lineage, "tutorial/outside-world:latest")
     data = lesson.tower(lineage, image_id)
-    context = chromium.new_context(viewport={"width": WIDTH, "height": MIN_HEIGHT})
-    remote = refuse_remote(context)
-    page, errors = watched(context)
-    try:
-        page.goto(app.url)
+    with app_page(chromium, app.url) as (page, remote, errors):
         settle(page)
         lesson_on(page)
         assert chosen(page, "Image") == "tutorial/outside-world:latest"
@@ -203,8 +199,6 @@ def test_the_lesson_on_the_sample(app: RunningApp, chromium: Any, screenshot_dir
         shoot(page, screenshot_dir / "app-lesson-outside-world.png")
         assert not errors, errors
         assert not remote, f"the page asked for non-local addresses: {remote}"
-    finally:
-        context.close()
 
 
 def first_screen(page: Any, width: int) -> None:
@@ -227,11 +221,7 @@ def test_the_lesson_on_a_projector(app: RunningApp, chromium: Any, screenshot_di
     lineage = sample()
     scipy = lesson.tower(lineage, tagged(lineage, "jupyter/scipy-notebook:2026-11"))
     python = lesson.tower(lineage, tagged(lineage, "tutorial/python:3.7.9"))
-    context = chromium.new_context(viewport=SMALL_PROJECTOR)
-    remote = refuse_remote(context)
-    page, errors = watched(context)
-    try:
-        page.goto(app.url)
+    with app_page(chromium, app.url, SMALL_PROJECTOR) as (page, remote, errors):
         settle(page)
         lesson_on(page)
         first_screen(page, 1280)
@@ -285,8 +275,6 @@ def test_the_lesson_on_a_projector(app: RunningApp, chromium: Any, screenshot_di
         shoot(page, screenshot_dir / "app-lesson-scipy-1920.png")
         assert not errors, errors
         assert not remote, f"the page asked for non-local addresses: {remote}"
-    finally:
-        context.close()
 
 
 def test_the_lesson_follows_a_picked_image_among_a_thousand(
@@ -297,11 +285,7 @@ def test_the_lesson_follows_a_picked_image_among_a_thousand(
     image_id = max(lineage.nodes(), key=lambda n: (len(lineage.ancestors(n.id)), n.id)).id
     name = lineage.node(image_id).image.display_name
     family = lesson.family_of(lineage, image_id)
-    context = chromium.new_context(viewport={"width": WIDTH, "height": MIN_HEIGHT})
-    remote = refuse_remote(context)
-    page, errors = watched(context)
-    try:
-        page.goto(app.url)
+    with app_page(chromium, app.url) as (page, remote, errors):
         settle(page)
         upload_snapshot(page, big_collection.snapshot)
         page.get_by_text("1000 images in").wait_for(timeout=60_000)
@@ -323,5 +307,3 @@ def test_the_lesson_follows_a_picked_image_among_a_thousand(
         assert page.locator("code", has_text="docker run").first.text_content() == run_line
         assert not errors, errors
         assert not remote, f"the page asked for non-local addresses: {remote}"
-    finally:
-        context.close()

@@ -17,8 +17,8 @@ import pytest
 
 from image_lineage import overview
 from tests.e2e.conftest import BIG_COUNT, BigCollection, RunningApp, upload_snapshot
-from tests.e2e.test_browser import MIN_HEIGHT, WIDTH, refuse_remote
-from tests.e2e.test_interactive import watched
+from tests.e2e.test_browser import MIN_HEIGHT, WIDTH
+from tests.e2e.test_interactive import app_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -68,11 +68,7 @@ def test_the_bar_above_a_family_is_whole_beside_the_inspector(
     lineage = big_collection.lineage
     biggest = overview.families(lineage)[0]
     picked = next(node for node in lineage.children(biggest.root) if node.image.tags).image.tags[0]
-    context = chromium.new_context(viewport=SIZES[0])
-    remote = refuse_remote(context)
-    page, errors = watched(context)
-    try:
-        page.goto(app.url)
+    with app_page(chromium, app.url, SIZES[0]) as (page, remote, errors):
         idle(page)
         upload_snapshot(page, big_collection.snapshot)
         page.get_by_text(f"{BIG_COUNT} images in").wait_for(timeout=60_000)
@@ -92,5 +88,3 @@ def test_the_bar_above_a_family_is_whole_beside_the_inspector(
         page.screenshot(path=str(screenshot_dir / "app-family-bar-inspected.png"))
         assert not errors, errors
         assert not remote, f"the page asked for non-local addresses: {remote}"
-    finally:
-        context.close()
