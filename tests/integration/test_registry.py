@@ -22,8 +22,7 @@ import pytest
 
 from image_lineage.cli import main
 from image_lineage.lineage import build_lineage
-from image_lineage.sources import open_source
-from image_lineage.sources import registry as registry_module
+from image_lineage.sources import open_source, registry_client
 from tests.conftest import unavailable
 from tests.harness.oci_layout import OCI_REF_NAME_KEY, Family, lineage_family
 from tests.harness.registry import RegistryError, RegistryMissing, ThrowawayRegistry
@@ -218,7 +217,7 @@ def test_catalog_and_tags_are_read_in_pages(
     platforms: tuple[ThrowawayRegistry, Family], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     registry, family = platforms
-    monkeypatch.setattr(registry_module, "PAGE_SIZE", 2)
+    monkeypatch.setattr(registry_client, "PAGE_SIZE", 2)
     already = len(served_requests(registry))
     scan = open_source(f"registry:{registry.url}").scan()
     assert len(scan.images) == sum(len(images) for images in family.images.values())

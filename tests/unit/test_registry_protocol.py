@@ -26,7 +26,7 @@ from image_lineage.cli import main
 from image_lineage.errors import SourceUnavailable
 from image_lineage.model import Scan
 from image_lineage.sources import registry as registry_module
-from image_lineage.sources import registry_auth
+from image_lineage.sources import registry_auth, registry_client
 from image_lineage.sources.registry import RegistrySource
 from tests.harness.oci_layout import MEDIA_INDEX, Family, lineage_family
 
@@ -222,7 +222,7 @@ def test_link_pages_are_followed(fake: _Server, family: Family, monkeypatch: pyt
     fake.state.tags["team/base"] += ["2", "3"]
     for extra in ("2", "3"):
         fake.state.targets[("team/base", extra)] = fake.state.targets[("team/base", "1")]
-    monkeypatch.setattr(registry_module, "PAGE_SIZE", 2)
+    monkeypatch.setattr(registry_client, "PAGE_SIZE", 2)
     found = scan(fake)
     assert {image.id for image in found.images} == _platforms(family)
     base = next(
@@ -263,10 +263,10 @@ def test_a_long_retry_after_is_one_line_at_once(fake: _Server) -> None:
 
 
 def test_a_retry_after_date_is_read() -> None:
-    assert registry_module._retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 0) == 0.0
-    assert registry_module._retry_after("7", 0) == 7.0
-    assert registry_module._retry_after("", 0) == 1.0
-    assert registry_module._retry_after("", 2.0) == 2.0
+    assert registry_client._retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 0) == 0.0
+    assert registry_client._retry_after("7", 0) == 7.0
+    assert registry_client._retry_after("", 0) == 1.0
+    assert registry_client._retry_after("", 2.0) == 2.0
 
 
 @pytest.mark.parametrize("what", ["platform manifest", "config", "index"])

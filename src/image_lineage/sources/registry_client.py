@@ -1,0 +1,406 @@
+"""The HTTP side of a registry: the distribution API's requests, as ``registry.py`` makes them.
+
+``RegistryClient`` lists the catalog and tag lists (following ``Link`` pages), asks a tag's
+digest (``HEAD``), and fetches manifests and blobs by digest, refusing bytes that do not
+hash to it. Around each request: keep-alive connections per worker thread, redirects
+(credentials only to the registry itself), ``429`` waited out as ``Retry-After`` says
+(bounded), and ``401`` challenges answered by ``registry_auth.RegistryAuth`` (imported only
+then) for the request's scope (``repository:NAME:pull``, ``registry:catalog:*``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import http.client
+import json
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+from image_lineage.cache import digest_matches
+from image_lineage.errors import Hint, LineageError, SourceUnavailable
+from image_lineage.sources import oci
+from image_lineage.sources.base import MAX_JSON_BYTES
+from image_lineage.sources.engine.errors import Fault, fault_of
+
+if TYPE_CHECKING:
+    from image_lineage.sources.registry_auth import RegistryAuth
+
+#: Entries asked for per page of the catalog and of a tag list (``?n=``).
+PAGE_SIZE = 1000
+MAX_PAGES = 1000
+#: The longest one request waits in all on ``429`` answers before the scan gives up.
+MAX_RETRY_WAIT = 30.0
+#: How long to wait on a ``429`` that names no ``Retry-After`` (doubling each time).
+FIRST_RETRY_WAIT = 1.0
+MAX_REDIRECTS = 5
+_ERROR_BODY = 64 * 1024  # read (and drop) this much of an error answer to keep the connection
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+class Skip(LineageError):
+    """What leaves one tag or platform out of the scan (a diagnostic), not the whole scan."""
+
+    code = "registry_missing"
+
+
+class Missing(Skip):
+    """A tag, manifest or blob the registry named but does not serve (deleted meanwhile)."""
+
+
+class Mismatch(Skip):
+    """A manifest or config whose bytes do not hash to the digest it was fetched by."""
+
+    code = "digest_mismatch"
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status: int
+    headers: Mapping[str, str]  # names lowercased
+    body: bytes
+
+
+class _Connections(threading.local):
+    """Each worker thread's keep-alive connections, by ``scheme://host:port``."""
+
+    def __init__(self) -> None:
+        self.open: dict[str, http.client.HTTPConnection] = {}
+
+
+class RegistryClient:
+    """GET and HEAD against one registry: keep-alive per thread, redirects, 429s, credentials."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        parts = urllib.parse.urlsplit(url if "://" in url else f"https://{url}")
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise LineageError(f"{url!r} is not a registry address.", hint=Hint.REGISTRY_ADDRESS)
+        self.base = f"{parts.scheme}://{parts.netloc}"
+        self.host = parts.netloc
+        self.repository = parts.path.strip("/")
+        self.timeout = timeout
+        self._connections = _Connections()
+        self._lock = threading.Lock()
+        self._answers: dict[str, str] = {}  # scope -> the Authorization header that worked
+        self._auth: RegistryAuth | None = None
+
+    # ------------------------------------------------------------------------ the protocol
+
+    def catalog(self) -> list[str]:
+        repositories: list[str] = []
+        for answer, path in self._pages(f"/v2/_catalog?n={PAGE_SIZE}", None):
+            if answer.status in {401, 403}:
+                raise SourceUnavailable(
+                    f"The registry at {self.base} does not list its repositories to this user "
+                    f"({answer.status}); name one in the address: {self.base}/REPOSITORY",
+                    hint=Hint.REGISTRY_ADDRESS,
+                )
+            listed = self._json(answer, path).get("repositories")
+            if not isinstance(listed, list):
+                raise SourceUnavailable(f"{self.base} sent an unexpected catalog.")
+            repositories.extend(n for n in listed if isinstance(n, str))
+        return repositories
+
+    def tags(self, repository: str) -> list[str]:
+        tags: list[str] = []
+        for answer, path in self._pages(f"/v2/{repository}/tags/list?n={PAGE_SIZE}", repository):
+            if answer.status == 404:
+                return []
+            listed = self._json(answer, path).get("tags")
+            tags.extend(t for t in listed or [] if isinstance(t, str))
+        return sorted(set(tags))
+
+    def _pages(self, path: str, repository: str | None) -> Iterator[tuple[_Answer, str]]:
+        """Each page of a list and its path, following ``Link: <…>; rel="next"`` headers."""
+        page: str | None = path
+        for _ in range(MAX_PAGES):
+            if page is None:
+                return
+            answer = self.request("GET", page, "application/json", repository)
+            yield answer, page
+            page = _next_page(answer.headers.get("link", ""))
+
+    def tag_digest(self, repository: str, tag: str, fetch: bool = False) -> tuple[str, bytes | None]:
+        """What ``tag`` points at, by ``HEAD`` (``Docker-Content-Digest``), and None; with
+        ``fetch``, or from a registry that names no digest, by ``GET``: the digest and the
+        manifest's bytes, which must hash to the digest the registry names (else to their own)."""
+        path = f"/v2/{repository}/manifests/{urllib.parse.quote(tag)}"
+        if not fetch:
+            answer = self.request("HEAD", path, oci.MANIFEST_ACCEPT, repository)
+            self._expect(answer, "HEAD", path)
+            digest = answer.headers.get("docker-content-digest", "")
+            if digest:
+                return digest, None
+        answer = self.request("GET", path, oci.MANIFEST_ACCEPT, repository)
+        self._expect(answer, "GET", path)
+        digest = answer.headers.get("docker-content-digest", "")
+        if not digest:
+            return "sha256:" + hashlib.sha256(answer.body).hexdigest(), answer.body
+        if not digest_matches(digest, answer.body):
+            raise Mismatch(
+                f"the registry's manifest {digest} does not match its digest: refused, not trusted"
+            )
+        return digest, answer.body
+
+    def manifest(self, repository: str, digest: str) -> bytes:
+        return self._content(repository, f"/v2/{repository}/manifests/{digest}", digest, "manifest")
+
+    def blob(self, repository: str, digest: str) -> bytes:
+        return self._content(repository, f"/v2/{repository}/blobs/{digest}", digest, "config")
+
+    def _content(self, repository: str, path: str, digest: str, what: str) -> bytes:
+        """A manifest or config fetched by its digest, refused unless its bytes hash to it."""
+        accept = oci.MANIFEST_ACCEPT if what == "manifest" else "*/*"
+        answer = self.request("GET", path, accept, repository)
+        self._expect(answer, "GET", path)
+        if not digest_matches(digest, answer.body):
+            raise Mismatch(f"the registry's {what} {digest} does not match its digest: refused, not trusted")
+        return answer.body
+
+    def _expect(self, answer: _Answer, method: str, path: str) -> None:
+        if answer.status == 404:
+            raise Missing(f"{path} is gone from the registry")
+        if answer.status == 403:
+            raise SourceUnavailable(f"The registry at {self.base} refuses {method} {path} (403).")
+        if answer.status != 200:
+            hint = Hint.TRY_SAMPLE if answer.status >= 500 else None
+            raise SourceUnavailable(
+                f"The registry at {self.base} answered {answer.status} to {method} {path}.", hint=hint
+            )
+
+    def _json(self, answer: _Answer, path: str) -> Mapping[str, Any]:
+        self._expect(answer, "GET", path)
+        try:
+            found = json.loads(answer.body)
+        except (ValueError, RecursionError) as error:
+            raise SourceUnavailable(
+                f"The registry at {self.base} sent something that is not JSON for {path}: is it a registry?",
+                hint=Hint.TRY_SAMPLE,
+            ) from error
+        return found if isinstance(found, Mapping) else {}
+
+    # ------------------------------------------------------- credentials, 429, redirects
+
+    def request(self, method: str, path: str, accept: str, repository: str | None) -> _Answer:
+        """One request, answered: 401s with credentials (once more after a refusal), 429s
+        waited out (bounded). 401 and 403 are returned for the caller to word (catalog)."""
+        scope = f"repository:{repository}:pull" if repository else "registry:catalog:*"
+        with self._lock:
+            authorization = self._answers.get(scope)
+        answered = 0
+        waited = 0.0
+        while True:
+            answer = self._send(method, path, accept, authorization)
+            if answer.status == 401:
+                challenge = answer.headers.get("www-authenticate", "")
+                if not challenge:
+                    raise SourceUnavailable(
+                        f"The registry at {self.base} wants credentials (401) and says not how "
+                        "(no WWW-Authenticate challenge)",
+                        hint=Hint.TRY_SAMPLE,
+                    )
+                auth = self._credentials()
+                if answered >= 2:
+                    if repository is None:
+                        return answer  # the catalog: the caller says to name a repository
+                    raise auth.refused(scope)
+                authorization = auth.authorization(challenge, scope)
+                if authorization is None:
+                    raise auth.missing(scope)
+                answered += 1
+                with self._lock:
+                    self._answers[scope] = authorization
+                continue
+            if answer.status == 429:
+                wait = _retry_after(answer.headers.get("retry-after", ""), waited)
+                if waited + wait > min(MAX_RETRY_WAIT, self.timeout):
+                    raise SourceUnavailable(
+                        f"The registry at {self.base} limits requests (429 Too Many Requests) and asks to "
+                        f"wait {waited + wait:g} s in all; try again later",
+                    )
+                time.sleep(wait)
+                waited += wait
+                continue
+            return answer
+
+    def _credentials(self) -> RegistryAuth:
+        with self._lock:
+            if self._auth is None:
+                from image_lineage.sources.registry_auth import RegistryAuth  # noqa: PLC0415 - on a 401 only
+
+                self._auth = RegistryAuth(self.base, timeout=self.timeout)
+            return self._auth
+
+    def _send(self, method: str, path: str, accept: str, authorization: str | None) -> _Answer:
+        """``method`` on ``path``, following redirects (credentials only to the registry itself)."""
+        url = f"{self.base}{path}"
+        headers = {"Accept": accept, "User-Agent": "image-lineage"}
+        if authorization:
+            headers["Authorization"] = authorization
+        for _ in range(MAX_REDIRECTS + 1):
+            parts = urllib.parse.urlsplit(url)
+            answer = self._exchange(parts, method, headers)
+            location = answer.headers.get("location")
+            if answer.status not in _REDIRECTS or not location:
+                return answer
+            url = urllib.parse.urljoin(url, location)
+            target = urllib.parse.urlsplit(url)
+            if target.scheme not in {"http", "https"}:
+                raise SourceUnavailable(
+                    f"The registry at {self.base} redirected {path} to a {target.scheme} URL."
+                )
+            if f"{target.scheme}://{target.netloc}" != self.base:
+                headers.pop("Authorization", None)
+        raise SourceUnavailable(
+            f"The registry at {self.base} redirected {method} {path} more than {MAX_REDIRECTS} times."
+        )
+
+    def _exchange(self, parts: urllib.parse.SplitResult, method: str, headers: Mapping[str, str]) -> _Answer:
+        origin = f"{parts.scheme}://{parts.netloc}"
+        target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        for attempt in (1, 2):
+            connection = self._connection(parts.scheme, parts.netloc)
+            reused = connection.sock is not None
+            deadline = time.monotonic() + self.timeout
+            try:
+                connection.request(method, target, headers=dict(headers))
+                sock = connection.sock  # getresponse() lets go of it when the answer ends the connection
+                response = connection.getresponse()
+                return self._answer(response, method, _Deadline(deadline, sock), origin, target)
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
+                self._drop(origin)
+                if reused and attempt == 1:
+                    continue  # the registry closed an idle keep-alive connection: ask again
+                raise self._unreachable(error) from error
+            except (OSError, http.client.HTTPException) as error:
+                self._drop(origin)
+                raise self._unreachable(error) from error
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _answer(
+        self, response: http.client.HTTPResponse, method: str, deadline: _Deadline, origin: str, target: str
+    ) -> _Answer:
+        headers = {k.lower(): v for k, v in response.getheaders()}
+        limit = MAX_JSON_BYTES if response.status == 200 else _ERROR_BODY
+        length = headers.get("content-length", "")
+        if method == "HEAD":
+            body = response.read()  # nothing: ends the answer so the connection is kept
+        elif response.status == 200 and length.isdigit() and int(length) > MAX_JSON_BYTES:
+            self._drop(origin)
+            raise SourceUnavailable(f"{origin}{target} is larger than a manifest or config should be.")
+        else:
+            body = _read(response, limit + 1, deadline)
+            if len(body) > limit:
+                self._drop(origin)
+                if response.status == 200:
+                    raise SourceUnavailable(
+                        f"{origin}{target} is larger than a manifest or config should be."
+                    )
+        if response.will_close or not response.isclosed():
+            self._drop(origin)  # not read to its end (or the registry ends it): not reusable
+        return _Answer(response.status, headers, body)
+
+    def _connection(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
+        origin = f"{scheme}://{netloc}"
+        connection = self._connections.open.get(origin)
+        if connection is None:
+            if scheme == "https":
+                import ssl  # noqa: PLC0415 - a local http:// registry needs no TLS
+
+                connection = http.client.HTTPSConnection(
+                    netloc, timeout=self.timeout, context=ssl.create_default_context()
+                )
+            else:
+                connection = http.client.HTTPConnection(netloc, timeout=self.timeout)
+            self._connections.open[origin] = connection
+        return connection
+
+    def _drop(self, origin: str) -> None:
+        connection = self._connections.open.pop(origin, None)
+        if connection is not None:
+            connection.close()
+
+    def _unreachable(self, error: BaseException) -> SourceUnavailable:
+        """Why the registry could not be read, by the exception types along the cause chain."""
+        fault, cause = fault_of(error)
+        if fault is Fault.TIMEOUT:
+            return SourceUnavailable(
+                f"The registry at {self.base} did not answer within {self.timeout:g} s",
+                hint=Hint.RAISE_TIMEOUT,
+            )
+        why: dict[Fault | None, tuple[str, str]] = {
+            Fault.REFUSED: ("connection refused", "check the address and port"),
+            Fault.NO_HOST: (f"no host {self.host!r} is known", "check the address"),
+            Fault.TLS: (
+                f"TLS failed: {cause}",
+                "for a registry on a trusted local network, give its address with http://",
+            ),
+            Fault.LOST: ("it dropped the connection", "check the address"),
+            Fault.NOT_HTTP: ("it does not speak HTTP", "check the address"),
+        }
+        reason, remedy = why.get(fault, (getattr(cause, "strerror", None) or str(cause), "check the address"))
+        return SourceUnavailable(
+            f"Cannot reach the registry at {self.base} ({reason}); {remedy}", hint=Hint.TRY_SAMPLE
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Deadline:
+    """When a whole answer must have arrived, and the socket it arrives on."""
+
+    at: float
+    sock: Any
+
+    def left(self) -> float:
+        """Seconds left (the socket then waits no longer); ``TimeoutError`` when none are."""
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the answer did not arrive in time")
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.settimeout(left)
+        return left
+
+
+def _read(response: http.client.HTTPResponse, limit: int, deadline: _Deadline) -> bytes:
+    """Up to ``limit`` bytes of the body, all by ``deadline``: a trickling registry cannot hold
+    the scan (each read waits at most what is left)."""
+    chunks: list[bytes] = []
+    total = 0
+    while total < limit:
+        deadline.left()
+        chunk = response.read1(min(65536, limit - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    if response.length == 0:
+        response.read()  # all read: this marks the answer done, so the connection is kept
+    return b"".join(chunks)
+
+
+def _retry_after(value: str, waited: float) -> float:
+    """Seconds a 429 asks to wait: ``Retry-After`` as seconds or a date; without one, 1, 2, 4..."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    if value:
+        with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
+            when = parsedate_to_datetime(value)
+            return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(FIRST_RETRY_WAIT, waited)
+
+
+def _next_page(link: str) -> str | None:
+    """The path of a ``Link: </v2/_catalog?last=x&n=1000>; rel="next"`` header, if any."""
+    if 'rel="next"' not in link or "<" not in link:
+        return None
+    target = link[link.index("<") + 1 : link.index(">")]
+    parts = urllib.parse.urlsplit(target)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
