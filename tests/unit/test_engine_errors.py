@@ -25,12 +25,11 @@ import urllib3.exceptions
 
 from image_lineage.cli import main
 from image_lineage.errors import Hint, SourceUnavailable
+from image_lineage.net.faults import Fault, fault_of
 from image_lineage.sources import open_source
 from image_lineage.sources.engine.errors import (
     DOCKER,
-    Fault,
     ImageGone,
-    fault_of,
     http_error,
     unavailable,
 )

@@ -37,6 +37,7 @@ from tests.harness.token_registry import (
 PASSWORD = "pa55-w0rd-never-shown"  # noqa: S105 - a test secret, grepped for
 IDENTITY = "identity-token-never-shown"
 HOST = "registry.test:5000"
+REGISTRY = f"http://{HOST}"  # plain http: the test token service is too
 PULL = "repository:team/app:pull"
 
 
@@ -223,7 +224,7 @@ def test_a_damaged_auths_entry_names_the_file_not_the_value(docker_config: Path)
 
 @pytest.mark.usefixtures("docker_config")
 def test_anonymous_token_and_its_cache(issuer: TokenIssuer) -> None:
-    auth = RegistryAuth(HOST, timeout=5)
+    auth = RegistryAuth(REGISTRY, timeout=5)
     first = auth.authorization(bearer(issuer), PULL)
     assert first is not None
     assert first.startswith("Bearer ")
@@ -233,14 +234,14 @@ def test_anonymous_token_and_its_cache(issuer: TokenIssuer) -> None:
 
 def test_user_token_by_basic_auth(docker_config: Path, issuer: TokenIssuer) -> None:
     write_docker_config(docker_config, {"auths": {HOST: auths_entry("alice", PASSWORD)}})
-    auth = RegistryAuth(HOST, timeout=5)
+    auth = RegistryAuth(REGISTRY, timeout=5)
     assert auth.authorization(bearer(issuer, "registry:catalog:*"), "registry:catalog:*")
     assert issuer.requests == [("GET", "basic:alice", ("registry:catalog:*",))]
 
 
 def test_identity_token_by_oauth2_refresh_grant(docker_config: Path, issuer: TokenIssuer) -> None:
     write_docker_config(docker_config, {"auths": {HOST: {"identitytoken": IDENTITY}}})
-    auth = RegistryAuth(HOST, timeout=5)
+    auth = RegistryAuth(REGISTRY, timeout=5)
     header = auth.authorization(bearer(issuer), PULL)
     assert header == f"Bearer {issuer.issued[-1]}"  # read from access_token
     assert issuer.requests == [("POST", "refresh:alice", (PULL,))]
@@ -248,7 +249,7 @@ def test_identity_token_by_oauth2_refresh_grant(docker_config: Path, issuer: Tok
 
 @pytest.mark.usefixtures("docker_config")
 def test_an_invalid_token_challenge_fetches_a_fresh_one(issuer: TokenIssuer) -> None:
-    auth = RegistryAuth(HOST, timeout=5)
+    auth = RegistryAuth(REGISTRY, timeout=5)
     first = auth.authorization(bearer(issuer), PULL)
     again = auth.authorization(bearer(issuer, extra=',error="invalid_token"'), PULL)
     assert again != first
@@ -261,7 +262,7 @@ def test_an_expired_token_is_fetched_again(issuer: TokenIssuer) -> None:
     # 3 s leaves at least 1.8 s (after the 10 % early-renewal margin) for the second ask,
     # and is over, margin or not, 2.7 s after the first.
     issuer.expires_in = 3
-    auth = RegistryAuth(HOST, timeout=5)
+    auth = RegistryAuth(REGISTRY, timeout=5)
     auth.authorization(bearer(issuer), PULL)
     auth.authorization(bearer(issuer), PULL)
     assert len(issuer.requests) == 1
@@ -272,14 +273,14 @@ def test_an_expired_token_is_fetched_again(issuer: TokenIssuer) -> None:
 
 @pytest.mark.usefixtures("docker_config")
 def test_the_challenges_own_scope_is_asked_for_too(issuer: TokenIssuer) -> None:
-    RegistryAuth(HOST, timeout=5).authorization(bearer(issuer, "repository:team/app:pull,push"), PULL)
+    RegistryAuth(REGISTRY, timeout=5).authorization(bearer(issuer, "repository:team/app:pull,push"), PULL)
     assert issuer.requests[0][2] == (PULL, "repository:team/app:pull,push")
 
 
 def test_a_refused_password_names_where_it_came_from(docker_config: Path, issuer: TokenIssuer) -> None:
     write_docker_config(docker_config, {"auths": {HOST: auths_entry("alice", f"wrong-{PASSWORD}")}})
     with pytest.raises(SourceUnavailable) as raised:
-        RegistryAuth(HOST, timeout=5).authorization(bearer(issuer), PULL)
+        RegistryAuth(REGISTRY, timeout=5).authorization(bearer(issuer), PULL)
     message = str(raised.value)
     assert message.startswith(f"The registry at {HOST} refused the credentials from {docker_config}")
     assert "(auths)" in message
@@ -299,7 +300,7 @@ def test_a_refused_password_names_where_it_came_from(docker_config: Path, issuer
 def test_a_broken_token_service_is_one_line(issuer: TokenIssuer, fail: int | str, words: str) -> None:
     issuer.fail = fail
     with pytest.raises(SourceUnavailable) as raised:
-        RegistryAuth(HOST, timeout=5).authorization(bearer(issuer), PULL)
+        RegistryAuth(REGISTRY, timeout=5).authorization(bearer(issuer), PULL)
     assert words in str(raised.value)
     assert "\n" not in str(raised.value)
 
@@ -307,25 +308,25 @@ def test_a_broken_token_service_is_one_line(issuer: TokenIssuer, fail: int | str
 @pytest.mark.usefixtures("docker_config")
 def test_an_unreachable_token_service() -> None:
     with pytest.raises(SourceUnavailable) as raised:
-        RegistryAuth(HOST, timeout=5).authorization('Bearer realm="http://127.0.0.1:1/token"', PULL)
+        RegistryAuth(REGISTRY, timeout=5).authorization('Bearer realm="http://127.0.0.1:1/token"', PULL)
     assert str(raised.value).startswith(f"Cannot reach the token service of the registry at {HOST}")
 
 
 def test_basic_challenges(docker_config: Path) -> None:
-    auth = RegistryAuth(HOST, timeout=5)
+    auth = RegistryAuth(REGISTRY, timeout=5)
     with pytest.raises(SourceUnavailable) as raised:
         auth.authorization('Basic realm="r"', PULL)
     assert str(raised.value).endswith(f"none are stored for it; log in with docker login {HOST}")
     write_docker_config(docker_config, {"auths": {HOST: auths_entry("alice", PASSWORD)}})
-    header = RegistryAuth(HOST, timeout=5).authorization('Basic realm="r"', PULL)
+    header = RegistryAuth(REGISTRY, timeout=5).authorization('Basic realm="r"', PULL)
     assert header == "Basic " + auths_entry("alice", PASSWORD)["auth"]
-    assert RegistryAuth(HOST, timeout=5).authorization("Negotiate abc", PULL) is None
+    assert RegistryAuth(REGISTRY, timeout=5).authorization("Negotiate abc", PULL) is None
 
 
 def test_refused_after_the_retry(docker_config: Path) -> None:
     write_credential_helper(docker_config.parent / "bin", "ilt", {HOST: ("alice", PASSWORD)})
     write_docker_config(docker_config, {"credHelpers": {HOST: "ilt"}})
-    message = str(RegistryAuth(HOST, timeout=5).refused(PULL))
+    message = str(RegistryAuth(REGISTRY, timeout=5).refused(PULL))
     assert message.startswith(f"The registry at {HOST} refused the credentials from the credential helper ")
     assert_no_secret(message)
 

@@ -328,7 +328,7 @@ class _FakeAuth:
 
     calls: list[tuple[str, str]] = []  # noqa: RUF012 - shared across the instances of one test
 
-    def __init__(self, registry: str, *, timeout: float) -> None:
+    def __init__(self, registry: str, *, timeout: float, http: object = None) -> None:
         self.registry = registry
 
     def authorization(self, challenge: str, scope: str) -> str | None:

@@ -38,9 +38,9 @@ from typing import Any, TypeVar
 from image_lineage.cache import BlobCache, default_cache_dir
 from image_lineage.errors import SourceUnavailable
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
+from image_lineage.net.pool import until_first_failure
 from image_lineage.sources import oci
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
-from image_lineage.sources.engine.pool import until_first_failure
 from image_lineage.sources.image_config import image_from_config
 from image_lineage.sources.registry_client import Missing as _Missing
 from image_lineage.sources.registry_client import RegistryClient as _Client
@@ -77,6 +77,7 @@ class RegistrySource:
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)  # send nothing more
                 raise
+        notes += client.notes  # listings cut short (pages, tags)
         notes.append(Diagnostic(None, "registry_sizes", "sizes are the registry's compressed layer sizes"))
         notes += oci.artifact_notes(oci.attach_artifacts(artifacts, images.values()), "the registry")
         info = SourceInfo(kind="registry", endpoint=client.base, scanned_at=datetime.now(UTC))

@@ -29,23 +29,24 @@ from __future__ import annotations
 
 import base64
 import binascii
-import http.client
+import contextlib
 import json
+import os
 import re
+import selectors
 import shutil
 import subprocess
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from image_lineage.errors import Hint, SourceUnavailable
-from image_lineage.sources.engine.errors import Fault, fault_of
+from image_lineage.net.faults import Fault
+from image_lineage.net.http import AnswerTooLarge, ExchangeFailed, HttpClient, Request, RequestRefused
 
 #: docker's key for Docker Hub in config.json and in credential helpers.
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
@@ -56,6 +57,10 @@ TOKEN_USERNAME = "<token>"  # noqa: S105 - a marker, not a password
 DEFAULT_EXPIRES_IN = 60
 #: A token answer is a few kilobytes; more is refused unread.
 MAX_TOKEN_BYTES = 1024 * 1024
+#: A credential helper's answer is a few hundred bytes; more is refused (and the helper killed).
+MAX_HELPER_OUTPUT = 1024 * 1024
+#: A token as it may stand in an Authorization header (RFC 6750 ``b64token``, and JWT's dots).
+_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 #: What this tool calls itself to an OAuth2 token endpoint (the spec's ``client_id``).
 CLIENT_ID = "image-lineage"
 
@@ -172,34 +177,31 @@ def _from_helper(name: str, server: str, *, timeout: float) -> Credentials | Non
     """``docker-credential-NAME get`` with ``server`` on stdin; None when it has nothing for it."""
     program = f"docker-credential-{name}"
     origin = f"the credential helper {program}"
+    if not name or "/" in name or os.sep in name or (os.altsep and os.altsep in name):
+        # docker would run it relative to the working directory: a name is not a path.
+        raise SourceUnavailable(
+            f"config.json names a credential helper {name!r} for {server}: a helper's name may not "
+            "hold a path separator, so it is not run; name a docker-credential-NAME program on PATH",
+        )
     path = shutil.which(program)
     if path is None:
         raise SourceUnavailable(
             f"config.json names {origin} for {server}, and it is not installed (not on PATH); "
             "install it, or remove it from config.json",
         )
-    try:
-        result = subprocess.run(
-            [path, "get"], input=server.encode(), capture_output=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise SourceUnavailable(
-            f"{origin.capitalize()} did not answer within {timeout:g} s", hint=Hint.RAISE_TIMEOUT
-        ) from None
-    except OSError as error:
-        raise SourceUnavailable(f"{origin.capitalize()} could not run ({error.strerror})") from None
-    if result.returncode != 0:
+    returncode, stdout = _run_capped([path, "get"], server.encode(), timeout, origin)
+    if returncode != 0:
         # docker's helpers say "credentials not found" on stdout when they hold nothing.
-        if b"credentials not found" in result.stdout.lower():
+        if b"credentials not found" in stdout.lower():
             return None
         raise SourceUnavailable(
-            f"{origin.capitalize()} failed for {server} (exit status {result.returncode}); "
+            f"{origin.capitalize()} failed for {server} (exit status {returncode}); "
             f"try {program} get by hand",
         )
     try:
-        answer = json.loads(result.stdout)
+        answer = json.loads(stdout)
         username, secret = answer["Username"], answer["Secret"]
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError):
         raise SourceUnavailable(f"{origin.capitalize()} answered something that is not credentials") from None
     if not isinstance(username, str) or not isinstance(secret, str):
         raise SourceUnavailable(f"{origin.capitalize()} answered something that is not credentials")
@@ -208,6 +210,58 @@ def _from_helper(name: str, server: str, *, timeout: float) -> Credentials | Non
     if username == TOKEN_USERNAME:
         return Credentials(origin, identity_token=secret)
     return Credentials(origin, username=username, password=secret)
+
+
+def _run_capped(argv: list[str], stdin: bytes, timeout: float, origin: str) -> tuple[int, bytes]:
+    """Run ``argv`` with ``stdin``: its exit status and stdout (stderr dropped, never shown),
+    within ``timeout`` seconds and ``MAX_HELPER_OUTPUT`` bytes; past either it is killed."""
+    deadline = time.monotonic() + timeout
+    try:
+        process = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+    except OSError as error:
+        raise SourceUnavailable(f"{origin.capitalize()} could not run ({error.strerror})") from None
+    with process:
+        try:
+            stdout = _read_capped(process, stdin, deadline)
+            return process.wait(max(0.0, deadline - time.monotonic())), stdout
+        except (TimeoutError, subprocess.TimeoutExpired):
+            process.kill()
+            raise SourceUnavailable(
+                f"{origin.capitalize()} did not answer within {timeout:g} s", hint=Hint.RAISE_TIMEOUT
+            ) from None
+        except OverflowError:
+            process.kill()
+            raise SourceUnavailable(
+                f"{origin.capitalize()} answered more than {MAX_HELPER_OUTPUT // 1024} KiB "
+                "(credentials are a few hundred bytes): refused"
+            ) from None
+
+
+def _read_capped(process: subprocess.Popen[bytes], stdin: bytes, deadline: float) -> bytes:
+    """Write ``stdin``, then read stdout to its end: ``TimeoutError`` past ``deadline``,
+    ``OverflowError`` past ``MAX_HELPER_OUTPUT`` bytes."""
+    if process.stdin is None or process.stdout is None:
+        raise ValueError("stdin and stdout must be pipes")
+    with contextlib.suppress(OSError):  # a helper that exits without reading: its status says why
+        process.stdin.write(stdin)
+        process.stdin.close()
+    chunks: list[bytes] = []
+    total = 0
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                raise TimeoutError
+            chunk = os.read(process.stdout.fileno(), 65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > MAX_HELPER_OUTPUT:
+                raise OverflowError
 
 
 def _basic(username: str, password: str) -> str:
@@ -223,12 +277,12 @@ class RegistryAuth:
     (``error="invalid_token"`` in its challenge).
     """
 
-    def __init__(
-        self, registry: str, *, timeout: float, opener: urllib.request.OpenerDirector | None = None
-    ) -> None:
+    def __init__(self, registry: str, *, timeout: float, http: HttpClient | None = None) -> None:
         self.registry = registry_key(registry)
+        # Without a scheme, as the docker CLI: https. Secrets never go from there to http://.
+        self.secure = urllib.parse.urlsplit(registry).scheme.lower() != "http" if "://" in registry else True
         self.timeout = timeout
-        self._opener = opener or urllib.request.build_opener()
+        self._http = http or HttpClient(timeout)
         self._lock = threading.Lock()
         self._tokens: dict[tuple[str, str, str], _Token] = {}
         self._credentials: Credentials | None = None
@@ -310,66 +364,65 @@ class RegistryAuth:
             raise SourceUnavailable(
                 f"The registry at {self.registry} names a token service that is not a URL"
             )
+        where = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+        if credentials is not None and self.secure and parts.scheme == "http":
+            raise SourceUnavailable(
+                f"The registry at {self.registry} names a token service at {where}, over plain http: "
+                f"the credentials from {credentials.origin} are not sent in clear",
+            )
         query: list[tuple[str, str]] = [("service", service)] if service else []
         query += [("scope", s) for s in scopes]
+        headers = {"Accept": "application/json", "User-Agent": CLIENT_ID}
         if credentials is not None and credentials.identity_token is not None:
-            # OAuth2 refresh-token grant (distribution's docs/spec/auth/oauth.md).
+            # OAuth2 refresh-token grant (distribution's docs/spec/auth/oauth.md); a POST
+            # follows no redirect, so the token in its body goes to this realm only.
             form = [
                 ("grant_type", "refresh_token"),
                 ("refresh_token", credentials.identity_token),
                 ("client_id", CLIENT_ID),
                 *query,
             ]
-            request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
-                realm, data=urllib.parse.urlencode(form).encode(), method="POST"
-            )
-            request.add_header("Content-Type", "application/x-www-form-urlencoded")
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            request = Request("POST", realm, MAX_TOKEN_BYTES, headers, urllib.parse.urlencode(form).encode())
         else:
             separator = "&" if parts.query else "?"
             url = f"{realm}{separator}{urllib.parse.urlencode(query)}" if query else realm
-            request = urllib.request.Request(url, method="GET")  # noqa: S310 - the scheme is checked above
             if (
                 credentials is not None
                 and credentials.username is not None
                 and credentials.password is not None
             ):
-                # Unredirected: a redirect to another host must not carry the password along.
-                request.add_unredirected_header(
-                    "Authorization", _basic(credentials.username, credentials.password)
-                )
-        request.add_header("Accept", "application/json")
-        where = f"{parts.scheme}://{parts.netloc}"
+                # Bound to the realm's origin: a redirect to another host does not carry it along.
+                headers["Authorization"] = _basic(credentials.username, credentials.password)
+            request = Request("GET", url, MAX_TOKEN_BYTES, headers)
         started = time.monotonic()
+        who = f"The token service of the registry at {self.registry} ({where})"
         try:
-            with self._opener.open(request, timeout=self.timeout) as response:
-                body = response.read(MAX_TOKEN_BYTES + 1)
-        except urllib.error.HTTPError as error:
-            error.close()
-            if error.code in {401, 403} and credentials is not None:
+            answer = self._http.send(request)
+        except ExchangeFailed as error:
+            if error.fault is Fault.TIMEOUT:
                 raise SourceUnavailable(
-                    f"The registry at {self.registry} refused the credentials from {credentials.origin} "
-                    f"(its token service at {where} answered {error.code}); log in again with docker login "
-                    f"{self.registry}",
-                ) from None
-            if error.code in {401, 403}:
-                raise self.missing(" ".join(scopes)) from None
-            raise SourceUnavailable(
-                f"The token service of the registry at {self.registry} ({where}) answered {error.code}",
-                hint=Hint.TRY_SAMPLE if error.code >= 500 else None,
-            ) from None
-        except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-            fault, _ = fault_of(error)
-            if fault is Fault.TIMEOUT:
-                raise SourceUnavailable(
-                    f"The token service of the registry at {self.registry} ({where}) did not answer "
-                    f"within {self.timeout:g} s",
-                    hint=Hint.RAISE_TIMEOUT,
+                    f"{who} did not answer within {self.timeout:g} s", hint=Hint.RAISE_TIMEOUT
                 ) from None
             raise SourceUnavailable(
                 f"Cannot reach the token service of the registry at {self.registry} ({where}); "
                 "check the registry's auth settings",
             ) from None
-        return _token_of(body, started, f"The token service of the registry at {self.registry} ({where})")
+        except (AnswerTooLarge, RequestRefused):
+            raise SourceUnavailable(f"{who} answered something that is not a token") from None
+        if answer.status in {401, 403} and credentials is not None:
+            raise SourceUnavailable(
+                f"The registry at {self.registry} refused the credentials from {credentials.origin} "
+                f"(its token service at {where} answered {answer.status}); log in again with docker login "
+                f"{self.registry}",
+            )
+        if answer.status in {401, 403}:
+            raise self.missing(" ".join(scopes))
+        if answer.status != 200:
+            raise SourceUnavailable(
+                f"{who} answered {answer.status}", hint=Hint.TRY_SAMPLE if answer.status >= 500 else None
+            )
+        return _token_of(answer.body, started, who)
 
 
 def _token_of(body: bytes, started: float, who: str) -> _Token:
@@ -381,7 +434,7 @@ def _token_of(body: bytes, started: float, who: str) -> _Token:
     if not isinstance(answer, Mapping):
         raise SourceUnavailable(f"{who} answered something that is not a token")
     value = answer.get("token") or answer.get("access_token")
-    if not isinstance(value, str) or not value or any(c.isspace() for c in value):
+    if not isinstance(value, str) or not _TOKEN.fullmatch(value):
         raise SourceUnavailable(f"{who} answered something that is not a token")
     expires_in = answer.get("expires_in")
     lifetime = (

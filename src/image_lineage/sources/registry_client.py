@@ -12,22 +12,30 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import http.client
 import json
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from image_lineage.cache import digest_matches
 from image_lineage.errors import Hint, LineageError, SourceUnavailable
+from image_lineage.model import Diagnostic
+from image_lineage.net.faults import Fault
+from image_lineage.net.http import (
+    Answer,
+    AnswerTooLarge,
+    ExchangeFailed,
+    HttpClient,
+    Request,
+    RequestRefused,
+    origin_of,
+)
 from image_lineage.sources import oci
 from image_lineage.sources.base import MAX_JSON_BYTES
-from image_lineage.sources.engine.errors import Fault, fault_of
 
 if TYPE_CHECKING:
     from image_lineage.sources.registry_auth import RegistryAuth
@@ -39,9 +47,12 @@ MAX_PAGES = 1000
 MAX_RETRY_WAIT = 30.0
 #: How long to wait on a ``429`` that names no ``Retry-After`` (doubling each time).
 FIRST_RETRY_WAIT = 1.0
-MAX_REDIRECTS = 5
-_ERROR_BODY = 64 * 1024  # read (and drop) this much of an error answer to keep the connection
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: The most ``429`` answers one request waits out (each at least the backoff: 1, 2, 4... s).
+MAX_RETRIES = 5
+#: The most tags read from one repository: more are left out with a ``registry_cut`` note
+#: (each tag costs a request; a repository of per-commit tags can list tens of thousands).
+MAX_TAGS = 10_000
+USER_AGENT = "image-lineage"
 
 
 class Skip(LineageError):
@@ -60,32 +71,32 @@ class Mismatch(Skip):
     code = "digest_mismatch"
 
 
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    status: int
-    headers: Mapping[str, str]  # names lowercased
-    body: bytes
-
-
-class _Connections(threading.local):
-    """Each worker thread's keep-alive connections, by ``scheme://host:port``."""
-
-    def __init__(self) -> None:
-        self.open: dict[str, http.client.HTTPConnection] = {}
-
-
 class RegistryClient:
-    """GET and HEAD against one registry: keep-alive per thread, redirects, 429s, credentials."""
+    """GET and HEAD against one registry: keep-alive per thread, redirects, 429s, credentials.
 
-    def __init__(self, url: str, timeout: float) -> None:
+    ``notes``: what the listing could not fully read (pages cut, tags left out), as
+    diagnostics for the scan. ``sleep`` waits out a ``429`` (a test passes its own).
+    """
+
+    def __init__(self, url: str, timeout: float, *, sleep: Callable[[float], None] = time.sleep) -> None:
         parts = urllib.parse.urlsplit(url if "://" in url else f"https://{url}")
+        if "@" in parts.netloc:
+            # Never echoed: the address may hold a password.
+            raise LineageError(
+                "A registry address with a user name or password in it is not read (it would show "
+                "wherever the address does); store credentials with docker login HOST instead",
+                hint=Hint.REGISTRY_ADDRESS,
+            )
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise LineageError(f"{url!r} is not a registry address.", hint=Hint.REGISTRY_ADDRESS)
         self.base = f"{parts.scheme}://{parts.netloc}"
+        self.origin = origin_of(self.base)
         self.host = parts.netloc
         self.repository = parts.path.strip("/")
         self.timeout = timeout
-        self._connections = _Connections()
+        self.http = HttpClient(timeout)
+        self.notes: list[Diagnostic] = []
+        self._sleep = sleep
         self._lock = threading.Lock()
         self._answers: dict[str, str] = {}  # scope -> the Authorization header that worked
         self._auth: RegistryAuth | None = None
@@ -94,7 +105,7 @@ class RegistryClient:
 
     def catalog(self) -> list[str]:
         repositories: list[str] = []
-        for answer, path in self._pages(f"/v2/_catalog?n={PAGE_SIZE}", None):
+        for answer, path in self._pages(f"/v2/_catalog?n={PAGE_SIZE}", None, "the catalog"):
             if answer.status in {401, 403}:
                 raise SourceUnavailable(
                     f"The registry at {self.base} does not list its repositories to this user "
@@ -108,23 +119,46 @@ class RegistryClient:
         return repositories
 
     def tags(self, repository: str) -> list[str]:
+        """The repository's tags, sorted; at most ``MAX_TAGS`` (a note says when more are listed)."""
         tags: list[str] = []
-        for answer, path in self._pages(f"/v2/{repository}/tags/list?n={PAGE_SIZE}", repository):
+        where = f"the tags of {self.host}/{repository}"
+        for answer, path in self._pages(f"/v2/{repository}/tags/list?n={PAGE_SIZE}", repository, where):
             if answer.status == 404:
                 return []
             listed = self._json(answer, path).get("tags")
             tags.extend(t for t in listed or [] if isinstance(t, str))
-        return sorted(set(tags))
+        found = sorted(set(tags))
+        if len(found) > MAX_TAGS:
+            self._note(
+                "registry_cut",
+                f"{self.host}/{repository} lists {len(found):,} tags: only the first {MAX_TAGS:,} "
+                "(in name order) are read",
+            )
+        return found[:MAX_TAGS]
 
-    def _pages(self, path: str, repository: str | None) -> Iterator[tuple[_Answer, str]]:
-        """Each page of a list and its path, following ``Link: <…>; rel="next"`` headers."""
+    def _pages(self, path: str, repository: str | None, what: str) -> Iterator[tuple[Answer, str]]:
+        """Each page of a list and its path, following ``Link: <…>; rel="next"`` headers
+        (on this registry only); a page seen before, or more than ``MAX_PAGES``, ends the
+        list with a note that says it was cut."""
         page: str | None = path
-        for _ in range(MAX_PAGES):
-            if page is None:
+        seen: set[str] = set()
+        while page is not None:
+            if page in seen or len(seen) >= MAX_PAGES:
+                why = (
+                    "its pages lead back to one already read"
+                    if page in seen
+                    else f"it has more than {MAX_PAGES:,} pages"
+                )
+                self._note("registry_cut", f"{self.host}: {what} were cut short: {why}")
                 return
+            seen.add(page)
             answer = self.request("GET", page, "application/json", repository)
             yield answer, page
             page = _next_page(answer.headers.get("link", ""))
+
+    def _note(self, code: str, message: str) -> None:
+        with self._lock:
+            self.notes.append(Diagnostic(None, code, message))
 
     def tag_digest(self, repository: str, tag: str, fetch: bool = False) -> tuple[str, bytes | None]:
         """What ``tag`` points at, by ``HEAD`` (``Docker-Content-Digest``), and None; with
@@ -163,7 +197,7 @@ class RegistryClient:
             raise Mismatch(f"the registry's {what} {digest} does not match its digest: refused, not trusted")
         return answer.body
 
-    def _expect(self, answer: _Answer, method: str, path: str) -> None:
+    def _expect(self, answer: Answer, method: str, path: str) -> None:
         if answer.status == 404:
             raise Missing(f"{path} is gone from the registry")
         if answer.status == 403:
@@ -174,7 +208,7 @@ class RegistryClient:
                 f"The registry at {self.base} answered {answer.status} to {method} {path}.", hint=hint
             )
 
-    def _json(self, answer: _Answer, path: str) -> Mapping[str, Any]:
+    def _json(self, answer: Answer, path: str) -> Mapping[str, Any]:
         self._expect(answer, "GET", path)
         try:
             found = json.loads(answer.body)
@@ -187,17 +221,24 @@ class RegistryClient:
 
     # ------------------------------------------------------- credentials, 429, redirects
 
-    def request(self, method: str, path: str, accept: str, repository: str | None) -> _Answer:
+    def request(self, method: str, path: str, accept: str, repository: str | None) -> Answer:
         """One request, answered: 401s with credentials (once more after a refusal), 429s
         waited out (bounded). 401 and 403 are returned for the caller to word (catalog)."""
         scope = f"repository:{repository}:pull" if repository else "registry:catalog:*"
         with self._lock:
             authorization = self._answers.get(scope)
         answered = 0
-        waited = 0.0
+        waits: list[float] = []
         while True:
             answer = self._send(method, path, accept, authorization)
             if answer.status == 401:
+                if answer.origin != self.origin:
+                    # A redirect's target asks: what is stored for this registry is not for it.
+                    raise SourceUnavailable(
+                        f"The registry at {self.base} sent {method} {path} on to {answer.origin}, which "
+                        f"asks for credentials (401); credentials for {self.host} go to {self.host} and "
+                        "the token service it names, never to another host",
+                    )
                 challenge = answer.headers.get("www-authenticate", "")
                 if not challenge:
                     raise SourceUnavailable(
@@ -218,14 +259,14 @@ class RegistryClient:
                     self._answers[scope] = authorization
                 continue
             if answer.status == 429:
-                wait = _retry_after(answer.headers.get("retry-after", ""), waited)
-                if waited + wait > min(MAX_RETRY_WAIT, self.timeout):
+                wait = retry_wait(answer.headers.get("retry-after", ""), waits)
+                if len(waits) >= MAX_RETRIES or sum(waits) + wait > min(MAX_RETRY_WAIT, self.timeout):
                     raise SourceUnavailable(
                         f"The registry at {self.base} limits requests (429 Too Many Requests) and asks to "
-                        f"wait {waited + wait:g} s in all; try again later",
+                        f"wait {sum(waits) + wait:g} s in all; try again later",
                     )
-                time.sleep(wait)
-                waited += wait
+                self._sleep(wait)
+                waits.append(wait)
                 continue
             return answer
 
@@ -234,101 +275,32 @@ class RegistryClient:
             if self._auth is None:
                 from image_lineage.sources.registry_auth import RegistryAuth  # noqa: PLC0415 - on a 401 only
 
-                self._auth = RegistryAuth(self.base, timeout=self.timeout)
+                self._auth = RegistryAuth(self.base, timeout=self.timeout, http=self.http)
             return self._auth
 
-    def _send(self, method: str, path: str, accept: str, authorization: str | None) -> _Answer:
+    def _send(self, method: str, path: str, accept: str, authorization: str | None) -> Answer:
         """``method`` on ``path``, following redirects (credentials only to the registry itself)."""
-        url = f"{self.base}{path}"
-        headers = {"Accept": accept, "User-Agent": "image-lineage"}
+        headers = {"Accept": accept, "User-Agent": USER_AGENT}
         if authorization:
             headers["Authorization"] = authorization
-        for _ in range(MAX_REDIRECTS + 1):
-            parts = urllib.parse.urlsplit(url)
-            answer = self._exchange(parts, method, headers)
-            location = answer.headers.get("location")
-            if answer.status not in _REDIRECTS or not location:
-                return answer
-            url = urllib.parse.urljoin(url, location)
-            target = urllib.parse.urlsplit(url)
-            if target.scheme not in {"http", "https"}:
-                raise SourceUnavailable(
-                    f"The registry at {self.base} redirected {path} to a {target.scheme} URL."
-                )
-            if f"{target.scheme}://{target.netloc}" != self.base:
-                headers.pop("Authorization", None)
-        raise SourceUnavailable(
-            f"The registry at {self.base} redirected {method} {path} more than {MAX_REDIRECTS} times."
-        )
+        url = f"{self.base}{path}"
+        try:
+            return self.http.send(Request(method, url, MAX_JSON_BYTES, headers))
+        except ExchangeFailed as error:
+            raise self._unreachable(error) from error
+        except AnswerTooLarge:
+            raise SourceUnavailable(
+                f"{self.base}{path} is larger than a manifest or config should be "
+                f"(over {MAX_JSON_BYTES // (1024 * 1024)} MiB): refused"
+            ) from None
+        except RequestRefused as refused:
+            raise SourceUnavailable(
+                f"The registry at {self.base} answered {method} {path} with {refused}"
+            ) from None
 
-    def _exchange(self, parts: urllib.parse.SplitResult, method: str, headers: Mapping[str, str]) -> _Answer:
-        origin = f"{parts.scheme}://{parts.netloc}"
-        target = f"{parts.path}?{parts.query}" if parts.query else parts.path
-        for attempt in (1, 2):
-            connection = self._connection(parts.scheme, parts.netloc)
-            reused = connection.sock is not None
-            deadline = time.monotonic() + self.timeout
-            try:
-                connection.request(method, target, headers=dict(headers))
-                sock = connection.sock  # getresponse() lets go of it when the answer ends the connection
-                response = connection.getresponse()
-                return self._answer(response, method, _Deadline(deadline, sock), origin, target)
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
-                self._drop(origin)
-                if reused and attempt == 1:
-                    continue  # the registry closed an idle keep-alive connection: ask again
-                raise self._unreachable(error) from error
-            except (OSError, http.client.HTTPException) as error:
-                self._drop(origin)
-                raise self._unreachable(error) from error
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _answer(
-        self, response: http.client.HTTPResponse, method: str, deadline: _Deadline, origin: str, target: str
-    ) -> _Answer:
-        headers = {k.lower(): v for k, v in response.getheaders()}
-        limit = MAX_JSON_BYTES if response.status == 200 else _ERROR_BODY
-        length = headers.get("content-length", "")
-        if method == "HEAD":
-            body = response.read()  # nothing: ends the answer so the connection is kept
-        elif response.status == 200 and length.isdigit() and int(length) > MAX_JSON_BYTES:
-            self._drop(origin)
-            raise SourceUnavailable(f"{origin}{target} is larger than a manifest or config should be.")
-        else:
-            body = _read(response, limit + 1, deadline)
-            if len(body) > limit:
-                self._drop(origin)
-                if response.status == 200:
-                    raise SourceUnavailable(
-                        f"{origin}{target} is larger than a manifest or config should be."
-                    )
-        if response.will_close or not response.isclosed():
-            self._drop(origin)  # not read to its end (or the registry ends it): not reusable
-        return _Answer(response.status, headers, body)
-
-    def _connection(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
-        origin = f"{scheme}://{netloc}"
-        connection = self._connections.open.get(origin)
-        if connection is None:
-            if scheme == "https":
-                import ssl  # noqa: PLC0415 - a local http:// registry needs no TLS
-
-                connection = http.client.HTTPSConnection(
-                    netloc, timeout=self.timeout, context=ssl.create_default_context()
-                )
-            else:
-                connection = http.client.HTTPConnection(netloc, timeout=self.timeout)
-            self._connections.open[origin] = connection
-        return connection
-
-    def _drop(self, origin: str) -> None:
-        connection = self._connections.open.pop(origin, None)
-        if connection is not None:
-            connection.close()
-
-    def _unreachable(self, error: BaseException) -> SourceUnavailable:
+    def _unreachable(self, error: ExchangeFailed) -> SourceUnavailable:
         """Why the registry could not be read, by the exception types along the cause chain."""
-        fault, cause = fault_of(error)
+        fault, cause = error.fault, error.cause
         if fault is Fault.TIMEOUT:
             return SourceUnavailable(
                 f"The registry at {self.base} did not answer within {self.timeout:g} s",
@@ -344,45 +316,20 @@ class RegistryClient:
             Fault.LOST: ("it dropped the connection", "check the address"),
             Fault.NOT_HTTP: ("it does not speak HTTP", "check the address"),
         }
-        reason, remedy = why.get(fault, (getattr(cause, "strerror", None) or str(cause), "check the address"))
+        reason, remedy = why.get(
+            fault, (getattr(cause, "strerror", None) or type(cause).__name__, "check the address")
+        )
         return SourceUnavailable(
             f"Cannot reach the registry at {self.base} ({reason}); {remedy}", hint=Hint.TRY_SAMPLE
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Deadline:
-    """When a whole answer must have arrived, and the socket it arrives on."""
-
-    at: float
-    sock: Any
-
-    def left(self) -> float:
-        """Seconds left (the socket then waits no longer); ``TimeoutError`` when none are."""
-        left = self.at - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("the answer did not arrive in time")
-        if self.sock is not None:
-            with contextlib.suppress(OSError):
-                self.sock.settimeout(left)
-        return left
-
-
-def _read(response: http.client.HTTPResponse, limit: int, deadline: _Deadline) -> bytes:
-    """Up to ``limit`` bytes of the body, all by ``deadline``: a trickling registry cannot hold
-    the scan (each read waits at most what is left)."""
-    chunks: list[bytes] = []
-    total = 0
-    while total < limit:
-        deadline.left()
-        chunk = response.read1(min(65536, limit - total))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-    if response.length == 0:
-        response.read()  # all read: this marks the answer done, so the connection is kept
-    return b"".join(chunks)
+def retry_wait(value: str, waits: list[float]) -> float:
+    """Seconds to wait before asking again after a ``429``: what ``Retry-After`` says (seconds
+    or a date), but never less than the backoff (1, 2, 4... s): a ``Retry-After: 0`` or a date
+    in the past must not become a storm of requests."""
+    backoff: float = FIRST_RETRY_WAIT * 2 ** len(waits)
+    return max(backoff, _retry_after(value, 0.0))
 
 
 def _retry_after(value: str, waited: float) -> float:

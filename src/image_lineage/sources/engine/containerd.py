@@ -28,11 +28,11 @@ from typing import Any
 
 from image_lineage.cache import DetailsCache, FactsCache, default_cache_dir
 from image_lineage.model import Diagnostic, Image, SizeKind
+from image_lineage.net.pool import counter, fetch_all
 from image_lineage.sources import oci
 from image_lineage.sources.base import Progress
 from image_lineage.sources.engine import transport
 from image_lineage.sources.engine.export import Exported, ExportedPlatform, read_export
-from image_lineage.sources.engine.pool import counter, fetch_all
 from image_lineage.sources.engine_api import (
     Listed,
     api_at_least,

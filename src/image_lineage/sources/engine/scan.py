@@ -19,10 +19,10 @@ from typing import Any
 
 from image_lineage.cache import Details, DetailsCache, default_cache_dir
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
+from image_lineage.net.pool import counter, fetch_all
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
 from image_lineage.sources.engine import contexts, transport
 from image_lineage.sources.engine.errors import DOCKER, Engine
-from image_lineage.sources.engine.pool import counter, fetch_all
 from image_lineage.sources.engine_api import (
     api_at_least,
     history_ids,

@@ -33,24 +33,22 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 from image_lineage.cache import Details
 from image_lineage.errors import Hint, LineageError, SourceUnavailable
+from image_lineage.net.deadline import DeadlineSocket as _DeadlineSocket
+from image_lineage.net.faults import causes
 from image_lineage.sources.engine import contexts
 from image_lineage.sources.engine.errors import (
     DOCKER,
     Engine,
     ImageGone,
     address_error,
-    causes,
     http_error,
     unavailable,
 )
-
-if TYPE_CHECKING:
-    from _typeshed import ReadableBuffer, WriteableBuffer
 
 DEFAULT_ENDPOINT = "unix:///var/run/docker.sock"
 T = TypeVar("T")
@@ -104,52 +102,6 @@ def connect(endpoint: str, timeout: float, engine: Engine = DOCKER) -> Transport
 
 
 # --------------------------------------------------------------------------- stdlib transport
-
-
-class _DeadlineSocket(socket.socket):
-    """A socket whose reads and writes all end by one deadline (``deadline``, monotonic).
-
-    ``http.client``'s timeout bounds each socket operation, not a request: an engine
-    that sends one byte every half second never trips a 1 s timeout, and could keep a
-    scan waiting as long as it likes. ``HttpTransport._get`` sets ``deadline`` before
-    each request; every operation then waits at most for the time left, and raises
-    ``TimeoutError`` once there is none, so one request takes at most ``--timeout``.
-    (``http.client`` reads answers through ``makefile``, which calls ``recv_into``.)
-    """
-
-    deadline: float | None = None
-
-    @classmethod
-    def adopt(cls, sock: socket.socket) -> _DeadlineSocket:
-        """The same connected socket (its file descriptor), as a ``_DeadlineSocket``."""
-        timeout = sock.gettimeout()
-        adopted = cls(sock.family, sock.type, sock.proto, fileno=sock.detach())
-        adopted.settimeout(timeout)
-        return adopted
-
-    def _time_left(self) -> None:
-        if self.deadline is None:
-            return
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("timed out")
-        self.settimeout(left)
-
-    def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        self._time_left()
-        return super().recv(bufsize, flags)
-
-    def recv_into(self, buffer: WriteableBuffer, nbytes: int = 0, flags: int = 0) -> int:
-        self._time_left()
-        return super().recv_into(buffer, nbytes, flags)
-
-    def send(self, data: ReadableBuffer, flags: int = 0) -> int:
-        self._time_left()
-        return super().send(data, flags)
-
-    def sendall(self, data: ReadableBuffer, flags: int = 0) -> None:
-        self._time_left()
-        super().sendall(data, flags)
 
 
 class _UnixConnection(http.client.HTTPConnection):

@@ -1,8 +1,9 @@
-"""Fetch many things from an engine at once: a few worker threads, stopping at the first failure.
+"""Fetch many things from a server at once: a few worker threads, stopping at the first failure.
 
-Inspects, histories and exports are independent requests; a small pool makes a scan fast
-(``bench/scan.py``). An image removed while the scan runs (``ImageGone``) is a diagnostic,
-not a failure; any other failure ends the scan, and nothing more is sent.
+An engine's inspects, histories and exports, a registry's tag lists, manifests and configs
+are independent requests; a small pool makes a scan fast (``bench/scan.py``). Something
+removed while the scan runs (``Vanished``: an engine's ``ImageGone``) is a diagnostic, not
+a failure; any other failure ends the scan, and nothing more is sent.
 """
 
 from __future__ import annotations
@@ -12,12 +13,17 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from image_lineage.model import Diagnostic
-from image_lineage.sources.base import Progress
-from image_lineage.sources.engine.errors import ImageGone
+
+#: ``progress(done, total)``, as ``sources.base.Progress``.
+Progress = Callable[[int, int], None]
 
 WORKERS = 4
 K = TypeVar("K")
 T = TypeVar("T")
+
+
+class Vanished(Exception):
+    """Something listed that was removed before it was fetched: left out with a note."""
 
 
 def fetch_all(
@@ -44,7 +50,7 @@ def fetch_all(
             for key, future in futures.items():
                 try:
                     fetched[key] = future.result()
-                except ImageGone:
+                except Vanished:
                     notes.append(Diagnostic(gone(key), "image_gone", "removed while it was being scanned"))
                 if progress:
                     progress()
@@ -60,7 +66,7 @@ class Abandoned(Exception):
 
 
 def until_first_failure(fetch: Callable[[K], T]) -> Callable[[K], T]:
-    """``fetch``, until one call fails (other than ``ImageGone``); later calls send nothing.
+    """``fetch``, until one call fails (other than ``Vanished``); later calls send nothing.
 
     A failure ends the scan, and every request still to come would go to an engine
     that is gone or stalled, each waiting up to --timeout: minutes on a big host.
@@ -74,7 +80,7 @@ def until_first_failure(fetch: Callable[[K], T]) -> Callable[[K], T]:
             raise Abandoned(key)
         try:
             return fetch(key)
-        except ImageGone:
+        except Vanished:
             raise
         except BaseException:
             failed.set()
