@@ -167,7 +167,7 @@ def fake(family: Family) -> Iterator[_Server]:
         state.tags.setdefault(f"team/{repository.split('/')[-1]}", []).append(name)
         state.targets[(f"team/{repository.split('/')[-1]}", name)] = digest
     server.state = state
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
     yield server
     server.shutdown()
     server.server_close()
@@ -185,8 +185,10 @@ def _kind(method: str, path: str) -> str:
     return f"{method} {path}"
 
 
-def scan(server: _Server, path: str = "", timeout: float = 5.0) -> Scan:
-    return RegistrySource(server.url + path, timeout=timeout).scan()
+def scan(server: _Server, path: str = "", timeout: float = 5.0, waits: list[float] | None = None) -> Scan:
+    """A scan of ``server``; its 429 waits are recorded in ``waits``, never slept."""
+    sleep = (waits if waits is not None else []).append
+    return RegistrySource(server.url + path, timeout=timeout, sleep=sleep).scan()
 
 
 def test_every_platform_once_with_attestations_counted(fake: _Server, family: Family) -> None:
@@ -236,18 +238,19 @@ def test_link_pages_are_followed(fake: _Server, family: Family, monkeypatch: pyt
 
 def test_retry_after_is_waited_out(fake: _Server, family: Family) -> None:
     fake.state.too_many, fake.state.retry_after = 2, "1"
-    started = time.monotonic()
-    found = scan(fake)
-    assert time.monotonic() - started >= 2.0
+    waits: list[float] = []
+    found = scan(fake, waits=waits)
+    assert waits == [1.0, 2.0]  # as asked, then the backoff when it asks less
     assert {image.id for image in found.images} == _platforms(family)
 
 
 def test_a_429_without_retry_after_waits_a_bounded_time(fake: _Server) -> None:
     fake.state.too_many = 1_000_000
-    started = time.monotonic()
+    waits: list[float] = []
     with pytest.raises(SourceUnavailable) as caught:
-        scan(fake, timeout=2.5)
-    assert time.monotonic() - started < 5
+        scan(fake, timeout=2.5, waits=waits)
+    assert waits == [1.0]  # 1 s, then 2 more would pass the 2.5 s timeout
+    assert len(fake.state.log) == 2
     assert "limits requests (429 Too Many Requests)" in str(caught.value)
     assert "\n" not in str(caught.value)
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -61,9 +62,10 @@ class RegistrySource:
     url: str
     timeout: float = DEFAULT_TIMEOUT
     use_cache: bool = True
+    sleep: Callable[[float], None] = time.sleep  # waits out a 429 (a test passes its own)
 
     def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
-        client = _Client(self.url, self.timeout)
+        client = _Client(self.url, self.timeout, sleep=self.sleep)
         cache = BlobCache(default_cache_dir(), _CACHE_NAMESPACE)
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only a registry scan needs it
 

@@ -1,0 +1,457 @@
+"""Hostile registries, token services and credential helpers (issue 15), each bounded in time.
+
+Every server here is an ``http.server`` on 127.0.0.1 whose answers the test writes
+(``_Hostile``); nothing waits on real time beyond a deadline of a fraction of a second.
+What must hold, whatever the server does: credentials go only to the registry they are
+stored for and to the token service *it* names, never in clear from an ``https`` registry;
+a trickling server cannot hold a request past its timeout; a ``429`` storm is bounded;
+odd bytes end in one line, not a traceback; a listing cut short says so.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from image_lineage.cli import main
+from image_lineage.errors import Hint, LineageError, SourceUnavailable
+from image_lineage.sources import registry_client
+from image_lineage.sources.registry import RegistrySource
+from image_lineage.sources.registry_auth import MAX_HELPER_OUTPUT, RegistryAuth, find_credentials
+from image_lineage.sources.registry_client import MAX_TAGS, RegistryClient
+from tests.harness.token_registry import auths_entry, write_docker_config
+
+PASSWORD = "a-password-for-A-only"  # noqa: S105 - a test secret, grepped for
+IDENTITY = "an-identity-token-for-A-only"
+TRICKLE = 0.02  # seconds between two bytes of a trickling answer
+TIMEOUT = 0.4  # the timeout a trickle must not outlast
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Hostile
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.handle_request()
+
+    def do_HEAD(self) -> None:
+        self.handle_request()
+
+    def do_POST(self) -> None:
+        self.handle_request()
+
+    def handle_request(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        with self.server.lock:
+            self.server.seen.append((self.command, self.path, dict(self.headers.items()), body))
+        self.server.answer(self)
+
+    def reply(self, status: int, body: bytes = b"{}", headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def trickle(self, data: bytes) -> None:
+        """``data`` one byte at a time, until it ends, the client hangs up or the test ends."""
+        for byte in data:
+            if self.server.stopping.wait(TRICKLE):
+                return
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:
+                return
+            with self.server.lock:
+                self.server.trickled += 1
+
+    def log_message(self, *_: object) -> None:
+        return
+
+
+class _Hostile(ThreadingHTTPServer):
+    """Answers every request with ``answer(handler)``; ``seen`` is every request it got."""
+
+    daemon_threads = True
+
+    def __init__(self, answer: Callable[[_Handler], None]) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.answer = answer
+        self.seen: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.trickled = 0
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.server_address[1]}"
+
+    def secrets_seen(self) -> str:
+        """Everything the server was sent, as text (credentials decoded where they are base64)."""
+        text = json.dumps([[m, p, h, b.decode("latin-1")] for m, p, h, b in self.seen])
+        for _, _, headers, _ in self.seen:
+            value = headers.get("Authorization", "")
+            if value.startswith("Basic "):
+                text += base64.b64decode(value[6:]).decode("latin-1")
+        return text
+
+
+@contextmanager
+def hostile(answer: Callable[[_Handler], None]) -> Iterator[_Hostile]:
+    server = _Hostile(answer)
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private DOCKER_CONFIG dir, and a bin dir first on PATH for test helpers."""
+    config = tmp_path / "docker"
+    config.mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin")
+    return config
+
+
+def _tree(spec: str) -> tuple[int, str]:
+    err = io.StringIO()
+    status = main(["tree", "--timeout", "2", "--source", spec], stdout=io.StringIO(), stderr=err)
+    return status, err.getvalue()
+
+
+# ------------------------------------------------------------------ credentials and redirects
+
+
+@pytest.mark.parametrize(
+    ("entry", "challenge"),
+    [
+        pytest.param(auths_entry("alice", PASSWORD), "bearer", id="password-to-B's-token-service"),
+        pytest.param({"identitytoken": IDENTITY}, "bearer", id="identity-token-to-B's-token-service"),
+        pytest.param(auths_entry("alice", PASSWORD), "basic", id="password-to-B"),
+    ],
+)
+def test_a_redirect_target_never_gets_the_registrys_credentials(
+    docker_config: Path, entry: dict[str, str], challenge: str
+) -> None:
+    def b_answers(handler: _Handler) -> None:
+        if handler.path.startswith("/token"):
+            handler.reply(200, json.dumps({"token": "from-B"}).encode())
+        elif challenge == "bearer":
+            realm = f"http://{handler.headers['Host']}/token"
+            handler.reply(401, headers={"WWW-Authenticate": f'Bearer realm="{realm}",service="B"'})
+        else:
+            handler.reply(401, headers={"WWW-Authenticate": 'Basic realm="B"'})
+
+    with hostile(b_answers) as b:
+
+        def a_answers(handler: _Handler) -> None:
+            handler.reply(307, b"", {"Location": f"{b.url}{handler.path}"})
+
+        with hostile(a_answers) as a:
+            write_docker_config(docker_config, {"auths": {a.address: entry}})
+            status, err = _tree(f"registry:{a.url}/team/app")
+    assert status == 1
+    assert err.count("\n") == 1
+    assert f"on to {b.url}, which asks for credentials (401)" in err
+    assert "never to another host" in err
+    assert "config.json" not in err  # A's credentials were not refused: they were not sent
+    assert "refused the credentials" not in err
+    assert PASSWORD not in b.secrets_seen()
+    assert IDENTITY not in b.secrets_seen()
+    assert all("Authorization" not in headers for _, _, headers, _ in b.seen)
+
+
+def test_no_password_to_a_plain_http_token_service_of_an_https_registry(docker_config: Path) -> None:
+    with hostile(lambda handler: handler.reply(200, b'{"token": "t"}')) as realm:
+        write_docker_config(docker_config, {"auths": {"registry.test": auths_entry("alice", PASSWORD)}})
+        auth = RegistryAuth("https://registry.test", timeout=TIMEOUT)
+        with pytest.raises(SourceUnavailable) as raised:
+            auth.authorization(f'Bearer realm="{realm.url}/token",service="s"', "repository:a:pull")
+    assert str(raised.value) == (
+        f"The registry at registry.test names a token service at {realm.url}, over plain http: "
+        f"the credentials from {docker_config / 'config.json'} (auths) are not sent in clear"
+    )
+    assert realm.seen == []
+
+
+@pytest.mark.usefixtures("docker_config")
+def test_an_anonymous_token_may_come_over_plain_http() -> None:
+    with hostile(lambda handler: handler.reply(200, b'{"token": "t"}')) as realm:
+        auth = RegistryAuth("https://registry.test", timeout=TIMEOUT)
+        assert auth.authorization(f'Bearer realm="{realm.url}/token"', "repository:a:pull") == "Bearer t"
+
+
+def test_a_password_in_the_registry_address_is_never_shown() -> None:
+    status, err = _tree(f"registry:http://alice:{PASSWORD}@127.0.0.1:1/team/app")
+    assert status == 1
+    assert err.count("\n") == 1
+    assert PASSWORD not in err
+    assert "store credentials with docker login" in err
+    with pytest.raises(LineageError) as raised:
+        RegistrySource(f"https://alice:{PASSWORD}@registry.test").scan()
+    assert raised.value.hint is Hint.REGISTRY_ADDRESS
+    assert PASSWORD not in str(raised.value)
+
+
+# -------------------------------------------------------------------------- credential helpers
+
+
+def test_a_credential_helper_named_with_a_path_is_not_run(
+    docker_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # docker-credential-../../../bin/evil, from a working directory that makes it bin/evil here.
+    work = tmp_path / "work"
+    (work / "docker-credential-..").mkdir(parents=True)
+    marker = tmp_path / "ran"
+    evil = tmp_path / "bin" / "evil"
+    evil.write_text(f'#!/bin/sh\ntouch {marker}\necho \'{{"Username": "u", "Secret": "s"}}\'\n')
+    evil.chmod(0o755)
+    monkeypatch.chdir(work)
+    write_docker_config(docker_config, {"credHelpers": {"registry.test": "../../bin/evil"}})
+    with pytest.raises(SourceUnavailable) as raised:
+        find_credentials("registry.test", timeout=5)
+    assert not marker.exists()
+    assert "'../../bin/evil'" in str(raised.value)
+    assert "may not hold a path separator, so it is not run" in str(raised.value)
+
+
+def test_a_flooding_credential_helper_is_cut_off(docker_config: Path) -> None:
+    helper = docker_config.parent / "bin" / "docker-credential-flood"
+    helper.write_text('#!/bin/sh\nexec yes \'{"Username": "u", "Secret": "s"}\'\n')
+    helper.chmod(0o755)
+    write_docker_config(docker_config, {"credsStore": "flood"})
+    with pytest.raises(SourceUnavailable) as raised:
+        find_credentials("registry.test", timeout=10)
+    assert str(raised.value) == (
+        f"The credential helper docker-credential-flood answered more than {MAX_HELPER_OUTPUT // 1024} KiB "
+        "(credentials are a few hundred bytes): refused"
+    )
+
+
+# ---------------------------------------------------------------------------- slow answers
+
+
+def _trickling(at: str) -> Callable[[_Handler], None]:
+    """An answer that arrives a byte at a time: from its status line, its headers or its body."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n"
+
+    def answer(handler: _Handler) -> None:
+        if at == "status line":
+            handler.trickle(head + b"X-Slow: " + b"a" * 10_000)
+        elif at == "headers":
+            handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            handler.trickle(b"X-Slow: " + b"a" * 10_000)
+        else:
+            handler.wfile.write(head + b"\r\n")
+            handler.trickle(b'{"token": "' + b"a" * 998)
+
+    return answer
+
+
+@pytest.mark.parametrize("at", ["status line", "headers", "body"])
+def test_a_trickling_registry_is_cut_off_by_the_timeout(at: str) -> None:
+    with hostile(_trickling(at)) as server, pytest.raises(SourceUnavailable) as raised:
+        RegistrySource(f"{server.url}/team/app", timeout=TIMEOUT).scan()
+    assert str(raised.value) == f"The registry at {server.url} did not answer within {TIMEOUT:g} s"
+    assert raised.value.hint is Hint.RAISE_TIMEOUT
+    assert server.trickled < 3 * TIMEOUT / TRICKLE  # it stopped listening at the timeout
+
+
+@pytest.mark.parametrize("at", ["status line", "headers", "body"])
+@pytest.mark.usefixtures("docker_config")
+def test_a_trickling_token_service_is_cut_off_by_the_timeout(at: str) -> None:
+    with hostile(_trickling(at)) as realm, pytest.raises(SourceUnavailable) as raised:
+        RegistryAuth("http://registry.test", timeout=TIMEOUT).authorization(
+            f'Bearer realm="{realm.url}/token"', "repository:a:pull"
+        )
+    assert str(raised.value) == (
+        f"The token service of the registry at registry.test ({realm.url}) "
+        f"did not answer within {TIMEOUT:g} s"
+    )
+    assert realm.trickled < 3 * TIMEOUT / TRICKLE
+
+
+# ------------------------------------------------------------------------------------ 429
+
+
+@pytest.mark.parametrize("retry_after", ["0", "Wed, 21 Oct 2015 07:28:00 GMT", "-5", "soon"])
+def test_a_429_asking_for_no_wait_is_not_a_storm(retry_after: str) -> None:
+    def answer(handler: _Handler) -> None:
+        if len(handler.server.seen) > 50:  # a storm: give in, so that the test ends either way
+            handler.reply(200, b'{"tags": []}')
+        else:
+            handler.reply(429, headers={"Retry-After": retry_after})
+
+    waits: list[float] = []
+    with hostile(answer) as server:
+        client = RegistryClient(server.url, timeout=30, sleep=waits.append)
+        with pytest.raises(SourceUnavailable) as raised:
+            client.tags("team/app")
+        asked = len(server.seen)
+    assert waits == [1.0, 2.0, 4.0, 8.0]  # a backoff of its own, within the 30 s in all
+    assert asked == len(waits) + 1
+    assert "limits requests (429 Too Many Requests) and asks to wait 31 s in all" in str(raised.value)
+
+
+def test_429_waits_stay_within_a_short_timeout() -> None:
+    waits: list[float] = []
+    storm = hostile(lambda handler: handler.reply(429, headers={"Retry-After": "0"}))
+    with storm as server, pytest.raises(SourceUnavailable):
+        RegistryClient(server.url, timeout=3, sleep=waits.append).tags("team/app")
+    assert sum(waits) <= 3
+    assert waits == [1.0, 2.0]
+
+
+# ---------------------------------------------------------------------- bytes that are not ASCII
+
+
+@pytest.mark.usefixtures("docker_config")
+def test_a_token_that_is_not_latin_1_is_one_line() -> None:
+    token = json.dumps({"token": "tök€n"}).encode()
+    with (
+        hostile(lambda handler: handler.reply(200, token)) as realm,
+        pytest.raises(SourceUnavailable) as raised,
+    ):
+        RegistryAuth("http://registry.test", timeout=5).authorization(
+            f'Bearer realm="{realm.url}/token"', "repository:a:pull"
+        )
+    assert str(raised.value).endswith(f"({realm.url}) answered something that is not a token")
+
+
+@pytest.mark.usefixtures("docker_config")
+def test_non_ascii_names_from_a_registry_are_sent_percent_encoded() -> None:
+    """A catalog naming ``téam/äpp``, a ``Link`` to ``?last=é``, a tag pointing at a digest
+    that is not ASCII, and a challenge whose realm path is not ASCII: one clean scan."""
+
+    def answer(handler: _Handler) -> None:
+        path = handler.path
+        if path.startswith("/t%C3%B6k%C3%A9n"):
+            handler.reply(200, b'{"token": "t"}')
+        elif "Authorization" not in handler.headers:
+            realm = f"http://{handler.headers['Host']}/tökén"
+            handler.reply(401, headers={"WWW-Authenticate": f'Bearer realm="{realm}"'})
+        elif path.startswith("/v2/_catalog?n="):
+            link = '</v2/_catalog?last=é&n=1>; rel="next"'
+            handler.reply(200, json.dumps({"repositories": ["téam/äpp"]}).encode(), {"Link": link})
+        elif path.startswith("/v2/_catalog"):
+            handler.reply(200, json.dumps({"repositories": ["team/app"]}).encode())
+        elif path.endswith("/tags/list?n=1000"):
+            handler.reply(200, json.dumps({"tags": ["1"]}).encode())
+        elif "/manifests/1" in path:
+            handler.reply(404, headers={"Docker-Content-Digest": "sha256:é"})
+        else:
+            handler.reply(404)
+
+    with hostile(answer) as server:
+        found = RegistrySource(server.url, timeout=5).scan()
+        paths = [path for _, path, _, _ in server.seen]
+    assert found.images == ()
+    assert "/v2/t%C3%A9am/%C3%A4pp/tags/list?n=1000" in paths
+    assert "/v2/_catalog?last=%C3%A9&n=1" in paths
+    assert any(path.startswith("/t%C3%B6k%C3%A9n?") for path in paths)
+    assert all(path.isascii() for path in paths)
+
+
+def test_a_digest_that_is_not_ascii_is_a_note_not_a_traceback() -> None:
+    entry = {"digest": "sha256:ü", "mediaType": "application/vnd.oci.image.manifest.v1+json"}
+    index = json.dumps({"mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [entry]})
+    digest = "sha256:" + hashlib.sha256(index.encode()).hexdigest()
+
+    def answer(handler: _Handler) -> None:
+        if handler.path.endswith("/tags/list?n=1000"):
+            handler.reply(200, b'{"tags": ["1"]}')
+        elif handler.path.endswith("/manifests/1") or handler.path.endswith(f"/manifests/{digest}"):
+            handler.reply(200, index.encode(), {"Docker-Content-Digest": digest})
+        else:
+            handler.reply(404)
+
+    with hostile(answer) as server:
+        found = RegistrySource(f"{server.url}/team/app", timeout=5).scan()
+        paths = [path for _, path, _, _ in server.seen]
+    assert found.images == ()
+    assert "/v2/team/app/manifests/sha256:%C3%BC" in paths
+
+
+# ------------------------------------------------------------------------- listings cut short
+
+
+def _tags_answer(pages: Callable[[int], tuple[list[str], str | None]]) -> Callable[[_Handler], None]:
+    """A tag list whose page ``n`` (counted from 0) is ``pages(n)``: tags and the next link."""
+
+    def answer(handler: _Handler) -> None:
+        if "/tags/list" not in handler.path:
+            handler.reply(404)
+            return
+        tags, link = pages(len(handler.server.seen) - 1)
+        headers = {"Link": f'<{link}>; rel="next"'} if link else {}
+        handler.reply(200, json.dumps({"tags": tags}).encode(), headers)
+
+    return answer
+
+
+def test_a_link_loop_is_said_not_followed() -> None:
+    loop = _tags_answer(lambda n: ([f"t{n}"], "/v2/team/app/tags/list?n=1000"))
+    with hostile(loop) as server:
+        client = RegistryClient(f"{server.url}/team/app", timeout=5)
+        assert client.tags("team/app") == ["t0"]
+        asked = len(server.seen)
+    assert asked == 1
+    assert [(d.code, d.message) for d in client.notes] == [
+        (
+            "registry_cut",
+            f"{server.address}: the tags of {server.address}/team/app were cut short: "
+            "its pages lead back to one already read",
+        )
+    ]
+
+
+def test_pages_past_the_limit_are_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry_client, "MAX_PAGES", 3)
+    endless = _tags_answer(lambda n: ([f"t{n}"], f"/v2/team/app/tags/list?last=t{n}&n=1000"))
+    with hostile(endless) as server:
+        found = RegistrySource(f"{server.url}/team/app", timeout=5).scan()
+    notes = [d.message for d in found.diagnostics if d.code == "registry_cut"]
+    assert notes == [
+        f"{server.address}: the tags of {server.address}/team/app were cut short: it has more than 3 pages"
+    ]
+
+
+def test_twenty_thousand_tags_are_capped_with_a_note() -> None:
+    names = sorted(f"v{i:05}" for i in range(20_000))
+
+    def page(n: int) -> tuple[list[str], str | None]:
+        chunk = names[n * 1000 : (n + 1) * 1000]
+        return chunk, (f"/v2/team/app/tags/list?last={chunk[-1]}&n=1000" if n < 19 else None)
+
+    with hostile(_tags_answer(page)) as server:
+        client = RegistryClient(f"{server.url}/team/app", timeout=5)
+        tags = client.tags("team/app")
+    assert tags == names[:MAX_TAGS]
+    assert [d.message for d in client.notes] == [
+        f"{server.address}/team/app lists 20,000 tags: only the first {MAX_TAGS:,} (in name order) are read"
+    ]
