@@ -14,7 +14,6 @@ import base64
 import hashlib
 import io
 import json
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from image_lineage.sources.registry import RegistrySource
 from image_lineage.sources.registry_auth import MAX_HELPER_OUTPUT, RegistryAuth, find_credentials
 from image_lineage.sources.registry_client import MAX_TAGS, RegistryClient
 from tests.harness.token_registry import auths_entry, write_docker_config
+from tests.support.docker_config import private_docker_config
 
 PASSWORD = "a-password-for-A-only"  # noqa: S105 - a test secret, grepped for
 IDENTITY = "an-identity-token-for-A-only"
@@ -128,14 +128,7 @@ def hostile(answer: Callable[[_Handler], None]) -> Iterator[_Hostile]:
 
 @pytest.fixture
 def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private DOCKER_CONFIG dir, and a bin dir first on PATH for test helpers."""
-    config = tmp_path / "docker"
-    config.mkdir()
-    monkeypatch.setenv("DOCKER_CONFIG", str(config))
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    monkeypatch.setenv("PATH", f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin")
-    return config
+    return private_docker_config(tmp_path, monkeypatch)
 
 
 def _tree(spec: str) -> tuple[int, str]:

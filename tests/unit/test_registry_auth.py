@@ -33,6 +33,7 @@ from tests.harness.token_registry import (
     write_credential_helper,
     write_docker_config,
 )
+from tests.support.docker_config import private_docker_config
 
 PASSWORD = "pa55-w0rd-never-shown"  # noqa: S105 - a test secret, grepped for
 IDENTITY = "identity-token-never-shown"
@@ -43,14 +44,7 @@ PULL = "repository:team/app:pull"
 
 @pytest.fixture
 def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private DOCKER_CONFIG dir, and a bin dir first on PATH for test helpers."""
-    config = tmp_path / "docker"
-    config.mkdir()
-    monkeypatch.setenv("DOCKER_CONFIG", str(config))
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    monkeypatch.setenv("PATH", f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin")
-    return config
+    return private_docker_config(tmp_path, monkeypatch)
 
 
 @pytest.fixture
