@@ -24,6 +24,7 @@ import pytest
 
 from image_lineage.cli import main
 from image_lineage.errors import Hint, LineageError, SourceUnavailable
+from image_lineage.net.deadline import tls_context
 from image_lineage.sources import registry_client
 from image_lineage.sources.registry import RegistrySource
 from image_lineage.sources.registry_auth import MAX_HELPER_OUTPUT, RegistryAuth, find_credentials
@@ -448,3 +449,67 @@ def test_twenty_thousand_tags_are_capped_with_a_note() -> None:
     assert [d.message for d in client.notes] == [
         f"{server.address}/team/app lists 20,000 tags: only the first {MAX_TAGS:,} (in name order) are read"
     ]
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (its own CA) and its key, as PEM files in ``directory``."""
+    import datetime  # noqa: PLC0415
+    import ipaddress  # noqa: PLC0415
+
+    from cryptography import x509  # noqa: PLC0415 - a test dependency
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.mark.parametrize("at", ["headers", "body"])
+def test_a_trickling_registry_over_tls_is_cut_off_by_the_timeout(
+    at: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl  # noqa: PLC0415
+
+    from image_lineage.net import http  # noqa: PLC0415
+
+    cert, key = _self_signed(tmp_path)
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert, key)
+
+    def trusting() -> ssl.SSLContext:
+        context = tls_context()  # the real one, also trusting the test's certificate
+        context.load_verify_locations(cafile=cert)
+        return context
+
+    monkeypatch.setattr(http, "tls_context", trusting)
+    with hostile(_trickling(at)) as server:
+        server.socket = server_side.wrap_socket(server.socket, server_side=True)
+        url = f"https://127.0.0.1:{server.server_address[1]}"
+        with pytest.raises(SourceUnavailable) as raised:
+            RegistrySource(f"{url}/team/app", timeout=TIMEOUT).scan()
+    assert str(raised.value) == f"The registry at {url} did not answer within {TIMEOUT:g} s"
+    assert server.trickled < 3 * TIMEOUT / TRICKLE
