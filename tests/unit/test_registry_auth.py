@@ -256,11 +256,13 @@ def test_an_expired_token_is_fetched_again(issuer: TokenIssuer) -> None:
     # 3 s leaves at least 1.8 s (after the 10 % early-renewal margin) for the second ask,
     # and is over, margin or not, 2.7 s after the first.
     issuer.expires_in = 3
-    auth = RegistryAuth(REGISTRY, timeout=5)
+    now = [1000.0]
+    auth = RegistryAuth(REGISTRY, timeout=5, clock=lambda: now[0])
     auth.authorization(bearer(issuer), PULL)
+    now[0] += 1.7
     auth.authorization(bearer(issuer), PULL)
     assert len(issuer.requests) == 1
-    time.sleep(3.05)
+    now[0] += 1.1  # 2.8 s after the first: over, margin or not
     auth.authorization(bearer(issuer), PULL)
     assert len(issuer.requests) == 2
 

@@ -39,7 +39,7 @@ import subprocess
 import threading
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -274,15 +274,24 @@ class RegistryAuth:
     ``registry``: its address (``https://host:port`` or ``host:port``). Credentials are looked
     up once, on the first challenge that needs them; tokens are kept per (realm, service,
     scope) until they expire, or until the registry says a token is no longer good
-    (``error="invalid_token"`` in its challenge).
+    (``error="invalid_token"`` in its challenge). ``http``: the client to share (the
+    registry's); ``clock``: monotonic seconds, for the tokens' lifetimes (a test passes its own).
     """
 
-    def __init__(self, registry: str, *, timeout: float, http: HttpClient | None = None) -> None:
+    def __init__(
+        self,
+        registry: str,
+        *,
+        timeout: float,
+        http: HttpClient | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.registry = registry_key(registry)
         # Without a scheme, as the docker CLI: https. Secrets never go from there to http://.
         self.secure = urllib.parse.urlsplit(registry).scheme.lower() != "http" if "://" in registry else True
         self.timeout = timeout
         self._http = http or HttpClient(timeout)
+        self._clock = clock
         self._lock = threading.Lock()
         self._tokens: dict[tuple[str, str, str], _Token] = {}
         self._credentials: Credentials | None = None
@@ -346,7 +355,7 @@ class RegistryAuth:
         stale = "error" in challenge.params  # invalid_token, insufficient_scope: ours did not do
         with self._lock:
             token = self._tokens.get(key)
-            if token is not None and not stale and time.monotonic() < token.expires:
+            if token is not None and not stale and self._clock() < token.expires:
                 return token.header
         credentials = self.credentials()
         scopes = [scope]
@@ -395,7 +404,7 @@ class RegistryAuth:
                 # Bound to the realm's origin: a redirect to another host does not carry it along.
                 headers["Authorization"] = _basic(credentials.username, credentials.password)
             request = Request("GET", url, MAX_TOKEN_BYTES, headers)
-        started = time.monotonic()
+        started = self._clock()
         who = f"The token service of the registry at {self.registry} ({where})"
         try:
             answer = self._http.send(request)
