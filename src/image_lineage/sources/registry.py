@@ -14,15 +14,13 @@ Fast and polite:
 * manifests and configs are kept by digest in the cache (``cache.BlobCache``; a digest names
   its bytes for good), so a warm scan lists tags, asks each tag's digest with ``HEAD``
   (``Docker-Content-Digest``) and fetches nothing else;
-* ``429 Too Many Requests`` is waited out as ``Retry-After`` says, up to ``MAX_RETRY_WAIT``
-  seconds per request (then one line); catalog and tag lists follow ``Link`` pages;
+* ``429 Too Many Requests`` is waited out (bounded), catalog and tag lists follow ``Link``
+  pages, listings cut short say so (``registry_cut``): ``registry_client.py``, the requests;
 * every manifest and config is fetched by its digest and refused unless its bytes hash to
   it (a ``digest_mismatch`` diagnostic names it): nothing is trusted on the registry's word.
 
-Credentials: a ``401`` with a ``WWW-Authenticate`` challenge is answered by
-``registry_auth.RegistryAuth`` (imported only then) for the request's scope
-(``repository:NAME:pull``, ``registry:catalog:*``); the answer is kept per scope for later
-requests, and asked for once more when the registry refuses it (an expired token).
+Credentials: ``registry_client.py`` answers the registry's own ``401`` challenges with
+``registry_auth.RegistryAuth`` (see ``docs/security.md`` for where they can go).
 ``http://`` URLs are for registries on a trusted local network.
 """
 
