@@ -1,7 +1,7 @@
 """Hostile registries, token services and credential helpers (issue 15), each bounded in time.
 
 Every server here is an ``http.server`` on 127.0.0.1 whose answers the test writes
-(``_Hostile``); nothing waits on real time beyond a deadline of a fraction of a second.
+(``HostileServer``); nothing waits on real time beyond a deadline of a fraction of a second.
 What must hold, whatever the server does: credentials go only to the registry they are
 stored for and to the token service *it* names, never in clear from an ``https`` registry;
 a trickling server cannot hold a request past its timeout; a ``429`` storm is bounded;
@@ -10,14 +10,10 @@ odd bytes end in one line, not a traceback; a listing cut short says so.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import json
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,100 +27,11 @@ from image_lineage.sources.registry_auth import MAX_HELPER_OUTPUT, RegistryAuth,
 from image_lineage.sources.registry_client import MAX_TAGS, RegistryClient
 from tests.harness.token_registry import auths_entry, write_docker_config
 from tests.support.docker_config import private_docker_config
+from tests.support.hostile_http import TRICKLE, HostileHandler, hostile
 
 PASSWORD = "a-password-for-A-only"  # noqa: S105 - a test secret, grepped for
 IDENTITY = "an-identity-token-for-A-only"
-TRICKLE = 0.02  # seconds between two bytes of a trickling answer
 TIMEOUT = 0.4  # the timeout a trickle must not outlast
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Hostile
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        self.handle_request()
-
-    def do_HEAD(self) -> None:
-        self.handle_request()
-
-    def do_POST(self) -> None:
-        self.handle_request()
-
-    def handle_request(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        with self.server.lock:
-            self.server.seen.append((self.command, self.path, dict(self.headers.items()), body))
-        self.server.answer(self)
-
-    def reply(self, status: int, body: bytes = b"{}", headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def trickle(self, data: bytes) -> None:
-        """``data`` one byte at a time, until it ends, the client hangs up or the test ends."""
-        for byte in data:
-            if self.server.stopping.wait(TRICKLE):
-                return
-            try:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-            except OSError:
-                return
-            with self.server.lock:
-                self.server.trickled += 1
-
-    def log_message(self, *_: object) -> None:
-        return
-
-
-class _Hostile(ThreadingHTTPServer):
-    """Answers every request with ``answer(handler)``; ``seen`` is every request it got."""
-
-    daemon_threads = True
-
-    def __init__(self, answer: Callable[[_Handler], None]) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.answer = answer
-        self.seen: list[tuple[str, str, dict[str, str], bytes]] = []
-        self.trickled = 0
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.server_address[1]}"
-
-    def secrets_seen(self) -> str:
-        """Everything the server was sent, as text (credentials decoded where they are base64)."""
-        text = json.dumps([[m, p, h, b.decode("latin-1")] for m, p, h, b in self.seen])
-        for _, _, headers, _ in self.seen:
-            value = headers.get("Authorization", "")
-            if value.startswith("Basic "):
-                text += base64.b64decode(value[6:]).decode("latin-1")
-        return text
-
-
-@contextmanager
-def hostile(answer: Callable[[_Handler], None]) -> Iterator[_Hostile]:
-    server = _Hostile(answer)
-    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
-    try:
-        yield server
-    finally:
-        server.stopping.set()
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
@@ -152,7 +59,7 @@ def _tree(spec: str) -> tuple[int, str]:
 def test_a_redirect_target_never_gets_the_registrys_credentials(
     docker_config: Path, entry: dict[str, str], challenge: str
 ) -> None:
-    def b_answers(handler: _Handler) -> None:
+    def b_answers(handler: HostileHandler) -> None:
         if handler.path.startswith("/token"):
             handler.reply(200, json.dumps({"token": "from-B"}).encode())
         elif challenge == "bearer":
@@ -163,7 +70,7 @@ def test_a_redirect_target_never_gets_the_registrys_credentials(
 
     with hostile(b_answers) as b:
 
-        def a_answers(handler: _Handler) -> None:
+        def a_answers(handler: HostileHandler) -> None:
             handler.reply(307, b"", {"Location": f"{b.url}{handler.path}"})
 
         with hostile(a_answers) as a:
@@ -250,11 +157,11 @@ def test_a_flooding_credential_helper_is_cut_off(docker_config: Path) -> None:
 # ---------------------------------------------------------------------------- slow answers
 
 
-def _trickling(at: str) -> Callable[[_Handler], None]:
+def _trickling(at: str) -> Callable[[HostileHandler], None]:
     """An answer that arrives a byte at a time: from its status line, its headers or its body."""
     head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n"
 
-    def answer(handler: _Handler) -> None:
+    def answer(handler: HostileHandler) -> None:
         if at == "status line":
             handler.trickle(head + b"X-Slow: " + b"a" * 10_000)
         elif at == "headers":
@@ -295,7 +202,7 @@ def test_a_trickling_token_service_is_cut_off_by_the_timeout(at: str) -> None:
 
 @pytest.mark.parametrize("retry_after", ["0", "Wed, 21 Oct 2015 07:28:00 GMT", "-5", "soon"])
 def test_a_429_asking_for_no_wait_is_not_a_storm(retry_after: str) -> None:
-    def answer(handler: _Handler) -> None:
+    def answer(handler: HostileHandler) -> None:
         if len(handler.server.seen) > 50:  # a storm: give in, so that the test ends either way
             handler.reply(200, b'{"tags": []}')
         else:
@@ -342,7 +249,7 @@ def test_non_ascii_names_from_a_registry_are_sent_percent_encoded() -> None:
     """A catalog naming ``téam/äpp``, a ``Link`` to ``?last=é``, a tag pointing at a digest
     that is not ASCII, and a challenge whose realm path is not ASCII: one clean scan."""
 
-    def answer(handler: _Handler) -> None:
+    def answer(handler: HostileHandler) -> None:
         path = handler.path
         if path.startswith("/t%C3%B6k%C3%A9n"):
             handler.reply(200, b'{"token": "t"}')
@@ -376,7 +283,7 @@ def test_a_digest_that_is_not_ascii_is_a_note_not_a_traceback() -> None:
     index = json.dumps({"mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [entry]})
     digest = "sha256:" + hashlib.sha256(index.encode()).hexdigest()
 
-    def answer(handler: _Handler) -> None:
+    def answer(handler: HostileHandler) -> None:
         if handler.path.endswith("/tags/list?n=1000"):
             handler.reply(200, b'{"tags": ["1"]}')
         elif handler.path.endswith("/manifests/1") or handler.path.endswith(f"/manifests/{digest}"):
@@ -394,10 +301,10 @@ def test_a_digest_that_is_not_ascii_is_a_note_not_a_traceback() -> None:
 # ------------------------------------------------------------------------- listings cut short
 
 
-def _tags_answer(pages: Callable[[int], tuple[list[str], str | None]]) -> Callable[[_Handler], None]:
+def _tags_answer(pages: Callable[[int], tuple[list[str], str | None]]) -> Callable[[HostileHandler], None]:
     """A tag list whose page ``n`` (counted from 0) is ``pages(n)``: tags and the next link."""
 
-    def answer(handler: _Handler) -> None:
+    def answer(handler: HostileHandler) -> None:
         if "/tags/list" not in handler.path:
             handler.reply(404)
             return
@@ -464,19 +371,18 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
+    san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    builder = x509.CertificateBuilder(
+        issuer_name=name,
+        subject_name=name,
+        public_key=key.public_key(),
+        serial_number=x509.random_serial_number(),
+        not_valid_before=now - datetime.timedelta(hours=1),
+        not_valid_after=now + datetime.timedelta(hours=1),
+    )
+    builder = builder.add_extension(san, critical=False)
+    cert = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(
+        key, hashes.SHA256()
     )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))

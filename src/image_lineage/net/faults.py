@@ -106,3 +106,32 @@ def fault_of(error: BaseException) -> tuple[Fault | None, BaseException]:
         if fault is not None:
             found = (fault, cause)
     return found if found[0] is not None else (None, innermost)
+
+
+class Status(Enum):
+    """What an HTTP status says about the request, for any server (the caller words it)."""
+
+    OK = "ok"
+    REDIRECT = "redirect"
+    CHALLENGE = "challenge"  # 401: credentials wanted (or refused)
+    FORBIDDEN = "forbidden"  # 403
+    GONE = "gone"  # 404: named, and not (or no longer) there
+    RATE_LIMITED = "rate_limited"  # 429
+    SERVER = "server"  # 5xx: the server is unhealthy, not the request wrong
+    OTHER = "other"
+
+
+def status_of(code: int) -> Status:
+    """``401`` -> ``Status.CHALLENGE``, ``503`` -> ``Status.SERVER``..."""
+    named = {
+        200: Status.OK,
+        401: Status.CHALLENGE,
+        403: Status.FORBIDDEN,
+        404: Status.GONE,
+        429: Status.RATE_LIMITED,
+    }
+    if code in named:
+        return named[code]
+    if code in {301, 302, 303, 307, 308}:
+        return Status.REDIRECT
+    return Status.SERVER if 500 <= code <= 599 else Status.OTHER

@@ -45,7 +45,7 @@ from datetime import datetime
 from typing import Any
 
 from image_lineage.errors import Hint, SourceUnavailable
-from image_lineage.net.faults import Fault
+from image_lineage.net.faults import Fault, Status, status_of
 from image_lineage.net.http import AnswerTooLarge, ExchangeFailed, HttpClient, Request, RequestRefused
 
 #: docker's key for Docker Hub in config.json and in credential helpers.
@@ -419,18 +419,18 @@ class RegistryAuth:
             ) from None
         except (AnswerTooLarge, RequestRefused):
             raise SourceUnavailable(f"{who} answered something that is not a token") from None
-        if answer.status in {401, 403} and credentials is not None:
+        status = status_of(answer.status)
+        if status in {Status.CHALLENGE, Status.FORBIDDEN}:
+            if credentials is None:
+                raise self.missing(" ".join(scopes))
             raise SourceUnavailable(
                 f"The registry at {self.registry} refused the credentials from {credentials.origin} "
                 f"(its token service at {where} answered {answer.status}); log in again with docker login "
                 f"{self.registry}",
             )
-        if answer.status in {401, 403}:
-            raise self.missing(" ".join(scopes))
-        if answer.status != 200:
-            raise SourceUnavailable(
-                f"{who} answered {answer.status}", hint=Hint.TRY_SAMPLE if answer.status >= 500 else None
-            )
+        if status is not Status.OK:
+            hint = Hint.TRY_SAMPLE if status is Status.SERVER else None
+            raise SourceUnavailable(f"{who} answered {answer.status}", hint=hint)
         return _token_of(answer.body, started, who)
 
 

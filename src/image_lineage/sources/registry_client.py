@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from image_lineage.cache import digest_matches
 from image_lineage.errors import Hint, LineageError, SourceUnavailable
 from image_lineage.model import Diagnostic
-from image_lineage.net.faults import Fault
+from image_lineage.net.faults import Fault, Status, status_of
 from image_lineage.net.http import (
     Answer,
     AnswerTooLarge,
@@ -106,7 +106,7 @@ class RegistryClient:
     def catalog(self) -> list[str]:
         repositories: list[str] = []
         for answer, path in self._pages(f"/v2/_catalog?n={PAGE_SIZE}", None, "the catalog"):
-            if answer.status in {401, 403}:
+            if status_of(answer.status) in {Status.CHALLENGE, Status.FORBIDDEN}:
                 raise SourceUnavailable(
                     f"The registry at {self.base} does not list its repositories to this user "
                     f"({answer.status}); name one in the address: {self.base}/REPOSITORY",
@@ -123,7 +123,7 @@ class RegistryClient:
         tags: list[str] = []
         where = f"the tags of {self.host}/{repository}"
         for answer, path in self._pages(f"/v2/{repository}/tags/list?n={PAGE_SIZE}", repository, where):
-            if answer.status == 404:
+            if status_of(answer.status) is Status.GONE:
                 return []
             listed = self._json(answer, path).get("tags")
             tags.extend(t for t in listed or [] if isinstance(t, str))
@@ -198,12 +198,13 @@ class RegistryClient:
         return answer.body
 
     def _expect(self, answer: Answer, method: str, path: str) -> None:
-        if answer.status == 404:
+        status = status_of(answer.status)
+        if status is Status.GONE:
             raise Missing(f"{path} is gone from the registry")
-        if answer.status == 403:
+        if status is Status.FORBIDDEN:
             raise SourceUnavailable(f"The registry at {self.base} refuses {method} {path} (403).")
-        if answer.status != 200:
-            hint = Hint.TRY_SAMPLE if answer.status >= 500 else None
+        if status is not Status.OK:
+            hint = Hint.TRY_SAMPLE if status is Status.SERVER else None
             raise SourceUnavailable(
                 f"The registry at {self.base} answered {answer.status} to {method} {path}.", hint=hint
             )
@@ -231,7 +232,7 @@ class RegistryClient:
         waits: list[float] = []
         while True:
             answer = self._send(method, path, accept, authorization)
-            if answer.status == 401:
+            if status_of(answer.status) is Status.CHALLENGE:
                 if answer.origin != self.origin:
                     # A redirect's target asks: what is stored for this registry is not for it.
                     raise SourceUnavailable(
@@ -258,7 +259,7 @@ class RegistryClient:
                 with self._lock:
                     self._answers[scope] = authorization
                 continue
-            if answer.status == 429:
+            if status_of(answer.status) is Status.RATE_LIMITED:
                 wait = retry_wait(answer.headers.get("retry-after", ""), waits)
                 if len(waits) >= MAX_RETRIES or sum(waits) + wait > min(MAX_RETRY_WAIT, self.timeout):
                     raise SourceUnavailable(
