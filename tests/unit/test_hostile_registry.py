@@ -87,6 +87,36 @@ def test_a_redirect_target_never_gets_the_registrys_credentials(
     assert all("Authorization" not in headers for _, _, headers, _ in b.seen)
 
 
+def test_a_token_service_redirecting_elsewhere_gets_no_password_on(docker_config: Path) -> None:
+    """A GET for a token follows the redirect, without the password (bound to the realm)."""
+    with hostile(lambda handler: handler.reply(200, b'{"token": "t"}')) as elsewhere:
+
+        def realm_answers(handler: HostileHandler) -> None:
+            handler.reply(307, b"", {"Location": f"{elsewhere.url}{handler.path}"})
+
+        with hostile(realm_answers) as realm:
+            write_docker_config(docker_config, {"auths": {"registry.test": auths_entry("alice", PASSWORD)}})
+            auth = RegistryAuth("http://registry.test", timeout=5)
+            assert auth.authorization(f'Bearer realm="{realm.url}/token"', "repository:a:pull") == "Bearer t"
+    assert "Authorization" in realm.seen[0][2]
+    assert PASSWORD not in elsewhere.secrets_seen()
+
+
+def test_an_identity_token_post_is_not_redirected(docker_config: Path) -> None:
+    with hostile(lambda handler: handler.reply(200, b'{"token": "t"}')) as elsewhere:
+
+        def realm_answers(handler: HostileHandler) -> None:
+            handler.reply(307, b"", {"Location": f"{elsewhere.url}{handler.path}"})
+
+        with hostile(realm_answers) as realm:
+            write_docker_config(docker_config, {"auths": {"registry.test": {"identitytoken": IDENTITY}}})
+            auth = RegistryAuth("http://registry.test", timeout=5)
+            with pytest.raises(SourceUnavailable) as raised:
+                auth.authorization(f'Bearer realm="{realm.url}/token"', "repository:a:pull")
+    assert str(raised.value).endswith(f"({realm.url}) answered 307")
+    assert elsewhere.seen == []
+
+
 def test_no_password_to_a_plain_http_token_service_of_an_https_registry(docker_config: Path) -> None:
     with hostile(lambda handler: handler.reply(200, b'{"token": "t"}')) as realm:
         write_docker_config(docker_config, {"auths": {"registry.test": auths_entry("alice", PASSWORD)}})
