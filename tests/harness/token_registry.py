@@ -157,7 +157,10 @@ class TokenIssuer:
         self.realm = f"http://127.0.0.1:{self._server.server_address[1]}/token"
 
     def start(self) -> TokenIssuer:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="token-issuer", daemon=True)
+        # Polling for shutdown every 10 ms, not serve_forever's 0.5 s: a test never waits on it.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.01,), name="token-issuer", daemon=True
+        )
         self._thread.start()
         return self
 

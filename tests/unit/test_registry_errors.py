@@ -43,7 +43,7 @@ class _Server(ThreadingHTTPServer):
 def registry() -> Iterator[_Server]:
     server = _Server(("127.0.0.1", 0), _Registry)
     server.stopping = threading.Event()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
     yield server
     server.stopping.set()
     server.shutdown()
