@@ -355,7 +355,7 @@ def test_a_link_loop_is_said_not_followed() -> None:
     assert [(d.code, d.message) for d in client.notes] == [
         (
             "registry_cut",
-            f"{server.address}: the tags of {server.address}/team/app were cut short: "
+            f"the tag list of {server.address}/team/app was cut short: "
             "its pages lead back to one already read",
         )
     ]
@@ -367,9 +367,7 @@ def test_pages_past_the_limit_are_said(monkeypatch: pytest.MonkeyPatch) -> None:
     with hostile(endless) as server:
         found = RegistrySource(f"{server.url}/team/app", timeout=5).scan()
     notes = [d.message for d in found.diagnostics if d.code == "registry_cut"]
-    assert notes == [
-        f"{server.address}: the tags of {server.address}/team/app were cut short: it has more than 3 pages"
-    ]
+    assert notes == [f"the tag list of {server.address}/team/app was cut short: it has more than 3 pages"]
 
 
 def test_twenty_thousand_tags_are_capped_with_a_note() -> None:

@@ -105,7 +105,7 @@ class RegistryClient:
 
     def catalog(self) -> list[str]:
         repositories: list[str] = []
-        for answer, path in self._pages(f"/v2/_catalog?n={PAGE_SIZE}", None, "the catalog"):
+        for answer, path in self._pages(f"/v2/_catalog?n={PAGE_SIZE}", None, f"the catalog of {self.host}"):
             if status_of(answer.status) in {Status.CHALLENGE, Status.FORBIDDEN}:
                 raise SourceUnavailable(
                     f"The registry at {self.base} does not list its repositories to this user "
@@ -121,7 +121,7 @@ class RegistryClient:
     def tags(self, repository: str) -> list[str]:
         """The repository's tags, sorted; at most ``MAX_TAGS`` (a note says when more are listed)."""
         tags: list[str] = []
-        where = f"the tags of {self.host}/{repository}"
+        where = f"the tag list of {self.host}/{repository}"
         for answer, path in self._pages(f"/v2/{repository}/tags/list?n={PAGE_SIZE}", repository, where):
             if status_of(answer.status) is Status.GONE:
                 return []
@@ -149,7 +149,7 @@ class RegistryClient:
                     if page in seen
                     else f"it has more than {MAX_PAGES:,} pages"
                 )
-                self._note("registry_cut", f"{self.host}: {what} were cut short: {why}")
+                self._note("registry_cut", f"{what} was cut short: {why}")
                 return
             seen.add(page)
             answer = self.request("GET", page, "application/json", repository)
