@@ -179,11 +179,6 @@ class HttpClient:
                 headers.pop("Authorization", None)  # credentials stay with the origin they are for
         raise RequestRefused(f"more than {MAX_REDIRECTS} redirects")
 
-    def close(self) -> None:
-        """Close this thread's connections."""
-        for origin in list(self._connections.open):
-            self._drop(origin)
-
     def _exchange(self, request: Request, url: str, headers: Mapping[str, str], deadline: float) -> Answer:
         origin = origin_of(url)
         target = request_target(url)
