@@ -94,7 +94,7 @@ def test_an_unreachable_registry_is_one_line() -> None:
 @pytest.fixture
 def app_trees(monkeypatch: pytest.MonkeyPatch) -> None:
     """What ``tests/test_app.py``'s autouse fixture does there: record the trees the page draws."""
-    from tests.test_app import record_trees  # noqa: PLC0415 - Streamlit only for this test
+    from tests.app.test_app import record_trees  # noqa: PLC0415 - Streamlit only for this test
 
     record_trees(monkeypatch)
 
@@ -103,7 +103,7 @@ def app_trees(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_app_reads_a_registry(registry: ThrowawayRegistry) -> None:
     import streamlit as st  # noqa: PLC0415
 
-    from tests.test_app import dot, names_in, ok, start  # noqa: PLC0415
+    from tests.app.test_app import dot, names_in, ok, start  # noqa: PLC0415
 
     st.cache_data.clear()
     at = start("registry")
