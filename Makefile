@@ -30,8 +30,8 @@ TEST_PROGRAMS := $(RUN_PROGRAMS) $(DOCKERD_PROGRAMS) podman:podman skopeo:skopeo
 
 # What `make lint` format-checks and `make typecheck` type-checks (strict everywhere; see
 # [tool.mypy] in pyproject.toml).
-FORMATTED := src tests bench app.py sample_images
-TYPED := src tests bench app.py
+FORMATTED := src testbed tests bench app.py sample_images
+TYPED := src testbed tests bench app.py
 
 .PHONY: run tree test check lint typecheck sample bench screenshots frontend clean
 
@@ -53,7 +53,7 @@ test: $(DEV_STAMP)
 check: lint typecheck test
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check src tests bench sample_images app.py
+	$(BIN)/ruff check $(FORMATTED)
 	$(BIN)/ruff format --check $(FORMATTED)
 
 typecheck: $(DEV_STAMP)

@@ -1,7 +1,7 @@
 """The registry source against a real registry (Debian's docker-registry on 127.0.0.1).
 
 Images are built on the suite's dockerd, saved, and pushed with skopeo, or written as a
-multi-platform OCI layout (``tests/harness/oci_layout.py``) and pushed with every platform
+multi-platform OCI layout (``testbed/oci_layout.py``) and pushed with every platform
 (``skopeo copy --all``); the registry never pulls anything from outside. The tree read from
 the registry must be the tree the engine shows, with the same image ids (config digests),
 every platform a record; reading it must send nothing but GET and HEAD requests, and a warm
@@ -24,9 +24,9 @@ from image_lineage.cli import main
 from image_lineage.lineage import build_lineage
 from image_lineage.sources import open_source
 from image_lineage.sources import registry as registry_module
+from testbed.oci_layout import OCI_REF_NAME_KEY, Family, lineage_family
+from testbed.registry import RegistryError, RegistryMissing, ThrowawayRegistry
 from tests.conftest import unavailable
-from tests.harness.oci_layout import OCI_REF_NAME_KEY, Family, lineage_family
-from tests.harness.registry import RegistryError, RegistryMissing, ThrowawayRegistry
 from tests.integration.test_docker_engine import legacy_family
 
 pytestmark = pytest.mark.docker

@@ -1,6 +1,6 @@
 """The registry protocol as the reader speaks it, against a small registry in ``http.server``.
 
-The fake serves a multi-platform family written by ``tests/harness/oci_layout.py`` (so every
+The fake serves a multi-platform family written by ``testbed/oci_layout.py`` (so every
 digest is known) and records every request; each test turns one behaviour on: ``429`` with
 and without ``Retry-After``, ``Link`` pages, manifests and configs that do not match their
 digests, ``HEAD`` answers without a digest, redirects, and ``401`` challenges answered by a
@@ -28,7 +28,7 @@ from image_lineage.model import Scan
 from image_lineage.sources import registry as registry_module
 from image_lineage.sources import registry_auth
 from image_lineage.sources.registry import RegistrySource
-from tests.harness.oci_layout import MEDIA_INDEX, Family, lineage_family
+from testbed.oci_layout import MEDIA_INDEX, Family, lineage_family
 
 
 @dataclass

@@ -13,7 +13,7 @@ unpacks them with ``dpkg-deb -x`` into a cache directory; nothing is installed.
   is unpacked beside the cache and renamed into place only when complete.
 * network: only ``deb.debian.org`` (the Debian archive) is contacted.
 
-:class:`ModernEngine` starts one of them like :class:`~tests.harness.dockerd.ThrowawayDockerd`
+:class:`ModernEngine` starts one of them like :class:`~testbed.dockerd.ThrowawayDockerd`
 (it is one: private data root, exec root, pidfile, socket, no iptables/bridge, stopped by
 PID), with a ``--config-file`` turning on ``{"features": {"containerd-snapshotter": true}}``,
 per-daemon ``--containerd-namespace``/``--containerd-plugins-namespace``, and the unpacked
@@ -28,8 +28,8 @@ ls --tree`` needs CLI >= 27).
 
 No pytest import here.  Pre-fetch from a shell (e.g. in CI, before the tests)::
 
-    python -m tests.harness.engines fetch          # both; or: fetch 28
-    python -m tests.harness.engines where          # print the cached paths and versions
+    python -m testbed.engines fetch          # both; or: fetch 28
+    python -m testbed.engines where          # print the cached paths and versions
 
 Use from code::
 
@@ -246,7 +246,7 @@ def _download_and_unpack(spec: EngineSpec, work: Path) -> dict[str, str]:
     if engine_version.split(".", 1)[0] != spec.major:
         raise EngineUnavailable(
             f"Debian {spec.suite} now has docker.io {engine_version}, not Engine {spec.major}.x: "
-            f"update tests/harness/engines.py ENGINES (and re-record the fixtures)"
+            f"update testbed/engines.py ENGINES (and re-record the fixtures)"
         )
     return versions
 
@@ -427,9 +427,7 @@ class ModernEngine(ThrowawayDockerd):
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tests.harness.engines", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m testbed.engines", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     fetch = sub.add_parser("fetch", help="download and unpack the engines into the cache")
     fetch.add_argument("names", nargs="*", default=list(ENGINES), help=f"any of {', '.join(ENGINES)}")
