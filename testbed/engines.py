@@ -26,9 +26,13 @@ ext4); ``$IL_ENGINE_SNAPSHOTTER=native`` picks the copy-based one for filesystem
 overlay mounts fail.  The CLI is the unpacked ``docker`` of the same suite (``docker image
 ls --tree`` needs CLI >= 27).
 
-No pytest import here.  Pre-fetch from a shell (e.g. in CI, before the tests)::
+Fetching is the install step's job (``make engines``, which ``make test`` and ``.ci/run``
+run before the tests), never the tests': :class:`ModernEngine` given a name only looks in the
+cache (:func:`installed_engine`) and says ``make engines`` when the engine is not there.
 
-    python -m testbed.engines fetch          # both; or: fetch 28
+No pytest import here.  From a shell::
+
+    python -m testbed.engines fetch          # both; or: fetch 28 (what `make engines` runs)
     python -m testbed.engines where          # print the cached paths and versions
 
 Use from code::
@@ -69,6 +73,7 @@ __all__ = [
     "UnpackedEngine",
     "engine_cache_dir",
     "fetch_engine",
+    "installed_engine",
     "save_classic_family",
 ]
 
@@ -161,6 +166,18 @@ def cached_engine(name: str | EngineSpec) -> UnpackedEngine | None:
     """The engine already in the cache, or ``None`` (never touches the network)."""
     spec = _spec(name)
     return _load_marker(spec, engine_cache_dir() / spec.suite)
+
+
+def installed_engine(name: str | EngineSpec) -> UnpackedEngine:
+    """The engine from the cache; :class:`EngineUnavailable` saying ``make engines`` if it is not there."""
+    spec = _spec(name)
+    found = cached_engine(spec)
+    if found is None:
+        raise EngineUnavailable(
+            f"Engine {spec.name} (Debian {spec.suite}) is not in {engine_cache_dir()}: "
+            "`make engines` fetches it (make test and .ci/run do, before the tests)"
+        )
+    return found
 
 
 @contextlib.contextmanager
@@ -313,10 +330,10 @@ class EngineAPIError(RuntimeError):
 class ModernEngine(ThrowawayDockerd):
     """A throwaway Engine 28/26 with the containerd image store; a context manager.
 
-    ``engine`` is ``"28"``, ``"26"`` or an :class:`UnpackedEngine`; a name is fetched
-    (or found in the cache) first.  After :meth:`start`, :attr:`engine_version` and
-    :attr:`api_version` hold what ``/version`` answered and :attr:`driver_status` what
-    ``/info`` said about storage.
+    ``engine`` is ``"28"``, ``"26"`` or an :class:`UnpackedEngine`; a name is looked up in
+    the cache (:func:`installed_engine`), never fetched: fetching is the install step's.  After
+    :meth:`start`, :attr:`engine_version` and :attr:`api_version` hold what ``/version``
+    answered and :attr:`driver_status` what ``/info`` said about storage.
     """
 
     def __init__(
@@ -330,7 +347,7 @@ class ModernEngine(ThrowawayDockerd):
     ) -> None:
         if os.geteuid() != 0:
             raise EngineUnavailable("a modern engine runs as root (dockerd needs it)")
-        self.unpacked = engine if isinstance(engine, UnpackedEngine) else fetch_engine(engine)
+        self.unpacked = engine if isinstance(engine, UnpackedEngine) else installed_engine(engine)
         tools = DockerTools(
             dockerd=str(self.unpacked.dockerd),
             docker=str(self.unpacked.docker),
