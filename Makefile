@@ -7,6 +7,7 @@
 #   run                    requirements.txt                        RUN_PROGRAMS
 #   tree                   requirements.txt                        -
 #   test, check            requirements-dev.txt                    TEST_PROGRAMS
+#   test-fast              requirements-dev.txt                    RUN_PROGRAMS
 #   engines                requirements-dev.txt                    - (apt-get download)
 #   lint, typecheck        requirements-dev.txt                    -
 #   sample, bench          requirements-dev.txt                    DOCKERD_PROGRAMS
@@ -34,7 +35,7 @@ TEST_PROGRAMS := $(RUN_PROGRAMS) $(DOCKERD_PROGRAMS) podman:podman skopeo:skopeo
 FORMATTED := src testbed tests bench app.py sample_images
 TYPED := src testbed tests bench app.py
 
-.PHONY: run tree test engines check lint typecheck sample bench screenshots frontend clean
+.PHONY: run tree test test-fast engines check lint typecheck sample bench screenshots frontend clean
 
 # The app on http://127.0.0.1:8501 (settings in .streamlit/config.toml: local only, no
 # usage statistics, no prompts); a browser tab opens where there is a desktop.
@@ -47,10 +48,23 @@ run: $(APP_STAMP)
 tree: $(APP_STAMP)
 	$(BIN)/image-lineage tree --source auto
 
+# The tiers (tests/<tier>/): unit and app (AppTest) need no daemon and run on every core
+# (pytest-xdist); integration (the daemons the suite starts) and e2e (the app in Chromium)
+# start their own daemons and browser once per process, so they run in one.
+FAST_TIERS := tests/unit tests/app
+SLOW_TIERS := tests/integration tests/e2e
+
+# Everything: the fast tiers on every core, then the slow ones.
 test: $(DEV_STAMP)
 	@scripts/need-programs $(TEST_PROGRAMS)
 	@$(MAKE) --no-print-directory engines || echo "(the Engine 28/26 tests will say why they cannot run)"
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto $(FAST_TIERS)
+	$(BIN)/python -m pytest $(SLOW_TIERS)
+
+# The unit and AppTest tiers only: no daemon, no browser, under a minute on 2 cores.
+test-fast: $(DEV_STAMP)
+	@scripts/need-programs $(RUN_PROGRAMS)
+	$(BIN)/python -m pytest -n auto $(FAST_TIERS)
 
 # Engines 28.5 and 26.1 (containerd image store), downloaded from the Debian archive and
 # unpacked into ~/.cache/image-lineage/engines (testbed/engines.py): part of the install, so

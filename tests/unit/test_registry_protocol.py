@@ -28,6 +28,7 @@ from image_lineage.model import Scan
 from image_lineage.sources import registry as registry_module
 from image_lineage.sources import registry_auth
 from image_lineage.sources.registry import RegistrySource
+from testbed.local_server import serve_in_background
 from testbed.oci_layout import MEDIA_INDEX, Family, lineage_family
 
 
@@ -167,7 +168,7 @@ def fake(family: Family) -> Iterator[_Server]:
         state.tags.setdefault(f"team/{repository.split('/')[-1]}", []).append(name)
         state.targets[(f"team/{repository.split('/')[-1]}", name)] = digest
     server.state = state
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_background(server)
     yield server
     server.shutdown()
     server.server_close()
