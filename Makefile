@@ -35,7 +35,8 @@ TEST_PROGRAMS := $(RUN_PROGRAMS) $(DOCKERD_PROGRAMS) podman:podman skopeo:skopeo
 FORMATTED := src testbed tests bench app.py sample_images
 TYPED := src testbed tests bench app.py
 
-.PHONY: run tree test test-fast engines check lint typecheck sample bench screenshots frontend clean
+.PHONY: run tree test test-fast engines check lint typecheck sample bench screenshots frontend typecheck-js \
+	frontend-check clean
 
 # The app on http://127.0.0.1:8501 (settings in .streamlit/config.toml: local only, no
 # usage statistics, no prompts); a browser tab opens where there is a desktop.
@@ -94,6 +95,22 @@ screenshots: $(DEV_STAMP)
 frontend:
 	@scripts/need-programs npm:npm
 	cd frontend/tree && npm ci --no-audit --no-fund && npm run build
+
+# The tree's sources type-checked: tsc --checkJs (frontend/tree/tsconfig.json; each source
+# says // @ts-check, types in JSDoc), typescript from the same lock file.
+typecheck-js:
+	@scripts/need-programs npm:npm
+	cd frontend/tree && npm ci --no-audit --no-fund && npm run typecheck
+
+# What CI runs: the committed scripts are exactly what their committed sources build to
+# (one commit once shipped a bundle built from uncommitted source), and the sources
+# type-check. Needs a clean src/ (commit first).
+frontend-check: frontend typecheck-js
+	@if ! git diff --quiet -- src || [ -n "$$(git status --porcelain --untracked-files=all -- src)" ]; then \
+		git status --short -- src; \
+		echo "make frontend changed src/: commit the scripts built from the committed sources" >&2; \
+		exit 1; \
+	fi
 
 sample: $(DEV_STAMP)
 	@scripts/need-programs $(DOCKERD_PROGRAMS)

@@ -1,3 +1,4 @@
+// @ts-check
 // The self-contained HTML export: the tree, a search box and an inspector per image,
 // from the data in <script type="application/json" id="lineage-data"> (read as text,
 // parsed as JSON, shown only through textContent).

@@ -1,3 +1,4 @@
+// @ts-check
 // The tree as a Streamlit component (st.components.v2): no iframe, this module runs in the
 // app's page. Streamlit calls the default export on every rerun that changes the data,
 // with the same parentElement (a shadow root: the page's CSS stays out of the SVG, ours is
@@ -30,6 +31,7 @@ function mount(parent) {
     asked: null, // the digest last asked for
     sent: null, // the node id the last click sent: the page's answer should not re-centre it
     calls: 0,
+    /** @type {(trigger: string, payload?: object) => void} set on every render to Streamlit's */
     send: () => {},
   };
   tree.view = new TreeView(host, {

@@ -1,3 +1,4 @@
+// @ts-check
 // The tree's look, shared by the app's component and the HTML export.
 export const TREE_CSS = `
 .tree-host { position: relative; overflow: hidden; background: #fff; border: 1px solid #d8dde6;

@@ -1,3 +1,4 @@
+// @ts-check
 // The interactive tree around Graphviz's SVG: pan, zoom, click, hover, collapse, fit.
 //
 // The SVG is Graphviz's, from DOT whose every string was escaped by the renderer; image
@@ -118,6 +119,7 @@ export class TreeView {
     this.tooltip.hidden = true;
     this.host.appendChild(this.tooltip);
     this.toolbar = el("div", "tree-toolbar");
+    /** @type {Array<[string, string, () => void]>} label, title, action */
     const buttons = [
       ["+", "Zoom in (+)", () => this.zoomBy(ZOOM_STEP)],
       ["−", "Zoom out (−)", () => this.zoomBy(1 / ZOOM_STEP)],
@@ -293,7 +295,9 @@ export class TreeView {
   // Graphviz's group's transform (from its attribute: no layout), which every node is under.
   graphMatrix() {
     if (!this.graphTransform) {
-      const graph = this.viewport.querySelector(":scope > g.graph") || this.viewport.firstElementChild;
+      const graph = /** @type {SVGGraphicsElement | null} */ (
+        this.viewport.querySelector(":scope > g.graph") || this.viewport.firstElementChild
+      );
       const list = graph && graph.transform ? graph.transform.baseVal.consolidate() : null;
       this.graphTransform = list ? DOMMatrix.fromMatrix(list.matrix) : new DOMMatrix();
     }
