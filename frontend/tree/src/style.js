@@ -44,6 +44,7 @@ export const TREE_CSS = `
   box-sizing: border-box; pointer-events: none; }
 `;
 
+/** @param {string} css */
 export function addStyle(css) {
   const style = document.createElement("style");
   style.textContent = css;
