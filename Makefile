@@ -55,12 +55,17 @@ tree: $(APP_STAMP)
 FAST_TIERS := tests/unit tests/app
 SLOW_TIERS := tests/integration tests/e2e
 
-# Everything: the fast tiers on every core, then the slow ones.
+# Everything: the fast tiers on every core, then the slow ones (which run even when the
+# fast ones failed: one run reports every failure).
 test: $(DEV_STAMP)
 	@scripts/need-programs $(TEST_PROGRAMS)
 	@$(MAKE) --no-print-directory engines || echo "(the Engine 28/26 tests will say why they cannot run)"
-	$(BIN)/python -m pytest -n auto $(FAST_TIERS)
-	$(BIN)/python -m pytest $(SLOW_TIERS)
+	@status=0; \
+	echo "$(BIN)/python -m pytest -n auto $(FAST_TIERS)"; \
+	$(BIN)/python -m pytest -n auto $(FAST_TIERS) || status=$$?; \
+	echo "$(BIN)/python -m pytest $(SLOW_TIERS)"; \
+	$(BIN)/python -m pytest $(SLOW_TIERS) || status=$$?; \
+	exit $$status
 
 # The unit and AppTest tiers only: no daemon, no browser, under a minute on 2 cores.
 test-fast: $(DEV_STAMP)
