@@ -19,6 +19,20 @@ def test_every_test_file_is_in_a_tier() -> None:
     assert outside == []
 
 
+def _make_variable(name: str) -> list[str]:
+    for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
+        if line.startswith(f"{name} :="):
+            return line.split(":=", 1)[1].split()
+    raise AssertionError(f"no {name} in the Makefile")
+
+
+def test_make_test_runs_every_tier_and_test_fast_the_first_two() -> None:
+    fast, slow = _make_variable("FAST_TIERS"), _make_variable("SLOW_TIERS")
+    assert fast == ["tests/unit", "tests/app"]
+    assert sorted(fast + slow) == sorted(f"tests/{tier}" for tier in TIERS)
+    assert all((ROOT / tier).is_dir() for tier in fast + slow)
+
+
 def _serve_forever_calls(path: Path) -> list[int]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     attributes = (node for node in ast.walk(tree) if isinstance(node, ast.Attribute))
