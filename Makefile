@@ -7,6 +7,8 @@
 #   run                    requirements.txt                        RUN_PROGRAMS
 #   tree                   requirements.txt                        -
 #   test, check            requirements-dev.txt                    TEST_PROGRAMS
+#   test-fast              requirements-dev.txt                    RUN_PROGRAMS
+#   engines                requirements-dev.txt                    - (apt-get download)
 #   lint, typecheck        requirements-dev.txt                    -
 #   sample, bench          requirements-dev.txt                    DOCKERD_PROGRAMS
 #   screenshots            requirements-dev.txt                    BROWSER_PROGRAMS
@@ -30,10 +32,11 @@ TEST_PROGRAMS := $(RUN_PROGRAMS) $(DOCKERD_PROGRAMS) podman:podman skopeo:skopeo
 
 # What `make lint` format-checks and `make typecheck` type-checks (strict everywhere; see
 # [tool.mypy] in pyproject.toml).
-FORMATTED := src tests bench app.py sample_images
-TYPED := src tests bench app.py
+FORMATTED := src testbed tests bench app.py sample_images
+TYPED := src testbed tests bench app.py
 
-.PHONY: run tree test check lint typecheck sample bench screenshots frontend clean
+.PHONY: run tree test test-fast engines check lint typecheck sample bench screenshots frontend typecheck-js \
+	frontend-check clean
 
 # The app on http://127.0.0.1:8501 (settings in .streamlit/config.toml: local only, no
 # usage statistics, no prompts); a browser tab opens where there is a desktop.
@@ -46,14 +49,40 @@ run: $(APP_STAMP)
 tree: $(APP_STAMP)
 	$(BIN)/image-lineage tree --source auto
 
+# The tiers (tests/<tier>/): unit and app (AppTest) need no daemon and run on every core
+# (pytest-xdist); integration (the daemons the suite starts) and e2e (the app in Chromium)
+# start their own daemons and browser once per process, so they run in one.
+FAST_TIERS := tests/unit tests/app
+SLOW_TIERS := tests/integration tests/e2e
+
+# Everything: the fast tiers on every core, then the slow ones (which run even when the
+# fast ones failed: one run reports every failure).
 test: $(DEV_STAMP)
 	@scripts/need-programs $(TEST_PROGRAMS)
-	$(BIN)/python -m pytest
+	@$(MAKE) --no-print-directory engines || echo "(the Engine 28/26 tests will say why they cannot run)"
+	@status=0; \
+	echo "$(BIN)/python -m pytest -n auto $(FAST_TIERS)"; \
+	$(BIN)/python -m pytest -n auto $(FAST_TIERS) || status=$$?; \
+	echo "$(BIN)/python -m pytest $(SLOW_TIERS)"; \
+	$(BIN)/python -m pytest $(SLOW_TIERS) || status=$$?; \
+	exit $$status
+
+# The unit and AppTest tiers only: no daemon, no browser, under a minute on 2 cores.
+test-fast: $(DEV_STAMP)
+	@scripts/need-programs $(RUN_PROGRAMS)
+	$(BIN)/python -m pytest -n auto $(FAST_TIERS)
+
+# Engines 28.5 and 26.1 (containerd image store), downloaded from the Debian archive and
+# unpacked into ~/.cache/image-lineage/engines (testbed/engines.py): part of the install, so
+# that no test downloads anything; a no-op once cached. Without them those tests skip (fail
+# under CI=true, where .ci/run runs this first).
+engines: $(DEV_STAMP)
+	$(BIN)/python -m testbed.engines fetch
 
 check: lint typecheck test
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check src tests bench sample_images app.py
+	$(BIN)/ruff check $(FORMATTED)
 	$(BIN)/ruff format --check $(FORMATTED)
 
 typecheck: $(DEV_STAMP)
@@ -71,6 +100,22 @@ screenshots: $(DEV_STAMP)
 frontend:
 	@scripts/need-programs npm:npm
 	cd frontend/tree && npm ci --no-audit --no-fund && npm run build
+
+# The tree's sources type-checked: tsc --checkJs (frontend/tree/tsconfig.json; each source
+# says // @ts-check, types in JSDoc), typescript from the same lock file.
+typecheck-js:
+	@scripts/need-programs npm:npm
+	cd frontend/tree && npm ci --no-audit --no-fund && npm run typecheck
+
+# What CI runs: the committed scripts are exactly what their committed sources build to
+# (one commit once shipped a bundle built from uncommitted source), and the sources
+# type-check. Needs a clean src/ (commit first).
+frontend-check: frontend typecheck-js
+	@if ! git diff --quiet -- src || [ -n "$$(git status --porcelain --untracked-files=all -- src)" ]; then \
+		git status --short -- src; \
+		echo "make frontend changed src/: commit the scripts built from the committed sources" >&2; \
+		exit 1; \
+	fi
 
 sample: $(DEV_STAMP)
 	@scripts/need-programs $(DOCKERD_PROGRAMS)

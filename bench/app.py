@@ -45,10 +45,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
-from tests.harness.processes import stop_process  # noqa: E402
-
 from bench.synthetic_images import write_archive  # noqa: E402
+from testbed.processes import stop_process  # noqa: E402
+from testbed.streamlit_app import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
 
 TREE = ".st-key-tree"  # the tree's element (ui/tree.py); the tree is in its shadow root
 TIMEOUT_MS = 120_000

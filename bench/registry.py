@@ -39,8 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.harness.oci_layout import AMD64, OCI_REF_NAME_KEY, Image, OciLayout  # noqa: E402
-from tests.harness.registry import ThrowawayRegistry  # noqa: E402
+from testbed.oci_layout import AMD64, OCI_REF_NAME_KEY, Image, OciLayout  # noqa: E402
+from testbed.registry import ThrowawayRegistry  # noqa: E402
 
 ACCEPT = ", ".join(
     (

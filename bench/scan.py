@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import docker  # noqa: E402
-from tests.harness import ThrowawayDockerd  # noqa: E402
 
 from bench.synthetic_images import write_archive  # noqa: E402
+from testbed import ThrowawayDockerd  # noqa: E402
 
 
 def baseline(host: str) -> float:

@@ -53,8 +53,8 @@ REPO_ROOT = HERE.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.harness.busybox_rootfs import busybox_version  # noqa: E402
-from tests.harness.dockerd import ThrowawayDockerd  # noqa: E402
+from testbed.busybox_rootfs import busybox_version  # noqa: E402
+from testbed.dockerd import ThrowawayDockerd  # noqa: E402
 
 sys.path.insert(0, str(HERE))
 import offline_mirror  # noqa: E402

@@ -37,14 +37,14 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 def start_dockerd() -> Any:
     """A started throwaway dockerd, or ``unavailable`` (skip here, fail under CI=true)."""
-    from tests.harness import DockerToolsMissing, ThrowawayDockerd  # noqa: PLC0415
+    from testbed import DockerToolsMissing, ThrowawayDockerd  # noqa: PLC0415
 
     return _started(ThrowawayDockerd, DockerToolsMissing, "throwaway dockerd")
 
 
 def _started(make: Callable[[], Any], missing: type[Exception], what: str) -> Any:
     """``make()`` a daemon and start it; a missing program or a failed start is ``unavailable``."""
-    from tests.harness import DockerdStartError  # noqa: PLC0415
+    from testbed import DockerdStartError  # noqa: PLC0415
 
     try:
         daemon = make()
@@ -68,14 +68,14 @@ def dockerd() -> Iterator[Any]:
 
 def start_modern_engine(name: str) -> Any:
     """A started Engine ``name`` (28, 26) with the containerd image store, or ``unavailable``."""
-    from tests.harness.engines import EngineUnavailable, ModernEngine  # noqa: PLC0415
+    from testbed.engines import EngineUnavailable, ModernEngine  # noqa: PLC0415
 
     return _started(lambda: ModernEngine(name), EngineUnavailable, f"Engine {name}")
 
 
 @pytest.fixture(scope="session")
 def engine_28() -> Iterator[Any]:
-    """Engine 28.5 (Debian sid) with the containerd image store, for the session (tests.harness.engines)."""
+    """Engine 28.5 (Debian sid) with the containerd image store, for the session (testbed.engines)."""
     engine = start_modern_engine("28")
     yield engine
     engine.stop()
@@ -98,7 +98,7 @@ def modern_engine(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture(scope="session")
 def classic_save(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """A ``docker save`` archive from a private Engine 20.10 (legacy builder), and tag -> image id."""
-    from tests.harness.engines import save_classic_family  # noqa: PLC0415
+    from testbed.engines import save_classic_family  # noqa: PLC0415
 
     daemon = start_dockerd()
     try:
@@ -112,7 +112,7 @@ def classic_save(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
 @pytest.fixture(scope="module")
 def anonymous_registry() -> Iterator[Any]:
     """A throwaway ``docker-registry`` on 127.0.0.1 that asks for no credentials (one a module)."""
-    from tests.harness.registry import RegistryError, RegistryMissing, ThrowawayRegistry  # noqa: PLC0415
+    from testbed.registry import RegistryError, RegistryMissing, ThrowawayRegistry  # noqa: PLC0415
 
     try:
         service = ThrowawayRegistry().start()

@@ -1,1 +1,1 @@
-"""Tests against a real dockerd that the suite starts (tests/harness/)."""
+"""Tests against a real dockerd that the suite starts (testbed/)."""

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from image_lineage import web
-from tests.integration.test_docker_engine import legacy_family
-from tests.test_app import (
+from tests.app.test_app import (
     dot,
     drawn_trees,  # noqa: F401 - autouse: records the trees drawn
     metric,
@@ -19,6 +18,7 @@ from tests.test_app import (
     start,
     texts,
 )
+from tests.integration.test_docker_engine import legacy_family
 
 pytestmark = pytest.mark.docker
 

@@ -19,8 +19,8 @@ import pytest
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.model import Scan
 from image_lineage.sources.engine import DockerEngineSource
-from tests.harness.engines import ModernEngine
-from tests.harness.oci_layout import Family, lineage_family
+from testbed.engines import ModernEngine
+from testbed.oci_layout import Family, lineage_family
 from tests.support.cli import run_cli
 from tests.support.recording_proxy import RecordingProxy, Request, assert_read_only
 

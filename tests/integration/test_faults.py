@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 
 from image_lineage.sources.engine import transport as docker_engine
+from testbed import ThrowawayDockerd
 from tests.conftest import start_dockerd, unavailable
-from tests.harness import ThrowawayDockerd
 from tests.support.cli import run_cli, run_cli_as
 from tests.support.recording_proxy import RecordingProxy, Request, Response, drip, inspected_images
 

@@ -1,4 +1,4 @@
-"""Smoke test for the throwaway-dockerd harness (tests/harness/dockerd.py).
+"""Smoke test for the throwaway-dockerd harness (testbed/dockerd.py).
 
 Starts a private dockerd, imports the busybox root, builds a 2-step image
 with the legacy builder, checks ``docker images`` lists it, restarts the
@@ -22,7 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.harness.dockerd import (  # noqa: E402
+from testbed.dockerd import (  # noqa: E402
     DockerCommandError,
     DockerToolsMissing,
     ThrowawayDockerd,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from image_lineage.cli import main
-from tests.harness.registry import ThrowawayRegistry
+from testbed.registry import ThrowawayRegistry
 from tests.integration.test_docker_engine import legacy_family
 
 pytestmark = pytest.mark.docker

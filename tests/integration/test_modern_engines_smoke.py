@@ -1,4 +1,4 @@
-"""Smoke test for the modern-engine harness (tests/harness/engines.py, tests/harness/oci_layout.py).
+"""Smoke test for the modern-engine harness (testbed/engines.py, testbed/oci_layout.py).
 
 Each engine (28.5 from Debian sid, 26.1 from trixie) starts with the containerd image store,
 loads the multi-platform OCI family written in Python and a ``docker save`` from Engine
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.harness.engines import SNAPSHOTTER_DRIVER_TYPE, ModernEngine
-from tests.harness.oci_layout import Family, lineage_family
+from testbed.engines import SNAPSHOTTER_DRIVER_TYPE, ModernEngine
+from testbed.oci_layout import Family, lineage_family
 
 pytestmark = pytest.mark.docker
 

@@ -17,8 +17,8 @@ import pytest
 from image_lineage.cli import main
 from image_lineage.lineage import build_lineage
 from image_lineage.sources import open_source
+from testbed.podman import PodmanError, PodmanMissing, ThrowawayPodman
 from tests.conftest import unavailable
-from tests.harness.podman import PodmanError, PodmanMissing, ThrowawayPodman
 from tests.support.recording_proxy import RecordingProxy, assert_read_only
 
 pytestmark = pytest.mark.podman

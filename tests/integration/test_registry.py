@@ -1,7 +1,7 @@
 """The registry source against a real registry (Debian's docker-registry on 127.0.0.1).
 
 Images are built on the suite's dockerd, saved, and pushed with skopeo, or written as a
-multi-platform OCI layout (``tests/harness/oci_layout.py``) and pushed with every platform
+multi-platform OCI layout (``testbed/oci_layout.py``) and pushed with every platform
 (``skopeo copy --all``); the registry never pulls anything from outside. The tree read from
 the registry must be the tree the engine shows, with the same image ids (config digests),
 every platform a record; reading it must send nothing but GET and HEAD requests, and a warm
@@ -23,9 +23,9 @@ import pytest
 from image_lineage.cli import main
 from image_lineage.lineage import build_lineage
 from image_lineage.sources import open_source, registry_client
+from testbed.oci_layout import OCI_REF_NAME_KEY, Family, lineage_family
+from testbed.registry import RegistryError, RegistryMissing, ThrowawayRegistry
 from tests.conftest import unavailable
-from tests.harness.oci_layout import OCI_REF_NAME_KEY, Family, lineage_family
-from tests.harness.registry import RegistryError, RegistryMissing, ThrowawayRegistry
 from tests.integration.test_docker_engine import legacy_family
 
 pytestmark = pytest.mark.docker
@@ -93,7 +93,7 @@ def test_an_unreachable_registry_is_one_line() -> None:
 @pytest.fixture
 def app_trees(monkeypatch: pytest.MonkeyPatch) -> None:
     """What ``tests/test_app.py``'s autouse fixture does there: record the trees the page draws."""
-    from tests.test_app import record_trees  # noqa: PLC0415 - Streamlit only for this test
+    from tests.app.test_app import record_trees  # noqa: PLC0415 - Streamlit only for this test
 
     record_trees(monkeypatch)
 
@@ -102,7 +102,7 @@ def app_trees(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_app_reads_a_registry(registry: ThrowawayRegistry) -> None:
     import streamlit as st  # noqa: PLC0415
 
-    from tests.test_app import dot, names_in, ok, start  # noqa: PLC0415
+    from tests.app.test_app import dot, names_in, ok, start  # noqa: PLC0415
 
     st.cache_data.clear()
     at = start("registry")

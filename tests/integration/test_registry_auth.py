@@ -30,10 +30,9 @@ from image_lineage.errors import SourceUnavailable
 from image_lineage.lineage import build_lineage
 from image_lineage.sources import open_source
 from image_lineage.sources.registry_auth import RegistryAuth
-from tests.conftest import unavailable
-from tests.harness.oci_layout import AMD64, Image, OciLayout, pseudo_random_bytes
-from tests.harness.registry import RegistryError, RegistryMissing, ThrowawayRegistry
-from tests.harness.token_registry import (
+from testbed.oci_layout import AMD64, Image, OciLayout, pseudo_random_bytes
+from testbed.registry import RegistryError, RegistryMissing, ThrowawayRegistry
+from testbed.token_registry import (
     ANONYMOUS,
     HarnessDependencyMissing,
     TokenIssuer,
@@ -42,6 +41,7 @@ from tests.harness.token_registry import (
     write_credential_helper,
     write_docker_config,
 )
+from tests.conftest import unavailable
 
 pytestmark = pytest.mark.docker
 

@@ -71,7 +71,7 @@ def start_fast_dockerd() -> Any:
     vfs, which copies the whole rootfs for every layer. ``$IL_DOCKERD_STORAGE_DRIVER``
     picks the driver instead. Skips on a machine without the tools; fails under CI=true.
     """
-    from tests.harness import DockerdStartError, DockerToolsMissing, ThrowawayDockerd  # noqa: PLC0415
+    from testbed import DockerdStartError, DockerToolsMissing, ThrowawayDockerd  # noqa: PLC0415
 
     chosen = os.environ.get("IL_DOCKERD_STORAGE_DRIVER")
     errors = []

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness.registry import ThrowawayRegistry
+from testbed.registry import ThrowawayRegistry
 from tests.integration.test_docker_engine import build, fresh_base
 from tests.support.cli import run_cli
 

@@ -1,7 +1,7 @@
 """OCI layouts as users have them: every platform of an index, artifacts beside images,
 directories, a folder on top, Jib's old keys, compressed saves read in one pass.
 
-Layouts are written by ``tests/harness/oci_layout.py`` (real gzip layers, BuildKit-style
+Layouts are written by ``testbed/oci_layout.py`` (real gzip layers, BuildKit-style
 attestations) or by hand from its blobs, so every digest is known.
 """
 
@@ -27,7 +27,7 @@ from image_lineage.sources.archive import (
     read_layout,
     read_layout_contents,
 )
-from tests.harness.oci_layout import (
+from testbed.oci_layout import (
     AMD64,
     ARM64,
     MEDIA_INDEX,
@@ -36,7 +36,7 @@ from tests.harness.oci_layout import (
     OciLayout,
     lineage_family,
 )
-from tests.harness.oci_layout import Image as BuiltImage
+from testbed.oci_layout import Image as BuiltImage
 
 HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
 HELM_CHART = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"

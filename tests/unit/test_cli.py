@@ -432,7 +432,7 @@ def three_sources(tmp_path: Path) -> dict[str, Path]:
     local names with unpacked sizes (``engine.json``), and a snapshot of an unrelated family
     (``other.json``)."""
     from image_lineage.sources.archive import ArchiveSource  # noqa: PLC0415
-    from tests.harness.oci_layout import lineage_family  # noqa: PLC0415
+    from testbed.oci_layout import lineage_family  # noqa: PLC0415
 
     archive = tmp_path / "team.tar"
     archive.write_bytes(lineage_family(prefix="team").tar_bytes())

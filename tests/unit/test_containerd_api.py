@@ -23,7 +23,7 @@ from image_lineage.sources.engine_api import (
     platform_query,
     unpacked_layer_sizes,
 )
-from tests.harness.oci_layout import lineage_family
+from testbed.oci_layout import lineage_family
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AMD64 = '{"architecture":"amd64","os":"linux"}'

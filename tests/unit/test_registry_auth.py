@@ -26,7 +26,7 @@ from image_lineage.sources.registry_auth import (
     parse_challenges,
     registry_key,
 )
-from tests.harness.token_registry import (
+from testbed.token_registry import (
     ANONYMOUS,
     TokenIssuer,
     auths_entry,

@@ -12,6 +12,7 @@ import pytest
 from image_lineage.errors import Hint, LineageError, SourceUnavailable
 from image_lineage.sources import open_source
 from image_lineage.sources.registry import RegistrySource
+from testbed.local_server import serve_in_background
 
 
 class _Registry(BaseHTTPRequestHandler):
@@ -43,7 +44,7 @@ class _Server(ThreadingHTTPServer):
 def registry() -> Iterator[_Server]:
     server = _Server(("127.0.0.1", 0), _Registry)
     server.stopping = threading.Event()
-    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+    serve_in_background(server)
     yield server
     server.stopping.set()
     server.shutdown()

@@ -1,6 +1,6 @@
 """The registry protocol as the reader speaks it, against a small registry in ``http.server``.
 
-The fake serves a multi-platform family written by ``tests/harness/oci_layout.py`` (so every
+The fake serves a multi-platform family written by ``testbed/oci_layout.py`` (so every
 digest is known) and records every request; each test turns one behaviour on: ``429`` with
 and without ``Retry-After``, ``Link`` pages, manifests and configs that do not match their
 digests, ``HEAD`` answers without a digest, redirects, and ``401`` challenges answered by a
@@ -28,7 +28,8 @@ from image_lineage.model import Scan
 from image_lineage.sources import registry as registry_module
 from image_lineage.sources import registry_auth, registry_client
 from image_lineage.sources.registry import RegistrySource
-from tests.harness.oci_layout import MEDIA_INDEX, Family, lineage_family
+from testbed.local_server import serve_in_background
+from testbed.oci_layout import MEDIA_INDEX, Family, lineage_family
 
 
 @dataclass
@@ -167,7 +168,7 @@ def fake(family: Family) -> Iterator[_Server]:
         state.tags.setdefault(f"team/{repository.split('/')[-1]}", []).append(name)
         state.targets[(f"team/{repository.split('/')[-1]}", name)] = digest
     server.state = state
-    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+    serve_in_background(server)
     yield server
     server.shutdown()
     server.server_close()

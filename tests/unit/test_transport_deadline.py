@@ -16,6 +16,7 @@ import pytest
 
 from image_lineage.errors import SourceUnavailable
 from image_lineage.sources.engine.transport import connect
+from testbed.local_server import serve_in_background
 
 VERSION = json.dumps({"ApiVersion": "1.41", "Version": "20.10.24"}).encode()
 
@@ -50,8 +51,7 @@ class _Server(ThreadingHTTPServer):
 def engine() -> Iterator[_Server]:
     server = _Server(("127.0.0.1", 0), _Engine)
     server.stopping = threading.Event()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve_in_background(server)
     yield server
     server.stopping.set()
     server.shutdown()

@@ -1,10 +1,14 @@
+// @ts-check
 // The self-contained HTML export: the tree, a search box and an inspector per image,
 // from the data in <script type="application/json" id="lineage-data"> (read as text,
 // parsed as JSON, shown only through textContent).
 import { TreeView, parseSvg } from "./tree.js";
 import { TREE_CSS, addStyle } from "./style.js";
 
+/** @typedef {"base" | "ancestor" | "itself"} Role */
+/** @type {Record<Role, string>} */
 const ROLE_COLOURS = { base: "#3b73b9", ancestor: "#9dbde3", itself: "#d9480f" };
+/** @type {Record<Role, string>} */
 const ROLE_NAMES = { base: "base image", ancestor: "ancestor", itself: "this image" };
 
 // Sizes in rem from a root size that grows with the window: 16 px at 1440x900, 18 px at
@@ -45,6 +49,13 @@ table.steps td.size { white-space: nowrap; }
 .tree-tooltip { font-size: 1rem; }
 `;
 
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string} [className]
+ * @param {string} [text]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function el(tag, className, text) {
   const element = document.createElement(tag);
   if (className) element.className = className;
@@ -52,6 +63,20 @@ function el(tag, className, text) {
   return element;
 }
 
+/**
+ * The HTML export's data about one image (render/html.py), beyond what the tree shows.
+ * @typedef {import("./tree.js").TreeNode & {
+ *   summary: string,
+ *   split: Array<[string, number, string, Role]>,
+ *   steps: Array<[number, string, string, string, boolean]>,
+ * }} ExportNode
+ */
+
+/**
+ * @param {HTMLElement} aside
+ * @param {ExportNode | null | undefined} node
+ * @param {string | null} id
+ */
 function inspector(aside, node, id) {
   aside.replaceChildren();
   if (!node) {
@@ -61,7 +86,7 @@ function inspector(aside, node, id) {
     );
     return;
   }
-  aside.dataset.node = id;
+  aside.dataset.node = /** @type {string} */ (id);
   aside.appendChild(el("h2", "", `Inspecting ${node.name}`));
   const others = (node.tags || []).filter((tag) => tag !== node.name);
   if (others.length) aside.appendChild(el("p", "", `Also tagged ${others.join(", ")}`));
@@ -83,7 +108,7 @@ function inspector(aside, node, id) {
   });
   aside.appendChild(split);
   const legend = el("div", "legend");
-  for (const [role, name] of Object.entries(ROLE_NAMES)) {
+  for (const [role, name] of /** @type {Array<[Role, string]>} */ (Object.entries(ROLE_NAMES))) {
     const item = el("span", "", name);
     item.style.setProperty("--c", ROLE_COLOURS[role]);
     legend.appendChild(item);
@@ -106,12 +131,13 @@ function inspector(aside, node, id) {
 }
 
 export function standalone() {
-  const data = JSON.parse(document.getElementById("lineage-data").textContent);
+  const data = JSON.parse(/** @type {string} */ (/** @type {HTMLElement} */ (document.getElementById("lineage-data")).textContent));
   addStyle(TREE_CSS + PAGE_CSS);
   // The drawing comes as text (XML parses faster than the same SVG as HTML markup).
-  const holder = document.getElementById("tree-svg");
-  const svg = parseSvg(holder.textContent);
+  const holder = /** @type {HTMLElement} */ (document.getElementById("tree-svg"));
+  const svg = parseSvg(/** @type {string} */ (holder.textContent));
   holder.remove();
+  /** @type {Record<string, ExportNode>} */
   const nodes = data.nodes;
 
   const page = el("div", "page");
@@ -139,6 +165,7 @@ export function standalone() {
   page.append(header, body);
   document.body.appendChild(page);
 
+  /** @type {(id: string, centre: boolean) => void} */
   const select = (id, centre) => {
     view.setSelected(id);
     inspector(aside, nodes[id], id);
@@ -153,12 +180,13 @@ export function standalone() {
   view.setSvg(svg);
   inspector(aside, null, null);
 
+  /** @type {string[]} */
   let matches = [];
   let current = -1;
   input.addEventListener("input", () => {
     const wanted = input.value.trim().toLowerCase();
     matches = wanted
-      ? (data.order || Object.keys(nodes)).filter((id) =>
+      ? /** @type {string[]} */ (data.order || Object.keys(nodes)).filter((id) =>
           [nodes[id].name, ...(nodes[id].tags || [])].some((name) => name.toLowerCase().includes(wanted)),
         )
       : [];

@@ -1,3 +1,4 @@
+// @ts-check
 // The tree as a Streamlit component (st.components.v2): no iframe, this module runs in the
 // app's page. Streamlit calls the default export on every rerun that changes the data,
 // with the same parentElement (a shadow root: the page's CSS stays out of the SVG, ours is
@@ -15,13 +16,44 @@
 import { TreeView, parseSvg } from "./tree.js";
 import { TREE_CSS } from "./style.js";
 
-const instances = new WeakMap(); // parentElement -> its tree
+/**
+ * What the page sends on each run (ui/tree.py).
+ * @typedef {{
+ *   drawing?: string,
+ *   svg?: string,
+ *   nodes?: Record<string, import("./tree.js").TreeNode>,
+ *   rankdir: string,
+ *   selected?: string | null,
+ *   matches?: string[],
+ *   first?: boolean,
+ * }} TreeData
+ * @typedef {(trigger: string, payload?: unknown) => void} Send
+ * @typedef {ShadowRoot | HTMLElement} Parent
+ * @typedef {{
+ *   host: HTMLDivElement,
+ *   style: HTMLStyleElement,
+ *   view: TreeView | null,
+ *   drawing: string | null | undefined,
+ *   asked: string | null | undefined,
+ *   sent: string | null,
+ *   calls: number,
+ *   send: Send,
+ * }} Mounted
+ */
 
+/** @type {WeakMap<Parent, Mounted>} parentElement -> its tree */
+const instances = new WeakMap();
+
+/**
+ * @param {Parent} parent
+ * @returns {Mounted}
+ */
 function mount(parent) {
   const style = document.createElement("style");
   style.textContent = TREE_CSS + ".tree-host { box-sizing: border-box; height: 100%; }";
   const host = document.createElement("div");
   parent.append(style, host);
+  /** @type {Mounted} */
   const tree = {
     host,
     style,
@@ -30,21 +62,25 @@ function mount(parent) {
     asked: null, // the digest last asked for
     sent: null, // the node id the last click sent: the page's answer should not re-centre it
     calls: 0,
-    send: () => {},
+    send: () => {}, // Streamlit's, set on every render
   };
   tree.view = new TreeView(host, {
     nodes: {},
     rankdir: "TB",
     onPick: (id) => {
       tree.sent = id;
-      tree.send("pick", { node: id, image: (tree.view.nodes[id] || {}).image || null });
+      tree.send("pick", { node: id, image: (/** @type {TreeView} */ (tree.view).nodes[id] || {}).image || null });
     },
   });
   return tree;
 }
 
+/**
+ * @param {Mounted} tree
+ * @param {TreeData} data
+ */
 function render(tree, data) {
-  const view = tree.view;
+  const view = /** @type {TreeView} */ (tree.view);
   // A new drawing replaces the old one only once it is here: until then the old stays.
   const fresh = data.drawing !== tree.drawing;
   if (fresh) {
@@ -75,9 +111,10 @@ function render(tree, data) {
 
 const restAsked = new WeakSet(); // the parentElements whose first frame asked for the rest
 
+/** @param {{data: TreeData | null | undefined, parentElement: Parent, setTriggerValue: Send}} args */
 export default function component({ data, parentElement, setTriggerValue }) {
   try {
-    return show(data || {}, parentElement, setTriggerValue);
+    return show(data || /** @type {TreeData} */ ({}), parentElement, setTriggerValue);
   } finally {
     // The page's first frame (the title and the tree alone): the tree drawn (or not, if
     // that failed: the page must come all the same), ask for the rest of the page, after
@@ -89,6 +126,11 @@ export default function component({ data, parentElement, setTriggerValue }) {
   }
 }
 
+/**
+ * @param {TreeData} data
+ * @param {Parent} parentElement
+ * @param {Send} setTriggerValue
+ */
 function show(data, parentElement, setTriggerValue) {
   let tree = instances.get(parentElement);
   if (!tree) {

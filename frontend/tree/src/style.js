@@ -1,3 +1,4 @@
+// @ts-check
 // The tree's look, shared by the app's component and the HTML export.
 export const TREE_CSS = `
 .tree-host { position: relative; overflow: hidden; background: #fff; border: 1px solid #d8dde6;
@@ -43,6 +44,7 @@ export const TREE_CSS = `
   box-sizing: border-box; pointer-events: none; }
 `;
 
+/** @param {string} css */
 export function addStyle(css) {
   const style = document.createElement("style");
   style.textContent = css;

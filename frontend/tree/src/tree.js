@@ -1,3 +1,4 @@
+// @ts-check
 // The interactive tree around Graphviz's SVG: pan, zoom, click, hover, collapse, fit.
 //
 // The SVG is Graphviz's, from DOT whose every string was escaped by the renderer; image
@@ -20,10 +21,39 @@ const START_MARGIN = 52; // px between the host's edge and the root at the start
 const MINIMAP_WIDTH = 260; // px, at most; its height follows the drawing's shape
 const MINIMAP_HEIGHT = 180;
 
+/**
+ * One image's data for the tree (render/html.py, ui/tree.py): its tooltip, and its parent.
+ * @typedef {{
+ *   name: string,
+ *   image: string,
+ *   tags?: string[],
+ *   size: string,
+ *   adds: string,
+ *   platform?: string,
+ *   parent?: string | null,
+ * }} TreeNode
+ * @typedef {{x: number, y: number, width: number, height: number}} Box
+ * @typedef {{nodes: Record<string, TreeNode>, rankdir: string, onPick?: (id: string) => void}} TreeOptions
+ * @typedef {{x: number, y: number, k: number}} ViewState  translate (px) and scale
+ * @typedef {{toggle: SVGGElement, label: SVGTextElement, title: SVGTitleElement}} Toggle
+ */
+
+/**
+ * @param {number} value
+ * @param {number} low
+ * @param {number} high
+ */
 function clamp(value, low, high) {
   return Math.min(high, Math.max(low, value));
 }
 
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string} [className]
+ * @param {string} [text]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function el(tag, className, text) {
   const element = document.createElement(tag);
   if (className) element.className = className;
@@ -33,6 +63,7 @@ function el(tag, className, text) {
 
 // A Graphviz SVG made ready to be driven: no size of its own (it fills its box), its
 // drawing wrapped in a group we transform, no native tooltips (ours show more).
+/** @param {SVGSVGElement} svg */
 export function prepareSvg(svg) {
   const box = (svg.getAttribute("viewBox") || "0 0 100 100").split(/[\s,]+/).map(Number);
   svg.removeAttribute("width");
@@ -50,7 +81,7 @@ export function prepareSvg(svg) {
   for (const group of svg.querySelectorAll("g.node, g.edge")) {
     const title = group.querySelector(":scope > title");
     if (title) {
-      group.setAttribute("data-title", title.textContent);
+      group.setAttribute("data-title", /** @type {string} */ (title.textContent));
       title.remove(); // a <title> is a native tooltip: ours replaces it
     }
   }
@@ -62,6 +93,10 @@ export function prepareSvg(svg) {
 // A node's outline box in its group's coordinates, read from the numbers of Graphviz's
 // shape (its path's or polygon's points, all absolute) rather than measured: measuring
 // lays the whole drawing out, and the first view needs no layout before it is drawn.
+/**
+ * @param {Element} group
+ * @returns {Box | null}
+ */
 export function shapeBox(group) {
   const shape = group.querySelector("path, polygon, ellipse");
   if (!shape) return null;
@@ -83,23 +118,34 @@ export function shapeBox(group) {
   return { x: left, y: top, width: right - left, height: bottom - top };
 }
 
+/**
+ * @param {string} text
+ * @returns {SVGSVGElement}
+ */
 export function parseSvg(text) {
   const documentNode = new DOMParser().parseFromString(text, "image/svg+xml");
   const svg = documentNode.documentElement;
   if (svg.nodeName !== "svg") throw new Error("not an SVG");
   for (const bad of svg.querySelectorAll("script, foreignObject")) bad.remove();
-  return document.adoptNode(svg); // moved, not copied
+  return /** @type {SVGSVGElement} */ (/** @type {unknown} */ (document.adoptNode(svg))); // moved, not copied
 }
 
 export class TreeView {
-  // host: an element to fill. options: {nodes, onPick(nodeId), rankdir}
+  /**
+   * @param {HTMLElement} host an element to fill
+   * @param {TreeOptions} options
+   */
   constructor(host, options) {
     this.host = host;
     this.options = options;
     this.nodes = options.nodes || {};
+    /** @type {ViewState} */
     this.state = { x: 0, y: 0, k: 1 };
+    /** @type {Set<string>} */
     this.collapsed = new Set();
+    /** @type {string | null} */
     this.selected = null;
+    /** @type {Set<string>} */
     this.matches = new Set();
     this.build();
   }
@@ -112,12 +158,16 @@ export class TreeView {
       "aria-label",
       "Family tree of the images: drag to move, wheel or + and - to zoom, 0 to fit, Home to go back to the start, click a box to inspect it",
     );
+    /** @type {HTMLDivElement} */
     this.stage = el("div", "tree-stage");
     this.host.appendChild(this.stage);
+    /** @type {HTMLDivElement} */
     this.tooltip = el("div", "tree-tooltip");
     this.tooltip.hidden = true;
     this.host.appendChild(this.tooltip);
+    /** @type {HTMLDivElement} */
     this.toolbar = el("div", "tree-toolbar");
+    /** @type {Array<[string, string, () => void]>} label, title, action */
     const buttons = [
       ["+", "Zoom in (+)", () => this.zoomBy(ZOOM_STEP)],
       ["−", "Zoom out (−)", () => this.zoomBy(1 / ZOOM_STEP)],
@@ -141,45 +191,58 @@ export class TreeView {
     }
     this.host.appendChild(this.toolbar);
     this.buildMinimap();
+    /** @type {HTMLDivElement} */
     this.hint = el("div", "tree-hint", "Drag to move · wheel or pinch to zoom · click a box to inspect it");
     this.host.appendChild(this.hint);
     this.bindEvents();
   }
 
   // A new drawing (an SVG element from parseSvg, or one already in the page).
+  /** @param {SVGSVGElement} svg */
   setSvg(svg) {
     if (this.svg) this.svg.remove();
     // The frame's size is read before the drawing is in it (a layout of the frame alone):
     // nothing after reads a layout before the first view is drawn.
+    /** @type {{w: number, h: number} | null} */
     this.sized = null;
     this.sized = this.size();
     const prepared = prepareSvg(svg);
+    /** @type {SVGSVGElement | undefined} */
     this.svg = prepared.svg;
+    /** @type {SVGGElement} */
     this.viewport = prepared.viewport;
+    /** @type {number} the drawing's size in its own units */
     this.width = prepared.width;
+    /** @type {number} */
     this.height = prepared.height;
     this.stage.appendChild(this.svg);
-    this.groups = new Map(); // node id -> g.node
+    /** @type {Map<string, SVGGElement>} node id -> g.node */
+    this.groups = new Map();
     for (const group of this.svg.querySelectorAll("g.node")) {
-      const id = group.getAttribute("data-title");
+      const id = /** @type {string} */ (group.getAttribute("data-title"));
       group.setAttribute("data-node", id);
       group.setAttribute("tabindex", "-1");
-      this.groups.set(id, group);
+      this.groups.set(id, /** @type {SVGGElement} */ (group));
     }
+    /** @type {Array<{group: Element, tail: string, head: string}>} */
     this.edges = [...this.svg.querySelectorAll("g.edge")].map((group) => {
       const [tail, head] = (group.getAttribute("data-title") || "").split("->");
       return { group, tail, head };
     });
+    /** @type {Map<string, string[]>} node id -> the ids drawn under it */
     this.children = new Map();
     for (const [id, node] of Object.entries(this.nodes)) {
       if (node.parent && this.groups.has(node.parent) && this.groups.has(id)) {
         if (!this.children.has(node.parent)) this.children.set(node.parent, []);
-        this.children.get(node.parent).push(id);
+        /** @type {string[]} */ (this.children.get(node.parent)).push(id);
       }
     }
     this.collapsed = new Set([...this.collapsed].filter((id) => this.children.has(id)));
-    this.minimapBoxes = null; // the old drawing's
+    /** @type {Map<string, Box> | null} the old drawing's */
+    this.minimapBoxes = null;
+    /** @type {number | null} */
     this.minimapScale = null;
+    /** @type {DOMMatrix | null} */
     this.graphTransform = null;
     this.addToggles();
     this.applyCollapse();
@@ -189,6 +252,7 @@ export class TreeView {
     this.sized = null;
   }
 
+  /** @param {Record<string, TreeNode> | null | undefined} nodes */
   setNodes(nodes) {
     this.nodes = nodes || {};
   }
@@ -202,12 +266,14 @@ export class TreeView {
     this.placeMinimapFrame();
   }
 
+  /** @returns {{w: number, h: number}} */
   size() {
     return this.sized || { w: this.host.clientWidth || 800, h: this.host.clientHeight || 600 };
   }
 
   // The rows of the tree's area the reader can see (the page may hide its bottom below
   // the window): what is centred goes in the middle of these.
+  /** @returns {{top: number, height: number}} */
   band() {
     const { h } = this.size();
     const seen = this.seen;
@@ -260,6 +326,11 @@ export class TreeView {
     return null;
   }
 
+  /**
+   * @param {number} factor
+   * @param {number} [px]
+   * @param {number} [py]
+   */
   zoomBy(factor, px, py) {
     const { w, h } = this.size();
     const cx = px === undefined ? w / 2 : px;
@@ -272,6 +343,10 @@ export class TreeView {
     this.apply();
   }
 
+  /**
+   * @param {number} dx
+   * @param {number} dy
+   */
   panBy(dx, dy) {
     this.touched = true;
     this.centred = null;
@@ -281,6 +356,10 @@ export class TreeView {
 
   // The node's box in the coordinates our transform applies to (Graphviz's own group
   // sits under a translate of its own).
+  /**
+   * @param {string} id
+   * @returns {Box | null}
+   */
   nodeBox(id) {
     const box = this.localBox(id);
     if (!box) return null;
@@ -293,7 +372,9 @@ export class TreeView {
   // Graphviz's group's transform (from its attribute: no layout), which every node is under.
   graphMatrix() {
     if (!this.graphTransform) {
-      const graph = this.viewport.querySelector(":scope > g.graph") || this.viewport.firstElementChild;
+      const graph = /** @type {SVGGraphicsElement | null} */ (
+        this.viewport.querySelector(":scope > g.graph") || this.viewport.firstElementChild
+      );
       const list = graph && graph.transform ? graph.transform.baseVal.consolidate() : null;
       this.graphTransform = list ? DOMMatrix.fromMatrix(list.matrix) : new DOMMatrix();
     }
@@ -301,6 +382,10 @@ export class TreeView {
   }
 
   // The node's box in its own group's coordinates (where its toggle is drawn).
+  /**
+   * @param {string} id
+   * @returns {Box | null}
+   */
   localBox(id) {
     const group = this.groups.get(id);
     if (!group) return null;
@@ -314,6 +399,7 @@ export class TreeView {
   }
 
   // Centre a node; at least readable (scale 1) unless the whole tree already is.
+  /** @param {string} id */
   centreOn(id) {
     const box = this.nodeBox(id);
     if (!box) return;
@@ -326,6 +412,7 @@ export class TreeView {
   }
 
   // Whether the node's box is wholly in what the window shows of the frame.
+  /** @param {string} id */
   inView(id) {
     const box = this.nodeBox(id);
     if (!box) return true;
@@ -365,11 +452,13 @@ export class TreeView {
 
   // ------------------------------------------------------------------ marks
 
+  /** @param {string | null} id */
   setSelected(id) {
     this.selected = id && this.groups.has(id) ? id : null;
     this.applyMarks();
   }
 
+  /** @param {string[] | null | undefined} ids */
   setMatches(ids) {
     this.matches = new Set((ids || []).filter((id) => this.groups.has(id)));
     this.applyMarks();
@@ -387,11 +476,13 @@ export class TreeView {
 
   // ------------------------------------------------------------------ collapse
 
+  /** @param {string} id */
   descendants(id) {
+    /** @type {string[]} */
     const out = [];
     const stack = [...(this.children.get(id) || [])];
     while (stack.length) {
-      const next = stack.pop();
+      const next = /** @type {string} */ (stack.pop());
       out.push(next);
       stack.push(...(this.children.get(next) || []));
     }
@@ -399,11 +490,12 @@ export class TreeView {
   }
 
   addToggles() {
+    /** @type {Map<string, Toggle>} */
     this.toggles = new Map();
     const horizontal = this.options.rankdir === "LR";
     // Every box is measured before any toggle is added: measuring after a change to the
     // drawing lays it out again, which made this a layout per toggle (0.2 s on 1,000 images).
-    const boxes = [...this.children.keys()].map((id) => [id, this.localBox(id)]);
+    const boxes = [...this.children.keys()].map((id) => /** @type {[string, Box | null]} */ ([id, this.localBox(id)]));
     for (const [id, box] of boxes) {
       if (!box) continue;
       const toggle = document.createElementNS(SVG_NS, "g");
@@ -413,20 +505,21 @@ export class TreeView {
       const cx = horizontal ? box.x + box.width : box.x + box.width / 2;
       const cy = horizontal ? box.y + box.height / 2 : box.y + box.height;
       const circle = document.createElementNS(SVG_NS, "circle");
-      circle.setAttribute("cx", cx);
-      circle.setAttribute("cy", cy);
+      circle.setAttribute("cx", String(cx));
+      circle.setAttribute("cy", String(cy));
       circle.setAttribute("r", "9");
       const label = document.createElementNS(SVG_NS, "text");
-      label.setAttribute("x", cx);
-      label.setAttribute("y", cy + 4.5);
+      label.setAttribute("x", String(cx));
+      label.setAttribute("y", String(cy + 4.5));
       label.setAttribute("text-anchor", "middle");
       const title = document.createElementNS(SVG_NS, "title");
       toggle.append(circle, label, title);
-      this.groups.get(id).appendChild(toggle);
+      /** @type {SVGGElement} */ (this.groups.get(id)).appendChild(toggle);
       this.toggles.set(id, { toggle, label, title });
     }
   }
 
+  /** @param {string} id */
   toggle(id) {
     if (this.collapsed.has(id)) this.collapsed.delete(id);
     else this.collapsed.add(id);
@@ -439,6 +532,7 @@ export class TreeView {
   }
 
   applyCollapse() {
+    /** @type {Set<string>} */
     const hidden = new Set();
     for (const id of this.collapsed) for (const d of this.descendants(id)) hidden.add(d);
     this.hidden = hidden;
@@ -460,6 +554,11 @@ export class TreeView {
 
   // ------------------------------------------------------------------ tooltip
 
+  /**
+   * @param {string} id
+   * @param {number} clientX
+   * @param {number} clientY
+   */
   showTooltip(id, clientX, clientY) {
     const node = this.nodes[id];
     if (!node) return;
@@ -477,6 +576,10 @@ export class TreeView {
     this.moveTooltip(clientX, clientY);
   }
 
+  /**
+   * @param {number} clientX
+   * @param {number} clientY
+   */
   moveTooltip(clientX, clientY) {
     const rect = this.host.getBoundingClientRect();
     const tip = this.tooltip;
@@ -501,15 +604,20 @@ export class TreeView {
   // images, unlike a second copy of the SVG), with a rectangle for what the view shows.
   // A press or a drag on it moves the view there.
   buildMinimap() {
+    /** @type {HTMLDivElement} */
     this.minimap = el("div", "tree-minimap");
     this.minimap.hidden = true;
     this.minimap.setAttribute("role", "navigation");
     this.minimap.title = "Overview of the whole tree: click or drag to move there";
+    /** @type {HTMLCanvasElement} */
     this.minimapCanvas = el("canvas");
+    /** @type {HTMLDivElement} */
     this.minimapFrame = el("div", "tree-minimap-frame");
     this.minimap.append(this.minimapCanvas, this.minimapFrame);
     this.host.appendChild(this.minimap);
+    /** @type {number | null} the pointer dragging on the minimap */
     let dragging = null;
+    /** @param {PointerEvent} event */
     const go = (event) => {
       const rect = this.minimapCanvas.getBoundingClientRect();
       const scale = this.minimapScale;
@@ -526,6 +634,7 @@ export class TreeView {
     this.minimap.addEventListener("pointermove", (event) => {
       if (dragging === event.pointerId) go(event);
     });
+    /** @param {PointerEvent} event */
     const stop = (event) => {
       if (dragging === event.pointerId) dragging = null;
     };
@@ -535,6 +644,10 @@ export class TreeView {
   }
 
   // Centre the view on a point of the drawing, at the current scale.
+  /**
+   * @param {number} px
+   * @param {number} py
+   */
   lookAt(px, py) {
     const { w } = this.size();
     const { top, height } = this.band();
@@ -549,6 +662,7 @@ export class TreeView {
   scheduleMinimap() {
     this.minimap.hidden = !this.big;
     if (!this.big) return;
+    /** @type {(callback: () => void) => unknown} */
     const later = window.requestIdleCallback || ((callback) => setTimeout(callback, 50));
     requestAnimationFrame(() => later(() => this.sizeMinimap()));
   }
@@ -581,7 +695,7 @@ export class TreeView {
       }
     }
     const canvas = this.minimapCanvas;
-    const context = canvas.getContext("2d");
+    const context = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
     const scale = canvas.width / this.width; // canvas pixels per unit of the drawing
     context.setTransform(1, 0, 0, 1, 0, 0);
     context.clearRect(0, 0, canvas.width, canvas.height);
@@ -624,9 +738,12 @@ export class TreeView {
 
   bindEvents() {
     const host = this.host;
+    /** @type {Map<number, {x: number, y: number}>} */
     const pointers = new Map();
-    let drag = null; // {x, y, moved}
-    let pinch = null; // {distance, k}
+    /** @type {{x: number, y: number, moved: boolean} | null} */
+    let drag = null;
+    /** @type {{distance: number, k: number} | null} */
+    let pinch = null;
 
     host.addEventListener(
       "wheel",
@@ -642,7 +759,7 @@ export class TreeView {
     );
 
     host.addEventListener("pointerdown", (event) => {
-      if (event.target.closest(".tree-toolbar, .tree-minimap")) return;
+      if (/** @type {Element} */ (event.target).closest(".tree-toolbar, .tree-minimap")) return;
       pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
       if (pointers.size === 1) {
         drag = { x: event.clientX, y: event.clientY, moved: false };
@@ -677,13 +794,14 @@ export class TreeView {
         this.panBy(dx, dy);
         return;
       }
-      const group = event.target.closest && event.target.closest("g.node");
-      if (group && !event.target.closest(".tree-toggle")) {
-        this.showTooltip(group.getAttribute("data-node"), event.clientX, event.clientY);
+      const group = /** @type {Element} */ (event.target).closest && /** @type {Element} */ (event.target).closest("g.node");
+      if (group && !/** @type {Element} */ (event.target).closest(".tree-toggle")) {
+        this.showTooltip(/** @type {string} */ (group.getAttribute("data-node")), event.clientX, event.clientY);
       } else {
         this.hideTooltip();
       }
     });
+    /** @param {PointerEvent} event */
     const release = (event) => {
       if (!pointers.has(event.pointerId)) return; // a press on the toolbar or the minimap
       pointers.delete(event.pointerId);
@@ -701,16 +819,16 @@ export class TreeView {
         this.suppressClick = false;
         return;
       }
-      const toggle = event.target.closest && event.target.closest(".tree-toggle");
+      const toggle = /** @type {Element} */ (event.target).closest && /** @type {Element} */ (event.target).closest(".tree-toggle");
       if (toggle) {
         event.preventDefault();
-        this.toggle(toggle.getAttribute("data-toggle"));
+        this.toggle(/** @type {string} */ (toggle.getAttribute("data-toggle")));
         return;
       }
-      const group = event.target.closest && event.target.closest("g.node");
+      const group = /** @type {Element} */ (event.target).closest && /** @type {Element} */ (event.target).closest("g.node");
       if (group) {
         event.preventDefault();
-        const id = group.getAttribute("data-node");
+        const id = /** @type {string} */ (group.getAttribute("data-node"));
         this.hideTooltip(); // the inspector now says more, and the box may move from under it
         this.setSelected(id);
         if (this.options.onPick) this.options.onPick(id);
@@ -718,7 +836,8 @@ export class TreeView {
     });
 
     host.addEventListener("keydown", (event) => {
-      if (event.target.closest && event.target.closest("input, textarea, button")) return;
+      if (/** @type {Element} */ (event.target).closest && /** @type {Element} */ (event.target).closest("input, textarea, button")) return;
+      /** @type {Record<string, () => unknown>} */
       const keys = {
         "+": () => this.zoomBy(ZOOM_STEP),
         "=": () => this.zoomBy(ZOOM_STEP),
@@ -758,6 +877,7 @@ export class TreeView {
     }
 
     if (window.ResizeObserver) {
+      /** @type {string | null} */
       let last = null;
       new ResizeObserver(() => {
         const { w, h } = this.size();

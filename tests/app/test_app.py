@@ -43,7 +43,7 @@ from tests.builders import (
     rebuilt,
 )
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 NO_ENGINE = "unix:///nonexistent/image-lineage-test.sock"
 
 

@@ -13,7 +13,7 @@ unpacks them with ``dpkg-deb -x`` into a cache directory; nothing is installed.
   is unpacked beside the cache and renamed into place only when complete.
 * network: only ``deb.debian.org`` (the Debian archive) is contacted.
 
-:class:`ModernEngine` starts one of them like :class:`~tests.harness.dockerd.ThrowawayDockerd`
+:class:`ModernEngine` starts one of them like :class:`~testbed.dockerd.ThrowawayDockerd`
 (it is one: private data root, exec root, pidfile, socket, no iptables/bridge, stopped by
 PID), with a ``--config-file`` turning on ``{"features": {"containerd-snapshotter": true}}``,
 per-daemon ``--containerd-namespace``/``--containerd-plugins-namespace``, and the unpacked
@@ -26,10 +26,14 @@ ext4); ``$IL_ENGINE_SNAPSHOTTER=native`` picks the copy-based one for filesystem
 overlay mounts fail.  The CLI is the unpacked ``docker`` of the same suite (``docker image
 ls --tree`` needs CLI >= 27).
 
-No pytest import here.  Pre-fetch from a shell (e.g. in CI, before the tests)::
+Fetching is the install step's job (``make engines``, which ``make test`` and ``.ci/run``
+run before the tests), never the tests': :class:`ModernEngine` given a name only looks in the
+cache (:func:`installed_engine`) and says ``make engines`` when the engine is not there.
 
-    python -m tests.harness.engines fetch          # both; or: fetch 28
-    python -m tests.harness.engines where          # print the cached paths and versions
+No pytest import here.  From a shell::
+
+    python -m testbed.engines fetch          # both; or: fetch 28 (what `make engines` runs)
+    python -m testbed.engines where          # print the cached paths and versions
 
 Use from code::
 
@@ -69,6 +73,7 @@ __all__ = [
     "UnpackedEngine",
     "engine_cache_dir",
     "fetch_engine",
+    "installed_engine",
     "save_classic_family",
 ]
 
@@ -163,6 +168,18 @@ def cached_engine(name: str | EngineSpec) -> UnpackedEngine | None:
     return _load_marker(spec, engine_cache_dir() / spec.suite)
 
 
+def installed_engine(name: str | EngineSpec) -> UnpackedEngine:
+    """The engine from the cache; :class:`EngineUnavailable` saying ``make engines`` if it is not there."""
+    spec = _spec(name)
+    found = cached_engine(spec)
+    if found is None:
+        raise EngineUnavailable(
+            f"Engine {spec.name} (Debian {spec.suite}) is not in {engine_cache_dir()}: "
+            "`make engines` fetches it (make test and .ci/run do, before the tests)"
+        )
+    return found
+
+
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -246,7 +263,7 @@ def _download_and_unpack(spec: EngineSpec, work: Path) -> dict[str, str]:
     if engine_version.split(".", 1)[0] != spec.major:
         raise EngineUnavailable(
             f"Debian {spec.suite} now has docker.io {engine_version}, not Engine {spec.major}.x: "
-            f"update tests/harness/engines.py ENGINES (and re-record the fixtures)"
+            f"update testbed/engines.py ENGINES (and re-record the fixtures)"
         )
     return versions
 
@@ -313,10 +330,10 @@ class EngineAPIError(RuntimeError):
 class ModernEngine(ThrowawayDockerd):
     """A throwaway Engine 28/26 with the containerd image store; a context manager.
 
-    ``engine`` is ``"28"``, ``"26"`` or an :class:`UnpackedEngine`; a name is fetched
-    (or found in the cache) first.  After :meth:`start`, :attr:`engine_version` and
-    :attr:`api_version` hold what ``/version`` answered and :attr:`driver_status` what
-    ``/info`` said about storage.
+    ``engine`` is ``"28"``, ``"26"`` or an :class:`UnpackedEngine`; a name is looked up in
+    the cache (:func:`installed_engine`), never fetched: fetching is the install step's.  After
+    :meth:`start`, :attr:`engine_version` and :attr:`api_version` hold what ``/version``
+    answered and :attr:`driver_status` what ``/info`` said about storage.
     """
 
     def __init__(
@@ -330,7 +347,7 @@ class ModernEngine(ThrowawayDockerd):
     ) -> None:
         if os.geteuid() != 0:
             raise EngineUnavailable("a modern engine runs as root (dockerd needs it)")
-        self.unpacked = engine if isinstance(engine, UnpackedEngine) else fetch_engine(engine)
+        self.unpacked = engine if isinstance(engine, UnpackedEngine) else installed_engine(engine)
         tools = DockerTools(
             dockerd=str(self.unpacked.dockerd),
             docker=str(self.unpacked.docker),
@@ -427,9 +444,7 @@ class ModernEngine(ThrowawayDockerd):
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tests.harness.engines", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m testbed.engines", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     fetch = sub.add_parser("fetch", help="download and unpack the engines into the cache")
     fetch.add_argument("names", nargs="*", default=list(ENGINES), help=f"any of {', '.join(ENGINES)}")

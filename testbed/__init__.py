@@ -1,5 +1,7 @@
-"""Test harness helpers shared by tests, build scripts and benchmarks.
+"""Throwaway daemons and test beds, shared by the tests, sample_images/ and bench/.
 
+A package of its own at the top of the repository (importable from its root, not in the
+wheel), so that the build script and the benchmarks need nothing from ``tests``.
 Nothing in this package imports pytest.
 """
 

@@ -41,6 +41,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from .local_server import serve_in_background
+
 #: distribution's clock-skew allowance on ``exp`` and ``nbf`` (registry/auth/token/token.go).
 REGISTRY_LEEWAY = 60
 SERVICE = "image-lineage-test-registry"
@@ -157,11 +159,7 @@ class TokenIssuer:
         self.realm = f"http://127.0.0.1:{self._server.server_address[1]}/token"
 
     def start(self) -> TokenIssuer:
-        # Polling for shutdown every 10 ms, not serve_forever's 0.5 s: a test never waits on it.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.01,), name="token-issuer", daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_background(self._server, name="token-issuer")
         return self
 
     def stop(self) -> None:

@@ -16,8 +16,8 @@ from streamlit.testing.v1 import AppTest
 from image_lineage import web
 from image_lineage.model import Image
 from image_lineage.ui import overview
+from tests.app.test_app import NO_ENGINE, ok, snapshot_bytes, start
 from tests.builders import image
-from tests.test_app import NO_ENGINE, ok, snapshot_bytes, start
 
 FAMILIES = 3
 APPS = 15  # per family: 3 x (1 base + 15 apps) = 48 images, more than web.CROWDED

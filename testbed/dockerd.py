@@ -42,7 +42,7 @@ Nothing is ever pulled: base images come from
 The module has no pytest import, so scripts can use it::
 
     sys.path.insert(0, repo_root)
-    from tests.harness.dockerd import ThrowawayDockerd
+    from testbed.dockerd import ThrowawayDockerd
 
     with ThrowawayDockerd() as d:
         base = d.import_busybox("sample/busybox-root:latest")
@@ -207,7 +207,7 @@ class ThrowawayDockerd:
         If true, :meth:`stop` never deletes the directory (for debugging).
     tools:
         Programs to run instead of Debian's (default :func:`require_docker_tools`);
-        ``tests.harness.engines`` passes an unpacked newer engine here.
+        ``testbed.engines`` passes an unpacked newer engine here.
     """
 
     def __init__(
@@ -664,7 +664,7 @@ class ThrowawayDockerd:
         like a base image pulled from a registry, its history has a single
         row (``docker history`` shows the ``message`` as COMMENT).
         ``extra_files`` are added to the rootfs (see
-        :func:`~tests.harness.busybox_rootfs.busybox_rootfs_tar`).
+        :func:`~testbed.busybox_rootfs.busybox_rootfs_tar`).
         """
         tar = busybox_rootfs_tar(self.tools.busybox, extra_files=extra_files)
         change_args: list[str] = []

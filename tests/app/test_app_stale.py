@@ -6,8 +6,8 @@ from image_lineage.lineage import build_lineage
 from image_lineage.render.dot import LEGEND_STALE, STYLE_STALE, render_dot
 from image_lineage.stale import noted, stale_images
 from image_lineage.ui.stale import rows
+from tests.app.test_app import dot, drawn_trees, fresh_caches, ok, start
 from tests.builders import BASE, FOUNDATION, MINIMAL, SOURCE, image, rebuilt
-from tests.test_app import dot, drawn_trees, fresh_caches, ok, start
 
 __all__ = ["drawn_trees", "fresh_caches"]  # the page's autouse fixtures, here too
 
