@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from testbed.local_server import serve_in_background
+
 TRICKLE = 0.02  # seconds between two bytes of a trickling answer
 
 
@@ -98,7 +100,7 @@ class HostileServer(ThreadingHTTPServer):
 @contextmanager
 def hostile(answer: Callable[[HostileHandler], None]) -> Iterator[HostileServer]:
     server = HostileServer(answer)
-    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+    serve_in_background(server)
     try:
         yield server
     finally:

@@ -25,7 +25,7 @@ from image_lineage.sources import registry_client
 from image_lineage.sources.registry import RegistrySource
 from image_lineage.sources.registry_auth import MAX_HELPER_OUTPUT, RegistryAuth, find_credentials
 from image_lineage.sources.registry_client import MAX_TAGS, RegistryClient
-from tests.harness.token_registry import auths_entry, write_docker_config
+from testbed.token_registry import auths_entry, write_docker_config
 from tests.support.docker_config import private_docker_config
 from tests.support.hostile_http import TRICKLE, HostileHandler, hostile
 
