@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from image_lineage.lineage import Lineage, Node, describe
-from image_lineage.render.common import clean_text, human_size
 from image_lineage.stale import rebuilds
+from image_lineage.text import clean_text, human_size
 
 INSTRUCTION_LIMIT = 4000
 

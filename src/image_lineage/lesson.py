@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape
 from image_lineage.insights import instruction
 from image_lineage.lineage import Lineage, Node
 from image_lineage.model import Image, SizeKind
-from image_lineage.render.common import clean_text, human_size
+from image_lineage.text import clean_text, human_size
 
 # Okabe-Ito: told apart with the common colour blindnesses, and on a washed-out projector.
 ANCESTOR_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#999999")

@@ -21,7 +21,7 @@ from typing import Any
 
 from image_lineage.insights import DiskUsage, disk_usage
 from image_lineage.lineage import Lineage
-from image_lineage.render.common import clean_text, human_size
+from image_lineage.text import clean_text, human_size
 
 NAME_LIMIT = 60
 

@@ -10,7 +10,7 @@ import pytest
 
 from image_lineage.lineage import build_lineage
 from image_lineage.render import render
-from image_lineage.render.common import clean_text
+from image_lineage.text import clean_text
 from tests.builders import MINIMAL, SOURCE, image, jupyter_family
 from tests.hostile.corpus import HOSTILE_TEXT
 from tests.unit.test_hostile_render import hostile_lineage

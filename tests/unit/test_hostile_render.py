@@ -121,3 +121,11 @@ def test_html_keeps_the_text_inside_its_elements(text: str) -> None:
     assert len(nodes) == 2
     assert "+10 B in 1 layer over base:1" in child["summary"]  # the hostile image, with its numbers
     assert ET.fromstring(drawing.group(1)) is not None  # the drawing parses as XML, as the page reads it
+
+
+@pytest.mark.parametrize("text", [t for _, t in HOSTILE_TEXT], ids=IDS)
+def test_graphml_is_well_formed_xml(text: str) -> None:
+    graphml = render(hostile_lineage(text), "graphml")
+    assert isinstance(graphml, str)
+    root = ET.fromstring(graphml)  # a character XML 1.0 does not allow would fail here
+    assert len(root.findall(".//{http://graphml.graphdrawing.org/xmlns}node")) == 2
