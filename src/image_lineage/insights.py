@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from image_lineage.lineage import Lineage, Node, describe
+from image_lineage.reference import repository
 from image_lineage.stale import rebuilds
 from image_lineage.text import clean_text, human_size
 
@@ -393,7 +394,7 @@ class NewerBuild:
             )
         older = f" ({self.older_name})" if self.older_name else ""
         return (
-            f"Built on an older {_repository(self.newer_name)}{older}: today's "
+            f"Built on an older {repository(self.newer_name)}{older}: today's "
             f"{self.newer_name}{when} shares only {overlap} with it."
         )
 
@@ -427,9 +428,3 @@ def newer_build(lineage: Lineage, image_id: str) -> NewerBuild | None:
         older_name=older.display_name if older else None,
         itself=steps == len(image.history or ()),
     )
-
-
-def _repository(name: str) -> str:
-    """``registry:5000/team/app:1.0`` -> ``registry:5000/team/app``."""
-    last = name.rsplit("/", 1)[-1]
-    return name[: len(name) - len(last)] + last.split(":", 1)[0] if ":" in last else name

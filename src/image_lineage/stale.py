@@ -43,6 +43,7 @@ from typing import Literal
 from image_lineage.lineage import Lineage
 from image_lineage.model import Diagnostic, HistoryEntry, Image
 from image_lineage.platforms import compatible
+from image_lineage.reference import digest_of, same_tag
 
 BASE_NAME = "org.opencontainers.image.base.name"
 BASE_DIGEST = "org.opencontainers.image.base.digest"
@@ -170,58 +171,10 @@ def rebuilds(lineage: Lineage, image_id: str) -> list[Rebuild]:
 # --------------------------------------------------------------------------- names and digests
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """An image reference split as the docker CLI reads it (``docker.io/library`` by default)."""
-
-    domain: str
-    path: str
-    tag: str
-    digest: str
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """What two tags must share to be "the same tag" wherever they are kept (no domain)."""
-        return self.path, self.tag
-
-
-def parse_reference(text: str) -> Reference | None:
-    """``base:1``, ``127.0.0.1:5000/team/base:1``, ``docker.io/library/base:1@sha256:...``."""
-    name, _, digest = text.strip().partition("@")
-    if not name:
-        return None
-    last = name.rsplit("/", 1)[-1]
-    tag = "latest"
-    if ":" in last:
-        name, tag = name[: len(name) - len(last)] + last.split(":", 1)[0], last.split(":", 1)[1]
-    first, slash, rest = name.partition("/")
-    if slash and ("." in first or ":" in first or first == "localhost"):
-        domain, path = first, rest
-    else:
-        domain, path = "docker.io", name
-    if domain in {"docker.io", "index.docker.io", "registry-1.docker.io"}:
-        domain = "docker.io"
-        path = path.removeprefix("library/")
-    if not path or not tag:
-        return None
-    return Reference(domain, path.lower(), tag, digest)
-
-
-def same_tag(one: str, other: str) -> bool:
-    """Whether two names are the same repository:tag, whichever registry keeps them.
-
-    ``base:1``, ``docker.io/library/base:1`` and ``127.0.0.1:5000/base:1`` are the same
-    tag: an image pulled from a registry and tagged for the local engine keeps its path
-    and tag. ``team/base:1`` and ``base:1`` are not.
-    """
-    first, second = parse_reference(one), parse_reference(other)
-    return first is not None and second is not None and first.key == second.key
-
-
 def digests_of(image: Image) -> set[str]:
     """Every digest the image is known by: config (its id), manifest, index, repo digests."""
     found = {image.id, image.manifest_digest, image.index_digest}
-    found.update(d.rpartition("@")[2] for d in image.digests)
+    found.update(digest_of(d) for d in image.digests)
     return {d for d in found if d}
 
 

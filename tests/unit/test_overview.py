@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from bench.synthetic_images import write_archive
 
-from image_lineage.grouping import group_repositories, repositories, repository
+from image_lineage.grouping import group_repositories, repositories
 from image_lineage.insights import disk_usage
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.overview import disk_map, echarts_treemap, families, family_of
@@ -153,17 +153,16 @@ def by_name(lineage: Lineage) -> dict[str, str]:
     return {n.image.display_name: n.id for n in lineage.nodes()}
 
 
-@pytest.mark.parametrize(
-    ("tag", "expected"),
-    [
-        pytest.param("jupyter/scipy-notebook:latest", "jupyter/scipy-notebook", id="tag"),
-        pytest.param("host:5000/team/app:1", "host:5000/team/app", id="port-and-tag"),
-        pytest.param("host:5000/team/app", "host:5000/team/app", id="port-only"),
-        pytest.param("python", "python", id="no-tag"),
-    ],
-)
-def test_repository_of_a_tag(tag: str, expected: str) -> None:
-    assert repository(tag) == expected
+def test_one_repository_however_its_tags_are_spelled() -> None:
+    # Podman names Docker Hub images in full; the engine as docker images shows them.
+    images = [
+        *jupyter_family(),
+        image(OLD_SCIPY, "docker.io/jupyter/scipy-notebook:2026-10"),
+        image([*SCIPY, "RUN extra:1000"], "index.docker.io/jupyter/scipy-notebook:2026-12"),
+    ]
+    assert {name: len(ids) for name, ids in repositories(build_lineage(images, SOURCE)).items()} == {
+        "jupyter/scipy-notebook": 3
+    }
 
 
 def test_every_image_of_a_repository_becomes_one_box() -> None:

@@ -16,7 +16,6 @@ import pytest
 
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.render import render
-from image_lineage.render.dot import split_tag
 from image_lineage.render.text import render_text
 from image_lineage.text import clean_text, human_size
 from tests.builders import BASE, SOURCE, image, jupyter_family
@@ -162,17 +161,3 @@ def test_unrelated_families_are_stacked_not_side_by_side() -> None:
     assert invisible[0].endswith(f"img_{other[0].id[7:19]} [style=invis];")
     assert "style=invis" not in str(render(two_families, "dot", rankdir="LR"))
     assert "style=invis" not in str(render(family_lineage(), "dot"))
-
-
-@pytest.mark.parametrize(
-    ("name", "parts"),
-    [
-        ("jupyter/base-notebook:2026-11", ("jupyter/base-notebook", ":2026-11")),
-        ("registry.local:5000/team/app:1.2", ("registry.local:5000/team/app", ":1.2")),
-        ("registry.local:5000/team/app", ("registry.local:5000/team/app", "")),
-        ("<none>@0123456789ab", ("<none>@0123456789ab", "")),
-        (":odd", (":odd", "")),
-    ],
-)
-def test_split_tag(name: str, parts: tuple[str, str]) -> None:
-    assert split_tag(name) == parts
