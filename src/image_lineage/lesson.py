@@ -22,6 +22,8 @@ import shlex
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from image_lineage import families as family_tree
+from image_lineage.families import Family
 from image_lineage.insights import instruction
 from image_lineage.lineage import Lineage, Node
 from image_lineage.model import Image, SizeKind
@@ -30,6 +32,8 @@ from image_lineage.text import clean_text, human_size
 # Okabe-Ito: told apart with the common colour blindnesses, and on a washed-out projector.
 ANCESTOR_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#999999")
 ITSELF_COLOUR = "#D55E00"
+family_of = family_tree.family_of  # one family type for every view (``families``)
+
 NAME_LIMIT = 44
 
 
@@ -42,28 +46,9 @@ def _size(size: int) -> str:
 # --------------------------------------------------------------------------- families
 
 
-@dataclass(frozen=True, slots=True)
-class Family:
-    """A root and every image built on it, in the tree's order (root first)."""
-
-    root: str
-    name: str
-    members: tuple[str, ...]
-
-
 def families(lineage: Lineage) -> list[Family]:
     """Smallest first (a lesson starts simple), then in the tree's order."""
-    found = []
-    for root in lineage.roots():
-        members = (root.id, *(n.id for n in lineage.descendants(root.id)))
-        found.append(Family(root.id, clean_text(root.image.display_name, NAME_LIMIT), members))
-    return sorted(found, key=lambda family: len(family.members))
-
-
-def family_of(lineage: Lineage, image_id: str) -> Family:
-    chain = lineage.ancestors(image_id)
-    root = chain[-1].id if chain else image_id
-    return next(f for f in families(lineage) if f.root == root)
+    return sorted(family_tree.families(lineage), key=lambda family: len(family.members))
 
 
 def default_image(lineage: Lineage, family: Family) -> str:

@@ -95,22 +95,12 @@ def built_later(newer: Image, older: Image) -> bool:
     steps are compared to the second): on a tie, the images' own creation times decide.
     """
     for theirs, ours in zip(newer.history or (), older.history or (), strict=False):
-        if not same_step(theirs, ours):
+        if theirs.identity() != ours.identity():
             first, second = _second(theirs.created), _second(ours.created)
             if first and second and first != second:
                 return first > second
             break
     return newer.created is not None and older.created is not None and newer.created > older.created
-
-
-def same_step(one: HistoryEntry, other: HistoryEntry) -> bool:
-    """The same history entry, times compared to the whole second (sources differ in precision)."""
-    return (_second(one.created), one.created_by, one.comment, one.empty_layer) == (
-        _second(other.created),
-        other.created_by,
-        other.comment,
-        other.empty_layer,
-    )
 
 
 def _second(moment: datetime | None) -> datetime | None:
@@ -462,7 +452,7 @@ def _last_step_time(image: Image, steps: int) -> datetime | None:
 
 def _diverged_step(newer: Image, image: Image) -> int | None:
     for number, (theirs, ours) in enumerate(zip(newer.history or (), image.history or (), strict=False), 1):
-        if not same_step(theirs, ours):
+        if theirs.identity() != ours.identity():
             return number
     return None
 

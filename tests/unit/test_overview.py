@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from bench.synthetic_images import write_archive
 
+from image_lineage import lesson
 from image_lineage.grouping import group_repositories, repositories
 from image_lineage.insights import disk_usage
 from image_lineage.lineage import Lineage, build_lineage
@@ -53,9 +54,13 @@ def test_one_row_per_family_biggest_disk_user_first() -> None:
 def test_an_image_belongs_to_the_family_of_its_root() -> None:
     lineage = two_families()
     scipy = next(n.id for n in lineage.nodes() if "jupyter/scipy-notebook:latest" in n.image.tags)
-    root = family_of(lineage, scipy)
-    assert lineage.node(root).image.tags == ("jupyter/docker-stacks-foundation:latest",)
-    assert family_of(lineage, root) == root
+    family = family_of(lineage, scipy)
+    assert lineage.node(family.root).image.tags == ("jupyter/docker-stacks-foundation:latest",)
+    assert family_of(lineage, family.root) == family
+    assert family.members[0] == family.root
+    assert family.images == 5
+    # One family type: the overview's rows and the lesson's families are the same families.
+    assert {row.family for row in families(lineage)} == set(lesson.families(lineage))
 
 
 def test_where_the_disk_goes_adds_up_to_the_disk_used() -> None:
