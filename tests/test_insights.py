@@ -158,6 +158,15 @@ def test_dockerfile_has_from_parent_then_own_steps() -> None:
     assert lines[1:] == ["FROM jupyter/base-notebook:latest", "RUN apt-get-tools"]
 
 
+def test_the_inspector_builds_no_networkx_graph() -> None:
+    # ``graph`` is built on first use and costs a fifth of a warm scan: a membership test
+    # (``image_id in lineage``) must not build it.
+    lineage = family()
+    for node in lineage.nodes():
+        dockerfile(lineage, node.id)
+    assert "graph" not in vars(lineage)
+
+
 def test_dockerfile_of_a_root_starts_from_scratch() -> None:
     lineage = family()
     lines = dockerfile(lineage, resolve(lineage, "jupyter/docker-stacks-foundation")).splitlines()

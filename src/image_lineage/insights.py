@@ -204,7 +204,7 @@ def dockerfile(lineage: Lineage, image_id: str) -> str:
     if node.parent is None:
         lines.append("FROM scratch")
     else:
-        parent = lineage.node(node.parent).image if node.parent in lineage.graph else None
+        parent = lineage.node(node.parent).image if node.parent in lineage else None
         if parent is None or not parent.tags:
             lines.append("# The parent image has no tag: FROM names it by id.")
             lines.append(f"FROM {node.parent.removeprefix('sha256:')}")
