@@ -136,6 +136,7 @@ def test_size_split_of_a_root_is_the_root_alone() -> None:
         pytest.param("RUN |1 PORT=80 /bin/sh -c echo $PORT # buildkit", "RUN echo $PORT", id="buildkit-args"),
         pytest.param("COPY app.py /app/ # buildkit", "COPY app.py /app/", id="buildkit-copy"),
         pytest.param("ENV LANG=C.UTF-8", "ENV LANG=C.UTF-8", id="buildkit-env"),
+        pytest.param("|1 A=1 echo hi", "RUN echo hi", id="legacy-exec-form-with-build-args"),
         pytest.param("", "# no instruction recorded", id="empty"),
         pytest.param(
             "/bin/sh -c echo '\x1b[31mred\u202e'", "RUN echo '\ufffd[31mred\ufffd'", id="control-chars"

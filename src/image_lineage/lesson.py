@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape
 from image_lineage import families as family_tree
 from image_lineage.families import Family
 from image_lineage.insights import instruction
+from image_lineage.instructions import short_content_hashes
 from image_lineage.lineage import Lineage, Node
 from image_lineage.model import Image, SizeKind
 from image_lineage.text import clean_text, human_size
@@ -180,7 +181,6 @@ _TOWER_WIDTH = 600
 _GAP = 3
 _FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
 _CHAR = 0.6  # a character's width, in font sizes (DejaVu Sans runs wide)
-_CONTENT_HASH = re.compile(r"\b(file|dir|multi):([0-9a-f]{4})[0-9a-f]{60}\b")
 
 
 def _fit(text: str, width: float, font: int) -> str:
@@ -191,7 +191,7 @@ def _fit(text: str, width: float, font: int) -> str:
 def tower_label(text: str) -> str:
     """An instruction short enough for a layer: content hashes cut to their first digits, and
     runs of spaces (a RUN's continued lines) made one."""
-    return _CONTENT_HASH.sub(lambda m: f"{m[1]}:{m[2]}…", " ".join(text.split()))
+    return short_content_hashes(" ".join(text.split()))
 
 
 def _svg_open(width: int, height: int, label: str) -> list[str]:

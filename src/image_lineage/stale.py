@@ -33,13 +33,13 @@ the order is the same on every run. Pure: nothing here does I/O.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
+from image_lineage.instructions import rebuild_key
 from image_lineage.lineage import Lineage
 from image_lineage.model import Diagnostic, HistoryEntry, Image
 from image_lineage.platforms import compatible
@@ -54,29 +54,14 @@ FoundBy = Literal["lineage", "annotation"]
 
 # --------------------------------------------------------------------------- rebuilds
 
-# The legacy builder records what COPY/ADD copied as a content hash (``file:<sha256>``),
-# where BuildKit records only the Dockerfile text; both record the build arguments a
-# RUN step saw (``|1 VERSION=4.3.1 /bin/sh -c ...``). Rebuilding the same Dockerfile
-# with a changed file or another --build-arg value is still a rebuild.
-# (No word boundary before the kind: ``COPY --chown=1000:100dir:<sha256>`` glues them.)
-_CONTENT_HASH = re.compile(r"(file|dir|multi):[0-9a-f]{64}\b")
-_BUILD_ARG_VALUES = re.compile(r"^(?P<run>RUN )?\|\d+(?P<args>(?: [^\s=]+=\S*)*) ")
-
+# A rebuild of the same Dockerfile with a changed file or another --build-arg value is still a
+# rebuild: ``instructions.rebuild_key`` leaves out copied content and build-argument values.
 Command = tuple[str, bool]
 
 
 def command(entry: HistoryEntry) -> Command:
     """What a step ran, as far as deciding "the same build steps" goes."""
-    text = entry.created_by
-    # Each pattern needs its character: most steps have neither, and skipping the regular
-    # expressions halves indexing every history of 1,000 images (the inspector does it per image).
-    if ":" in text:
-        text = _CONTENT_HASH.sub(r"\1:*", text)
-    if "|" in text:
-        text = _BUILD_ARG_VALUES.sub(
-            lambda m: f"{m['run'] or ''}|{' '.join(a.split('=')[0] for a in m['args'].split())} ", text
-        )
-    return text, entry.empty_layer
+    return rebuild_key(entry.created_by), entry.empty_layer
 
 
 def common_prefix(first: Sequence[str], second: Sequence[str]) -> int:
