@@ -25,6 +25,12 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
+def unbroken_size(size: int) -> str:
+    """``4.0 MB`` in a sentence: a no-break space keeps the number with its unit when the
+    large type of a projector wraps the line."""
+    return human_size(size).replace(" ", "\u00a0")
+
+
 def count_layers(count: int) -> str:
     return "1 layer" if count == 1 else f"{count} layers"
 
