@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from image_lineage.reference import Reference, digest_of, familiar, repository, same_tag, shown, split_tag
@@ -188,6 +188,7 @@ def reference_texts(draw: st.DrawFn) -> str:
     return draw(_HOSTS) + path + draw(_TAGS) + draw(_DIGESTS)
 
 
+@settings(deadline=None)  # a busy machine must not fail a property
 @given(reference_texts())
 def test_parsing_what_a_reference_shows_gives_it_back(text: str) -> None:
     parsed = Reference.parse(text)
@@ -201,6 +202,7 @@ def test_parsing_what_a_reference_shows_gives_it_back(text: str) -> None:
     assert repository(text) == parsed.familiar_repository
 
 
+@settings(deadline=None)  # a busy machine must not fail a property
 @given(st.text(max_size=80))
 def test_any_text_parses_or_is_refused_and_is_shown_cleanly(text: str) -> None:
     parsed = Reference.parse(text)
