@@ -83,10 +83,10 @@ class Instruction:
 
     @property
     def line(self) -> str:
-        """The Dockerfile line the step came from, as far as the record tells (not cleaned)."""
-        if self.builder == "none":
-            return f"# {self.comment.strip() or 'no instruction recorded'}"
-        return f"{self.kind} {self.arguments}".strip() if self.kind else self.arguments
+        """The Dockerfile line the step came from, as far as the record tells (not cleaned);
+        ``# <comment>`` where it tells nothing (an import, an empty ``#(nop)``)."""
+        text = f"{self.kind} {self.arguments}".strip() if self.kind else self.arguments
+        return text or f"# {self.comment.strip() or 'no instruction recorded'}"
 
 
 @functools.lru_cache(maxsize=8192)  # histories repeat across a family: each text is read once

@@ -69,6 +69,7 @@ def test_an_import_is_its_comment() -> None:
     assert step.builder == "none"
     assert step.line == "# Imported from -"
     assert parse("").line == "# no instruction recorded"
+    assert parse("/bin/sh -c #(nop) ").line == "# no instruction recorded"
 
 
 @pytest.mark.parametrize(
