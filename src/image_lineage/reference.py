@@ -17,6 +17,7 @@ digest has no tag, and ``tag_or_default`` says ``latest`` only for a bare name.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -54,6 +55,7 @@ class Reference:
     digest: str = ""
 
     @staticmethod
+    @functools.lru_cache(maxsize=4096)  # a scan's tags are compared many times over
     def parse(text: str) -> Reference | None:
         """The reference ``text`` names, or None when it names none (the CLI would refuse it)."""
         if len(text) > 2 * NAME_LIMIT + 200 or _IMAGE_ID.fullmatch(text):
