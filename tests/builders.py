@@ -28,13 +28,13 @@ ARM64 = "linux/arm64"
 
 
 def digest(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    return "sha256:" + hashlib.sha256(text.encode(errors="surrogatepass")).hexdigest()
 
 
 @functools.cache
 def entry(step: str) -> HistoryEntry:
     """The history entry a step string stands for (same string, same entry)."""
-    seconds = int(hashlib.sha256(step.encode()).hexdigest()[:6], 16)
+    seconds = int(hashlib.sha256(step.encode(errors="surrogatepass")).hexdigest()[:6], 16)
     instruction, _, size = step.rpartition(":") if step.startswith("RUN ") else (step, "", "")
     has_layer = step.startswith("RUN ")
     return HistoryEntry(

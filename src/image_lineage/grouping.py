@@ -21,12 +21,7 @@ from collections.abc import Collection
 from dataclasses import replace
 
 from image_lineage.lineage import Lineage, Node, display_order
-
-
-def repository(tag: str) -> str:
-    """``host:5000/team/app:1`` -> ``host:5000/team/app`` (a registry port is not a tag)."""
-    name, colon, version = tag.rpartition(":")
-    return name if colon and name and "/" not in version else tag
+from image_lineage.reference import repository
 
 
 def repository_of(node: Node) -> str | None:

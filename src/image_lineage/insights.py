@@ -22,9 +22,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from image_lineage.instructions import parse as parse_instruction
 from image_lineage.lineage import Lineage, Node, describe
-from image_lineage.render.common import clean_text, human_size
+from image_lineage.reference import repository
 from image_lineage.stale import rebuilds
+from image_lineage.text import clean_text, human_size
 
 INSTRUCTION_LIMIT = 4000
 
@@ -148,44 +150,16 @@ def size_split(lineage: Lineage, image_id: str) -> list[SizeShare]:
 
 # --------------------------------------------------------------------------- Dockerfile
 
-# A shell invocation the builder wrote before a RUN command, with optional build
-# arguments first: ``/bin/sh -c``, ``/bin/bash -o pipefail -c``, ``|2 A=1 B=2 /bin/sh -c``.
-_SHELL = re.compile(r"^(?:\|\d+(?: \S+=\S*)* )?/\S+(?: (?!-c )\S+)* -c (?P<command>.*)$", re.DOTALL)
-_NOP = re.compile(r"^#\(nop\)\s*")
-# ``COPY --chown=1000:100 dir/ /x/`` is recorded as ``COPY --chown=1000:100dir:<sha> in /x/``:
-# the flag's value runs into the source.
-_LEGACY_COPY = re.compile(
-    r"^(?P<verb>COPY|ADD) (?:(?P<flag>--chown=\S*?)(?=(?:file|dir|multi):[0-9a-f]{64} in ))?"
-    r"(?P<source>\S+) in (?P<dest>.+)$",
-    re.DOTALL,
-)
-_BUILDKIT = re.compile(r"\s*# buildkit$")
-
 
 def instruction(created_by: str, comment: str = "") -> str:
-    """The Dockerfile line a history step came from, as far as the history tells.
+    """The Dockerfile line a history step came from, as far as the history tells, fit to show.
 
     The legacy builder records ``/bin/sh -c #(nop)  ENV A=1`` for metadata steps and
     ``/bin/sh -c cmd`` for RUN; BuildKit records ``RUN /bin/sh -c cmd # buildkit``.
     A step with no recorded command (``docker import``) gives ``# <comment>``.
+    (``instructions.parse`` reads them.)
     """
-    text = _BUILDKIT.sub("", created_by.strip())
-    if text.startswith("RUN "):
-        text = text.removeprefix("RUN ")
-        shell = _SHELL.match(text)
-        text = "RUN " + (shell.group("command") if shell else text)
-    elif shell := _SHELL.match(text):
-        command = shell.group("command")
-        if _NOP.match(command):
-            text = _NOP.sub("", command).strip()
-            if copy := _LEGACY_COPY.match(text):
-                flag = f"{copy['flag']} " if copy["flag"] else ""
-                text = f"{copy['verb']} {flag}{copy['source']} {copy['dest'].strip()}"
-        else:
-            text = f"RUN {command}"
-    if not text:
-        text = f"# {comment.strip() or 'no instruction recorded'}"
-    return clean_text(text, INSTRUCTION_LIMIT)
+    return clean_text(parse_instruction(created_by, comment).line, INSTRUCTION_LIMIT)
 
 
 def dockerfile(lineage: Lineage, image_id: str) -> str:
@@ -203,7 +177,7 @@ def dockerfile(lineage: Lineage, image_id: str) -> str:
     if node.parent is None:
         lines.append("FROM scratch")
     else:
-        parent = lineage.node(node.parent).image if node.parent in lineage.graph else None
+        parent = lineage.node(node.parent).image if node.parent in lineage else None
         if parent is None or not parent.tags:
             lines.append("# The parent image has no tag: FROM names it by id.")
             lines.append(f"FROM {node.parent.removeprefix('sha256:')}")
@@ -232,8 +206,6 @@ _NEEDS_QUOTES = re.compile(r"[\s\"'\\$]")
 _GO_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _HEALTHCHECK = re.compile(r"^&\{\[(?P<test>.*)\](?P<rest>(?: \S+)*)\}$", re.DOTALL)
 _EXPOSE_MAP = re.compile(r"^map\[(?P<ports>.*)\]$")
-_ARG_RECORD = re.compile(r"^(?:RUN )?\|\d+(?P<args>(?: [^\s=]+=\S*)*) ")
-_ARG_LINE = re.compile(r"#\(nop\)\s+ARG (?P<name>[^\s=]+)(?:=(?P<default>.*))?$", re.DOTALL)
 
 
 def buildable(line: str) -> str:
@@ -339,13 +311,13 @@ def _changed_build_args(created_by: list[str]) -> list[str]:
     defaults: dict[str, str | None] = {}
     changed: dict[str, str] = {}
     for text in created_by:
-        if arg := _ARG_LINE.search(text):
-            defaults[arg["name"]] = arg["default"]
-        elif record := _ARG_RECORD.match(text.strip()):
-            for pair in record["args"].split():
-                name, _, value = pair.partition("=")
-                if name in defaults and defaults[name] != value:
-                    changed[name] = value
+        step = parse_instruction(text)
+        if step.kind == "ARG" and step.arguments:
+            name, equals, default = step.arguments.partition("=")
+            defaults[name] = default if equals else None
+        for name, value in step.build_args:
+            if name in defaults and defaults[name] != value:
+                changed[name] = value
     return [f"{name}={value}" for name, value in changed.items()]
 
 
@@ -393,7 +365,7 @@ class NewerBuild:
             )
         older = f" ({self.older_name})" if self.older_name else ""
         return (
-            f"Built on an older {_repository(self.newer_name)}{older}: today's "
+            f"Built on an older {repository(self.newer_name)}{older}: today's "
             f"{self.newer_name}{when} shares only {overlap} with it."
         )
 
@@ -427,9 +399,3 @@ def newer_build(lineage: Lineage, image_id: str) -> NewerBuild | None:
         older_name=older.display_name if older else None,
         itself=steps == len(image.history or ()),
     )
-
-
-def _repository(name: str) -> str:
-    """``registry:5000/team/app:1.0`` -> ``registry:5000/team/app``."""
-    last = name.rsplit("/", 1)[-1]
-    return name[: len(name) - len(last)] + last.split(":", 1)[0] if ":" in last else name

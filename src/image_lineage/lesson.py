@@ -2,16 +2,16 @@
 
 * ``families``: the trees of a lineage, one per root, to teach one at a time.
 * ``tower``: one image's build steps, oldest first, each with the image (the base, an
-  ancestor, the image itself) whose build made it and that image's colour;
-  ``tower_svg`` draws its layers as a stack, oldest at the bottom ("your code runs on
-  layers"), up to a step, so that stepping through the build grows it.
+  ancestor, the image itself) whose build made it and that image's colour
+  (``render.lesson`` draws its layers as a stack, oldest at the bottom: "your code runs
+  on layers", up to a step, so that stepping through the build grows it).
 * ``pull_plan``: what ``docker pull`` downloads when the parent is already here.
 * ``outside_world``: how a container of the image meets the outside world (ports,
   volumes, entrypoint and command, user, working directory), one sentence each, and the
   ``docker run`` line that uses them.
 
-Every text from an image goes through ``clean_text``; in the SVG it is XML-escaped; in the
-``docker run`` line every value from the image is shell-quoted (``shlex.quote``).
+Every text from an image goes through ``clean_text``; in the ``docker run`` line every value
+from the image is shell-quoted (``shlex.quote``). Nothing here draws.
 """
 
 from __future__ import annotations
@@ -20,50 +20,29 @@ import posixpath
 import re
 import shlex
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 
+from image_lineage import families as family_tree
+from image_lineage.families import Family
 from image_lineage.insights import instruction
+from image_lineage.instructions import short_content_hashes
 from image_lineage.lineage import Lineage, Node
 from image_lineage.model import Image, SizeKind
-from image_lineage.render.common import clean_text, human_size
+from image_lineage.text import clean_text, unbroken_size
 
 # Okabe-Ito: told apart with the common colour blindnesses, and on a washed-out projector.
 ANCESTOR_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#999999")
 ITSELF_COLOUR = "#D55E00"
+family_of = family_tree.family_of  # one family type for every view (``families``)
+
 NAME_LIMIT = 44
-
-
-def _size(size: int) -> str:
-    """``4.0 MB`` in a sentence: a no-break space keeps the number with its unit when the
-    large type of a projector wraps the line."""
-    return human_size(size).replace(" ", "\u00a0")
 
 
 # --------------------------------------------------------------------------- families
 
 
-@dataclass(frozen=True, slots=True)
-class Family:
-    """A root and every image built on it, in the tree's order (root first)."""
-
-    root: str
-    name: str
-    members: tuple[str, ...]
-
-
 def families(lineage: Lineage) -> list[Family]:
     """Smallest first (a lesson starts simple), then in the tree's order."""
-    found = []
-    for root in lineage.roots():
-        members = (root.id, *(n.id for n in lineage.descendants(root.id)))
-        found.append(Family(root.id, clean_text(root.image.display_name, NAME_LIMIT), members))
-    return sorted(found, key=lambda family: len(family.members))
-
-
-def family_of(lineage: Lineage, image_id: str) -> Family:
-    chain = lineage.ancestors(image_id)
-    root = chain[-1].id if chain else image_id
-    return next(f for f in families(lineage) if f.root == root)
+    return sorted(family_tree.families(lineage), key=lambda family: len(family.members))
 
 
 def default_image(lineage: Lineage, family: Family) -> str:
@@ -119,13 +98,13 @@ class Tower:
             return f"{head} adds no layer"
         if step.size == 0:
             return f"{head} adds an empty layer"
-        return f"{head} adds {_size(step.size)}"
+        return f"{head} adds {unbroken_size(step.size)}"
 
     def so_far(self, number: int) -> str:
         """``The tower so far: 8 layers, 34.3 MB``: what steps 1 to ``number`` built."""
         built = self.layers(number)
         count = f"{len(built)} layer{'s' if len(built) != 1 else ''}"
-        return f"The tower so far: {count}, {_size(sum(s.size for s in built))}"
+        return f"The tower so far: {count}, {unbroken_size(sum(s.size for s in built))}"
 
     def step_detail(self, number: int) -> str:
         """Why, and whose build ran the step."""
@@ -136,7 +115,7 @@ class Tower:
             if not step.layer
             else "A layer with no files in it (0\u00a0B)."
             if step.size == 0
-            else f"A layer of {_size(step.size)}: the files this step wrote."
+            else f"A layer of {unbroken_size(step.size)}: the files this step wrote."
         )
         return f"{what} It comes from the build of {who}."
 
@@ -176,111 +155,17 @@ def _contributor(node: Node, index: int, count: int, steps: list[TowerStep]) -> 
     )
 
 
-def text_colour(background: str) -> str:
-    """Black or white, whichever reads better on ``background`` (``#rrggbb``)."""
-    red, green, blue = (int(background[i : i + 2], 16) / 255 for i in (1, 3, 5))
-    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
-    return "#000000" if luminance > 0.4 else "#ffffff"
-
-
 TOWER_NOTE = (
     "Each block is a layer: the files one step added, oldest at the bottom. Its colour says whose "
     "build made it; the outlined block is the current step's. Steps such as ENV, LABEL or CMD change "
     "only the settings and add no layer."
 )
 
-# ---- drawing
-
-_TOWER_WIDTH = 600
-_GAP = 3
-_FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
-_CHAR = 0.6  # a character's width, in font sizes (DejaVu Sans runs wide)
-_CONTENT_HASH = re.compile(r"\b(file|dir|multi):([0-9a-f]{4})[0-9a-f]{60}\b")
-
-
-def _fit(text: str, width: float, font: int) -> str:
-    """``text`` cut to what ``width`` pixels hold at ``font`` pixels."""
-    return clean_text(text, max(4, int(width / (font * _CHAR))))
-
 
 def tower_label(text: str) -> str:
     """An instruction short enough for a layer: content hashes cut to their first digits, and
     runs of spaces (a RUN's continued lines) made one."""
-    return _CONTENT_HASH.sub(lambda m: f"{m[1]}:{m[2]}…", " ".join(text.split()))
-
-
-def _svg_open(width: int, height: int, label: str) -> list[str]:
-    return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" font-family="{_FONT}" role="img" aria-label="{_attr(label)}">',
-        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
-    ]
-
-
-def tower_svg(data: Tower, upto: int | None = None) -> str:
-    """The layers as a stack, oldest at the bottom, up to step ``upto`` (all when None).
-
-    The picture keeps the whole tower's height whatever ``upto`` is, so stepping through
-    the build grows the stack from the bottom without the page jumping. Each layer shows
-    its instruction and size, in its contributor's colour, and is a little taller the more
-    it holds. The current step's layer, when it made one, is outlined.
-    """
-    every = data.layers()
-    drawn = {s.number for s in data.layers(upto)}
-    low = max(30, min(52, 420 // max(len(every), 1)))
-    font = 22 if low >= 40 else 20
-    total = sum(s.size for s in every) or 1
-    heights = [low + round(160 * s.size / total) for s in every]
-    height = sum(heights) + _GAP * len(every) + 16
-    parts = _svg_open(_TOWER_WIDTH + 8, height, "The layers of " + data.name)
-    bottom = height - 8
-    for step, block in zip(every, heights, strict=True):
-        top = bottom - block
-        if step.number in drawn:
-            who = data.contributors[step.contributor]
-            ink = text_colour(who.colour)
-            outline = ' stroke="#000000" stroke-width="6"' if step.number == upto else ""
-            middle = top + block / 2 + font * 0.36
-            size = human_size(step.size)
-            room = _TOWER_WIDTH - 36 - (len(size) + 1) * (font + 2) * _CHAR
-            parts += [
-                f'<rect x="4" y="{top}" width="{_TOWER_WIDTH}" height="{block}" rx="6" '
-                f'fill="{who.colour}"{outline}/>',
-                f'<text x="16" y="{middle:.0f}" font-size="{font}" fill="{ink}">'
-                f"{escape(_fit(tower_label(step.instruction), room, font))}</text>",
-                f'<text x="{_TOWER_WIDTH - 8}" y="{middle:.0f}" font-size="{font + 2}" font-weight="bold" '
-                f'text-anchor="end" fill="{ink}">{escape(size)}</text>',
-            ]
-        bottom = top - _GAP
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
-
-
-_ROLE = {"base": "the base", "ancestor": "an ancestor", "itself": "this image"}
-
-
-def legend_html(data: Tower) -> str:
-    """The legend: each contributing image, newest on top as in the tower, with what it adds.
-
-    HTML rather than a picture: a long name wraps instead of being cut, and the text takes
-    the page's type size. Names are escaped; the colours are this module's own.
-    """
-    rows = []
-    for who in reversed(data.contributors):
-        amount = f"{who.layers} layer{'s' if who.layers != 1 else ''}, {_size(who.size)}"
-        rows.append(
-            '<li style="display:flex;align-items:center;gap:0.6em;margin:0 0 0.5em 0">'
-            f'<span style="flex:none;width:1.6em;height:1.6em;border-radius:4px;background:{who.colour}">'
-            "</span>"
-            f'<span style="overflow-wrap:anywhere;line-height:1.3"><b>{escape(who.name)}</b><br/>'
-            f"{escape(_ROLE[who.role])}: {escape(amount)}</span></li>"
-        )
-    label = _attr("Whose build made each layer")
-    return f'<ul aria-label="{label}" style="list-style:none;padding:0;margin:0">{"".join(rows)}</ul>\n'
-
-
-def _attr(text: str) -> str:
-    return escape(clean_text(text, 200), {'"': "&quot;"})
+    return short_content_hashes(" ".join(text.split()))
 
 
 # --------------------------------------------------------------------------- docker pull
@@ -318,7 +203,7 @@ class PullPlan:
         if self.parent is None:
             return (
                 f"{self.image} is built on nothing here: docker pull downloads all of it, "
-                f"{layers} ({_size(self.download_size)})."
+                f"{layers} ({unbroken_size(self.download_size)})."
             )
         if not count:
             return (
@@ -326,8 +211,8 @@ class PullPlan:
             )
         return (
             f"With {self.parent} already here, docker pull downloads {layers} "
-            f"({_size(self.download_size)}); "
-            f"the other {len(self.present)} ({_size(self.present_size)}) already exist."
+            f"({unbroken_size(self.download_size)}); "
+            f"the other {len(self.present)} ({unbroken_size(self.present_size)}) already exist."
         )
 
 

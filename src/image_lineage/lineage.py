@@ -75,7 +75,9 @@ class Lineage:
 
     ``graph`` is the same tree as a networkx DiGraph (parent -> child, each node
     carrying its ``Node`` as ``node``), built on first use: importing networkx is
-    a fifth of a warm scan's time, and the CLI's own walks do not need it.
+    a fifth of a warm scan's time, and the CLI's own walks do not need it. Ask
+    ``image_id in lineage`` (not ``in lineage.graph``) whether an image is shown: that
+    is a dictionary lookup and builds no graph.
     Treat it as immutable: views build new ``Lineage`` objects instead of editing one.
     """
 

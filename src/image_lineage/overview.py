@@ -1,7 +1,7 @@
 """The overview of a big collection: its families, and where the disk goes.
 
-A *family* is a root image (one with no parent among the images shown) and every image
-built on it. On a machine with hundreds of images one picture of all of them cannot be
+A *family* (``families.Family``) is a root image (one with no parent among the images
+shown) and every image built on it. On a machine with hundreds of images one picture of all of them cannot be
 read; one row per family can: how many images, the disk they really use (each layer
 counted once, ``insights.disk_usage``) and what layer sharing saves against adding up
 the sizes ``docker images`` lists.
@@ -19,25 +19,39 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from image_lineage import families as family_tree
+from image_lineage.families import Family
 from image_lineage.insights import DiskUsage, disk_usage
 from image_lineage.lineage import Lineage
-from image_lineage.render.common import clean_text, human_size
+from image_lineage.text import clean_text, human_size
+
+family_of = family_tree.family_of  # one family type for every view (``families``)
 
 NAME_LIMIT = 60
 
 
 @dataclass(frozen=True, slots=True)
-class Family:
-    """A root image and everything built on it, with the numbers of its row."""
+class FamilyRow:
+    """A family and the disk it uses: one row of the overview's table."""
 
-    root: str
-    name: str
-    ids: frozenset[str]
+    family: Family
     disk: DiskUsage
 
     @property
+    def root(self) -> str:
+        return self.family.root
+
+    @property
+    def name(self) -> str:
+        return self.family.name
+
+    @property
+    def ids(self) -> frozenset[str]:
+        return self.family.ids
+
+    @property
     def images(self) -> int:
-        return len(self.ids)
+        return self.family.images
 
     def row(self) -> dict[str, object]:
         """The family as one row of the overview's table (plain text and numbers)."""
@@ -49,27 +63,10 @@ class Family:
         }
 
 
-def families(lineage: Lineage) -> list[Family]:
-    """Every family of ``lineage``, the one using the most disk first (then by name)."""
-    found = []
-    for root in lineage.roots():
-        members = [root, *lineage.descendants(root.id)]
-        ids = frozenset(node.id for node in members)
-        found.append(
-            Family(
-                root=root.id,
-                name=root.image.display_name,
-                ids=ids,
-                disk=disk_usage(lineage.subset(ids)),
-            )
-        )
+def families(lineage: Lineage) -> list[FamilyRow]:
+    """Every family of ``lineage`` with its disk use, the one using the most disk first (then by name)."""
+    found = [FamilyRow(f, disk_usage(lineage.subset(f.ids))) for f in family_tree.families(lineage)]
     return sorted(found, key=lambda f: (-f.disk.shared, f.name, f.root))
-
-
-def family_of(lineage: Lineage, image_id: str) -> str:
-    """The id of the root of the family ``image_id`` belongs to."""
-    ancestors = lineage.ancestors(image_id)
-    return ancestors[-1].id if ancestors else image_id
 
 
 # --------------------------------------------------------------------------- where the disk goes

@@ -33,16 +33,17 @@ the order is the same on every run. Pure: nothing here does I/O.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
+from image_lineage.instructions import rebuild_key
 from image_lineage.lineage import Lineage
 from image_lineage.model import Diagnostic, HistoryEntry, Image
 from image_lineage.platforms import compatible
+from image_lineage.reference import digest_of, same_tag
 
 BASE_NAME = "org.opencontainers.image.base.name"
 BASE_DIGEST = "org.opencontainers.image.base.digest"
@@ -53,29 +54,14 @@ FoundBy = Literal["lineage", "annotation"]
 
 # --------------------------------------------------------------------------- rebuilds
 
-# The legacy builder records what COPY/ADD copied as a content hash (``file:<sha256>``),
-# where BuildKit records only the Dockerfile text; both record the build arguments a
-# RUN step saw (``|1 VERSION=4.3.1 /bin/sh -c ...``). Rebuilding the same Dockerfile
-# with a changed file or another --build-arg value is still a rebuild.
-# (No word boundary before the kind: ``COPY --chown=1000:100dir:<sha256>`` glues them.)
-_CONTENT_HASH = re.compile(r"(file|dir|multi):[0-9a-f]{64}\b")
-_BUILD_ARG_VALUES = re.compile(r"^(?P<run>RUN )?\|\d+(?P<args>(?: [^\s=]+=\S*)*) ")
-
+# A rebuild of the same Dockerfile with a changed file or another --build-arg value is still a
+# rebuild: ``instructions.rebuild_key`` leaves out copied content and build-argument values.
 Command = tuple[str, bool]
 
 
 def command(entry: HistoryEntry) -> Command:
     """What a step ran, as far as deciding "the same build steps" goes."""
-    text = entry.created_by
-    # Each pattern needs its character: most steps have neither, and skipping the regular
-    # expressions halves indexing every history of 1,000 images (the inspector does it per image).
-    if ":" in text:
-        text = _CONTENT_HASH.sub(r"\1:*", text)
-    if "|" in text:
-        text = _BUILD_ARG_VALUES.sub(
-            lambda m: f"{m['run'] or ''}|{' '.join(a.split('=')[0] for a in m['args'].split())} ", text
-        )
-    return text, entry.empty_layer
+    return rebuild_key(entry.created_by), entry.empty_layer
 
 
 def common_prefix(first: Sequence[str], second: Sequence[str]) -> int:
@@ -94,22 +80,12 @@ def built_later(newer: Image, older: Image) -> bool:
     steps are compared to the second): on a tie, the images' own creation times decide.
     """
     for theirs, ours in zip(newer.history or (), older.history or (), strict=False):
-        if not same_step(theirs, ours):
+        if theirs.identity() != ours.identity():
             first, second = _second(theirs.created), _second(ours.created)
             if first and second and first != second:
                 return first > second
             break
     return newer.created is not None and older.created is not None and newer.created > older.created
-
-
-def same_step(one: HistoryEntry, other: HistoryEntry) -> bool:
-    """The same history entry, times compared to the whole second (sources differ in precision)."""
-    return (_second(one.created), one.created_by, one.comment, one.empty_layer) == (
-        _second(other.created),
-        other.created_by,
-        other.comment,
-        other.empty_layer,
-    )
 
 
 def _second(moment: datetime | None) -> datetime | None:
@@ -170,58 +146,10 @@ def rebuilds(lineage: Lineage, image_id: str) -> list[Rebuild]:
 # --------------------------------------------------------------------------- names and digests
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """An image reference split as the docker CLI reads it (``docker.io/library`` by default)."""
-
-    domain: str
-    path: str
-    tag: str
-    digest: str
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """What two tags must share to be "the same tag" wherever they are kept (no domain)."""
-        return self.path, self.tag
-
-
-def parse_reference(text: str) -> Reference | None:
-    """``base:1``, ``127.0.0.1:5000/team/base:1``, ``docker.io/library/base:1@sha256:...``."""
-    name, _, digest = text.strip().partition("@")
-    if not name:
-        return None
-    last = name.rsplit("/", 1)[-1]
-    tag = "latest"
-    if ":" in last:
-        name, tag = name[: len(name) - len(last)] + last.split(":", 1)[0], last.split(":", 1)[1]
-    first, slash, rest = name.partition("/")
-    if slash and ("." in first or ":" in first or first == "localhost"):
-        domain, path = first, rest
-    else:
-        domain, path = "docker.io", name
-    if domain in {"docker.io", "index.docker.io", "registry-1.docker.io"}:
-        domain = "docker.io"
-        path = path.removeprefix("library/")
-    if not path or not tag:
-        return None
-    return Reference(domain, path.lower(), tag, digest)
-
-
-def same_tag(one: str, other: str) -> bool:
-    """Whether two names are the same repository:tag, whichever registry keeps them.
-
-    ``base:1``, ``docker.io/library/base:1`` and ``127.0.0.1:5000/base:1`` are the same
-    tag: an image pulled from a registry and tagged for the local engine keeps its path
-    and tag. ``team/base:1`` and ``base:1`` are not.
-    """
-    first, second = parse_reference(one), parse_reference(other)
-    return first is not None and second is not None and first.key == second.key
-
-
 def digests_of(image: Image) -> set[str]:
     """Every digest the image is known by: config (its id), manifest, index, repo digests."""
     found = {image.id, image.manifest_digest, image.index_digest}
-    found.update(d.rpartition("@")[2] for d in image.digests)
+    found.update(digest_of(d) for d in image.digests)
     return {d for d in found if d}
 
 
@@ -509,7 +437,7 @@ def _last_step_time(image: Image, steps: int) -> datetime | None:
 
 def _diverged_step(newer: Image, image: Image) -> int | None:
     for number, (theirs, ours) in enumerate(zip(newer.history or (), image.history or (), strict=False), 1):
-        if not same_step(theirs, ours):
+        if theirs.identity() != ours.identity():
             return number
     return None
 

@@ -13,12 +13,13 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from image_lineage import platforms
 from image_lineage.errors import Hint, LineageError, UnknownImage
-from image_lineage.lineage import Lineage, build_lineage
+from image_lineage.lineage import Lineage, Node, build_lineage
 from image_lineage.model import Diagnostic, Image, Scan
+from image_lineage.reference import Reference, repository
 
 _MIN_ID_PREFIX = 4
 
@@ -36,7 +37,10 @@ def resolve(lineage: Lineage, reference: str) -> str:
         by_tag = [n.id for n in nodes if candidate in n.image.tags]
         if by_tag:
             return by_tag[0]
-    in_repository = {n.id: sorted(t for t in n.image.tags if _repository(t) == wanted) for n in nodes}
+    if (named := _same_reference(nodes, wanted)) is not None:
+        return named
+    wanted_repo = repository(wanted)
+    in_repository = {n.id: sorted(t for t in n.image.tags if repository(t) == wanted_repo) for n in nodes}
     in_repository = {image_id: tags for image_id, tags in in_repository.items() if tags}
     if len(in_repository) == 1:
         return next(iter(in_repository))
@@ -50,9 +54,9 @@ def resolve(lineage: Lineage, reference: str) -> str:
             return by_id[0]
         if len(by_id) > 1:
             raise UnknownImage(f"{reference!r} matches {len(by_id)} images: give more of the id.")
-    names = sorted({name for n in nodes for t in n.image.tags for name in (t, _repository(t))})
+    names = sorted({name for n in nodes for t in n.image.tags for name in (t, repository(t))})
     close = difflib.get_close_matches(wanted, names, n=6, cutoff=0.6)
-    close = [name for name in close if _repository(name) == name or _repository(name) not in close][:3]
+    close = [name for name in close if repository(name) == name or repository(name) not in close][:3]
     if close:
         raise UnknownImage(
             f"No image {reference!r} among the {len(lineage)} shown; did you mean {_either(close)}?"
@@ -61,10 +65,14 @@ def resolve(lineage: Lineage, reference: str) -> str:
     raise UnknownImage(f"No image {reference!r} among the {len(lineage)} shown.", hint=Hint.SHOW_ALL)
 
 
-def _repository(tag: str) -> str:
-    """``host:5000/team/app:1`` -> ``host:5000/team/app`` (a port is not a tag)."""
-    name, colon, version = tag.rpartition(":")
-    return name if colon and "/" not in version else tag
+def _same_reference(nodes: list[Node], wanted: str) -> str | None:
+    """The first image with a tag naming what ``wanted`` names, however either is spelled
+    (``python:3`` and ``docker.io/library/python:3``; a bare name is its ``latest``)."""
+    want = Reference.parse(wanted)
+    if want is None:
+        return None
+    want = replace(want, tag=want.tag_or_default)
+    return next((n.id for n in nodes for t in n.image.tags if Reference.parse(t) == want), None)
 
 
 def _either(names: list[str]) -> str:

@@ -409,7 +409,7 @@ class PageView:
 
     def pick(self, selected: str | None, *, focused: bool = False) -> PageView:
         """The same view with an image picked and, when ``focused``, only its family shown."""
-        chosen = selected if selected in self.searched.graph else None
+        chosen = selected if selected in self.searched else None
         if focused and chosen:
             shown, disk = family(self.searched, chosen)
         else:
@@ -734,7 +734,7 @@ def _details_entry(
 def build_image_details(lineage: Lineage, image_id: str) -> ImageDetails:
     """What the inspector shows about ``image_id``, judged among every image of ``lineage``."""
     node = lineage.node(image_id)
-    parent = node.parent if node.parent in lineage.graph else None
+    parent = node.parent if node.parent in lineage else None
     return ImageDetails(
         node=node,
         parent_name=lineage.node(parent).image.display_name if parent else None,
@@ -754,7 +754,7 @@ def scan_notes(view: PageView) -> list[str]:
     for diagnostic in lineage.diagnostics:
         if diagnostic.image is None:
             notes.append(diagnostic.message)
-        elif diagnostic.image in lineage.graph:
+        elif diagnostic.image in lineage:
             notes.append(f"{lineage.node(diagnostic.image).image.display_name}: {diagnostic.message}")
     return notes
 

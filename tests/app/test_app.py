@@ -262,7 +262,7 @@ def test_exports_are_the_shown_graph() -> None:
     assert files["dot"].decode() == view.dot
     assert "rankdir=LR" in view.dot
     assert files["mermaid"].startswith(b"flowchart LR")
-    assert {i["id"] for i in json.loads(files["json"])["images"]} == set(view.shown.graph.nodes)
+    assert {i["id"] for i in json.loads(files["json"])["images"]} == set(view.shown.by_id)
     assert files["png"].startswith(b"\x89PNG\r\n\x1a\n")
     svg = files["svg"].decode()
     assert "<svg" in svg

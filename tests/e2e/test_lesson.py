@@ -22,6 +22,7 @@ import pytest
 
 from image_lineage import lesson
 from image_lineage.lineage import Lineage, build_lineage
+from image_lineage.render import lesson as drawing
 from image_lineage.sources import SampleSource
 from tests.e2e.conftest import BigCollection, RunningApp, upload_snapshot
 from tests.e2e.test_big_collection import PROJECTOR
@@ -134,19 +135,19 @@ def walk_the_build(page: Any, lineage: Lineage, image_id: str) -> None:
     layer = max(step.number for step in data.steps if step.layer)
     assert layer > 1
     whole = tower(page)
-    assert whole == lesson.tower_svg(data, last)
+    assert whole == drawing.tower_svg(data, last)
     for number in range(last - 1, layer - 1, -1):
         page.get_by_role("button", name="◀ Step back").click()
         wait_for_step(page, data.step_title(number))
     assert step_title(page) == data.step_title(layer)
     outlined = tower(page)
-    assert outlined == lesson.tower_svg(data, layer)
+    assert outlined == drawing.tower_svg(data, layer)
     assert outlined != whole, "the current layer is outlined"
     page.get_by_role("button", name="◀ Step back").click()
     wait_for_step(page, data.step_title(layer - 1))
     assert page.get_by_text(data.step_detail(layer - 1)).first.is_visible()
     shorter = tower(page)
-    assert shorter == lesson.tower_svg(data, layer - 1)
+    assert shorter == drawing.tower_svg(data, layer - 1)
     assert shorter.count("<rect") == outlined.count("<rect") - 1, "the tower lost its newest layer"
     page.get_by_role("button", name="Next step ▶").click()
     wait_for_step(page, data.step_title(layer))
@@ -239,7 +240,7 @@ def test_the_lesson_on_a_projector(app: RunningApp, chromium: Any, screenshot_di
         wait_for_step(page, python.step_title(last - 2))
         page.keyboard.press("ArrowRight")
         wait_for_step(page, python.step_title(last - 1))
-        assert tower(page) == lesson.tower_svg(python, last - 1)
+        assert tower(page) == drawing.tower_svg(python, last - 1)
         # With the slider focused, an arrow moves it one step, not two (slider and shortcut).
         page.get_by_role("slider", name="Build step").focus()
         page.keyboard.press("ArrowLeft")

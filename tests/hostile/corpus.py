@@ -23,6 +23,12 @@ HOSTILE_TEXT: list[tuple[str, str]] = [
     ("control-chars", "bell\x07 escape\x1b[31mred\x1b[0m null\x00 del\x7f"),
     ("rtl-override", "invoice\u202etxt.exe \u2066isolate\u2069"),
     ("zero-width", "zero\u200bwidth\u200ejoiner"),
+    ("xml-noncharacters", "not\ufffe xml\uffff \ufdd0 \U0010ffff"),
     ("emoji-and-cjk", "数据 🐳 ñandú"),
     ("long-100kb", "A" * 100_000),
 ]
+
+# Text no UTF-8 file can hold (a lone surrogate: what a JSON "\ud800" or a decoder's
+# surrogateescape gives), so no snapshot can carry it to the app yet (issue 15): the
+# renderers must still survive it.
+UNENCODABLE_TEXT: list[tuple[str, str]] = [("lone-surrogate", "lone\ud800 surrogate\udfff")]

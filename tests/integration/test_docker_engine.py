@@ -36,7 +36,7 @@ def parents(lineage: Lineage, ids: dict[str, str]) -> dict[str, str | None]:
     names = {image_id: name for name, image_id in ids.items()}
     result: dict[str, str | None] = {}
     for name, image_id in ids.items():
-        if image_id not in lineage.graph:
+        if image_id not in lineage:
             continue
         parent = lineage.node(image_id).parent
         result[name] = None if parent is None else names.get(parent, f"other:{parent}")

@@ -10,10 +10,9 @@ import pytest
 
 from image_lineage.lineage import build_lineage
 from image_lineage.render import render
-from image_lineage.render.common import clean_text
+from image_lineage.text import clean_text
 from tests.builders import MINIMAL, SOURCE, image, jupyter_family
-from tests.hostile.corpus import HOSTILE_TEXT
-from tests.unit.test_hostile_render import hostile_lineage
+from tests.unit.test_hostile_render import CORPUS, hostile_lineage
 
 
 def parse(text: str | bytes) -> nx.DiGraph:
@@ -47,7 +46,7 @@ def test_graphml_does_not_depend_on_the_listing_order() -> None:
     assert first == render(build_lineage(list(reversed(family)), SOURCE), "graphml")
 
 
-@pytest.mark.parametrize("text", [t for _, t in HOSTILE_TEXT], ids=[name for name, _ in HOSTILE_TEXT])
+@pytest.mark.parametrize("text", [t for _, t in CORPUS], ids=[name for name, _ in CORPUS])
 def test_hostile_text_stays_inert_text(text: str) -> None:
     out = render(hostile_lineage(text), "graphml")
     assert isinstance(out, str)

@@ -19,10 +19,11 @@ from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.render import render
 from image_lineage.render.text import render_text
 from tests.builders import BASE, SOURCE, image
-from tests.hostile.corpus import HOSTILE_TEXT
+from tests.hostile.corpus import HOSTILE_TEXT, UNENCODABLE_TEXT
 
 SVG = "{http://www.w3.org/2000/svg}"
-IDS = [name for name, _ in HOSTILE_TEXT]
+CORPUS = HOSTILE_TEXT + UNENCODABLE_TEXT
+IDS = [name for name, _ in CORPUS]
 
 
 def hostile_lineage(text: str) -> Lineage:
@@ -32,7 +33,7 @@ def hostile_lineage(text: str) -> Lineage:
     return build_lineage([base, child], SOURCE)
 
 
-@pytest.mark.parametrize("text", [t for _, t in HOSTILE_TEXT], ids=IDS)
+@pytest.mark.parametrize("text", [t for _, t in CORPUS], ids=IDS)
 def test_text_tree_has_no_control_characters_and_bounded_lines(text: str) -> None:
     out = render_text(hostile_lineage(text))
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]", out)
@@ -40,7 +41,7 @@ def test_text_tree_has_no_control_characters_and_bounded_lines(text: str) -> Non
     assert len(out.splitlines()) == 3  # two images, then what the sizes measure
 
 
-@pytest.mark.parametrize("text", [t for _, t in HOSTILE_TEXT], ids=IDS)
+@pytest.mark.parametrize("text", [t for _, t in CORPUS], ids=IDS)
 def test_json_keeps_the_exact_text(text: str) -> None:
     document = json.loads(render(hostile_lineage(text), "json"))
     child = next(i for i in document["images"] if "safe/name:1" in i["tags"])
@@ -50,7 +51,7 @@ def test_json_keeps_the_exact_text(text: str) -> None:
 
 
 @pytest.mark.usefixtures("graphviz")
-@pytest.mark.parametrize("text", [t for _, t in HOSTILE_TEXT], ids=IDS)
+@pytest.mark.parametrize("text", [t for _, t in CORPUS], ids=IDS)
 def test_dot_parses_to_exactly_the_expected_graph(text: str) -> None:
     dot = render(hostile_lineage(text), "dot")
     assert isinstance(dot, str)
@@ -61,7 +62,7 @@ def test_dot_parses_to_exactly_the_expected_graph(text: str) -> None:
 
 
 @pytest.mark.usefixtures("graphviz")
-@pytest.mark.parametrize("text", [t for _, t in HOSTILE_TEXT], ids=IDS)
+@pytest.mark.parametrize("text", [t for _, t in CORPUS], ids=IDS)
 def test_svg_is_well_formed_with_no_active_content(text: str) -> None:
     svg = render(hostile_lineage(text), "svg")
     assert isinstance(svg, str)
@@ -74,7 +75,7 @@ def test_svg_is_well_formed_with_no_active_content(text: str) -> None:
     assert len(svg) < 60_000  # 100 KB of text is shortened in the picture
 
 
-@pytest.mark.parametrize("text", [t for _, t in HOSTILE_TEXT], ids=IDS)
+@pytest.mark.parametrize("text", [t for _, t in CORPUS], ids=IDS)
 def test_mermaid_labels_cannot_break_out(text: str) -> None:
     mermaid = render(hostile_lineage(text), "mermaid")
     assert isinstance(mermaid, str)
@@ -93,7 +94,7 @@ def test_mermaid_labels_cannot_break_out(text: str) -> None:
 
 
 @pytest.mark.usefixtures("graphviz")
-@pytest.mark.parametrize("text", [t for _, t in HOSTILE_TEXT], ids=IDS)
+@pytest.mark.parametrize("text", [t for _, t in CORPUS], ids=IDS)
 def test_png_renders(text: str) -> None:
     png = render(hostile_lineage(text), "png")
     assert isinstance(png, bytes)
@@ -101,7 +102,7 @@ def test_png_renders(text: str) -> None:
 
 
 @pytest.mark.usefixtures("graphviz")
-@pytest.mark.parametrize("text", [t for _, t in HOSTILE_TEXT], ids=IDS)
+@pytest.mark.parametrize("text", [t for _, t in CORPUS], ids=IDS)
 def test_html_keeps_the_text_inside_its_elements(text: str) -> None:
     page = render(hostile_lineage(text), "html")
     assert isinstance(page, str)

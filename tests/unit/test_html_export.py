@@ -22,11 +22,11 @@ from image_lineage.insights import layer_rows, size_split
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.model import Scan
 from image_lineage.render import EXTENSIONS, FORMATS, format_for, render
-from image_lineage.render.common import human_size
 from image_lineage.render.dot import node_ids
 from image_lineage.render.html import script_json, tree_script
 from image_lineage.sources import SampleSource
 from image_lineage.sources.snapshot import dumps
+from image_lineage.text import human_size
 from tests.builders import BASE, SOURCE, image, jupyter_family
 
 pytestmark = pytest.mark.usefixtures("graphviz")

@@ -136,6 +136,7 @@ def test_size_split_of_a_root_is_the_root_alone() -> None:
         pytest.param("RUN |1 PORT=80 /bin/sh -c echo $PORT # buildkit", "RUN echo $PORT", id="buildkit-args"),
         pytest.param("COPY app.py /app/ # buildkit", "COPY app.py /app/", id="buildkit-copy"),
         pytest.param("ENV LANG=C.UTF-8", "ENV LANG=C.UTF-8", id="buildkit-env"),
+        pytest.param("|1 A=1 echo hi", "RUN echo hi", id="legacy-exec-form-with-build-args"),
         pytest.param("", "# no instruction recorded", id="empty"),
         pytest.param(
             "/bin/sh -c echo '\x1b[31mred\u202e'", "RUN echo '\ufffd[31mred\ufffd'", id="control-chars"
@@ -156,6 +157,15 @@ def test_dockerfile_has_from_parent_then_own_steps() -> None:
     lines = text.splitlines()
     assert lines[0].startswith("# Reconstructed from the history of jupyter/minimal-notebook:latest")
     assert lines[1:] == ["FROM jupyter/base-notebook:latest", "RUN apt-get-tools"]
+
+
+def test_the_inspector_builds_no_networkx_graph() -> None:
+    # ``graph`` is built on first use and costs a fifth of a warm scan: a membership test
+    # (``image_id in lineage``) must not build it.
+    lineage = family()
+    for node in lineage.nodes():
+        dockerfile(lineage, node.id)
+    assert "graph" not in vars(lineage)
 
 
 def test_dockerfile_of_a_root_starts_from_scratch() -> None:

@@ -16,6 +16,7 @@ from image_lineage import lesson
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.masking import mask_image
 from image_lineage.model import Image, RunConfig
+from image_lineage.render import lesson as drawing
 from image_lineage.sources.engine_api import image_from_api, trim_inspect
 from image_lineage.sources.image_config import image_from_config, run_config
 from tests.builders import SOURCE, image, jupyter_family
@@ -62,12 +63,12 @@ def test_stepping_through_says_what_each_step_adds() -> None:
 def test_the_tower_svg_grows_with_the_steps_and_keeps_its_height() -> None:
     lineage, images = family()
     tower = lesson.tower(lineage, images["app"].id)
-    first, whole = ET.fromstring(lesson.tower_svg(tower, 1)), ET.fromstring(lesson.tower_svg(tower))
+    first, whole = ET.fromstring(drawing.tower_svg(tower, 1)), ET.fromstring(drawing.tower_svg(tower))
     blocks = "{http://www.w3.org/2000/svg}rect"
     assert len(whole.findall(blocks)) == 1 + 3  # the background and three layers
     assert len(first.findall(blocks)) == 1 + 1
     assert first.get("height") == whole.get("height")
-    outlined = [r for r in ET.fromstring(lesson.tower_svg(tower, 4)).findall(blocks) if r.get("stroke")]
+    outlined = [r for r in ET.fromstring(drawing.tower_svg(tower, 4)).findall(blocks) if r.get("stroke")]
     assert len(outlined) == 1  # the current step's layer
 
 
@@ -75,19 +76,19 @@ def test_hostile_names_and_steps_stay_text_in_the_svg_and_the_legend() -> None:
     evil = image([*ROOT, "RUN <script>alert(1)</script>&x:10"], "<svg onload=alert(1)>:1")
     lineage = build_lineage([image(ROOT, "debian:slim"), evil], SOURCE)
     tower = lesson.tower(lineage, evil.id)
-    for markup in (lesson.tower_svg(tower), lesson.legend_html(tower)):
+    for markup in (drawing.tower_svg(tower), drawing.legend_html(tower)):
         root = ET.fromstring(markup)  # well-formed: nothing broke out of its element
         inside = [e.tag.rsplit("}", 1)[-1] for e in root.iter() if e is not root]
         assert not {"script", "foreignObject", "svg"} & set(inside)
         assert "<script>" not in markup
         assert "<svg onload" not in markup
         assert "onload=" not in " ".join(k for e in root.iter() for k in e.attrib)
-    assert "&lt;svg onload=alert(1)&gt;:1" in lesson.legend_html(tower)
+    assert "&lt;svg onload=alert(1)&gt;:1" in drawing.legend_html(tower)
 
 
 def test_the_legend_lists_whose_build_made_what_newest_first() -> None:
     lineage, images = family()
-    legend = ET.fromstring(lesson.legend_html(lesson.tower(lineage, images["app"].id)))
+    legend = ET.fromstring(drawing.legend_html(lesson.tower(lineage, images["app"].id)))
     rows = ["".join(item.itertext()) for item in legend.iter("li")]
     assert rows == [
         "app:1this image: 1 layer, 50\u00a0B",

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 from bench.synthetic_images import write_archive
 
-from image_lineage.grouping import group_repositories, repositories, repository
+from image_lineage import lesson
+from image_lineage.grouping import group_repositories, repositories
 from image_lineage.insights import disk_usage
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.overview import disk_map, echarts_treemap, families, family_of
@@ -53,9 +54,13 @@ def test_one_row_per_family_biggest_disk_user_first() -> None:
 def test_an_image_belongs_to_the_family_of_its_root() -> None:
     lineage = two_families()
     scipy = next(n.id for n in lineage.nodes() if "jupyter/scipy-notebook:latest" in n.image.tags)
-    root = family_of(lineage, scipy)
-    assert lineage.node(root).image.tags == ("jupyter/docker-stacks-foundation:latest",)
-    assert family_of(lineage, root) == root
+    family = family_of(lineage, scipy)
+    assert lineage.node(family.root).image.tags == ("jupyter/docker-stacks-foundation:latest",)
+    assert family_of(lineage, family.root) == family
+    assert family.members[0] == family.root
+    assert family.images == 5
+    # One family type: the overview's rows and the lesson's families are the same families.
+    assert {row.family for row in families(lineage)} == set(lesson.families(lineage))
 
 
 def test_where_the_disk_goes_adds_up_to_the_disk_used() -> None:
@@ -153,17 +158,16 @@ def by_name(lineage: Lineage) -> dict[str, str]:
     return {n.image.display_name: n.id for n in lineage.nodes()}
 
 
-@pytest.mark.parametrize(
-    ("tag", "expected"),
-    [
-        pytest.param("jupyter/scipy-notebook:latest", "jupyter/scipy-notebook", id="tag"),
-        pytest.param("host:5000/team/app:1", "host:5000/team/app", id="port-and-tag"),
-        pytest.param("host:5000/team/app", "host:5000/team/app", id="port-only"),
-        pytest.param("python", "python", id="no-tag"),
-    ],
-)
-def test_repository_of_a_tag(tag: str, expected: str) -> None:
-    assert repository(tag) == expected
+def test_one_repository_however_its_tags_are_spelled() -> None:
+    # Podman names Docker Hub images in full; the engine as docker images shows them.
+    images = [
+        *jupyter_family(),
+        image(OLD_SCIPY, "docker.io/jupyter/scipy-notebook:2026-10"),
+        image([*SCIPY, "RUN extra:1000"], "index.docker.io/jupyter/scipy-notebook:2026-12"),
+    ]
+    assert {name: len(ids) for name, ids in repositories(build_lineage(images, SOURCE)).items()} == {
+        "jupyter/scipy-notebook": 3
+    }
 
 
 def test_every_image_of_a_repository_becomes_one_box() -> None:

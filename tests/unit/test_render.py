@@ -16,9 +16,8 @@ import pytest
 
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.render import render
-from image_lineage.render.common import clean_text, human_size
-from image_lineage.render.dot import split_tag
 from image_lineage.render.text import render_text
+from image_lineage.text import clean_text, human_size
 from tests.builders import BASE, SOURCE, image, jupyter_family
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -137,6 +136,19 @@ def test_clean_text_removes_control_and_bidi_characters() -> None:
     assert clean_text("x" * 100, 10) == "x" * 9 + "…"
 
 
+@pytest.mark.parametrize(
+    "character",
+    ["\ufffe", "\uffff", "\ufdd0", "\U0001fffe", "\U0010ffff", chr(0xD800), chr(0xDFFF), "\x85", "\x00"],
+)
+def test_clean_text_leaves_nothing_xml_refuses(character: str) -> None:
+    assert clean_text(f"a{character}b") == "a\ufffdb"
+
+
+def test_clean_text_keeps_what_xml_allows() -> None:
+    text = "数据 🐳 ñandú \ue000 \ufffd \U00010000 \U0010fffd"
+    assert clean_text(text) == text
+
+
 def test_unrelated_families_are_stacked_not_side_by_side() -> None:
     other = [
         image(["RUN other-root:100"], "other:1"),
@@ -149,17 +161,3 @@ def test_unrelated_families_are_stacked_not_side_by_side() -> None:
     assert invisible[0].endswith(f"img_{other[0].id[7:19]} [style=invis];")
     assert "style=invis" not in str(render(two_families, "dot", rankdir="LR"))
     assert "style=invis" not in str(render(family_lineage(), "dot"))
-
-
-@pytest.mark.parametrize(
-    ("name", "parts"),
-    [
-        ("jupyter/base-notebook:2026-11", ("jupyter/base-notebook", ":2026-11")),
-        ("registry.local:5000/team/app:1.2", ("registry.local:5000/team/app", ":1.2")),
-        ("registry.local:5000/team/app", ("registry.local:5000/team/app", "")),
-        ("<none>@0123456789ab", ("<none>@0123456789ab", "")),
-        (":odd", (":odd", "")),
-    ],
-)
-def test_split_tag(name: str, parts: tuple[str, str]) -> None:
-    assert split_tag(name) == parts

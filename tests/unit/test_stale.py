@@ -6,8 +6,6 @@ import random
 from dataclasses import replace
 from datetime import timedelta
 
-import pytest
-
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.model import Image
 from image_lineage.stale import (
@@ -15,7 +13,6 @@ from image_lineage.stale import (
     BASE_NAME,
     StaleImage,
     StaleReport,
-    same_tag,
     stale_images,
 )
 from tests.builders import (
@@ -271,20 +268,3 @@ def test_the_report_is_the_same_whatever_the_order() -> None:
         shuffled = list(images)
         random.Random(seed).shuffle(shuffled)
         assert stale_images(lineage_of(*shuffled)) == expected
-
-
-@pytest.mark.parametrize(
-    ("one", "other", "same"),
-    [
-        pytest.param("base:1", "docker.io/library/base:1", True, id="docker-hub-default"),
-        pytest.param("base:1", "127.0.0.1:5000/base:1", True, id="registry-host-ignored"),
-        pytest.param("localhost/base:1", "base:1", True, id="localhost"),
-        pytest.param("base", "base:latest", True, id="latest-default"),
-        pytest.param("base:1@sha256:" + "0" * 64, "base:1", True, id="digest-ignored"),
-        pytest.param("team/base:1", "base:1", False, id="other-path"),
-        pytest.param("base:1", "base:2", False, id="other-tag"),
-        pytest.param("", "base:1", False, id="empty"),
-    ],
-)
-def test_same_tag(one: str, other: str, same: bool) -> None:
-    assert same_tag(one, other) is same

@@ -97,6 +97,9 @@ def tutorial_lineage() -> Lineage:
         pytest.param("tutorial/first", "tutorial/first:1", id="one-image-two-tags"),
         pytest.param("tutorial/python:3.7.9", "tutorial/python:3.7.9", id="full-tag"),
         pytest.param("jupyter/base-notebook", "jupyter/base-notebook:latest", id="latest"),
+        pytest.param("docker.io/tutorial/python:3.7.9", "tutorial/python:3.7.9", id="hub-spelled-out"),
+        pytest.param("index.docker.io/tutorial/python", "tutorial/python:3.7.9", id="hub-repository"),
+        pytest.param("docker.io/jupyter/base-notebook", "jupyter/base-notebook:latest", id="hub-latest"),
     ],
 )
 def test_resolve_a_repository_name(reference: str, tag: str) -> None:

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 from image_lineage import platforms
+from image_lineage import text as _text
 from image_lineage.lineage import Lineage, Node
 from image_lineage.model import Image, SizeKind
 
-_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
-
-
-def human_size(size: int) -> str:
-    """Decimal units, like ``docker images``: 1 kB = 1000 B."""
-    value = float(size)
-    for unit in _UNITS:
-        if abs(value) < 1000 or unit == _UNITS[-1]:
-            if unit == "B":
-                return f"{int(value)} B"
-            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
-
-
-def count_layers(count: int) -> str:
-    return "1 layer" if count == 1 else f"{count} layers"
+# The text helpers live in ``image_lineage.text`` (the bottom floor); named here too for the
+# modules that still import them from here.
+clean_text = _text.clean_text
+count_layers = _text.count_layers
+human_size = _text.human_size
 
 
 def added_summary(node: Node) -> str:
@@ -145,19 +132,3 @@ def ordered_edges(lineage: Lineage) -> list[tuple[Node, Node]]:
         for _, node in lineage.walk()
         if node.parent is not None and node.parent in lineage
     ]
-
-
-# Control characters, and bidirectional overrides that can make text read backwards.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def clean_text(text: str, limit: int | None = None) -> str:
-    """Text from an image made safe to show: no control or bidi characters, bounded length.
-
-    Newlines and tabs become spaces; other invisible characters become U+FFFD so a
-    reader sees that something was there. Escaping for a format is the renderer's job.
-    """
-    flat = _UNSAFE.sub(lambda m: " " if m.group() in "\t\n\r" else "\ufffd", text)
-    if limit is not None and len(flat) > limit:
-        return flat[: limit - 1] + "…"
-    return flat

@@ -13,6 +13,7 @@ import re
 
 from image_lineage import platforms
 from image_lineage.lineage import Lineage, Node
+from image_lineage.reference import split_tag
 from image_lineage.render.common import (
     clean_text,
     count_layers,
@@ -126,7 +127,8 @@ def _stacking_edges(lineage: Lineage, ids: dict[str, str], rankdir: str) -> list
 
 def _node_attributes(node: Node, marker: str, *, platform: bool, names: dict[str, str]) -> str:
     image = node.image
-    repository, tag = split_tag(clean_text(image.display_name, NAME_LIMIT))
+    # Split before shortening: a name cut short is no reference any more.
+    repository, tag = (clean_text(part, NAME_LIMIT) for part in split_tag(image.display_name))
     total = human_size(node.total_size) + marker
     details = f"{image.short_id} · {total}" if image.tags else total
     rows = [f"<B>{_escape(repository)}</B>"]
@@ -164,14 +166,6 @@ def _node_attributes(node: Node, marker: str, *, platform: bool, names: dict[str
 def short_platform(platform: str) -> str:
     """What a picture says of a platform: ``arm64``, ``arm/v7``, ``windows/amd64``."""
     return platforms.short(clean_text(platform, 40))
-
-
-def split_tag(name: str) -> tuple[str, str]:
-    """``repo/name:tag`` -> (``repo/name``, ``:tag``); a registry port is not a tag."""
-    repository, colon, tag = name.rpartition(":")
-    if not colon or "/" in tag or not repository:
-        return name, ""
-    return repository, f":{tag}"
 
 
 def _edge_label(child: Node) -> str:

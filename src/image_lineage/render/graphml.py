@@ -13,7 +13,7 @@ import io
 import networkx as nx
 
 from image_lineage.lineage import Lineage
-from image_lineage.render.common import clean_text
+from image_lineage.text import clean_text
 
 
 def render_graphml(lineage: Lineage) -> str:

@@ -14,8 +14,8 @@ from image_lineage.insights import instruction
 from image_lineage.lineage import Lineage
 from image_lineage.masking import mask_text
 from image_lineage.model import iso_utc, short_id
-from image_lineage.render.common import clean_text, count_layers, human_size
 from image_lineage.stale import SCHEMA, Annotation, StaleGroup, StaleImage, StaleReport, age_text, count
+from image_lineage.text import clean_text, count_layers, human_size
 
 NAME_LIMIT = 120
 NONE_TEXT = "No image is built on an outdated base.\n"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from image_lineage.errors import SourceUnavailable
+from image_lineage.instructions import parse as parse_instruction
 from image_lineage.model import HistoryEntry, Image, SizeKind, parse_time
 from image_lineage.sources.image_config import image_from_config, run_config
 
@@ -59,7 +60,7 @@ def _str(value: object) -> str:
 
 def is_metadata_instruction(created_by: str) -> bool:
     """True for steps (ENV, LABEL, CMD, ...) that never make a layer, whatever the builder."""
-    return bool(_METADATA_INSTRUCTIONS.match(created_by))
+    return parse_instruction(created_by).metadata_only
 
 
 def parse_history(

@@ -29,7 +29,8 @@ import streamlit as st
 
 from image_lineage import lesson, web
 from image_lineage.lineage import Lineage
-from image_lineage.render.common import clean_text, human_size
+from image_lineage.render.lesson import legend_html, tower_svg
+from image_lineage.text import clean_text, human_size
 
 SWITCH = "lesson"
 FAMILY = "lesson_family"
@@ -201,10 +202,10 @@ def _chapter_layers(lineage: Lineage, image_id: str) -> None:
         st.code(step.instruction, language="dockerfile", wrap_lines=True)
         st.markdown(f"#### {web.plain(data.step_detail(number))}")
         st.markdown(f"**{web.plain(data.so_far(number))}**")
-        st.html(lesson.legend_html(data))
+        st.html(legend_html(data))
         st.caption(web.plain(lesson.TOWER_NOTE))
     with tower_side, st.container(key="lesson_tower"):
-        st.image(lesson.tower_svg(data, number), width="stretch")
+        st.image(tower_svg(data, number), width="stretch")
     _pull(lineage, image_id)
 
 

@@ -44,7 +44,7 @@ def narrow(view: web.PageView) -> web.PageView:
     """The view with the open family only (when crowded) and repositories grouped (when asked)."""
     if _crowded(view):
         if view.selected is not None:
-            st.session_state[OPEN] = overview.family_of(view.searched, view.selected)
+            st.session_state[OPEN] = overview.family_of(view.searched, view.selected).root
         root = st.session_state.get(OPEN)
         if root not in view.searched.by_id:
             root = st.session_state[OPEN] = None
@@ -78,7 +78,7 @@ def _grouped_entry(
     return _lineage, grouping.group_repositories(_lineage, expanded)
 
 
-def families(lineage: Lineage) -> list[overview.Family]:
+def families(lineage: Lineage) -> list[overview.FamilyRow]:
     """``overview.families(lineage)``, once per lineage (the overview's rows)."""
     held, found = _families_entry(id(lineage), lineage)
     return found if held is lineage else overview.families(lineage)
@@ -94,7 +94,7 @@ def treemap(lineage: Lineage) -> dict[str, Any]:
 def _families_entry(
     lineage_id: int,  # noqa: ARG001 - the cache key
     _lineage: Lineage,
-) -> tuple[Lineage, list[overview.Family]]:
+) -> tuple[Lineage, list[overview.FamilyRow]]:
     return _lineage, overview.families(_lineage)
 
 

@@ -1,0 +1,45 @@
+"""Families: a root image (one with no parent among the images shown) and every image built on it.
+
+The one family type the overview (one row per family) and the lesson (one family at a time)
+both use; each orders the families its own way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from image_lineage.lineage import Lineage
+from image_lineage.text import clean_text
+
+NAME_LIMIT = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """A root and every image built on it: ``members`` in the tree's order, the root first;
+    ``name`` the root's name, cleaned and bounded, fit to show."""
+
+    root: str
+    name: str
+    members: tuple[str, ...]
+
+    @property
+    def ids(self) -> frozenset[str]:
+        return frozenset(self.members)
+
+    @property
+    def images(self) -> int:
+        return len(self.members)
+
+
+def family_of(lineage: Lineage, image_id: str) -> Family:
+    """The family ``image_id`` belongs to (that of its root)."""
+    chain = lineage.ancestors(image_id)
+    root = lineage.node(chain[-1].id if chain else image_id)
+    members = (root.id, *(node.id for node in lineage.descendants(root.id)))
+    return Family(root.id, clean_text(root.image.display_name, NAME_LIMIT), members)
+
+
+def families(lineage: Lineage) -> list[Family]:
+    """Every family of ``lineage``, in the order of its roots."""
+    return [family_of(lineage, root.id) for root in lineage.roots()]
