@@ -63,7 +63,7 @@ FRONT_ENDS = ({"cli", "__main__"}, {"web", "ui"})
 
 #: Imports that run back up, known and being removed (issue 14: ``text.py`` takes
 #: ``human_size`` and ``clean_text`` out of ``render.common``). A new one fails; these may go.
-KNOWN_LEAKS = frozenset({("insights", "render"), ("lesson", "render"), ("overview", "render")})
+KNOWN_LEAKS: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
