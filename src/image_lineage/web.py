@@ -29,7 +29,7 @@ try:
 except ModuleNotFoundError as missing:  # the CLI installs without them
     raise ModuleNotFoundError(f"{missing}: the web app needs pip install 'image-lineage[app]'") from missing
 
-from image_lineage import platforms
+from image_lineage import pipeline, platforms
 from image_lineage.errors import Hint, LineageError, SnapshotError, with_remedy
 from image_lineage.insights import (
     DiskUsage,
@@ -42,8 +42,7 @@ from image_lineage.insights import (
     newer_build,
     size_split,
 )
-from image_lineage.lineage import Lineage, Node, build_lineage
-from image_lineage.masking import mask_lineage
+from image_lineage.lineage import Lineage, Node
 from image_lineage.model import Scan, SourceInfo
 from image_lineage.render import render
 from image_lineage.render.common import (
@@ -55,13 +54,8 @@ from image_lineage.render.common import (
 )
 from image_lineage.sources import MERGED, SampleSource, merge_scans, open_source, scan_auto, snapshot
 from image_lineage.views import (
-    collapse_chains,
-    default_platform,
-    filter_names,
-    focus,
     platforms_of,
     select_images,
-    select_platform,
 )
 
 SCAN_TTL_SECONDS = 60
@@ -445,21 +439,23 @@ def _view_entry(
 def build_view(scan: Scan, options: ViewOptions, host: str | None = None) -> PageView:
     """What the page shows for ``scan`` and the widgets' ``options`` (``host``: this machine's
     platform, ``platforms.host_platform()`` when not given)."""
-    images = select_images(
-        scan.images, untagged=options.show_untagged, intermediate=options.show_intermediate
+    wanted = options.search.strip()
+    result = pipeline.run(
+        [scan],
+        pipeline.Options(
+            platform=None if options.platform == HOST else options.platform,
+            host=host,
+            untagged=options.show_untagged,
+            intermediate=options.show_intermediate,
+            collapse=options.show_intermediate and options.collapse_chains,
+            show_secrets=options.show_secrets,
+            filter="(?i)" + re.escape(wanted) if wanted else None,  # any case, literally
+        ),
     )
-    host = host or platforms.host_platform()
-    chosen = default_platform(images, host) if options.platform == HOST else options.platform
-    selection = select_platform(images, chosen)
-    note = selection.note()
-    if note and options.platform != HOST and selection.images:
+    note = result.selected.platforms.note()
+    if note and options.platform != HOST and result.selected.platforms.images:
         note = None  # a platform chosen on purpose: what it leaves out is no news
-    everything = build_lineage(selection.images, scan.source, selection.notes(scan.diagnostics))
-    if options.show_intermediate and options.collapse_chains:
-        everything = collapse_chains(everything, scan)
-    if not options.show_secrets:
-        everything = mask_lineage(everything)  # after lineage: ancestry compares the real histories
-    searched = search(everything, options.search)
+    everything, searched, host = result.everything, result.filtered, result.selected.host
     view = PageView(
         everything=everything,
         searched=searched,
@@ -480,7 +476,7 @@ def family(lineage: Lineage, image_id: str) -> tuple[Lineage, DiskUsage]:
     held, result = _family_entry(id(lineage), image_id, lineage)
     if held is lineage:
         return result
-    shown = focus(lineage, image_id)
+    shown = pipeline.focus_on(lineage, image_id)
     return shown, disk_usage(shown)
 
 
@@ -490,7 +486,7 @@ def _family_entry(
     image_id: str,
     _lineage: Lineage,
 ) -> tuple[Lineage, tuple[Lineage, DiskUsage]]:
-    shown = focus(_lineage, image_id)
+    shown = pipeline.focus_on(_lineage, image_id)
     return _lineage, (shown, disk_usage(shown))
 
 
@@ -525,14 +521,6 @@ def ids_of(objects: tuple[object, ...]) -> tuple[int, ...]:
 
 def same_objects(held: tuple[object, ...], objects: tuple[object, ...]) -> bool:
     return len(held) == len(objects) and all(a is b for a, b in zip(held, objects, strict=True))
-
-
-def search(lineage: Lineage, text: str) -> Lineage:
-    """Images with a tag containing ``text`` (any case), with their ancestors."""
-    wanted = text.strip()
-    if not wanted:
-        return lineage
-    return filter_names(lineage, "(?i)" + re.escape(wanted))
 
 
 # --------------------------------------------------------------------------- downloads
