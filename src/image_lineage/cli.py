@@ -26,6 +26,7 @@ from image_lineage import __version__, pipeline, platforms
 from image_lineage.errors import Hint, LineageError, with_remedy
 from image_lineage.lineage import Lineage, describe
 from image_lineage.masking import mask_scan
+from image_lineage.messages import inert, one_line
 from image_lineage.model import Scan
 from image_lineage.render import BINARY_FORMATS, EXTENSIONS, FORMATS, RANKDIRS, format_for, render
 from image_lineage.render.common import clean_text
@@ -57,11 +58,8 @@ HINTS = {
 
 
 def error_line(error: LineageError) -> str:
-    """What happened, then the remedy in the terminal's words."""
-    text = str(error).rstrip()
-    if error.hint is None:
-        return text
-    return with_remedy(text, HINTS[error.hint])
+    """What happened, then the remedy in the terminal's words: one line of inert text."""
+    return one_line(error, HINTS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -273,7 +271,7 @@ def _tell_hidden(shown: PlatformSelection, *, given: str | None, err: TextIO) ->
     """One line when the default platform hides images (or a platform asked for shows none)."""
     note = shown.note()
     if note and (given is None or not shown.images):
-        print(f"{PROG}: {with_remedy(note, HINTS[Hint.ALL_PLATFORMS])}", file=err)
+        print(f"{PROG}: {inert(with_remedy(note, HINTS[Hint.ALL_PLATFORMS]))}", file=err)
 
 
 def _tell_notes(lineage: Lineage, *, listed: bool, err: TextIO) -> None:
@@ -306,7 +304,7 @@ def _scan(args: argparse.Namespace, err: TextIO) -> Scan:
                 use_cache=not args.no_cache,
             )
             if fallback is not None:
-                print(f"{PROG}: {str(fallback).rstrip()}", file=err)
+                print(f"{PROG}: {one_line(fallback, {})}", file=err)
                 print(f"{PROG}: showing the bundled sample images instead.", file=err)
             return scan
         if len(specs) == 1:

@@ -43,6 +43,7 @@ from image_lineage.insights import (
     size_split,
 )
 from image_lineage.lineage import Lineage, Node
+from image_lineage.messages import one_line
 from image_lineage.model import Scan, SourceInfo
 from image_lineage.render import render
 from image_lineage.render.common import (
@@ -158,15 +159,12 @@ HINTS = {
 
 def problem_text(error: LineageError) -> str:
     """What happened, then the remedy in the page's words: every error the page shows."""
-    text = str(error).rstrip()
-    if error.hint is None:
-        return text
-    return with_remedy(text, HINTS[error.hint])
+    return one_line(error, HINTS)
 
 
 def fallback_note(error: LineageError) -> str:
     """Why ``auto`` shows the sample: the engine's problem, without "try the sample"."""
-    text = problem_text(error) if error.hint not in {None, Hint.TRY_SAMPLE} else str(error).rstrip()
+    text = one_line(error, {hint: words for hint, words in HINTS.items() if hint is not Hint.TRY_SAMPLE})
     return f"{text.rstrip('.')}. Showing the bundled sample images instead."
 
 
