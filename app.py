@@ -214,9 +214,11 @@ with controls:
         disabled=selected is None,
         help="Show only the picked image, its ancestors and its descendants.",
     )
-    view = view.pick(selected, focused=focused)
-    view = overview.narrow(view)  # above ~40 images one family at a time; tags grouped by repository
-    view = stale.mark(view)  # the images to rebuild: a list, and marked in the tree
+    # Above ~40 images one family at a time; tags grouped by repository; the images to rebuild marked.
+    page = web.make_page(view, selected, focused, overview.browsing())
+    overview.remember(page)
+    view = page.view
+    stale.show(page.report)  # the images to rebuild, listed
     if view.platform_note:
         st.info(web.plain(view.platform_note), icon=":material/filter_alt:")
     lesson.take_over(view)  # the lesson view, when switched on, is the rest of the page
@@ -260,7 +262,7 @@ with graph_side:
     with st.container():  # above the tree: the warning, the overview instead, or the overview's bar
         if view.empty_message:
             st.warning(web.plain(view.empty_message))
-        shows_tree = not view.empty_message and not overview.drawn_instead(view)
+        shows_tree = not view.empty_message and not overview.drawn_instead(page)
     if shows_tree:
         tree.show(view)  # the interactive tree: pan, zoom, hover, collapse; a click picks the image
         st.caption(web.legend(len(view.shown)))

@@ -1,4 +1,4 @@
-"""The web app: ``web.py`` as plain functions, and ``app.py`` driven by AppTest.
+"""The web app: the ``web`` package as plain functions, and ``app.py`` driven by AppTest.
 
 AppTest runs the page script in this process and drives every widget by its key;
 the assertions read what the page rendered (the DOT of the tree it drew, the
@@ -140,7 +140,7 @@ def tagged_names(scan: Scan) -> set[str]:
     return {image.display_name for image in scan.images if image.tags}
 
 
-# --------------------------------------------------------------------------- web.py, plain
+# --------------------------------------------------------------------------- the web package, plain
 
 
 def test_source_spec() -> None:
@@ -421,6 +421,26 @@ def test_the_first_frame_paints_the_tree_where_the_page_keeps_it(monkeypatch: py
     assert len(trees(at)) == 1
 
 
+def test_the_first_frame_draws_what_the_page_model_gives_the_second_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One page model (``web.make_view`` then ``web.make_page``) for both runs: the first frame
+    draws the very lineage the whole page draws next, not a guess at it."""
+    views: list[web.PageView] = []
+    real = tree.show
+
+    def show(view: web.PageView, *, first_frame: bool = False) -> None:
+        views.append(view)
+        real(view, first_frame=first_frame)
+
+    monkeypatch.setattr(tree, "show", show)
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    ok(at)
+    assert len(views) == 2
+    assert views[0].shown is views[1].shown
+    assert views[0].everything is views[1].everything
+
+
 def test_the_drawing_is_sent_again_only_when_it_changed_or_is_asked_for(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -682,8 +702,8 @@ class SlowSource:
 
 
 def test_a_scan_shows_progress_and_is_cached(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(web, "open_source", lambda _spec: SlowSource())
-    monkeypatch.setattr(web, "PROGRESS_DELAY_SECONDS", 0.0)
+    monkeypatch.setattr(web.reading, "open_source", lambda _spec: SlowSource())
+    monkeypatch.setattr(web.reading, "PROGRESS_DELAY_SECONDS", 0.0)
     bars: list[float] = []
     real_progress = st.progress
 

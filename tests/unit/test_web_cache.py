@@ -25,7 +25,7 @@ from image_lineage.model import Scan
 from image_lineage.overview import disk_map, echarts_treemap, families
 from image_lineage.render import render
 from image_lineage.stale import noted, stale_images
-from image_lineage.ui import overview, stale
+from image_lineage.ui import overview
 from image_lineage.views import focus
 from tests.builders import (
     BASE,
@@ -131,7 +131,7 @@ def test_an_entry_under_another_objects_id_is_not_used() -> None:
     its scan, so it cannot), the check on the way out would still compute afresh."""
     small, big = Scan(source=SOURCE, images=tuple(jupyter_family())), scan()
     host = "linux/amd64"
-    web._view_entry(id(big), web.ViewOptions(), host, small)  # an entry for small, under big's id
+    web.page._view_entry(id(big), web.ViewOptions(), host, small)  # an entry for small, under big's id
     monkey = pytest.MonkeyPatch()
     monkey.setattr(platforms, "host_platform", lambda: host)
     try:
@@ -201,16 +201,16 @@ def stale_lineage() -> Lineage:
 
 def test_stale_report_and_marks_per_lineage() -> None:
     lineage, other = stale_lineage(), stale_lineage()
-    report = stale.report_of(lineage)
+    report = web.page.report_of(lineage)
     assert report, "the fixture should have an image to rebuild"
-    assert report is stale.report_of(lineage)
+    assert report is web.page.report_of(lineage)
     assert report == stale_images(lineage)
-    assert stale.report_of(other) is not report
-    marked = stale.marked(lineage, report)
-    assert marked is stale.marked(lineage, report)
+    assert web.page.report_of(other) is not report
+    marked = web.page.marked(lineage, report)
+    assert marked is web.page.marked(lineage, report)
     assert marked.diagnostics == noted(lineage, report).diagnostics
-    assert stale.marked(other, report) is not marked
-    assert stale.marked(lineage, stale_images(lineage)) is not marked  # another report object
+    assert web.page.marked(other, report) is not marked
+    assert web.page.marked(lineage, stale_images(lineage)) is not marked  # another report object
 
 
 def test_family_and_grouping_per_lineage_and_choice() -> None:
@@ -221,11 +221,11 @@ def test_family_and_grouping_per_lineage_and_choice() -> None:
     assert sorted(shown.by_id) == sorted(focus(lineage, roots[0]).by_id)
     assert disk == disk_usage(shown)
     assert sorted(web.family(lineage, roots[1])[0].by_id) == sorted(focus(lineage, roots[1]).by_id)
-    grouped = overview.grouped(lineage, frozenset())
-    assert overview.grouped(lineage, frozenset()) is grouped
+    grouped = web.page.grouped(lineage, frozenset())
+    assert web.page.grouped(lineage, frozenset()) is grouped
     assert sorted(grouped.by_id) == sorted(grouping.group_repositories(lineage).by_id)
     name = next(iter(grouping.repositories(lineage)))
-    expanded = overview.grouped(lineage, frozenset({name}))
+    expanded = web.page.grouped(lineage, frozenset({name}))
     assert sorted(expanded.by_id) == sorted(grouping.group_repositories(lineage, {name}).by_id)
     assert sorted(expanded.by_id) != sorted(grouped.by_id)
 

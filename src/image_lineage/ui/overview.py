@@ -1,12 +1,13 @@
 """The overview of a big collection, and the family or repository groups the tree shows.
 
-Two hooks in ``app.py``:
+Three hooks in ``app.py``:
 
-* ``narrow(view)``, once the image is picked: with more than ``web.CROWDED`` images
-  the tree shows one family (a root and everything built on it: ``views.focus`` on the
-  root), the one opened from the overview or the picked image's; with “Group tags by
-  repository” on, each repository of several images is one box (``grouping``).
-* ``drawn_instead(view)``, where the tree goes: with more than ``web.CROWDED`` images
+* ``browsing()``: the session's choices (the family open, the whole tree, the grouping) for
+  the page model (``web.make_page``), which with more than ``web.CROWDED`` images shows one
+  family (the one opened from the overview or the picked image's) and, with “Group tags by
+  repository” on, each repository of several images as one box.
+* ``remember(page)``: keeps the family the page model opened.
+* ``drawn_instead(page)``, where the tree goes: with more than ``web.CROWDED`` images
   and no family open, draws the overview (a row per family, the picture of where the
   disk goes) and returns True; otherwise draws the bar above the tree (back to the
   overview, the grouping switch) and returns False, and the page draws the tree.
@@ -17,7 +18,6 @@ lays it out and keeps which family is open in the session.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import streamlit as st
@@ -36,46 +36,20 @@ CHART_HEIGHT = 460
 EXPANDED_WIDTH = 320  # px: “Show each image of”, its placeholder whole
 
 
-def _crowded(view: web.PageView) -> bool:
-    return len(view.searched) > web.CROWDED and not st.session_state.get(WHOLE, False)
+def browsing() -> web.Browsing:
+    """What the session says about browsing a big collection."""
+    return web.Browsing(
+        family=st.session_state.get(OPEN),
+        whole=bool(st.session_state.get(WHOLE, False)),
+        grouped=bool(st.session_state.get(GROUP, False)),
+        expanded=frozenset(st.session_state.get(EXPANDED, ())),
+    )
 
 
-def narrow(view: web.PageView) -> web.PageView:
-    """The view with the open family only (when crowded) and repositories grouped (when asked)."""
-    if _crowded(view):
-        if view.selected is not None:
-            st.session_state[OPEN] = overview.family_of(view.searched, view.selected)
-        root = st.session_state.get(OPEN)
-        if root not in view.searched.by_id:
-            root = st.session_state[OPEN] = None
-        if root is not None and len(view.shown) == len(view.searched):  # not already focused on the pick
-            shown, disk = web.family(view.searched, root)
-            view = replace(view, shown=shown, disk=disk)
-    if st.session_state.get(GROUP, False):
-        expanded = set(st.session_state.get(EXPANDED, ()))
-        if view.selected is not None:  # the picked image keeps a box of its own, to be marked
-            expanded.add(grouping.repository_of(view.everything.node(view.selected)) or "")
-        view = replace(view, shown=grouped(view.shown, frozenset(expanded)))
-    return view
-
-
-# ``lineage`` is the same object from one rerun to the next (``web.make_view``): what is drawn
-# from it is kept by its identity (the family too, ``web.family``), so a click in a family's
-# tree neither focuses nor groups again, and the tree's DOT (cached by the lineage shown) is
-# written once.
-def grouped(lineage: Lineage, expanded: frozenset[str]) -> Lineage:
-    """``grouping.group_repositories(lineage, expanded)``, once per lineage and ``expanded``."""
-    held, result = _grouped_entry(id(lineage), tuple(sorted(expanded)), lineage)
-    return result if held is lineage else grouping.group_repositories(lineage, expanded)
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _grouped_entry(
-    lineage_id: int,  # noqa: ARG001 - the cache key
-    expanded: tuple[str, ...],
-    _lineage: Lineage,
-) -> tuple[Lineage, Lineage]:
-    return _lineage, grouping.group_repositories(_lineage, expanded)
+def remember(page: web.Page) -> None:
+    """Keep the family the page opened (a picked image's, in a crowded collection)."""
+    if st.session_state.get(OPEN) != page.family:
+        st.session_state[OPEN] = page.family
 
 
 def families(lineage: Lineage) -> list[overview.Family]:
@@ -106,12 +80,12 @@ def _treemap_entry(
     return _lineage, overview.echarts_treemap(overview.disk_map(_lineage))
 
 
-def drawn_instead(view: web.PageView) -> bool:
+def drawn_instead(page: web.Page) -> bool:
     """Draw the overview and return True, or draw the bar above the tree and return False."""
-    if _crowded(view) and st.session_state.get(OPEN) is None and view.selected is None:
-        _overview(view)
+    if page.overview:
+        _overview(page.view)
         return True
-    _tree_bar(view)
+    _tree_bar(page.view, page.family)
     return False
 
 
@@ -197,14 +171,13 @@ def _overview(view: web.PageView) -> None:
         )
 
 
-def _tree_bar(view: web.PageView) -> None:
+def _tree_bar(view: web.PageView, root: str | None) -> None:
     """Above the tree: the way back to the overview, and the grouping switch.
 
     One row whose items keep their natural width and wrap onto a second row when the column is
     narrow (with the inspector open the tree has three fifths of the page): fixed column
     shares cut "Back to the overview" and "Group tags by repository" short at 1440x900.
     """
-    root = st.session_state.get(OPEN)
     crowded = len(view.searched) > web.CROWDED
     if not crowded and not grouping.repositories(view.searched):
         return  # a small collection of one image per repository: nothing to switch
