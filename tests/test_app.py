@@ -32,6 +32,7 @@ from image_lineage.sources import SampleSource
 from image_lineage.sources.snapshot import dumps
 from image_lineage.ui import tree
 from image_lineage.views import collapse_chains, resolve
+from image_lineage.web import memo
 from tests.builders import (
     BASE,
     FOUNDATION,
@@ -56,9 +57,11 @@ def fresh_caches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("DOCKER_HOST", NO_ENGINE)
     st.cache_data.clear()
     st.cache_resource.clear()
+    memo.clear_all()
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+    memo.clear_all()
 
 
 def sample_scan(*, intermediate: bool = False) -> Scan:
@@ -290,7 +293,7 @@ def test_image_details() -> None:
     assert [row["Added by"] for row in split] == ["base image", "ancestor", "this image"]
     assert [row["Size"] for row in split] == ["5.3 MB", "20.0 MB", "8.0 MB"]
     assert details.dockerfile.splitlines()[1] == "FROM jupyter/base-notebook:latest"
-    assert details.split_chart().to_dict()["layer"][0]["mark"]["type"] == "bar"
+    assert details.split_spec()["data"]["values"] == split
 
 
 def test_the_rebuilt_warning_says_where_the_old_base_went() -> None:

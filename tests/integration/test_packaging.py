@@ -136,5 +136,5 @@ def test_a_fresh_venv_with_the_wheel_alone_runs_the_cli(wheel: Path, tmp_path: P
     )
     assert web.returncode == 1
     assert web.stderr.splitlines()[-1] == (
-        "ModuleNotFoundError: No module named 'altair': the web app needs pip install 'image-lineage[app]'"
+        "ModuleNotFoundError: No module named 'streamlit': the web app needs pip install 'image-lineage[app]'"
     )

@@ -25,6 +25,7 @@ import streamlit as st
 from image_lineage import grouping, overview, web
 from image_lineage.lineage import Lineage
 from image_lineage.render.common import clean_text, human_size
+from image_lineage.web.memo import by_identity
 
 OPEN = "open_family"  # the root id of the family whose tree is shown (session state, not a widget)
 WHOLE = "whole_tree"  # True: draw every image in one tree, however many
@@ -52,32 +53,16 @@ def remember(page: web.Page) -> None:
         st.session_state[OPEN] = page.family
 
 
+@by_identity(max_entries=8)
 def families(lineage: Lineage) -> list[overview.Family]:
     """``overview.families(lineage)``, once per lineage (the overview's rows)."""
-    held, found = _families_entry(id(lineage), lineage)
-    return found if held is lineage else overview.families(lineage)
+    return overview.families(lineage)
 
 
+@by_identity(max_entries=8)
 def treemap(lineage: Lineage) -> dict[str, Any]:
     """The treemap's ECharts option for ``lineage``, once per lineage."""
-    held, option = _treemap_entry(id(lineage), lineage)
-    return option if held is lineage else overview.echarts_treemap(overview.disk_map(lineage))
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _families_entry(
-    lineage_id: int,  # noqa: ARG001 - the cache key
-    _lineage: Lineage,
-) -> tuple[Lineage, list[overview.Family]]:
-    return _lineage, overview.families(_lineage)
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _treemap_entry(
-    lineage_id: int,  # noqa: ARG001 - the cache key
-    _lineage: Lineage,
-) -> tuple[Lineage, dict[str, Any]]:
-    return _lineage, overview.echarts_treemap(overview.disk_map(_lineage))
+    return overview.echarts_treemap(overview.disk_map(lineage))
 
 
 def drawn_instead(page: web.Page) -> bool:

@@ -5,9 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import altair as alt
-import streamlit as st
-
 from image_lineage.insights import (
     LayerRow,
     NewerBuild,
@@ -19,6 +16,7 @@ from image_lineage.insights import (
 )
 from image_lineage.lineage import Lineage, Node
 from image_lineage.render.common import added_summary, clean_text, human_size, source_names
+from image_lineage.web.memo import by_identity
 from image_lineage.web.page import PageView
 
 SPLIT_ROLES = {"base": "base image", "ancestor": "ancestor", "itself": "this image"}
@@ -99,8 +97,9 @@ class ImageDetails:
         ]
 
     def split_spec(self) -> dict[str, Any]:
-        """``split_chart`` as a plain Vega-Lite spec, for ``st.vega_lite_chart``: the same picture
-        without Altair building and validating its objects on each rerun (25 ms a click)."""
+        """A bar per image of the chain, base on top, the inspected image last, sizes at the ends:
+        a plain Vega-Lite spec for ``st.vega_lite_chart`` (Altair would build and validate its
+        objects on each rerun, 25 ms a click)."""
         x = {
             "field": "MB",
             "type": "quantitative",
@@ -141,48 +140,15 @@ class ImageDetails:
             ],
         }
 
-    def split_chart(self) -> alt.LayerChart:
-        """A bar per image of the chain, base on top, the inspected image last, sizes at the ends."""
-        data = alt.InlineData(values=self.split_table())
-        bars = (
-            alt.Chart(data)
-            .mark_bar()
-            .encode(
-                x=alt.X("MB:Q", title="MB added", axis=alt.Axis(grid=False, tickCount=5)),
-                y=alt.Y(
-                    "Image:N",
-                    sort=None,
-                    title=None,
-                    axis=alt.Axis(labelLimit=200, labelFontSize=13, labelOverlap=False),
-                ),
-                color=alt.Color(
-                    "Added by:N",
-                    scale=alt.Scale(domain=list(SPLIT_ROLES.values()), range=SPLIT_COLOURS),
-                    legend=alt.Legend(orient="bottom", direction="vertical", title=None, labelFontSize=13),
-                ),
-                tooltip=["Image:N", "Size:N", "Added by:N"],
-            )
-        )
-        sizes = bars.mark_text(align="left", dx=4, fontSize=13).encode(
-            text="Size:N", color=alt.value("#333333")
-        )
-        return alt.LayerChart(layer=[bars, sizes], height=alt.Step(30), padding={"left": 12, "right": 12})
-
 
 def image_details(view: PageView, image_id: str) -> ImageDetails:
     """``build_image_details`` on ``view.everything``, once per lineage and image."""
-    lineage = view.everything
-    held, details = _details_entry(id(lineage), image_id, lineage)
-    return details if held is lineage else build_image_details(lineage, image_id)
+    return _details(view.everything, image_id=image_id)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _details_entry(
-    lineage_id: int,  # noqa: ARG001 - the cache key
-    image_id: str,
-    _lineage: Lineage,
-) -> tuple[Lineage, ImageDetails]:
-    return _lineage, build_image_details(_lineage, image_id)
+@by_identity(max_entries=32)
+def _details(lineage: Lineage, *, image_id: str) -> ImageDetails:
+    return build_image_details(lineage, image_id)
 
 
 def build_image_details(lineage: Lineage, image_id: str) -> ImageDetails:

@@ -17,9 +17,7 @@ session: the page state comes in as ``Browsing`` and goes out as ``Page.family``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
-
-import streamlit as st
+from dataclasses import dataclass, replace
 
 from image_lineage import grouping, overview, pipeline, platforms
 from image_lineage.errors import Hint, with_remedy
@@ -30,7 +28,7 @@ from image_lineage.render import render
 from image_lineage.render.common import clean_text, human_size, names_platforms
 from image_lineage.stale import StaleReport, noted, stale_images
 from image_lineage.views import platforms_of
-from image_lineage.web.memo import ids_of, same_objects
+from image_lineage.web.memo import by_identity
 from image_lineage.web.wording import HINTS
 
 RANKDIRS = {"TB": "Top to bottom", "LR": "Left to right"}
@@ -96,8 +94,6 @@ class PageView:
     host: str = ""
     platform_note: str | None = None
     """Images of other platforms hidden by the default choice: how many, and how to see them."""
-    _named: list[bool] = field(default_factory=list, init=False, repr=False, compare=False)
-    """``names_platforms(everything)``, once computed: the picker labels every image with it."""
 
     @property
     def dot(self) -> str:
@@ -122,9 +118,7 @@ class PageView:
         """``name  ·  size`` for the image picker (plain text); ``name  ·  platform  ·  size``
         when the images are of several platforms (or not this machine's)."""
         image = self.everything.node(image_id).image
-        if not self._named:  # one pass over the images, not one per label
-            self._named.append(names_platforms(self.everything, self.host))
-        named = self._named[0] and image.platform
+        named = _names_platforms(self.everything, host=self.host) and image.platform
         middle = f"  ·  {image.platform}" if named else ""
         return clean_text(f"{image.display_name}{middle}  ·  {human_size(image.size)}", 120)
 
@@ -132,11 +126,17 @@ class PageView:
         """The same view with an image picked and, when ``focused``, only its family shown."""
         chosen = selected if selected in self.searched.graph else None
         if focused and chosen:
-            shown, disk = family(self.searched, chosen)
+            shown, disk = family(self.searched, image_id=chosen)
         else:
             shown = self.searched
             disk = self.disk if self.shown is shown else disk_usage(shown)
         return replace(self, shown=shown, selected=chosen, disk=disk)
+
+
+@by_identity(max_entries=8)
+def _names_platforms(everything: Lineage, *, host: str) -> bool:
+    """``names_platforms``, once per lineage: the picker labels every image with it."""
+    return names_platforms(everything, host)
 
 
 def make_view(scan: Scan, options: ViewOptions) -> PageView:
@@ -146,21 +146,12 @@ def make_view(scan: Scan, options: ViewOptions) -> PageView:
     options: building the lineage, masking and the stale check again took most of a rerun on
     1,000 images. Views are frozen, so sharing one between reruns and sessions is safe.
     """
-    host = platforms.host_platform()
-    held, view = _view_entry(id(scan), options, host, scan)
-    return view if held is scan else build_view(scan, options, host)
+    return _view(scan, options=options, host=platforms.host_platform())
 
 
-# Keyed by the scan's id (hashing 1,000 records each rerun would cost what the cache saves);
-# the entry holds the scan, so while it lives no other object can have that id.
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _view_entry(
-    scan_id: int,  # noqa: ARG001 - the cache key
-    options: ViewOptions,
-    host: str,
-    _scan: Scan,
-) -> tuple[Scan, PageView]:
-    return _scan, build_view(_scan, options, host)
+@by_identity(max_entries=8)
+def _view(scan: Scan, *, options: ViewOptions, host: str) -> PageView:
+    return build_view(scan, options, host)
 
 
 def build_view(scan: Scan, options: ViewOptions, host: str | None = None) -> PageView:
@@ -197,45 +188,23 @@ def build_view(scan: Scan, options: ViewOptions, host: str | None = None) -> Pag
     return view.pick(options.selected, focused=options.focus)
 
 
-def family(lineage: Lineage, image_id: str) -> tuple[Lineage, DiskUsage]:
-    """``focus(lineage, image_id)`` (the image, its ancestors and descendants) and its disk
-    usage, once per lineage and image: a click in a focused tree keeps the same lineage shown."""
-    held, result = _family_entry(id(lineage), image_id, lineage)
-    if held is lineage:
-        return result
+@by_identity(max_entries=8)
+def family(lineage: Lineage, *, image_id: str) -> tuple[Lineage, DiskUsage]:
+    """The focus step (the image, its ancestors and descendants) and its disk usage, once per
+    lineage and image: a click in a focused tree keeps the same lineage shown."""
     shown = pipeline.focus_on(lineage, image_id)
     return shown, disk_usage(shown)
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _family_entry(
-    lineage_id: int,  # noqa: ARG001 - the cache key
-    image_id: str,
-    _lineage: Lineage,
-) -> tuple[Lineage, tuple[Lineage, DiskUsage]]:
-    shown = pipeline.focus_on(_lineage, image_id)
-    return _lineage, (shown, disk_usage(shown))
 
 
 def tree_dot(view: PageView) -> str:
     """The DOT ``ui/tree.py`` draws: ``view.shown`` without the picked image's mark (the
     frame marks it), once per lineage shown. A click reruns the page on the same lineage, and
     writing the DOT of 1,000 images again took a fifth of that rerun."""
-    held, dot = _dot_entry(id(view.shown), view.rankdir, view.host, view.shown)
-    return dot if held is view.shown else _unmarked_dot(view.shown, view.rankdir, view.host)
+    return _unmarked_dot(view.shown, rankdir=view.rankdir, host=view.host)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _dot_entry(
-    lineage_id: int,  # noqa: ARG001 - the cache key
-    rankdir: str,
-    host: str,
-    _lineage: Lineage,
-) -> tuple[Lineage, str]:
-    return _lineage, _unmarked_dot(_lineage, rankdir, host)
-
-
-def _unmarked_dot(lineage: Lineage, rankdir: str, host: str) -> str:
+@by_identity(max_entries=8)
+def _unmarked_dot(lineage: Lineage, *, rankdir: str, host: str) -> str:
     return str(render(lineage, "dot", rankdir=rankdir, host_platform=host))
 
 
@@ -302,13 +271,13 @@ def make_page(view: PageView, selected: str | None, focused: bool, browsing: Bro
         if root not in view.searched.by_id:
             root = None
         if root is not None and len(view.shown) == len(view.searched):  # not already focused on the pick
-            shown, disk = family(view.searched, root)
+            shown, disk = family(view.searched, image_id=root)
             view = replace(view, shown=shown, disk=disk)
     if browsing.grouped:
         expanded = set(browsing.expanded)
         if view.selected is not None:  # the picked image keeps a box of its own, to be marked
             expanded.add(grouping.repository_of(view.everything.node(view.selected)) or "")
-        view = replace(view, shown=grouped(view.shown, frozenset(expanded)))
+        view = replace(view, shown=grouped(view.shown, expanded=frozenset(expanded)))
     report = report_of(view.everything)
     if report:
         view = replace(
@@ -322,50 +291,22 @@ def make_page(view: PageView, selected: str | None, focused: bool, browsing: Bro
 
 # ``lineage`` is the same object from one rerun to the next (``make_view``): what is drawn
 # from it is kept by its identity (the family too, ``family``), so a click in a family's
-# tree neither focuses nor groups again, and the tree's DOT (cached by the lineage shown) is
-# written once.
-def grouped(lineage: Lineage, expanded: frozenset[str]) -> Lineage:
+# tree neither focuses nor groups again, and the tree's DOT (kept by the lineage shown) is
+# written once. The report and the marked lineages likewise: on 1,000 images the check took
+# a sixth of a rerun, and fresh lineages would make the DOT and the inspector's details miss.
+@by_identity(max_entries=8)
+def grouped(lineage: Lineage, *, expanded: frozenset[str]) -> Lineage:
     """``grouping.group_repositories(lineage, expanded)``, once per lineage and ``expanded``."""
-    held, result = _grouped_entry(id(lineage), tuple(sorted(expanded)), lineage)
-    return result if held is lineage else grouping.group_repositories(lineage, expanded)
+    return grouping.group_repositories(lineage, expanded)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _grouped_entry(
-    lineage_id: int,  # noqa: ARG001 - the cache key
-    expanded: tuple[str, ...],
-    _lineage: Lineage,
-) -> tuple[Lineage, Lineage]:
-    return _lineage, grouping.group_repositories(_lineage, expanded)
-
-
-# The report and the marked lineages are kept by their identity: on 1,000 images the check
-# took a sixth of a rerun, and fresh lineages would make the tree's DOT and the inspector's
-# details (cached by the lineage) miss.
+@by_identity(max_entries=8)
 def report_of(everything: Lineage) -> StaleReport:
     """``stale_images(everything)``, once per lineage."""
-    held, report = _report_entry(id(everything), everything)
-    return report if held is everything else stale_images(everything)
+    return stale_images(everything)
 
 
+@by_identity(max_entries=24)
 def marked(lineage: Lineage, report: StaleReport) -> Lineage:
     """``noted(lineage, report)``, once per lineage and report."""
-    inputs = (lineage, report)
-    held, result = _marked_entry(ids_of(inputs), inputs)
-    return result if same_objects(held, inputs) else noted(lineage, report)
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _report_entry(
-    lineage_id: int,  # noqa: ARG001 - the cache key
-    _lineage: Lineage,
-) -> tuple[Lineage, StaleReport]:
-    return _lineage, stale_images(_lineage)
-
-
-@st.cache_resource(max_entries=24, show_spinner=False)
-def _marked_entry(
-    ids: tuple[int, ...],  # noqa: ARG001 - the cache key
-    _inputs: tuple[Lineage, StaleReport],
-) -> tuple[tuple[Lineage, StaleReport], Lineage]:
-    return _inputs, noted(*_inputs)
+    return noted(lineage, report)

@@ -15,7 +15,7 @@ from image_lineage.errors import LineageError, SnapshotError
 from image_lineage.model import Scan, SourceInfo
 from image_lineage.sources import MERGED, SampleSource, merge_scans, open_source, scan_auto, snapshot
 from image_lineage.views import select_images
-from image_lineage.web.memo import ids_of, same_objects
+from image_lineage.web.memo import by_identity
 from image_lineage.web.wording import fallback_note, problem_text
 
 SCAN_TTL_SECONDS = 60
@@ -186,22 +186,16 @@ def merge_loaded(parts: list[tuple[str, Loaded]]) -> Loaded:
     """``build_merged``, computed once per set of readings (see ``make_view``).
 
     The readings come from the cached ``load``, so the same ones are the same objects from one
-    rerun to the next; a fresh merge each rerun would make every cache keyed by it miss.
+    rerun to the next; a fresh merge each rerun would make every memo keyed by it miss.
     """
     if len(parts) == 1:
         return parts[0][1]
-    readings = tuple(loaded for _, loaded in parts)
-    held, merged = _merged_entry(tuple(name for name, _ in parts), ids_of(readings), readings)
-    return merged if same_objects(held, readings) else build_merged(parts)
+    return _merged(*(loaded for _, loaded in parts), names=tuple(name for name, _ in parts))
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _merged_entry(
-    names: tuple[str, ...],
-    ids: tuple[int, ...],  # noqa: ARG001 - the cache key
-    _readings: tuple[Loaded, ...],
-) -> tuple[tuple[Loaded, ...], Loaded]:
-    return _readings, build_merged(list(zip(names, _readings, strict=True)))
+@by_identity(max_entries=4)
+def _merged(*readings: Loaded, names: tuple[str, ...]) -> Loaded:
+    return build_merged(list(zip(names, readings, strict=True)))
 
 
 def build_merged(parts: list[tuple[str, Loaded]]) -> Loaded:
