@@ -28,39 +28,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from image_lineage import platforms
+from image_lineage import platforms, views
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.masking import mask_lineage
 from image_lineage.model import Scan
 from image_lineage.sources.merge import merge_scans
-from image_lineage.views import (
-    PlatformSelection,
-    chain_links,
-    default_platform,
-    filter_names,
-    focus,
-    resolve,
-    select_images,
-    select_platform,
-)
 
 
 @dataclass(frozen=True, slots=True)
 class Options:
     """What to show of the scans; the defaults show everything read, masked, on this machine's platform."""
 
+    # os/arch[/variant] or "all"; None: this machine's (every one when no image is of it).
     platform: str | None = None
-    """``os/arch[/variant]`` or ``all``; None: this machine's (every one when no image is of it)."""
-    host: str | None = None
-    """This machine's platform; None: ``platforms.host_platform()``."""
+    host: str | None = None  # this machine's platform; None: platforms.host_platform()
     untagged: bool = True
     intermediate: bool = True
     collapse: bool = False
     show_secrets: bool = False
-    filter: str | None = None
-    """A regular expression: only images with a matching tag, and their ancestors."""
-    focus: str | None = None
-    """A tag, repository or id: only that image, its ancestors and its descendants."""
+    filter: str | None = None  # a regular expression: images with a matching tag, and their ancestors
+    focus: str | None = None  # a tag, repository or id: that image, its ancestors and its descendants
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,21 +55,19 @@ class Selected:
     """The records kept (merged, of the platform chosen) and what the platform choice hid."""
 
     scan: Scan
-    platforms: PlatformSelection
+    platforms: views.PlatformSelection
     host: str
 
 
 @dataclass(frozen=True, slots=True)
 class Shown:
-    """Each stage's lineage: ``real`` unmasked (for judges that compare histories, such as
-    ``stale``); ``everything`` masked and collapsed; ``filtered`` what the filter keeps;
-    ``shown`` what the focus keeps (what is drawn)."""
+    """What each step made of the records kept."""
 
     selected: Selected
-    real: Lineage
-    everything: Lineage
-    filtered: Lineage
-    shown: Lineage
+    real: Lineage  # unmasked: for judges that compare histories, such as stale
+    everything: Lineage  # masked, collapsed: every image kept
+    filtered: Lineage  # what the filter keeps
+    shown: Lineage  # what the focus keeps: what is drawn
 
     @property
     def scan(self) -> Scan:
@@ -93,9 +78,9 @@ def select(scans: Sequence[Scan], options: Options) -> Selected:
     """merge -> platform: the records the lineage is built from."""
     scan = scans[0] if len(scans) == 1 else merge_scans(scans)
     host = options.host or platforms.host_platform()
-    images = select_images(scan.images, untagged=options.untagged, intermediate=options.intermediate)
-    chosen = options.platform or default_platform(images, host)
-    kept = select_platform(images, chosen)
+    images = views.select_images(scan.images, untagged=options.untagged, intermediate=options.intermediate)
+    chosen = options.platform or views.default_platform(images, host)
+    kept = views.select_platform(images, chosen)
     return Selected(replace(scan, images=kept.images, diagnostics=kept.notes(scan.diagnostics)), kept, host)
 
 
@@ -105,10 +90,10 @@ def run(scans: Sequence[Scan], options: Options) -> Shown:
     scan = selected.scan
     real = build_lineage(scan.images, scan.source, scan.diagnostics)
     everything = _masked(real, options)
-    filtered = filter_names(everything, options.filter) if options.filter else everything
-    shown = focus(filtered, options.focus) if options.focus else filtered
+    filtered = views.filter_names(everything, options.filter) if options.filter else everything
+    shown = views.focus(filtered, options.focus) if options.focus else filtered
     if options.collapse:
-        keep = {resolve(filtered, options.focus)} if options.focus else set()
+        keep = {views.resolve(filtered, options.focus)} if options.focus else set()
         everything, filtered, shown = _collapsed(
             selected.scan, real, options, keep, (everything, filtered, shown)
         )
@@ -117,7 +102,7 @@ def run(scans: Sequence[Scan], options: Options) -> Shown:
 
 def focus_on(lineage: Lineage, image_id: str) -> Lineage:
     """The focus step for an image already picked (by id) among ``lineage``."""
-    return focus(lineage, image_id)
+    return views.focus(lineage, image_id)
 
 
 def _masked(lineage: Lineage, options: Options) -> Lineage:
@@ -133,7 +118,7 @@ def _collapsed(
     it kept: one new lineage (rebuilt from the real records, then masked), not one per stage;
     a stage that kept everything is the collapsed whole itself.
     """
-    links = chain_links(real) - keep
+    links = views.chain_links(real) - keep
     if not links:
         return stages
     kept = [image for image in scan.images if image.id not in links]
