@@ -25,12 +25,11 @@ from streamlit import config
 
 from image_lineage import web
 from image_lineage.model import Scan
-from image_lineage.ui import lesson, overview
+from image_lineage.ui import lesson
+from image_lineage.web.state import STATE
 
 if TYPE_CHECKING:
     from streamlit.runtime.uploaded_file_manager import UploadedFile
-
-DONE = "first_frame_done"  # session state: the first frame was painted (or skipped)
 
 
 @dataclass(frozen=True)
@@ -65,19 +64,25 @@ DEFAULTS = Sidebar()
 
 
 def pending() -> bool:
-    """True in the session's first run only (a fresh page, a reload)."""
-    if st.session_state.get(DONE, False):
-        return False
-    st.session_state[DONE] = True
-    return True
+    """True in the session's first run only (a fresh page, a reload), until ``rest_later`` or
+    ``skip``; reading it changes nothing."""
+    return STATE.first_frame_pending
 
 
 def rest_later() -> None:
     """End the first frame: the tree asks for the rest once drawn. Under ``AppTest``, which
     runs no script in a browser, the rest comes at once."""
+    STATE.first_frame_done()
     if config.get_option("global.appTest"):  # read through the module: AppTest patches it there
         st.rerun()
     st.stop()
+
+
+def skip() -> None:
+    """No first frame of its own (the page opens on an error, the overview or the lesson):
+    the whole page at once."""
+    STATE.first_frame_done()
+    st.rerun()
 
 
 def tree_view(scan: Scan) -> web.PageView | None:
@@ -88,5 +93,5 @@ def tree_view(scan: Scan) -> web.PageView | None:
     """
     if lesson.is_on() or not web.graphviz_installed():
         return None  # the lesson, or Graphviz's static picture (no script to ask for the rest)
-    page = web.make_page(web.make_view(scan, DEFAULTS.options()), None, False, overview.browsing())
+    page = web.make_page(web.make_view(scan, DEFAULTS.options()), None, False, STATE.browsing())
     return page.view if page.tree else None

@@ -1,19 +1,17 @@
 """The overview of a big collection, and the family or repository groups the tree shows.
 
-Three hooks in ``app.py``:
+The page model (``web.make_page``), given the session's choices (``web.state``: the family
+open, the whole tree, the grouping), shows one family of a collection of more than
+``web.CROWDED`` images (the one opened here or the picked image's) and, with “Group tags by
+repository” on, each repository of several images as one box. One hook in ``app.py``:
 
-* ``browsing()``: the session's choices (the family open, the whole tree, the grouping) for
-  the page model (``web.make_page``), which with more than ``web.CROWDED`` images shows one
-  family (the one opened from the overview or the picked image's) and, with “Group tags by
-  repository” on, each repository of several images as one box.
-* ``remember(page)``: keeps the family the page model opened.
 * ``drawn_instead(page)``, where the tree goes: with more than ``web.CROWDED`` images
   and no family open, draws the overview (a row per family, the picture of where the
   disk goes) and returns True; otherwise draws the bar above the tree (back to the
   overview, the grouping switch) and returns False, and the page draws the tree.
 
 What the overview shows is computed in ``image_lineage.overview``; this module only
-lays it out and keeps which family is open in the session.
+lays it out; its buttons, box and table open a family through ``web.state``.
 """
 
 from __future__ import annotations
@@ -25,32 +23,12 @@ import streamlit as st
 from image_lineage import grouping, overview, web
 from image_lineage.lineage import Lineage
 from image_lineage.render.common import clean_text, human_size
+from image_lineage.web import state
 from image_lineage.web.memo import by_identity
+from image_lineage.web.state import STATE
 
-OPEN = "open_family"  # the root id of the family whose tree is shown (session state, not a widget)
-WHOLE = "whole_tree"  # True: draw every image in one tree, however many
-GROUP = "group_repositories"  # the grouping switch
-EXPANDED = "expanded_repositories"  # repositories drawn image by image while grouping
-PICK = "family"  # the select box that opens a family
-TABLE = "families"  # the families table (click a row to open it)
 CHART_HEIGHT = 460
 EXPANDED_WIDTH = 320  # px: “Show each image of”, its placeholder whole
-
-
-def browsing() -> web.Browsing:
-    """What the session says about browsing a big collection."""
-    return web.Browsing(
-        family=st.session_state.get(OPEN),
-        whole=bool(st.session_state.get(WHOLE, False)),
-        grouped=bool(st.session_state.get(GROUP, False)),
-        expanded=frozenset(st.session_state.get(EXPANDED, ())),
-    )
-
-
-def remember(page: web.Page) -> None:
-    """Keep the family the page opened (a picked image's, in a crowded collection)."""
-    if st.session_state.get(OPEN) != page.family:
-        st.session_state[OPEN] = page.family
 
 
 @by_identity(max_entries=8)
@@ -74,23 +52,6 @@ def drawn_instead(page: web.Page) -> bool:
     return False
 
 
-def _open(root: str | None) -> None:
-    st.session_state[OPEN] = root
-    st.session_state[WHOLE] = False
-
-
-def _back() -> None:
-    _open(None)
-    st.session_state["image"] = None  # the picker's key in app.py: a pick would open its family again
-    st.session_state["focus"] = False
-
-
-def _opened_from_table(roots: list[str]) -> None:
-    rows = st.session_state[TABLE].selection.rows
-    if rows:
-        _open(roots[rows[0]])
-
-
 def _overview(view: web.PageView) -> None:
     lineage = view.searched  # never grouped: the numbers need every image's layers
     found = families(lineage)
@@ -109,14 +70,14 @@ def _overview(view: web.PageView) -> None:
         roots,
         index=None,
         format_func=lambda root: clean_text(names[root], 120),
-        key=PICK,
+        key=state.FAMILY_PICK,
         placeholder="Pick a family (type to search)",
-        on_change=lambda: _open(st.session_state[PICK]),
+        on_change=STATE.open_picked_family,
     )
     whole.button(
         f"Draw all {len(lineage)} in one tree",
         key="whole_tree_button",
-        on_click=lambda: st.session_state.update({WHOLE: True}),
+        on_click=STATE.draw_whole,
         help="One picture of every image: its boxes will be small.",
         width="stretch",
     )
@@ -129,9 +90,9 @@ def _overview(view: web.PageView) -> None:
             hide_index=True,
             width="stretch",
             height=min(36 * (len(found) + 1) + 4, CHART_HEIGHT),
-            on_select=lambda: _opened_from_table(roots),
+            on_select=lambda: STATE.open_table_row(roots),
             selection_mode="single-row",
-            key=TABLE,
+            key=state.FAMILY_TABLE,
             column_config={
                 "Family": st.column_config.TextColumn(width=220),
                 "Images": st.column_config.NumberColumn(width=64),
@@ -169,14 +130,17 @@ def _tree_bar(view: web.PageView, root: str | None) -> None:
     with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):
         if crowded:
             st.button(
-                "Back to the overview", key="back_to_overview", icon=":material/arrow_back:", on_click=_back
+                "Back to the overview",
+                key="back_to_overview",
+                icon=":material/arrow_back:",
+                on_click=STATE.back_to_overview,
             )
         if _grouping_switch():
             groups = grouping.repositories(view.searched)
             st.multiselect(
                 "Show each image of",
                 list(groups),
-                key=EXPANDED,
+                key=state.EXPANDED,
                 format_func=lambda name: f"{clean_text(name, 80)} ({len(groups[name])})",
                 placeholder="Repositories drawn as one box",
                 width=EXPANDED_WIDTH,
@@ -189,7 +153,7 @@ def _tree_bar(view: web.PageView, root: str | None) -> None:
 def _grouping_switch() -> bool:
     return st.toggle(
         "Group tags by repository",
-        key=GROUP,
+        key=state.GROUP,
         help="All the images of one repository (jupyter/scipy-notebook:latest, :2026-11, ...) as one "
         "box with their count; choose repositories under “Show each image of” to draw them one by one.",
     )

@@ -10,6 +10,9 @@
 * ``exports``: the files offered for download.
 * ``text``: the page's own words, and image text made inert for Markdown (``plain``,
   ``code_span``).
+* ``memo``: the one memo by identity the page's computations share.
+* ``state``: the page's state in the session (``STATE``): the one module that reads or
+  writes ``st.session_state``.
 
 The names below are the package's API; ``app.py`` reads them as ``web.NAME``.
 """
