@@ -194,12 +194,11 @@ def main(
             _tell_hidden(selected.platforms, given=args.platform, err=err)
             return 0
         if args.command == "stale":
-            # Judged among every image read, listed among those shown; --collapse is ignored
-            # here, as it always was (a chain link can be on an outdated base too).
+            # Judged among every image read, listed among those shown. --collapse is ignored
+            # here, as it always was: it changes how a tree is drawn, not what is outdated.
             return _stale(pipeline.run(scans, replace(options, collapse=False)), args, out, err)
         result = pipeline.run(scans, options)
-        shown, lineage = result.selected.platforms, result.shown
-        host = result.selected.host
+        lineage, host = result.shown, result.selected.host
         if args.command == "tree":
             ascii_only = args.ascii or not _can_encode(out)
             out.write(render_text(lineage, ascii_only=ascii_only, host_platform=host))
@@ -208,7 +207,7 @@ def main(
             if args.output is None and fmt in BINARY_FORMATS and out.isatty():
                 raise LineageError(f"Refusing to write {fmt} to a terminal.", hint=Hint.WRITE_TO_FILE)
             _write(args.output, render(lineage, fmt, rankdir=args.rankdir, host_platform=host), out)
-        _tell_hidden(shown, given=args.platform, err=err)
+        _tell_hidden(result.selected.platforms, given=args.platform, err=err)
         _tell_notes(lineage, listed=args.notes, err=err)
         return 0
     except LineageError as error:
