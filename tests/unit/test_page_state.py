@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import streamlit as st
 
+from image_lineage import web
 from image_lineage.ui import first_frame
 from image_lineage.web import state
 from image_lineage.web.state import STATE
@@ -67,12 +68,12 @@ def test_reading_whether_the_first_frame_is_pending_changes_nothing(session: dic
 
 
 def test_the_overview_choices_and_going_back(session: dict[str, Any]) -> None:
-    assert STATE.browsing() == state.Browsing()
+    assert STATE.browsing() == web.Browsing()
     session[state.FAMILY_PICK] = "root1"
     STATE.open_picked_family()
     session[state.GROUP] = True
     session[state.EXPANDED] = ["team/app"]
-    assert STATE.browsing() == state.Browsing("root1", False, True, frozenset({"team/app"}))
+    assert STATE.browsing() == web.Browsing("root1", False, True, frozenset({"team/app"}))
     STATE.pick("image1")
     STATE.back_to_overview()
     assert (session[state.OPEN], session[state.IMAGE], session[state.FOCUS]) == (None, None, False)

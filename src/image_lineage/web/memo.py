@@ -25,6 +25,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _ALL: list[Memo[..., object]] = []  # every memo made, for ``clear_all``
+# The ids of the positional arguments, then the keyword arguments by name.
+Key = tuple[tuple[int, ...], tuple[tuple[str, Hashable], ...]]
 
 
 class Memo(Generic[P, R]):
@@ -33,12 +35,12 @@ class Memo(Generic[P, R]):
     def __init__(self, function: Callable[P, R], max_entries: int) -> None:
         self._function = function
         self._max_entries = max_entries
-        self._entries: OrderedDict[Hashable, tuple[tuple[object, ...], R]] = OrderedDict()
+        self._entries: OrderedDict[Key, tuple[tuple[object, ...], R]] = OrderedDict()
         self._lock = threading.Lock()  # sessions rerun in threads of their own
         functools.update_wrapper(self, function)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        key = (tuple(id(thing) for thing in args), tuple(sorted(kwargs.items())))
+        key: Key = (tuple(id(thing) for thing in args), tuple(sorted(kwargs.items())))
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and same_objects(entry[0], args):
