@@ -13,9 +13,11 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from image_lineage import web
-from image_lineage.render.common import human_size
+from image_lineage.text import human_size
 from image_lineage.ui import first_frame, lesson, overview, stale, tree
 from image_lineage.ui.first_frame import DEFAULTS
+from image_lineage.web import state
+from image_lineage.web.state import STATE
 
 st.set_page_config(page_title="image-lineage", page_icon=web.PAGE_ICON, layout="wide")
 
@@ -161,7 +163,7 @@ def _read(kind: str) -> web.Loaded:
 loaded = web.merge_loaded([(web.SOURCES[kind], _read(kind)) for kind in settings.kinds])
 opening = first_frame.tree_view(loaded.scan) if first and loaded.scan is not None else None
 if first and opening is None:
-    st.rerun()  # the page opens on an error, the overview or the lesson: nothing to paint first
+    first_frame.skip()  # the page opens on an error, the overview or the lesson: nothing to paint first
 
 if loaded.scan is None:
     st.caption(web.TAGLINE)
@@ -205,18 +207,20 @@ with controls:
         view.choices(),
         index=None,
         format_func=view.label,
-        key="image",
+        key=state.IMAGE,
         placeholder="Pick one (type to search)",
     )
     focused = zoom.toggle(
         "Only its family",
-        key="focus",
+        key=state.FOCUS,
         disabled=selected is None,
         help="Show only the picked image, its ancestors and its descendants.",
     )
-    view = view.pick(selected, focused=focused)
-    view = overview.narrow(view)  # above ~40 images one family at a time; tags grouped by repository
-    view = stale.mark(view)  # the images to rebuild: a list, and marked in the tree
+    # Above ~40 images one family at a time; tags grouped by repository; the images to rebuild marked.
+    page = web.make_page(view, selected, focused, STATE.browsing())
+    STATE.keep_open(page.family)
+    view = page.view
+    stale.show(page.report)  # the images to rebuild, listed
     if view.platform_note:
         st.info(web.plain(view.platform_note), icon=":material/filter_alt:")
     lesson.take_over(view)  # the lesson view, when switched on, is the rest of the page
@@ -260,7 +264,7 @@ with graph_side:
     with st.container():  # above the tree: the warning, the overview instead, or the overview's bar
         if view.empty_message:
             st.warning(web.plain(view.empty_message))
-        shows_tree = not view.empty_message and not overview.drawn_instead(view)
+        shows_tree = not view.empty_message and not overview.drawn_instead(page)
     if shows_tree:
         tree.show(view)  # the interactive tree: pan, zoom, hover, collapse; a click picks the image
         st.caption(web.legend(len(view.shown)))

@@ -89,15 +89,14 @@ BARE = 'import streamlit as st\n\nst.write("Hello from a bare page")\n'
 # app.py with a snapshot as its "auto" source and the whole tree drawn however many images.
 BIG = """import runpy
 import streamlit as st
-from image_lineage import web
 from image_lineage.sources import open_source
-from image_lineage.ui import overview
+from image_lineage.web import reading, state
 
 def _scan(include_intermediate=False, progress=None):
     return open_source("snapshot:{snapshot}").scan(include_intermediate=include_intermediate), None
 
-web.scan_auto = _scan
-st.session_state.setdefault(overview.WHOLE, True)
+reading.scan_auto = _scan
+st.session_state.setdefault(state.WHOLE, True)
 runpy.run_path("{app}", run_name="__main__")
 """
 

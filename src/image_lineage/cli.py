@@ -22,26 +22,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from image_lineage import __version__, platforms
+from image_lineage import __version__, pipeline, platforms
 from image_lineage.errors import Hint, LineageError, with_remedy
-from image_lineage.lineage import Lineage, build_lineage, describe
-from image_lineage.masking import mask_lineage, mask_scan
+from image_lineage.lineage import Lineage, describe
+from image_lineage.masking import mask_scan
+from image_lineage.messages import inert, one_line
 from image_lineage.model import Scan
 from image_lineage.render import BINARY_FORMATS, EXTENSIONS, FORMATS, RANKDIRS, format_for, render
-from image_lineage.render.common import clean_text
 from image_lineage.render.text import render_text
 from image_lineage.sources import SPEC_HELP, Source, open_source, scan_auto, scan_sources
 from image_lineage.sources.base import DEFAULT_TIMEOUT
 from image_lineage.sources.engine.contexts import CONTEXT_PREFIX
 from image_lineage.stale import SCHEMA, stale_images
-from image_lineage.views import (
-    PlatformSelection,
-    collapse_chains,
-    default_platform,
-    filter_names,
-    focus,
-    select_platform,
-)
+from image_lineage.text import clean_text
+from image_lineage.views import PlatformSelection
 
 PROG = "image-lineage"
 STALE_FORMATS = ("text", "json")
@@ -64,11 +58,8 @@ HINTS = {
 
 
 def error_line(error: LineageError) -> str:
-    """What happened, then the remedy in the terminal's words."""
-    text = str(error).rstrip()
-    if error.hint is None:
-        return text
-    return with_remedy(text, HINTS[error.hint])
+    """What happened, then the remedy in the terminal's words: one line of inert text."""
+    return one_line(error, HINTS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -192,21 +183,22 @@ def main(
     args = build_parser().parse_args(argv)
     failed = STALE_ERROR if args.command == "stale" else 1
     try:
-        scan, shown = _select_platform(_scan(args, err), args.platform)
+        scans, options = [_scan(args, err)], _options(args)
         if args.command == "snapshot":
             from image_lineage.sources.snapshot import dumps as snapshot_dumps  # noqa: PLC0415
 
+            selected = pipeline.select(scans, options)
+            scan = selected.scan
             _write(args.output, snapshot_dumps(scan if args.show_secrets else mask_scan(scan)), out)
             print(f"Saved {len(scan.images)} images to {args.output}", file=err)
-            _tell_hidden(shown, given=args.platform, err=err)
+            _tell_hidden(selected.platforms, given=args.platform, err=err)
             return 0
-        lineage = build_lineage(scan.images, scan.source, scan.diagnostics)
         if args.command == "stale":
-            return _stale(lineage, args, out, err, shown)
-        if args.collapse:
-            lineage = collapse_chains(lineage, scan)
-        lineage = _view(lineage, args)
-        host = platforms.host_platform()
+            # Judged among every image read, listed among those shown. --collapse is ignored
+            # here, as it always was: it changes how a tree is drawn, not what is outdated.
+            return _stale(pipeline.run(scans, replace(options, collapse=False)), args, out, err)
+        result = pipeline.run(scans, options)
+        lineage, host = result.shown, result.selected.host
         if args.command == "tree":
             ascii_only = args.ascii or not _can_encode(out)
             out.write(render_text(lineage, ascii_only=ascii_only, host_platform=host))
@@ -215,7 +207,7 @@ def main(
             if args.output is None and fmt in BINARY_FORMATS and out.isatty():
                 raise LineageError(f"Refusing to write {fmt} to a terminal.", hint=Hint.WRITE_TO_FILE)
             _write(args.output, render(lineage, fmt, rankdir=args.rankdir, host_platform=host), out)
-        _tell_hidden(shown, given=args.platform, err=err)
+        _tell_hidden(result.selected.platforms, given=args.platform, err=err)
         _tell_notes(lineage, listed=args.notes, err=err)
         return 0
     except LineageError as error:
@@ -230,21 +222,19 @@ def main(
         return 141
 
 
-def _stale(
-    lineage: Lineage, args: argparse.Namespace, out: TextIO, err: TextIO, shown: PlatformSelection
-) -> int:
+def _stale(result: pipeline.Shown, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The images to rebuild among those the view shows, judged against every image read."""
     # Imported here: the stale report's text needs insights, which tree and export don't.
     from image_lineage.render.stale import render_stale_json, render_stale_text  # noqa: PLC0415
 
-    view = _view(lineage, args)
-    report = stale_images(lineage, only=view.by_id)
+    view = result.shown
+    report = stale_images(result.real, only=view.by_id)
     masked = not args.show_secrets
     if args.format == "json":
         out.write(render_stale_json(report, masked=masked))
     else:
-        out.write(render_stale_text(report, view, host_platform=platforms.host_platform(), masked=masked))
-    _tell_hidden(shown, given=args.platform, err=err)
+        out.write(render_stale_text(report, view, host_platform=result.selected.host, masked=masked))
+    _tell_hidden(result.selected.platforms, given=args.platform, err=err)
     _tell_notes(view, listed=args.notes, err=err)
     return 1 if report else 0
 
@@ -264,18 +254,23 @@ def _export_format(given: str | None, output: Path | None) -> str:
     return fmt
 
 
-def _select_platform(scan: Scan, given: str | None) -> tuple[Scan, PlatformSelection]:
-    """The records of the platform asked for (by default this machine's), and what that hides."""
-    wanted = given or default_platform(scan.images, platforms.host_platform())
-    shown = select_platform(scan.images, wanted)
-    return replace(scan, images=shown.images, diagnostics=shown.notes(scan.diagnostics)), shown
+def _options(args: argparse.Namespace) -> pipeline.Options:
+    """What to show: the platform asked for (by default this machine's), the filter and focus
+    given. The sources already left out intermediate images unless ``--all``."""
+    return pipeline.Options(
+        platform=args.platform,
+        collapse=args.collapse,
+        show_secrets=args.show_secrets,
+        filter=args.filter,
+        focus=args.focus,
+    )
 
 
 def _tell_hidden(shown: PlatformSelection, *, given: str | None, err: TextIO) -> None:
     """One line when the default platform hides images (or a platform asked for shows none)."""
     note = shown.note()
     if note and (given is None or not shown.images):
-        print(f"{PROG}: {with_remedy(note, HINTS[Hint.ALL_PLATFORMS])}", file=err)
+        print(f"{PROG}: {inert(with_remedy(note, HINTS[Hint.ALL_PLATFORMS]))}", file=err)
 
 
 def _tell_notes(lineage: Lineage, *, listed: bool, err: TextIO) -> None:
@@ -308,7 +303,7 @@ def _scan(args: argparse.Namespace, err: TextIO) -> Scan:
                 use_cache=not args.no_cache,
             )
             if fallback is not None:
-                print(f"{PROG}: {str(fallback).rstrip()}", file=err)
+                print(f"{PROG}: {one_line(fallback, {})}", file=err)
                 print(f"{PROG}: showing the bundled sample images instead.", file=err)
             return scan
         if len(specs) == 1:
@@ -356,14 +351,6 @@ def _with_context(spec: str, context: str | None) -> str:
             f"--context {context} and the engine address of --source {spec} name two engines: give one."
         )
     raise LineageError(f"--context names a Docker Engine; --source {spec} reads none: use --source docker.")
-
-
-def _view(lineage: Lineage, args: argparse.Namespace) -> Lineage:
-    if args.filter:
-        lineage = filter_names(lineage, args.filter)
-    if args.focus:
-        lineage = focus(lineage, args.focus)
-    return lineage if args.show_secrets else mask_lineage(lineage)
 
 
 def _write(path: Path | None, content: str | bytes, out: TextIO) -> None:

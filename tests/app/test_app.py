@@ -1,4 +1,4 @@
-"""The web app: ``web.py`` as plain functions, and ``app.py`` driven by AppTest.
+"""The web app: the ``web`` package as plain functions, and ``app.py`` driven by AppTest.
 
 AppTest runs the page script in this process and drives every widget by its key;
 the assertions read what the page rendered (the DOT of the tree it drew, the
@@ -27,11 +27,12 @@ from image_lineage.errors import Hint, LineageError
 from image_lineage.insights import newer_build
 from image_lineage.lineage import build_lineage
 from image_lineage.model import Image, Scan, SourceInfo
-from image_lineage.render.common import human_size
 from image_lineage.sources import SampleSource
 from image_lineage.sources.snapshot import dumps
+from image_lineage.text import human_size
 from image_lineage.ui import tree
 from image_lineage.views import collapse_chains, resolve
+from image_lineage.web import memo
 from tests.builders import (
     BASE,
     FOUNDATION,
@@ -56,9 +57,11 @@ def fresh_caches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("DOCKER_HOST", NO_ENGINE)
     st.cache_data.clear()
     st.cache_resource.clear()
+    memo.clear_all()
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+    memo.clear_all()
 
 
 def sample_scan(*, intermediate: bool = False) -> Scan:
@@ -140,7 +143,7 @@ def tagged_names(scan: Scan) -> set[str]:
     return {image.display_name for image in scan.images if image.tags}
 
 
-# --------------------------------------------------------------------------- web.py, plain
+# --------------------------------------------------------------------------- the web package, plain
 
 
 def test_source_spec() -> None:
@@ -290,7 +293,7 @@ def test_image_details() -> None:
     assert [row["Added by"] for row in split] == ["base image", "ancestor", "this image"]
     assert [row["Size"] for row in split] == ["5.3 MB", "20.0 MB", "8.0 MB"]
     assert details.dockerfile.splitlines()[1] == "FROM jupyter/base-notebook:latest"
-    assert details.split_chart().to_dict()["layer"][0]["mark"]["type"] == "bar"
+    assert details.split_spec()["data"]["values"] == split
 
 
 def test_the_rebuilt_warning_says_where_the_old_base_went() -> None:
@@ -419,6 +422,26 @@ def test_the_first_frame_paints_the_tree_where_the_page_keeps_it(monkeypatch: py
     assert (first["first"], second["first"]) == (True, False)
     assert at.radio(key="source").value == "auto"  # the sidebar came with the second run
     assert len(trees(at)) == 1
+
+
+def test_the_first_frame_draws_what_the_page_model_gives_the_second_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One page model (``web.make_view`` then ``web.make_page``) for both runs: the first frame
+    draws the very lineage the whole page draws next, not a guess at it."""
+    views: list[web.PageView] = []
+    real = tree.show
+
+    def show(view: web.PageView, *, first_frame: bool = False) -> None:
+        views.append(view)
+        real(view, first_frame=first_frame)
+
+    monkeypatch.setattr(tree, "show", show)
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    ok(at)
+    assert len(views) == 2
+    assert views[0].shown is views[1].shown
+    assert views[0].everything is views[1].everything
 
 
 def test_the_drawing_is_sent_again_only_when_it_changed_or_is_asked_for(
@@ -682,8 +705,8 @@ class SlowSource:
 
 
 def test_a_scan_shows_progress_and_is_cached(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(web, "open_source", lambda _spec: SlowSource())
-    monkeypatch.setattr(web, "PROGRESS_DELAY_SECONDS", 0.0)
+    monkeypatch.setattr(web.reading, "open_source", lambda _spec: SlowSource())
+    monkeypatch.setattr(web.reading, "PROGRESS_DELAY_SECONDS", 0.0)
     bars: list[float] = []
     real_progress = st.progress
 

@@ -39,9 +39,9 @@ DRAWN: list[tuple[bool, web.PageView]] = []
 def drawn(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     original = overview.drawn_instead
 
-    def recording(view: web.PageView) -> bool:
-        instead = original(view)
-        DRAWN.append((instead, view))
+    def recording(page: web.Page) -> bool:
+        instead = original(page)
+        DRAWN.append((instead, page.view))
         return instead
 
     monkeypatch.setattr(overview, "drawn_instead", recording)

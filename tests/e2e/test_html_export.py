@@ -27,8 +27,8 @@ import pytest
 from image_lineage.cli import main as cli
 from image_lineage.insights import layer_rows
 from image_lineage.lineage import Lineage
-from image_lineage.render.common import human_size
 from image_lineage.render.dot import node_ids
+from image_lineage.text import human_size
 from tests.e2e.conftest import BigCollection
 from tests.e2e.test_big_collection import PROJECTOR
 from tests.e2e.test_browser import MIN_HEIGHT, WIDTH

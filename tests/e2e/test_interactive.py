@@ -22,9 +22,9 @@ import pytest
 from image_lineage.insights import layer_rows
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.render import render
-from image_lineage.render.common import human_size
 from image_lineage.render.dot import node_ids
 from image_lineage.sources import SampleSource
+from image_lineage.text import human_size
 from tests.e2e.conftest import RunningApp
 from tests.e2e.test_browser import GRAPH, MIN_HEIGHT, WIDTH, in_first_screen, refuse_remote, settle, tree
 

@@ -26,12 +26,12 @@ pytestmark = pytest.mark.packaging
 
 ROOT = Path(__file__).resolve().parents[2]
 CORE = {"docker", "requests", "networkx", "graphviz"}
-APP = {"streamlit", "altair"}
+APP = {"streamlit"}
 #: Modules that only the web app imports, and so may use the ``app`` extra.
-#: The web app's modules (Streamlit and its extra): app.py, web.py and the page parts in ui/.
+#: The web app's modules (Streamlit and its extra): app.py, the web/ package and the page parts in ui/.
 APP_MODULES = {
     ROOT / "app.py",
-    ROOT / "src" / "image_lineage" / "web.py",
+    *(ROOT / "src" / "image_lineage" / "web").rglob("*.py"),
     *(ROOT / "src" / "image_lineage" / "ui").rglob("*.py"),
 }
 #: Imported for annotations only, under ``TYPE_CHECKING``; exists only for type checkers.
@@ -136,5 +136,5 @@ def test_a_fresh_venv_with_the_wheel_alone_runs_the_cli(wheel: Path, tmp_path: P
     )
     assert web.returncode == 1
     assert web.stderr.splitlines()[-1] == (
-        "ModuleNotFoundError: No module named 'altair': the web app needs pip install 'image-lineage[app]'"
+        "ModuleNotFoundError: No module named 'streamlit': the web app needs pip install 'image-lineage[app]'"
     )

@@ -45,11 +45,22 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     (
         "domain",
         frozenset(
-            {"lineage", "views", "masking", "grouping", "stale", "insights", "overview", "lesson", "pipeline"}
+            {
+                "lineage",
+                "views",
+                "masking",
+                "grouping",
+                "families",
+                "stale",
+                "insights",
+                "overview",
+                "lesson",
+                "pipeline",
+            }
         ),
     ),
     ("render", frozenset({"render"})),
-    ("front ends", frozenset({"cli", "__main__", "web", "ui"})),
+    ("front ends", frozenset({"cli", "__main__", "messages", "web", "ui"})),
 )
 LAYER_OF = {unit: index for index, (_, units) in enumerate(LAYERS) for unit in units}
 

@@ -14,7 +14,6 @@ from dataclasses import fields, replace
 from datetime import timedelta
 from typing import Any
 
-import altair as alt
 import pytest
 import streamlit as st
 
@@ -25,8 +24,9 @@ from image_lineage.model import Scan
 from image_lineage.overview import disk_map, echarts_treemap, families
 from image_lineage.render import render
 from image_lineage.stale import noted, stale_images
-from image_lineage.ui import overview, stale
+from image_lineage.ui import overview
 from image_lineage.views import focus
+from image_lineage.web import memo
 from tests.builders import (
     BASE,
     FOUNDATION,
@@ -42,8 +42,10 @@ from tests.builders import (
 @pytest.fixture(autouse=True)
 def empty_caches() -> Iterator[None]:
     st.cache_resource.clear()
+    memo.clear_all()
     yield
     st.cache_resource.clear()
+    memo.clear_all()
 
 
 SECRET = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
@@ -127,20 +129,40 @@ def test_another_scan_never_shares_a_view_even_with_equal_content() -> None:
 
 
 def test_an_entry_under_another_objects_id_is_not_used() -> None:
-    """Were an id reused by a new scan while an entry for the old one lived (the entry holds
-    its scan, so it cannot), the check on the way out would still compute afresh."""
-    small, big = Scan(source=SOURCE, images=tuple(jupyter_family())), scan()
-    host = "linux/amd64"
-    web._view_entry(id(big), web.ViewOptions(), host, small)  # an entry for small, under big's id
-    monkey = pytest.MonkeyPatch()
-    monkey.setattr(platforms, "host_platform", lambda: host)
-    try:
-        view = web.make_view(big, web.ViewOptions())
-    finally:
-        monkey.undo()
-    assert sorted(view.everything.by_id) == sorted(
-        web.build_view(big, web.ViewOptions(), host).everything.by_id
-    )
+    """Were an id reused by a new object while an entry for the old one lived (the entry holds
+    its objects, so it cannot), the check on the way out would still compute afresh."""
+    calls: list[object] = []
+
+    @memo.by_identity(max_entries=4)
+    def size(thing: list[int], *, plus: int) -> int:
+        calls.append(thing)
+        return len(thing) + plus
+
+    small, big = [1], [1, 2, 3]
+    assert size(small, plus=0) == 1
+    entries = size._entries
+    ((key, entry),) = entries.items()
+    entries[((id(big),), key[1])] = entry  # small's entry, under big's id
+    assert size(big, plus=0) == 3
+    assert calls == [small, big]
+
+
+def test_the_memo_keys_by_value_and_forgets_the_oldest() -> None:
+    calls: list[object] = []
+
+    @memo.by_identity(max_entries=2)
+    def pair(one: object, *, name: str) -> tuple[object, str]:
+        calls.append((one, name))
+        return one, name
+
+    a, b, c = object(), object(), object()
+    assert pair(a, name="x") is pair(a, name="x")
+    assert pair(a, name="y") is not pair(a, name="x")  # another value: an entry of its own
+    pair(b, name="x")
+    pair(c, name="x")  # three entries made since a/"x": it is gone
+    assert len(calls) == 4
+    pair(a, name="x")
+    assert len(calls) == 5
 
 
 def test_the_host_platform_is_part_of_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -201,49 +223,71 @@ def stale_lineage() -> Lineage:
 
 def test_stale_report_and_marks_per_lineage() -> None:
     lineage, other = stale_lineage(), stale_lineage()
-    report = stale.report_of(lineage)
+    report = web.page.report_of(lineage)
     assert report, "the fixture should have an image to rebuild"
-    assert report is stale.report_of(lineage)
+    assert report is web.page.report_of(lineage)
     assert report == stale_images(lineage)
-    assert stale.report_of(other) is not report
-    marked = stale.marked(lineage, report)
-    assert marked is stale.marked(lineage, report)
+    assert web.page.report_of(other) is not report
+    marked = web.page.marked(lineage, report)
+    assert marked is web.page.marked(lineage, report)
     assert marked.diagnostics == noted(lineage, report).diagnostics
-    assert stale.marked(other, report) is not marked
-    assert stale.marked(lineage, stale_images(lineage)) is not marked  # another report object
+    assert web.page.marked(other, report) is not marked
+    assert web.page.marked(lineage, stale_images(lineage)) is not marked  # another report object
 
 
 def test_family_and_grouping_per_lineage_and_choice() -> None:
     lineage = build_lineage([*jupyter_family(), *multi_platform_family()], SOURCE)
     roots = [node.id for node in lineage.roots()]
-    shown, disk = web.family(lineage, roots[0])
-    assert web.family(lineage, roots[0])[0] is shown
+    shown, disk = web.family(lineage, image_id=roots[0])
+    assert web.family(lineage, image_id=roots[0])[0] is shown
     assert sorted(shown.by_id) == sorted(focus(lineage, roots[0]).by_id)
     assert disk == disk_usage(shown)
-    assert sorted(web.family(lineage, roots[1])[0].by_id) == sorted(focus(lineage, roots[1]).by_id)
-    grouped = overview.grouped(lineage, frozenset())
-    assert overview.grouped(lineage, frozenset()) is grouped
+    assert sorted(web.family(lineage, image_id=roots[1])[0].by_id) == sorted(focus(lineage, roots[1]).by_id)
+    grouped = web.page.grouped(lineage, expanded=frozenset())
+    assert web.page.grouped(lineage, expanded=frozenset()) is grouped
     assert sorted(grouped.by_id) == sorted(grouping.group_repositories(lineage).by_id)
     name = next(iter(grouping.repositories(lineage)))
-    expanded = overview.grouped(lineage, frozenset({name}))
+    expanded = web.page.grouped(lineage, expanded=frozenset({name}))
     assert sorted(expanded.by_id) == sorted(grouping.group_repositories(lineage, {name}).by_id)
     assert sorted(expanded.by_id) != sorted(grouped.by_id)
 
 
-def test_the_split_spec_is_the_split_chart() -> None:
-    """``split_spec`` (a plain dict for ``st.vega_lite_chart``) draws what ``split_chart`` draws."""
+def test_the_split_spec_draws_the_chain_base_first() -> None:
+    """The size chart's Vega-Lite spec, checked by hand: r-notebook's chain is the foundation
+    (5,000,000 + 300,000 bytes), base-notebook (+20,000,000), minimal (+8,000,000) and
+    itself (+25,000,000); a bar each, in that order, coloured by role, its size at its end."""
     view = web.make_view(scan(), web.ViewOptions())
-    deepest = max(view.everything.nodes(), key=lambda node: len(view.everything.ancestors(node.id)))
-    details = web.image_details(view, deepest.id)
-    with alt.theme.enable("none"):  # as st.altair_chart converts it: Altair's default theme off
-        chart = details.split_chart().to_dict()
-    spec = details.split_spec()
-    assert len(spec["data"]["values"]) == len(details.split) > 2
-    assert chart["datasets"][chart["data"]["name"]] == spec["data"]["values"]
-    assert {key: chart[key] for key in ("layer", "height", "padding")} == {
-        key: spec[key] for key in ("layer", "height", "padding")
+    r_notebook = next(n.id for n in view.everything.nodes() if n.image.tags == ("jupyter/r-notebook:latest",))
+    spec = web.image_details(view, r_notebook).split_spec()
+    assert spec["data"]["values"] == [
+        {"Image": "1. jupyter/docker-stacks-foundation:latest", "MB": 5.3, "Size": "5.3 MB",
+         "Added by": "base image"},
+        {"Image": "2. jupyter/base-notebook:latest", "MB": 20.0, "Size": "20.0 MB", "Added by": "ancestor"},
+        {"Image": "3. jupyter/minimal-notebook:latest", "MB": 8.0, "Size": "8.0 MB", "Added by": "ancestor"},
+        {"Image": "4. jupyter/r-notebook:latest", "MB": 25.0, "Size": "25.0 MB", "Added by": "this image"},
+    ]  # fmt: skip
+    bars, sizes = spec["layer"]
+    assert (bars["mark"]["type"], sizes["mark"]["type"]) == ("bar", "text")
+    for layer in (bars, sizes):
+        x, y = layer["encoding"]["x"], layer["encoding"]["y"]
+        assert (x["field"], x["type"], x["title"]) == ("MB", "quantitative", "MB added")
+        assert (y["field"], y["type"], y["sort"], y["title"]) == (
+            "Image",
+            "nominal",
+            None,
+            None,
+        )  # data order
+        assert [t["field"] for t in layer["encoding"]["tooltip"]] == ["Image", "Size", "Added by"]
+    colour = bars["encoding"]["color"]
+    assert colour["field"] == "Added by"
+    assert dict(zip(colour["scale"]["domain"], colour["scale"]["range"], strict=True)) == {
+        "base image": "#3b73b9",
+        "ancestor": "#9dbde3",
+        "this image": "#d9480f",
     }
-    assert set(chart) - {"$schema", "datasets"} == set(spec)
+    assert sizes["encoding"]["text"] == {"field": "Size", "type": "nominal"}
+    assert (sizes["mark"]["align"], sizes["mark"]["dx"]) == ("left", 4)  # just past the bar's end
+    assert spec["height"] == {"step": 30}
 
 
 def test_the_overviews_rows_and_treemap_per_lineage() -> None:
@@ -257,3 +301,10 @@ def test_the_overviews_rows_and_treemap_per_lineage() -> None:
     assert overview.treemap(lineage) is option
     assert option == echarts_treemap(disk_map(lineage))
     assert overview.treemap(other) == echarts_treemap(disk_map(other)) != option
+
+
+def test_a_view_holds_no_mutable_memo() -> None:
+    """A frozen view shared by every session holds nothing a label could fill in."""
+    view = web.make_view(scan(), web.ViewOptions())
+    view.label(view.choices()[0])
+    assert not [f.name for f in fields(view) if isinstance(getattr(view, f.name), list | dict | set)]

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 from image_lineage import platforms
-from image_lineage import text as _text
 from image_lineage.lineage import Lineage, Node
 from image_lineage.model import Image, SizeKind
-
-# The text helpers live in ``image_lineage.text`` (the bottom floor); named here too for the
-# modules that still import them from here.
-clean_text = _text.clean_text
-count_layers = _text.count_layers
-human_size = _text.human_size
+from image_lineage.text import clean_text, count_layers, human_size
 
 
 def added_summary(node: Node) -> str:

@@ -15,10 +15,7 @@ from image_lineage import platforms
 from image_lineage.lineage import Lineage, Node
 from image_lineage.reference import split_tag
 from image_lineage.render.common import (
-    clean_text,
-    count_layers,
     found_summary,
-    human_size,
     index_summary,
     names_platforms,
     ordered_edges,
@@ -27,6 +24,7 @@ from image_lineage.render.common import (
     source_names,
 )
 from image_lineage.stale import NOTE_CODE
+from image_lineage.text import clean_text, count_layers, human_size
 
 NAME_LIMIT = 48
 FONT = "DejaVu Sans,Helvetica,Arial,sans-serif"

@@ -27,9 +27,10 @@ from importlib import resources
 
 from image_lineage.insights import layer_rows, size_split
 from image_lineage.lineage import Lineage, Node
-from image_lineage.render.common import added_summary, clean_text, human_size, size_caption, size_marker
+from image_lineage.render.common import added_summary, size_caption, size_marker
 from image_lineage.render.dot import node_ids
 from image_lineage.render.graphviz_render import render_graphviz
+from image_lineage.text import clean_text, human_size
 
 SCRIPT = "ui/tree_component/main.js"  # inside the image_lineage package
 NAME_LIMIT = 300  # characters of a name or tag in the page's data (the picture shortens further)

@@ -9,15 +9,9 @@ from __future__ import annotations
 import re
 
 from image_lineage.lineage import Lineage
-from image_lineage.render.common import (
-    clean_text,
-    human_size,
-    names_platforms,
-    ordered_edges,
-    size_caption,
-    size_marker,
-)
+from image_lineage.render.common import names_platforms, ordered_edges, size_caption, size_marker
 from image_lineage.render.dot import NAME_LIMIT, node_ids, short_platform
+from image_lineage.text import clean_text, human_size
 
 _SAFE = re.compile(r"[A-Za-z0-9 .,_/@+\-()]")
 

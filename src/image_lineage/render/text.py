@@ -5,9 +5,7 @@ from __future__ import annotations
 from image_lineage.lineage import Lineage, Node
 from image_lineage.render.common import (
     added_summary,
-    clean_text,
     found_summary,
-    human_size,
     index_summary,
     names_platforms,
     size_caption,
@@ -15,6 +13,7 @@ from image_lineage.render.common import (
     source_names,
     sources_caption,
 )
+from image_lineage.text import clean_text, human_size
 
 NAME_LIMIT = 80
 

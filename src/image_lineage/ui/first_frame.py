@@ -17,7 +17,7 @@ error) the first run draws nothing of its own and reruns at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -25,12 +25,11 @@ from streamlit import config
 
 from image_lineage import web
 from image_lineage.model import Scan
-from image_lineage.ui import lesson, overview, stale
+from image_lineage.ui import lesson
+from image_lineage.web.state import STATE
 
 if TYPE_CHECKING:
     from streamlit.runtime.uploaded_file_manager import UploadedFile
-
-DONE = "first_frame_done"  # session state: the first frame was painted (or skipped)
 
 
 @dataclass(frozen=True)
@@ -65,40 +64,34 @@ DEFAULTS = Sidebar()
 
 
 def pending() -> bool:
-    """True in the session's first run only (a fresh page, a reload)."""
-    if st.session_state.get(DONE, False):
-        return False
-    st.session_state[DONE] = True
-    return True
+    """True in the session's first run only (a fresh page, a reload), until ``rest_later`` or
+    ``skip``; reading it changes nothing."""
+    return STATE.first_frame_pending
 
 
 def rest_later() -> None:
     """End the first frame: the tree asks for the rest once drawn. Under ``AppTest``, which
     runs no script in a browser, the rest comes at once."""
+    STATE.first_frame_done()
     if config.get_option("global.appTest"):  # read through the module: AppTest patches it there
         st.rerun()
     st.stop()
 
 
+def skip() -> None:
+    """No first frame of its own (the page opens on an error, the overview or the lesson):
+    the whole page at once."""
+    STATE.first_frame_done()
+    st.rerun()
+
+
 def tree_view(scan: Scan) -> web.PageView | None:
-    """The view the page opens on, when what it opens on is the interactive tree; else None."""
+    """The view the page opens on, when what it opens on is the interactive tree; else None.
+
+    The same page model the whole page calls (``web.make_view``, ``web.make_page``), with the
+    widgets' starting values: the first frame draws what the second run will.
+    """
     if lesson.is_on() or not web.graphviz_installed():
         return None  # the lesson, or Graphviz's static picture (no script to ask for the rest)
-    view = overview.narrow(web.make_view(scan, DEFAULTS.options()).pick(None, focused=False))
-    crowded = len(view.searched) > web.CROWDED and not st.session_state.get(overview.WHOLE, False)
-    if view.empty_message or (crowded and st.session_state.get(overview.OPEN) is None):
-        return None  # a warning, or the overview of a big collection
-    return _marked(view)
-
-
-def _marked(view: web.PageView) -> web.PageView:
-    """The view with the images to rebuild marked, as ``stale.mark`` marks it (without its list)."""
-    report = stale.report_of(view.everything)
-    if not report:
-        return view
-    return replace(
-        view,
-        everything=stale.marked(view.everything, report),
-        searched=stale.marked(view.searched, report),
-        shown=stale.marked(view.shown, report),
-    )
+    page = web.make_page(web.make_view(scan, DEFAULTS.options()), None, False, STATE.browsing())
+    return page.view if page.tree else None

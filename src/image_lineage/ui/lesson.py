@@ -31,12 +31,9 @@ from image_lineage import lesson, web
 from image_lineage.lineage import Lineage
 from image_lineage.render.lesson import legend_html, tower_svg
 from image_lineage.text import clean_text, human_size
+from image_lineage.web import state
+from image_lineage.web.state import STATE
 
-SWITCH = "lesson"
-FAMILY = "lesson_family"
-IMAGE = "lesson_image"
-STEP = "lesson_step"  # + the image's short id: each image starts at its whole tower
-SEEN = "lesson_seen_pick"  # the page's picked image when the lesson last followed it
 STAGE = "lesson_stage"  # the container the lesson is drawn in: its CSS class is st-key-lesson_stage
 # The arrow keys, as on the slider: PageDown/PageUp (a clicker's default) would step the
 # focused slider the other way, by several steps, once a drag has given it the focus.
@@ -98,14 +95,14 @@ STYLE = f"""<style>
 
 def is_on() -> bool:
     """Whether the lesson takes over this run (the switch's value, known before it is drawn)."""
-    return bool(st.session_state.get(SWITCH, False))
+    return STATE.lesson_on
 
 
 def take_over(view: web.PageView) -> None:
     """With the switch on, draw the lesson and stop the page; otherwise do nothing."""
     on = st.sidebar.toggle(
         "Lesson view",
-        key=SWITCH,
+        key=state.LESSON,
         help="For a class on a projector: one image's layers, built step by step, and how a "
         "container of it meets the outside world. The → and ← keys step through the build once "
         "the lesson has been clicked; closing this sidebar gives the lesson more room.",
@@ -129,39 +126,30 @@ def take_over(view: web.PageView) -> None:
 def _follow_pick(view: web.PageView) -> None:
     """An image picked in “Inspect an image” becomes the lesson's image (once per pick)."""
     picked = view.selected
-    if picked is None or st.session_state.get(SEEN) == picked:
-        return
-    st.session_state[SEEN] = picked
-    st.session_state[FAMILY] = lesson.family_of(view.everything, picked).root
-    st.session_state[IMAGE] = picked
+    root = None if picked is None else lesson.family_of(view.everything, picked).root
+    STATE.follow_pick(picked, root)
 
 
 def _choose(lineage: Lineage) -> str:
     families = {f.root: f for f in lesson.families(lineage)}
-    if st.session_state.get(FAMILY) not in families:
-        st.session_state.pop(FAMILY, None)
+    STATE.lesson_family_among(set(families))
     family_side, image_side = st.columns(2)
     root = family_side.selectbox(
         "Family",
         list(families),
         format_func=lambda r: f"Built on {families[r].name} ({len(families[r].members)} images)",
-        key=FAMILY,
+        key=state.LESSON_FAMILY,
         help="A base image and every image built on it. One family at a time.",
     )
     family = families[root]
-    if st.session_state.get(IMAGE) not in family.members:
-        st.session_state[IMAGE] = lesson.default_image(lineage, family)
+    STATE.lesson_image_among(family.members, lesson.default_image(lineage, family))
     chosen: str = image_side.selectbox(
         "Image",
         list(family.members),
         format_func=lambda i: clean_text(lineage.node(i).image.display_name, 80),
-        key=IMAGE,
+        key=state.LESSON_IMAGE,
     )
     return chosen
-
-
-def _move(key: str, by: int, last: int) -> None:
-    st.session_state[key] = min(max(int(st.session_state.get(key, last)) + by, 1), last)
 
 
 def _chapter_layers(lineage: Lineage, image_id: str) -> None:
@@ -171,14 +159,14 @@ def _chapter_layers(lineage: Lineage, image_id: str) -> None:
     if not last:
         st.info("This image has no recorded build steps: there is no tower to show.")
         return
-    key = f"{STEP}_{lineage.node(image_id).image.short_id}"
+    key = STATE.start_steps(lineage.node(image_id).image.short_id, last)  # each starts whole
     tower_side, story_side = st.columns([3, 2], gap="large")
     with story_side:
         back, forward = st.columns(2)
         back.button(
             "◀ Step back",
             key="lesson_back",
-            on_click=_move,
+            on_click=STATE.move_step,
             args=(key, -1, last),
             disabled=last < 2,
             width="stretch",
@@ -188,14 +176,13 @@ def _chapter_layers(lineage: Lineage, image_id: str) -> None:
         forward.button(
             "Next step ▶",
             key="lesson_next",
-            on_click=_move,
+            on_click=STATE.move_step,
             args=(key, 1, last),
             disabled=last < 2,
             width="stretch",
             shortcut=NEXT_KEY,
             help=f"Or press →. {KEYS_NOTE}",
         )
-        st.session_state.setdefault(key, last)  # each image starts with its whole tower
         number = st.slider("Build step", 1, last, key=key) if last > 1 else 1
         step = data.steps[number - 1]
         st.subheader(web.plain(data.step_title(number)), anchor=False)

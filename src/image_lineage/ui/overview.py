@@ -1,135 +1,55 @@
 """The overview of a big collection, and the family or repository groups the tree shows.
 
-Two hooks in ``app.py``:
+The page model (``web.make_page``), given the session's choices (``web.state``: the family
+open, the whole tree, the grouping), shows one family of a collection of more than
+``web.CROWDED`` images (the one opened here or the picked image's) and, with “Group tags by
+repository” on, each repository of several images as one box. One hook in ``app.py``:
 
-* ``narrow(view)``, once the image is picked: with more than ``web.CROWDED`` images
-  the tree shows one family (a root and everything built on it: ``views.focus`` on the
-  root), the one opened from the overview or the picked image's; with “Group tags by
-  repository” on, each repository of several images is one box (``grouping``).
-* ``drawn_instead(view)``, where the tree goes: with more than ``web.CROWDED`` images
+* ``drawn_instead(page)``, where the tree goes: with more than ``web.CROWDED`` images
   and no family open, draws the overview (a row per family, the picture of where the
   disk goes) and returns True; otherwise draws the bar above the tree (back to the
   overview, the grouping switch) and returns False, and the page draws the tree.
 
 What the overview shows is computed in ``image_lineage.overview``; this module only
-lays it out and keeps which family is open in the session.
+lays it out; its buttons, box and table open a family through ``web.state``.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import streamlit as st
 
 from image_lineage import grouping, overview, web
 from image_lineage.lineage import Lineage
-from image_lineage.render.common import clean_text, human_size
+from image_lineage.text import clean_text, human_size
+from image_lineage.web import state
+from image_lineage.web.memo import by_identity
+from image_lineage.web.state import STATE
 
-OPEN = "open_family"  # the root id of the family whose tree is shown (session state, not a widget)
-WHOLE = "whole_tree"  # True: draw every image in one tree, however many
-GROUP = "group_repositories"  # the grouping switch
-EXPANDED = "expanded_repositories"  # repositories drawn image by image while grouping
-PICK = "family"  # the select box that opens a family
-TABLE = "families"  # the families table (click a row to open it)
 CHART_HEIGHT = 460
 EXPANDED_WIDTH = 320  # px: “Show each image of”, its placeholder whole
 
 
-def _crowded(view: web.PageView) -> bool:
-    return len(view.searched) > web.CROWDED and not st.session_state.get(WHOLE, False)
-
-
-def narrow(view: web.PageView) -> web.PageView:
-    """The view with the open family only (when crowded) and repositories grouped (when asked)."""
-    if _crowded(view):
-        if view.selected is not None:
-            st.session_state[OPEN] = overview.family_of(view.searched, view.selected).root
-        root = st.session_state.get(OPEN)
-        if root not in view.searched.by_id:
-            root = st.session_state[OPEN] = None
-        if root is not None and len(view.shown) == len(view.searched):  # not already focused on the pick
-            shown, disk = web.family(view.searched, root)
-            view = replace(view, shown=shown, disk=disk)
-    if st.session_state.get(GROUP, False):
-        expanded = set(st.session_state.get(EXPANDED, ()))
-        if view.selected is not None:  # the picked image keeps a box of its own, to be marked
-            expanded.add(grouping.repository_of(view.everything.node(view.selected)) or "")
-        view = replace(view, shown=grouped(view.shown, frozenset(expanded)))
-    return view
-
-
-# ``lineage`` is the same object from one rerun to the next (``web.make_view``): what is drawn
-# from it is kept by its identity (the family too, ``web.family``), so a click in a family's
-# tree neither focuses nor groups again, and the tree's DOT (cached by the lineage shown) is
-# written once.
-def grouped(lineage: Lineage, expanded: frozenset[str]) -> Lineage:
-    """``grouping.group_repositories(lineage, expanded)``, once per lineage and ``expanded``."""
-    held, result = _grouped_entry(id(lineage), tuple(sorted(expanded)), lineage)
-    return result if held is lineage else grouping.group_repositories(lineage, expanded)
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _grouped_entry(
-    lineage_id: int,  # noqa: ARG001 - the cache key
-    expanded: tuple[str, ...],
-    _lineage: Lineage,
-) -> tuple[Lineage, Lineage]:
-    return _lineage, grouping.group_repositories(_lineage, expanded)
-
-
+@by_identity(max_entries=8)
 def families(lineage: Lineage) -> list[overview.FamilyRow]:
     """``overview.families(lineage)``, once per lineage (the overview's rows)."""
-    held, found = _families_entry(id(lineage), lineage)
-    return found if held is lineage else overview.families(lineage)
+    return overview.families(lineage)
 
 
+@by_identity(max_entries=8)
 def treemap(lineage: Lineage) -> dict[str, Any]:
     """The treemap's ECharts option for ``lineage``, once per lineage."""
-    held, option = _treemap_entry(id(lineage), lineage)
-    return option if held is lineage else overview.echarts_treemap(overview.disk_map(lineage))
+    return overview.echarts_treemap(overview.disk_map(lineage))
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _families_entry(
-    lineage_id: int,  # noqa: ARG001 - the cache key
-    _lineage: Lineage,
-) -> tuple[Lineage, list[overview.FamilyRow]]:
-    return _lineage, overview.families(_lineage)
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _treemap_entry(
-    lineage_id: int,  # noqa: ARG001 - the cache key
-    _lineage: Lineage,
-) -> tuple[Lineage, dict[str, Any]]:
-    return _lineage, overview.echarts_treemap(overview.disk_map(_lineage))
-
-
-def drawn_instead(view: web.PageView) -> bool:
+def drawn_instead(page: web.Page) -> bool:
     """Draw the overview and return True, or draw the bar above the tree and return False."""
-    if _crowded(view) and st.session_state.get(OPEN) is None and view.selected is None:
-        _overview(view)
+    if page.overview:
+        _overview(page.view)
         return True
-    _tree_bar(view)
+    _tree_bar(page.view, page.family)
     return False
-
-
-def _open(root: str | None) -> None:
-    st.session_state[OPEN] = root
-    st.session_state[WHOLE] = False
-
-
-def _back() -> None:
-    _open(None)
-    st.session_state["image"] = None  # the picker's key in app.py: a pick would open its family again
-    st.session_state["focus"] = False
-
-
-def _opened_from_table(roots: list[str]) -> None:
-    rows = st.session_state[TABLE].selection.rows
-    if rows:
-        _open(roots[rows[0]])
 
 
 def _overview(view: web.PageView) -> None:
@@ -150,14 +70,14 @@ def _overview(view: web.PageView) -> None:
         roots,
         index=None,
         format_func=lambda root: clean_text(names[root], 120),
-        key=PICK,
+        key=state.FAMILY_PICK,
         placeholder="Pick a family (type to search)",
-        on_change=lambda: _open(st.session_state[PICK]),
+        on_change=STATE.open_picked_family,
     )
     whole.button(
         f"Draw all {len(lineage)} in one tree",
         key="whole_tree_button",
-        on_click=lambda: st.session_state.update({WHOLE: True}),
+        on_click=STATE.draw_whole,
         help="One picture of every image: its boxes will be small.",
         width="stretch",
     )
@@ -170,9 +90,9 @@ def _overview(view: web.PageView) -> None:
             hide_index=True,
             width="stretch",
             height=min(36 * (len(found) + 1) + 4, CHART_HEIGHT),
-            on_select=lambda: _opened_from_table(roots),
+            on_select=lambda: STATE.open_table_row(roots),
             selection_mode="single-row",
-            key=TABLE,
+            key=state.FAMILY_TABLE,
             column_config={
                 "Family": st.column_config.TextColumn(width=220),
                 "Images": st.column_config.NumberColumn(width=64),
@@ -197,28 +117,30 @@ def _overview(view: web.PageView) -> None:
         )
 
 
-def _tree_bar(view: web.PageView) -> None:
+def _tree_bar(view: web.PageView, root: str | None) -> None:
     """Above the tree: the way back to the overview, and the grouping switch.
 
     One row whose items keep their natural width and wrap onto a second row when the column is
     narrow (with the inspector open the tree has three fifths of the page): fixed column
     shares cut "Back to the overview" and "Group tags by repository" short at 1440x900.
     """
-    root = st.session_state.get(OPEN)
     crowded = len(view.searched) > web.CROWDED
     if not crowded and not grouping.repositories(view.searched):
         return  # a small collection of one image per repository: nothing to switch
     with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):
         if crowded:
             st.button(
-                "Back to the overview", key="back_to_overview", icon=":material/arrow_back:", on_click=_back
+                "Back to the overview",
+                key="back_to_overview",
+                icon=":material/arrow_back:",
+                on_click=STATE.back_to_overview,
             )
         if _grouping_switch():
             groups = grouping.repositories(view.searched)
             st.multiselect(
                 "Show each image of",
                 list(groups),
-                key=EXPANDED,
+                key=state.EXPANDED,
                 format_func=lambda name: f"{clean_text(name, 80)} ({len(groups[name])})",
                 placeholder="Repositories drawn as one box",
                 width=EXPANDED_WIDTH,
@@ -231,7 +153,7 @@ def _tree_bar(view: web.PageView) -> None:
 def _grouping_switch() -> bool:
     return st.toggle(
         "Group tags by repository",
-        key=GROUP,
+        key=state.GROUP,
         help="All the images of one repository (jupyter/scipy-notebook:latest, :2026-11, ...) as one "
         "box with their count; choose repositories under “Show each image of” to draw them one by one.",
     )

@@ -1,23 +1,19 @@
 """The app's "Images to rebuild": the same answer as ``image-lineage stale``, on the page.
 
-One hook in ``app.py``: ``view = stale.mark(view)``, once the view is known. It lists the
-images built on an outdated base (an expander with a table, only when there are some) and
-returns the view with an ``outdated_base`` note on each of them (``stale.noted``), which the
-tree draws as a dashed orange border with a legend line, and the page's notes list.
-Judged against every image the toggles let through (``view.everything``).
+One hook in ``app.py``: ``stale.show(page.report)``, once the page is known. It lists the
+images built on an outdated base (an expander with a table, only when there are some). The
+page model (``web.page``) judges them against every image the toggles let through and puts
+an ``outdated_base`` note on each (``stale.noted``), which the tree draws as a dashed orange
+border with a legend line, and the page's notes list.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
-from image_lineage import web
-from image_lineage.lineage import Lineage
 from image_lineage.model import short_id
-from image_lineage.render.common import clean_text, count_layers, human_size
-from image_lineage.stale import StaleReport, age_text, noted, stale_images
+from image_lineage.stale import StaleReport, age_text
+from image_lineage.text import clean_text, count_layers, human_size
 
 
 def rows(report: StaleReport) -> list[dict[str, object]]:
@@ -38,11 +34,10 @@ def rows(report: StaleReport) -> list[dict[str, object]]:
     ]
 
 
-def mark(view: web.PageView) -> web.PageView:
-    """Show the images to rebuild (when there are some) and mark them in the tree."""
-    report = report_of(view.everything)
+def show(report: StaleReport) -> None:
+    """The images to rebuild, when there are some: an expander with their table."""
     if not report:
-        return view
+        return
     label = f"Images to rebuild: {len(report)} on an outdated base"
     with st.expander(label, icon=":material/update:"):
         st.caption(
@@ -50,42 +45,3 @@ def mark(view: web.PageView) -> web.PageView:
             "(dashed orange in the tree). The same list: image-lineage stale."
         )
         st.table(rows(report))  # a static table: the inspector's dataframes keep their places
-    return replace(
-        view,
-        everything=marked(view.everything, report),
-        searched=marked(view.searched, report),
-        shown=marked(view.shown, report),
-    )
-
-
-# The view's lineages are the same objects from one rerun to the next (``web.make_view``), so
-# the report and the marked lineages are kept by their identity (``web.ids_of``): on 1,000 images
-# the check took a sixth of a rerun, and fresh lineages would make the tree's DOT and the
-# inspector's details (cached by the lineage) miss.
-def report_of(everything: Lineage) -> StaleReport:
-    """``stale_images(everything)``, once per lineage."""
-    held, report = _report_entry(id(everything), everything)
-    return report if held is everything else stale_images(everything)
-
-
-def marked(lineage: Lineage, report: StaleReport) -> Lineage:
-    """``noted(lineage, report)``, once per lineage and report."""
-    inputs = (lineage, report)
-    held, result = _marked_entry(web.ids_of(inputs), inputs)
-    return result if web.same_objects(held, inputs) else noted(lineage, report)
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _report_entry(
-    lineage_id: int,  # noqa: ARG001 - the cache key
-    _lineage: Lineage,
-) -> tuple[Lineage, StaleReport]:
-    return _lineage, stale_images(_lineage)
-
-
-@st.cache_resource(max_entries=24, show_spinner=False)
-def _marked_entry(
-    ids: tuple[int, ...],  # noqa: ARG001 - the cache key
-    _inputs: tuple[Lineage, StaleReport],
-) -> tuple[tuple[Lineage, StaleReport], Lineage]:
-    return _inputs, noted(*_inputs)

@@ -10,7 +10,7 @@ wheel, pinch, ``+``/``-``/arrows/``0`` while the tree has the focus: keys typed 
 such as in the page's text boxes, are not the tree's), hover a box for its details, collapse
 and expand what is built on an image, fit the tree, show it full screen, and click a box: the
 click (the trigger ``pick``) picks that image in the page's picker
-(``st.session_state[PICKER]``), so the inspector opens beside the graph as if it had been
+(``state.IMAGE``), so the inspector opens beside the graph as if it had been
 picked there. The picked image is marked and the images the search matches are highlighted;
 either is centred when it was chosen outside the tree.
 
@@ -41,12 +41,10 @@ from image_lineage.lineage import Lineage
 from image_lineage.render.dot import node_ids
 from image_lineage.render.graphviz_render import INSTALL_HINT
 from image_lineage.render.html import tree_nodes
-from image_lineage.web import PageView, graphviz_installed, tree_dot
+from image_lineage.web import PageView, graphviz_installed, state, tree_dot
+from image_lineage.web.state import STATE
 
 NAME = "image_lineage_tree"  # the component's name (st.components.v2)
-KEY = "tree"  # the element's key; st.session_state[KEY] holds its last triggers
-PICKER = "image"  # the page's "Inspect an image" select box
-SENT = "tree_drawing_sent"  # session state: the digest of the drawing last sent to the element
 HEIGHT = 600  # px: with the title and the find row, the tree's top half is in a 900 px window
 SCRIPT = "ui/tree_component/component.js"  # inside the image_lineage package
 
@@ -98,18 +96,17 @@ def picked(value: Any) -> str | None:
 
 def _triggered(name: str) -> Any:
     """The value of the element's trigger ``name`` in this interaction (read in its callback)."""
-    value = st.session_state.get(KEY)
-    return value.get(name) if isinstance(value, dict) else None
+    return STATE.tree_trigger(name)
 
 
 def _on_pick() -> None:
     image = picked(_triggered("pick"))
     if image is not None:
-        st.session_state[PICKER] = image
+        STATE.pick(image)
 
 
 def _on_need() -> None:
-    st.session_state[SENT] = None  # the element lacks the drawing: this run sends it
+    STATE.tree_holds(None)  # the element lacks the drawing: this run sends it
 
 
 def digest(dot: str) -> str:
@@ -122,7 +119,7 @@ def _on_drawn() -> None:
 
 
 def show(view: PageView, *, first_frame: bool = False) -> None:
-    """The interactive tree of ``view.shown``; a click picks the image in ``PICKER``.
+    """The interactive tree of ``view.shown``; a click picks the image in the picker.
 
     ``first_frame``: the script, once it has drawn the tree, asks for the rest of the page
     (the trigger ``drawn``, whose rerun draws it).
@@ -132,10 +129,10 @@ def show(view: PageView, *, first_frame: bool = False) -> None:
         st.graphviz_chart(view.dot, width="stretch")
         return
     drawing = digest(dot)
-    send = st.session_state.get(SENT) != drawing
+    send = STATE.tree_sent != drawing
     ids = node_ids(view.shown)
     _component(
-        key=KEY,
+        key=state.TREE,
         data={
             "drawing": drawing,
             "svg": svg_of(dot) if send else None,
@@ -150,4 +147,4 @@ def show(view: PageView, *, first_frame: bool = False) -> None:
         on_need_change=_on_need,
         on_drawn_change=_on_drawn,
     )
-    st.session_state[SENT] = drawing
+    STATE.tree_holds(drawing)
