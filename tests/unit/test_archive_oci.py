@@ -20,13 +20,9 @@ from bench.synthetic_images import write_archive
 from image_lineage.errors import ArchiveError
 from image_lineage.lineage import build_lineage
 from image_lineage.model import Image
-from image_lineage.sources import archive as archive_module
-from image_lineage.sources.archive import (
-    ArchiveSource,
-    StreamLayout,
-    read_layout,
-    read_layout_contents,
-)
+from image_lineage.sources.archive import ArchiveSource, read_layout, read_layout_contents
+from image_lineage.sources.oci import layout as layout_module
+from image_lineage.sources.oci.layout import StreamLayout
 from tests.harness.oci_layout import (
     AMD64,
     ARM64,
@@ -330,7 +326,7 @@ def test_a_gzip_save_is_read_in_one_pass(
     def no_random_access(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("a compressed archive was opened for random access")
 
-    monkeypatch.setattr(archive_module, "TarLayout", no_random_access)
+    monkeypatch.setattr(layout_module, "TarLayout", no_random_access)
     assert ArchiveSource(path).scan().images == expected
 
 
@@ -353,7 +349,7 @@ def test_a_stream_keeps_only_small_files(family: Family) -> None:
 def test_a_stream_holding_too_much_small_json_is_refused(
     family: Family, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(archive_module, "MAX_KEPT_BYTES", 1000)
+    monkeypatch.setattr(layout_module, "MAX_KEPT_BYTES", 1000)
     with pytest.raises(ArchiveError, match="small files"):
         StreamLayout.read(io.BytesIO(family.tar_bytes()), "f")
 
