@@ -20,7 +20,7 @@ from bench.synthetic_images import write_archive
 
 from image_lineage.cli import main
 from image_lineage.errors import ArchiveError
-from image_lineage.sources import archive
+from image_lineage.sources import archive, image_config
 from image_lineage.sources.oci import records
 from image_lineage.sources.oci.layout import Layout, StreamLayout
 from tests.harness.oci_layout import AMD64, MEDIA_INDEX, OciLayout
@@ -97,9 +97,13 @@ def test_a_thousand_manifest_json_entries_naming_one_config_parse_it_once(
     files[entry["Config"]] = json_bytes(config)
     files["manifest.json"] = json_bytes([{**entry, "RepoTags": [f"many/copies:{n}"]} for n in range(1000)])
     layout = CountingLayout(StreamLayout.read(io.BytesIO(tar_of(files)), "many"))
-    parses = []
-    real = records.image_from_config
-    monkeypatch.setattr(records, "image_from_config", lambda *a, **k: parses.append(1) or real(*a, **k))
+    parses: list[bytes] = []
+
+    def counted(raw: bytes, *args: Any, **kwargs: Any) -> Any:
+        parses.append(raw)
+        return image_config.image_from_config(raw, *args, **kwargs)
+
+    monkeypatch.setattr(records, "image_from_config", counted)
     contents = archive.read_layout_contents(layout, "many")
     (image,) = contents.images
     assert len(image.tags) == 1000
