@@ -25,6 +25,7 @@ from image_lineage.sources.oci import records
 from image_lineage.sources.oci.layout import Layout, StreamLayout
 from tests.harness.oci_layout import AMD64, MEDIA_INDEX, OciLayout
 from tests.harness.oci_layout import Image as BuiltImage
+from tests.support.tars import tar_of
 
 
 class CountingLayout:
@@ -53,16 +54,6 @@ class CountingLayout:
 
 def json_bytes(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
-
-
-def tar_of(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 def test_an_index_of_four_levels_of_fifty_identical_entries_is_read_once_each() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -22,26 +21,12 @@ from image_lineage.cli import main
 from image_lineage.sources.archive import ArchiveSource
 from tests.harness.oci_layout import AMD64, ARM64, MEDIA_CONFIG, MEDIA_INDEX, MEDIA_MANIFEST, OciLayout
 from tests.harness.oci_layout import Image as BuiltImage
+from tests.support.tars import files_of, tar_of
 
 SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+prettyjws"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
 DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
-
-
-def tar_of(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-def files_of(data: bytes) -> dict[str, bytes]:
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        return {m.name: tar.extractfile(m).read() for m in tar if m.isfile()}  # type: ignore[union-attr]
 
 
 def json_bytes(value: Any) -> bytes:
