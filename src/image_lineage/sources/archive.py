@@ -42,10 +42,10 @@ from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
 from image_lineage.sources.base import Progress
 from image_lineage.sources.oci import media
 from image_lineage.sources.oci.artifacts import Artifact, artifact_notes, attach_artifacts
-from image_lineage.sources.oci.descriptor import Descriptor, Malformed, parse_index
+from image_lineage.sources.oci.descriptor import Descriptor, Malformed, Manifest, parse_index
 from image_lineage.sources.oci.layout import DirectoryLayout, Layout, LayoutBlobs, file_layout
 from image_lineage.sources.oci.naming import names_of
-from image_lineage.sources.oci.records import ImageMaker, images_of, layer_sizes, merge_image
+from image_lineage.sources.oci.records import ImageMaker, images_of, merge_image
 from image_lineage.sources.oci.walk import Placed, Root, Walked, walk
 
 
@@ -209,12 +209,11 @@ class _Reader:
                         f"{self.origin} has no entry {placed.descriptor.blob_path!r}, which its index names."
                     )
 
-    def image(self, placed: Placed, raw: bytes) -> Image:
+    def image(self, placed: Placed, manifest: Manifest, raw: bytes) -> Image:
         """The record of one image manifest and its config."""
-        assert placed.manifest is not None  # noqa: S101 - a config is only read for a manifest
-        config_digest = placed.manifest.config.digest
-        image = self.maker.make(raw, config_digest, placed.names, layer_sizes(placed))
-        compressed = any(self.compressed_layer(layer) for layer in placed.manifest.layers)
+        sizes = [layer.size for layer in manifest.layers]
+        image = self.maker.make(raw, manifest.config.digest, placed.names, sizes)
+        compressed = any(self.compressed_layer(layer) for layer in manifest.layers)
         return replace(
             image, manifest_digest=placed.descriptor.digest, size_kind="compressed" if compressed else "tar"
         )

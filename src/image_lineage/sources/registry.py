@@ -50,11 +50,10 @@ from image_lineage.sources import oci
 from image_lineage.sources.base import DEFAULT_TIMEOUT, MAX_JSON_BYTES, Progress
 from image_lineage.sources.engine.errors import Fault, fault_of
 from image_lineage.sources.engine.pool import until_first_failure
-from image_lineage.sources.image_config import image_from_config
 from image_lineage.sources.oci.artifacts import Artifact
 from image_lineage.sources.oci.blobs import Checked, Unread, Want, too_big
-from image_lineage.sources.oci.descriptor import Descriptor
-from image_lineage.sources.oci.records import images_of, layer_sizes
+from image_lineage.sources.oci.descriptor import Descriptor, Manifest
+from image_lineage.sources.oci.records import ImageMaker, images_of
 from image_lineage.sources.oci.walk import Placed, Root, walk
 
 if TYPE_CHECKING:
@@ -131,6 +130,7 @@ class _Walk:
     def __init__(self, client: _Client, cache: BlobCache, pool: Any) -> None:
         self.client = client
         self.blobs = _RegistryBlobs(client, cache, pool)
+        self.maker = ImageMaker(client.base, SourceUnavailable)
 
     def run(self, progress: Progress | None) -> tuple[dict[str, Image], list[Artifact], list[Diagnostic]]:
         client, blobs = self.client, self.blobs
@@ -161,13 +161,13 @@ class _Walk:
                 notes.append(Diagnostic(None, problem.code, f"{where}: {problem.reason}"))
         return images, list(walked.artifacts), list(dict.fromkeys(notes))
 
-    def image(self, placed: Placed, raw: bytes) -> Image:
+    def image(self, placed: Placed, manifest: Manifest, raw: bytes) -> Image:
         """The record of one platform: its config, compressed layer sizes, the tags that reach it."""
-        reference = placed.names[0]
-        image = image_from_config(raw, placed.names, layer_sizes(placed), reference, SourceUnavailable)
+        sizes = [layer.size for layer in manifest.layers]
+        image = self.maker.make(raw, manifest.config.digest, placed.names, sizes, origin=placed.names[0])
         digests = tuple(f"{self.client.host}/{r.scope}@{r.descriptor.digest}" for r in placed.roots)
-        manifest = placed.descriptor.digest
-        return replace(image, digests=digests, manifest_digest=manifest, size_kind="compressed")
+        at = placed.descriptor.digest
+        return replace(image, digests=digests, manifest_digest=at, size_kind="compressed")
 
 
 class _RegistryBlobs:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from image_lineage.errors import ArchiveError
 from image_lineage.sources.oci.descriptor import Malformed, parse_index, parse_json, parse_platform
+from image_lineage.sources.oci.media import INDEX_TYPES
 
 if TYPE_CHECKING:
     from image_lineage.sources.oci.layout import Layout
@@ -107,13 +108,15 @@ def exported(layout: Layout, image_id: str, origin: str) -> Exported:
         raise ArchiveError(f"{origin}: index.json names no image.")
     descriptor = next((d for d in tops if d.digest == image_id), tops[0])
     walked = walk(LayoutBlobs(layout), [Root(descriptor)], ArchiveError)
-    if walked.problems:
-        raise ArchiveError(f"{origin}: {walked.problems[0].reason}.")
+    faults = [p for p in walked.problems if p.code != "index_entry_skipped"]
+    if faults:
+        raise ArchiveError(f"{origin}: {faults[0].reason}.")
     group = next((g for g in walked.groups if g.index_digest == descriptor.digest), None)
-    if group is not None:
-        if len(group.members) > _MAX_PLATFORMS:
+    if group is not None or descriptor.media_type in INDEX_TYPES:
+        members = group.members if group else ()  # an index of attestations only has no platform
+        if len(members) > _MAX_PLATFORMS:
             raise ArchiveError(f"{origin}: the image index lists more than {_MAX_PLATFORMS} platforms.")
-        return Exported(descriptor.digest, tuple(_platform(p) for p in group.members))
+        return Exported(descriptor.digest, tuple(_platform(p) for p in members))
     direct = [p for g in walked.groups if g.direct for p in g.members]
     return Exported("", tuple(_platform(p) for p in direct[:1]) or (ExportedPlatform("", descriptor.digest),))
 

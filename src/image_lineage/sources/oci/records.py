@@ -14,6 +14,7 @@ from dataclasses import replace
 from image_lineage.errors import LineageError
 from image_lineage.model import Image
 from image_lineage.sources.image_config import image_from_config
+from image_lineage.sources.oci.descriptor import Manifest
 from image_lineage.sources.oci.walk import Placed, Walked
 
 
@@ -25,25 +26,27 @@ class ImageMaker:
         self.failure = failure
         self._made: dict[tuple[str, tuple[int, ...]], Image] = {}
 
-    def make(self, raw: bytes, key: str, names: Sequence[str], sizes: Sequence[int]) -> Image:
-        """The record of the config ``raw`` (known as ``key``: its digest or its name)."""
+    def make(
+        self, raw: bytes, key: str, names: Sequence[str], sizes: Sequence[int], origin: str = ""
+    ) -> Image:
+        """The record of the config ``raw`` (known as ``key``: its digest or its name); ``origin``
+        names where it was found in an error, if not the maker's."""
         memo = (key, tuple(sizes))
         image = self._made.get(memo)
         if image is None:
-            image = self._made[memo] = image_from_config(raw, (), sizes, self.origin, self.failure)
+            made = image_from_config(raw, (), sizes, origin or self.origin, self.failure)
+            image = self._made[memo] = made
         return replace(image, tags=tuple(sorted(set(names))))
 
 
-def layer_sizes(placed: Placed) -> list[int]:
-    """The layers' sizes as their descriptors give them."""
-    return [layer.size for layer in placed.manifest.layers] if placed.manifest else []
-
-
-def images_of(walked: Walked, build: Callable[[Placed, bytes], Image]) -> dict[str, Image]:
+def images_of(walked: Walked, build: Callable[[Placed, Manifest, bytes], Image]) -> dict[str, Image]:
     """Records from every group of a walk; ``build`` makes one from a placed manifest and its config."""
     images: dict[str, Image] = {}
     for group in walked.groups:
-        made = [(p, build(p, p.config) if p.config is not None else None) for p in group.members]
+        made = [
+            (p, build(p, p.manifest, p.config) if p.manifest is not None and p.config is not None else None)
+            for p in group.members
+        ]
         listed = tuple(
             sorted(
                 {
