@@ -28,8 +28,18 @@ from image_lineage.errors import SourceUnavailable
 from image_lineage.model import Scan
 from image_lineage.sources import registry as registry_module
 from image_lineage.sources import registry_auth
+from image_lineage.sources.oci.blobs import DigestMismatch, Want
+from image_lineage.sources.oci.descriptor import Descriptor
 from image_lineage.sources.registry import RegistrySource
-from tests.harness.oci_layout import AMD64, ARM64, MEDIA_CONFIG, MEDIA_INDEX, Family, lineage_family
+from tests.harness.oci_layout import (
+    AMD64,
+    ARM64,
+    MEDIA_CONFIG,
+    MEDIA_INDEX,
+    MEDIA_LAYER_GZIP,
+    Family,
+    lineage_family,
+)
 from tests.harness.oci_layout import Image as BuiltImage
 
 
@@ -463,3 +473,16 @@ def test_an_index_of_four_levels_of_fifty_identical_entries_costs_a_few_requests
         requests = len(server.state.log)
     assert [image.id for image in found.images] == [image.config_digest]
     assert requests <= 7  # tags, the tag, 3 more indexes, the manifest, the config
+
+
+def test_a_blob_streams_from_the_registry_with_its_digest_checked(fake: _Server, family: Family) -> None:
+    """The registry's blob source gives a layer as a stream (layer contents read it so)."""
+    image = family.images["fake/base:1"]["linux/amd64"]
+    layer = image.layers[0]
+    want = Want(Descriptor(MEDIA_LAYER_GZIP, layer.digest, len(layer.blob)), scope="team/base")
+    blobs = registry_module._RegistryBlobs(registry_module._Client(fake.url, 5.0), cache=None, pool=None)  # type: ignore[arg-type]
+    with blobs.open(want) as stream:
+        assert stream.read() == layer.blob
+    fake.state.tampered.add(layer.digest)
+    with pytest.raises(DigestMismatch, match="does not match its digest"):
+        blobs.open(want)

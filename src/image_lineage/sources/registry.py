@@ -51,7 +51,7 @@ from image_lineage.sources.base import DEFAULT_TIMEOUT, MAX_JSON_BYTES, Progress
 from image_lineage.sources.engine.errors import Fault, fault_of
 from image_lineage.sources.engine.pool import until_first_failure
 from image_lineage.sources.oci.artifacts import Artifact
-from image_lineage.sources.oci.blobs import Checked, Unread, Want, too_big
+from image_lineage.sources.oci.blobs import Checked, DigestMismatch, Unread, Want, too_big
 from image_lineage.sources.oci.descriptor import Descriptor, Manifest
 from image_lineage.sources.oci.records import ImageMaker, images_of
 from image_lineage.sources.oci.walk import Placed, Root, walk
@@ -213,7 +213,10 @@ class _RegistryBlobs:
     def open(self, want: Want) -> AbstractContextManager[IO[bytes]]:
         """A blob as a stream: read whole through the client (capped at ``MAX_JSON_BYTES``) until
         the HTTP layer streams answers; checked against its digest as any stream."""
-        body = self.client.blob(want.scope, want.descriptor.digest)
+        try:
+            body = self.client.blob(want.scope, want.descriptor.digest)
+        except _Mismatch as error:
+            raise DigestMismatch(str(error)) from error
         return closing(io.BufferedReader(Checked(io.BytesIO(body), want.descriptor)))
 
 

@@ -62,7 +62,8 @@ class BlobSource(Protocol):
         ...
 
     def open(self, want: Want) -> AbstractContextManager[IO[bytes]]:
-        """A (layer) blob as a stream, checked against its digest as it is read (see ``Checked``)."""
+        """A (layer) blob as a stream, checked against its digest as it is read (see ``Checked``):
+        ``DigestMismatch`` at its end, or at once from a source that had to read it whole."""
         ...
 
 
