@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 
 from image_lineage.errors import ArchiveError
 from image_lineage.lineage import build_lineage
-from image_lineage.sources import archive as archive_module
 from image_lineage.sources.archive import ArchiveSource
+from image_lineage.sources.oci import layout as layout_module
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +175,7 @@ def test_hostile_archives_are_refused_when_streamed_too(
 def test_an_oversized_config_is_not_read(
     tmp_path: Path, valid: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(archive_module, "MAX_JSON_BYTES", 64)
+    monkeypatch.setattr(layout_module, "MAX_JSON_BYTES", 64)
     with pytest.raises(ArchiveError, match="more than a manifest or config"):
         read(tmp_path, valid)
 

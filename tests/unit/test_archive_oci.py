@@ -20,13 +20,9 @@ from bench.synthetic_images import write_archive
 from image_lineage.errors import ArchiveError
 from image_lineage.lineage import build_lineage
 from image_lineage.model import Image
-from image_lineage.sources import archive as archive_module
-from image_lineage.sources.archive import (
-    ArchiveSource,
-    StreamLayout,
-    read_layout,
-    read_layout_contents,
-)
+from image_lineage.sources.archive import ArchiveSource, read_layout, read_layout_contents
+from image_lineage.sources.oci import layout as layout_module
+from image_lineage.sources.oci.layout import StreamLayout
 from testbed.oci_layout import (
     AMD64,
     ARM64,
@@ -37,6 +33,7 @@ from testbed.oci_layout import (
     lineage_family,
 )
 from testbed.oci_layout import Image as BuiltImage
+from tests.support.tars import files_of, tar_of
 
 HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
 HELM_CHART = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
@@ -65,21 +62,6 @@ def unpack(data: bytes, folder: Path) -> Path:
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         tar.extractall(folder, filter="data")
     return folder
-
-
-def tar_of(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-def files_of(data: bytes) -> dict[str, bytes]:
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        return {m.name: tar.extractfile(m).read() for m in tar if m.isfile()}  # type: ignore[union-attr]
 
 
 def blob_json(layout: OciLayout, media_type: str, value: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -330,7 +312,7 @@ def test_a_gzip_save_is_read_in_one_pass(
     def no_random_access(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("a compressed archive was opened for random access")
 
-    monkeypatch.setattr(archive_module, "TarLayout", no_random_access)
+    monkeypatch.setattr(layout_module, "TarLayout", no_random_access)
     assert ArchiveSource(path).scan().images == expected
 
 
@@ -353,7 +335,7 @@ def test_a_stream_keeps_only_small_files(family: Family) -> None:
 def test_a_stream_holding_too_much_small_json_is_refused(
     family: Family, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(archive_module, "MAX_KEPT_BYTES", 1000)
+    monkeypatch.setattr(layout_module, "MAX_KEPT_BYTES", 1000)
     with pytest.raises(ArchiveError, match="small files"):
         StreamLayout.read(io.BytesIO(family.tar_bytes()), "f")
 

@@ -15,6 +15,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,9 +28,20 @@ from image_lineage.errors import SourceUnavailable
 from image_lineage.model import Scan
 from image_lineage.sources import registry as registry_module
 from image_lineage.sources import registry_auth, registry_client
+from image_lineage.sources.oci.blobs import DigestMismatch, Want
+from image_lineage.sources.oci.descriptor import Descriptor
 from image_lineage.sources.registry import RegistrySource
 from testbed.local_server import serve_in_background
-from testbed.oci_layout import MEDIA_INDEX, Family, lineage_family
+from testbed.oci_layout import (
+    AMD64,
+    ARM64,
+    MEDIA_CONFIG,
+    MEDIA_INDEX,
+    MEDIA_LAYER_GZIP,
+    Family,
+    lineage_family,
+)
+from testbed.oci_layout import Image as BuiltImage
 
 
 @dataclass
@@ -161,6 +173,12 @@ def family() -> Family:
 
 @pytest.fixture
 def fake(family: Family) -> Iterator[_Server]:
+    with _serving(family) as server:
+        yield server
+
+
+@contextmanager
+def _serving(family: Family) -> Iterator[_Server]:
     server = _Server(("127.0.0.1", 0), _Handler)
     state = _State(family)
     for tag, digest in family.targets.items():
@@ -169,9 +187,11 @@ def fake(family: Family) -> Iterator[_Server]:
         state.targets[(f"team/{repository.split('/')[-1]}", name)] = digest
     server.state = state
     serve_in_background(server)
-    yield server
-    server.shutdown()
-    server.server_close()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _platforms(family: Family) -> set[str]:
@@ -399,3 +419,74 @@ def test_json_output_of_a_multi_platform_scan(fake: _Server) -> None:
     )
     document: dict[str, Any] = json.loads(out.getvalue())
     assert len(document["images"]) == 10
+
+
+# ------------------------------------------- real shapes and fan-out, through the same walker
+
+
+def _own_family() -> Family:
+    """A family of its own, to which a test may add tags (the module's is shared)."""
+    return lineage_family(prefix="fake")
+
+
+def _index(family: Family, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    raw = json.dumps({"schemaVersion": 2, "mediaType": MEDIA_INDEX, "manifests": entries}).encode()
+    return family.layout.add_blob(raw, MEDIA_INDEX)
+
+
+def test_apko_index_entries_are_images_in_a_registry_too() -> None:
+    """apko 0.19 ``apko publish``: each index entry has ``artifactType`` = the image config type."""
+    family = _own_family()
+    images = [BuiltImage.scratch(p).run("apko", {"etc/os-release": str(p).encode()}) for p in (AMD64, ARM64)]
+    entries = [{**family.layout.add_image(image), "artifactType": MEDIA_CONFIG} for image in images]
+    with _serving(family) as server:
+        server.state.tags["chainguard/static"] = ["latest"]
+        server.state.targets[("chainguard/static", "latest")] = _index(family, entries)["digest"]
+        found = scan(server, "/chainguard/static")
+    assert {image.id for image in found.images} == {image.config_digest for image in images}
+
+
+def test_a_schema_1_tag_is_a_diagnostic_naming_the_format() -> None:
+    """A tag pushed by Docker 1.9 (registry v2 of 2015) still serving its schema 1 manifest."""
+    family = _own_family()
+    raw = json.dumps({"schemaVersion": 1, "name": "old/busybox", "tag": "1.21", "fsLayers": []}).encode()
+    digest = family.layout.add_blob(raw, "application/vnd.docker.distribution.manifest.v1+prettyjws")[
+        "digest"
+    ]
+    with _serving(family) as server:
+        server.state.tags["old/busybox"] = ["1.21"]
+        server.state.targets[("old/busybox", "1.21")] = digest
+        found = scan(server, "/old/busybox")
+    assert found.images == ()
+    (note,) = [d for d in found.diagnostics if d.code == "blob_unreadable"]
+    assert note.message.startswith(f"127.0.0.1:{server.server_address[1]}/old/busybox:1.21: the manifest")
+    assert "Docker schema 1 manifest" in note.message
+
+
+def test_an_index_of_four_levels_of_fifty_identical_entries_costs_a_few_requests() -> None:
+    """7 requests, 6.25 million visits: the tag's index lists one index 50 times, and so on down."""
+    family = _own_family()
+    image = BuiltImage.scratch(AMD64).run("ADD rootfs /", {"etc/os": b"amd64"})
+    entry = family.layout.add_image(image)
+    for _ in range(4):
+        entry = _index(family, [entry] * 50)
+    with _serving(family) as server:
+        server.state.tags["fan/out"] = ["1"]
+        server.state.targets[("fan/out", "1")] = entry["digest"]
+        found = scan(server, "/fan/out")
+        requests = len(server.state.log)
+    assert [image.id for image in found.images] == [image.config_digest]
+    assert requests <= 7  # tags, the tag, 3 more indexes, the manifest, the config
+
+
+def test_a_blob_streams_from_the_registry_with_its_digest_checked(fake: _Server, family: Family) -> None:
+    """The registry's blob source gives a layer as a stream (layer contents read it so)."""
+    image = family.images["fake/base:1"]["linux/amd64"]
+    layer = image.layers[0]
+    want = Want(Descriptor(MEDIA_LAYER_GZIP, layer.digest, len(layer.blob)), scope="team/base")
+    blobs = registry_module._RegistryBlobs(registry_module._Client(fake.url, 5.0), cache=None, pool=None)  # type: ignore[arg-type]
+    with blobs.open(want) as stream:
+        assert stream.read() == layer.blob
+    fake.state.tampered.add(layer.digest)
+    with pytest.raises(DigestMismatch, match="does not match its digest"):
+        blobs.open(want)

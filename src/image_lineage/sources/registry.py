@@ -27,12 +27,13 @@ Credentials: ``registry_client.py`` answers the registry's own ``401`` challenge
 from __future__ import annotations
 
 import contextlib
-import json
+import io
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, closing
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from image_lineage.cache import BlobCache, default_cache_dir
 from image_lineage.errors import SourceUnavailable
@@ -40,14 +41,17 @@ from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
 from image_lineage.net.pool import until_first_failure
 from image_lineage.sources import oci
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
-from image_lineage.sources.image_config import image_from_config
-from image_lineage.sources.registry_client import Missing as _Missing
+from image_lineage.sources.oci.artifacts import Artifact
+from image_lineage.sources.oci.blobs import Checked, DigestMismatch, Unread, Want, too_big
+from image_lineage.sources.oci.descriptor import Descriptor, Manifest
+from image_lineage.sources.oci.records import ImageMaker, images_of
+from image_lineage.sources.oci.walk import Placed, Root, walk
+from image_lineage.sources.registry_client import Mismatch as _Mismatch
 from image_lineage.sources.registry_client import RegistryClient as _Client
 from image_lineage.sources.registry_client import Skip as _Skip
 
 #: Requests in flight at once: enough to hide a registry's latency, few enough to be polite.
 WORKERS = 6
-_MAX_INDEX_DEPTH = 4
 _CACHE_NAMESPACE = "oci"
 K = TypeVar("K")
 T = TypeVar("T")
@@ -72,8 +76,7 @@ class RegistrySource:
             ThreadPoolExecutor(max_workers=WORKERS) as pool,
         ):
             try:
-                walk = _Walk(client, cache, pool)
-                images, artifacts, notes = walk.run(progress)
+                images, artifacts, notes = _Walk(client, cache, pool).run(progress)
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)  # send nothing more
                 raise
@@ -84,77 +87,65 @@ class RegistrySource:
         return Scan(source=info, images=tuple(images[k] for k in sorted(images)), diagnostics=tuple(notes))
 
 
-class _Unreadable(_Skip):
-    """A manifest this tool does not read (schema 1, not JSON)."""
-
-    code = "registry_unreadable"
-
-
-@dataclass(frozen=True, slots=True)
-class _Tag:
-    repository: str
-    tag: str
-    digest: str  # what the tag points at: an index or a manifest
-
-
-@dataclass(slots=True)
-class _Records:
-    """What one tag gave: records, artifacts beside them, and notes."""
-
-    images: list[Image] = field(default_factory=list)
-    artifacts: list[oci.Artifact] = field(default_factory=list)
-    notes: list[Diagnostic] = field(default_factory=list)
-
-
 class _Walk:
-    """One scan: tags -> their digests (HEAD) -> manifests -> platforms' manifests -> configs.
+    """One scan: tags -> their digests (HEAD) -> the OCI walker over the registry's blobs.
 
-    Each step fetches, on the pool, only what the cache lacks; one blob needed by many tags
-    is fetched once. Manifests and configs are kept parsed or raw by digest, each with the
-    repository to fetch it from (any that names it).
+    A first scan (nothing cached) GETs each tag's manifest at once: HEAD first would only
+    add a request. Then, HEAD tells whether the cached manifest is still the tag's.
     """
+
+    def __init__(self, client: _Client, cache: BlobCache, pool: Any) -> None:
+        self.client = client
+        self.blobs = _RegistryBlobs(client, cache, pool)
+        self.maker = ImageMaker(client.base, SourceUnavailable)
+
+    def run(self, progress: Progress | None) -> tuple[dict[str, Image], list[Artifact], list[Diagnostic]]:
+        client, blobs = self.client, self.blobs
+        repositories = [client.repository] if client.repository else client.catalog()
+        tag_lists = blobs.map(client.tags, repositories)
+        wanted = [(r, t) for r, tags in zip(repositories, tag_lists, strict=True) for t in tags]
+        notes: list[Diagnostic] = []
+        roots: list[Root] = []
+        first = blobs.cache.empty()
+        heads = blobs.map(lambda item: _catch(client.tag_digest, *item, first), wanted, progress)
+        fetched: dict[str, bytes] = {}
+        for (repository, tag), found in zip(wanted, heads, strict=True):
+            reference = f"{client.host}/{repository}:{tag}"
+            if isinstance(found, _Skip):
+                notes.append(Diagnostic(None, found.code, f"{reference}: {found}"))
+                continue
+            digest, body = found
+            if body is not None:  # fetched by tag, verified against its digest
+                fetched[digest] = body
+            roots.append(Root(Descriptor("", digest), (reference,), repository))
+        blobs.cache.put_many(fetched)
+        blobs.known.update(fetched)
+        walked = walk(blobs, roots, SourceUnavailable, group_direct=False)
+        images = images_of(walked, self.image)
+        for problem in walked.problems:
+            for root in problem.roots:
+                where = root.names[0] if problem.is_root else f"{root.names[0]} ({problem.digest})"
+                notes.append(Diagnostic(None, problem.code, f"{where}: {problem.reason}"))
+        return images, list(walked.artifacts), list(dict.fromkeys(notes))
+
+    def image(self, placed: Placed, manifest: Manifest, raw: bytes) -> Image:
+        """The record of one platform: its config, compressed layer sizes, the tags that reach it."""
+        sizes = [layer.size for layer in manifest.layers]
+        image = self.maker.make(raw, manifest.config.digest, placed.names, sizes, origin=placed.names[0])
+        digests = tuple(f"{self.client.host}/{r.scope}@{r.descriptor.digest}" for r in placed.roots)
+        at = placed.descriptor.digest
+        return replace(image, digests=digests, manifest_digest=at, size_kind="compressed")
+
+
+class _RegistryBlobs:
+    """The blob source over a registry: manifests and configs by digest from the cache, the rest
+    fetched on the pool (each from the repository its ``Want.scope`` names) and cached."""
 
     def __init__(self, client: _Client, cache: BlobCache, pool: Any) -> None:
         self.client = client
         self.cache = cache
         self.pool = pool
-        self.manifests: dict[str, Mapping[str, Any] | _Skip] = {}
-        self.configs: dict[str, bytes | _Skip] = {}
-        self.where: dict[str, str] = {}  # digest -> a repository that names it (to fetch it from)
-
-    def run(self, progress: Progress | None) -> tuple[dict[str, Image], list[oci.Artifact], list[Diagnostic]]:
-        client = self.client
-        repositories = [client.repository] if client.repository else client.catalog()
-        tag_lists = self.map(client.tags, repositories)
-        wanted = [(r, t) for r, tags in zip(repositories, tag_lists, strict=True) for t in tags]
-        notes: list[Diagnostic] = []
-        tags: list[_Tag] = []
-        # A first scan (nothing cached) GETs each tag's manifest at once: HEAD first would
-        # only add a request. Then, HEAD tells whether the cached manifest is still the tag's.
-        first = self.cache.empty()
-        heads = self.map(lambda item: _catch(client.tag_digest, *item, first), wanted, progress)
-        fetched: dict[str, bytes] = {}
-        for (repository, tag), found in zip(wanted, heads, strict=True):
-            if isinstance(found, _Skip):
-                notes.append(Diagnostic(None, found.code, f"{client.host}/{repository}:{tag}: {found}"))
-            else:
-                digest, body = found
-                if body is not None:  # fetched by tag, verified against its digest
-                    self.manifests[digest] = _manifest_of(body, digest)
-                    fetched[digest] = body
-                tags.append(_Tag(repository, tag, digest))
-        self.cache.put_many(fetched)
-        self.fetch_manifests({t.digest: t.repository for t in tags})
-        self.fetch_configs()
-        images: dict[str, Image] = {}
-        artifacts: list[oci.Artifact] = []
-        for found_tag in tags:
-            records = self.records(found_tag)
-            for image in records.images:
-                oci.add_image(images, image)
-            artifacts += records.artifacts
-            notes += records.notes
-        return images, artifacts, notes
+        self.known: dict[str, bytes] = {}  # fetched by tag already
 
     def map(self, fetch: Callable[[K], T], keys: Sequence[K], progress: Progress | None = None) -> list[T]:
         """``fetch`` of every key on the pool, in order; the first failure ends the scan."""
@@ -167,131 +158,33 @@ class _Walk:
                 progress(done, len(futures))
         return results
 
-    # ----------------------------------------------------------------------------- fetching
+    def read_many(self, wanted: Sequence[Want], limit: int) -> Mapping[str, bytes | Unread]:
+        """Each blob: known, cached, or fetched (a blob the registry lacks or damaged is ``Unread``).
+        The client caps every answer at ``MAX_JSON_BYTES`` (``limit`` is no more)."""
+        by_digest = {w.descriptor.digest: w for w in wanted}
+        found: dict[str, bytes | Unread] = {d: self.known[d] for d in by_digest if d in self.known}
+        found.update(self.cache.get_many([d for d in by_digest if d not in found]))
+        for digest, want in by_digest.items():
+            if digest not in found and (refused := too_big(want.descriptor, limit)):
+                found[digest] = refused
+        missing = [w for d, w in by_digest.items() if d not in found]
+        bodies = dict(zip((w.descriptor.digest for w in missing), self.map(self.fetch, missing), strict=True))
+        self.cache.put_many({d: body for d, body in bodies.items() if isinstance(body, bytes)})
+        return found | bodies
 
-    def fetch_manifests(self, frontier: dict[str, str]) -> None:
-        """Manifests by digest (cached or fetched), then the platforms' manifests they list."""
-        for _ in range(_MAX_INDEX_DEPTH + 1):
-            for digest, repository in frontier.items():
-                self.where.setdefault(digest, repository)
-            missing = {d: r for d, r in frontier.items() if d not in self.manifests}
-            for digest, body in self.blobs(missing, self.client.manifest).items():
-                self.manifests[digest] = body if isinstance(body, _Skip) else _manifest_of(body, digest)
-            children: dict[str, str] = {}
-            for digest, repository in frontier.items():
-                manifest = self.manifests[digest]
-                if not isinstance(manifest, _Skip):
-                    children.update(dict.fromkeys(_children(manifest), repository))
-            frontier = {d: r for d, r in children.items() if d not in self.manifests}
-            if not frontier:
-                return
+    def fetch(self, want: Want) -> bytes | Unread:
+        fetch = self.client.manifest if want.manifest else self.client.blob
+        found = _catch(fetch, want.scope, want.descriptor.digest)
+        return Unread(found.code, str(found)) if isinstance(found, _Skip) else found
 
-    def fetch_configs(self) -> None:
-        """The config of every image manifest read (an artifact's config is never needed)."""
-        wanted: dict[str, str] = {}
-        for digest, manifest in self.manifests.items():
-            if isinstance(manifest, _Skip) or oci.artifact_kind({}, manifest) is not None:
-                continue
-            config = _config_digest(manifest)
-            if config and digest in self.where:
-                wanted.setdefault(config, self.where[digest])
-        self.configs.update(self.blobs(wanted, self.client.blob))
-
-    def blobs(
-        self, wanted: Mapping[str, str], fetch: Callable[[str, str], bytes]
-    ) -> dict[str, bytes | _Skip]:
-        """``digest -> bytes`` for ``wanted`` (``digest -> repository``): the cache's, then the
-        rest fetched on the pool and stored; a blob the registry lacks or damaged is a ``_Skip``."""
-        found: dict[str, bytes | _Skip] = dict(self.cache.get_many(wanted))
-        missing = [d for d in wanted if d not in found]
-        bodies = self.map(lambda d: _catch(fetch, wanted[d], d), missing)
-        found.update(zip(missing, bodies, strict=True))
-        self.cache.put_many({d: b for d, b in zip(missing, bodies, strict=True) if isinstance(b, bytes)})
-        return found
-
-    # ------------------------------------------------------------------------------ records
-
-    def records(self, tag: _Tag) -> _Records:
-        """The records one tag leads to: every platform of an index, or its one image."""
-        name = f"{self.client.host}/{tag.repository}"
-        reference = f"{name}:{tag.tag}"
-        out = _Records()
-        manifest = self.manifests.get(tag.digest)
-        if isinstance(manifest, _Skip) or manifest is None:
-            why = manifest or _Missing(f"{tag.digest} was not read")
-            out.notes.append(Diagnostic(None, why.code, f"{reference}: {why}"))
-            return out
-        descriptor: dict[str, Any] = {"digest": tag.digest, "mediaType": manifest.get("mediaType")}
-        if _is_index(descriptor, manifest):
-            self.index(descriptor, manifest, (reference, f"{name}@{tag.digest}"), out, depth=1)
-            return out
-        found = self.platform(descriptor, reference, f"{name}@{tag.digest}", out)
-        if isinstance(found, oci.Artifact):
-            out.artifacts.append(found)
-        elif found is not None:
-            out.images.append(found)
-        return out
-
-    def index(
-        self,
-        descriptor: Mapping[str, Any],
-        manifest: Mapping[str, Any],
-        names: tuple[str, str],
-        out: _Records,
-        depth: int,
-    ) -> None:
-        """Every platform of an index; its attestations and artifacts as artifacts.
-
-        ``names``: the tag's reference (``host/repo:tag``) and its digest (``host/repo@sha256:…``).
-        """
-        reference, repo_digest = names
-        made: list[tuple[str, Image | None]] = []
-        for entry in _entries(manifest):
-            child = self.manifests.get(str(entry["digest"]))
-            if isinstance(child, Mapping) and _is_index(entry, child):
-                if depth < _MAX_INDEX_DEPTH:
-                    self.index(entry, child, (reference, repo_digest), out, depth + 1)
-                continue
-            found = self.platform(entry, reference, repo_digest, out)
-            if isinstance(found, oci.Artifact):
-                out.artifacts.append(found)
-            else:  # an image, or a platform the registry lacks or damaged: listed as not here
-                made.append((found.platform if found else oci.platform_of(entry), found))
-        listed = tuple(sorted({(p, image is not None) for p, image in made if p}))
-        for _, image in made:
-            if image is not None:
-                out.images.append(
-                    replace(image, index_digest=str(descriptor["digest"]), index_platforms=listed)
-                )
-
-    def platform(
-        self, descriptor: Mapping[str, Any], reference: str, repo_digest: str, out: _Records
-    ) -> Image | oci.Artifact | None:
-        """The record of one image manifest, or the artifact it is; None (with a note) when it
-        cannot be read."""
-        digest = str(descriptor["digest"])
-        manifest = None if oci.is_attestation(descriptor) else self.manifests.get(digest)
-        if isinstance(manifest, _Skip):
-            out.notes.append(Diagnostic(None, manifest.code, f"{reference} ({digest}): {manifest}"))
-            return None
-        kind = oci.artifact_kind(descriptor, manifest, (reference,))
-        if kind is not None:
-            return oci.Artifact(kind, digest, oci.subject_of(descriptor, manifest, (reference,)))
-        if manifest is None:
-            return None  # a platform the registry lacks: listed as not here
-        config_digest = _config_digest(manifest)
-        layers = manifest.get("layers")
-        if config_digest is None or not isinstance(layers, list):
-            why = _Unreadable("a manifest this tool does not read (schema 1?)")
-            out.notes.append(Diagnostic(None, why.code, f"{reference}: {why}"))
-            return None
-        raw = self.configs.get(config_digest) or _Missing(f"config {config_digest} was not read")
-        if isinstance(raw, _Skip):
-            out.notes.append(Diagnostic(None, raw.code, f"{reference} ({digest}): {raw}"))
-            return None
-        sizes = [_size(layer) for layer in layers]
-        image = image_from_config(raw, [reference], sizes, reference, SourceUnavailable)
-        return replace(image, digests=(repo_digest,), manifest_digest=digest, size_kind="compressed")
+    def open(self, want: Want) -> AbstractContextManager[IO[bytes]]:
+        """A blob as a stream: read whole through the client (capped at ``MAX_JSON_BYTES``) until
+        the HTTP layer streams answers; checked against its digest as any stream."""
+        try:
+            body = self.client.blob(want.scope, want.descriptor.digest)
+        except _Mismatch as error:
+            raise DigestMismatch(str(error)) from error
+        return closing(io.BufferedReader(Checked(io.BytesIO(body), want.descriptor)))
 
 
 def _catch(fetch: Callable[..., T], *args: Any) -> T | _Skip:
@@ -300,46 +193,3 @@ def _catch(fetch: Callable[..., T], *args: Any) -> T | _Skip:
         return fetch(*args)
     except _Skip as skip:
         return skip
-
-
-def _manifest_of(body: bytes, digest: str) -> Mapping[str, Any] | _Skip:
-    try:
-        manifest = json.loads(body)
-    except (ValueError, RecursionError):
-        return _Unreadable(f"the manifest {digest} is not JSON")
-    if not isinstance(manifest, Mapping):
-        return _Unreadable(f"the manifest {digest} is not an object")
-    return manifest
-
-
-def _is_index(descriptor: Mapping[str, Any], manifest: object) -> bool:
-    if descriptor.get("mediaType") in oci.INDEX_TYPES:
-        return True
-    return isinstance(manifest, Mapping) and isinstance(manifest.get("manifests"), list)
-
-
-def _entries(manifest: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """An index's entries that name a digest."""
-    entries = manifest.get("manifests")
-    return [e for e in entries or [] if isinstance(e, Mapping) and isinstance(e.get("digest"), str)]
-
-
-def _children(manifest: Mapping[str, Any]) -> Iterator[str]:
-    """The manifests an index lists that may be images or nested indexes (attestations are
-    known by their descriptor and never fetched)."""
-    if not isinstance(manifest.get("manifests"), list):
-        return
-    for entry in _entries(manifest):
-        if not oci.is_attestation(entry):
-            yield str(entry["digest"])
-
-
-def _config_digest(manifest: Mapping[str, Any]) -> str | None:
-    config = manifest.get("config")
-    digest = config.get("digest") if isinstance(config, Mapping) else None
-    return digest if isinstance(digest, str) else None
-
-
-def _size(descriptor: object) -> int:
-    size = descriptor.get("size") if isinstance(descriptor, Mapping) else None
-    return size if isinstance(size, int) and size > 0 else 0

@@ -4,8 +4,9 @@ On the containerd image store no API answer names an image's config digest, its
 identity everywhere else (``docs/modern-engines.md``). ``GET /images/get?names=ID``
 (what ``docker save`` calls: a GET that changes nothing) answers with an OCI layout
 holding the index, every platform's manifest and config, and the layers. It is read in
-one pass by the archive reader's ``StreamLayout`` (``sources/archive.py``), which keeps
-only the small JSON members and the sizes of the rest; nothing is written to disk.
+one pass by a ``StreamLayout`` (``sources/oci/layout.py``), which keeps only the small JSON
+members and the sizes of the rest (nothing is written to disk), and walked by the OCI
+walker through that layout's blob source, as an archive is.
 
 The facts kept are small and depend only on the image id (the digest of an index or
 manifest), so they are cached for good (``cache.FactsCache``).
@@ -13,17 +14,17 @@ manifest), so they are cached for good (``cache.FactsCache``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from image_lineage.errors import ArchiveError
-from image_lineage.sources import oci
-from image_lineage.sources.engine_api import platform_name
+from image_lineage.sources.oci.descriptor import Malformed, parse_index, parse_json, parse_platform
+from image_lineage.sources.oci.media import INDEX_TYPES
 
 if TYPE_CHECKING:
-    from image_lineage.sources.archive import Layout
+    from image_lineage.sources.oci.layout import Layout
+    from image_lineage.sources.oci.walk import Placed
 
 _MAX_PLATFORMS = 256
 
@@ -84,70 +85,52 @@ class Exported:
 
 def read_export(stream: BinaryIO, image_id: str, origin: str) -> Exported:
     """Read an export stream to its end and say what it holds about ``image_id``."""
-    from image_lineage.sources.archive import StreamLayout  # noqa: PLC0415 - tarfile: only this store needs it
+    from image_lineage.sources.oci.layout import StreamLayout  # noqa: PLC0415 - tarfile: only this store needs it
 
     return exported(StreamLayout.read(stream, origin), image_id, origin)
 
 
 def exported(layout: Layout, image_id: str, origin: str) -> Exported:
-    """``index.json`` -> the image's index (or bare manifest) -> each platform's manifest and config.
+    """``index.json`` -> the image's index (or bare manifest) -> each platform's manifest and config,
+    walked by the OCI walker (``oci/walk.py``).
 
-    Attestations are not platforms. A platform whose manifest or config is not in the
-    export (content the engine does not hold) is named, with no config.
+    Attestations and other artifacts are not platforms. A platform whose manifest or config is
+    not in the export (content the engine does not hold) is named, with no config.
     """
-    top = _json(layout, "index.json", origin)
-    tops = top.get("manifests") if isinstance(top, Mapping) else None
-    if not isinstance(tops, list) or not tops or not all(isinstance(d, Mapping) for d in tops):
+    from image_lineage.sources.oci.layout import LayoutBlobs  # noqa: PLC0415 - see read_export
+    from image_lineage.sources.oci.walk import Root, walk  # noqa: PLC0415
+
+    try:
+        tops = parse_index(parse_json(layout.read_bytes("index.json"), "index.json"), "index.json").manifests
+    except Malformed as why:
+        raise ArchiveError(f"{origin}: {why}.") from why
+    if not tops:
         raise ArchiveError(f"{origin}: index.json names no image.")
-    descriptor = next((d for d in tops if d.get("digest") == image_id), tops[0])
-    if descriptor.get("mediaType") in oci.INDEX_TYPES:
-        index = _json(layout, _blob(descriptor, origin), origin)
-        entries = index.get("manifests") if isinstance(index, Mapping) else None
-        if not isinstance(entries, list) or len(entries) > _MAX_PLATFORMS:
-            raise ArchiveError(f"{origin}: the image index is malformed.")
-        images = [d for d in entries if isinstance(d, Mapping) and not oci.is_attestation(d)]
-        platforms = tuple(_platform(layout, d, origin) for d in images)
-        return Exported(_digest(descriptor, origin), platforms)
-    return Exported("", (_platform(layout, descriptor, origin),))
+    descriptor = next((d for d in tops if d.digest == image_id), tops[0])
+    walked = walk(LayoutBlobs(layout), [Root(descriptor)], ArchiveError)
+    faults = [p for p in walked.problems if p.code != "index_entry_skipped"]
+    if faults:
+        raise ArchiveError(f"{origin}: {faults[0].reason}.")
+    group = next((g for g in walked.groups if g.index_digest == descriptor.digest), None)
+    if group is not None or descriptor.media_type in INDEX_TYPES:
+        members = group.members if group else ()  # an index of attestations only has no platform
+        if len(members) > _MAX_PLATFORMS:
+            raise ArchiveError(f"{origin}: the image index lists more than {_MAX_PLATFORMS} platforms.")
+        return Exported(descriptor.digest, tuple(_platform(p) for p in members))
+    direct = [p for g in walked.groups if g.direct for p in g.members]
+    return Exported("", tuple(_platform(p) for p in direct[:1]) or (ExportedPlatform("", descriptor.digest),))
 
 
-def _platform(layout: Layout, descriptor: Mapping[str, Any], origin: str) -> ExportedPlatform:
-    name, digest = platform_name(descriptor.get("platform")), _digest(descriptor, origin)
-    if not layout.has(_blob(descriptor, origin)):
+def _platform(placed: Placed) -> ExportedPlatform:
+    name, digest = placed.descriptor.platform_name, placed.descriptor.digest
+    if placed.manifest is None:
         return ExportedPlatform(name, digest)
-    manifest = _json(layout, _blob(descriptor, origin), origin)
-    config = manifest.get("config") if isinstance(manifest, Mapping) else None
-    layers = manifest.get("layers") if isinstance(manifest, Mapping) else None
-    if not isinstance(config, Mapping) or not isinstance(layers, list):
-        raise ArchiveError(f"{origin}: manifest {digest} lacks its config or layers.")
-    sizes = tuple(
-        size if isinstance(layer, Mapping) and isinstance(size := layer.get("size"), int) and size > 0 else 0
-        for layer in layers
-    )
-    if not layout.has(_blob(config, origin)):
+    sizes = tuple(layer.size for layer in placed.manifest.layers)
+    if placed.config is None:
         return ExportedPlatform(name, digest, None, sizes)
-    raw = layout.read_bytes(_blob(config, origin))
     if not name:  # a bare manifest: its config names the platform
         try:
-            name = platform_name(json.loads(raw))
-        except (ValueError, RecursionError):
+            name = str(parse_platform(parse_json(placed.config, "the config")) or "")
+        except Malformed:
             name = ""
-    return ExportedPlatform(name, digest, raw.decode("utf-8", "surrogateescape"), sizes)
-
-
-def _json(layout: Layout, name: str, origin: str) -> Any:
-    try:
-        return json.loads(layout.read_bytes(name))
-    except (ValueError, RecursionError) as error:
-        raise ArchiveError(f"{origin}: {name!r} is not valid JSON.") from error
-
-
-def _digest(descriptor: Mapping[str, Any], origin: str) -> str:
-    digest = descriptor.get("digest")
-    if not isinstance(digest, str) or not digest.startswith("sha256:") or "/" in digest:
-        raise ArchiveError(f"{origin}: a descriptor has no usable digest.")
-    return digest
-
-
-def _blob(descriptor: Mapping[str, Any], origin: str) -> str:
-    return "blobs/sha256/" + _digest(descriptor, origin).removeprefix("sha256:")
+    return ExportedPlatform(name, digest, placed.config.decode("utf-8", "surrogateescape"), sizes)
