@@ -325,7 +325,9 @@ def test_a_digest_that_is_not_ascii_is_a_note_not_a_traceback() -> None:
         found = RegistrySource(f"{server.url}/team/app", timeout=5).scan()
         paths = [path for _, path, _, _ in server.seen]
     assert found.images == ()
-    assert "/v2/team/app/manifests/sha256:%C3%BC" in paths
+    # The walker refuses a digest outside the OCI grammar before asking for it, and says so.
+    assert all("%C3%BC" not in path for path in paths)
+    assert any("sha256:ü" in note.message or "digest" in note.message for note in found.diagnostics)
 
 
 # ------------------------------------------------------------------------- listings cut short
