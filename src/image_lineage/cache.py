@@ -2,8 +2,13 @@
 
 An image id is the digest of the image's config, so what an engine said about one
 id (inspect, history) never changes: entries never go stale and are never
-invalidated. Tags are not cached; they come from the fresh image list. Registry
-manifests and configs are kept byte for byte by digest (``BlobCache``), for the same reason.
+invalidated. But an engine's answer about an id cannot be checked against the id (the
+inspect is not the config), so each engine has its own namespace (``engine_namespace``:
+its address and its own id): what a hostile engine says about an id the user also has
+is never read back for another engine. What can be checked is, on every read: a blob
+must hash to its digest, an inspect must name the id it is stored under. Tags are not
+cached; they come from the fresh image list. Registry manifests and configs are kept
+byte for byte by digest (``BlobCache``), for the same reason.
 
 The cache is one SQLite file (``details-v3.sqlite3``) under
 ``$IMAGE_LINEAGE_CACHE_DIR``, else ``$XDG_CACHE_HOME/image-lineage``, else
@@ -37,6 +42,15 @@ def default_cache_dir() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "image-lineage"
+
+
+def engine_namespace(kind: str, address: str, engine_id: object) -> str:
+    """The cache namespace of one engine: ``kind``, its address, and the id its ``/info`` gives.
+
+    Both, because neither alone names an engine: another engine may claim any id, and
+    another engine may later listen at the same address.
+    """
+    return f"{kind} {address} {engine_id if isinstance(engine_id, str) else ''}"
 
 
 class _Table:
@@ -94,7 +108,7 @@ class DetailsCache(_Table):
         found: dict[str, Details] = {}
         for image_id, body in self._get_bodies(image_ids):
             entry = _decode(body)
-            if entry is not None:
+            if entry is not None and entry[0].get("Id", image_id) == image_id:
                 found[image_id] = entry
         return found
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from image_lineage.cache import Details, DetailsCache, default_cache_dir
+from image_lineage.cache import Details, DetailsCache, default_cache_dir, engine_namespace
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
 from image_lineage.sources.engine import contexts, transport
@@ -53,11 +53,14 @@ class DockerEngineSource:
             summaries = _list(client, include_intermediate)
             # The store is asked for only when there is an image to read (an empty engine
             # needs nothing more than the list).
-            store = image_store(client.info()) if summaries else "classic"
-            if store == "containerd":
-                images, notes = self._scan_containerd(client, version, include_intermediate, progress)
+            about = client.info() if summaries else {}
+            namespace = engine_namespace(self.kind, target.address, about.get("ID"))
+            if image_store(about) == "containerd":
+                images, notes = self._scan_containerd(
+                    client, version, include_intermediate, progress, namespace
+                )
             else:
-                cache = DetailsCache(default_cache_dir(), self.kind) if self.use_cache else None
+                cache = DetailsCache(default_cache_dir(), namespace) if self.use_cache else None
                 images, notes = _read_details(summaries, client.details, cache, progress)
         finally:
             client.close()
@@ -75,8 +78,12 @@ class DockerEngineSource:
         version: Mapping[str, Any],
         include_intermediate: bool,
         progress: Progress | None,
+        namespace: str,
     ) -> tuple[tuple[Image, ...], tuple[Diagnostic, ...]]:
-        """The containerd image store (``containerd.py``, imported only for it: it reads tar streams)."""
+        """The containerd image store (``containerd.py``, imported only for it: it reads tar streams).
+
+        ``namespace``: this engine's part of the cache (``cache.engine_namespace``).
+        """
         from image_lineage.sources.engine import containerd  # noqa: PLC0415 - see the docstring
 
         api = str(version.get("ApiVersion", ""))
@@ -87,7 +94,7 @@ class DockerEngineSource:
             summaries if summaries is not None else _list(client, include_intermediate),
             api=api,
             version=str(version.get("Version", "")),
-            kind=self.kind,
+            kind=namespace,
             use_cache=self.use_cache,
             progress=progress,
         )
