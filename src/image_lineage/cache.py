@@ -32,9 +32,9 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from image_lineage.masking import mask_text
 
@@ -47,6 +47,7 @@ _OLD_FILES = ("details-v1.sqlite3", "details-v2.sqlite3", "details-v3.sqlite3")
 _CHUNK = 500  # stay far below SQLite's limit on bound variables
 
 Details = tuple[dict[str, Any], list[dict[str, Any]]]
+V = TypeVar("V")
 
 
 def default_cache_dir() -> Path:
@@ -99,19 +100,15 @@ class _Table:
             return
 
     def _put_bodies(self, bodies: Mapping[str, object]) -> None:
-        if self._db is None or not bodies:
-            return
-        self._put_rows(
-            [
-                (self._namespace, key, json.dumps(body))
-                for key, body in bodies.items()
-                if not holds_secret(body)
-            ]
-        )
+        self._put(bodies, json.dumps, holds_secret)
 
-    def _put_rows(self, rows: list[tuple[str, str, object]]) -> None:
-        if self._db is None:
+    def _put(
+        self, entries: Mapping[str, V], encode: Callable[[V], object], secret: Callable[[V], bool]
+    ) -> None:
+        """Store each entry encoded, except those that hold a ``secret`` (never written)."""
+        if self._db is None or not entries:
             return
+        rows = [(self._namespace, key, encode(value)) for key, value in entries.items() if not secret(value)]
         try:
             with self._db:
                 self._db.executemany(f"INSERT OR REPLACE INTO {self._TABLE} VALUES (?, ?, ?)", rows)  # noqa: S608
@@ -191,15 +188,7 @@ class BlobCache(_Table):
         return found
 
     def put_many(self, blobs: Mapping[str, bytes]) -> None:
-        if self._db is None or not blobs:
-            return
-        self._put_rows(
-            [
-                (self._namespace, digest, sqlite3.Binary(body))
-                for digest, body in blobs.items()
-                if not _blob_holds_secret(body)
-            ]
-        )
+        self._put(blobs, sqlite3.Binary, _blob_holds_secret)
 
 
 def digest_matches(digest: str, body: bytes) -> bool:
