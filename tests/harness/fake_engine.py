@@ -17,8 +17,10 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-#: path pattern (searched, the version prefix and query left on) -> (status, body)
-Routes = Mapping[str, tuple[int, bytes]]
+#: path pattern (searched, the version prefix and query left on) -> (status, body), or
+#: (status, body, False) for an answer with no length, ended by closing the connection.
+Reply = tuple[int, bytes] | tuple[int, bytes, bool]
+Routes = Mapping[str, Reply]
 
 VERSION = {"ApiVersion": "1.41", "Version": "20.10.24", "Os": "linux", "Arch": "amd64"}
 
@@ -39,10 +41,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.requests.append(f"GET {self.path}")
-        status, body = self.server.answer(self.path)
+        status, body, *sized = self.server.answer(self.path)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
+        if sized == [False]:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         try:
             self.wfile.write(body)
@@ -64,7 +70,7 @@ class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         self.requests: list[str] = []
         super().__init__(str(path), _Handler)
 
-    def answer(self, path: str) -> tuple[int, bytes]:
+    def answer(self, path: str) -> Reply:
         for pattern, reply in self.routes.items():
             if re.search(pattern, path):
                 return reply

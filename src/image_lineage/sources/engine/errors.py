@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import ssl
 from collections.abc import Iterator
@@ -28,6 +29,10 @@ from image_lineage.errors import Hint, SourceUnavailable
 
 #: How far down a cause chain to look: docker-py's chains are five deep.
 _MAX_CAUSES = 32
+# What an engine's words may not bring into an error line: control characters (an escape
+# sequence clears the screen, sets the window title, writes the clipboard), bidirectional
+# overrides (text that reads backwards) and lone surrogates (which no terminal can encode).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +185,7 @@ def http_error(
     """
     if status == 404 and image:
         return ImageGone(request)
+    request = _one_line(request)
     said = f": {_one_line(detail)}" if detail.strip() else ""
     where = f"The {engine.name} at {endpoint}"
     if status == 404:
@@ -199,6 +205,15 @@ def http_error(
             hint=Hint.TRY_SAMPLE,
         )
     return SourceUnavailable(f"{where} answered {status} to {request}{said}")
+
+
+def too_large(endpoint: str, request: str, limit: int, engine: Engine = DOCKER) -> SourceUnavailable:
+    """An answer larger than the transport reads whole (``transport.MAX_ANSWER``)."""
+    return SourceUnavailable(
+        f"The {engine.name} at {endpoint} sent more than {limit // 2**20} MiB in answer to "
+        f"{_one_line(request)}; not read (no engine answer is that large: is it a {engine.name}?)",
+        hint=Hint.TRY_SAMPLE,
+    )
 
 
 def address_error(endpoint: str, engine: Engine = DOCKER) -> SourceUnavailable | None:
@@ -238,4 +253,5 @@ def _reason(error: BaseException) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())[:200]
+    """``text`` on one line, at most 200 characters, with nothing that could drive a terminal."""
+    return _UNSAFE.sub("\ufffd", " ".join(text.split()))[:200]

@@ -28,7 +28,9 @@ from image_lineage.sources.engine_api import (
     history_ids,
     image_from_api,
     image_store,
+    inspect_layers,
     layers_are_ambiguous,
+    malformed_fields,
     trim_history,
     trim_inspect,
 )
@@ -142,6 +144,7 @@ def _read_details(
         if image_id not in details:
             continue
         inspect, history = details[image_id]
+        notes += _malformed(image_id, inspect)
         images.append(
             image_from_api(summary, inspect, history, intermediate=intermediate, layer_counts=counts)
         )
@@ -159,8 +162,21 @@ def _read_details(
 
 def _history_and_layers(details: Details) -> tuple[list[dict[str, Any]], list[str]]:
     inspect, history = details
-    layers = (inspect.get("RootFS") or {}).get("Layers") or []
-    return history, [d for d in layers if isinstance(d, str)]
+    return history, inspect_layers(inspect)
+
+
+def _malformed(image_id: str, inspect: Mapping[str, Any]) -> list[Diagnostic]:
+    """A diagnostic for an inspect with fields of the wrong type (a hostile or broken engine)."""
+    wrong = malformed_fields(inspect)
+    if not wrong:
+        return []
+    return [
+        Diagnostic(
+            image_id,
+            "engine_answer_malformed",
+            f"the engine's inspect of this image has {', '.join(wrong)} of the wrong type; read as absent",
+        )
+    ]
 
 
 def _layer_counts(details: Mapping[str, Details]) -> dict[str, int]:
