@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import re
 import socket
 import ssl
 from collections.abc import Iterator
@@ -26,13 +25,10 @@ from enum import Enum
 from urllib.parse import urlsplit
 
 from image_lineage.errors import Hint, SourceUnavailable
+from image_lineage.unicode_text import UNSAFE
 
 #: How far down a cause chain to look: docker-py's chains are five deep.
 _MAX_CAUSES = 32
-# What an engine's words may not bring into an error line: control characters (an escape
-# sequence clears the screen, sets the window title, writes the clipboard), bidirectional
-# overrides (text that reads backwards) and lone surrogates (which no terminal can encode).
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,4 +250,4 @@ def _reason(error: BaseException) -> str:
 
 def _one_line(text: str) -> str:
     """``text`` on one line, at most 200 characters, with nothing that could drive a terminal."""
-    return _UNSAFE.sub("\ufffd", " ".join(text.split()))[:200]
+    return UNSAFE.sub("\ufffd", " ".join(text.split()))[:200]
