@@ -158,3 +158,18 @@ def test_a_scan_of_a_history_far_longer_than_its_layers_ends_with_a_diagnostic(s
     assert image.history is not None
     assert sum(not step.empty_layer for step in image.history) == len(layers)
     assert "history_layers_ambiguous" in [d.code for d in scan.diagnostics]
+
+
+# --------------------------------------------------------------------------- text no output can hold
+
+
+@pytest.mark.parametrize("command", [["tree"], ["export", "-f", "dot"], ["export", "-f", "json"]], ids=str)
+def test_lone_surrogates_from_an_engine_reach_no_output(command: list[str], short_dir: Path) -> None:
+    inspect = {"Id": IMAGE_ID, "Config": {"Labels": {"k\ud800": "v\udfff"}}}
+    history = [{"Id": IMAGE_ID, "Created": 0, "CreatedBy": "/bin/sh -c echo \ud800", "Size": 1}]
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # strict, as a UTF-8 terminal or file
+    with FakeEngine(short_dir, answers(IMAGE_ID, inspect, history, "evil\ud800:1")) as engine:
+        status = main([*command, "--source", f"docker:{engine.address}", "--no-cache"], stdout, io.StringIO())
+    stdout.flush()
+    assert status == 0
+    assert "evil\ufffd:1" in stdout.buffer.getvalue().decode("utf-8")  # type: ignore[attr-defined]

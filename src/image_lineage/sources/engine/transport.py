@@ -49,6 +49,7 @@ from image_lineage.sources.engine.errors import (
     too_large,
     unavailable,
 )
+from image_lineage.unicode_text import may_hold_surrogates, parsed_without_surrogates
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
@@ -342,7 +343,7 @@ class HttpTransport:
                     image=image,
                 )
             try:
-                return json.loads(body)
+                return _parsed(body)
             except (ValueError, RecursionError) as error:
                 raise unavailable(self._endpoint, error, self._timeout, self._engine) from error
         raise AssertionError("unreachable")
@@ -397,7 +398,13 @@ class SdkTransport:
             return within_deadline(call, self._timeout)
         except AnswerTooLarge as error:
             raise too_large(self._endpoint, request, MAX_ANSWER, self._engine) from error
-        except (self._errors.DockerException, OSError, ValueError, http.client.HTTPException) as error:
+        except (
+            self._errors.DockerException,
+            OSError,
+            ValueError,
+            RecursionError,
+            http.client.HTTPException,
+        ) as error:
             # An HTTP answer other than 2xx is a requests HTTPError: docker-py's APIError
             # (NotFound too) raised as it is, or wrapped in a DockerException while the
             # version is negotiated, or left as the context of docker-py's own KeyError
@@ -475,7 +482,7 @@ class SdkTransport:
                     raise http_error(
                         self._endpoint, response.status_code, request, said, self._engine, image=image
                     )
-                return json.loads(_read_chunks(response.iter_content(64 * 1024), MAX_ANSWER, refuse=True))
+                return _parsed(_read_chunks(response.iter_content(64 * 1024), MAX_ANSWER, refuse=True))
             finally:
                 response.close()
 
@@ -569,6 +576,12 @@ def _read_whole(response: http.client.HTTPResponse, limit: int) -> bytes:
     if len(body) > limit:
         raise AnswerTooLarge
     return body
+
+
+def _parsed(body: bytes) -> Any:
+    """The JSON answer, lone surrogates (which no output can encode) replaced by U+FFFD."""
+    answer = json.loads(body)
+    return parsed_without_surrogates(answer) if may_hold_surrogates(body) else answer
 
 
 def _read_chunks(chunks: Iterator[bytes], limit: int, *, refuse: bool = False) -> bytes:
