@@ -173,3 +173,28 @@ def test_lone_surrogates_from_an_engine_reach_no_output(command: list[str], shor
     stdout.flush()
     assert status == 0
     assert "evil\ufffd:1" in stdout.buffer.getvalue().decode("utf-8")  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- versions and odd shapes
+
+
+@pytest.mark.parametrize("open_transport", TRANSPORTS)
+@pytest.mark.parametrize("api", ["1.41\u2028é", "1.41/../../containers/json?x=", "", 1.41], ids=repr)
+def test_an_api_version_that_is_not_one_is_refused_in_one_line(
+    open_transport: Connect, api: object, short_dir: Path
+) -> None:
+    version = json.dumps({"ApiVersion": api, "Version": "20.10.24"}).encode()
+    error = failure(open_transport, short_dir, {r"/version$": (200, version)})
+    assert "answered /version without an API version" in str(error)
+
+
+@pytest.mark.parametrize("open_transport", TRANSPORTS)
+def test_answers_of_the_wrong_shape_are_read_as_nothing(open_transport: Connect, short_dir: Path) -> None:
+    routes = {r"/info$": (200, b"[1, 2]"), r"/images/json": (200, b'[1, "x", {"Id": "sha256:1"}]')}
+    with FakeEngine(short_dir, routes) as engine:
+        client = open_transport(engine.address, 5.0)
+        try:
+            assert client.info() == {}
+            assert client.images(include_intermediate=False) == [{"Id": "sha256:1"}]
+        finally:
+            client.close()

@@ -29,6 +29,7 @@ import itertools
 import json
 import os
 import queue
+import re
 import socket
 import threading
 import time
@@ -60,6 +61,7 @@ T = TypeVar("T")
 #: The largest answer read whole (JSON). A list of 50,000 images is about 50 MiB; an
 #: inspect or a history is kilobytes. More is refused, in one line, before it is held.
 MAX_ANSWER = 128 * 2**20
+_API_VERSION = re.compile(r"[0-9]{1,4}\.[0-9]{1,4}")
 #: What is read of an error's body (its message), and of what follows an export's tar.
 _MAX_ERROR_BODY = 64 * 2**10
 
@@ -109,6 +111,21 @@ def connect(endpoint: str, timeout: float, engine: Engine = DOCKER) -> Transport
         host, port = url.hostname or "localhost", url.port or 2375
         return HttpTransport(lambda: _TcpConnection(host, port, timeout=timeout), endpoint, timeout, engine)
     return SdkTransport(endpoint, timeout, engine)
+
+
+def api_version(answer: object, endpoint: str, engine: Engine) -> str:
+    """The API version a ``/version`` answer names (``1.41``), to put in every path after it.
+
+    Anything else is refused: it goes into request lines, where http.client takes only
+    Latin-1 and an engine could otherwise steer the paths asked for.
+    """
+    version = answer.get("ApiVersion") if isinstance(answer, dict) else None
+    if not isinstance(version, str) or not _API_VERSION.fullmatch(version):
+        raise SourceUnavailable(
+            f"{endpoint} answered /version without an API version: is it a {engine.name}? Check the address",
+            hint=Hint.TRY_SAMPLE,
+        )
+    return version
 
 
 # --------------------------------------------------------------------------- stdlib transport
@@ -206,14 +223,8 @@ class HttpTransport:
         if not self._version:
             # Unversioned, like docker-py's negotiation: then speak the engine's own version.
             answer = self._get("/version")
-            if not isinstance(answer, dict) or not isinstance(answer.get("ApiVersion"), str):
-                raise SourceUnavailable(
-                    f"{self._endpoint} answered /version without an API version: is it a "
-                    f"{self._engine.name}? Check the address",
-                    hint=Hint.TRY_SAMPLE,
-                )
+            self._prefix = f"/v{api_version(answer, self._endpoint, self._engine)}"
             self._version = answer
-            self._prefix = f"/v{answer['ApiVersion']}"
         return self._version
 
     def info(self) -> Mapping[str, Any]:
@@ -382,15 +393,7 @@ class SdkTransport:
             ),
             "GET /version",
         )
-        version = self.version()
-        api = version.get("ApiVersion") if isinstance(version, Mapping) else None
-        if not isinstance(api, str):
-            raise SourceUnavailable(
-                f"{endpoint} answered /version without an API version: is it a {engine.name}? "
-                "Check the address",
-                hint=Hint.TRY_SAMPLE,
-            )
-        self._client._version = api
+        self._client._version = api_version(self.version(), endpoint, engine)
 
     def _call(self, call: Callable[[], Any], request: str, *, image: bool = False) -> Any:
         """``call()`` within the deadline; its failure as a domain error, by type and status."""
@@ -419,12 +422,12 @@ class SdkTransport:
 
     def version(self) -> Mapping[str, Any]:
         url = self._client._url("/version", versioned_api=False)
-        answer: Mapping[str, Any] = self._raw(url, {}, "GET /version", built=True)
-        return answer
+        answer = self._raw(url, {}, "GET /version", built=True)
+        return answer if isinstance(answer, dict) else {}
 
     def info(self) -> Mapping[str, Any]:
-        answer: Mapping[str, Any] = self._raw("/info", {}, "GET /info")
-        return answer
+        answer = self._raw("/info", {}, "GET /info")
+        return answer if isinstance(answer, dict) else {}
 
     def images(self, *, include_intermediate: bool, manifests: bool = False) -> list[Mapping[str, Any]]:
         # docker-py has no parameter for ``manifests``: the raw URL, as docker-py builds it.
