@@ -44,6 +44,7 @@ from image_lineage.masking import mask_text
 _FILE = "details-v4.sqlite3"
 # Older files held registry configs with their secrets: removed when the new one is made.
 _OLD_FILES = ("details-v1.sqlite3", "details-v2.sqlite3", "details-v3.sqlite3")
+_DIRECTORY = "image-lineage"
 _CHUNK = 500  # stay far below SQLite's limit on bound variables
 
 Details = tuple[dict[str, Any], list[dict[str, Any]]]
@@ -55,7 +56,7 @@ def default_cache_dir() -> Path:
     if explicit:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "image-lineage"
+    return Path(base) / _DIRECTORY
 
 
 def engine_namespace(kind: str, address: str, engine_id: object) -> str:
@@ -232,8 +233,9 @@ def _private(path: Path) -> None:
     """The cache directory, made 0700 with any parent it lacks, and the file in it 0600.
 
     Made before SQLite opens the file, so that it never exists with wider permissions
-    (SQLite gives its journal the file's). An existing directory or file made by an older
-    version (0755, 0644) is narrowed; where that is not allowed it is left as it is.
+    (SQLite gives its journal the file's). An existing file, and an existing directory
+    named ``image-lineage`` (ours: an older version made it 0755), are narrowed; a
+    directory chosen by ``IMAGE_LINEAGE_CACHE_DIR`` is not (it may be ``/tmp``).
     """
     missing = []
     directory = path.parent
@@ -247,7 +249,8 @@ def _private(path: Path) -> None:
         for old in _OLD_FILES:
             for leftover in (old, f"{old}-journal", f"{old}-wal", f"{old}-shm"):
                 (path.parent / leftover).unlink(missing_ok=True)
-    for item, mode in ((path.parent, 0o700), (path, 0o600)):
+    ours = [(path.parent, 0o700)] if path.parent.name == _DIRECTORY else []
+    for item, mode in [*ours, (path, 0o600)]:
         with contextlib.suppress(OSError):
             if item.stat().st_mode & 0o777 != mode:
                 item.chmod(mode)

@@ -120,3 +120,14 @@ def test_an_inspect_stored_under_another_id_is_a_miss(tmp_path: Path) -> None:
         cache.put_many({wanted: ({"Id": other}, [])})
     with DetailsCache(tmp_path, "docker") as cache:
         assert cache.get_many([wanted]) == {}
+
+
+def test_a_chosen_shared_directory_keeps_its_mode(tmp_path: Path) -> None:
+    """IMAGE_LINEAGE_CACHE_DIR=/tmp must not make /tmp 0700 (as root, it could)."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    with BlobCache(shared, "registry") as cache:
+        cache.put_many({digest(plain_config()): plain_config()})
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert stat.S_IMODE((shared / "details-v4.sqlite3").stat().st_mode) == 0o600
