@@ -201,11 +201,23 @@ def digest_matches(digest: str, body: bytes) -> bool:
     return hashlib.new(algorithm, body).hexdigest() == expected
 
 
+# Fields of image configs, manifests and engine answers: never a secret's name.
+_FIELD_NAMES = frozenset(
+    {
+        *("created", "created_by", "author", "comment", "empty_layer", "mediaType", "digest", "size"),
+        *("architecture", "os", "variant", "type", "artifactType", "schemaVersion", "urls"),
+        *("Id", "Created", "CreatedBy", "Comment", "Size", "Os", "Architecture", "Parent", "Type"),
+        *("User", "WorkingDir", "StopSignal", "platform", "manifest", "config", "index_digest"),
+    }
+)
+
+
 def holds_secret(value: object) -> bool:
     """Whether any text in ``value`` (JSON: objects, lists, strings) holds what ``masking`` masks.
 
     An object's string members are also read as ``key=value``, as labels are masked
-    (``{"password": "hunter2"}``).
+    (``{"password": "hunter2"}``), except under the keys of the formats' own fields
+    (``created_by``...), which masking reads alone: half the work on a cold scan.
     """
     if isinstance(value, str):
         return mask_text(value) != value
@@ -213,7 +225,7 @@ def holds_secret(value: object) -> bool:
         return any(
             holds_secret(key)
             or holds_secret(item)
-            or (isinstance(item, str) and holds_secret(f"{key}={item}"))
+            or (isinstance(item, str) and key not in _FIELD_NAMES and holds_secret(f"{key}={item}"))
             for key, item in value.items()
         )
     if isinstance(value, list):
