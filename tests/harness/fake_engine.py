@@ -12,7 +12,7 @@ import json
 import re
 import socketserver
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,10 @@ class FakeEngine:
     def __init__(self, directory: Path, routes: Routes) -> None:
         self._server = _UnixServer(directory / "hostile.sock", routes)
         self.address = f"unix://{directory / 'hostile.sock'}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # Polled every 10 ms: shutdown() returns at once (serve_forever's default waits 0.5 s).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
 
     @property
     def requests(self) -> list[str]:
@@ -100,9 +103,3 @@ class FakeEngine:
     def __exit__(self, *_: object) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-
-def fake_engine(directory: Path, routes: Routes) -> Iterator[FakeEngine]:
-    """For a fixture: the engine started, then stopped."""
-    with FakeEngine(directory, routes) as engine:
-        yield engine
