@@ -113,3 +113,24 @@ def test_a_label_key_full_of_escapes_is_named_cleanly_in_the_readers_error() -> 
     assert not TERMINAL.search(message), repr(message)
     assert "labels" in message
     assert "should be a string" in message
+
+
+def test_a_snapshot_larger_than_the_cap_is_refused_unparsed(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    with path.open("wb") as handle:
+        handle.truncate(snapshot.MAX_BYTES + 1)  # sparse: nothing is written
+    with pytest.raises(SnapshotError, match="larger than 64 MiB"):
+        snapshot.load(path)
+
+
+def test_a_snapshot_nested_a_hundred_thousand_deep_is_one_line() -> None:
+    with pytest.raises(SnapshotError, match="not valid JSON"):
+        snapshot.loads("[" * 100_000 + "]" * 100_000)
+
+    def surrogate_nested(depth: int) -> str:
+        return '{"a": ' * depth + '"\\ud800"' + "}" * depth
+
+    with pytest.raises(SnapshotError, match="not valid JSON"):
+        snapshot.loads(surrogate_nested(100_000))
+    with pytest.raises(SnapshotError, match="nested too deeply to be a snapshot"):  # valid JSON, no snapshot
+        snapshot.loads(surrogate_nested(900))

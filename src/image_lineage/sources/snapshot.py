@@ -51,10 +51,13 @@ def loads(text: str | bytes, origin: str = "snapshot") -> Scan:
         raise SnapshotError(f"{origin} is larger than {MAX_BYTES // 2**20} MiB; not a snapshot?")
     try:
         document = json.loads(text)
-        if may_hold_surrogates(text):  # no command could print them: U+FFFD instead
-            document = parsed_without_surrogates(document)
     except (ValueError, RecursionError) as error:
         raise _not_json(text, origin, error) from error
+    if may_hold_surrogates(text):  # no command could print them: U+FFFD instead
+        try:
+            document = parsed_without_surrogates(document)
+        except RecursionError:
+            raise SnapshotError(f"{origin} is nested too deeply to be a snapshot.") from None
     try:
         return _read(document, origin)
     except SnapshotError as error:
