@@ -2,33 +2,53 @@
 
 An image id is the digest of the image's config, so what an engine said about one
 id (inspect, history) never changes: entries never go stale and are never
-invalidated. Tags are not cached; they come from the fresh image list. Registry
-manifests and configs are kept byte for byte by digest (``BlobCache``), for the same reason.
+invalidated. But an engine's answer about an id cannot be checked against the id (the
+inspect is not the config), so each engine has its own namespace (``engine_namespace``:
+its address and its own id): what a hostile engine says about an id the user also has
+is never read back for another engine. What can be checked is, on every read: a blob
+must hash to its digest, an inspect must name the id it is stored under. Tags are not
+cached; they come from the fresh image list. Registry manifests and configs are kept
+byte for byte by digest (``BlobCache``), for the same reason.
 
-The cache is one SQLite file (``details-v3.sqlite3``) under
+The cache is one SQLite file (``details-v4.sqlite3``) under
 ``$IMAGE_LINEAGE_CACHE_DIR``, else ``$XDG_CACHE_HOME/image-lineage``, else
 ``~/.cache/image-lineage``. One file, not one per image: measured on 1,000 images,
 writing a thousand small files cost more system time than the scan it saved.
 A corrupt entry is a miss (and is rewritten); a corrupt or unwritable database is
 set aside or ignored. The cache never makes a scan fail.
+
+No secret is written: an entry in which any text holds what ``masking.py`` would mask
+(a label ``TOKEN=ghp_…``, an ``ENV AWS_SECRET_ACCESS_KEY=…``, ``curl -u user:pass``) is
+not stored at all, and is read from its source again on each scan. Not stored rather
+than stored masked: ``--show-secrets`` must still show the real values, and a masked
+blob no longer hashes to its digest. The file is 0600, its directory 0700 (and any
+directory created for it); older files, which kept such entries, are removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
+
+from image_lineage.masking import mask_text
 
 # v2: history rows keep their "Id" (the step images that pin down which step made a layer).
 # v3: inspect keeps what a container starts with (ports, volumes, command...; Env names only).
-_FILE = "details-v3.sqlite3"
+# v4: no entry that holds a secret; one namespace per engine.
+_FILE = "details-v4.sqlite3"
+# Older files held registry configs with their secrets: removed when the new one is made.
+_OLD_FILES = ("details-v1.sqlite3", "details-v2.sqlite3", "details-v3.sqlite3")
+_DIRECTORY = "image-lineage"
 _CHUNK = 500  # stay far below SQLite's limit on bound variables
 
 Details = tuple[dict[str, Any], list[dict[str, Any]]]
+V = TypeVar("V")
 
 
 def default_cache_dir() -> Path:
@@ -36,7 +56,16 @@ def default_cache_dir() -> Path:
     if explicit:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "image-lineage"
+    return Path(base) / _DIRECTORY
+
+
+def engine_namespace(kind: str, address: str, engine_id: object) -> str:
+    """The cache namespace of one engine: ``kind``, its address, and the id its ``/info`` gives.
+
+    Both, because neither alone names an engine: another engine may claim any id, and
+    another engine may later listen at the same address.
+    """
+    return f"{kind} {address} {engine_id if isinstance(engine_id, str) else ''}"
 
 
 class _Table:
@@ -72,13 +101,15 @@ class _Table:
             return
 
     def _put_bodies(self, bodies: Mapping[str, object]) -> None:
-        if self._db is None or not bodies:
-            return
-        self._put_rows([(self._namespace, key, json.dumps(body)) for key, body in bodies.items()])
+        self._put(bodies, json.dumps, holds_secret)
 
-    def _put_rows(self, rows: list[tuple[str, str, object]]) -> None:
-        if self._db is None:
+    def _put(
+        self, entries: Mapping[str, V], encode: Callable[[V], object], secret: Callable[[V], bool]
+    ) -> None:
+        """Store each entry encoded, except those that hold a ``secret`` (never written)."""
+        if self._db is None or not entries:
             return
+        rows = [(self._namespace, key, encode(value)) for key, value in entries.items() if not secret(value)]
         try:
             with self._db:
                 self._db.executemany(f"INSERT OR REPLACE INTO {self._TABLE} VALUES (?, ?, ?)", rows)  # noqa: S608
@@ -94,7 +125,7 @@ class DetailsCache(_Table):
         found: dict[str, Details] = {}
         for image_id, body in self._get_bodies(image_ids):
             entry = _decode(body)
-            if entry is not None:
+            if entry is not None and entry[0].get("Id", image_id) == image_id:
                 found[image_id] = entry
         return found
 
@@ -158,7 +189,7 @@ class BlobCache(_Table):
         return found
 
     def put_many(self, blobs: Mapping[str, bytes]) -> None:
-        self._put_rows([(self._namespace, digest, sqlite3.Binary(body)) for digest, body in blobs.items()])
+        self._put(blobs, sqlite3.Binary, _blob_holds_secret)
 
 
 def digest_matches(digest: str, body: bytes) -> bool:
@@ -170,11 +201,78 @@ def digest_matches(digest: str, body: bytes) -> bool:
     return hashlib.new(algorithm, body).hexdigest() == expected
 
 
+# Fields of image configs, manifests and engine answers: never a secret's name.
+_FIELD_NAMES = frozenset(
+    {
+        *("created", "created_by", "author", "comment", "empty_layer", "mediaType", "digest", "size"),
+        *("architecture", "os", "variant", "type", "artifactType", "schemaVersion", "urls"),
+        *("Id", "Created", "CreatedBy", "Comment", "Size", "Os", "Architecture", "Parent", "Type"),
+        *("User", "WorkingDir", "StopSignal", "platform", "manifest", "config", "index_digest"),
+    }
+)
+
+
+def holds_secret(value: object) -> bool:
+    """Whether any text in ``value`` (JSON: objects, lists, strings) holds what ``masking`` masks.
+
+    An object's string members are also read as ``key=value``, as labels are masked
+    (``{"password": "hunter2"}``), except under the keys of the formats' own fields
+    (``created_by``...), which masking reads alone: half the work on a cold scan.
+    """
+    if isinstance(value, str):
+        return mask_text(value) != value
+    if isinstance(value, dict):
+        return any(
+            holds_secret(key)
+            or holds_secret(item)
+            or (isinstance(item, str) and key not in _FIELD_NAMES and holds_secret(f"{key}={item}"))
+            for key, item in value.items()
+        )
+    if isinstance(value, list):
+        return any(holds_secret(item) for item in value)
+    return False
+
+
+def _blob_holds_secret(body: bytes) -> bool:
+    """A manifest or config: its JSON's texts; anything else, its text as a whole."""
+    try:
+        return holds_secret(json.loads(body))
+    except (ValueError, RecursionError):
+        return holds_secret(body.decode("utf-8", "replace"))
+
+
+def _private(path: Path) -> None:
+    """The cache directory, made 0700 with any parent it lacks, and the file in it 0600.
+
+    Made before SQLite opens the file, so that it never exists with wider permissions
+    (SQLite gives its journal the file's). An existing file, and an existing directory
+    named ``image-lineage`` (ours: an older version made it 0755), are narrowed; a
+    directory chosen by ``IMAGE_LINEAGE_CACHE_DIR`` is not (it may be ``/tmp``).
+    """
+    missing = []
+    directory = path.parent
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for made in reversed(missing):
+        made.mkdir(mode=0o700, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        for old in _OLD_FILES:
+            for leftover in (old, f"{old}-journal", f"{old}-wal", f"{old}-shm"):
+                (path.parent / leftover).unlink(missing_ok=True)
+    ours = [(path.parent, 0o700)] if path.parent.name == _DIRECTORY else []
+    for item, mode in [*ours, (path, 0o600)]:
+        with contextlib.suppress(OSError):
+            if item.stat().st_mode & 0o777 != mode:
+                item.chmod(mode)
+
+
 def _open(path: Path, table: str) -> sqlite3.Connection | None:
     """Open (or create) the database with ``table``; a broken file is moved aside once and recreated."""
     for attempt in (1, 2):
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private(path)
             db = sqlite3.connect(path, timeout=5)
             db.execute(
                 f"CREATE TABLE IF NOT EXISTS {table} "

@@ -240,7 +240,7 @@ def test_second_scan_is_served_from_the_cache(dockerd: Any, private_cache: Path)
     legacy_family(dockerd, "cached")
     source = DockerEngineSource(endpoint=dockerd.host)
     first = sorted(source.scan().images, key=lambda i: i.id)
-    database = private_cache / "details-v3.sqlite3"
+    database = private_cache / "details-v4.sqlite3"
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT count(*) FROM details").fetchone()[0] == len(first)
         db.execute("UPDATE details SET body = '{ not json' WHERE id = ?", (first[0].id,))

@@ -11,6 +11,7 @@ import json
 from image_lineage import records
 from image_lineage.lineage import Lineage, Node, Step
 from image_lineage.model import iso_utc
+from image_lineage.text import without_surrogates
 
 SCHEMA = "image-lineage.graph/v1"
 
@@ -23,7 +24,9 @@ def render_json(lineage: Lineage) -> str:
     encoded_steps: dict[int, str] = {}
     images = [_image(lineage, lineage.node(i), encoded_steps) for i in sorted(lineage.by_id)]
     notes = [_compact(records.diagnostic_to_dict(d)) for d in lineage.diagnostics]
-    return f'{_compact(header)[:-1]},\n"images": {_lines(images)},\n"diagnostics": {_lines(notes)}}}\n'
+    text = f'{_compact(header)[:-1]},\n"images": {_lines(images)},\n"diagnostics": {_lines(notes)}}}\n'
+    # A lone surrogate (from an engine's JSON) cannot be written as UTF-8: U+FFFD instead.
+    return without_surrogates(text)
 
 
 def _lines(items: list[str]) -> str:

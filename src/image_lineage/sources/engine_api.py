@@ -32,6 +32,10 @@ _METADATA_INSTRUCTIONS = re.compile(
 )
 # The diff id of an empty tar: the legacy builder's layer for a step that changed no file.
 EMPTY_LAYER_DIFF_ID = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
+#: The most rows x layers ``assign_layers`` searches: a real image has at most a few
+#: hundred rows and 127 layers (overlayfs' limit); an engine's 40,000 rows over 6,000
+#: layers would take 1.9 GB and minutes.
+MAX_SEARCH_CELLS = 500_000
 _HISTORY_FIELDS = ("Id", "Created", "CreatedBy", "Comment", "Size")
 _INSPECT_FIELDS = ("Id", "Created", "Size", "Os", "Architecture", "Parent", "RootFS")
 # What a container of the image starts with (``model.RunConfig``); ``Env`` is cached as names only.
@@ -127,7 +131,8 @@ def assign_layers(
     a row; ``layers_after`` (row index -> layers so far) pins rows down exactly. When
     several assignments still fit, the oldest rows are taken first and the caller is
     told. When none fits (the history disagrees with the layers), sized rows and then
-    the oldest size-0 rows are taken until the counts agree.
+    the oldest size-0 rows are taken until the counts agree; the same, reported ambiguous,
+    when rows x layers exceeds ``MAX_SEARCH_CELLS`` (bounded work for any answer).
     """
     known = [size > 0 for size, _ in rows]
     maybe = [size == 0 and not is_metadata_instruction(created_by) for size, created_by in rows]
@@ -137,7 +142,10 @@ def assign_layers(
         chosen = [k or (m and wanted > 0) for k, m in zip(known, maybe, strict=True)]
         if _fits(chosen, rows, layers):
             return chosen, False
-    found = _assign_by_search(known, maybe, layers, layers_after or {})
+    # The search is rows x layers; past its budget (no real image comes near) the
+    # fallback's guess, said to be one.
+    searchable = (len(rows) + 1) * (len(layers) + 1) <= MAX_SEARCH_CELLS
+    found = _assign_by_search(known, maybe, layers, layers_after or {}) if searchable else None
     if found is not None:
         return found
     fallback = list(known)
@@ -147,7 +155,7 @@ def assign_layers(
         if may:
             fallback[index] = True
             wanted -= 1
-    return fallback, False
+    return fallback, not searchable
 
 
 def _fits(chosen: Sequence[bool], rows: Sequence[tuple[int, str]], layers: Sequence[str]) -> bool:
@@ -202,6 +210,32 @@ def _history_entry(created: object, created_by: str, comment: str, size: int, em
     return HistoryEntry(parse_time(created), created_by, comment, size, empty)
 
 
+def inspect_layers(inspect: RawDict) -> list[str]:
+    """The layer diff ids an inspect lists (``RootFS.Layers``); none where it has no such list."""
+    layers = _mapping(inspect.get("RootFS")).get("Layers")
+    return [d for d in layers if isinstance(d, str)] if isinstance(layers, list) else []
+
+
+def malformed_fields(inspect: RawDict) -> list[str]:
+    """The fields of an inspect that are there but of the wrong type (read as absent).
+
+    An engine never sends them so; a hostile or broken one may: ``RootFS`` a string,
+    ``RootFS.Layers`` a number, ``Config`` a list.
+    """
+    wrong = [
+        name
+        for name in ("RootFS", "Config")
+        if inspect.get(name) is not None and not isinstance(inspect.get(name), Mapping)
+    ]
+    layers = _mapping(inspect.get("RootFS")).get("Layers")
+    if layers is not None and not isinstance(layers, list):
+        wrong.append("RootFS.Layers")
+    labels = _mapping(inspect.get("Config")).get("Labels")
+    if labels is not None and not isinstance(labels, Mapping):
+        wrong.append("Config.Labels")
+    return wrong
+
+
 def trim_inspect(inspect: RawDict) -> dict[str, Any]:
     """Only the inspect fields ``image_from_api`` reads: what is worth caching."""
     config = inspect.get("Config")
@@ -213,6 +247,8 @@ def trim_inspect(inspect: RawDict) -> dict[str, Any]:
             **{key: config[key] for key in _RUN_FIELDS if key in config},
             "Env": [v.split("=", 1)[0] for v in env if isinstance(v, str)] if isinstance(env, list) else None,
         }
+    elif config is not None:  # of the wrong type: kept (it is no secret) for the diagnostic
+        kept["Config"] = config if isinstance(config, int | float | bool) else type(config).__name__
     return kept
 
 
@@ -238,10 +274,8 @@ def image_from_api(
     Tags and digests come from the fresh summary: the cached inspect may be older
     than a re-tag. Everything else is content-addressed and never changes.
     """
-    rootfs = inspect.get("RootFS") or {}
-    layers = tuple(d for d in (rootfs.get("Layers") or []) if isinstance(d, str))
-    config = inspect.get("Config") or {}
-    labels = config.get("Labels") or {}
+    layers = tuple(inspect_layers(inspect))
+    labels = _mapping(inspect.get("Config")).get("Labels") or {}
     parent = _str(inspect.get("Parent")) or _str(summary.get("ParentId"))
     # An image whose config has no history gets ``[]`` from the engine. That is no
     # history to check ancestry against (ancestry falls back to layers, unverified),

@@ -16,6 +16,12 @@ from typing import Any
 from image_lineage import records
 from image_lineage.errors import SnapshotError
 from image_lineage.model import Scan
+from image_lineage.text import (
+    escaped,
+    may_hold_surrogates,
+    parsed_without_surrogates,
+    without_surrogates,
+)
 
 SCHEMA = "image-lineage.snapshot/v1"
 GRAPH_SCHEMA = "image-lineage.graph/v1"
@@ -30,7 +36,8 @@ def dumps(scan: Scan) -> str:
         "images": [records.image_to_dict(image) for image in sorted(scan.images, key=lambda i: i.id)],
         "diagnostics": [records.diagnostic_to_dict(d) for d in scan.diagnostics],
     }
-    return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    # A lone surrogate (from an engine's JSON) cannot be written as UTF-8: U+FFFD instead.
+    return without_surrogates(json.dumps(document, indent=1, ensure_ascii=False)) + "\n"
 
 
 def loads(text: str | bytes, origin: str = "snapshot") -> Scan:
@@ -46,6 +53,20 @@ def loads(text: str | bytes, origin: str = "snapshot") -> Scan:
         document = json.loads(text)
     except (ValueError, RecursionError) as error:
         raise _not_json(text, origin, error) from error
+    if may_hold_surrogates(text):  # no command could print them: U+FFFD instead
+        try:
+            document = parsed_without_surrogates(document)
+        except RecursionError:
+            raise SnapshotError(f"{origin} is nested too deeply to be a snapshot.") from None
+    try:
+        return _read(document, origin)
+    except SnapshotError as error:
+        # The reader names the bad field by its path, keys and all: escapes in a key must
+        # not reach the terminal (a cleared screen, a forged second line).
+        raise SnapshotError(escaped(str(error)), hint=error.hint) from None
+
+
+def _read(document: Any, origin: str) -> Scan:
     if isinstance(document, list) and document and all(isinstance(d, dict) and "Id" in d for d in document):
         raise _inspect_dump(document, origin)
     if isinstance(document, dict) and document.keys() >= _HISTORY_KEYS:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -39,6 +40,7 @@ from typing import Any
 
 from image_lineage.errors import Hint, SourceUnavailable
 from image_lineage.sources.engine.errors import Engine
+from image_lineage.text import UNSAFE, without_surrogates
 
 #: The address prefix that names a context instead of an engine: ``context:colima``.
 CONTEXT_PREFIX = "context:"
@@ -47,6 +49,8 @@ DEFAULT_CONTEXT = "default"
 #: Hosts the docker CLI never speaks TLS to (``isSocket`` and ssh's connection helper).
 _NO_TLS_SCHEMES = ("unix", "npipe", "fd", "ssh")
 _TLS_FILES = ("ca.pem", "cert.pem", "key.pem")
+#: The most of a context file read (the docker CLI's own are a few hundred bytes).
+MAX_FILE = 2**20
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +110,7 @@ def resolve(endpoint: str | None, *, default: str, environ: Mapping[str, str] | 
 def current_context(config: Path) -> str | None:
     """``currentContext`` in the docker CLI's ``config.json``; None when it names none."""
     try:
-        text = config.read_bytes()
+        text = _read(config, f"The docker CLI's configuration {config}")
     except FileNotFoundError:
         return None
     except OSError as error:
@@ -127,11 +131,11 @@ def load(name: str, config: Path, *, default: str, chosen: str = "") -> Endpoint
 
     ``chosen`` says what chose the context (" named by DOCKER_CONTEXT"), for messages.
     """
-    digest = hashlib.sha256(name.encode()).hexdigest()
+    digest = hashlib.sha256(_name_bytes(name)).hexdigest()
     meta = config / "contexts" / "meta" / digest / "meta.json"
     what = f"Docker context {name!r}{chosen}"
     try:
-        text = meta.read_bytes()
+        text = _read(meta, f"The {what} ({meta})")
     except (FileNotFoundError, NotADirectoryError) as error:
         raise SourceUnavailable(f"The {what} does not exist (no {meta})", hint=Hint.CHOOSE_CONTEXT) from error
     except OSError as error:
@@ -146,6 +150,10 @@ def load(name: str, config: Path, *, default: str, chosen: str = "") -> Endpoint
         raise SourceUnavailable(
             f"The {what} is damaged: {meta} has a Host or SkipTLSVerify of the wrong type"
         )
+    if host and UNSAFE.search(host):
+        raise SourceUnavailable(
+            f"The {what} is damaged: {meta} has a Host with control or invisible characters"
+        )
     address = host or default  # no Host: the docker CLI's client uses its default socket
     tls = config / "contexts" / "tls" / digest / "docker"
     scheme = address.partition("://")[0].lower()
@@ -157,6 +165,28 @@ def load(name: str, config: Path, *, default: str, chosen: str = "") -> Endpoint
             f"set DOCKER_HOST={address}, DOCKER_TLS_VERIFY=1{cert_path}"
         )
     return Endpoint(address, context=name)
+
+
+def _name_bytes(name: str) -> bytes:
+    """A context's name as the docker CLI hashes it: the bytes it came as (an environment
+    variable's undecodable bytes are lone surrogates here), else its text."""
+    try:
+        return name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return without_surrogates(name).encode("utf-8")
+
+
+def _read(path: Path, what: str) -> bytes:
+    """The bytes of ``path``; a file that is not a regular one (a FIFO would block the read
+    forever) or is larger than ``MAX_FILE`` is refused unread, in one line naming ``what``."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise SourceUnavailable(f"{what} is not a regular file")
+        if status.st_size > MAX_FILE:
+            raise SourceUnavailable(f"{what} is larger than {MAX_FILE // 2**20} MiB; not read")
+        return handle.read(MAX_FILE)
 
 
 def _json(text: bytes, what: str) -> Any:

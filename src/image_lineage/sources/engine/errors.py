@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from image_lineage.errors import Hint, SourceUnavailable
 from image_lineage.net.faults import Fault, fault_of
 from image_lineage.net.pool import Vanished
+from image_lineage.text import UNSAFE
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,7 @@ def http_error(
     """
     if status == 404 and image:
         return ImageGone(request)
+    request = _one_line(request)
     said = f": {_one_line(detail)}" if detail.strip() else ""
     where = f"The {engine.name} at {endpoint}"
     if status == 404:
@@ -105,6 +107,15 @@ def http_error(
             hint=Hint.TRY_SAMPLE,
         )
     return SourceUnavailable(f"{where} answered {status} to {request}{said}")
+
+
+def too_large(endpoint: str, request: str, limit: int, engine: Engine = DOCKER) -> SourceUnavailable:
+    """An answer larger than the transport reads whole (``transport.MAX_ANSWER``)."""
+    return SourceUnavailable(
+        f"The {engine.name} at {endpoint} sent more than {limit // 2**20} MiB in answer to "
+        f"{_one_line(request)}; not read (no engine answer is that large: is it a {engine.name}?)",
+        hint=Hint.TRY_SAMPLE,
+    )
 
 
 def address_error(endpoint: str, engine: Engine = DOCKER) -> SourceUnavailable | None:
@@ -144,4 +155,5 @@ def _reason(error: BaseException) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())[:200]
+    """``text`` on one line, at most 200 characters, with nothing that could drive a terminal."""
+    return UNSAFE.sub("\ufffd", " ".join(text.split()))[:200]

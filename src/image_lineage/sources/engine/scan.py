@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from image_lineage.cache import Details, DetailsCache, default_cache_dir
+from image_lineage.cache import Details, DetailsCache, default_cache_dir, engine_namespace
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
 from image_lineage.net.pool import counter, fetch_all
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
@@ -28,7 +28,9 @@ from image_lineage.sources.engine_api import (
     history_ids,
     image_from_api,
     image_store,
+    inspect_layers,
     layers_are_ambiguous,
+    malformed_fields,
     trim_history,
     trim_inspect,
 )
@@ -53,11 +55,14 @@ class DockerEngineSource:
             summaries = _list(client, include_intermediate)
             # The store is asked for only when there is an image to read (an empty engine
             # needs nothing more than the list).
-            store = image_store(client.info()) if summaries else "classic"
-            if store == "containerd":
-                images, notes = self._scan_containerd(client, version, include_intermediate, progress)
+            about = client.info() if summaries else {}
+            namespace = engine_namespace(self.kind, target.address, about.get("ID"))
+            if image_store(about) == "containerd":
+                images, notes = self._scan_containerd(
+                    client, version, include_intermediate, progress, namespace
+                )
             else:
-                cache = DetailsCache(default_cache_dir(), self.kind) if self.use_cache else None
+                cache = DetailsCache(default_cache_dir(), namespace) if self.use_cache else None
                 images, notes = _read_details(summaries, client.details, cache, progress)
         finally:
             client.close()
@@ -75,8 +80,12 @@ class DockerEngineSource:
         version: Mapping[str, Any],
         include_intermediate: bool,
         progress: Progress | None,
+        namespace: str,
     ) -> tuple[tuple[Image, ...], tuple[Diagnostic, ...]]:
-        """The containerd image store (``containerd.py``, imported only for it: it reads tar streams)."""
+        """The containerd image store (``containerd.py``, imported only for it: it reads tar streams).
+
+        ``namespace``: this engine's part of the cache (``cache.engine_namespace``).
+        """
         from image_lineage.sources.engine import containerd  # noqa: PLC0415 - see the docstring
 
         api = str(version.get("ApiVersion", ""))
@@ -87,7 +96,7 @@ class DockerEngineSource:
             summaries if summaries is not None else _list(client, include_intermediate),
             api=api,
             version=str(version.get("Version", "")),
-            kind=self.kind,
+            kind=namespace,
             use_cache=self.use_cache,
             progress=progress,
         )
@@ -135,6 +144,7 @@ def _read_details(
         if image_id not in details:
             continue
         inspect, history = details[image_id]
+        notes += _malformed(image_id, inspect)
         images.append(
             image_from_api(summary, inspect, history, intermediate=intermediate, layer_counts=counts)
         )
@@ -152,8 +162,21 @@ def _read_details(
 
 def _history_and_layers(details: Details) -> tuple[list[dict[str, Any]], list[str]]:
     inspect, history = details
-    layers = (inspect.get("RootFS") or {}).get("Layers") or []
-    return history, [d for d in layers if isinstance(d, str)]
+    return history, inspect_layers(inspect)
+
+
+def _malformed(image_id: str, inspect: Mapping[str, Any]) -> list[Diagnostic]:
+    """A diagnostic for an inspect with fields of the wrong type (a hostile or broken engine)."""
+    wrong = malformed_fields(inspect)
+    if not wrong:
+        return []
+    return [
+        Diagnostic(
+            image_id,
+            "engine_answer_malformed",
+            f"the engine's inspect of this image has {', '.join(wrong)} of the wrong type; read as absent",
+        )
+    ]
 
 
 def _layer_counts(details: Mapping[str, Details]) -> dict[str, int]:

@@ -29,6 +29,7 @@ import itertools
 import json
 import os
 import queue
+import re
 import socket
 import threading
 import time
@@ -47,11 +48,20 @@ from image_lineage.sources.engine.errors import (
     ImageGone,
     address_error,
     http_error,
+    too_large,
     unavailable,
 )
+from image_lineage.text import may_hold_surrogates, parsed_without_surrogates
 
 DEFAULT_ENDPOINT = "unix:///var/run/docker.sock"
 T = TypeVar("T")
+
+#: The largest answer read whole (JSON). A list of 50,000 images is about 50 MiB; an
+#: inspect or a history is kilobytes. More is refused, in one line, before it is held.
+MAX_ANSWER = 128 * 2**20
+_API_VERSION = re.compile(r"[0-9]{1,4}\.[0-9]{1,4}")
+#: What is read of an error's body (its message), and of what follows an export's tar.
+_MAX_ERROR_BODY = 64 * 2**10
 
 
 class Transport(Protocol):
@@ -99,6 +109,21 @@ def connect(endpoint: str, timeout: float, engine: Engine = DOCKER) -> Transport
         host, port = url.hostname or "localhost", url.port or 2375
         return HttpTransport(lambda: _TcpConnection(host, port, timeout=timeout), endpoint, timeout, engine)
     return SdkTransport(endpoint, timeout, engine)
+
+
+def api_version(answer: object, endpoint: str, engine: Engine) -> str:
+    """The API version a ``/version`` answer names (``1.41``), to put in every path after it.
+
+    Anything else is refused: it goes into request lines, where http.client takes only
+    Latin-1 and an engine could otherwise steer the paths asked for.
+    """
+    version = answer.get("ApiVersion") if isinstance(answer, dict) else None
+    if not isinstance(version, str) or not _API_VERSION.fullmatch(version):
+        raise SourceUnavailable(
+            f"{endpoint} answered /version without an API version: is it a {engine.name}? Check the address",
+            hint=Hint.TRY_SAMPLE,
+        )
+    return version
 
 
 # --------------------------------------------------------------------------- stdlib transport
@@ -150,14 +175,8 @@ class HttpTransport:
         if not self._version:
             # Unversioned, like docker-py's negotiation: then speak the engine's own version.
             answer = self._get("/version")
-            if not isinstance(answer, dict) or not isinstance(answer.get("ApiVersion"), str):
-                raise SourceUnavailable(
-                    f"{self._endpoint} answered /version without an API version: is it a "
-                    f"{self._engine.name}? Check the address",
-                    hint=Hint.TRY_SAMPLE,
-                )
+            self._prefix = f"/v{api_version(answer, self._endpoint, self._engine)}"
             self._version = answer
-            self._prefix = f"/v{answer['ApiVersion']}"
         return self._version
 
     def info(self) -> Mapping[str, Any]:
@@ -180,9 +199,7 @@ class HttpTransport:
         inspect = self._get(f"{self._prefix}/images/{name}/json", image=True)
         history = self._get(f"{self._prefix}/images/{name}/history", image=True)
         if not isinstance(inspect, dict) or not isinstance(history, list):
-            raise SourceUnavailable(
-                f"The {self._engine.name} at {self._endpoint} sent an unexpected answer for image {image_id}."
-            )
+            raise self._unexpected(image_id)
         return inspect, history
 
     def inspect(self, image_id: str) -> dict[str, Any]:
@@ -204,7 +221,9 @@ class HttpTransport:
         try:
             response = self._send(connection, path, "application/x-tar")
             if response.status != 200:
-                body = response.read()
+                body = response.read(_MAX_ERROR_BODY)
+                connection.close()  # the rest of the body is left unread
+                self._local.connection = None
                 raise http_error(
                     self._endpoint,
                     response.status,
@@ -214,7 +233,10 @@ class HttpTransport:
                     image=True,
                 )
             result = read(response)  # an HTTPResponse is a binary stream
-            response.read()  # the tar's padding: the connection is reused
+            if len(response.read(_MAX_ERROR_BODY + 1)) > _MAX_ERROR_BODY:
+                # More than a tar's padding follows it: not read; the connection is not reused.
+                connection.close()
+                self._local.connection = None
         except BaseException as error:
             connection.close()
             self._local.connection = None
@@ -222,9 +244,7 @@ class HttpTransport:
         return result
 
     def _unexpected(self, image_id: str) -> SourceUnavailable:
-        return SourceUnavailable(
-            f"The {self._engine.name} at {self._endpoint} sent an unexpected answer for image {image_id}."
-        )
+        return _unexpected(self._engine, self._endpoint, image_id)
 
     def close(self) -> None:
         with self._lock:
@@ -260,7 +280,11 @@ class HttpTransport:
             connection = self._connection()
             try:
                 response = self._send(connection, path, "application/json")
-                body = response.read()
+                body = _read_whole(response, MAX_ANSWER)
+            except AnswerTooLarge as error:
+                connection.close()
+                self._local.connection = None
+                raise too_large(self._endpoint, f"GET {path}", MAX_ANSWER, self._engine) from error
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
                 # The engine may close an idle keep-alive connection: reconnect once.
                 connection.close()
@@ -282,7 +306,7 @@ class HttpTransport:
                     image=image,
                 )
             try:
-                return json.loads(body)
+                return _parsed(body)
             except (ValueError, RecursionError) as error:
                 raise unavailable(self._endpoint, error, self._timeout, self._engine) from error
         raise AssertionError("unreachable")
@@ -313,16 +337,29 @@ class SdkTransport:
         # ssh:// through the system's ssh client (its config, agent and known hosts),
         # rather than docker-py's paramiko, which is not a dependency.
         kwargs["use_ssh_client"] = endpoint.startswith("ssh://")
-        # Negotiating the API version is the first request.
+        # Made with the oldest version docker-py speaks (no request), then negotiated here:
+        # docker-py's own negotiation would read the /version answer whole, uncapped.
         self._client = self._call(
-            lambda: docker.APIClient(version="auto", timeout=timeout, **kwargs), "GET /version"
+            lambda: docker.APIClient(
+                version=docker.constants.MINIMUM_DOCKER_API_VERSION, timeout=timeout, **kwargs
+            ),
+            "GET /version",
         )
+        self._client._version = api_version(self.version(), endpoint, engine)
 
     def _call(self, call: Callable[[], Any], request: str, *, image: bool = False) -> Any:
         """``call()`` within the deadline; its failure as a domain error, by type and status."""
         try:
             return within_deadline(call, self._timeout)
-        except (self._errors.DockerException, OSError, ValueError, http.client.HTTPException) as error:
+        except AnswerTooLarge as error:
+            raise too_large(self._endpoint, request, MAX_ANSWER, self._engine) from error
+        except (
+            self._errors.DockerException,
+            OSError,
+            ValueError,
+            RecursionError,
+            http.client.HTTPException,
+        ) as error:
             # An HTTP answer other than 2xx is a requests HTTPError: docker-py's APIError
             # (NotFound too) raised as it is, or wrapped in a DockerException while the
             # version is negotiated, or left as the context of docker-py's own KeyError
@@ -336,35 +373,38 @@ class SdkTransport:
             raise unavailable(self._endpoint, error, self._timeout, self._engine) from error
 
     def version(self) -> Mapping[str, Any]:
-        answer: Mapping[str, Any] = self._call(
-            lambda: self._client.version(api_version=False), "GET /version"
-        )
-        return answer
+        url = self._client._url("/version", versioned_api=False)
+        answer = self._raw(url, {}, "GET /version", built=True)
+        return answer if isinstance(answer, dict) else {}
 
     def info(self) -> Mapping[str, Any]:
-        answer: Mapping[str, Any] = self._call(self._client.info, "GET /info")
-        return answer
+        answer = self._raw("/info", {}, "GET /info")
+        return answer if isinstance(answer, dict) else {}
 
     def images(self, *, include_intermediate: bool, manifests: bool = False) -> list[Mapping[str, Any]]:
-        if not manifests:
-            answer: list[Mapping[str, Any]] = self._call(
-                lambda: self._client.images(all=include_intermediate), "GET /images/json"
-            )
-            return answer
         # docker-py has no parameter for ``manifests``: the raw URL, as docker-py builds it.
-        params = {"all": "1" if include_intermediate else "0", "manifests": "1"}
-        return list(self._raw("/images/json", params, "GET /images/json"))
+        params = {"all": "1" if include_intermediate else "0"} | ({"manifests": "1"} if manifests else {})
+        answer = self._raw("/images/json", params, "GET /images/json")
+        if not isinstance(answer, list):
+            raise SourceUnavailable(
+                f"The {self._engine.name} at {self._endpoint} sent an unexpected image list."
+            )
+        return [item for item in answer if isinstance(item, dict)]
 
     def inspect(self, image_id: str) -> dict[str, Any]:
-        answer: dict[str, Any] = self._call(
-            lambda: self._client.inspect_image(image_id), f"GET /images/{image_id}/json", image=True
-        )
+        path = self._client._url("/images/{0}/json", image_id)
+        answer = self._raw(path, {}, f"GET /images/{image_id}/json", image=True, built=True)
+        if not isinstance(answer, dict):
+            raise _unexpected(self._engine, self._endpoint, image_id)
         return answer
 
     def history(self, image_id: str, platform: str | None = None) -> list[dict[str, Any]]:
         params = {"platform": platform} if platform else {}
         path = self._client._url("/images/{0}/history", image_id)
-        return list(self._raw(path, params, f"GET /images/{image_id}/history", image=True, built=True))
+        answer = self._raw(path, params, f"GET /images/{image_id}/history", image=True, built=True)
+        if not isinstance(answer, list):
+            raise _unexpected(self._engine, self._endpoint, image_id)
+        return [entry for entry in answer if isinstance(entry, dict)]
 
     def export(self, image_id: str, read: Callable[[BinaryIO], T]) -> T:
         request = f"GET /images/get?names={image_id}"
@@ -390,18 +430,21 @@ class SdkTransport:
         url = path if built else self._client._url(path)
 
         def get() -> Any:
-            return self._client._result(self._client._get(url, params=params), json=True)
+            response = self._client._get(url, params=params, stream=True)
+            try:
+                if not 200 <= response.status_code < 300:
+                    said = _explanation(_read_chunks(response.iter_content(_MAX_ERROR_BODY), _MAX_ERROR_BODY))
+                    raise http_error(
+                        self._endpoint, response.status_code, request, said, self._engine, image=image
+                    )
+                return _parsed(_read_chunks(response.iter_content(64 * 1024), MAX_ANSWER, refuse=True))
+            finally:
+                response.close()
 
         return self._call(get, request, image=image)
 
     def details(self, image_id: str) -> Details:
-        inspect = self._call(
-            lambda: self._client.inspect_image(image_id), f"GET /images/{image_id}/json", image=True
-        )
-        history = self._call(
-            lambda: self._client.history(image_id), f"GET /images/{image_id}/history", image=True
-        )
-        return inspect, history
+        return self.inspect(image_id), self.history(image_id)
 
     def close(self) -> None:
         self._client.close()
@@ -467,6 +510,48 @@ def within_deadline(call: Callable[[], Any], seconds: float) -> Any:
     if succeeded:
         return value
     raise value
+
+
+def _unexpected(engine: Engine, endpoint: str, image_id: str) -> SourceUnavailable:
+    return SourceUnavailable(
+        f"The {engine.name} at {endpoint} sent an unexpected answer for image {image_id}."
+    )
+
+
+class AnswerTooLarge(Exception):
+    """An answer longer than the cap it was read under (it was not read whole)."""
+
+
+def _read_whole(response: http.client.HTTPResponse, limit: int) -> bytes:
+    """The whole body, or ``AnswerTooLarge`` once it says, or turns out to be, longer than ``limit``."""
+    declared = response.getheader("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise AnswerTooLarge
+    body = response.read(limit + 1)
+    if len(body) > limit:
+        raise AnswerTooLarge
+    return body
+
+
+def _parsed(body: bytes) -> Any:
+    """The JSON answer, lone surrogates (which no output can encode) replaced by U+FFFD."""
+    answer = json.loads(body)
+    return parsed_without_surrogates(answer) if may_hold_surrogates(body) else answer
+
+
+def _read_chunks(chunks: Iterator[bytes], limit: int, *, refuse: bool = False) -> bytes:
+    """The chunks joined, up to ``limit`` bytes; past it the rest is left unread, or with
+    ``refuse``, ``AnswerTooLarge`` is raised."""
+    kept, size = [], 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            if refuse:
+                raise AnswerTooLarge
+            kept.append(chunk[: limit - size])
+            break
+        kept.append(chunk)
+    return b"".join(kept)
 
 
 def _explanation(body: bytes) -> str:
