@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
-from image_lineage.masking import mask_text
+from image_lineage.secret_text import mask_text
 
 # v2: history rows keep their "Id" (the step images that pin down which step made a layer).
 # v3: inspect keeps what a container starts with (ports, volumes, command...; Env names only).

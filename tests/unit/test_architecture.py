@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "assets",
                 "errors",
                 "text",
+                "secret_text",
                 "reference",
                 "instructions",
                 "platforms",

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from image_lineage import masking
+from image_lineage import secret_text
 from image_lineage.lineage import build_lineage
 from image_lineage.masking import MASK, mask_lineage, mask_scan, mask_text
 from image_lineage.model import Scan
@@ -970,7 +970,7 @@ def test_no_catastrophic_backtracking(text: str) -> None:
 
 
 def test_every_pattern_is_precompiled() -> None:
-    assert all(isinstance(pattern, re.Pattern) for pattern, *_ in masking._RULES)
+    assert all(isinstance(pattern, re.Pattern) for pattern, *_ in secret_text._RULES)
 
 
 def test_masking_the_lineage_keeps_its_shape_and_hides_history_and_labels() -> None:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from image_lineage.insights import instruction
 from image_lineage.lineage import Lineage
-from image_lineage.masking import mask_text
 from image_lineage.model import iso_utc, short_id
+from image_lineage.secret_text import mask_text
 from image_lineage.stale import SCHEMA, Annotation, StaleGroup, StaleImage, StaleReport, age_text, count
 from image_lineage.text import clean_text, count_layers, human_size
 
