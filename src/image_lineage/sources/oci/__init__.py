@@ -43,7 +43,7 @@ from image_lineage.sources.oci.media import (
     is_image,
     subject_of,
 )
-from image_lineage.sources.oci.naming import familiar_name, native_architecture
+from image_lineage.sources.oci.naming import native_architecture
 
 __all__ = [
     "INDEX_TYPES",
@@ -59,7 +59,6 @@ __all__ = [
     "artifact_kind",
     "artifact_notes",
     "attach_artifacts",
-    "familiar_name",
     "is_attestation",
     "is_image",
     "native_architecture",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 
+from image_lineage.reference import familiar
 from image_lineage.sources.oci.descriptor import Descriptor
 
 #: Annotations that name an image in an index (containerd's first, then the OCI one).
@@ -19,16 +20,7 @@ def native_architecture() -> str:
     return _ARCHITECTURES.get(machine.lower(), machine)
 
 
-def familiar_name(reference: str) -> str:
-    """``docker.io/library/x:1`` -> ``x:1``, ``docker.io/a/b:1`` -> ``a/b:1``, as ``docker images`` shows."""
-    rest = reference.removeprefix("docker.io/")
-    if rest == reference:
-        return reference
-    library = rest.removeprefix("library/")
-    return library if library != rest and "/" not in library.split(":", 1)[0] else rest
-
-
 def names_of(descriptor: Descriptor) -> tuple[str, ...]:
     """The name a layout's ``index.json`` gives an entry, as ``docker images`` shows it."""
     name = next((n for key in REF_NAME_ANNOTATIONS if (n := descriptor.annotation(key))), "")
-    return (familiar_name(name),) if name else ()
+    return (familiar(name),) if name else ()
