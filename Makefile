@@ -36,7 +36,7 @@ FORMATTED := src testbed tests bench app.py sample_images
 TYPED := src testbed tests bench app.py
 
 .PHONY: run tree test test-fast engines check lint typecheck sample bench screenshots frontend typecheck-js \
-	frontend-check clean
+	frontend-check protos clean
 
 # The app on http://127.0.0.1:8501 (settings in .streamlit/config.toml: local only, no
 # usage statistics, no prompts); a browser tab opens where there is a desktop.
@@ -116,6 +116,14 @@ frontend-check: frontend typecheck-js
 		echo "make frontend changed src/: commit the scripts built from the committed sources" >&2; \
 		exit 1; \
 	fi
+
+# containerd's API as the project uses it: its own .proto files (src/image_lineage/sources/
+# containerd/proto/) -> *_pb2.py (grpcio-tools) and typed *_pb2.pyi (mypy-protobuf), committed;
+# tests/unit/test_containerd_protos.py checks that they are what this makes.
+PROTO_DIR := image_lineage/sources/containerd/proto
+protos: $(DEV_STAMP)
+	cd src && ../$(BIN)/python -m grpc_tools.protoc -I . --plugin=protoc-gen-mypy=../$(BIN)/protoc-gen-mypy \
+		--python_out=. --mypy_out=. $(PROTO_DIR)/*.proto
 
 sample: $(DEV_STAMP)
 	@scripts/need-programs $(DOCKERD_PROGRAMS)
