@@ -92,7 +92,8 @@ class Client:
         try:
             probe.connect(str(self.path))
         except OSError as error:
-            raise unavailable(self.address, error, self.timeout, errors.CONTAINERD) from error
+            said = unavailable(self.address, error, self.timeout, errors.CONTAINERD)
+            raise (said if isinstance(error, PermissionError) else errors.not_reached(said)) from error
         finally:
             probe.close()
 

@@ -15,9 +15,8 @@ from image_lineage.sources.engine.errors import Engine
 
 CONTAINERD = Engine(
     name="containerd",
-    start="start containerd (systemctl start containerd), or name its socket as "
-    "containerd:/PATH/containerd.sock",
-    permission="run as root (sudo), or name a socket you may use as containerd:/PATH/containerd.sock",
+    start="start containerd (systemctl start containerd)",
+    permission="run as root (sudo: its socket is root's)",
 )
 #: The oldest containerd whose images, content and namespaces services this tool reads (v1 APIs).
 OLDEST = (1, 0)
@@ -40,18 +39,23 @@ def too_old(address: str, what: str, version: str = "") -> SourceUnavailable:
     )
 
 
+def not_reached(error: SourceUnavailable) -> SourceUnavailable:
+    """No containerd at the socket tried (none, not ours, refused): maybe it is elsewhere."""
+    return SourceUnavailable(str(error), hint=Hint.CONTAINERD_ADDRESS)
+
+
 def unknown_namespace(address: str, namespace: str, known: Sequence[str]) -> SourceUnavailable:
     have = f"it has {', '.join(known)}" if known else "it has none yet"
     return SourceUnavailable(
-        f"The containerd at {address} has no namespace {namespace!r} ({have}); name one of them as "
-        "containerd:?namespace=NS, or read them all with ?namespace=all"
+        f"The containerd at {address} has no namespace {namespace!r} ({have})", hint=Hint.CONTAINERD_ADDRESS
     )
 
 
 def several_namespaces(address: str, with_images: Sequence[str]) -> SourceUnavailable:
     return SourceUnavailable(
-        f"The containerd at {address} has images in several namespaces ({', '.join(with_images)}) and "
-        "none is k8s.io; name one as containerd:?namespace=NS, or read them all with ?namespace=all"
+        f"The containerd at {address} has images in several namespaces ({', '.join(with_images)}), "
+        "none of them k8s.io: which one to read?",
+        hint=Hint.CONTAINERD_ADDRESS,
     )
 
 
