@@ -9,6 +9,7 @@ import secrets
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from image_lineage.sources.oci.descriptor import Descriptor
 from testbed.containerd import ContainerdUnavailable, ThrowawayContainerd, available_builds
 from testbed.oci_layout import AMD64, Family, Image, OciLayout, lineage_family
 from tests.conftest import unavailable
-from tests.support.cli import run_cli
+from tests.support.cli import run_cli, run_cli_as
 
 BUILDS = available_builds()
 
@@ -249,3 +250,47 @@ def test_a_node_snapshot_per_namespace_merges_with_found_in_per_node(
     found = {image["tags"][0]: image.get("found_in") for image in images}
     assert found["ctrd/only-on-node2:1"] == ["snapshot node2.json"]
     assert found["ctrd/base:1"] == ["snapshot node1.json", "snapshot node2.json"]
+
+
+def test_permission_denied_says_what_to_do(daemon: ThrowawayContainerd) -> None:
+    result = run_cli_as(65534, 65534, ["tree", "--source", f"containerd:{daemon.socket}"])
+    error = result.one_line_error()
+    assert error.startswith(f"Permission denied on the containerd at unix://{daemon.socket}; run as root")
+
+
+def test_docker_s_containerd_store_reads_the_same_through_the_engine_and_through_containerd(
+    engine_28: Any, family: tuple[Family, Path]
+) -> None:
+    """The same images, loaded into Engine 28.5's containerd store: the Engine API and
+    ``containerd:`` on the engine's own containerd (its namespace) give the same tree."""
+    _, tar = family
+    engine_28.docker("load", "-i", str(tar))
+    socket_path = Path(engine_28.exec_root) / "containerd" / "containerd.sock"
+    through = {
+        "engine": f"docker:unix://{engine_28.socket_path}",
+        "containerd": f"containerd:{socket_path}?namespace={engine_28.containerd_namespace}",
+    }
+    trees = {}
+    for name, spec in through.items():
+        out = run_cli(
+            ["export", "--source", spec, "-f", "json", "--platform", "all", "--no-cache"], timeout=120
+        )
+        assert out.code == 0, out.stderr
+        trees[name] = {image["id"]: image for image in json.loads(out.stdout)["images"]}
+    engine, containerd = trees["engine"], trees["containerd"]
+    assert set(containerd) == set(engine)
+    same = ("tags", "os", "architecture", "parent", "children", "manifest_digest", "index_digest")
+    for image_id, record in engine.items():
+        ours = containerd[image_id]
+        assert {k: ours[k] for k in same} == {k: record[k] for k in same}, image_id
+        assert ours["index_platforms"] == record["index_platforms"], image_id
+        if record["size_kind"] == "compressed":  # a platform the engine did not unpack: sizes alike
+            assert (ours["size"], ours["layers"]) == (record["size"], record["layers"]), image_id
+        else:  # the same steps and layers; the engine measured them unpacked
+            assert [without_size(layer) for layer in ours["layers"]] == [
+                without_size(layer) for layer in record["layers"]
+            ], image_id
+
+
+def without_size(layer: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in layer.items() if key != "size"}

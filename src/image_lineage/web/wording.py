@@ -20,8 +20,8 @@ HINTS = {
     Hint.WRITE_TO_FILE: "use the buttons under “Download what is shown”",
     Hint.SHOW_ALL: "switch on “Intermediate images” in the sidebar",
     Hint.ALL_PLATFORMS: "choose “All platforms” under “Platform” in the sidebar",
-    Hint.CONTAINERD_ADDRESS: "or save its images on that machine with image-lineage snapshot --source "
-    "'containerd:SOCKET?namespace=NS' and choose “A snapshot file (image-lineage snapshot)”",
+    Hint.CONTAINERD_ADDRESS: "the page reads containerd's usual socket and namespace: for others, save the "
+    "images with image-lineage snapshot (naming them) and choose “A snapshot file (image-lineage snapshot)”",
 }
 
 
