@@ -88,12 +88,7 @@ def main() -> int:
             times["in-process"].append(float(timed(scan_only, env)[1]))
     median = {label: statistics.median(values) for label, values in times.items()}
     rows = (
-        (
-            "export, cold",
-            "cold",
-            "script",
-            "ctr images ls + content get of every manifest and config, serial",
-        ),
+        ("export, cold", "cold", "script", "ctr images ls + content get of each manifest and config"),
         ("export, warm", "warm", "ls", "ctr images ls alone"),
         ("scan, warm, in one process", "in-process", "ls", "ctr images ls alone"),
     )

@@ -55,6 +55,13 @@ def fresh_namespace() -> str:
     return "t-" + secrets.token_hex(5)
 
 
+def loaded(daemon: ThrowawayContainerd, tar: Path) -> str:
+    """A fresh namespace holding the archive's images."""
+    namespace = fresh_namespace()
+    daemon.import_archive(namespace, tar)
+    return namespace
+
+
 def scan(daemon: ThrowawayContainerd, namespace: str, **options: bool) -> Scan:
     return open_source(f"containerd:{daemon.socket}?namespace={namespace}", **options).scan()
 
@@ -63,8 +70,7 @@ def test_every_present_platform_is_a_record_with_its_history_and_compressed_size
     daemon: ThrowawayContainerd, family: tuple[Family, Path]
 ) -> None:
     built, tar = family
-    namespace = fresh_namespace()
-    daemon.import_archive(namespace, tar)
+    namespace = loaded(daemon, tar)
     result = scan(daemon, namespace)
     by_id = {image.id: image for image in result.images}
     expected = {
@@ -94,8 +100,7 @@ def test_the_tree_says_who_descends_from_whom(
     daemon: ThrowawayContainerd, family: tuple[Family, Path]
 ) -> None:
     built, tar = family
-    namespace = fresh_namespace()
-    daemon.import_archive(namespace, tar)
+    namespace = loaded(daemon, tar)
     spec = f"containerd:{daemon.socket}?namespace={namespace}"
     out = run_cli(["export", "--source", spec, "-f", "json", "--platform", "all"])
     assert out.code == 0, out.stderr
@@ -159,8 +164,7 @@ def test_a_layer_streams_through_the_content_store_checked_and_a_missing_one_say
 ) -> None:
     """What layer contents (issue 17) will use: ``open`` on the containerd backend."""
     built, tar = family
-    namespace = fresh_namespace()
-    daemon.import_archive(namespace, tar)
+    namespace = loaded(daemon, tar)
     layer = built.images["ctrd/base:1"][str(AMD64)].layers[0]
     wanted = Want(
         Descriptor("application/vnd.oci.image.layer.v1.tar+gzip", layer.digest, layer.size), namespace
@@ -182,9 +186,7 @@ def test_a_scan_changes_nothing_by_containerds_own_events(
     """containerd publishes an event for every image, content, namespace, lease or snapshot
     change; during a scan (cold and warm, every namespace) none comes but the test's own
     canary (a tag made after the scan, proving that the subscription hears)."""
-    _, tar = family
-    namespace = fresh_namespace()
-    daemon.import_archive(namespace, tar)
+    namespace = loaded(daemon, family[1])
     command = [str(daemon.build.ctr), "-a", str(daemon.socket), "events"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as events:
         try:

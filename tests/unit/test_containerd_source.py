@@ -4,6 +4,7 @@ and sockets started here)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Iterator
@@ -143,7 +144,7 @@ def test_a_socket_that_does_not_speak_grpc_says_so(short_dir: Path) -> None:
                 peer, _ = listener.accept()
             except TimeoutError:
                 continue
-            with peer:
+            with peer, contextlib.suppress(OSError):  # the client may hang up first
                 peer.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 
     thread = threading.Thread(target=answer_http, daemon=True)
