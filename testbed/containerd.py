@@ -152,12 +152,14 @@ class ThrowawayContainerd(BackgroundService):
             raise ContainerdUnavailable(f"ctr {' '.join(args)} exited {result.returncode}: {result.stderr}")
         return result.stdout
 
-    def import_archive(self, namespace: str, archive: Path) -> str:
-        """Every platform (and attestation) of a docker save / OCI layout tar, into ``namespace``.
+    def import_archive(self, namespace: str, archive: Path, *, all_platforms: bool = True) -> str:
+        """Every platform (and attestation) of a docker save / OCI layout tar, into ``namespace``;
+        with ``all_platforms=False`` this machine's platform only (as a node pulls), the indexes whole.
 
         ``--no-unpack``: the images are read, never run, so no snapshot is made.
         """
-        return self.ctr("-n", namespace, "images", "import", "--all-platforms", "--no-unpack", str(archive))
+        every = ["--all-platforms"] if all_platforms else []
+        return self.ctr("-n", namespace, "images", "import", *every, "--no-unpack", str(archive))
 
     def stop(self) -> None:
         super().stop()

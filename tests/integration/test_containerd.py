@@ -296,3 +296,21 @@ def test_docker_s_containerd_store_reads_the_same_through_the_engine_and_through
 
 def without_size(layer: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in layer.items() if key != "size"}
+
+
+def test_a_platform_one_namespace_lacks_is_read_from_another_with_all(
+    daemon: ThrowawayContainerd, family: tuple[Family, Path]
+) -> None:
+    """As a node pulls: this machine's platform only in one namespace, every platform in
+    another; ``?namespace=all`` finds every platform, whichever namespace is walked first."""
+    built, tar = family
+    with ThrowawayContainerd(daemon.build) as fresh:
+        fresh.import_archive("a-one-platform", tar, all_platforms=False)
+        one = open_source(f"containerd:{fresh.socket}?namespace=a-one-platform").scan()
+        assert {image.platform for image in one.images} == {str(AMD64)}
+        assert any(("linux/arm64", False) in image.index_platforms for image in one.images)
+        fresh.import_archive("b-every-platform", tar)
+        every = open_source(f"containerd:{fresh.socket}?namespace=all").scan()
+    expected = {image.config_digest for platforms in built.images.values() for image in platforms.values()}
+    assert {image.id for image in every.images} == expected
+    assert all(("linux/arm64", False) not in image.index_platforms for image in every.images)

@@ -24,33 +24,45 @@ from image_lineage.sources.oci.blobs import Checked, Unread, Want, too_big
 
 
 class ContainerdBlobs:
-    """Blobs from one containerd's content store, by digest and namespace (``Want.scope``)."""
+    """Blobs from one containerd's content store, by digest and namespace (``Want.scope``).
 
-    def __init__(self, client: Client, caches: Mapping[str, BlobCache] | None = None) -> None:
+    ``others``: namespaces to look in too when the blob is not in its own (with
+    ``?namespace=all``, a platform one namespace lacks may be in another). The walker reads
+    each digest once, in the namespace of the first image that reaches it.
+    """
+
+    def __init__(
+        self, client: Client, caches: Mapping[str, BlobCache] | None = None, others: Sequence[str] = ()
+    ) -> None:
         self.client = client
         self.caches = caches or {}  # by namespace
+        self.others = tuple(others)
 
     def read_many(self, wanted: Sequence[Want], limit: int) -> Mapping[str, bytes | Unread]:
         found: dict[str, bytes | Unread] = {}
-        by_scope: dict[str, list[Want]] = {}
+        for scope, cache in self.caches.items():
+            found.update(cache.get_many(w.descriptor.digest for w in wanted if w.scope == scope))
+        fresh: dict[str, dict[str, bytes]] = {}  # by namespace: what to cache
         for want in wanted:
-            by_scope.setdefault(want.scope, []).append(want)
-        for scope, wants in by_scope.items():
-            cache = self.caches.get(scope)
-            cached = cache.get_many(w.descriptor.digest for w in wants) if cache else {}
-            read: dict[str, bytes] = {}
-            for want in wants:
-                digest = want.descriptor.digest
-                if digest in cached or digest in found:
-                    found.setdefault(digest, cached.get(digest, b""))
-                    continue
-                got = too_big(want.descriptor, limit) or self.client.read(scope, digest, limit)
-                found[digest] = got
-                if isinstance(got, bytes):
-                    read[digest] = got
-            if cache and read:
-                cache.put_many(read)  # the cache itself keeps only bytes that hash to their digest
+            digest = want.descriptor.digest
+            if digest not in found:
+                found[digest] = too_big(want.descriptor, limit) or self._read(want, limit, fresh)
+        for scope, blobs in fresh.items():
+            if scope in self.caches:
+                self.caches[scope].put_many(blobs)  # the cache keeps only bytes that hash to their digest
         return found
+
+    def _read(self, want: Want, limit: int, fresh: dict[str, dict[str, bytes]]) -> bytes | Unread:
+        """The blob from its namespace, else from the first other one that holds it."""
+        digest = want.descriptor.digest
+        for scope in dict.fromkeys((want.scope, *self.others)):
+            got = self.client.read(scope, digest, limit)
+            if isinstance(got, bytes):
+                fresh.setdefault(scope, {})[digest] = got
+                return got
+            if got.fault():
+                return got
+        return got
 
     def open(self, want: Want) -> AbstractContextManager[IO[bytes]]:
         """A blob streamed by content ``Read`` and checked against its digest as it is read.

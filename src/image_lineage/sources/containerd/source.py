@@ -65,7 +65,9 @@ class ContainerdSource:
             roots = [root for ns in namespaces for root in _roots(client, ns)]
             if progress:
                 progress(0, len(roots))
-            walked = walk(ContainerdBlobs(client, caches), roots, SourceUnavailable, group_direct=False)
+            others = namespaces if self.spec.namespace == ALL else ()
+            blobs = ContainerdBlobs(client, caches, others)
+            walked = walk(blobs, roots, SourceUnavailable, group_direct=False)
             if progress:
                 progress(len(roots), len(roots))
         return _scan(walked, client.address, namespaces, self.spec.namespace == ALL, version)
