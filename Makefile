@@ -27,8 +27,10 @@ DEV_STAMP := $(VENV)/.installed-dev
 RUN_PROGRAMS := dot:graphviz
 DOCKERD_PROGRAMS := dockerd:docker.io busybox:busybox-static
 BROWSER_PROGRAMS := dot:graphviz chromium:chromium
+# containerd: Debian 12's 1.6 (with ctr), which docker.io depends on anyway; the 2.1 tests use the
+# one unpacked with Engine 28 (make engines).
 TEST_PROGRAMS := $(RUN_PROGRAMS) $(DOCKERD_PROGRAMS) podman:podman skopeo:skopeo \
-	docker-registry:docker-registry chromium:chromium
+	docker-registry:docker-registry chromium:chromium containerd:containerd
 
 # What `make lint` format-checks and `make typecheck` type-checks (strict everywhere; see
 # [tool.mypy] in pyproject.toml).

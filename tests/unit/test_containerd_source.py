@@ -10,14 +10,23 @@ import threading
 from collections.abc import Iterator
 from concurrent import futures
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 from google.protobuf import empty_pb2
+from google.protobuf.message import Message
 
 from image_lineage.errors import Hint, LineageError
 from image_lineage.sources.containerd.address import Spec, default_sockets, find_socket, parse_spec
-from image_lineage.sources.containerd.proto import content_pb2, images_pb2, namespaces_pb2, version_pb2
+from image_lineage.sources.containerd.proto import (
+    content_pb2,
+    descriptor_pb2,
+    images_pb2,
+    namespaces_pb2,
+    version_pb2,
+)
+from image_lineage.sources.oci.media import OCI_MANIFEST
 from tests.support.cli import run_cli
 
 
@@ -89,23 +98,70 @@ def short_dir() -> Iterator[Path]:
         yield Path(name)
 
 
-def serve(path: Path, version: str | None) -> grpc.Server:
-    """A gRPC server on ``path`` with only the version service (answering ``version``), or nothing."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+def serve(path: Path, version: str | None, *, stuck_read: threading.Event | None = None) -> grpc.Server:
+    """A gRPC server on ``path`` with the version service (answering ``version``), or nothing.
+
+    With ``stuck_read``: also namespaces (``k8s.io``) and images (one) as containerd answers,
+    and a content ``Read`` that sends nothing until the event is set.
+    """
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    calls: dict[str, dict[str, grpc.RpcMethodHandler[Any, Any]]] = {}
     if version is not None:
-        answer = version_pb2.VersionResponse(version=version)
-        handler = grpc.unary_unary_rpc_method_handler(
-            lambda _request, _context: answer,
-            request_deserializer=empty_pb2.Empty.FromString,
-            response_serializer=version_pb2.VersionResponse.SerializeToString,
+        calls["containerd.services.version.v1.Version"] = {
+            "Version": _answer(empty_pb2.Empty, version_pb2.VersionResponse(version=version))
+        }
+    if stuck_read is not None:
+        namespaces = namespaces_pb2.ListNamespacesResponse(
+            namespaces=[namespaces_pb2.Namespace(name="k8s.io")]
         )
-        service = grpc.method_handlers_generic_handler(
-            "containerd.services.version.v1.Version", {"Version": handler}
-        )
-        server.add_generic_rpc_handlers((service,))
+        target = descriptor_pb2.Descriptor(media_type=OCI_MANIFEST, digest="sha256:" + "a" * 64, size=2)
+        images = images_pb2.ListImagesResponse(images=[images_pb2.Image(name="x:1", target=target)])
+        calls["containerd.services.namespaces.v1.Namespaces"] = {
+            "List": _answer(namespaces_pb2.ListNamespacesRequest, namespaces)
+        }
+        calls["containerd.services.images.v1.Images"] = {
+            "List": _answer(images_pb2.ListImagesRequest, images)
+        }
+
+        def stuck(_request: object, _context: object) -> Iterator[content_pb2.ReadContentResponse]:
+            stuck_read.wait(30)
+            yield content_pb2.ReadContentResponse()
+
+        calls["containerd.services.content.v1.Content"] = {
+            "Read": grpc.unary_stream_rpc_method_handler(
+                stuck,
+                request_deserializer=content_pb2.ReadContentRequest.FromString,
+                response_serializer=content_pb2.ReadContentResponse.SerializeToString,
+            )
+        }
+    server.add_generic_rpc_handlers(
+        tuple(grpc.method_handlers_generic_handler(name, methods) for name, methods in calls.items())
+    )
     server.add_insecure_port(f"unix:{path}")
     server.start()
     return server
+
+
+def _answer(request: type[Message], answer: Message) -> grpc.RpcMethodHandler[Any, Any]:
+    return grpc.unary_unary_rpc_method_handler(
+        lambda _request, _context: answer,
+        request_deserializer=request.FromString,
+        response_serializer=type(answer).SerializeToString,
+    )
+
+
+def test_a_read_that_never_comes_ends_at_the_timeout(short_dir: Path) -> None:
+    path = short_dir / "containerd.sock"
+    release = threading.Event()
+    server = serve(path, "v2.1.4", stuck_read=release)
+    try:
+        error = run_cli(["tree", "--source", f"containerd:{path}", "--timeout", "1"]).one_line_error()
+    finally:
+        release.set()
+        server.stop(None)
+    assert error.startswith(
+        f"The containerd at unix://{path} did not answer within 1 s; check that it is healthy"
+    )
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,7 @@ class Client:
         """A whole blob of at most ``limit`` bytes; an ``Unread`` when containerd does not hold it
         in this namespace, or it is bigger."""
         chunks, size = [], 0
-        stream = self.chunks(namespace, digest)
+        stream = self.chunks(namespace, digest, timeout=self.timeout)
         try:
             for chunk in stream:
                 size += len(chunk)
@@ -138,10 +138,13 @@ class Client:
             stream.close()
         return b"".join(chunks)
 
-    def chunks(self, namespace: str, digest: str) -> Generator[bytes, None, None]:
+    def chunks(
+        self, namespace: str, digest: str, *, timeout: float | None = None
+    ) -> Generator[bytes, None, None]:
         """A blob's bytes as containerd streams them; closing the generator cancels the call.
 
-        A stream has no deadline (a layer may be big): each chunk comes as soon as it is read.
+        ``timeout``: for the whole read (a small blob's); a layer's stream has none, as it may
+        be big and is read at its reader's pace.
         ``Missing`` when containerd does not hold the blob in this namespace; any other failure
         is worded as the other calls' are.
         """
@@ -150,7 +153,8 @@ class Client:
             request_serializer=content_pb2.ReadContentRequest.SerializeToString,
             response_deserializer=content_pb2.ReadContentResponse.FromString,
         )
-        responses = call(content_pb2.ReadContentRequest(digest=digest), metadata=_metadata(namespace))
+        request = content_pb2.ReadContentRequest(digest=digest)
+        responses = call(request, metadata=_metadata(namespace), timeout=timeout)
         try:
             for response in responses:
                 if response.data:
