@@ -152,14 +152,15 @@ class ThrowawayContainerd(BackgroundService):
             raise ContainerdUnavailable(f"ctr {' '.join(args)} exited {result.returncode}: {result.stderr}")
         return result.stdout
 
-    def import_archive(self, namespace: str, archive: Path, *, all_platforms: bool = True) -> str:
-        """Every platform (and attestation) of a docker save / OCI layout tar, into ``namespace``;
-        with ``all_platforms=False`` this machine's platform only (as a node pulls), the indexes whole.
+    def import_archive(self, namespace: str, archive: Path) -> str:
+        """Every platform (and attestation) of a docker save / OCI layout tar, into ``namespace``.
 
-        ``--no-unpack``: the images are read, never run, so no snapshot is made.
+        ``--all-platforms``: without it, containerd 2.1's import brings this machine's platform
+        only, or sometimes every one (checked 2026-12-06), so a test that wants one platform
+        removes the others' manifests (``ctr content rm``). ``--no-unpack``: the images are
+        read, never run, so no snapshot is made.
         """
-        every = ["--all-platforms"] if all_platforms else []
-        return self.ctr("-n", namespace, "images", "import", *every, "--no-unpack", str(archive))
+        return self.ctr("-n", namespace, "images", "import", "--all-platforms", "--no-unpack", str(archive))
 
     def stop(self) -> None:
         super().stop()

@@ -20,7 +20,7 @@ from image_lineage.sources.containerd.client import Client, Missing
 from image_lineage.sources.oci.blobs import Want
 from image_lineage.sources.oci.descriptor import Descriptor
 from testbed.containerd import ContainerdUnavailable, ThrowawayContainerd, available_builds
-from testbed.oci_layout import AMD64, Family, Image, OciLayout, lineage_family
+from testbed.oci_layout import AMD64, ARM64, Family, Image, OciLayout, lineage_family
 from tests.conftest import unavailable
 from tests.support.cli import run_cli, run_cli_as
 
@@ -301,11 +301,14 @@ def without_size(layer: dict[str, Any]) -> dict[str, Any]:
 def test_a_platform_one_namespace_lacks_is_read_from_another_with_all(
     daemon: ThrowawayContainerd, family: tuple[Family, Path]
 ) -> None:
-    """As a node pulls: this machine's platform only in one namespace, every platform in
-    another; ``?namespace=all`` finds every platform, whichever namespace is walked first."""
+    """As a node pulls: one platform's content in one namespace (the others' manifests removed
+    there, as a node never pulled them), every platform in another; ``?namespace=all`` finds
+    every platform, whichever namespace is walked first."""
     built, tar = family
+    arm = [digest for digest, image in built.layout.images.items() if str(image.platform) == str(ARM64)]
     with ThrowawayContainerd(daemon.build) as fresh:
-        fresh.import_archive("a-one-platform", tar, all_platforms=False)
+        fresh.import_archive("a-one-platform", tar)
+        fresh.ctr("-n", "a-one-platform", "content", "rm", *arm)
         one = open_source(f"containerd:{fresh.socket}?namespace=a-one-platform").scan()
         assert {image.platform for image in one.images} == {str(AMD64)}
         assert any(("linux/arm64", False) in image.index_platforms for image in one.images)

@@ -26,9 +26,11 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from image_lineage import reference
 from image_lineage.cache import BlobCache, default_cache_dir
 from image_lineage.errors import SourceUnavailable
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
+from image_lineage.reference import Reference
 from image_lineage.sources import oci
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
 from image_lineage.sources.containerd import errors
@@ -36,7 +38,6 @@ from image_lineage.sources.containerd.address import ALL, KUBERNETES, Spec, find
 from image_lineage.sources.containerd.blobs import ContainerdBlobs
 from image_lineage.sources.containerd.client import Client
 from image_lineage.sources.oci.descriptor import Manifest
-from image_lineage.sources.oci.naming import familiar_name
 from image_lineage.sources.oci.records import ImageMaker, images_of
 from image_lineage.sources.oci.walk import Placed, Root, Walked, walk
 
@@ -99,11 +100,13 @@ def _too_old(version: str) -> bool:
 
 def _roots(client: Client, namespace: str) -> list[Root]:
     """A namespace's images as walk roots: a tag's name as ``docker images`` shows it, none for a
-    name by digest alone (``repo@sha256:...``) or Docker's dangling images."""
+    name by digest alone (``repo@sha256:...``), Docker's dangling images, or a name that is no
+    reference."""
     roots = []
     for name, target in client.images(namespace):
-        tagged = "@" not in name and not name.startswith(_DANGLING)
-        roots.append(Root(target, (familiar_name(name),) if tagged else (), namespace))
+        found = Reference.parse(name)
+        tagged = found is not None and bool(found.tag) and not name.startswith(_DANGLING)
+        roots.append(Root(target, (reference.familiar(name),) if tagged else (), namespace))
     return roots
 
 
@@ -115,8 +118,8 @@ def _scan(walked: Walked, address: str, namespaces: list[str], every: bool, vers
     def record(placed: Placed, manifest: Manifest, raw: bytes) -> Image:
         sizes = [layer.size for layer in manifest.layers]
         image = maker.make(raw, manifest.config.digest, placed.names, sizes)
-        digests = tuple(
-            f"{name.rsplit(':', 1)[0]}@{root.descriptor.digest}"
+        digests = tuple(  # as the engine's RepoDigests: each name's repository @ the digest it points at
+            f"{reference.repository(name)}@{root.descriptor.digest}"
             for root in placed.roots
             for name in root.names
         )
@@ -126,9 +129,8 @@ def _scan(walked: Walked, address: str, namespaces: list[str], every: bool, vers
 
     images = images_of(walked, record)
     if every:
-        images = {
-            key: replace(image, found_in=_found_in(walked, key, address)) for key, image in images.items()
-        }
+        found_in = _found_in(walked, address)
+        images = {key: replace(image, found_in=found_in[key]) for key, image in images.items()}
     notes = [
         Diagnostic(
             None, problem.code, f"{_where(problem.roots, problem.digest, problem.is_root)}: {problem.reason}"
@@ -148,16 +150,18 @@ def _scan(walked: Walked, address: str, namespaces: list[str], every: bool, vers
     return Scan(source=info, images=ordered, diagnostics=tuple(dict.fromkeys(notes)))
 
 
-def _found_in(walked: Walked, image_id: str, address: str) -> tuple[str, ...]:
-    """The namespaces whose images lead to the record ``image_id``, as source labels."""
-    namespaces = {
-        root.scope
-        for group in walked.groups
-        for placed in group.members
-        if placed.manifest is not None and placed.manifest.config.digest == image_id
-        for root in placed.roots
+def _found_in(walked: Walked, address: str) -> dict[str, tuple[str, ...]]:
+    """Each record's id -> the namespaces whose images lead to it, as source labels."""
+    namespaces: dict[str, set[str]] = {}
+    for group in walked.groups:
+        for placed in group.members:
+            if placed.manifest is not None:
+                found = namespaces.setdefault(placed.manifest.config.digest, set())
+                found.update(root.scope for root in placed.roots)
+    return {
+        image_id: tuple(f"containerd {address}?namespace={ns}" for ns in sorted(found))
+        for image_id, found in namespaces.items()
     }
-    return tuple(f"containerd {address}?namespace={ns}" for ns in sorted(namespaces))
 
 
 def _where(roots: tuple[Root, ...], digest: str, is_root: bool) -> str:
