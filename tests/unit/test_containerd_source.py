@@ -19,6 +19,8 @@ from google.protobuf.message import Message
 
 from image_lineage.errors import Hint, LineageError
 from image_lineage.sources.containerd.address import Spec, default_sockets, find_socket, parse_spec
+from image_lineage.sources.containerd.blobs import ContainerdBlobs
+from image_lineage.sources.containerd.client import Client
 from image_lineage.sources.containerd.proto import (
     content_pb2,
     descriptor_pb2,
@@ -26,6 +28,8 @@ from image_lineage.sources.containerd.proto import (
     namespaces_pb2,
     version_pb2,
 )
+from image_lineage.sources.oci.blobs import DigestMismatch, Want
+from image_lineage.sources.oci.descriptor import Descriptor
 from image_lineage.sources.oci.media import OCI_MANIFEST
 from tests.support.cli import run_cli
 
@@ -98,11 +102,14 @@ def short_dir() -> Iterator[Path]:
         yield Path(name)
 
 
-def serve(path: Path, version: str | None, *, stuck_read: threading.Event | None = None) -> grpc.Server:
+def serve(
+    path: Path, version: str | None, *, stuck_read: threading.Event | None = None, content: bytes = b""
+) -> grpc.Server:
     """A gRPC server on ``path`` with the version service (answering ``version``), or nothing.
 
     With ``stuck_read``: also namespaces (``k8s.io``) and images (one) as containerd answers,
-    and a content ``Read`` that sends nothing until the event is set.
+    and a content ``Read`` that waits for the event (set: at once), then sends ``content`` in
+    two chunks, whatever the digest asked.
     """
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     calls: dict[str, dict[str, grpc.RpcMethodHandler[Any, Any]]] = {}
@@ -125,7 +132,9 @@ def serve(path: Path, version: str | None, *, stuck_read: threading.Event | None
 
         def stuck(_request: object, _context: object) -> Iterator[content_pb2.ReadContentResponse]:
             stuck_read.wait(30)
-            yield content_pb2.ReadContentResponse()
+            half = len(content) // 2
+            yield content_pb2.ReadContentResponse(offset=0, data=content[:half])
+            yield content_pb2.ReadContentResponse(offset=half, data=content[half:])
 
         calls["containerd.services.content.v1.Content"] = {
             "Read": grpc.unary_stream_rpc_method_handler(
@@ -148,6 +157,22 @@ def _answer(request: type[Message], answer: Message) -> grpc.RpcMethodHandler[An
         request_deserializer=request.FromString,
         response_serializer=type(answer).SerializeToString,
     )
+
+
+def test_a_streamed_blob_that_does_not_match_its_digest_is_refused_at_its_end(short_dir: Path) -> None:
+    """``open`` (the layer readers' way in) checks the digest, whatever containerd sends."""
+    path = short_dir / "containerd.sock"
+    ready = threading.Event()
+    ready.set()
+    server = serve(path, "v2.1.4", stuck_read=ready, content=b"not the layer" * 1000)
+    wanted = Want(Descriptor(OCI_MANIFEST, "sha256:" + "b" * 64, 13_000), "k8s.io")
+    try:
+        with Client(path, 5) as client, ContainerdBlobs(client).open(wanted) as stream:
+            assert stream.read(13) == b"not the layer"  # streamed: what came so far is given
+            with pytest.raises(DigestMismatch, match="does not match its digest"):
+                stream.read()
+    finally:
+        server.stop(None)
 
 
 def test_a_read_that_never_comes_ends_at_the_timeout(short_dir: Path) -> None:
