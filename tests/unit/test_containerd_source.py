@@ -18,6 +18,7 @@ from google.protobuf import empty_pb2
 from google.protobuf.message import Message
 
 from image_lineage.errors import Hint, LineageError
+from image_lineage.sources import open_source
 from image_lineage.sources.containerd.address import Spec, default_sockets, find_socket, parse_spec
 from image_lineage.sources.containerd.blobs import ContainerdBlobs
 from image_lineage.sources.containerd.client import Client
@@ -28,6 +29,7 @@ from image_lineage.sources.containerd.proto import (
     namespaces_pb2,
     version_pb2,
 )
+from image_lineage.sources.containerd.source import ContainerdSource
 from image_lineage.sources.oci.blobs import DigestMismatch, Want
 from image_lineage.sources.oci.descriptor import Descriptor
 from image_lineage.sources.oci.media import OCI_MANIFEST
@@ -46,6 +48,21 @@ from tests.support.cli import run_cli
 )
 def test_the_spec_names_a_socket_and_a_namespace(rest: str, expected: Spec) -> None:
     assert parse_spec(rest) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("containerd", Spec(None, "")),
+        ("containerd?namespace=all", Spec(None, "all")),
+        ("containerd:?namespace=moby", Spec(None, "moby")),
+        ("containerd:/run/k3s/containerd/containerd.sock", Spec(Path("/run/k3s/containerd/containerd.sock"))),
+    ],
+)
+def test_open_source_knows_every_form_of_the_spec(spec: str, expected: Spec) -> None:
+    source = open_source(spec)
+    assert isinstance(source, ContainerdSource)
+    assert source.spec == expected
 
 
 @pytest.mark.parametrize(

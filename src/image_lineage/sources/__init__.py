@@ -121,7 +121,8 @@ def open_source(  # noqa: PLR0911 - one return per kind of source
         from image_lineage.sources.registry import RegistrySource  # noqa: PLC0415
 
         return RegistrySource(rest.strip(), timeout=timeout, use_cache=use_cache)
-    if kind == "containerd":
+    if kind == "containerd" or kind.startswith("containerd?"):  # containerd?namespace=NS: no address
+        rest = spec.removeprefix("containerd").removeprefix(":")
         from image_lineage.sources.containerd.address import parse_spec  # noqa: PLC0415 - grpc: only here
         from image_lineage.sources.containerd.source import ContainerdSource  # noqa: PLC0415
 
