@@ -140,6 +140,9 @@ def test_without_a_namespace_the_only_one_with_images_is_read_and_several_are_re
     _, tar = family
     with ThrowawayContainerd(daemon.build) as alone:
         alone.ctr("namespaces", "create", "empty")
+        nothing = open_source(f"containerd:{alone.socket}").scan()
+        assert nothing.images == ()
+        assert "containerd_empty" in {note.code for note in nothing.diagnostics}
         alone.import_archive("nerdctl", tar)
         assert {i.tags[0] for i in open_source(f"containerd:{alone.socket}").scan().images} >= {"ctrd/base:1"}
         alone.import_archive("buildkit", tar)

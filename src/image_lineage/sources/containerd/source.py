@@ -142,6 +142,8 @@ def _scan(walked: Walked, address: str, namespaces: list[str], every: bool, vers
             None, "containerd_sizes", "sizes are the compressed layer blobs in containerd's content store"
         )
     )
+    if not namespaces:
+        notes.append(Diagnostic(None, "containerd_empty", f"the containerd at {address} holds no image"))
     notes += oci.artifact_notes(oci.attach_artifacts(walked.artifacts, images.values()), "containerd")
     info = SourceInfo(
         kind="containerd", endpoint=endpoint, engine_version=version, scanned_at=datetime.now(UTC)
