@@ -320,3 +320,22 @@ def test_a_platform_one_namespace_lacks_is_read_from_another_with_all(
     expected = {image.config_digest for platforms in built.images.values() for image in platforms.values()}
     assert {image.id for image in every.images} == expected
     assert all(("linux/arm64", False) not in image.index_platforms for image in every.images)
+
+
+def test_the_app_shows_a_containerd_s_images(
+    daemon: ThrowawayContainerd, family: tuple[Family, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app reads containerd where ``CONTAINERD_ADDRESS`` and ``CONTAINERD_NAMESPACE`` say, as ctr."""
+    import streamlit as st  # noqa: PLC0415
+
+    from tests.app.test_app import dot, names_in, ok, record_trees, start  # noqa: PLC0415 - the app tier's
+
+    record_trees(monkeypatch)
+    monkeypatch.setenv("CONTAINERD_ADDRESS", str(daemon.socket))
+    monkeypatch.setenv("CONTAINERD_NAMESPACE", loaded(daemon, family[1]))
+    st.cache_resource.clear()
+    at = start("containerd")
+    ok(at)
+    assert not at.error, [e.value for e in at.error]
+    assert {"ctrd/base:1", "ctrd/app:1", "ctrd/app-plugin:1", "ctrd/single:1"} <= names_in(dot(at))
+    st.cache_resource.clear()

@@ -47,7 +47,15 @@ from tests.support.cli import run_cli
     ],
 )
 def test_the_spec_names_a_socket_and_a_namespace(rest: str, expected: Spec) -> None:
-    assert parse_spec(rest) == expected
+    assert parse_spec(rest, environ={}) == expected
+
+
+def test_where_the_spec_says_nothing_the_environment_may_as_for_ctr() -> None:
+    environ = {"CONTAINERD_ADDRESS": "/run/k3s/containerd/containerd.sock", "CONTAINERD_NAMESPACE": "moby"}
+    assert parse_spec("", environ) == Spec(Path("/run/k3s/containerd/containerd.sock"), "moby")
+    assert parse_spec("/x.sock?namespace=all", environ) == Spec(Path("/x.sock"), "all")
+    with pytest.raises(LineageError, match="is not a containerd namespace name"):
+        parse_spec("", {"CONTAINERD_NAMESPACE": "no good"})
 
 
 @pytest.mark.parametrize(
@@ -59,7 +67,11 @@ def test_the_spec_names_a_socket_and_a_namespace(rest: str, expected: Spec) -> N
         ("containerd:/run/k3s/containerd/containerd.sock", Spec(Path("/run/k3s/containerd/containerd.sock"))),
     ],
 )
-def test_open_source_knows_every_form_of_the_spec(spec: str, expected: Spec) -> None:
+def test_open_source_knows_every_form_of_the_spec(
+    spec: str, expected: Spec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CONTAINERD_ADDRESS", raising=False)
+    monkeypatch.delenv("CONTAINERD_NAMESPACE", raising=False)
     source = open_source(spec)
     assert isinstance(source, ContainerdSource)
     assert source.spec == expected
@@ -77,7 +89,7 @@ def test_open_source_knows_every_form_of_the_spec(spec: str, expected: Spec) -> 
 )
 def test_a_spec_that_is_not_one_is_one_line(rest: str, said: str) -> None:
     with pytest.raises(LineageError, match=said.replace("?", r"\?")):
-        parse_spec(rest)
+        parse_spec(rest, environ={})
 
 
 def test_the_default_socket_is_the_systems_then_the_rootless_one(tmp_path: Path) -> None:

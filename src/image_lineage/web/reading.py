@@ -59,7 +59,8 @@ class Loaded:
 def source_spec(choice: str, endpoint: str = "") -> str:
     """The spec ``read_source`` takes for a choice of the source radio (not ``upload``).
 
-    ``containerd`` is read at its default socket and namespace (``image-lineage`` names others).
+    ``containerd`` is read where ``CONTAINERD_ADDRESS``/``CONTAINERD_NAMESPACE`` say, else at its
+    usual socket and namespace (the CLI names others).
     """
     if choice == "docker":
         return f"docker:{endpoint.strip()}" if endpoint.strip() else "docker"

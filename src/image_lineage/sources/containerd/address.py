@@ -1,10 +1,11 @@
 """``containerd[:ADDRESS][?namespace=NS]`` read: where the socket is and which namespace to read.
 
 Pure: the socket is looked for (``find_socket``) but never opened here. ADDRESS is
-``unix:///path/containerd.sock`` or a plain path; without one, the system socket
-(``/run/containerd/containerd.sock``), else a rootless one
-(``$XDG_RUNTIME_DIR/containerd/containerd.sock``). NS is a namespace, ``all``, or nothing
-(``k8s.io`` if it is there, else the only namespace with images).
+``unix:///path/containerd.sock`` or a plain path; without one, ``$CONTAINERD_ADDRESS`` (as
+``ctr`` and nerdctl read it), else the system socket (``/run/containerd/containerd.sock``),
+else a rootless one (``$XDG_RUNTIME_DIR/containerd/containerd.sock``). NS is a namespace,
+``all``, or nothing: ``$CONTAINERD_NAMESPACE``, else ``k8s.io`` if it is there, else the only
+namespace with images.
 """
 
 from __future__ import annotations
@@ -37,10 +38,17 @@ class Spec:
     namespace: str = ""
 
 
-def parse_spec(rest: str) -> Spec:
-    """What follows ``containerd:`` in a source spec; ``LineageError`` for one that is not one."""
+def parse_spec(rest: str, environ: Mapping[str, str] | None = None) -> Spec:
+    """What follows ``containerd:`` in a source spec, what the environment says where it says
+    nothing (``CONTAINERD_ADDRESS``, ``CONTAINERD_NAMESPACE``); ``LineageError`` for one that is
+    not one."""
+    environ = os.environ if environ is None else environ
     address, _, query = rest.strip().partition("?")
-    return Spec(_path(address), _namespace(query))
+    path = _path(address or environ.get("CONTAINERD_ADDRESS", "").strip())
+    namespace = _namespace(query)
+    if not query and (from_environment := environ.get("CONTAINERD_NAMESPACE", "").strip()):
+        namespace = _namespace(f"namespace={from_environment}")
+    return Spec(path, namespace)
 
 
 def _path(address: str) -> Path | None:
