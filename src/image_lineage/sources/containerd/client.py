@@ -93,7 +93,8 @@ class Client:
             probe.connect(str(self.path))
         except OSError as error:
             said = unavailable(self.address, error, self.timeout, errors.CONTAINERD)
-            raise (said if isinstance(error, PermissionError) else errors.not_reached(said)) from error
+            elsewhere = isinstance(error, (FileNotFoundError, ConnectionRefusedError))  # maybe another socket
+            raise (errors.not_reached(said) if elsewhere else said) from error
         finally:
             probe.close()
 
