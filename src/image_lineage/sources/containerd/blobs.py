@@ -49,7 +49,7 @@ class ContainerdBlobs:
                 found[digest] = too_big(want.descriptor, limit) or self._read(want, limit, fresh)
         for scope, blobs in fresh.items():
             if scope in self.caches:
-                self.caches[scope].put_many(blobs)  # the cache keeps only bytes that hash to their digest
+                self.caches[scope].put_many(blobs)  # read back only if they hash to their digest
         return found
 
     def _read(self, want: Want, limit: int, fresh: dict[str, dict[str, bytes]]) -> bytes | Unread:
