@@ -27,8 +27,10 @@ DEV_STAMP := $(VENV)/.installed-dev
 RUN_PROGRAMS := dot:graphviz
 DOCKERD_PROGRAMS := dockerd:docker.io busybox:busybox-static
 BROWSER_PROGRAMS := dot:graphviz chromium:chromium
+# containerd: Debian 12's 1.6 (with ctr), which docker.io depends on anyway; the 2.1 tests use the
+# one unpacked with Engine 28 (make engines).
 TEST_PROGRAMS := $(RUN_PROGRAMS) $(DOCKERD_PROGRAMS) podman:podman skopeo:skopeo \
-	docker-registry:docker-registry chromium:chromium
+	docker-registry:docker-registry chromium:chromium containerd:containerd
 
 # What `make lint` format-checks and `make typecheck` type-checks (strict everywhere; see
 # [tool.mypy] in pyproject.toml).
@@ -36,7 +38,7 @@ FORMATTED := src testbed tests bench app.py sample_images
 TYPED := src testbed tests bench app.py
 
 .PHONY: run tree test test-fast engines check lint typecheck sample bench screenshots frontend typecheck-js \
-	frontend-check clean
+	frontend-check protos clean
 
 # The app on http://127.0.0.1:8501 (settings in .streamlit/config.toml: local only, no
 # usage statistics, no prompts); a browser tab opens where there is a desktop.
@@ -116,6 +118,14 @@ frontend-check: frontend typecheck-js
 		echo "make frontend changed src/: commit the scripts built from the committed sources" >&2; \
 		exit 1; \
 	fi
+
+# containerd's API as the project uses it: its own .proto files (src/image_lineage/sources/
+# containerd/proto/) -> *_pb2.py (grpcio-tools) and typed *_pb2.pyi (mypy-protobuf), committed;
+# tests/unit/test_containerd_protos.py checks that they are what this makes.
+PROTO_DIR := image_lineage/sources/containerd/proto
+protos: $(DEV_STAMP)
+	cd src && ../$(BIN)/python -m grpc_tools.protoc -I . --plugin=protoc-gen-mypy=../$(BIN)/protoc-gen-mypy \
+		--python_out=. --mypy_out=. $(PROTO_DIR)/*.proto
 
 sample: $(DEV_STAMP)
 	@scripts/need-programs $(DOCKERD_PROGRAMS)

@@ -54,6 +54,8 @@ HINTS = {
     Hint.WRITE_TO_FILE: "add -o FILE",
     Hint.SHOW_ALL: "add --all to include intermediate images",
     Hint.ALL_PLATFORMS: "add --platform all",
+    Hint.CONTAINERD_ADDRESS: "or name its socket and namespace: "
+    "--source 'containerd:/PATH/containerd.sock?namespace=NS' (?namespace=all reads every one)",
 }
 
 

@@ -33,6 +33,8 @@ class Hint(Enum):
     """The image asked for is hidden: include intermediate images."""
     ALL_PLATFORMS = "all_platforms"
     """Images of other platforms than the host's are hidden: show every platform."""
+    CONTAINERD_ADDRESS = "containerd_address"
+    """containerd is elsewhere, or its images in another namespace: name its socket and namespace."""
 
 
 def with_remedy(message: str, remedy: str) -> str:

@@ -152,6 +152,7 @@ def test_source_spec() -> None:
     assert web.source_spec("sample") == "sample"
     assert web.source_spec("auto", "ignored") == "auto"
     assert web.source_spec("registry", " http://127.0.0.1:5000 ") == "registry:http://127.0.0.1:5000"
+    assert web.source_spec("containerd", "unix:///var/run/docker.sock") == "containerd"  # its own default
     problem = str(web.read_source(web.source_spec("registry")).problem)
     assert problem.startswith("No registry address was given")
     assert problem.endswith(f"{web.HINTS[Hint.REGISTRY_ADDRESS]}.")

@@ -2,7 +2,8 @@
 
 ``docker`` (the default; honours ``DOCKER_HOST``), ``docker:unix:///path`` or
 ``docker:tcp://host:port`` for an explicit endpoint; ``podman`` (honours
-``CONTAINER_HOST``) or ``podman:ENDPOINT``; ``archive:PATH`` for a ``docker save``
+``CONTAINER_HOST``) or ``podman:ENDPOINT``; ``containerd[:SOCKET][?namespace=NS]`` for
+containerd's own images (``sources/containerd/``); ``archive:PATH`` for a ``docker save``
 or OCI layout tar; ``registry:URL`` for an OCI distribution registry; ``snapshot:PATH`` for a snapshot file;
 ``sample`` for the bundled sample stack. Only modules in this package import
 ``docker`` or speak HTTP. Several specs read as one scan (``scan_sources``): their
@@ -41,7 +42,8 @@ __all__ = [
 ]
 SPEC_HELP = (
     "docker (default, honours DOCKER_HOST), docker:ENDPOINT, podman (honours CONTAINER_HOST), "
-    "podman:ENDPOINT, archive:PATH (docker save / OCI layout tar), registry:URL, snapshot:PATH, sample"
+    "podman:ENDPOINT, containerd[:SOCKET][?namespace=NS|all], archive:PATH (docker save / OCI layout tar), "
+    "registry:URL, snapshot:PATH, sample"
 )
 
 
@@ -97,7 +99,9 @@ def scan_auto(
         return SampleSource().scan(include_intermediate=include_intermediate), error
 
 
-def open_source(spec: str, *, timeout: float = DEFAULT_TIMEOUT, use_cache: bool = True) -> Source:
+def open_source(  # noqa: PLR0911 - one return per kind of source
+    spec: str, *, timeout: float = DEFAULT_TIMEOUT, use_cache: bool = True
+) -> Source:
     """``spec`` as given to ``--source``; raises ``LineageError`` for an unknown one."""
     kind, _, rest = spec.partition(":")
     if kind == "docker":
@@ -117,6 +121,12 @@ def open_source(spec: str, *, timeout: float = DEFAULT_TIMEOUT, use_cache: bool 
         from image_lineage.sources.registry import RegistrySource  # noqa: PLC0415
 
         return RegistrySource(rest.strip(), timeout=timeout, use_cache=use_cache)
+    if kind == "containerd" or kind.startswith("containerd?"):  # containerd?namespace=NS: no address
+        rest = spec.removeprefix("containerd").removeprefix(":")
+        from image_lineage.sources.containerd.address import parse_spec  # noqa: PLC0415 - grpc: only here
+        from image_lineage.sources.containerd.source import ContainerdSource  # noqa: PLC0415
+
+        return ContainerdSource(parse_spec(rest), timeout=timeout, use_cache=use_cache)
     if spec == "sample":
         return SampleSource()
     raise LineageError(f"Unknown source {spec!r}.", hint=Hint.CHOOSE_SOURCE)

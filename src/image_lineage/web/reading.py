@@ -32,12 +32,13 @@ SOURCES = {
     "auto": "This machine's Docker Engine (the sample if none answers)",
     "docker": "A Docker Engine at an address",
     "registry": "An image registry (its address)",
+    "containerd": "This machine's containerd (a Kubernetes node, nerdctl)",
     "sample": "The bundled sample images",
     "upload": "A snapshot file (image-lineage snapshot)",
 }
 
 
-MORE_SOURCES = ("docker", "registry", "upload", "sample")  # what "Add more sources" offers
+MORE_SOURCES = ("docker", "registry", "containerd", "upload", "sample")  # what "Add more sources" offers
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,11 @@ class Loaded:
 
 
 def source_spec(choice: str, endpoint: str = "") -> str:
-    """The spec ``read_source`` takes for a choice of the source radio (not ``upload``)."""
+    """The spec ``read_source`` takes for a choice of the source radio (not ``upload``).
+
+    ``containerd`` is read where ``CONTAINERD_ADDRESS``/``CONTAINERD_NAMESPACE`` say, else at its
+    usual socket and namespace (the CLI names others).
+    """
     if choice == "docker":
         return f"docker:{endpoint.strip()}" if endpoint.strip() else "docker"
     if choice == "registry":
@@ -150,7 +155,8 @@ class _ProgressBar:
             self._bar.empty()
 
 
-ENGINES = {"docker": "Docker Engine", "podman": "Podman service"}  # SourceInfo.kind -> its name
+# SourceInfo.kind -> its name
+ENGINES = {"docker": "Docker Engine", "podman": "Podman service", "containerd": "containerd"}
 
 
 def describe_source(source: SourceInfo, file: str | None = None) -> str:

@@ -20,6 +20,9 @@ HINTS = {
     Hint.WRITE_TO_FILE: "use the buttons under “Download what is shown”",
     Hint.SHOW_ALL: "switch on “Intermediate images” in the sidebar",
     Hint.ALL_PLATFORMS: "choose “All platforms” under “Platform” in the sidebar",
+    Hint.CONTAINERD_ADDRESS: "the page reads the containerd that CONTAINERD_ADDRESS and CONTAINERD_NAMESPACE "
+    "name, else the usual one; for another, save its images with image-lineage snapshot and choose "
+    "“A snapshot file (image-lineage snapshot)”",
 }
 
 

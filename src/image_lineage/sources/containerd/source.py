@@ -1,0 +1,174 @@
+"""``containerd[:ADDRESS][?namespace=NS]``: the images of a containerd, read through its gRPC API.
+
+Kubernetes nodes (namespace ``k8s.io``), nerdctl, Rancher Desktop, Finch, colima and Docker
+Engine's own containerd store keep their images in containerd. A scan:
+
+* asks containerd's version (a daemon too old to have the v1 services says so), its
+  namespaces, and chooses which to read (``address.py``);
+* lists each namespace's images: their names and the descriptor each points at (an index
+  or a manifest); those are the roots of the OCI walker (``sources/oci/walk.py``), which
+  reads indexes, manifests and configs from the content store through ``ContainerdBlobs``
+  (``blobs.py``), one more backend of the blob-source interface;
+* makes one record per present platform, keyed by its config digest (a platform an index
+  lists but the node never pulled is named, not a record); history from the config; sizes
+  are the compressed layer blobs the manifest lists (``size_kind`` "compressed": unpacked
+  sizes would need the snapshotter's usage, which is not read); attestations and other
+  artifacts are counted on the image they refer to, never records.
+
+Read-only: version, namespaces ``List``, images ``List`` and content ``Read`` (``client.py``).
+With ``?namespace=all`` each record's ``found_in`` names the namespaces it was found in.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from image_lineage import reference
+from image_lineage.cache import BlobCache, default_cache_dir
+from image_lineage.errors import SourceUnavailable
+from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
+from image_lineage.reference import Reference
+from image_lineage.sources import oci
+from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
+from image_lineage.sources.containerd import errors
+from image_lineage.sources.containerd.address import ALL, KUBERNETES, Spec, find_socket
+from image_lineage.sources.containerd.blobs import ContainerdBlobs
+from image_lineage.sources.containerd.client import Client
+from image_lineage.sources.oci.descriptor import Manifest
+from image_lineage.sources.oci.records import ImageMaker, images_of
+from image_lineage.sources.oci.walk import Placed, Root, Walked, walk
+
+#: The name Docker's containerd store gives an image with no tag left (``docker images``: <none>).
+_DANGLING = "moby-dangling"
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerdSource:
+    spec: Spec
+    timeout: float = DEFAULT_TIMEOUT
+    use_cache: bool = True
+
+    def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
+        path = find_socket(self.spec)
+        with Client(path, self.timeout) as client, ExitStack() as stack:
+            version = client.version()
+            if _too_old(version):
+                raise errors.too_old(client.address, "the v1 images and content services", version)
+            namespaces = self.namespaces(client)
+            caches = {
+                ns: stack.enter_context(BlobCache(default_cache_dir(), f"containerd {client.address} {ns}"))
+                for ns in namespaces
+                if self.use_cache
+            }
+            roots = [root for ns in namespaces for root in _roots(client, ns)]
+            if progress:
+                progress(0, len(roots))
+            others = namespaces if self.spec.namespace == ALL else ()
+            blobs = ContainerdBlobs(client, caches, others)
+            walked = walk(blobs, roots, SourceUnavailable, group_direct=False)
+            if progress:
+                progress(len(roots), len(roots))
+        return _scan(walked, client.address, namespaces, self.spec.namespace == ALL, version)
+
+    def namespaces(self, client: Client) -> list[str]:
+        """The namespaces to read: the one named, every one, ``k8s.io``, or the only one with images."""
+        known = client.namespaces()
+        wanted = self.spec.namespace
+        if wanted == ALL:
+            return known
+        if wanted:
+            if wanted not in known:
+                raise errors.unknown_namespace(client.address, wanted, known)
+            return [wanted]
+        if KUBERNETES in known:
+            return [KUBERNETES]
+        with_images = [ns for ns in known if client.images(ns)]
+        if len(with_images) > 1:
+            raise errors.several_namespaces(client.address, with_images)
+        return with_images
+
+
+def _too_old(version: str) -> bool:
+    """Whether a version containerd gave (``v1.6.20``, ``1.6.20~ds1``, ``2.1.4``) is older than
+    ``errors.OLDEST``; one that does not say is given the benefit of the doubt."""
+    found = re.match(r"v?(\d+)\.(\d+)", version)
+    return found is not None and (int(found[1]), int(found[2])) < errors.OLDEST
+
+
+def _roots(client: Client, namespace: str) -> list[Root]:
+    """A namespace's images as walk roots: a tag's name as ``docker images`` shows it, none for a
+    name by digest alone (``repo@sha256:...``), Docker's dangling images, or a name that is no
+    reference."""
+    roots = []
+    for name, target in client.images(namespace):
+        found = Reference.parse(name)
+        tagged = found is not None and bool(found.tag) and not name.startswith(_DANGLING)
+        roots.append(Root(target, (reference.familiar(name),) if tagged else (), namespace))
+    return roots
+
+
+def _scan(walked: Walked, address: str, namespaces: list[str], every: bool, version: str) -> Scan:
+    shown = "all" if every else ",".join(namespaces)
+    endpoint = f"{address}?namespace={shown}"
+    maker = ImageMaker(endpoint, SourceUnavailable)
+
+    def record(placed: Placed, manifest: Manifest, raw: bytes) -> Image:
+        sizes = [layer.size for layer in manifest.layers]
+        image = maker.make(raw, manifest.config.digest, placed.names, sizes)
+        digests = tuple(  # as the engine's RepoDigests: each name's repository @ the digest it points at
+            f"{reference.repository(name)}@{root.descriptor.digest}"
+            for root in placed.roots
+            for name in root.names
+        )
+        return replace(
+            image, digests=digests, manifest_digest=placed.descriptor.digest, size_kind="compressed"
+        )
+
+    images = images_of(walked, record)
+    if every:
+        found_in = _found_in(walked, address)
+        images = {key: replace(image, found_in=found_in[key]) for key, image in images.items()}
+    notes = [
+        Diagnostic(
+            None, problem.code, f"{_where(problem.roots, problem.digest, problem.is_root)}: {problem.reason}"
+        )
+        for problem in walked.problems
+    ]
+    notes.append(
+        Diagnostic(
+            None, "containerd_sizes", "sizes are the compressed layer blobs in containerd's content store"
+        )
+    )
+    if not namespaces:
+        notes.append(Diagnostic(None, "containerd_empty", f"the containerd at {address} holds no image"))
+    notes += oci.artifact_notes(oci.attach_artifacts(walked.artifacts, images.values()), "containerd")
+    info = SourceInfo(
+        kind="containerd", endpoint=endpoint, engine_version=version, scanned_at=datetime.now(UTC)
+    )
+    ordered = tuple(images[key] for key in sorted(images))
+    return Scan(source=info, images=ordered, diagnostics=tuple(dict.fromkeys(notes)))
+
+
+def _found_in(walked: Walked, address: str) -> dict[str, tuple[str, ...]]:
+    """Each record's id -> the namespaces whose images lead to it, as source labels."""
+    namespaces: dict[str, set[str]] = {}
+    for group in walked.groups:
+        for placed in group.members:
+            if placed.manifest is not None:
+                found = namespaces.setdefault(placed.manifest.config.digest, set())
+                found.update(root.scope for root in placed.roots)
+    return {
+        image_id: tuple(f"containerd {address}?namespace={ns}" for ns in sorted(found))
+        for image_id, found in namespaces.items()
+    }
+
+
+def _where(roots: tuple[Root, ...], digest: str, is_root: bool) -> str:
+    """What a problem is about: the image named (and the blob, when it is not the image's own)."""
+    root = roots[0] if roots else None
+    name = root.names[0] if root and root.names else root.descriptor.digest if root else digest
+    where = f"{name} in namespace {root.scope}" if root else name
+    return where if is_root else f"{where} ({digest})"
