@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import socketserver
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,9 @@ Routes = Mapping[str, Reply]
 VERSION = {"ApiVersion": "1.41", "Version": "20.10.24", "Os": "linux", "Arch": "amd64"}
 
 
-def answers(image_id: str, inspect: Mapping[str, Any], history: list[Mapping[str, Any]], tag: str) -> Routes:
+def answers(
+    image_id: str, inspect: Mapping[str, Any], history: Sequence[Mapping[str, Any]], tag: str
+) -> Routes:
     """The routes of an engine holding one image ``image_id`` tagged ``tag``, described as given."""
     summary = {"Id": image_id, "RepoTags": [tag], "RepoDigests": [], "Created": 0, "Size": 1}
     return {

@@ -172,7 +172,7 @@ def test_lone_surrogates_from_an_engine_reach_no_output(command: list[str], shor
         status = main([*command, "--source", f"docker:{engine.address}", "--no-cache"], stdout, io.StringIO())
     stdout.flush()
     assert status == 0
-    assert "evil\ufffd:1" in stdout.buffer.getvalue().decode("utf-8")  # type: ignore[attr-defined]
+    assert "evil\ufffd:1" in stdout.buffer.getvalue().decode("utf-8")
 
 
 # --------------------------------------------------------------------------- versions and odd shapes

@@ -36,7 +36,7 @@ def hostile_document() -> dict[str, Any]:
     tagged["tags"][0] += LONE
     tagged["labels"][f"key{LONE}"] = f"value{LONE}\udfff"
     tagged["history"][0]["created_by"] += "\udfff"
-    return document
+    return dict(document)
 
 
 def hostile_snapshot(tmp_path: Path) -> Path:
