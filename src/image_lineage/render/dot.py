@@ -22,6 +22,7 @@ from image_lineage.render.common import (
     names_platforms,
     ordered_edges,
     size_caption,
+    size_kinds,
     size_marker,
     source_names,
 )
@@ -67,6 +68,7 @@ def render_dot(
     stale = {note.image for note in lineage.diagnostics if note.code == NOTE_CODE}
     platform = names_platforms(lineage, host_platform)
     names = source_names(lineage)
+    kinds = size_kinds(lineage)
     lines = [
         "digraph lineage {",
         f'  graph [rankdir={"LR" if rankdir == "LR" else "TB"} fontname="{FONT}" '
@@ -79,7 +81,7 @@ def render_dot(
     for _, node in lineage.walk():
         extra = f" {STYLE_STALE}" if node.id in stale else ""
         extra += f" {STYLE_HIGHLIGHT}" if node.id == highlight else ""
-        attributes = _node_attributes(node, size_marker(node, lineage), platform=platform, names=names)
+        attributes = _node_attributes(node, size_marker(node, kinds), platform=platform, names=names)
         lines.append(f"  {ids[node.id]} [{attributes}{extra}];")
     for parent, child in ordered_edges(lineage):
         style = "" if child.parent_verified else ' style="dashed"'
