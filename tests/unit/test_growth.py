@@ -6,16 +6,21 @@ the shape of each fix: what runs once per render, what is compared with what.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from image_lineage import lineage as lineage_module
 from image_lineage import stale
+from image_lineage.errors import RenderError
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.model import Image, SizeKind
-from image_lineage.render import common, dot, html, mermaid, text
+from image_lineage.render import common, dot, graphviz_render, html, mermaid, text
 from tests.builders import SOURCE, as_found_elsewhere, digest, jupyter_family
 from tests.unit.test_stale import family
 
@@ -102,3 +107,117 @@ def test_stale_compares_an_image_only_with_images_on_its_own_bottom_layer(
     assert (groups, stale_count) == (1, 2)
     assert (groups_8, stale_8) == (8, 16), "each copy's stale images are found, in its own group"
     assert compared_8 == 8 * compared
+
+
+# --------------------------------------------------------------------------- lineage
+
+
+def calls_into(module_file: str, work: Callable[[], object]) -> int:
+    """How many Python function calls ``work`` makes into code of ``module_file``."""
+    calls = [0]
+
+    def profile(frame: Any, event: str, _arg: object) -> None:
+        if event == "call" and frame.f_code.co_filename == module_file:
+            calls[0] += 1
+
+    sys.setprofile(profile)
+    try:
+        work()
+    finally:
+        sys.setprofile(None)
+    return calls[0]
+
+
+def test_finding_parents_does_not_compare_copies_of_one_project_with_each_other() -> None:
+    """The same histories on other roots: each image's parent is looked up among the images
+    with its own layers, not checked against every copy (the work of 40 copies is at most
+    40 times one; checked against every copy, it was 60% more)."""
+    images, _, _ = family()
+    one = calls_into(lineage_module.__file__, lambda: build_lineage(copies(images, 1), SOURCE))
+    forty = calls_into(lineage_module.__file__, lambda: build_lineage(copies(images, 40), SOURCE))
+    assert forty <= 40 * one, (one, forty)
+    lineage = build_lineage(copies(images, 8), SOURCE)
+    assert len(lineage.roots()) == 8, "each copy is a family of its own"
+
+
+# --------------------------------------------------------------------------- pictures
+
+
+class GraphvizRuns:
+    """Records each Graphviz program ``graphviz_render`` runs (really run), with its input and deadline."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.runs: list[tuple[list[str], bytes, float | None]] = []
+        real = subprocess.run
+
+        def recording(command: list[str], **options: Any) -> Any:
+            self.runs.append((command, options.get("input", b""), options.get("timeout")))
+            return real(command, **options)
+
+        monkeypatch.setattr(subprocess, "run", recording)
+
+    @property
+    def programs(self) -> list[str]:
+        return [command[0] for command, _, _ in self.runs]
+
+
+def two_families() -> Lineage:
+    """The Jupyter-like family and a copy of it on other layers: two families, 10 images."""
+    return build_lineage(copies(jupyter_family(), 2), SOURCE)
+
+
+@pytest.mark.usefixtures("graphviz")
+def test_a_small_picture_is_one_layout_of_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = GraphvizRuns(monkeypatch)
+    svg = graphviz_render.render_graphviz(two_families(), "svg")
+    assert runs.programs == ["dot"]
+    assert runs.runs[0][0] == ["dot", "-Tsvg"]
+    assert runs.runs[0][1] == dot.render_dot(two_families()).encode(), "the DOT as render_dot writes it"
+    assert svg.count(b'class="node"') == 10
+
+
+@pytest.mark.usefixtures("graphviz")
+def test_a_big_picture_is_laid_out_family_by_family_then_packed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(graphviz_render, "WHOLE_LIMIT", 4)
+    monkeypatch.setattr(graphviz_render, "BATCH_LIMIT", 5)  # one family (5 images) per layout run
+    runs = GraphvizRuns(monkeypatch)
+    lineage = two_families()
+    svg = graphviz_render.render_graphviz(lineage, "svg").decode()
+    assert runs.programs == ["dot", "dot", "gvpack", "neato"]
+    for command, data, _ in runs.runs[:2]:
+        assert command == ["dot"], "layout only: positions, no drawing yet"
+        assert data.decode().count("digraph ") == 1
+        assert data.decode().count(" [label=<") == 5, "one family, whole"
+        assert b"style=invis" not in data, "packing places the families, not invisible edges"
+    assert runs.runs[-1][0] == ["neato", "-n2", "-Tsvg"]
+    root = ET.fromstring(svg)
+    titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}title")]
+    ids = dot.node_ids(lineage)
+    assert set(ids.values()) <= set(titles), "every image is drawn"
+    assert len([t for t in titles if t and "->" in t]) == 8, "and every edge"
+    assert "Sizes: unpacked layer sizes" in svg, "the caption is under the packed picture"
+
+
+@pytest.mark.usefixtures("graphviz")
+def test_every_graphviz_run_has_a_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(graphviz_render, "WHOLE_LIMIT", 4)
+    runs = GraphvizRuns(monkeypatch)
+    graphviz_render.render_graphviz(two_families(), "svg")
+    graphviz_render.render_graphviz(jupyter_family_lineage(), "png")
+    assert runs.programs == ["dot", "gvpack", "neato", "dot"]
+    assert all(timeout == graphviz_render.DEADLINE for _, _, timeout in runs.runs)
+
+
+def jupyter_family_lineage() -> Lineage:
+    return build_lineage(jupyter_family(), SOURCE)
+
+
+@pytest.mark.usefixtures("graphviz")
+def test_a_run_past_its_deadline_is_stopped_with_one_line() -> None:
+    with pytest.raises(RenderError) as caught:
+        graphviz_render.render_graphviz(jupyter_family_lineage(), "svg", deadline=0.000_1)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("Graphviz's dot took more than 0.0001 s to draw the svg of 5 images")
+    assert "--focus" in message
+    assert "--format json" in message
