@@ -198,6 +198,13 @@ def test_a_big_picture_is_laid_out_family_by_family_then_packed(monkeypatch: pyt
     assert "Sizes: unpacked layer sizes" in svg, "the caption is under the packed picture"
 
 
+@pytest.mark.parametrize(("families", "rankdir", "columns"), [(2, "TB", 1), (16, "TB", 3), (16, "LR", 1)])
+def test_packed_families_stand_in_columns_as_one_layout_stacks_them(
+    families: int, rankdir: str, columns: int
+) -> None:
+    assert graphviz_render.packed_columns(families, rankdir) == columns
+
+
 @pytest.mark.usefixtures("graphviz")
 def test_every_graphviz_run_has_a_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(graphviz_render, "WHOLE_LIMIT", 4)

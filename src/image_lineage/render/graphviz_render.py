@@ -55,10 +55,17 @@ def render_graphviz(
         _run(["dot"], "".join(batch).encode(), fmt=fmt, count=count, deadline=deadline)
         for batch in batches(families)
     )
-    columns = max(1, round(math.sqrt(len(families) / 2)))  # as render_dot stacks them
+    columns = packed_columns(len(families), rankdir)
     packed = _run(["gvpack", f"-array_it{columns}"], laid_out, fmt=fmt, count=count, deadline=deadline)
     captioned = with_caption(packed, caption_attributes(lineage))
     return _run(["neato", "-n2", f"-T{fmt}"], captioned, fmt=fmt, count=count, deadline=deadline)
+
+
+def packed_columns(families: int, rankdir: str) -> int:
+    """How many columns of families: as ``render_dot`` stacks them top-down (about half as many
+    columns as rows); left to right, families are wide, so one below the other, as one
+    ``dot`` layout of them all places them."""
+    return 1 if rankdir == "LR" else max(1, round(math.sqrt(families / 2)))
 
 
 def batches(families: Sequence[FamilyGraph]) -> list[list[str]]:
