@@ -56,7 +56,10 @@ def render_graphviz(
         for batch in batches(families)
     )
     columns = packed_columns(len(families), rankdir)
-    packed = _run(["gvpack", f"-array_it{columns}"], laid_out, fmt=fmt, count=count, deadline=deadline)
+    # -array_it: in an array, in the families' order (i), each at the top of its cell (t);
+    # -s: the packed graph is called as render_dot's is.
+    packing = ["gvpack", f"-array_it{columns}", "-slineage"]
+    packed = _run(packing, laid_out, fmt=fmt, count=count, deadline=deadline)
     captioned = with_caption(packed, caption_attributes(lineage))
     return _run(["neato", "-n2", f"-T{fmt}"], captioned, fmt=fmt, count=count, deadline=deadline)
 
