@@ -196,7 +196,9 @@ def test_a_big_picture_is_laid_out_family_by_family_then_packed(monkeypatch: pyt
     assert set(ids.values()) <= set(titles), "every image is drawn"
     assert len([t for t in titles if t and "->" in t]) == 8, "and every edge"
     assert "Sizes: unpacked layer sizes" in svg, "the caption is under the packed picture"
-    assert root.find("{http://www.w3.org/2000/svg}g/{http://www.w3.org/2000/svg}title").text == "lineage"  # type: ignore[union-attr]
+    graph_title = root.find("{http://www.w3.org/2000/svg}g/{http://www.w3.org/2000/svg}title")
+    assert graph_title is not None
+    assert graph_title.text == "lineage", "the packed graph is called as one layout's is"
 
 
 @pytest.mark.parametrize(("families", "rankdir", "columns"), [(2, "TB", 1), (16, "TB", 3), (16, "LR", 1)])
