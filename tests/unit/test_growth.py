@@ -6,6 +6,7 @@ the shape of each fix: what runs once per render, what is compared with what.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -176,6 +177,21 @@ def test_a_small_picture_is_one_layout_of_the_whole(monkeypatch: pytest.MonkeyPa
     assert svg.count(b'class="node"') == 10
 
 
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def box_sizes(svg: ET.Element) -> list[tuple[float, float]]:
+    """(width, height) of every image's box (the outline of each node), sorted."""
+    sizes = []
+    for node in svg.iter(f"{SVG}g"):
+        if node.get("class") == "node":
+            outline = next(node.iter(f"{SVG}path"))
+            points = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", outline.get("d", ""))]
+            xs, ys = points[0::2], points[1::2]
+            sizes.append((round(max(xs) - min(xs), 1), round(max(ys) - min(ys), 1)))
+    return sorted(sizes)
+
+
 @pytest.mark.usefixtures("graphviz")
 def test_a_big_picture_is_laid_out_family_by_family_then_packed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(graphviz_render, "WHOLE_LIMIT", 4)
@@ -191,12 +207,16 @@ def test_a_big_picture_is_laid_out_family_by_family_then_packed(monkeypatch: pyt
         assert b"style=invis" not in data, "packing places the families, not invisible edges"
     assert runs.runs[-1][0] == ["neato", "-n2", "-Tsvg"]
     root = ET.fromstring(svg)
-    titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}title")]
+    titles = [t.text for t in root.iter(f"{SVG}title")]
     ids = dot.node_ids(lineage)
     assert set(ids.values()) <= set(titles), "every image is drawn"
     assert len([t for t in titles if t and "->" in t]) == 8, "and every edge"
     assert "Sizes: unpacked layer sizes" in svg, "the caption is under the packed picture"
-    graph_title = root.find("{http://www.w3.org/2000/svg}g/{http://www.w3.org/2000/svg}title")
+    whole = subprocess.run(
+        ["dot", "-Tsvg"], input=dot.render_dot(lineage).encode(), capture_output=True, check=True
+    )
+    assert box_sizes(root) == box_sizes(ET.fromstring(whole.stdout)), "boxes as one layout sizes them"
+    graph_title = root.find(f"{SVG}g/{SVG}title")
     assert graph_title is not None
     assert graph_title.text == "lineage", "the packed graph is called as one layout's is"
 

@@ -15,6 +15,7 @@ largest family too: a family is one layout whatever its size.
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 from collections.abc import Sequence
 
@@ -29,6 +30,10 @@ INSTALL_HINT = (
 DEADLINE = 120.0  # seconds each Graphviz run may take
 WHOLE_LIMIT = 300  # images drawn in one layout; past it, family by family, packed
 BATCH_LIMIT = 2000  # images of families laid out per dot run (a bigger family is one run)
+# The opening line of a laid-out family graph. Each gets ``node [fixedsize=true]``: the
+# packer and neato keep the boxes dot sized (gvpack sizes labels by its own estimate of the
+# font, 4 pt taller here, so edges began inside their boxes and covered them to a click).
+_FAMILY_GRAPH = re.compile(rb"^(digraph family_\d+ \{)$", re.MULTILINE)
 TOO_LONG_HINT = (
     "draw fewer images (--focus IMAGE or --filter REGEX), or export --format json or dot and draw elsewhere"
 )
@@ -55,6 +60,7 @@ def render_graphviz(
         _run(["dot"], "".join(batch).encode(), fmt=fmt, count=count, deadline=deadline)
         for batch in batches(families)
     )
+    laid_out = _FAMILY_GRAPH.sub(rb"\1\n\tnode [fixedsize=true];", laid_out)
     columns = packed_columns(len(families), rankdir)
     # -array_it: in an array, in the families' order (i), each at the top of its cell (t);
     # -s: the packed graph is called as render_dot's is.
