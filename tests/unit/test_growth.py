@@ -238,6 +238,20 @@ def test_every_graphviz_run_has_a_deadline(monkeypatch: pytest.MonkeyPatch) -> N
     assert all(timeout == graphviz_render.DEADLINE for _, _, timeout in runs.runs)
 
 
+@pytest.mark.usefixtures("graphviz")
+def test_a_family_past_the_limit_is_refused_at_once_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(graphviz_render, "WHOLE_LIMIT", 4)
+    monkeypatch.setattr(graphviz_render, "FAMILY_LIMIT", 4)
+    runs = GraphvizRuns(monkeypatch)
+    with pytest.raises(RenderError) as caught:
+        graphviz_render.render_graphviz(two_families(), "svg")
+    assert str(caught.value).startswith(
+        "One family holds 5 images, more than a picture lays out (4): draw fewer"
+    )
+    assert "\n" not in str(caught.value)
+    assert runs.runs == [], "refused before any Graphviz run"
+
+
 def jupyter_family_lineage() -> Lineage:
     return build_lineage(jupyter_family(), SOURCE)
 

@@ -99,9 +99,7 @@ def family_graphs(
     """
     ids = node_ids(lineage)
     nodes, edges = _statements(lineage, ids, highlight=highlight, host_platform=host_platform)
-    family_of: dict[str, int] = {}
-    for _, node in lineage.walk():
-        family_of[node.id] = family_of.get(node.parent or "", len(family_of))
+    family_of = family_numbers(lineage)
     bodies: dict[int, list[str]] = {}
     for image_id, line in (*nodes, *edges):
         bodies.setdefault(family_of[image_id], []).append(line)
@@ -111,6 +109,14 @@ def family_graphs(
         FamilyGraph("\n".join([f"digraph family_{number} {{", *head, *body, "}"]) + "\n", sizes[number])
         for number, body in sorted(bodies.items())
     ]
+
+
+def family_numbers(lineage: Lineage) -> dict[str, int]:
+    """Each image's family, numbered in the order of the roots (not from 0 by one)."""
+    family_of: dict[str, int] = {}
+    for _, node in lineage.walk():
+        family_of[node.id] = family_of.get(node.parent or "", len(family_of))
+    return family_of
 
 
 def caption_attributes(lineage: Lineage) -> str:
