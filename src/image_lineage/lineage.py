@@ -214,9 +214,33 @@ def _history_key(image: Image) -> tuple[tuple[object, ...], ...] | None:
     return tuple(entry.identity() for entry in image.history)
 
 
-def _is_layer_prefix(shorter: Image, longer: Image) -> bool:
-    n = len(shorter.layers)
-    return len(longer.layers) >= n and longer.layers[:n] == shorter.layers
+class _LayerPrefixes:
+    """Which images of a trie node's list have layers that begin another image's layers.
+
+    Found by lookup, not by a scan of the list: copies of one project (the same Dockerfile
+    built on other roots) share whole histories, so one list can hold an image of every
+    copy, and a scan per image would cost n². Each list is indexed once, on first use.
+    """
+
+    def __init__(self) -> None:
+        self._indexes: dict[int, tuple[list[Image], dict[tuple[str, ...], list[int]], set[int]]] = {}
+
+    def of(self, found: list[Image], child: Image) -> list[Image]:
+        """The images of ``found`` whose layers are a prefix of ``child``'s, in ``found``'s order."""
+        entry = self._indexes.get(id(found))
+        if entry is None:
+            by_layers: dict[tuple[str, ...], list[int]] = {}
+            for index, image in enumerate(found):
+                by_layers.setdefault(tuple(image.layers), []).append(index)
+            entry = self._indexes[id(found)] = (found, by_layers, {len(layers) for layers in by_layers})
+        _, by_layers, lengths = entry
+        hits = sorted(
+            index
+            for length in lengths
+            if length <= len(child.layers)
+            for index in by_layers.get(tuple(child.layers[:length]), ())
+        )
+        return [found[index] for index in hits]
 
 
 def _same_platform(one: Image, other: Image) -> bool:
@@ -249,6 +273,7 @@ def _find_parents(images: Sequence[Image]) -> dict[str, _Parent]:
             history_trie.insert(key, image)
         layer_trie.insert(image.layers, image)
 
+    layer_prefixes = _LayerPrefixes()
     parents: dict[str, _Parent] = {}
     for child in images:
         verified: tuple[int, list[Image]] | None = None
@@ -256,7 +281,7 @@ def _find_parents(images: Sequence[Image]) -> dict[str, _Parent]:
         if key is not None:
             # Deepest first: the nearest ancestor whose layers also match wins.
             for depth, found in reversed(history_trie.strict_prefixes(key)):
-                matching = [a for a in found if _is_layer_prefix(a, child) and _same_platform(a, child)]
+                matching = [a for a in layer_prefixes.of(found, child) if _same_platform(a, child)]
                 if matching:
                     verified = (depth, matching)
                     break

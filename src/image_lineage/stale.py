@@ -105,17 +105,23 @@ class Rebuild:
 
 
 class RebuildIndex:
-    """The images of a lineage by the commands of their whole history, built once."""
+    """The images of a lineage by their bottom layer and the commands of their whole history, built once.
+
+    A rebuild shares at least its bottom layer with the image, so only images on the same
+    bottom layer are ever compared: the same Dockerfile built on other roots (a machine's
+    many copies of one project) would otherwise make every image meet every copy (n²).
+    """
 
     def __init__(self, lineage: Lineage) -> None:
         self.commands: dict[str, tuple[Command, ...]] = {}
-        self.by_commands: dict[tuple[Command, ...], list[Image]] = defaultdict(list)
+        self.by_commands: dict[tuple[str, tuple[Command, ...]], list[Image]] = defaultdict(list)
         for node in lineage.by_id.values():
             history = node.image.history
             if history:
                 key = tuple(command(entry) for entry in history)
                 self.commands[node.id] = key
-                self.by_commands[key].append(node.image)
+                if node.image.layers:
+                    self.by_commands[(node.image.layers[0], key)].append(node.image)
 
     def rebuilds(self, image: Image) -> list[Rebuild]:
         """Every newer build of the image or of one of its bases; the nearest first.
@@ -123,11 +129,11 @@ class RebuildIndex:
         Nearest: the most steps; ties go to a tagged, then newer image, then the highest id.
         """
         commands = self.commands.get(image.id)
-        if not commands:
+        if not commands or not image.layers:
             return []
         found: list[tuple[tuple[object, ...], Rebuild]] = []
         for steps in range(1, len(commands) + 1):
-            for other in self.by_commands.get(commands[:steps], ()):
+            for other in self.by_commands.get((image.layers[0], commands[:steps]), ()):
                 if other.id == image.id or not compatible(other.platform, image.platform):
                     continue
                 shared = common_prefix(other.layers, image.layers)

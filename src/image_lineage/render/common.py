@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from image_lineage import platforms
 from image_lineage.lineage import Lineage, Node
 from image_lineage.model import Image, SizeKind
@@ -41,9 +43,13 @@ def size_caption(lineage: Lineage) -> str:
     return "Sizes differ by image: " + "; ".join(f"{k} = {SIZE_MEANINGS[k]}" for k in kinds) + "."
 
 
-def size_marker(node: Node, lineage: Lineage) -> str:
-    """`` (compressed)`` after a size when the images shown mix kinds of size, else nothing."""
-    return f" ({node.image.size_kind})" if len(size_kinds(lineage)) > 1 else ""
+def size_marker(node: Node, kinds: Sequence[SizeKind]) -> str:
+    """`` (compressed)`` after a size when the images shown mix kinds of size, else nothing.
+
+    ``kinds``: ``size_kinds`` of the images shown, computed once per render (each call
+    walks every image: per node, a render of n images would cost n²).
+    """
+    return f" ({node.image.size_kind})" if len(kinds) > 1 else ""
 
 
 def names_platforms(lineage: Lineage, host_platform: str | None = None) -> bool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 import math
 import re
+from collections import Counter
+from dataclasses import dataclass
 
 from image_lineage import platforms
 from image_lineage.lineage import Lineage, Node
@@ -20,6 +22,7 @@ from image_lineage.render.common import (
     names_platforms,
     ordered_edges,
     size_caption,
+    size_kinds,
     size_marker,
     source_names,
 )
@@ -63,30 +66,99 @@ def render_dot(
     tooltips say where each image was found when the images shown come from several sources.
     """
     ids = node_ids(lineage)
-    stale = {note.image for note in lineage.diagnostics if note.code == NOTE_CODE}
-    platform = names_platforms(lineage, host_platform)
-    names = source_names(lineage)
+    nodes, edges = _statements(lineage, ids, highlight=highlight, host_platform=host_platform)
     lines = [
         "digraph lineage {",
-        f'  graph [rankdir={"LR" if rankdir == "LR" else "TB"} fontname="{FONT}" '
-        'nodesep=0.35 ranksep=0.55 bgcolor="white" tooltip="image lineage" '
+        *_defaults(rankdir, caption_attributes(lineage)),
+        *(line for _, line in nodes),
+        *(line for _, line in edges),
+        *_stacking_edges(lineage, ids, rankdir),
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyGraph:
+    """One family's DOT graph and how many images it draws."""
+
+    dot: str
+    images: int
+
+
+def family_graphs(
+    lineage: Lineage, *, rankdir: str = "TB", highlight: str | None = None, host_platform: str | None = None
+) -> list[FamilyGraph]:
+    """The DOT of ``render_dot``, one graph per family (a root and its descendants), roots in order.
+
+    For laying out each family on its own and packing the drawings (``graphviz_render``):
+    one layout of thousands of images costs far more than the layouts of its families.
+    The graphs carry no caption (``caption_attributes`` is for the packed picture) and no
+    invisible stacking edges (packing places the families).
+    """
+    ids = node_ids(lineage)
+    nodes, edges = _statements(lineage, ids, highlight=highlight, host_platform=host_platform)
+    family_of = family_numbers(lineage)
+    bodies: dict[int, list[str]] = {}
+    for image_id, line in (*nodes, *edges):
+        bodies.setdefault(family_of[image_id], []).append(line)
+    sizes = Counter(family_of.values())
+    head = _defaults(rankdir, "")
+    return [
+        FamilyGraph("\n".join([f"digraph family_{number} {{", *head, *body, "}"]) + "\n", sizes[number])
+        for number, body in sorted(bodies.items())
+    ]
+
+
+def family_numbers(lineage: Lineage) -> dict[str, int]:
+    """Each image's family, numbered in the order of the roots (not from 0 by one)."""
+    family_of: dict[str, int] = {}
+    for _, node in lineage.walk():
+        family_of[node.id] = family_of.get(node.parent or "", len(family_of))
+    return family_of
+
+
+def caption_attributes(lineage: Lineage) -> str:
+    """The graph attributes of the caption under the picture (what sizes mean, the legend)."""
+    stale = {note.image for note in lineage.diagnostics if note.code == NOTE_CODE}
+    return (
         'labelloc="b" labeljust="l" fontsize=11 fontcolor="#555555" '
-        f'label="{_escape(_caption(lineage, stale))}"];',
+        f'label="{_escape(_caption(lineage, stale))}"'
+    )
+
+
+def _defaults(rankdir: str, caption: str) -> list[str]:
+    """The graph, node and edge defaults; ``caption``: ``caption_attributes`` or ""."""
+    return [
+        f'  graph [rankdir={"LR" if rankdir == "LR" else "TB"} fontname="{FONT}" '
+        'nodesep=0.35 ranksep=0.55 bgcolor="white" tooltip="image lineage"'
+        + (f" {caption}];" if caption else "];"),
         f'  node [shape=box style="rounded,filled" fontname="{FONT}" fontsize=14 margin="0.15,0.08"];',
         f'  edge [fontname="{FONT}" fontsize=11 color="#555555" fontcolor="#333333" arrowsize=0.7];',
     ]
+
+
+def _statements(
+    lineage: Lineage, ids: dict[str, str], *, highlight: str | None, host_platform: str | None
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The node statements (in walk order) and edge statements, each with its image's id
+    (an edge's: its child's)."""
+    stale = {note.image for note in lineage.diagnostics if note.code == NOTE_CODE}
+    platform = names_platforms(lineage, host_platform)
+    names = source_names(lineage)
+    kinds = size_kinds(lineage)
+    nodes = []
     for _, node in lineage.walk():
         extra = f" {STYLE_STALE}" if node.id in stale else ""
         extra += f" {STYLE_HIGHLIGHT}" if node.id == highlight else ""
-        attributes = _node_attributes(node, size_marker(node, lineage), platform=platform, names=names)
-        lines.append(f"  {ids[node.id]} [{attributes}{extra}];")
+        attributes = _node_attributes(node, size_marker(node, kinds), platform=platform, names=names)
+        nodes.append((node.id, f"  {ids[node.id]} [{attributes}{extra}];"))
+    edges = []
     for parent, child in ordered_edges(lineage):
         style = "" if child.parent_verified else ' style="dashed"'
         label = _escape(_edge_label(child))
-        lines.append(f'  {ids[parent.id]} -> {ids[child.id]} [label=" {label} "{style}];')
-    lines.extend(_stacking_edges(lineage, ids, rankdir))
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        edges.append((child.id, f'  {ids[parent.id]} -> {ids[child.id]} [label=" {label} "{style}];'))
+    return nodes, edges
 
 
 def _caption(lineage: Lineage, stale: set[str | None]) -> str:

@@ -23,11 +23,13 @@ import hashlib
 import html
 import json
 import re
+from collections.abc import Sequence
 from importlib import resources
 
 from image_lineage.insights import layer_rows, size_split
 from image_lineage.lineage import Lineage, Node
-from image_lineage.render.common import added_summary, size_caption, size_marker
+from image_lineage.model import SizeKind
+from image_lineage.render.common import added_summary, size_caption, size_kinds, size_marker
 from image_lineage.render.dot import node_ids
 from image_lineage.render.graphviz_render import render_graphviz
 from image_lineage.text import clean_text, human_size
@@ -49,15 +51,19 @@ def tree_script() -> str:
     return resources.files("image_lineage").joinpath(SCRIPT).read_text(encoding="utf-8")
 
 
-def node_summary(node: Node, lineage: Lineage) -> dict[str, object]:
-    """What the tree's tooltip shows about one image (plain strings, cleaned and shortened)."""
+def node_summary(node: Node, lineage: Lineage, kinds: Sequence[SizeKind] | None = None) -> dict[str, object]:
+    """What the tree's tooltip shows about one image (plain strings, cleaned and shortened).
+
+    ``kinds``: ``size_kinds(lineage)``, given by a caller that summarises many nodes.
+    """
     image = node.image
     parent = node.parent if node.parent in lineage.by_id else None
     return {
         "image": image.id,
         "name": clean_text(image.display_name, NAME_LIMIT),
         "tags": [clean_text(tag, NAME_LIMIT) for tag in image.tags],
-        "size": human_size(node.total_size) + size_marker(node, lineage),
+        "size": human_size(node.total_size)
+        + size_marker(node, size_kinds(lineage) if kinds is None else kinds),
         "adds": added_summary(node),
         "platform": clean_text(image.platform or "", 60),
         "parent": parent,
@@ -67,9 +73,10 @@ def node_summary(node: Node, lineage: Lineage) -> dict[str, object]:
 def tree_nodes(lineage: Lineage) -> dict[str, dict[str, object]]:
     """The tooltip data of every image, keyed by its DOT node id (``img_<short id>``)."""
     ids = node_ids(lineage)
+    kinds = size_kinds(lineage)
     nodes = {}
     for _, node in lineage.walk():
-        summary = node_summary(node, lineage)
+        summary = node_summary(node, lineage, kinds)
         parent = summary["parent"]
         summary["parent"] = ids[parent] if isinstance(parent, str) else None
         nodes[ids[node.id]] = summary

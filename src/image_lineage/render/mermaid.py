@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from image_lineage.lineage import Lineage
-from image_lineage.render.common import names_platforms, ordered_edges, size_caption, size_marker
+from image_lineage.render.common import names_platforms, ordered_edges, size_caption, size_kinds, size_marker
 from image_lineage.render.dot import NAME_LIMIT, node_ids, short_platform
 from image_lineage.text import clean_text, human_size
 
@@ -22,11 +22,12 @@ def render_mermaid(
     """Boxes name their image's platform (short) when ``names_platforms`` says so, as in DOT."""
     ids = node_ids(lineage)
     platform = names_platforms(lineage, host_platform)
+    kinds = size_kinds(lineage)
     lines = [f"flowchart {'LR' if rankdir == 'LR' else 'TB'}", f"  %% {size_caption(lineage)}"]
     for _, node in lineage.walk():
         image = node.image
         name = _escape(clean_text(image.display_name, NAME_LIMIT))
-        detail = _escape(f"{human_size(node.total_size)}{size_marker(node, lineage)} total")
+        detail = _escape(f"{human_size(node.total_size)}{size_marker(node, kinds)} total")
         if platform and image.platform:
             detail += "<br/>" + _escape(short_platform(image.platform))
         lines.append(f'  {ids[node.id]}["{name}<br/>{detail}"]')

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from image_lineage.lineage import Lineage, Node
+from image_lineage.model import SizeKind
 from image_lineage.render.common import (
     added_summary,
     found_summary,
     index_summary,
     names_platforms,
     size_caption,
+    size_kinds,
     size_marker,
     source_names,
     sources_caption,
@@ -33,12 +37,13 @@ def render_text(lineage: Lineage, *, ascii_only: bool = False, host_platform: st
     tee, last, pipe, blank = _ASCII if ascii_only else _UNICODE
     platform = names_platforms(lineage, host_platform)
     names = source_names(lineage)
+    kinds = size_kinds(lineage)
     lines: list[str] = []
     # An explicit stack, not recursion: ``--all`` can show chains thousands deep.
     stack: list[tuple[Node, str, str]] = [(root, "", "") for root in reversed(lineage.roots())]
     while stack:
         node, prefix, branch = stack.pop()
-        lines.append(f"{prefix}{branch}{_describe(node, lineage, platform=platform, names=names)}")
+        lines.append(f"{prefix}{branch}{_describe(node, kinds, platform=platform, names=names)}")
         if branch:
             prefix += pipe if branch == tee else blank
         children = lineage.children(node.id)
@@ -53,12 +58,12 @@ def render_text(lineage: Lineage, *, ascii_only: bool = False, host_platform: st
     return "\n".join(lines) + "\n"
 
 
-def _describe(node: Node, lineage: Lineage, *, platform: bool, names: dict[str, str]) -> str:
+def _describe(node: Node, kinds: Sequence[SizeKind], *, platform: bool, names: dict[str, str]) -> str:
     image = node.image
     parts = [clean_text(image.display_name, NAME_LIMIT)]
     if image.tags:
         parts.append(image.short_id)
-    parts.append(human_size(node.total_size) + size_marker(node, lineage))
+    parts.append(human_size(node.total_size) + size_marker(node, kinds))
     parts.append(f"({added_summary(node)})")
     if platform and image.platform:
         parts.append(f"[{clean_text(image.platform, 40)}]")
