@@ -19,7 +19,8 @@ catalog, then serial ``skopeo list-tags``, ``skopeo inspect`` and ``skopeo inspe
 
 For each process it also reports its own CPU time (user + system, from ``getrusage`` of the
 finished child), steadier than wall time on a busy machine (the registry's CPU is not in it).
-Prints each median and its ratio to each baseline, and checks every parent.
+Prints each median, each ratio to a baseline as the median of the runs' own ratios, and
+checks every parent.
 """
 
 from __future__ import annotations
@@ -183,24 +184,30 @@ def push(registry: ThrowawayRegistry, archive: Path, number: int, name: str) -> 
 
 
 def report(runs: dict[str, list[Timed]], sent: int) -> None:
-    """Each case's median wall and CPU time, and its ratio to each baseline."""
+    """Each case's median wall and CPU time, and its ratio to each baseline as the median of the
+    runs' own ratios (a run's cases ran back to back: a busy machine's drift cancels within it)."""
     wall = {case: statistics.median(r.wall for r in done) for case, done in runs.items() if done}
     cpu = {case: statistics.median(r.cpu for r in done) for case, done in runs.items() if done}
+
+    def ratio(case: str, baseline: str) -> str:
+        if baseline not in wall:
+            return ""
+        mine = zip(runs[case], runs[baseline], strict=True)
+        return f"{statistics.median(a.wall / b.wall for a, b in mine):.3f}x"
+
     print(f"median of {len(runs['serial'])} runs (wall seconds of each run in brackets)")
-    print(f"{'case':<44}{'wall':>8}{'cpu':>8}   vs serial GETs   vs skopeo script")
+    print(f"{'case':<46}{'wall':>8}{'cpu':>8}   vs serial GETs   vs skopeo script")
     for label, case in (
         (f"plain serial GETs ({sent} requests)", "serial"),
         ("skopeo list-tags + inspect + inspect --config", "skopeo"),
         ("image-lineage export, cold cache", "cold"),
         ("image-lineage export, warm cache", "warm"),
     ):
-        if case not in wall:
-            continue
-        versus_skopeo = f"{wall[case] / wall['skopeo']:14.3f}x" if "skopeo" in wall else ""
-        print(
-            f"{label:<44}{wall[case]:7.2f}s{cpu[case]:7.2f}s   {wall[case] / wall['serial']:12.2f}x"
-            f"   {versus_skopeo}   ({_runs([r.wall for r in runs[case]])})"
-        )
+        if case in wall:
+            print(
+                f"{label:<46}{wall[case]:7.2f}s{cpu[case]:7.2f}s   {ratio(case, 'serial'):>14}"
+                f"   {ratio(case, 'skopeo'):>16}   ({_runs([r.wall for r in runs[case]])})"
+            )
 
 
 def skopeo_script(registry: ThrowawayRegistry, auth: Path) -> Timed:
