@@ -276,8 +276,9 @@ def _open(path: Path, table: str) -> sqlite3.Connection | None:
             db = sqlite3.connect(path, timeout=5)
             # Commits without fsync: a cache is rebuilt from its sources, and an application
             # crash still cannot tear the file (the journal is kept); only an OS crash
-            # mid-commit could, and a damaged file is set aside. A cold registry scan's three
-            # commits waited ~0.1 s for the disk, a few ms so.
+            # mid-commit could, and then a file SQLite cannot open is set aside and a damaged
+            # entry is a miss. A cold registry scan's three commits waited ~0.1 s for a busy
+            # disk, a few ms so.
             db.execute("PRAGMA synchronous = OFF")
             db.execute(
                 f"CREATE TABLE IF NOT EXISTS {table} "
