@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -41,7 +42,7 @@ import docker  # noqa: E402
 
 from bench.synthetic_images import write_archive  # noqa: E402
 from testbed import ThrowawayDockerd  # noqa: E402
-from testbed.dockerd import require_docker_tools  # noqa: E402
+from testbed.dockerd import DockerToolsMissing, require_docker_tools  # noqa: E402
 
 
 def baseline(host: str) -> float:
@@ -65,11 +66,22 @@ def timed(command: Sequence[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def docker_cli() -> str:
+    """The docker CLI the testbed uses (the daemon's own), else the first on ``PATH``."""
+    try:
+        return require_docker_tools().docker
+    except DockerToolsMissing:  # --docker-host on a machine without dockerd, or not as root
+        found = shutil.which("docker")
+        if found is None:
+            raise SystemExit("bench/scan.py needs the docker CLI (its 'docker images -a' baseline)") from None
+        return found
+
+
 def measure(host: str, repeat: int, scratch: str) -> dict[str, list[tuple[float, float]]]:
     """(wall, cpu) per run of each case; the SDK calls run in this process (cpu not taken)."""
     env = {**os.environ, "DOCKER_HOST": host}
     ours = [sys.executable, "-m", "image_lineage", "export", "--format", "json"]
-    listing = [require_docker_tools().docker, "images", "-a"]
+    listing = [docker_cli(), "images", "-a"]
     runs: dict[str, list[tuple[float, float]]] = {"sdk": [], "images": [], "cold": [], "warm": []}
     for attempt in range(repeat):  # interleaved, so that every case sees the same machine load
         env["IMAGE_LINEAGE_CACHE_DIR"] = tempfile.mkdtemp(dir=scratch, prefix=f"cache{attempt}-")
