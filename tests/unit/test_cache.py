@@ -25,3 +25,25 @@ def test_what_one_scan_writes_the_next_reads(tmp_path: Path) -> None:
     with DetailsCache(tmp_path, "docker") as cache:
         assert cache.get_many([IMAGE]) == {IMAGE: details}
     assert [p.name for p in tmp_path.iterdir()] == ["details-v4.sqlite3"]
+
+
+def test_an_answer_nested_deeper_than_recursion_is_checked_not_a_crash(tmp_path: Path) -> None:
+    """An engine's labels nested 400 deep parse as JSON; the secret check walked them
+    recursively and raised RecursionError out of the scan."""
+    labels: object = "API_TOKEN=ghp_" + "a" * 36
+    for _ in range(2_000):
+        labels = {"a": labels}
+    inspect = {"Id": IMAGE, "Config": {"Labels": labels}}
+    with DetailsCache(tmp_path, "docker") as cache:
+        cache.put_many({IMAGE: (inspect, [])})
+        assert cache.get_many([IMAGE]) == {}  # it holds a secret: never written
+
+
+def test_an_answer_too_deep_to_write_is_left_out(tmp_path: Path) -> None:
+    labels: object = "plain"
+    for _ in range(2_000):
+        labels = {"a": labels}
+    inspect = {"Id": IMAGE, "Config": {"Labels": labels}}
+    with DetailsCache(tmp_path, "docker") as cache:
+        cache.put_many({IMAGE: (inspect, [])})
+        assert cache.get_many([IMAGE]) == {}
