@@ -13,11 +13,14 @@ grandchildren, small layers) and pushes each with ``skopeo copy`` to a throwaway
 * cold: ``image-lineage export --format json --source registry:URL`` with an empty cache;
 * warm: the same command again on the cache the cold run left.
 
-With ``--skopeo``, also (once: it is slow) what a user would script today, as issue 9
-measured it: the catalog, then serial ``skopeo list-tags``, ``skopeo inspect`` and
-``skopeo inspect --config`` per tag.
+With ``--skopeo``, also what a user would script today, as issue 9 measured it: the
+catalog, then serial ``skopeo list-tags``, ``skopeo inspect`` and ``skopeo inspect
+--config`` per tag (in every run too, interleaved: ~15 s each).
 
-Prints each median and its ratio to the baseline, and checks every parent.
+For each process it also reports its own CPU time (user + system, from ``getrusage`` of the
+finished child), steadier than wall time on a busy machine (the registry's CPU is not in it).
+Prints each median, each ratio to a baseline as the median of the runs' own ratios, and
+checks every parent.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -35,6 +39,7 @@ import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -98,12 +103,22 @@ def serial(url: str) -> int:
     return sent
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, bytes]:
+class Timed(NamedTuple):
+    wall: float  # seconds
+    cpu: float  # the process's own user + system seconds
+    stdout: bytes
+
+
+def timed(command: list[str], env: dict[str, str]) -> Timed:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, check=False, capture_output=True, env=env)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed: {done.stderr.decode(errors='replace')}")
-    return time.perf_counter() - started, done.stdout
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Timed(wall, cpu, done.stdout)
 
 
 def main() -> int:
@@ -111,7 +126,7 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=300)
     parser.add_argument("--repositories", type=int, default=120)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--skopeo", action="store_true", help="also time the skopeo script, once")
+    parser.add_argument("--skopeo", action="store_true", help="also time the skopeo script (~15 s a run)")
     parser.add_argument("--serial", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serial:
@@ -129,32 +144,21 @@ def main() -> int:
         print(f"pushed {len(names)} images to {args.repositories} repositories in {took:.0f} s")
         ours = [sys.executable, "-m", "image_lineage", "export", "--format", "json", "--platform", "all"]
         ours += ["--source", f"registry:{registry.url}"]
-        baseline, cold, warm = [], [], []
+        runs: dict[str, list[Timed]] = {"serial": [], "skopeo": [], "cold": [], "warm": []}
         env = dict(os.environ)
-        for run in range(args.repeat):  # interleaved, so all three see the same machine load
+        for run in range(args.repeat):  # interleaved, so all see the same machine load
             env["IMAGE_LINEAGE_CACHE_DIR"] = str(Path(scratch) / f"cache-{run}")
-            seconds, sent = timed([sys.executable, __file__, "--serial", registry.url], env)
-            baseline.append(seconds)
-            seconds, output = timed(ours, env)
-            cold.append(seconds)
-            check(output, parents)
+            serial_run = timed([sys.executable, __file__, "--serial", registry.url], env)
+            runs["serial"].append(serial_run)
+            if args.skopeo:
+                runs["skopeo"].append(skopeo_script(registry, archive.parent / "auth.json"))
+            cold = timed(ours, env)
+            runs["cold"].append(cold)
+            check(cold.stdout, parents)
             before = served(registry)
-            warm.append(timed(ours, env)[0])
+            runs["warm"].append(timed(ours, env))
             warm_requests = served(registry)[len(before) :]
-        scripted = skopeo_script(registry, archive.parent / "auth.json") if args.skopeo else None
-    base = statistics.median(baseline)
-    print(f"plain serial GETs ({int(sent)} requests)   median {base:.2f} s  (runs: {_runs(baseline)})")
-    for label, values in (("cold", cold), ("warm", warm)):
-        mine = statistics.median(values)
-        runs = _runs(values)
-        print(
-            f"image-lineage export, {label} cache   median {mine:.2f} s  (runs: {runs})  {mine / base:.2f}x"
-        )
-    if scripted:
-        ratios = ", ".join(
-            f"{label} {statistics.median(v) / scripted:.3f}x" for label, v in (("cold", cold), ("warm", warm))
-        )
-        print(f"skopeo list-tags + inspect + inspect --config, serial: {scripted:.1f} s; {ratios}")
+    report(runs, int(serial_run.stdout))
     kinds = sorted(
         {
             f"{method} {path.split('?')[0].rsplit('/', 2)[-2].replace('v2', 'catalog')}"
@@ -179,8 +183,37 @@ def push(registry: ThrowawayRegistry, archive: Path, number: int, name: str) -> 
     )  # fmt: skip
 
 
-def skopeo_script(registry: ThrowawayRegistry, auth: Path) -> float:
-    """Seconds for the catalog, then serial ``skopeo list-tags``, ``inspect``, ``inspect --config``."""
+def report(runs: dict[str, list[Timed]], sent: int) -> None:
+    """Each case's median wall and CPU time, and its ratio to each baseline as the median of the
+    runs' own ratios (a run's cases ran back to back: a busy machine's drift cancels within it)."""
+    wall = {case: statistics.median(r.wall for r in done) for case, done in runs.items() if done}
+    cpu = {case: statistics.median(r.cpu for r in done) for case, done in runs.items() if done}
+
+    def ratio(case: str, baseline: str) -> str:
+        if baseline not in wall:
+            return ""
+        mine = zip(runs[case], runs[baseline], strict=True)
+        return f"{statistics.median(a.wall / b.wall for a, b in mine):.3f}x"
+
+    print(f"median of {len(runs['serial'])} runs (wall seconds of each run in brackets)")
+    print(f"{'case':<46}{'wall':>8}{'cpu':>8}   vs serial GETs   vs skopeo script")
+    for label, case in (
+        (f"plain serial GETs ({sent} requests)", "serial"),
+        ("skopeo list-tags + inspect + inspect --config", "skopeo"),
+        ("image-lineage export, cold cache", "cold"),
+        ("image-lineage export, warm cache", "warm"),
+    ):
+        if case in wall:
+            print(
+                f"{label:<46}{wall[case]:7.2f}s{cpu[case]:7.2f}s   {ratio(case, 'serial'):>14}"
+                f"   {ratio(case, 'skopeo'):>16}   ({_runs([r.wall for r in runs[case]])})"
+            )
+
+
+def skopeo_script(registry: ThrowawayRegistry, auth: Path) -> Timed:
+    """The catalog, then serial ``skopeo list-tags``, ``inspect``, ``inspect --config``: wall and
+    the skopeo processes' CPU seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     flags = ["--tls-verify=false", "--authfile", str(auth)]
 
@@ -194,7 +227,9 @@ def skopeo_script(registry: ThrowawayRegistry, auth: Path) -> float:
         for tag in json.loads(skopeo("list-tags", *flags, reference))["Tags"]:
             skopeo("inspect", *flags, f"{reference}:{tag}")
             skopeo("inspect", "--config", *flags, f"{reference}:{tag}")
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return Timed(wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), b"")
 
 
 def http_get(url: str) -> bytes:

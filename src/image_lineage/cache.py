@@ -109,7 +109,14 @@ class _Table:
         """Store each entry encoded, except those that hold a ``secret`` (never written)."""
         if self._db is None or not entries:
             return
-        rows = [(self._namespace, key, encode(value)) for key, value in entries.items() if not secret(value)]
+        rows = []
+        for key, value in entries.items():
+            if secret(value):
+                continue
+            try:
+                rows.append((self._namespace, key, encode(value)))
+            except (ValueError, RecursionError):
+                continue  # nested too deep to write: read from its source again next time
         try:
             with self._db:
                 self._db.executemany(f"INSERT OR REPLACE INTO {self._TABLE} VALUES (?, ?, ?)", rows)  # noqa: S608
@@ -219,18 +226,27 @@ def holds_secret(value: object) -> bool:
     (``{"password": "hunter2"}``), except under the keys of the formats' own fields
     (``created_by``...), which masking reads alone: half the work on a cold scan.
     """
-    if isinstance(value, str):
-        return mask_text(value) != value
-    if isinstance(value, dict):
-        return any(
-            holds_secret(key)
-            or holds_secret(item)
-            or (isinstance(item, str) and key not in _FIELD_NAMES and holds_secret(f"{key}={item}"))
-            for key, item in value.items()
-        )
-    if isinstance(value, list):
-        return any(holds_secret(item) for item in value)
-    return False
+    return any(mask_text(text) != text for text in _texts(value))
+
+
+def _texts(value: object) -> set[str]:
+    """Every distinct text ``holds_secret`` reads in ``value``, in one walk without recursion:
+    an engine's labels nested a few hundred deep (its JSON parses) must not end the scan."""
+    texts: set[str] = set()
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            texts.add(item)
+        elif isinstance(item, dict):
+            for key, member in item.items():
+                pending.append(key)
+                pending.append(member)
+                if isinstance(member, str) and key not in _FIELD_NAMES:
+                    texts.add(f"{key}={member}")
+        elif isinstance(item, list):
+            pending.extend(item)
+    return texts
 
 
 def _blob_holds_secret(body: bytes) -> bool:
@@ -274,6 +290,12 @@ def _open(path: Path, table: str) -> sqlite3.Connection | None:
         try:
             _private(path)
             db = sqlite3.connect(path, timeout=5)
+            # Commits without fsync: a cache is rebuilt from its sources, and an application
+            # crash still cannot tear the file (the journal is kept); only an OS crash
+            # mid-commit could, and then a file SQLite cannot open is set aside and a damaged
+            # entry is a miss. A cold registry scan's three commits waited ~0.1 s for a busy
+            # disk, a few ms so.
+            db.execute("PRAGMA synchronous = OFF")
             db.execute(
                 f"CREATE TABLE IF NOT EXISTS {table} "
                 "(namespace TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (namespace, id))"

@@ -405,6 +405,11 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str], tuple[str, 
 
 
 _MAX_PASSES = 4
+# Most text names no rule's word of two letters or more (a history line, a digest, a time):
+# one search for any of them, and only the rules gated on ":" or "@" (or on nothing) are
+# left to look at. A rule gated on longer words alone could not run on such text anyway.
+_LONG_WORDS = re.compile("|".join(sorted({re.escape(w) for *_, ws in _RULES for w in ws if len(w) > 1})))
+_GATED_ON_LONG_WORDS = tuple(bool(words) and all(len(w) > 1 for w in words) for *_, words in _RULES)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -417,11 +422,17 @@ def mask_text(text: str) -> str:
     """
     for _ in range(_MAX_PASSES):
         masked, lowered = text, text.lower()
-        for pattern, substitute, words in _RULES:
+        long_words = _LONG_WORDS.search(lowered) is not None
+        for (pattern, substitute, words), gated_on_long_words in zip(
+            _RULES, _GATED_ON_LONG_WORDS, strict=True
+        ):
+            if gated_on_long_words and not long_words:
+                continue
             if not words or any(word in lowered for word in words):
                 substituted = pattern.sub(substitute, masked)
                 if substituted != masked:
                     masked, lowered = substituted, substituted.lower()
+                    long_words = _LONG_WORDS.search(lowered) is not None
         if masked == text:
             break
         text = masked

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from image_lineage.lineage import build_lineage
 from image_lineage.model import parse_time
+from image_lineage.sources import engine_api
 from image_lineage.sources.engine_api import (
     EMPTY_LAYER_DIFF_ID,
     assign_layers,
@@ -315,3 +316,36 @@ def test_step_images_pin_down_which_step_made_a_layer() -> None:
     assert [not e.empty_layer for e in history] == [True, True, False, True, True, False]
     # Rows that name no local image ("<missing>", as after a pull) give no count.
     assert history_ids([{**row, "Id": "<missing>"} for row in raw]) == []
+
+
+@given(
+    st.lists(st.tuples(_INSTRUCTIONS, st.integers(min_value=0, max_value=2)), max_size=10),
+    st.integers(min_value=0, max_value=6),
+    st.booleans(),
+)
+def test_all_layers_after_the_last_row_pins_nothing(
+    steps: list[tuple[str, int]], count: int, empty_first: bool
+) -> None:
+    """What the scan leaves out (``_assigned``): the same answer with that count as without it."""
+    rows = [(size, created_by) for created_by, size in steps]
+    layers = [EMPTY_LAYER_DIFF_ID if empty_first and n == 0 else f"sha256:{n:064x}" for n in range(count)]
+    if rows:
+        assert assign_layers(rows, layers, {len(rows) - 1: count}) == assign_layers(rows, layers)
+
+
+def test_a_loaded_image_is_decided_by_counting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its history's last row names the image itself (all its layers): no search for that.
+    A warm scan of 1,000 loaded images spent a third of its own work in the search."""
+    searched = []
+    monkeypatch.setattr(engine_api, "_assign_by_search", lambda *a: searched.append(a))
+    own = "sha256:" + "e" * 64
+    raw = [
+        {"Id": own, "CreatedBy": "/bin/sh -c make", "Size": 5},
+        {"Id": "<missing>", "CreatedBy": "/bin/sh -c #(nop) WORKDIR /w", "Size": 0},
+        {"Id": "<missing>", "CreatedBy": "", "Comment": "Imported", "Size": 1000},
+    ]
+    layers = [LAYER_A, LAYER_B]
+    history = parse_history(raw, layers, {own: 2})
+    assert [not e.empty_layer for e in history] == [True, False, True]
+    assert not layers_are_ambiguous(raw, layers, {own: 2})
+    assert searched == []

@@ -78,9 +78,7 @@ def parse_history(
     builder leaves one per step, and its layer count is the count after that step.
     """
     rows = _history_rows(raw)
-    counts = layer_counts or {}
-    after = {index: counts[row_id] for index, (*_, row_id) in enumerate(rows) if row_id in counts}
-    has_layer, _ = assign_layers([(size, created_by) for _, created_by, _, size, _ in rows], layers, after)
+    has_layer, _ = _assigned(rows, layers, layer_counts)
     return tuple(
         _history_entry(created, created_by, comment, size, not layer)
         for (created, created_by, comment, size, _), layer in zip(rows, has_layer, strict=True)
@@ -96,10 +94,36 @@ def layers_are_ambiguous(
     raw: Sequence[RawDict], layers: Sequence[str], layer_counts: Mapping[str, int] | None = None
 ) -> bool:
     """True when the history fits the layers in more than one way, even with ``layer_counts``."""
-    rows = _history_rows(raw)
+    return _assigned(_history_rows(raw), layers, layer_counts)[1]
+
+
+def _assigned(
+    rows: Sequence[tuple[object, str, str, int, str]],
+    layers: Sequence[str],
+    layer_counts: Mapping[str, int] | None,
+) -> tuple[Sequence[bool], bool]:
+    """``assign_layers`` for ``_history_rows``, with what ``layer_counts`` pins down.
+
+    "All the layers after the last row" pins nothing (every loaded or pulled image's last
+    row names the image itself): left out, the common cases are decided by counting, not by
+    the search, with the same answer.
+    """
     counts = layer_counts or {}
     after = {index: counts[row_id] for index, (*_, row_id) in enumerate(rows) if row_id in counts}
-    return assign_layers([(size, created_by) for _, created_by, _, size, _ in rows], layers, after)[1]
+    if after.get(len(rows) - 1) == len(layers):
+        del after[len(rows) - 1]
+    steps = tuple((size, created_by) for _, created_by, _, size, _ in rows)
+    return _assign_once(steps, tuple(layers), tuple(after.items()))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _assign_once(
+    rows: tuple[tuple[int, str], ...], layers: tuple[str, ...], after: tuple[tuple[int, int], ...]
+) -> tuple[tuple[bool, ...], bool]:
+    """``assign_layers``, once per distinct question: a scan asks each image's twice (whether it
+    is ambiguous, then its history)."""
+    chosen, ambiguous = assign_layers(rows, layers, dict(after))
+    return tuple(chosen), ambiguous
 
 
 def _history_rows(raw: Sequence[RawDict]) -> list[tuple[object, str, str, int, str]]:
