@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from image_lineage import __version__, pipeline, platforms
+from image_lineage import __version__, pipeline, platforms, views
 from image_lineage.errors import Hint, LineageError, with_remedy
 from image_lineage.lineage import Lineage, describe
 from image_lineage.masking import mask_scan
@@ -95,7 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--no-cache", action="store_true", help="ignore the on-disk cache of image details")
     view = common.add_argument_group("what to show")
     view.add_argument("--focus", metavar="IMAGE", help="only IMAGE, its ancestors and its descendants")
-    view.add_argument("--filter", metavar="REGEX", help="only images whose tag matches, with their ancestors")
+    view.add_argument(
+        "--filter",
+        metavar="REGEX",
+        help=f"only images whose name matches, with their ancestors: {views.FILTER_MEANING} "
+        "(notebook$ keeps jupyter/base-notebook:2026-11; anchor with ^ and $)",
+    )
     view.add_argument(
         "--platform",
         type=_platform,
@@ -208,6 +213,7 @@ def main(
                 raise LineageError(f"Refusing to write {fmt} to a terminal.", hint=Hint.WRITE_TO_FILE)
             _write(args.output, render(lineage, fmt, rankdir=args.rankdir, host_platform=host), out)
         _tell_hidden(result.selected.platforms, given=args.platform, err=err)
+        _tell_unmatched(result, args.filter, err=err)
         _tell_notes(lineage, listed=args.notes, err=err)
         return 0
     except LineageError as error:
@@ -235,6 +241,7 @@ def _stale(result: pipeline.Shown, args: argparse.Namespace, out: TextIO, err: T
     else:
         out.write(render_stale_text(report, view, host_platform=result.selected.host, masked=masked))
     _tell_hidden(result.selected.platforms, given=args.platform, err=err)
+    _tell_unmatched(result, args.filter, err=err)
     _tell_notes(view, listed=args.notes, err=err)
     return 1 if report else 0
 
@@ -271,6 +278,16 @@ def _tell_hidden(shown: PlatformSelection, *, given: str | None, err: TextIO) ->
     note = shown.note()
     if note and (given is None or not shown.images):
         print(f"{PROG}: {inert(with_remedy(note, HINTS[Hint.ALL_PLATFORMS]))}", file=err)
+
+
+def _tell_unmatched(result: pipeline.Shown, pattern: str | None, *, err: TextIO) -> None:
+    """One line when ``--filter`` kept none of the images read: what it was matched against.
+
+    The status stays 0, as ``docker images --filter`` and ``kubectl get -l`` leave it: an
+    empty tree is an answer, and ``stale`` keeps its statuses for outdated bases.
+    """
+    if pattern and not len(result.filtered) and len(result.everything):
+        print(f"{PROG}: {inert(views.filter_note(result.everything, pattern))}", file=err)
 
 
 def _tell_notes(lineage: Lineage, *, listed: bool, err: TextIO) -> None:

@@ -19,7 +19,7 @@ from image_lineage import platforms
 from image_lineage.errors import Hint, LineageError, UnknownImage
 from image_lineage.lineage import Lineage, Node, build_lineage
 from image_lineage.model import Diagnostic, Image, Scan
-from image_lineage.reference import Reference, repository
+from image_lineage.reference import Reference, repository, split_tag
 
 _MIN_ID_PREFIX = 4
 
@@ -91,17 +91,39 @@ def focus(lineage: Lineage, reference: str) -> Lineage:
     return lineage.subset({image_id, *(n.id for n in related)})
 
 
+FILTER_MEANING = "a regular expression searched in each image's repository, tag and repository:tag"
+
+
 def filter_names(lineage: Lineage, pattern: str) -> Lineage:
-    """Images with a tag matching ``pattern`` (a regular expression), plus their ancestors."""
+    """Images with a name matching ``pattern`` (``FILTER_MEANING``), plus their ancestors.
+
+    Each tag is tried whole and in its two parts, so ``notebook$`` keeps
+    ``jupyter/base-notebook:2026-11`` (its repository ends so) and ``^3\\.`` keeps ``python:3.12``.
+    """
     try:
         regex = re.compile(pattern)
     except re.error as error:
         raise LineageError(f"{pattern!r} is not a valid regular expression: {error}.") from error
-    matches = {n.id for n in lineage.nodes() if any(regex.search(t) for t in n.image.tags)}
+    matches = {n.id for n in lineage.nodes() if any(regex.search(name) for name in _names(n.image.tags))}
     keep = set(matches)
     for image_id in matches:
         keep.update(n.id for n in lineage.ancestors(image_id))
     return lineage.subset(keep)
+
+
+def _names(tags: Iterable[str]) -> Iterable[str]:
+    """Each tag as written, its repository and its tag alone (``a/b:1``: ``a/b:1``, ``a/b``, ``1``)."""
+    for tag in tags:
+        name, suffix = split_tag(tag)
+        yield from (tag, name, suffix[1:]) if suffix else (tag,)
+
+
+def filter_note(lineage: Lineage, pattern: str) -> str:
+    """Why a filter kept no image of ``lineage``: what it is matched against, shown on one of them."""
+    example = next((tag for n in lineage.nodes() for tag in n.image.tags), "")
+    name, suffix = split_tag(example)
+    such_as = f" (such as {name}, {suffix[1:]} and {example})" if suffix else ""
+    return f"No image matches {pattern!r}, {FILTER_MEANING}{such_as}."
 
 
 def select_images(

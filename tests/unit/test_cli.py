@@ -78,6 +78,45 @@ def test_filter_keeps_the_ancestors_that_connect_matches(snapshot_file: Path) ->
     ]
 
 
+def shown_names(out: str) -> list[str]:
+    """The image names of a text tree, in order (branches and details cut off)."""
+    lines = [line for line in out.splitlines() if re.search(r"  [0-9a-f]{12}  ", line)]
+    return [re.sub(r"^[^a-z<]+", "", line).split("  ")[0] for line in lines]
+
+
+def test_the_readme_filter_matches_repositories_and_tags() -> None:
+    """``notebook$`` ends a repository, not ``repo:tag``: it must still find the notebooks."""
+    code, out, err = run("tree", "--filter", "notebook$|python", "--source", "sample")
+    assert (code, err) == (0, "")
+    names = shown_names(out)
+    assert "jupyter/base-notebook:2026-11" in names
+    assert "tutorial/python:3.7.9" in names
+    assert "tutorial/multistage-app:latest" not in names
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        pytest.param("^3\\.7", "tutorial/python:3.7.9", id="tag-alone"),
+        pytest.param("^tutorial/python$", "tutorial/python:3.7.9", id="repository-alone"),
+        pytest.param("scipy-notebook:latest$", "jupyter/scipy-notebook:2026-11", id="repo-and-tag"),
+    ],
+)
+def test_a_filter_is_tried_on_the_repository_the_tag_and_both(pattern: str, expected: str) -> None:
+    code, out, _ = run("tree", "--filter", pattern, "--source", "sample")
+    assert code == 0
+    assert expected in shown_names(out)
+
+
+def test_a_filter_that_keeps_nothing_says_what_it_was_matched_against() -> None:
+    code, out, err = run("tree", "--filter", "^notebook", "--source", "sample")
+    assert code == 0  # an empty tree is an answer, as docker images --filter gives it
+    assert out == "(no images)\n"
+    assert err.count("\n") == 1
+    assert err.startswith("image-lineage: No image matches '^notebook', a regular expression")
+    assert "repository, tag and repository:tag (such as jupyter/base-notebook, 2026-11 and" in err
+
+
 @pytest.mark.parametrize("fmt", ["json", "dot", "mermaid"])
 def test_export_to_stdout_and_to_a_file_agree(snapshot_file: Path, tmp_path: Path, fmt: str) -> None:
     code, out, _ = run("export", "-f", fmt, "--source", f"snapshot:{snapshot_file}")
