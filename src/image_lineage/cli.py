@@ -1,7 +1,7 @@
 """Command-line interface: ``main(argv) -> int`` is the only place that prints or exits.
 
     image-lineage tree                          the family tree in the terminal
-    image-lineage export -o f.svg               the format from the name: json, dot, svg, png, pdf, mermaid
+    image-lineage export -o f.svg               the format from the name: svg, png, pdf, html, dot, ...
     image-lineage snapshot -o scan.json         the scanned records, for later use
     image-lineage stale                         the images built on an outdated base
 
@@ -62,6 +62,44 @@ def error_line(error: LineageError) -> str:
     return one_line(error, HINTS)
 
 
+# An example or two for each command's --help (a command without one fails a test).
+EXAMPLES = {
+    "": """\
+examples:
+  image-lineage tree                                 the local Docker Engine's images
+  image-lineage tree --source sample                 the bundled sample, no engine needed
+  image-lineage export -o lineage.html               one page to open in a browser
+  image-lineage COMMAND --help                       each command's options""",
+    "tree": """\
+examples:
+  image-lineage tree --source sample
+  image-lineage tree --filter 'notebook$|python'     matching names, with their ancestors
+  image-lineage tree --focus jupyter/base-notebook   one image's ancestors and descendants
+  image-lineage tree --source unix:///run/user/1000/docker.sock --all""",
+    "export": """\
+examples:
+  image-lineage export -o lineage.svg                the format from the file's extension
+  image-lineage export --format mermaid > tree.mmd
+  image-lineage export --rankdir LR --focus python -o python.png""",
+    "snapshot": """\
+examples:
+  image-lineage snapshot -o scan.json                record this machine's images
+  image-lineage tree --source snapshot:scan.json     replay them anywhere, no engine needed""",
+    "stale": """\
+examples:
+  image-lineage stale                                exit status 1 when an image needs a rebuild
+  image-lineage stale --format json --filter '^team/'""",
+}
+
+
+def extensions_help() -> str:
+    """Each format with the extensions that name it, from ``EXTENSIONS`` (the one table)."""
+    by_format: dict[str, list[str]] = {}
+    for extension, fmt in EXTENSIONS.items():
+        by_format.setdefault(fmt, []).append(extension)
+    return ", ".join(f"{fmt} ({' '.join(names)})" for fmt, names in by_format.items())
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     scan = common.add_argument_group("what to read")
@@ -116,7 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Show how container images inherit from each other."
+        prog=PROG,
+        description="Show how container images inherit from each other.",
+        epilog=EXAMPLES[""],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -128,32 +169,51 @@ def build_parser() -> argparse.ArgumentParser:
         help="list what was noticed about the images (ambiguous parents, ...) on stderr",
     )
 
-    tree = commands.add_parser("tree", parents=[common, notes], help="print the family tree")
+    def command(
+        name: str, parents: list[argparse.ArgumentParser], *, help: str, description: str | None = None
+    ) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            parents=parents,
+            help=help,
+            description=description,
+            epilog=EXAMPLES[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    tree = command("tree", [common, notes], help="print the family tree")
     tree.add_argument("--ascii", action="store_true", help="ASCII branches instead of box drawing")
 
-    export = commands.add_parser("export", parents=[common, notes], help="write the tree as a file")
+    export = command("export", [common, notes], help="write the tree as a file")
     export.add_argument(
         "--format",
         "-f",
         choices=FORMATS,
-        help="default: from the extension of -o (.svg .png .pdf .dot .gv .mmd .json), else svg",
+        help=f"default: what the extension of -o names, {extensions_help()}; else svg",
     )
     export.add_argument(
         "--rankdir", choices=RANKDIRS, default="TB", help="TB: roots on top; LR: left to right"
     )
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
 
-    snap = commands.add_parser(
-        "snapshot", parents=[common], help="save the scanned records to replay with --source snapshot:FILE"
+    snap = command(
+        "snapshot", [common], help="save the scanned records to replay with --source snapshot:FILE"
     )
-    snap.add_argument("-o", "--output", type=Path, required=True)
+    snap.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="the JSON file to write (secrets masked unless --show-secrets); read it back with "
+        "--source snapshot:FILE, here or on another machine",
+    )
 
-    stale = commands.add_parser(
+    stale = command(
         "stale",
-        parents=[common, notes],
+        [common, notes],
         help="list the images built on an outdated base (exit status 1 when there are some)",
-        description="List the images built on an older build of a base whose tag now names a newer "
-        "build, grouped by base. Exit status: 0 none, 1 some, 2 error (for CI).",
+        description="List the images built on an older build of a base whose tag now names a\n"
+        "newer build, grouped by base. Exit status: 0 none, 1 some, 2 error (for CI).",
     )
     stale.add_argument(
         "--format", "-f", choices=STALE_FORMATS, default="text", help=f"json: the {STALE_SCHEMA} schema"

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import re
+import shlex
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from image_lineage.cli import build_parser, main
+from image_lineage.cli import EXAMPLES, build_parser, main
 from image_lineage.errors import LineageError
 from image_lineage.model import Scan
+from image_lineage.render import EXTENSIONS
 from image_lineage.sources.snapshot import dumps
 from tests.builders import BASE, MINIMAL, SOURCE, image, jupyter_family, multi_platform_family
 from tests.support.cli import run_cli
@@ -580,3 +583,40 @@ def test_context_names_the_engine_among_several_sources() -> None:
     ]
     with pytest.raises(LineageError, match="reads none"):
         _with_contexts(["registry:https://r", "sample"], "ci")
+
+
+def help_of(capsys: pytest.CaptureFixture[str], *command: str) -> str:
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--help"])
+    assert exited.value.code == 0
+    return capsys.readouterr().out
+
+
+def commands() -> list[str]:
+    parser = build_parser()
+    found = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    return list(found[0].choices)
+
+
+@pytest.mark.parametrize("command", ["", *commands()])
+def test_every_help_ends_with_examples_that_parse(capsys: pytest.CaptureFixture[str], command: str) -> None:
+    text = help_of(capsys, *([command] if command else []))
+    examples = text.split("\nexamples:\n", 1)[1].splitlines()
+    runs = [shlex.split(re.split(r" {2,}|>", line.strip())[0])[1:] for line in examples]
+    assert runs[0][0] == command or not command
+    for argv in runs:
+        if "COMMAND" not in argv:
+            build_parser().parse_args(argv)  # a wrong option would exit with status 2
+    assert set(EXAMPLES) == {"", *commands()}
+
+
+def test_export_help_names_every_format_and_extension(capsys: pytest.CaptureFixture[str]) -> None:
+    text = " ".join(help_of(capsys, "export").split())
+    for extension, fmt in EXTENSIONS.items():
+        assert extension in text
+        assert fmt in text
+
+
+def test_snapshot_output_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
+    text = " ".join(help_of(capsys, "snapshot").split())
+    assert "-o OUTPUT, --output OUTPUT the JSON file to write" in text
