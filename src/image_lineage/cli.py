@@ -30,7 +30,7 @@ from image_lineage.messages import inert, one_line
 from image_lineage.model import Scan
 from image_lineage.render import BINARY_FORMATS, EXTENSIONS, FORMATS, RANKDIRS, format_for, render
 from image_lineage.render.text import render_text
-from image_lineage.sources import SPEC_HELP, Source, open_source, scan_auto, scan_sources
+from image_lineage.sources import SPEC_HELP, Source, engine_spec, open_source, scan_auto, scan_sources
 from image_lineage.sources.base import DEFAULT_TIMEOUT
 from image_lineage.sources.engine.contexts import CONTEXT_PREFIX
 from image_lineage.stale import SCHEMA, stale_images
@@ -400,7 +400,7 @@ def _scan(args: argparse.Namespace, err: TextIO) -> Scan:
 def _specs(args: argparse.Namespace) -> list[str]:
     """The ``--source`` specs given, each once, in order (``docker`` when none is)."""
     given: list[str] | None = args.source
-    return list(dict.fromkeys(given or ["docker"]))
+    return list(dict.fromkeys(engine_spec(spec) for spec in given or ["docker"]))
 
 
 def _open(args: argparse.Namespace, spec: str) -> Source:

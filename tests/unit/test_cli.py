@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
 import json
 import re
@@ -152,6 +153,21 @@ def test_snapshot_round_trip(snapshot_file: Path, tmp_path: Path) -> None:
             ["tree", "--source", "docker:unix:///nonexistent/docker.sock"],
             "No Docker Engine is listening",
             id="no-daemon",
+        ),
+        pytest.param(
+            ["tree", "--source", "unix:///nonexistent/docker.sock"],
+            "No Docker Engine is listening",
+            id="an-engine-address-alone",
+        ),
+        pytest.param(
+            ["tree", "--source", "https://127.0.0.1:1"],
+            "may be a Docker Engine or a registry: write docker:https://127.0.0.1:1 or registry:",
+            id="an-https-address-is-ambiguous",
+        ),
+        pytest.param(
+            ["tree", "--context", "x", "--source", "tcp://127.0.0.1:1"],
+            "name two engines",
+            id="an-engine-address-and-a-context",
         ),
         pytest.param(
             ["tree", "--source", "podman:unix:///nonexistent/podman.sock"],
@@ -620,3 +636,12 @@ def test_export_help_names_every_format_and_extension(capsys: pytest.CaptureFixt
 def test_snapshot_output_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
     text = " ".join(help_of(capsys, "snapshot").split())
     assert "-o OUTPUT, --output OUTPUT the JSON file to write" in text
+
+
+def test_an_ssh_address_alone_is_an_engine_s_and_says_what_it_needs() -> None:
+    """docker-py defines its SSH adapter only with paramiko, which is no dependency."""
+    if importlib.util.find_spec("paramiko") is not None:
+        pytest.skip("paramiko is installed here: docker-py can reach ssh:// engines")
+    code, out, err = run("tree", "--source", "ssh://engine.invalid")
+    assert (code, out, err.count("\n")) == (1, "", 1)
+    assert "Docker Engine at ssh://engine.invalid needs docker-py's SSH support (pip install paramiko)" in err
