@@ -299,7 +299,7 @@ if image_side is not None and view.selected is not None:
         st.subheader(f"Inspecting {web.code_span(image.display_name)}", anchor=False)
         if len(image.tags) > 1:
             st.markdown("Also tagged " + ", ".join(web.code_span(tag) for tag in image.tags[1:]))
-        st.caption(web.plain(f"{image.id}. {details.summary}"))
+        st.caption(web.plain(f"{details.id_text} {details.summary}"))
         if details.platform_text:
             st.caption(web.plain(details.platform_text))
         if details.found:

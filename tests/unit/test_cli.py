@@ -98,14 +98,15 @@ def test_the_readme_filter_matches_repositories_and_tags() -> None:
     assert "tutorial/multistage-app:latest" not in names
 
 
-@pytest.mark.parametrize(
-    ("pattern", "expected"),
-    [
-        pytest.param("^3\\.7", "tutorial/python:3.7.9", id="tag-alone"),
-        pytest.param("^tutorial/python$", "tutorial/python:3.7.9", id="repository-alone"),
-        pytest.param("scipy-notebook:latest$", "jupyter/scipy-notebook:2026-11", id="repo-and-tag"),
-    ],
-)
+# id -> (--filter, an image it keeps)
+FILTERS = {
+    "tag-alone": ("^3\\.7", "tutorial/python:3.7.9"),
+    "repository-alone": ("^tutorial/python$", "tutorial/python:3.7.9"),
+    "repo-and-tag": ("scipy-notebook:latest$", "jupyter/scipy-notebook:2026-11"),
+}
+
+
+@pytest.mark.parametrize(("pattern", "expected"), FILTERS.values(), ids=FILTERS.keys())
 def test_a_filter_is_tried_on_the_repository_the_tag_and_both(pattern: str, expected: str) -> None:
     code, out, _ = run("tree", "--filter", pattern, "--source", "sample")
     assert code == 0
@@ -153,21 +154,6 @@ def test_snapshot_round_trip(snapshot_file: Path, tmp_path: Path) -> None:
             ["tree", "--source", "docker:unix:///nonexistent/docker.sock"],
             "No Docker Engine is listening",
             id="no-daemon",
-        ),
-        pytest.param(
-            ["tree", "--source", "unix:///nonexistent/docker.sock"],
-            "No Docker Engine is listening",
-            id="an-engine-address-alone",
-        ),
-        pytest.param(
-            ["tree", "--source", "https://127.0.0.1:1"],
-            "may be a Docker Engine or a registry: write docker:https://127.0.0.1:1 or registry:",
-            id="an-https-address-is-ambiguous",
-        ),
-        pytest.param(
-            ["tree", "--context", "x", "--source", "tcp://127.0.0.1:1"],
-            "name two engines",
-            id="an-engine-address-and-a-context",
         ),
         pytest.param(
             ["tree", "--source", "podman:unix:///nonexistent/podman.sock"],
@@ -636,6 +622,25 @@ def test_export_help_names_every_format_and_extension(capsys: pytest.CaptureFixt
 def test_snapshot_output_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
     text = " ".join(help_of(capsys, "snapshot").split())
     assert "-o OUTPUT, --output OUTPUT the JSON file to write" in text
+
+
+# id -> (the arguments, what the one line says): an address alone is the Docker Engine's
+ADDRESSES_ALONE = {
+    "unix": (["--source", "unix:///nonexistent/docker.sock"], "No Docker Engine is listening"),
+    "https-is-ambiguous": (
+        ["--source", "https://127.0.0.1:1"],
+        "may be a Docker Engine or a registry: write docker:https://127.0.0.1:1 or registry:",
+    ),
+    "tcp-and-a-context": (["--context", "x", "--source", "tcp://127.0.0.1:1"], "name two engines"),
+}
+
+
+@pytest.mark.parametrize(("argv", "message"), ADDRESSES_ALONE.values(), ids=ADDRESSES_ALONE.keys())
+def test_an_engine_address_alone_is_the_docker_source(argv: list[str], message: str) -> None:
+    code, out, err = run("tree", *argv)
+    assert (code, out, err.count("\n")) == (1, "", 1)
+    assert err.startswith("image-lineage: error: ")
+    assert message in err
 
 
 def test_an_ssh_address_alone_is_an_engine_s_and_says_what_it_needs() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from image_lineage.lineage import Lineage, Node
+from image_lineage.model import short_id
 from image_lineage.render.common import (
     added_summary,
     found_summary,
@@ -14,6 +15,7 @@ from image_lineage.render.common import (
     sources_caption,
 )
 from image_lineage.text import clean_text, human_size
+from image_lineage.views import listed_id
 
 NAME_LIMIT = 80
 
@@ -48,9 +50,26 @@ def render_text(lineage: Lineage, *, ascii_only: bool = False, host_platform: st
         lines.append("(no images)")
     else:
         lines.append(size_caption(lineage))
+        if ids := _ids_caption(lineage):
+            lines.append(ids)
         if names:
             lines.append(sources_caption(names))
     return "\n".join(lines) + "\n"
+
+
+def _ids_caption(lineage: Lineage) -> str:
+    """On a containerd-store engine: why the ids differ from ``docker images``, and that either works."""
+    example = next(
+        (node.image for _, node in lineage.walk() if node.image.tags and listed_id(lineage, node.image)), None
+    )
+    if example is None:
+        return ""
+    listed = short_id(listed_id(lineage, example))
+    name = clean_text(example.display_name, NAME_LIMIT)
+    return (
+        f"Ids: config digests; docker images on this containerd-store engine shows index or manifest "
+        f"digests ({name}: {example.short_id} here, {listed} there); --focus takes either."
+    )
 
 
 def _describe(node: Node, lineage: Lineage, *, platform: bool, names: dict[str, str]) -> str:
