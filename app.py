@@ -156,7 +156,7 @@ def _read(kind: str) -> web.Loaded:
         address = settings.registry_url if kind == "registry" else settings.endpoint
         return web.load(web.source_spec(kind, address), settings.show_intermediate)
     if settings.upload is None:
-        return web.Loaded(None, problem="Choose a file under “Snapshot file” in the sidebar.")
+        return web.Loaded(None, problem=web.no_upload_text())
     return web.load(settings.upload.getvalue(), settings.show_intermediate, settings.upload.name)
 
 
