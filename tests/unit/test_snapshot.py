@@ -188,3 +188,11 @@ def test_a_record_without_run_config_is_read_and_written_without_it() -> None:
     assert records.Reader("t.json").image(written, "images[0]").run_config is None
     with pytest.raises(SnapshotError, match=r"images\[0\]\.run_config\.cmd should be a list"):
         records.Reader("t.json").image({**written, "run_config": {"cmd": "serve"}}, "images[0]")
+
+
+def test_a_snapshot_over_64_mib_is_read() -> None:
+    """The reader refused anything over 64 MiB, and 20,000 images take up to 90 MB: the CLI
+    wrote snapshots it could not read back."""
+    family = jupyter_family()
+    text = dumps(Scan(source=SOURCE, images=tuple(family))) + " " * (65 << 20)  # JSON allows blanks
+    assert len(loads(text).images) == len(family)

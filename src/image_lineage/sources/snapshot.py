@@ -19,7 +19,9 @@ from image_lineage.model import Scan
 
 SCHEMA = "image-lineage.snapshot/v1"
 GRAPH_SCHEMA = "image-lineage.graph/v1"
-MAX_BYTES = 64 * 1024 * 1024
+# A snapshot of 20,000 images is 40 to 90 MB; the app's upload limit (.streamlit/config.toml)
+# stays below this, so that what the uploader takes is read.
+MAX_BYTES = 256 * 1024 * 1024
 
 
 def dumps(scan: Scan) -> str:

@@ -61,8 +61,8 @@ def no_upload_text() -> str:
     limit = int(st.get_option("server.maxUploadSize"))
     return (
         f"No snapshot file has been read: choose one under “Snapshot file” in the sidebar. Files up "
-        f"to {limit} MB are read (20,000 images take about 41 MB); the uploader refuses a larger "
-        "one and says so under its name."
+        f"to {limit} MB are read (a snapshot of 20,000 images takes 40 to 90 MB); the uploader "
+        "refuses a larger one and says so under its name."
     )
 
 
