@@ -87,6 +87,8 @@ def listed_id(lineage: Lineage, image: Image) -> str:
     """
     if not any(d.code == CONTAINERD_STORE for d in lineage.diagnostics):
         return ""
+    if image.found_in and not any(label.startswith("docker ") for label in image.found_in):
+        return ""  # several sources read, and this image is in no engine's list
     listed = image.index_digest or image.manifest_digest
     return listed if listed != image.id else ""
 

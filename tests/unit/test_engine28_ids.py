@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from image_lineage.render.text import render_text
 from image_lineage.sources import SampleSource
 from image_lineage.sources.engine_api import image_from_containerd
 from image_lineage.sources.snapshot import dumps
-from image_lineage.views import CONTAINERD_STORE, resolve, search, select_platform
+from image_lineage.views import CONTAINERD_STORE, listed_id, resolve, search, select_platform
 from image_lineage.web.inspector import build_image_details
 from tests.unit.test_containerd_api import exported, recorded, summary
 
@@ -136,3 +137,16 @@ def test_the_app_search_and_inspector_know_both_ids() -> None:
     details = build_image_details(amd64, resolve(amd64, index))
     assert f"(its config); docker images shows sha256:{index}" in details.id_text
     assert details.id_text.endswith("(its multi-platform index).")
+
+
+def test_an_image_read_from_a_registry_alone_has_no_engine_id() -> None:
+    """Merged with a registry's images, only those the engine lists have an id it shows."""
+    images = engine28_images()
+    engine, registry = "docker unix:///run/engine28.sock", "registry 127.0.0.1:5000"
+    merged = [
+        replace(i, found_in=(registry,) if "oci/single:1" in i.tags else (engine, registry)) for i in images
+    ]
+    lineage = build_lineage(select_platform(merged, "linux/amd64").images, SOURCE, [STORE])
+    single, app = (lineage.node(resolve(lineage, tag)).image for tag in ("oci/single:1", "oci/app:1"))
+    assert listed_id(lineage, single) == ""
+    assert listed_id(lineage, app) == app.index_digest
