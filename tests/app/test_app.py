@@ -7,6 +7,7 @@ metrics, texts, tables). The bundled sample is the data, as in a classroom.
 
 from __future__ import annotations
 
+import gzip
 import html
 import json
 import re
@@ -878,6 +879,8 @@ FAILURES = [
     pytest.param("upload", b'{"schema": 1', None, id="broken-upload"),
     pytest.param("upload", b'{"schema": "other/v9"}', None, id="unknown-schema"),
     pytest.param("upload", b"[]", None, id="empty-list"),
+    pytest.param("upload", b"", None, id="empty-file"),
+    pytest.param("upload", gzip.compress(b"{}"), None, id="gzip-file"),
     pytest.param("upload", docker_inspect_dump(), None, id="docker-inspect-dump"),
     pytest.param("upload", graph_json(), None, id="graph-v1-json"),
 ]
