@@ -189,7 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         "-f",
         choices=FORMATS,
-        help=f"default: what the extension of -o names, {extensions_help()}; else svg",
+        metavar="FORMAT",
+        help=f"{', '.join(FORMATS)}; default: what the extension of -o names, {extensions_help()}; "
+        "else svg",
     )
     export.add_argument(
         "--rankdir", choices=RANKDIRS, default="TB", help="TB: roots on top; LR: left to right"
