@@ -190,8 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-f",
         choices=FORMATS,
         metavar="FORMAT",
-        help=f"{', '.join(FORMATS)}; default: what the extension of -o names, {extensions_help()}; "
-        "else svg",
+        help=f"{', '.join(FORMATS)}; default: what the extension of -o names, {extensions_help()}; else svg",
     )
     export.add_argument(
         "--rankdir", choices=RANKDIRS, default="TB", help="TB: roots on top; LR: left to right"
