@@ -92,7 +92,7 @@ typecheck: $(DEV_STAMP)
 
 screenshots: $(DEV_STAMP)
 	@scripts/need-programs $(BROWSER_PROGRAMS)
-	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_browser.py \
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_browser.py tests/e2e/test_newcomer.py \
 		tests/e2e/test_interactive.py tests/e2e/test_big_collection.py tests/e2e/test_lesson.py \
 		tests/e2e/test_html_export.py
 

@@ -156,7 +156,7 @@ def _read(kind: str) -> web.Loaded:
         address = settings.registry_url if kind == "registry" else settings.endpoint
         return web.load(web.source_spec(kind, address), settings.show_intermediate)
     if settings.upload is None:
-        return web.Loaded(None, problem="Choose a file under “Snapshot file” in the sidebar.")
+        return web.Loaded(None, problem=web.no_upload_text())
     return web.load(settings.upload.getvalue(), settings.show_intermediate, settings.upload.name)
 
 
@@ -299,7 +299,7 @@ if image_side is not None and view.selected is not None:
         st.subheader(f"Inspecting {web.code_span(image.display_name)}", anchor=False)
         if len(image.tags) > 1:
             st.markdown("Also tagged " + ", ".join(web.code_span(tag) for tag in image.tags[1:]))
-        st.caption(web.plain(f"{image.id}. {details.summary}"))
+        st.caption(web.plain(f"{details.id_text} {details.summary}"))
         if details.platform_text:
             st.caption(web.plain(details.platform_text))
         if details.found:

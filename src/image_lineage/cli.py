@@ -1,7 +1,7 @@
 """Command-line interface: ``main(argv) -> int`` is the only place that prints or exits.
 
     image-lineage tree                          the family tree in the terminal
-    image-lineage export -o f.svg               the format from the name: json, dot, svg, png, pdf, mermaid
+    image-lineage export -o f.svg               the format from the name: svg, png, pdf, html, dot, ...
     image-lineage snapshot -o scan.json         the scanned records, for later use
     image-lineage stale                         the images built on an outdated base
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from image_lineage import __version__, pipeline, platforms
+from image_lineage import __version__, pipeline, platforms, views
 from image_lineage.errors import Hint, LineageError, with_remedy
 from image_lineage.lineage import Lineage, describe
 from image_lineage.masking import mask_scan
@@ -30,7 +30,7 @@ from image_lineage.messages import inert, one_line
 from image_lineage.model import Scan
 from image_lineage.render import BINARY_FORMATS, EXTENSIONS, FORMATS, RANKDIRS, format_for, render
 from image_lineage.render.text import render_text
-from image_lineage.sources import SPEC_HELP, Source, open_source, scan_auto, scan_sources
+from image_lineage.sources import SPEC_HELP, Source, engine_spec, open_source, scan_auto, scan_sources
 from image_lineage.sources.base import DEFAULT_TIMEOUT
 from image_lineage.sources.engine.contexts import CONTEXT_PREFIX
 from image_lineage.stale import SCHEMA, stale_images
@@ -62,6 +62,44 @@ HINTS = {
 def error_line(error: LineageError) -> str:
     """What happened, then the remedy in the terminal's words: one line of inert text."""
     return one_line(error, HINTS)
+
+
+# An example or two for each command's --help (a command without one fails a test).
+EXAMPLES = {
+    "": """\
+examples:
+  image-lineage tree                                 the local Docker Engine's images
+  image-lineage tree --source sample                 the bundled sample, no engine needed
+  image-lineage export -o lineage.html               one page to open in a browser
+  image-lineage COMMAND --help                       each command's options""",
+    "tree": """\
+examples:
+  image-lineage tree --source sample
+  image-lineage tree --filter 'notebook$|python'     matching names, with their ancestors
+  image-lineage tree --focus jupyter/base-notebook   one image's ancestors and descendants
+  image-lineage tree --source unix:///run/user/1000/docker.sock --all""",
+    "export": """\
+examples:
+  image-lineage export -o lineage.svg                the format from the file's extension
+  image-lineage export --format mermaid > tree.mmd
+  image-lineage export --rankdir LR --focus python -o python.png""",
+    "snapshot": """\
+examples:
+  image-lineage snapshot -o scan.json                record this machine's images
+  image-lineage tree --source snapshot:scan.json     replay them anywhere, no engine needed""",
+    "stale": """\
+examples:
+  image-lineage stale                                exit status 1 when an image needs a rebuild
+  image-lineage stale --format json --filter '^team/'""",
+}
+
+
+def extensions_help() -> str:
+    """Each format with the extensions that name it, from ``EXTENSIONS`` (the one table)."""
+    by_format: dict[str, list[str]] = {}
+    for extension, fmt in EXTENSIONS.items():
+        by_format.setdefault(fmt, []).append(extension)
+    return ", ".join(f"{fmt} ({' '.join(names)})" for fmt, names in by_format.items())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,7 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--no-cache", action="store_true", help="ignore the on-disk cache of image details")
     view = common.add_argument_group("what to show")
     view.add_argument("--focus", metavar="IMAGE", help="only IMAGE, its ancestors and its descendants")
-    view.add_argument("--filter", metavar="REGEX", help="only images whose tag matches, with their ancestors")
+    view.add_argument(
+        "--filter",
+        metavar="REGEX",
+        help=f"only images whose name matches, with their ancestors: {views.FILTER_MEANING} "
+        "(notebook$ keeps jupyter/base-notebook:2026-11; anchor with ^ and $)",
+    )
     view.add_argument(
         "--platform",
         type=_platform,
@@ -113,7 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Show how container images inherit from each other."
+        prog=PROG,
+        description="Show how container images inherit from each other.",
+        epilog=EXAMPLES[""],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -125,32 +171,52 @@ def build_parser() -> argparse.ArgumentParser:
         help="list what was noticed about the images (ambiguous parents, ...) on stderr",
     )
 
-    tree = commands.add_parser("tree", parents=[common, notes], help="print the family tree")
+    def command(
+        name: str, parents: list[argparse.ArgumentParser], *, help: str, description: str | None = None
+    ) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            parents=parents,
+            help=help,
+            description=description,
+            epilog=EXAMPLES[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    tree = command("tree", [common, notes], help="print the family tree")
     tree.add_argument("--ascii", action="store_true", help="ASCII branches instead of box drawing")
 
-    export = commands.add_parser("export", parents=[common, notes], help="write the tree as a file")
+    export = command("export", [common, notes], help="write the tree as a file")
     export.add_argument(
         "--format",
         "-f",
         choices=FORMATS,
-        help="default: from the extension of -o (.svg .png .pdf .dot .gv .mmd .json), else svg",
+        metavar="FORMAT",
+        help=f"{', '.join(FORMATS)}; default: what the extension of -o names, {extensions_help()}; else svg",
     )
     export.add_argument(
         "--rankdir", choices=RANKDIRS, default="TB", help="TB: roots on top; LR: left to right"
     )
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
 
-    snap = commands.add_parser(
-        "snapshot", parents=[common], help="save the scanned records to replay with --source snapshot:FILE"
+    snap = command(
+        "snapshot", [common], help="save the scanned records to replay with --source snapshot:FILE"
     )
-    snap.add_argument("-o", "--output", type=Path, required=True)
+    snap.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="the JSON file to write (secrets masked unless --show-secrets); read it back with "
+        "--source snapshot:FILE, here or on another machine",
+    )
 
-    stale = commands.add_parser(
+    stale = command(
         "stale",
-        parents=[common, notes],
+        [common, notes],
         help="list the images built on an outdated base (exit status 1 when there are some)",
-        description="List the images built on an older build of a base whose tag now names a newer "
-        "build, grouped by base. Exit status: 0 none, 1 some, 2 error (for CI).",
+        description="List the images built on an older build of a base whose tag now names a\n"
+        "newer build, grouped by base. Exit status: 0 none, 1 some, 2 error (for CI).",
     )
     stale.add_argument(
         "--format", "-f", choices=STALE_FORMATS, default="text", help=f"json: the {STALE_SCHEMA} schema"
@@ -210,6 +276,7 @@ def main(
                 raise LineageError(f"Refusing to write {fmt} to a terminal.", hint=Hint.WRITE_TO_FILE)
             _write(args.output, render(lineage, fmt, rankdir=args.rankdir, host_platform=host), out)
         _tell_hidden(result.selected.platforms, given=args.platform, err=err)
+        _tell_unmatched(result, args.filter, err=err)
         _tell_notes(lineage, listed=args.notes, err=err)
         return 0
     except LineageError as error:
@@ -237,6 +304,7 @@ def _stale(result: pipeline.Shown, args: argparse.Namespace, out: TextIO, err: T
     else:
         out.write(render_stale_text(report, view, host_platform=result.selected.host, masked=masked))
     _tell_hidden(result.selected.platforms, given=args.platform, err=err)
+    _tell_unmatched(result, args.filter, err=err)
     _tell_notes(view, listed=args.notes, err=err)
     return 1 if report else 0
 
@@ -273,6 +341,16 @@ def _tell_hidden(shown: PlatformSelection, *, given: str | None, err: TextIO) ->
     note = shown.note()
     if note and (given is None or not shown.images):
         print(f"{PROG}: {inert(with_remedy(note, HINTS[Hint.ALL_PLATFORMS]))}", file=err)
+
+
+def _tell_unmatched(result: pipeline.Shown, pattern: str | None, *, err: TextIO) -> None:
+    """One line when ``--filter`` kept none of the images read: what it was matched against.
+
+    The status stays 0, as ``docker images --filter`` and ``kubectl get -l`` leave it: an
+    empty tree is an answer, and ``stale`` keeps its statuses for outdated bases.
+    """
+    if pattern and not len(result.filtered) and len(result.everything):
+        print(f"{PROG}: {inert(views.filter_note(result.everything, pattern))}", file=err)
 
 
 def _tell_notes(lineage: Lineage, *, listed: bool, err: TextIO) -> None:
@@ -325,7 +403,7 @@ def _scan(args: argparse.Namespace, err: TextIO) -> Scan:
 def _specs(args: argparse.Namespace) -> list[str]:
     """The ``--source`` specs given, each once, in order (``docker`` when none is)."""
     given: list[str] | None = args.source
-    return list(dict.fromkeys(given or ["docker"]))
+    return list(dict.fromkeys(engine_spec(spec) for spec in given or ["docker"]))
 
 
 def _open(args: argparse.Namespace, spec: str) -> Source:

@@ -11,8 +11,9 @@
   masked to the same ``***`` would otherwise look like the same step).
 * **mask**: values that look like secrets hidden, unless ``show_secrets``. Everything after
   this sees only masked images: no filter or search runs on a secret.
-* **filter/focus**: the images whose tag matches (with their ancestors), then the image asked
-  for with its ancestors and descendants.
+* **filter/focus**: the images whose name matches (with their ancestors; ``filter`` a regular
+  expression, ``search`` a literal text or a digest), then the image asked for with its
+  ancestors and descendants.
 * **collapse**: the chain links (``views.chain_links``: intermediate images that only
   continue a chain, judged among every image kept, as before filtering) taken out of what is
   shown; each child then hangs from the next image up. Never the image asked for.
@@ -46,7 +47,8 @@ class Options:
     intermediate: bool = True
     collapse: bool = False
     show_secrets: bool = False
-    filter: str | None = None  # a regular expression: images with a matching tag, and their ancestors
+    filter: str | None = None  # a regular expression: images with a matching name, and their ancestors
+    search: str | None = None  # a text in a name (any case) or a digest prefix: views.search
     focus: str | None = None  # a tag, repository or id: that image, its ancestors and its descendants
 
 
@@ -91,6 +93,7 @@ def run(scans: Sequence[Scan], options: Options) -> Shown:
     real = build_lineage(scan.images, scan.source, scan.diagnostics)
     everything = _masked(real, options)
     filtered = views.filter_names(everything, options.filter) if options.filter else everything
+    filtered = views.search(filtered, options.search) if options.search else filtered
     shown = views.focus(filtered, options.focus) if options.focus else filtered
     if options.collapse:
         keep = {views.resolve(filtered, options.focus)} if options.focus else set()

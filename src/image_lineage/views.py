@@ -19,7 +19,7 @@ from image_lineage import platforms
 from image_lineage.errors import Hint, LineageError, UnknownImage
 from image_lineage.lineage import Lineage, Node, build_lineage
 from image_lineage.model import Diagnostic, Image, Scan
-from image_lineage.reference import Reference, repository
+from image_lineage.reference import Reference, repository, split_tag
 
 _MIN_ID_PREFIX = 4
 
@@ -28,8 +28,10 @@ def resolve(lineage: Lineage, reference: str) -> str:
     """The id of the image a user means by a tag, a repository, or an id (prefix).
 
     In that order: an exact tag; ``repo:latest``; a repository whose tags all name one
-    image (``tutorial/python`` for ``tutorial/python:3.7.9``); an id or a prefix of one.
-    A repository naming several images lists their tags; no match suggests close names.
+    image (``tutorial/python`` for ``tutorial/python:3.7.9``); a digest or a prefix of one:
+    the id (the config digest), or the manifest or index digest that a containerd-store
+    engine's ``docker images`` shows (``digests``). A repository naming several images lists
+    their tags; no match suggests close names.
     """
     wanted = reference.strip()
     nodes = lineage.nodes()
@@ -47,13 +49,12 @@ def resolve(lineage: Lineage, reference: str) -> str:
     if in_repository:
         tags = sorted(t for ts in in_repository.values() for t in ts)
         raise UnknownImage(f"{reference!r} names {len(in_repository)} images ({_some(tags)}): give the tag.")
-    digest = wanted.removeprefix("sha256:").lower()
-    if len(digest) >= _MIN_ID_PREFIX and re.fullmatch(r"[0-9a-f]+", digest):
-        by_id = [n.id for n in nodes if n.id.removeprefix("sha256:").startswith(digest)]
+    if (digest := _hex_prefix(wanted)) is not None:
+        by_id = [n for n in nodes if _has_digest(n.image, digest)]
         if len(by_id) == 1:
-            return by_id[0]
+            return by_id[0].id
         if len(by_id) > 1:
-            raise UnknownImage(f"{reference!r} matches {len(by_id)} images: give more of the id.")
+            raise UnknownImage(_ambiguous_digest(reference, digest, [n.image for n in by_id]))
     names = sorted({name for n in nodes for t in n.image.tags for name in (t, repository(t))})
     close = difflib.get_close_matches(wanted, names, n=6, cutoff=0.6)
     close = [name for name in close if repository(name) == name or repository(name) not in close][:3]
@@ -63,6 +64,55 @@ def resolve(lineage: Lineage, reference: str) -> str:
         )
     # Not even close to a name shown: perhaps it is one of the hidden images.
     raise UnknownImage(f"No image {reference!r} among the {len(lineage)} shown.", hint=Hint.SHOW_ALL)
+
+
+def digests(image: Image) -> tuple[str, ...]:
+    """Every digest that names ``image``: its config's (its id), its manifest's, its index's.
+
+    ``docker images`` on a containerd-store engine shows the index digest (the manifest's for
+    an image without an index); the classic store and every other source show the config's.
+    """
+    return tuple(d for d in (image.id, image.manifest_digest, image.index_digest) if d)
+
+
+#: The code of the note a scan of a containerd-store engine carries (sources/engine/containerd.py).
+CONTAINERD_STORE = "engine_store"
+
+
+def listed_id(lineage: Lineage, image: Image) -> str:
+    """The digest ``docker images`` shows for ``image`` when that is not its id, else "".
+
+    On a containerd-store engine the engine names an image by its index (or, without one,
+    its manifest); this tool names each platform's image by its config, as everywhere else.
+    """
+    if not any(d.code == CONTAINERD_STORE for d in lineage.diagnostics):
+        return ""
+    if image.found_in and not any(label.startswith("docker ") for label in image.found_in):
+        return ""  # several sources read, and this image is in no engine's list
+    listed = image.index_digest or image.manifest_digest
+    return listed if listed != image.id else ""
+
+
+def _hex_prefix(text: str) -> str | None:
+    """``text`` as the hex digits of a digest (prefix) to look for, or None when it is none."""
+    digits = text.strip().lower().removeprefix("sha256:")
+    return digits if len(digits) >= _MIN_ID_PREFIX and re.fullmatch(r"[0-9a-f]+", digits) else None
+
+
+def _has_digest(image: Image, digits: str) -> bool:
+    return any(d.removeprefix("sha256:").startswith(digits) for d in digests(image))
+
+
+def _ambiguous_digest(reference: str, digits: str, images: list[Image]) -> str:
+    """Why a digest (prefix) names several images: one index, several platforms, or too short."""
+    indexes = {i.index_digest for i in images}
+    if len(indexes) == 1 and images[0].index_digest.removeprefix("sha256:").startswith(digits):
+        named = _either(sorted(i.platform or "unknown" for i in images))
+        return (
+            f"{reference!r} is a multi-platform index of {len(images)} images ({named}): "
+            "give one platform's manifest or config digest, or show one platform."
+        )
+    return f"{reference!r} matches {len(images)} images: give more of the id."
 
 
 def _same_reference(nodes: list[Node], wanted: str) -> str | None:
@@ -91,17 +141,56 @@ def focus(lineage: Lineage, reference: str) -> Lineage:
     return lineage.subset({image_id, *(n.id for n in related)})
 
 
+FILTER_MEANING = "a regular expression searched in each image's repository, tag and repository:tag"
+
+
 def filter_names(lineage: Lineage, pattern: str) -> Lineage:
-    """Images with a tag matching ``pattern`` (a regular expression), plus their ancestors."""
+    """Images with a name matching ``pattern`` (``FILTER_MEANING``), plus their ancestors.
+
+    Each tag is tried whole and in its two parts, so ``notebook$`` keeps
+    ``jupyter/base-notebook:2026-11`` (its repository ends so) and ``^3\\.`` keeps ``python:3.12``.
+    """
     try:
         regex = re.compile(pattern)
     except re.error as error:
         raise LineageError(f"{pattern!r} is not a valid regular expression: {error}.") from error
-    matches = {n.id for n in lineage.nodes() if any(regex.search(t) for t in n.image.tags)}
+    matches = {n.id for n in lineage.nodes() if any(regex.search(name) for name in _names(n.image.tags))}
+    return _with_ancestors(lineage, matches)
+
+
+def search(lineage: Lineage, text: str) -> Lineage:
+    """Images whose name contains ``text`` (any case, literally) or, when ``text`` is a digest
+    (4 hex digits or more), one of whose ``digests`` starts with it; plus their ancestors."""
+    wanted, digits = text.strip().lower(), _hex_prefix(text)
+    matches = {
+        n.id
+        for n in lineage.nodes()
+        if any(wanted in name.lower() for name in n.image.tags)
+        or (digits is not None and _has_digest(n.image, digits))
+    }
+    return _with_ancestors(lineage, matches)
+
+
+def _with_ancestors(lineage: Lineage, matches: set[str]) -> Lineage:
     keep = set(matches)
     for image_id in matches:
         keep.update(n.id for n in lineage.ancestors(image_id))
     return lineage.subset(keep)
+
+
+def _names(tags: Iterable[str]) -> Iterable[str]:
+    """Each tag as written, its repository and its tag alone (``a/b:1``: ``a/b:1``, ``a/b``, ``1``)."""
+    for tag in tags:
+        name, suffix = split_tag(tag)
+        yield from (tag, name, suffix[1:]) if suffix else (tag,)
+
+
+def filter_note(lineage: Lineage, pattern: str) -> str:
+    """Why a filter kept no image of ``lineage``: what it is matched against, shown on one of them."""
+    example = next((tag for n in lineage.nodes() for tag in n.image.tags), "")
+    name, suffix = split_tag(example)
+    such_as = f" (such as {name}, {suffix[1:]} and {example})" if suffix else ""
+    return f"No image matches {pattern!r}, {FILTER_MEANING}{such_as}."
 
 
 def select_images(

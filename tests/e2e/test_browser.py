@@ -172,7 +172,7 @@ def test_the_app_in_chromium(app: RunningApp, chromium: Any, screenshot_dir: Pat
         graph = in_first_screen(page, GRAPH)
         root = tree(page).locator("svg g.node").first.bounding_box()  # in the page's coordinates
         assert graph["y"] <= root["y"] <= MIN_HEIGHT - 40, root
-        screenshot(page, screenshot_dir / "app-sample.png", first_screen=True)
+        screenshot(page, screenshot_dir / "app-fallback.png", first_screen=True)
 
         # Keys typed in the page's text boxes are theirs: the tree's script, in the page
         # now, hears keys on the tree's own element only.

@@ -229,6 +229,17 @@ def test_cli_tree_and_json_against_the_daemon(dockerd: Any, tmp_path: Path) -> N
     assert "clicheck/labelled:1" in svg.read_text(encoding="utf-8")
 
 
+def test_an_engine_address_alone_is_that_engine(dockerd: Any) -> None:
+    """``--source unix:///...`` as ``docker -H`` takes it: the same tree as ``docker:unix:///...``."""
+    legacy_family(dockerd, "bareaddress")
+    assert dockerd.host.startswith("unix://")
+    alone, named = io.StringIO(), io.StringIO()
+    assert main(["tree", "--source", dockerd.host], stdout=alone, stderr=io.StringIO()) == 0
+    assert main(["tree", "--source", f"docker:{dockerd.host}"], stdout=named, stderr=io.StringIO()) == 0
+    assert "bareaddress/leaf:1" in alone.getvalue()
+    assert alone.getvalue() == named.getvalue()
+
+
 def test_docker_host_is_honoured(dockerd: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_HOST", dockerd.host)
     scan = open_source("docker").scan()

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
+import importlib.util
 import io
 import json
 import re
+import shlex
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from image_lineage.cli import build_parser, main
+from image_lineage.cli import EXAMPLES, build_parser, main
 from image_lineage.errors import LineageError
 from image_lineage.model import Scan
+from image_lineage.render import EXTENSIONS
 from image_lineage.sources.snapshot import dumps
 from tests.builders import BASE, MINIMAL, SOURCE, image, jupyter_family, multi_platform_family
 from tests.support.cli import run_cli
@@ -76,6 +80,46 @@ def test_filter_keeps_the_ancestors_that_connect_matches(snapshot_file: Path) ->
         "jupyter/scipy-notebook:2026-11",
         "jupyter/scipy-notebook:latest",
     ]
+
+
+def shown_names(out: str) -> list[str]:
+    """The image names of a text tree, in order (branches and details cut off)."""
+    lines = [line for line in out.splitlines() if re.search(r"  [0-9a-f]{12}  ", line)]
+    return [re.sub(r"^[^a-z<]+", "", line).split("  ")[0] for line in lines]
+
+
+def test_the_readme_filter_matches_repositories_and_tags() -> None:
+    """``notebook$`` ends a repository, not ``repo:tag``: it must still find the notebooks."""
+    code, out, err = run("tree", "--filter", "notebook$|python", "--source", "sample")
+    assert (code, err) == (0, "")
+    names = shown_names(out)
+    assert "jupyter/base-notebook:2026-11" in names
+    assert "tutorial/python:3.7.9" in names
+    assert "tutorial/multistage-app:latest" not in names
+
+
+# id -> (--filter, an image it keeps)
+FILTERS = {
+    "tag-alone": ("^3\\.7", "tutorial/python:3.7.9"),
+    "repository-alone": ("^tutorial/python$", "tutorial/python:3.7.9"),
+    "repo-and-tag": ("scipy-notebook:latest$", "jupyter/scipy-notebook:2026-11"),
+}
+
+
+@pytest.mark.parametrize(("pattern", "expected"), FILTERS.values(), ids=FILTERS.keys())
+def test_a_filter_is_tried_on_the_repository_the_tag_and_both(pattern: str, expected: str) -> None:
+    code, out, _ = run("tree", "--filter", pattern, "--source", "sample")
+    assert code == 0
+    assert expected in shown_names(out)
+
+
+def test_a_filter_that_keeps_nothing_says_what_it_was_matched_against() -> None:
+    code, out, err = run("tree", "--filter", "^notebook", "--source", "sample")
+    assert code == 0  # an empty tree is an answer, as docker images --filter gives it
+    assert out == "(no images)\n"
+    assert err.count("\n") == 1
+    assert err.startswith("image-lineage: No image matches '^notebook', a regular expression")
+    assert "repository, tag and repository:tag (such as jupyter/base-notebook, 2026-11 and" in err
 
 
 @pytest.mark.parametrize("fmt", ["json", "dot", "mermaid"])
@@ -541,3 +585,68 @@ def test_context_names_the_engine_among_several_sources() -> None:
     ]
     with pytest.raises(LineageError, match="reads none"):
         _with_contexts(["registry:https://r", "sample"], "ci")
+
+
+def help_of(capsys: pytest.CaptureFixture[str], *command: str) -> str:
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--help"])
+    assert exited.value.code == 0
+    return capsys.readouterr().out
+
+
+def commands() -> list[str]:
+    parser = build_parser()
+    found = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    return list(found[0].choices)
+
+
+@pytest.mark.parametrize("command", ["", *commands()])
+def test_every_help_ends_with_examples_that_parse(capsys: pytest.CaptureFixture[str], command: str) -> None:
+    text = help_of(capsys, *([command] if command else []))
+    examples = text.split("\nexamples:\n", 1)[1].splitlines()
+    runs = [shlex.split(re.split(r" {2,}|>", line.strip())[0])[1:] for line in examples]
+    assert runs[0][0] == command or not command
+    for argv in runs:
+        if "COMMAND" not in argv:
+            build_parser().parse_args(argv)  # a wrong option would exit with status 2
+    assert set(EXAMPLES) == {"", *commands()}
+
+
+def test_export_help_names_every_format_and_extension(capsys: pytest.CaptureFixture[str]) -> None:
+    text = " ".join(help_of(capsys, "export").split())
+    for extension, fmt in EXTENSIONS.items():
+        assert extension in text
+        assert fmt in text
+
+
+def test_snapshot_output_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
+    text = " ".join(help_of(capsys, "snapshot").split())
+    assert "-o OUTPUT, --output OUTPUT the JSON file to write" in text
+
+
+# id -> (the arguments, what the one line says): an address alone is the Docker Engine's
+ADDRESSES_ALONE = {
+    "unix": (["--source", "unix:///nonexistent/docker.sock"], "No Docker Engine is listening"),
+    "https-is-ambiguous": (
+        ["--source", "https://127.0.0.1:1"],
+        "may be a Docker Engine or a registry: write docker:https://127.0.0.1:1 or registry:",
+    ),
+    "tcp-and-a-context": (["--context", "x", "--source", "tcp://127.0.0.1:1"], "name two engines"),
+}
+
+
+@pytest.mark.parametrize(("argv", "message"), ADDRESSES_ALONE.values(), ids=ADDRESSES_ALONE.keys())
+def test_an_engine_address_alone_is_the_docker_source(argv: list[str], message: str) -> None:
+    code, out, err = run("tree", *argv)
+    assert (code, out, err.count("\n")) == (1, "", 1)
+    assert err.startswith("image-lineage: error: ")
+    assert message in err
+
+
+def test_an_ssh_address_alone_is_an_engine_s_and_says_what_it_needs() -> None:
+    """docker-py defines its SSH adapter only with paramiko, which is no dependency."""
+    if importlib.util.find_spec("paramiko") is not None:
+        pytest.skip("paramiko is installed here: docker-py can reach ssh:// engines")
+    code, out, err = run("tree", "--source", "ssh://engine.invalid")
+    assert (code, out, err.count("\n")) == (1, "", 1)
+    assert "Docker Engine at ssh://engine.invalid needs docker-py's SSH support (pip install paramiko)" in err

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import json
+import lzma
 from dataclasses import fields, replace
 from typing import Any
 
@@ -188,3 +191,30 @@ def test_a_record_without_run_config_is_read_and_written_without_it() -> None:
     assert records.Reader("t.json").image(written, "images[0]").run_config is None
     with pytest.raises(SnapshotError, match=r"images\[0\]\.run_config\.cmd should be a list"):
         records.Reader("t.json").image({**written, "run_config": {"cmd": "serve"}}, "images[0]")
+
+
+def test_a_snapshot_over_64_mib_is_read() -> None:
+    """The reader refused anything over 64 MiB, and 20,000 images take up to 90 MB: the CLI
+    wrote snapshots it could not read back."""
+    family = jupyter_family()
+    text = dumps(Scan(source=SOURCE, images=tuple(family))) + " " * (65 << 20)  # JSON allows blanks
+    assert len(loads(text).images) == len(family)
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (b"", "dump.json is empty, not a snapshot."),
+        (b"  \n", "dump.json is empty, not a snapshot."),
+        (gzip.compress(b"{}"), "dump.json is gzip-compressed, not a snapshot: uncompress it, then read it."),
+        (bz2.compress(b"{}"), "dump.json is bzip2-compressed"),
+        (lzma.compress(b"{}"), "dump.json is xz-compressed"),
+    ],
+    ids=["empty", "blank", "gzip", "bzip2", "xz"],
+)
+def test_an_empty_or_compressed_file_says_so(data: bytes, says: str) -> None:
+    """Said once as "not valid JSON (Expecting value: line 1 column 1 (char 0))" or as a
+    UTF-8 decoding error: a sent or uploaded file deserves its own words."""
+    with pytest.raises(SnapshotError) as caught:
+        loads(data, origin="dump.json")
+    assert str(caught.value).startswith(says)

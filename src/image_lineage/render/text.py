@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from image_lineage.lineage import Lineage, Node
-from image_lineage.model import SizeKind
+from image_lineage.model import SizeKind, short_id
 from image_lineage.render.common import (
     added_summary,
     found_summary,
@@ -18,6 +18,7 @@ from image_lineage.render.common import (
     sources_caption,
 )
 from image_lineage.text import clean_text, human_size
+from image_lineage.views import listed_id
 
 NAME_LIMIT = 80
 
@@ -53,9 +54,26 @@ def render_text(lineage: Lineage, *, ascii_only: bool = False, host_platform: st
         lines.append("(no images)")
     else:
         lines.append(size_caption(lineage))
+        if ids := _ids_caption(lineage):
+            lines.append(ids)
         if names:
             lines.append(sources_caption(names))
     return "\n".join(lines) + "\n"
+
+
+def _ids_caption(lineage: Lineage) -> str:
+    """On a containerd-store engine: why the ids differ from ``docker images``, and that either works."""
+    example = next(
+        (node.image for _, node in lineage.walk() if node.image.tags and listed_id(lineage, node.image)), None
+    )
+    if example is None:
+        return ""
+    listed = short_id(listed_id(lineage, example))
+    name = clean_text(example.display_name, NAME_LIMIT)
+    return (
+        f"Ids: config digests; docker images on this containerd-store engine shows index or manifest "
+        f"digests ({name}: {example.short_id} here, {listed} there); --focus takes either."
+    )
 
 
 def _describe(node: Node, kinds: Sequence[SizeKind], *, platform: bool, names: dict[str, str]) -> str:

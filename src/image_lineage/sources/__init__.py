@@ -1,7 +1,8 @@
 """Image sources behind one small interface, chosen by a spec string.
 
 ``docker`` (the default; honours ``DOCKER_HOST``), ``docker:unix:///path`` or
-``docker:tcp://host:port`` for an explicit endpoint; ``podman`` (honours
+``docker:tcp://host:port`` for an explicit endpoint (or the address alone, as ``docker -H``
+takes it: ``unix:///path``, ``tcp://host:port``, ``ssh://host``); ``podman`` (honours
 ``CONTAINER_HOST``) or ``podman:ENDPOINT``; ``containerd[:SOCKET][?namespace=NS]`` for
 containerd's own images (``sources/containerd/``); ``archive:PATH`` for a ``docker save``
 or OCI layout tar; ``registry:URL`` for an OCI distribution registry; ``snapshot:PATH`` for a snapshot file;
@@ -33,6 +34,7 @@ __all__ = [
     "SampleSource",
     "SnapshotSource",
     "Source",
+    "engine_spec",
     "merge_scans",
     "open_source",
     "scan_auto",
@@ -41,7 +43,8 @@ __all__ = [
     "source_labels",
 ]
 SPEC_HELP = (
-    "docker (default, honours DOCKER_HOST), docker:ENDPOINT, podman (honours CONTAINER_HOST), "
+    "docker (default, honours DOCKER_HOST), docker:ENDPOINT or the ENDPOINT alone (unix:///PATH, "
+    "tcp://HOST:PORT, ssh://HOST), podman (honours CONTAINER_HOST), "
     "podman:ENDPOINT, containerd[:SOCKET][?namespace=NS|all], archive:PATH (docker save / OCI layout tar), "
     "registry:URL, snapshot:PATH, sample"
 )
@@ -99,11 +102,28 @@ def scan_auto(
         return SampleSource().scan(include_intermediate=include_intermediate), error
 
 
+# An engine's address given alone names a Docker Engine, as ``docker -H ADDRESS`` does.
+ENGINE_SCHEMES = ("unix://", "tcp://", "ssh://")
+# An address both an engine and a registry may have: which one is meant must be said.
+_EITHER_SCHEMES = ("http://", "https://")
+
+
+def engine_spec(spec: str) -> str:
+    """``spec`` with an engine address alone written as the docker source at that address."""
+    if spec.lower().startswith(ENGINE_SCHEMES):
+        return f"docker:{spec}"
+    if spec.lower().startswith(_EITHER_SCHEMES):
+        raise LineageError(
+            f"{spec!r} may be a Docker Engine or a registry: write docker:{spec} or registry:{spec}."
+        )
+    return spec
+
+
 def open_source(  # noqa: PLR0911 - one return per kind of source
     spec: str, *, timeout: float = DEFAULT_TIMEOUT, use_cache: bool = True
 ) -> Source:
     """``spec`` as given to ``--source``; raises ``LineageError`` for an unknown one."""
-    kind, _, rest = spec.partition(":")
+    kind, _, rest = engine_spec(spec).partition(":")
     if kind == "docker":
         return DockerEngineSource(endpoint=rest or None, timeout=timeout, use_cache=use_cache)
     if kind == "podman":

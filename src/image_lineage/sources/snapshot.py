@@ -25,7 +25,9 @@ from image_lineage.text import (
 
 SCHEMA = "image-lineage.snapshot/v1"
 GRAPH_SCHEMA = "image-lineage.graph/v1"
-MAX_BYTES = 64 * 1024 * 1024
+# A snapshot of 20,000 images is 40 to 90 MB; the app's upload limit (.streamlit/config.toml)
+# stays below this, so that what the uploader takes is read.
+MAX_BYTES = 256 * 1024 * 1024
 
 
 def dumps(scan: Scan) -> str:
@@ -101,7 +103,17 @@ def _read(document: Any, origin: str) -> Scan:
 _HISTORY_KEYS = frozenset({"CreatedBy", "ID", "Size"})
 
 
+# The first bytes of compressed files someone may send instead of the snapshot inside them.
+_COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"PK\x03\x04": "zip"}
+
+
 def _not_json(text: str | bytes, origin: str, error: Exception) -> SnapshotError:
+    head = text[:8].encode("latin-1", "replace") if isinstance(text, str) else text[:8]
+    if not head.strip():
+        return SnapshotError(f"{origin} is empty, not a snapshot.")
+    packed = next((kind for magic, kind in _COMPRESSED.items() if head.startswith(magic)), None)
+    if packed is not None:
+        return SnapshotError(f"{origin} is {packed}-compressed, not a snapshot: uncompress it, then read it.")
     lines = text[:65536].splitlines()
     try:
         row = json.loads(lines[0]) if lines else None

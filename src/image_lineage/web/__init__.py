@@ -53,6 +53,7 @@ from image_lineage.web.reading import (
     describe_source,
     load,
     merge_loaded,
+    no_upload_text,
     read_source,
     source_spec,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "make_page",
     "make_view",
     "merge_loaded",
+    "no_upload_text",
     "plain",
     "platform_choices",
     "platform_label",

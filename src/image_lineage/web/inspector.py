@@ -17,6 +17,7 @@ from image_lineage.insights import (
 from image_lineage.lineage import Lineage, Node
 from image_lineage.render.common import added_summary, source_names
 from image_lineage.text import clean_text, human_size
+from image_lineage.views import listed_id
 from image_lineage.web.memo import by_identity
 from image_lineage.web.page import PageView
 
@@ -39,6 +40,17 @@ class ImageDetails:
     notes: list[str]
     found: str = ""
     """Where it was found, with each source's tags, when the images shown come from several."""
+    listed_as: str = ""
+    """The digest ``docker images`` shows for it when that is not its id (``views.listed_id``)."""
+
+    @property
+    def id_text(self) -> str:
+        """Its id and, on a containerd-store engine, the digest ``docker images`` shows (plain text)."""
+        image = self.node.image
+        if not self.listed_as:
+            return f"{image.id}."
+        what = "multi-platform index" if self.listed_as == image.index_digest else "manifest"
+        return f"{image.id} (its config); docker images shows {self.listed_as} (its {what})."
 
     @property
     def rebuilt(self) -> str | None:
@@ -165,6 +177,7 @@ def build_image_details(lineage: Lineage, image_id: str) -> ImageDetails:
         newer=newer_build(lineage, image_id),
         notes=[d.message for d in lineage.diagnostics if d.image == image_id],
         found=found_text(node.image.found_in, node.image.tags_by_source, source_names(lineage)),
+        listed_as=listed_id(lineage, node.image),
     )
 
 

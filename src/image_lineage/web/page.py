@@ -16,7 +16,6 @@ session: the page state comes in as ``Browsing`` and goes out as ``Page.family``
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from image_lineage import grouping, overview, pipeline, platforms
@@ -168,7 +167,7 @@ def build_view(scan: Scan, options: ViewOptions, host: str | None = None) -> Pag
             intermediate=options.show_intermediate,
             collapse=options.show_intermediate and options.collapse_chains,
             show_secrets=options.show_secrets,
-            filter="(?i)" + re.escape(wanted) if wanted else None,  # any case, literally
+            search=wanted or None,  # a name (any case, literally) or a digest docker images shows
         ),
     )
     note = result.selected.platforms.note()

@@ -56,6 +56,17 @@ class Loaded:
     file: str | None = None  # the uploaded snapshot file's name, when the scan came from one
 
 
+def no_upload_text() -> str:
+    """What the page says while no snapshot file has been read: also when the uploader refused
+    one (too big: the browser never sends it, and says why under the uploader)."""
+    limit = int(st.get_option("server.maxUploadSize"))
+    return (
+        f"No snapshot file has been read: choose one under “Snapshot file” in the sidebar. Files up "
+        f"to {limit} MB are read (a snapshot of 20,000 images takes 40 to 90 MB); the uploader "
+        "refuses a larger one and says so under its name."
+    )
+
+
 def source_spec(choice: str, endpoint: str = "") -> str:
     """The spec ``read_source`` takes for a choice of the source radio (not ``upload``).
 

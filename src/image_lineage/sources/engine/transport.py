@@ -327,6 +327,14 @@ class SdkTransport:
         import docker  # noqa: PLC0415 - costly to import; only this transport needs it
         import requests  # noqa: PLC0415 - docker-py's own dependency, imported by it anyway
 
+        if endpoint.startswith("ssh://") and not hasattr(docker.transport, "SSHHTTPAdapter"):
+            # docker-py defines its SSH adapter only when paramiko imports, even to run the
+            # system's ssh; without it, it fails with a NameError deep inside.
+            raise SourceUnavailable(
+                f"Reaching the {engine.name} at {endpoint} needs docker-py's SSH support "
+                "(pip install paramiko); or forward its socket (ssh -NL /tmp/engine.sock:"
+                "/var/run/docker.sock HOST) and read unix:///tmp/engine.sock"
+            )
         self._errors = docker.errors
         self._http_error = requests.exceptions.HTTPError
         self._endpoint = endpoint
