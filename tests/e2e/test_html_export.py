@@ -149,7 +149,7 @@ def test_the_html_export_clicked_through_from_disk(
         assert page.locator(".search-count").text_content() == "1 image match"
         assert page.locator("g.node.match").count() == 1
         assert page.locator(f'g.node.match[data-node="{ids[target.id]}"]').count() == 1
-        assert centre_offset(page, "g.node.match", "#tree") < 40, "the match is centred"
+        assert centre_offset(page, "g.node.match", "#tree .tree-stage") < 40, "the match is centred"
         page.keyboard.press("Enter")
         inspected(page, lineage, target.id)
         assert page.locator(f'g.node.picked[data-node="{ids[target.id]}"]').count() == 1

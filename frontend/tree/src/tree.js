@@ -464,6 +464,29 @@ export class TreeView {
     this.apply();
   }
 
+  // Show every one of ``ids`` (a search's matches) at a readable scale, centred together;
+  // when they do not fit so, centre the first (the minimap marks the others).
+  /** @param {string[]} ids */
+  showAll(ids) {
+    const boxes = /** @type {Box[]} */ (ids.map((id) => this.nodeBox(id)).filter(Boolean));
+    if (!boxes.length) return;
+    const left = Math.min(...boxes.map((b) => b.x));
+    const top = Math.min(...boxes.map((b) => b.y));
+    const right = Math.max(...boxes.map((b) => b.x + b.width));
+    const bottom = Math.max(...boxes.map((b) => b.y + b.height));
+    const { w } = this.size();
+    const band = this.band();
+    const fits = Math.min((w - 2 * START_MARGIN) / (right - left), (band.height - 2 * START_MARGIN) / (bottom - top));
+    if (ids.length < 2 || fits < FIT_LEGIBLE) {
+      this.centreOn(ids[0]);
+      return;
+    }
+    const k = Math.min(fits, Math.max(this.state.k, 1));
+    this.centred = null;
+    this.state = { k, x: w / 2 - ((left + right) / 2) * k, y: band.top + band.height / 2 - ((top + bottom) / 2) * k };
+    this.apply();
+  }
+
   // Whether the node's box is wholly in what the window shows of the frame.
   /** @param {string} id */
   inView(id) {
