@@ -82,7 +82,7 @@ PAGE_TEXT = """() => [...document.querySelectorAll('body *')].filter(e =>
 def centred_in_host(page: Any, selector: str) -> float:
     """How far (px) a box's centre is from the tree's area's centre (the whole area in view)."""
     box = page.locator(selector).first.bounding_box()
-    host = page.locator("#tree").bounding_box()
+    host = page.locator("#tree .tree-stage").bounding_box()
     assert host["y"] + host["height"] <= page.viewport_size["height"], "the tree's area is wholly in view"
     dx = box["x"] + box["width"] / 2 - (host["x"] + host["width"] / 2)
     dy = box["y"] + box["height"] / 2 - (host["y"] + host["height"] / 2)

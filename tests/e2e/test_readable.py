@@ -146,9 +146,17 @@ def check_the_tree(page: Any, what: str) -> None:
 
 def test_the_sample_opens_readable_and_uncovered(app: RunningApp, chromium: Any) -> None:
     with app_page(chromium, app.url) as (page, _remote, errors):
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
         settle(page)
         check_the_tree(page, "sample")
         assert not errors
+        # The inspector's size chart, drawn again by a rerun: a Vega-Lite spec that gives Vega
+        # nothing to warn about (it logged "Infinite extent for field MB_start" on every click).
+        page.get_by_label("Find an image").fill("note")
+        page.keyboard.press("Enter")
+        settle(page)
+        assert not [line for line in console if "Infinite extent" in line], console
 
 
 def family_snapshot(folder: Path) -> Path:

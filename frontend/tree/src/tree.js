@@ -23,6 +23,7 @@ const START_MARGIN = 16; // px between the frame's edge and the family at the st
 const MINIMAP_WIDTH = 200; // px, at most; its height follows the drawing's shape
 const MINIMAP_HEIGHT = 140;
 const MINIMAP_SHARE = 0.24; // of the frame's width (or height), at most
+const STRIP_RATIO = 2.5; // a drawing this much wider than its frame gets its minimap in a strip above it
 
 /**
  * One image's data for the tree (render/html.py, ui/tree.py): its tooltip, and its parent.
@@ -738,14 +739,14 @@ export class TreeView {
   }
 
   // The minimap's place: a column beside the drawing, or a strip above it when the drawing
-  // is wider than the frame (its map would be a thin line in a column). Placing it changes
+  // is much wider than the frame (its map would be a thin line in a column). Placing it changes
   // the drawing's frame, so it is done before the first view is computed.
   /**
    * @param {{w: number, h: number}} outer the frame's size with no minimap
    * @returns {{w: number, h: number}} what is left for the drawing
    */
   placeAside(outer) {
-    const strip = this.width / this.height > outer.w / outer.h;
+    const strip = this.width / this.height > STRIP_RATIO * (outer.w / outer.h);
     this.body.classList.toggle("tree-body-strip", strip);
     const scale = this.minimapFits(outer, strip);
     const across = Math.round(this.width * scale) + 17; // its padding and border

@@ -46,6 +46,9 @@ from image_lineage.web.state import STATE
 
 NAME = "image_lineage_tree"  # the component's name (st.components.v2)
 HEIGHT = 600  # px: with the title and the find row, the tree's top half is in a 900 px window
+# With the inspector beside it (a long column) the tree's narrower frame is taller, rather
+# than a blank under it.
+INSPECTED_HEIGHT = 820
 
 
 def _script() -> str:
@@ -141,7 +144,7 @@ def show(view: PageView, *, first_frame: bool = False) -> None:
             "matches": matching(view.shown, view.search),
             "first": first_frame,
         },
-        height=HEIGHT,
+        height=HEIGHT if view.selected is None else INSPECTED_HEIGHT,
         on_pick_change=_on_pick,
         on_need_change=_on_need,
         on_drawn_change=_on_drawn,
