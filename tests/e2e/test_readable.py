@@ -34,17 +34,22 @@ FAMILY_SIZE = 30
 MEASURE = """host => {
     const view = (host.querySelector('.tree-stage') || host).getBoundingClientRect();
     const seen = {left: Math.max(view.left, 0), top: Math.max(view.top, 0),
-                  right: Math.min(view.right, window.innerWidth), bottom: Math.min(view.bottom, window.innerHeight)};
+                  right: Math.min(view.right, window.innerWidth),
+                  bottom: Math.min(view.bottom, window.innerHeight)};
     const shown = el => {
         for (let e = el; e && e !== host; e = e.parentElement || (e.getRootNode && e.getRootNode().host)) {
-            if (e.hidden || getComputedStyle(e).display === 'none' || getComputedStyle(e).visibility === 'hidden') {
+            const style = getComputedStyle(e);
+            if (e.hidden || style.display === 'none' || style.visibility === 'hidden') {
                 return false;
             }
         }
         return true;
     };
-    const inside = r => r.width > 0 && r.height > 0 && r.left + r.width / 2 >= seen.left
-        && r.left + r.width / 2 <= seen.right && r.top + r.height / 2 >= seen.top && r.top + r.height / 2 <= seen.bottom;
+    const inside = r => {
+        const x = r.left + r.width / 2, y = r.top + r.height / 2;
+        return r.width > 0 && r.height > 0 && x >= seen.left && x <= seen.right
+            && y >= seen.top && y <= seen.bottom;
+    };
     const labels = [...host.querySelectorAll('g.node:not(.hidden) text, g.edge:not(.hidden) text')]
         .filter(t => !t.closest('.tree-toggle')).map(t => t.getBoundingClientRect()).filter(inside)
         .map(r => r.height).sort((a, b) => a - b);
@@ -84,7 +89,7 @@ class Reading:
 
 def measure(page: Any, what: str) -> Reading:
     reading = Reading(**tree(page).locator(".tree-host").first.evaluate(MEASURE))
-    print(f"{what}: {reading}")  # noqa: T201 - the numbers the issue asks for, with -s
+    print(f"{what}: {reading}")  # the numbers the issue asks for, with -s
     return reading
 
 
@@ -104,7 +109,8 @@ def inspect_a_box(page: Any) -> None:
     node: str = host.evaluate(
         """host => {
             const v = host.getBoundingClientRect();
-            const cx = v.left + v.width / 2, cy = Math.max(v.top, 0) + (Math.min(v.bottom, innerHeight) - Math.max(v.top, 0)) / 2;
+            const top = Math.max(v.top, 0);
+            const cx = v.left + v.width / 2, cy = top + (Math.min(v.bottom, innerHeight) - top) / 2;
             let best = null, far = Infinity;
             for (const g of host.querySelectorAll('g.node:not(.hidden)')) {
                 const r = g.getBoundingClientRect();
@@ -170,7 +176,9 @@ def family_snapshot(folder: Path) -> Path:
     return snapshot
 
 
-def test_a_30_image_family_opens_readable_and_uncovered(app: RunningApp, chromium: Any, tmp_path: Path) -> None:
+def test_a_30_image_family_opens_readable_and_uncovered(
+    app: RunningApp, chromium: Any, tmp_path: Path
+) -> None:
     snapshot = family_snapshot(tmp_path)
     with app_page(chromium, app.url) as (page, _remote, errors):
         settle(page)
