@@ -167,8 +167,14 @@ if first and opening is None:
 
 if loaded.scan is None:
     st.caption(web.TAGLINE)
-    st.error(web.plain(loaded.problem or "Nothing to show."), icon=":material/error:")
-    st.info("Pick another source in the sidebar: the bundled sample always works.")
+    if settings.awaiting_input():
+        # Nothing typed or chosen yet: what to do next, not an error.
+        st.info(web.plain(loaded.problem or "Nothing to show."), icon=":material/info:")
+    else:
+        st.error(web.plain(loaded.problem or "Nothing to show."), icon=":material/error:")
+        st.info("Pick another source in the sidebar: the bundled sample always works.")
+    if not first:
+        lesson.switch()  # in its place while the source is being typed
     st.stop()
 
 scan = loaded.scan

@@ -128,21 +128,20 @@ def chosen(page: Any, label: str) -> str:
 
 
 def walk_the_build(page: Any, lineage: Lineage, image_id: str) -> None:
-    """Step back to the last step that adds a layer, one more, then forward: tower and text follow."""
+    """From the first step forward to the first later step that adds a layer, back one, then
+    forward again: tower and text follow."""
     data = lesson.tower(lineage, image_id)
-    last = len(data.steps)
-    assert step_title(page) == data.step_title(last), "the lesson starts with the whole tower"
-    layer = max(step.number for step in data.steps if step.layer)
-    assert layer > 1
-    whole = tower(page)
-    assert whole == drawing.tower_svg(data, last)
-    for number in range(last - 1, layer - 1, -1):
-        page.get_by_role("button", name="◀ Step back").click()
+    assert step_title(page) == data.step_title(1), "the lesson starts at its first step"
+    first = tower(page)
+    assert first == drawing.tower_svg(data, 1)
+    layer = min(step.number for step in data.steps if step.layer and step.number > 1)
+    for number in range(2, layer + 1):
+        page.get_by_role("button", name="Next step ▶").click()
         wait_for_step(page, data.step_title(number))
     assert step_title(page) == data.step_title(layer)
     outlined = tower(page)
     assert outlined == drawing.tower_svg(data, layer)
-    assert outlined != whole, "the current layer is outlined"
+    assert outlined != first, "the current layer is outlined"
     page.get_by_role("button", name="◀ Step back").click()
     wait_for_step(page, data.step_title(layer - 1))
     assert page.get_by_text(data.step_detail(layer - 1)).first.is_visible()
