@@ -258,13 +258,17 @@ saved.metric(
 # --------------------------------------------------------------------------- the family tree
 
 # The whole width for the graph; once an image is picked, the graph on the left and the
-# image beside it, both in the first screen. The graph is always in a first column, so that
-# picking an image keeps the tree where it is (its frame, its drawing and its zoom) rather
-# than drawing it afresh in a new place.
-if view.selected is None:
-    graph_side, image_side = st.columns(1)[0], None
-else:
+# image beside it, both in the first screen (the classroom notes about the graph beside it
+# when none is). The graph is always in a first column, so that picking an image keeps the
+# tree where it is (its frame, its drawing and its zoom) rather than drawing it afresh.
+notes_beside = settings.classroom and view.selected is None and not view.empty_message
+image_side: DeltaGenerator | None
+if view.selected is not None:
     graph_side, image_side = st.columns(web.COLUMNS, gap="medium")
+elif notes_beside:
+    graph_side, image_side = st.columns(web.NOTE_COLUMNS, gap="medium")
+else:
+    graph_side, image_side = st.columns(1)[0], None
 
 with graph_side:
     with st.container():  # above the tree: the warning, the overview instead, or the overview's bar
@@ -273,6 +277,9 @@ with graph_side:
         shows_tree = not view.empty_message and not overview.drawn_instead(page)
     if shows_tree:
         tree.show(view)  # the interactive tree: pan, zoom, hover, collapse; a click picks the image
+        if settings.classroom and not notes_beside:  # the inspector is beside: the notes right under the tree
+            for key in ("sizes", "sharing", "untagged"):
+                st.info(web.CLASSROOM[key], icon=":material/school:")
         st.caption(web.legend(len(view.shown)))
         st.write("Download what is shown:")
         buttons = st.columns(len(web.EXPORTS))
@@ -290,13 +297,18 @@ with graph_side:
                 help="Needs Graphviz's dot program on the server." if missing else None,
                 width="stretch",
             )
-    if settings.classroom:
+    if settings.classroom and view.empty_message:
         st.info(web.CLASSROOM["sizes"], icon=":material/school:")
-        if not view.empty_message:
-            st.info(web.CLASSROOM["sharing"], icon=":material/school:")
-            st.info(web.CLASSROOM["untagged"], icon=":material/school:")
+
+if notes_beside and image_side is not None:
+    with image_side:
+        st.subheader("Reading the tree", anchor=False)
+        for key in ("sizes", "sharing", "untagged"):
+            st.info(web.CLASSROOM[key], icon=":material/school:")
 
 # --------------------------------------------------------------------------- one image
+
+STEPS_IN_VIEW = 14  # build steps shown before the inspector's table scrolls in a box of its own
 
 if image_side is not None and view.selected is not None:
     with image_side:
@@ -321,17 +333,13 @@ if image_side is not None and view.selected is not None:
         st.vega_lite_chart(spec=details.split_spec(), width="stretch")
         st.markdown("**Its steps, oldest first**")
         table = details.layer_table()
-        st.dataframe(
-            table,
-            hide_index=True,
-            width="stretch",
-            height=min(36 * (len(table) + 1) + 4, 640),
-            column_config={
-                "Step": st.column_config.NumberColumn(width="small"),
-                "Instruction": st.column_config.TextColumn(width="medium"),
-            },
-            key="layers",
-        )
+        # A static table, as the HTML export's: instructions wrap rather than being cut, and
+        # "Made by" stays in view; a long history scrolls in a box of its own. Its cells are
+        # Markdown, so image data goes through web.plain.
+        with st.container(height=640) if len(table) > STEPS_IN_VIEW else st.container():
+            st.table(
+                [{key: web.plain(str(value)) for key, value in row.items()} for row in table], hide_index=True
+            )
         if settings.classroom:
             st.info(web.CLASSROOM["layer"], icon=":material/school:")
             st.info(web.CLASSROOM["metadata"], icon=":material/school:")

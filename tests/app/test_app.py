@@ -580,9 +580,10 @@ def test_pick_an_image_to_inspect_and_focus_on() -> None:
     pick(at, name)
     ok(at)
     assert any(name in s.value for s in at.subheader)
-    steps = at.dataframe[0].value
+    # A static table: instructions wrap, "Made by" in view (issue 18).
+    steps = next(t.value for t in at.table if "Instruction" in t.value.columns)
     assert list(steps.columns) == ["Step", "Instruction", "Size", "Made by"]
-    assert list(steps["Step"]) == list(range(1, len(steps) + 1))
+    assert list(steps["Step"]) == [str(n) for n in range(1, len(steps) + 1)]
     assert steps["Made by"].iloc[-1] == "this image"
     assert at.code[0].value.splitlines()[1].startswith(("FROM ", "# The parent"))
     assert "penwidth=3" in dot(at)
@@ -619,6 +620,21 @@ def test_orientation() -> None:
     at.radio(key="rankdir").set_value("LR").run()
     ok(at)
     assert "rankdir=LR" in dot(at)
+
+
+def test_classroom_notes_stand_beside_the_tree() -> None:
+    """With nothing picked, the notes about the graph are a column beside the tree (issue 18:
+    below the downloads they seemed to do nothing)."""
+    at = start()
+    at.toggle(key="classroom").set_value(True).run()
+    ok(at)
+    beside = at.columns[-1] if at.columns else None
+    assert beside is not None
+    notes = [unescape(str(i.value)) for i in beside.info]
+    assert [web.CLASSROOM[key] for key in ("sizes", "sharing", "untagged")] == notes
+    assert trees(at)
+    assert not [e for e in beside.get("bidi_component") if e.proto.component_name == tree.NAME]
+    assert not beside.get("download_button"), "beside the tree, not below the downloads"
 
 
 def test_classroom_adds_explanations() -> None:
