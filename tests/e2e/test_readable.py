@@ -208,3 +208,33 @@ def test_a_1000_image_tree_keeps_its_overlays_off_the_boxes(
         inspected = measure(page, f"{BIG_COUNT} images, inspector open")
         assert_uncovered(inspected, f"{BIG_COUNT} images, inspector open")
         assert not errors
+
+
+def test_left_to_right_opens_readable_and_fits_what_the_window_shows(app: RunningApp, chromium: Any) -> None:
+    with app_page(chromium, app.url) as (page, _remote, errors):
+        settle(page)
+        page.get_by_text("Left to right").click()
+        settle(page)
+        tree(page).locator(".tree-host[data-ready]").first.wait_for(timeout=60_000)
+        opened = measure(page, "sample left to right, as it opens")
+        assert_readable(opened, "left to right")
+        assert_uncovered(opened, "left to right")
+        # Fit: the whole tree in what the window shows of its frame, none of it below the window.
+        tree(page).get_by_role("button", name="Fit the whole tree (0)").click()
+        time.sleep(0.3)
+        outside: list[str] = (
+            tree(page)
+            .locator(".tree-stage")
+            .first.evaluate(
+                """stage => {
+                const s = stage.getBoundingClientRect();
+                const bottom = Math.min(s.bottom, innerHeight);
+                return [...stage.querySelectorAll('g.node')].filter(g => {
+                    const r = g.getBoundingClientRect();
+                    return r.left < s.left || r.right > s.right || r.top < s.top || r.bottom > bottom;
+                }).map(g => g.getAttribute('data-node'));
+            }"""
+            )
+        )
+        assert not outside, f"fitted, these boxes are out of sight: {outside}"
+        assert not errors

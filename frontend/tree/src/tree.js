@@ -300,18 +300,22 @@ export class TreeView {
     return seen && seen.height > 120 ? seen : { top: 0, height: h };
   }
 
+  // The whole tree in what the window shows of the frame (in the app the frame's bottom
+  // may be below the window: a tree fitted to all of it would sit partly out of sight).
   fitScale() {
-    const { w, h } = this.size();
-    return clamp(Math.min(w / this.width, h / this.height) * 0.96, MIN_SCALE, 1.5);
+    const { w } = this.size();
+    const { height } = this.band();
+    return clamp(Math.min(w / this.width, height / this.height) * 0.96, MIN_SCALE, 1.5);
   }
 
   fit() {
-    const { w, h } = this.size();
+    const { w } = this.size();
+    const { top, height } = this.band();
     const k = this.fitScale();
     this.touched = false;
     this.centred = null;
     this.resting = "fit";
-    this.state = { k, x: (w - this.width * k) / 2, y: (h - this.height * k) / 2 };
+    this.state = { k, x: (w - this.width * k) / 2, y: top + (height - this.height * k) / 2 };
     this.apply();
   }
 
@@ -968,6 +972,13 @@ export class TreeView {
             this.seen =
               entry.intersectionRatio >= 0.999 ? null : { top: Math.max(0, top), height: entry.intersectionRect.height };
             if (this.centred) this.centreOn(this.centred); // centred before the band was known
+            else if (!this.bandKnown && this.svg && !this.touched) {
+              // The first view was made before the band was known: made again for it, once
+              // (not on every scroll of the page).
+              this.home();
+              this.scheduleMinimap();
+            }
+            this.bandKnown = true;
           }
         },
         { threshold: steps },
