@@ -136,7 +136,7 @@ def test_a_highlighted_image_is_marked_and_inspected_first() -> None:
     deepest = max(lineage.nodes(), key=lambda n: (len(lineage.ancestors(n.id)), n.id))
     page = str(render(lineage, "html", highlight=deepest.id))
     assert f'data-start="{node_ids(lineage)[deepest.id]}"' in page
-    assert "#d9480f" in page
+    assert '#6741d9"' in page  # the picked mark: solid violet, unlike the outdated-base border
 
 
 def test_script_json_cannot_close_its_element() -> None:
