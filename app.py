@@ -308,7 +308,7 @@ if notes_beside and image_side is not None:
 
 # --------------------------------------------------------------------------- one image
 
-STEPS_IN_VIEW = 14  # build steps shown before the inspector's table scrolls in a box of its own
+STEP_ROW_HEIGHT = 68  # px: over 4rem, so that the grid wraps a long instruction on up to three lines
 
 if image_side is not None and view.selected is not None:
     with image_side:
@@ -333,13 +333,23 @@ if image_side is not None and view.selected is not None:
         st.vega_lite_chart(spec=details.split_spec(), width="stretch")
         st.markdown("**Its steps, oldest first**")
         table = details.layer_table()
-        # A static table, as the HTML export's: instructions wrap rather than being cut, and
-        # "Made by" stays in view; a long history scrolls in a box of its own. Its cells are
-        # Markdown, so image data goes through web.plain.
-        with st.container(height=640) if len(table) > STEPS_IN_VIEW else st.container():
-            st.table(
-                [{key: web.plain(str(value)) for key, value in row.items()} for row in table], hide_index=True
-            )
+        # As the HTML export's table: instructions wrap rather than being cut (the grid wraps
+        # text in rows taller than 4rem), and "Made by" stays in view beside them.
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            row_height=STEP_ROW_HEIGHT,
+            height=min(STEP_ROW_HEIGHT * len(table) + 40, 640),
+            column_config={
+                # Narrow enough to fit the inspector's column at 1440 px (they stretch wider).
+                "Step": st.column_config.NumberColumn(width=36),
+                "Instruction": st.column_config.TextColumn(width=140),
+                "Size": st.column_config.TextColumn(width=100),
+                "Made by": st.column_config.TextColumn(width=96),
+            },
+            key="layers",
+        )
         if settings.classroom:
             st.info(web.CLASSROOM["layer"], icon=":material/school:")
             st.info(web.CLASSROOM["metadata"], icon=":material/school:")

@@ -580,10 +580,12 @@ def test_pick_an_image_to_inspect_and_focus_on() -> None:
     pick(at, name)
     ok(at)
     assert any(name in s.value for s in at.subheader)
-    # A static table: instructions wrap, "Made by" in view (issue 18).
-    steps = next(t.value for t in at.table if "Instruction" in t.value.columns)
+    grid = at.dataframe[0]
+    steps = grid.value
     assert list(steps.columns) == ["Step", "Instruction", "Size", "Made by"]
-    assert list(steps["Step"]) == [str(n) for n in range(1, len(steps) + 1)]
+    assert list(steps["Step"]) == list(range(1, len(steps) + 1))
+    # Rows tall enough for the grid to wrap an instruction (over 4rem), "Made by" given room.
+    assert grid.proto.row_height > 64
     assert steps["Made by"].iloc[-1] == "this image"
     assert at.code[0].value.splitlines()[1].startswith(("FROM ", "# The parent"))
     assert "penwidth=3" in dot(at)
