@@ -322,3 +322,20 @@ def test_a_view_holds_no_mutable_memo() -> None:
     view = web.make_view(scan(), web.ViewOptions())
     view.label(view.choices()[0])
     assert not [f.name for f in fields(view) if isinstance(getattr(view, f.name), list | dict | set)]
+
+
+def test_a_picked_image_on_an_outdated_base_is_marked_solid_violet() -> None:
+    """In the downloads the picked mark must not read as the orange dashed outdated-base border
+    (issue 18): a picked image on an outdated base is drawn solid and violet."""
+    from image_lineage.render.dot import PICKED_COLOUR, render_dot  # noqa: PLC0415
+
+    lineage = stale_lineage()
+    marked = noted(lineage, stale_images(lineage))
+    app = next(n.id for n in marked.nodes() if n.image.tags == ("app:1",))
+    line = next(
+        line for line in render_dot(marked, highlight=app).splitlines() if "app:1" in line and "[" in line
+    )
+    assert 'style="rounded,filled,dashed"' in line  # the outdated-base mark is there...
+    tail = line[line.rindex("penwidth=3") :]  # ...and the pick, written after it, wins
+    assert f'color="{PICKED_COLOUR}"' in tail
+    assert 'style="rounded,filled"' in tail
