@@ -167,8 +167,14 @@ if first and opening is None:
 
 if loaded.scan is None:
     st.caption(web.TAGLINE)
-    st.error(web.plain(loaded.problem or "Nothing to show."), icon=":material/error:")
-    st.info("Pick another source in the sidebar: the bundled sample always works.")
+    if settings.awaiting_input():
+        # Nothing typed or chosen yet: what to do next, not an error.
+        st.info(web.plain(loaded.problem or "Nothing to show."), icon=":material/info:")
+    else:
+        st.error(web.plain(loaded.problem or "Nothing to show."), icon=":material/error:")
+        st.info("Pick another source in the sidebar: the bundled sample always works.")
+    if not first:
+        lesson.switch()  # in its place while the source is being typed
     st.stop()
 
 scan = loaded.scan
@@ -252,13 +258,17 @@ saved.metric(
 # --------------------------------------------------------------------------- the family tree
 
 # The whole width for the graph; once an image is picked, the graph on the left and the
-# image beside it, both in the first screen. The graph is always in a first column, so that
-# picking an image keeps the tree where it is (its frame, its drawing and its zoom) rather
-# than drawing it afresh in a new place.
-if view.selected is None:
-    graph_side, image_side = st.columns(1)[0], None
-else:
+# image beside it, both in the first screen (the classroom notes about the graph beside it
+# when none is). The graph is always in a first column, so that picking an image keeps the
+# tree where it is (its frame, its drawing and its zoom) rather than drawing it afresh.
+notes_beside = settings.classroom and view.selected is None and not view.empty_message
+image_side: DeltaGenerator | None
+if view.selected is not None:
     graph_side, image_side = st.columns(web.COLUMNS, gap="medium")
+elif notes_beside:
+    graph_side, image_side = st.columns(web.NOTE_COLUMNS, gap="medium")
+else:
+    graph_side, image_side = st.columns(1)[0], None
 
 with graph_side:
     with st.container():  # above the tree: the warning, the overview instead, or the overview's bar
@@ -267,6 +277,9 @@ with graph_side:
         shows_tree = not view.empty_message and not overview.drawn_instead(page)
     if shows_tree:
         tree.show(view)  # the interactive tree: pan, zoom, hover, collapse; a click picks the image
+        if settings.classroom and not notes_beside:  # the inspector is beside: the notes right under the tree
+            for key in ("sizes", "sharing", "untagged"):
+                st.info(web.CLASSROOM[key], icon=":material/school:")
         st.caption(web.legend(len(view.shown)))
         st.write("Download what is shown:")
         buttons = st.columns(len(web.EXPORTS))
@@ -284,13 +297,18 @@ with graph_side:
                 help="Needs Graphviz's dot program on the server." if missing else None,
                 width="stretch",
             )
-    if settings.classroom:
+    if settings.classroom and view.empty_message:
         st.info(web.CLASSROOM["sizes"], icon=":material/school:")
-        if not view.empty_message:
-            st.info(web.CLASSROOM["sharing"], icon=":material/school:")
-            st.info(web.CLASSROOM["untagged"], icon=":material/school:")
+
+if notes_beside and image_side is not None:
+    with image_side:
+        st.subheader("Reading the tree", anchor=False)
+        for key in ("sizes", "sharing", "untagged"):
+            st.info(web.CLASSROOM[key], icon=":material/school:")
 
 # --------------------------------------------------------------------------- one image
+
+STEP_ROW_HEIGHT = 68  # px: over 4rem, so that the grid wraps a long instruction on up to three lines
 
 if image_side is not None and view.selected is not None:
     with image_side:
@@ -315,14 +333,20 @@ if image_side is not None and view.selected is not None:
         st.vega_lite_chart(spec=details.split_spec(), width="stretch")
         st.markdown("**Its steps, oldest first**")
         table = details.layer_table()
+        # As the HTML export's table: instructions wrap rather than being cut (the grid wraps
+        # text in rows taller than 4rem), and "Made by" stays in view beside them.
         st.dataframe(
             table,
             hide_index=True,
             width="stretch",
-            height=min(36 * (len(table) + 1) + 4, 640),
+            row_height=STEP_ROW_HEIGHT,
+            height=min(STEP_ROW_HEIGHT * len(table) + 40, 640),
             column_config={
-                "Step": st.column_config.NumberColumn(width="small"),
-                "Instruction": st.column_config.TextColumn(width="medium"),
+                # Narrow enough to fit the inspector's column at 1440 px (they stretch wider).
+                "Step": st.column_config.NumberColumn(width=36),
+                "Instruction": st.column_config.TextColumn(width=140),
+                "Size": st.column_config.TextColumn(width=100),
+                "Made by": st.column_config.TextColumn(width=96),
             },
             key="layers",
         )

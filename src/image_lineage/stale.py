@@ -460,9 +460,10 @@ NOTE_CODE = "outdated_base"
 
 def summary(stale: StaleImage, tag: str) -> str:
     """One line for people: what the image is built on and what the tag names now."""
-    base = stale.old_base_name or "an older build"
     age = f", {age_text(stale.age)} older than today's" if stale.age is not None else ""
-    return f"built on {base}, an older build of {tag}{age}: rebuild it (image-lineage stale)"
+    # Said once: an old build with no name of its own is not named twice.
+    base = f"{stale.old_base_name}, an older build" if stale.old_base_name else "an older build"
+    return f"built on {base} of {tag}{age}: rebuild it (image-lineage stale)"
 
 
 def noted(lineage: Lineage, report: StaleReport) -> Lineage:

@@ -54,15 +54,22 @@ def tree_host(page: Any) -> Any:
     return tree(page).locator(".tree-host").first
 
 
+def seen_centre(frame: Any) -> tuple[float, float]:
+    """The middle of what the window shows of the drawing's area (its bottom may be below)."""
+    stage = frame.locator(".tree-stage").first.bounding_box()
+    bottom = min(stage["y"] + stage["height"], MIN_HEIGHT)
+    return stage["x"] + stage["width"] / 2, (stage["y"] + bottom) / 2
+
+
 def boxes_in_view(host_element: Any) -> list[str]:
-    """Node ids (``img_…``) of the boxes wholly inside what the tree's area shows."""
+    """Node ids (``img_…``) of the boxes wholly inside what the window shows of the drawing's area."""
     ids: list[str] = host_element.evaluate(
         """tree => {
-            const host = tree.getBoundingClientRect();
+            const host = (tree.querySelector('.tree-stage') || tree).getBoundingClientRect();
             return [...tree.querySelectorAll('g.node:not(.hidden)')].filter(g => {
                 const r = g.getBoundingClientRect();
-                return r.left >= host.left + 10 && r.right <= host.right - 10 && r.top >= host.top + 50
-                    && r.bottom <= host.bottom - 40 && r.width > 30;
+                return r.left >= host.left + 10 && r.right <= host.right - 10 && r.top >= host.top + 10
+                    && r.bottom <= Math.min(host.bottom, innerHeight) - 10 && r.width > 30;
             }).map(g => g.getAttribute('data-node'));
         }"""
     )
@@ -138,8 +145,7 @@ def test_the_overview_opens_a_family_whose_tree_can_be_explored(
         # Zoom: the wheel changes the transform.
         fitted = transform(frame)
         before = scale(frame)
-        host = frame.locator(".tree-host").first.bounding_box()
-        page.mouse.move(host["x"] + host["width"] / 2, host["y"] + host["height"] / 2)
+        page.mouse.move(*seen_centre(frame))
         page.mouse.wheel(0, -600)
         time.sleep(0.3)
         assert scale(frame) > before * 1.5, "the wheel zooms in"
@@ -159,8 +165,7 @@ def test_the_overview_opens_a_family_whose_tree_can_be_explored(
         assert visible_nodes(frame) == len(family)
 
         # Click a box (zoomed in): that image's inspector, beside the tree, in the first screen.
-        host = frame.locator(".tree-host").first.bounding_box()
-        page.mouse.move(host["x"] + host["width"] / 2, host["y"] + host["height"] / 2)
+        page.mouse.move(*seen_centre(frame))
         page.mouse.wheel(0, -600)
         time.sleep(0.3)
         in_view = boxes_in_view(tree_host(page))

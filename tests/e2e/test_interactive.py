@@ -60,8 +60,8 @@ def scale(where: Any) -> float:
     return float(match.group(1))
 
 
-def centre_offset(where: Any, box_selector: str, host_selector: str = ".tree-host") -> float:
-    """How far (px) a box's centre is from the middle of what the window shows of the tree."""
+def centre_offset(where: Any, box_selector: str, host_selector: str = ".tree-stage") -> float:
+    """How far (px) a box's centre is from the middle of what the window shows of the drawing."""
     box = where.locator(box_selector).first.bounding_box()
     host = where.locator(host_selector).first.bounding_box()
     assert box is not None
@@ -70,6 +70,21 @@ def centre_offset(where: Any, box_selector: str, host_selector: str = ".tree-hos
     dx = box["x"] + box["width"] / 2 - (host["x"] + host["width"] / 2)
     dy = box["y"] + box["height"] / 2 - (host["y"] + bottom) / 2
     return float((dx**2 + dy**2) ** 0.5)
+
+
+def all_inside(where: Any, box_selector: str) -> bool:
+    """Whether every box of ``box_selector`` lies wholly inside the drawing's area."""
+    inside: bool = where.locator(".tree-stage").first.evaluate(
+        """(stage, selector) => {
+            const s = stage.getBoundingClientRect();
+            return [...stage.querySelectorAll(selector)].every(g => {
+                const r = g.getBoundingClientRect();
+                return r.left >= s.left && r.right <= s.right && r.top >= s.top && r.bottom <= s.bottom;
+            });
+        }""",
+        box_selector,
+    )
+    return inside
 
 
 def visible_nodes(where: Any) -> int:
@@ -121,6 +136,8 @@ def move_and_zoom(page: Any, where: Any) -> None:
     """Wheel, drag and keys change the drawing's transform; Fit and 0 put it back."""
     host = where.locator(".tree-host").first
     box = host.bounding_box()
+    # The tree may open on one family, readable (issue 18): Fit shows the whole of it.
+    where.get_by_role("button", name="Fit the whole tree (0)").click()
     fitted = transform(where)
     before = scale(where)
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -153,6 +170,20 @@ def test_the_tree_in_the_app(app: RunningApp, chromium: Any, screenshot_dir: Pat
         frame = tree(page)
         assert visible_nodes(frame) == len(lineage)
         move_and_zoom(page, frame)
+
+        # A search of several matches zooms to show all of them: none cut off at an edge.
+        page.get_by_label("Find an image").fill("notebook")
+        page.keyboard.press("Enter")
+        settle(page)
+        frame = tree(page)
+        frame.locator("g.node.match").first.wait_for(timeout=60_000)
+        assert frame.locator("g.node.match").count() > 3
+        assert all_inside(frame, "g.node.match"), "every match is in view"
+        page.get_by_label("Find an image").fill("")
+        page.keyboard.press("Enter")
+        settle(page)
+        frame = tree(page)
+        frame.get_by_role("button", name="Fit the whole tree (0)").click()
 
         # Collapse what is built on the widest image, then show it again.
         parent = widest(lineage)
@@ -217,7 +248,10 @@ def test_the_html_export_works_offline(chromium: Any, tmp_path: Path, screenshot
         page.goto(path.as_uri())
         page.wait_for_selector("body[data-ready]")
         assert visible_nodes(page) == len(lineage)
-        assert page.locator(".tree-minimap").is_hidden(), "a tree readable whole needs no minimap"
+        # It opens readable (issue 18): whole, or on one family with a minimap to find the rest.
+        assert scale(page) >= 0.8, "the tree opens readable"
+        if not all_inside(page, "g.node"):
+            assert page.locator(".tree-minimap").is_visible(), "what is not shown, the minimap shows"
         move_and_zoom(page, page)
 
         target = deepest(lineage)
@@ -242,11 +276,12 @@ def test_the_html_export_works_offline(chromium: Any, tmp_path: Path, screenshot
         assert side["y"] < MIN_HEIGHT
         page.screenshot(path=str(screenshot_dir / "first-export-html.png"))
 
-        # Search highlights the matches and centres the first.
+        # Search highlights the matches and shows all of them (issue 18: none cut off).
         page.fill("#search", "tutorial")
         matches = [n for n in lineage.nodes() if any("tutorial" in t for t in n.image.tags)]
+        assert len(matches) > 1
         assert page.locator("g.node.match").count() == len(matches)
-        assert centre_offset(page, "g.node.match", "#tree") < 40
+        assert all_inside(page, "g.node.match"), "every match is in view"
         page.keyboard.press("Enter")
         assert (page.locator("#inspector h2").text_content() or "").startswith("Inspecting tutorial/")
 

@@ -128,21 +128,20 @@ def chosen(page: Any, label: str) -> str:
 
 
 def walk_the_build(page: Any, lineage: Lineage, image_id: str) -> None:
-    """Step back to the last step that adds a layer, one more, then forward: tower and text follow."""
+    """From the first step forward to the first later step that adds a layer, back one, then
+    forward again: tower and text follow."""
     data = lesson.tower(lineage, image_id)
-    last = len(data.steps)
-    assert step_title(page) == data.step_title(last), "the lesson starts with the whole tower"
-    layer = max(step.number for step in data.steps if step.layer)
-    assert layer > 1
-    whole = tower(page)
-    assert whole == drawing.tower_svg(data, last)
-    for number in range(last - 1, layer - 1, -1):
-        page.get_by_role("button", name="◀ Step back").click()
+    assert step_title(page) == data.step_title(1), "the lesson starts at its first step"
+    first = tower(page)
+    assert first == drawing.tower_svg(data, 1)
+    layer = min(step.number for step in data.steps if step.layer and step.number > 1)
+    for number in range(2, layer + 1):
+        page.get_by_role("button", name="Next step ▶").click()
         wait_for_step(page, data.step_title(number))
     assert step_title(page) == data.step_title(layer)
     outlined = tower(page)
     assert outlined == drawing.tower_svg(data, layer)
-    assert outlined != whole, "the current layer is outlined"
+    assert outlined != first, "the current layer is outlined"
     page.get_by_role("button", name="◀ Step back").click()
     wait_for_step(page, data.step_title(layer - 1))
     assert page.get_by_text(data.step_detail(layer - 1)).first.is_visible()
@@ -231,26 +230,28 @@ def test_the_lesson_on_a_projector(app: RunningApp, chromium: Any, screenshot_di
         # → and ← step, as the buttons do, once the focus has left the select boxes.
         choose(page, "Family", "tutorial/debian")
         choose(page, "Image", "tutorial/python:3.7.9")
-        last = len(python.steps)
-        wait_for_step(page, python.step_title(last))
+        wait_for_step(page, python.step_title(1))  # a lesson starts at its first step
         page.get_by_role("heading", name=CHAPTER_1).click()
-        page.keyboard.press("ArrowLeft")
-        wait_for_step(page, python.step_title(last - 1))
-        page.keyboard.press("ArrowLeft")
-        wait_for_step(page, python.step_title(last - 2))
         page.keyboard.press("ArrowRight")
-        wait_for_step(page, python.step_title(last - 1))
-        assert tower(page) == drawing.tower_svg(python, last - 1)
+        wait_for_step(page, python.step_title(2))
+        page.keyboard.press("ArrowRight")
+        wait_for_step(page, python.step_title(3))
+        page.keyboard.press("ArrowLeft")
+        wait_for_step(page, python.step_title(2))
+        assert tower(page) == drawing.tower_svg(python, 2)
         # With the slider focused, an arrow moves it one step, not two (slider and shortcut).
         page.get_by_role("slider", name="Build step").focus()
-        page.keyboard.press("ArrowLeft")
-        wait_for_step(page, python.step_title(last - 2))
+        page.keyboard.press("ArrowRight")
+        wait_for_step(page, python.step_title(3))
         time.sleep(1.0)
-        assert step_title(page) == python.step_title(last - 2)
+        assert step_title(page) == python.step_title(3)
 
-        # The deepest teaching image: a tall tower, still starting in the first screen.
+        # The deepest teaching image: a tall tower (its last step), still starting in the first screen.
         choose(page, "Family", "busybox")
         choose(page, "Image", "jupyter/scipy-notebook")
+        wait_for_step(page, scipy.step_title(1))
+        page.get_by_role("slider", name="Build step").focus()
+        page.keyboard.press("End")
         wait_for_step(page, scipy.step_title(len(scipy.steps)))
         page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
         first_screen(page, 1280)

@@ -136,7 +136,7 @@ def test_a_highlighted_image_is_marked_and_inspected_first() -> None:
     deepest = max(lineage.nodes(), key=lambda n: (len(lineage.ancestors(n.id)), n.id))
     page = str(render(lineage, "html", highlight=deepest.id))
     assert f'data-start="{node_ids(lineage)[deepest.id]}"' in page
-    assert "#d9480f" in page
+    assert '#6741d9"' in page  # the picked mark: solid violet, unlike the outdated-base border
 
 
 def test_script_json_cannot_close_its_element() -> None:
@@ -157,3 +157,17 @@ def test_secrets_are_masked_unless_asked(tmp_path: Path) -> None:
     assert "API_TOKEN=***" in masked
     shown = export(tmp_path, "--source", f"snapshot:{snapshot}", "--show-secrets", name="shown.html")
     assert secret in shown
+
+
+def test_the_app_and_the_export_read_the_bundles_from_the_package_assets() -> None:
+    """One place for the built scripts (``assets/``): the export inlines ``tree-export.js`` and the
+    app's component is ``tree-component.js``; the package data ships both."""
+    from image_lineage import assets  # noqa: PLC0415
+    from image_lineage.ui import tree  # noqa: PLC0415 - imports Streamlit
+
+    assert tree_script() == assets.read(assets.EXPORT)
+    assert assets.read(assets.COMPONENT) in tree._script()
+    assert "as default}" in assets.read(assets.COMPONENT)  # the ES module, not the classic script
+    pyproject = (Path(__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"assets/*.js"' in pyproject
+    assert not (Path(assets.__file__).parent.parent / "ui" / "tree_component").exists()

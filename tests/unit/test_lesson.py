@@ -68,6 +68,9 @@ def test_the_tower_svg_grows_with_the_steps_and_keeps_its_height() -> None:
     assert len(whole.findall(blocks)) == 1 + 3  # the background and three layers
     assert len(first.findall(blocks)) == 1 + 1
     assert first.get("height") == whole.get("height")
+    places = "{http://www.w3.org/2000/svg}path"
+    assert len(first.findall(places)) == 2  # the two layers still to come, as faint places
+    assert not whole.findall(places)
     outlined = [r for r in ET.fromstring(drawing.tower_svg(tower, 4)).findall(blocks) if r.get("stroke")]
     assert len(outlined) == 1  # the current step's layer
 

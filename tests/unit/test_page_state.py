@@ -85,7 +85,10 @@ def test_the_lesson_follows_a_pick_once(session: dict[str, Any]) -> None:
     session[state.LESSON_IMAGE] = "image2"  # chosen in the lesson afterwards
     STATE.follow_pick("image1", "root1")  # the same pick: the lesson's own choice stays
     assert session[state.LESSON_IMAGE] == "image2"
-    key = STATE.start_steps("abc", 5)
+    key = STATE.start_steps("abc")
+    assert session[key] == 1  # a lesson starts at its first step
+    STATE.move_step(key, 9, 5)
+    assert session[key] == 5
     STATE.move_step(key, 1, 5)
     assert session[key] == 5
     STATE.move_step(key, -9, 5)

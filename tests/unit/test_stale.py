@@ -14,6 +14,7 @@ from image_lineage.stale import (
     StaleImage,
     StaleReport,
     stale_images,
+    summary,
 )
 from tests.builders import (
     AMD64,
@@ -119,6 +120,18 @@ def test_the_old_base_need_not_be_among_the_images() -> None:
     # Its time is the last base step's, from the image's own history.
     history = image(MINIMAL).history or ()
     assert minimal.old_base_created == max(e.created for e in history[: len(BASE)] if e.created)
+
+
+def test_the_summary_says_each_thing_once() -> None:
+    """An old base with no name is "an older build of TAG", not "an older build, an older build of"."""
+    images, old_base, _ = family()
+    unnamed = only(stale_images(lineage_of(*(i for i in images if i.id != old_base.id))), "minimal:1")
+    line = summary(unnamed, "base:1")
+    assert line.startswith("built on an older build of base:1")
+    assert line.count("an older build") == 1
+    named = only(stale_images(lineage_of(*images)), "minimal:1")
+    assert named.old_base_name
+    assert summary(named, "base:1").startswith(f"built on {named.old_base_name}, an older build of base:1")
 
 
 def test_an_image_rebuilt_itself_under_its_tag_is_not_listed() -> None:

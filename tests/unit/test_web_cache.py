@@ -23,7 +23,7 @@ from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.model import Scan
 from image_lineage.overview import disk_map, echarts_treemap, families
 from image_lineage.render import render
-from image_lineage.stale import noted, stale_images
+from image_lineage.stale import NOTE_CODE, noted, stale_images
 from image_lineage.ui import overview
 from image_lineage.views import focus
 from image_lineage.web import memo
@@ -235,6 +235,17 @@ def test_stale_report_and_marks_per_lineage() -> None:
     assert web.page.marked(lineage, stale_images(lineage)) is not marked  # another report object
 
 
+def test_the_inspector_says_a_rebuilt_base_once() -> None:
+    """The rebuilt-base warning and the outdated-base note say the same thing: only the warning shows."""
+    lineage = stale_lineage()
+    marked = noted(lineage, stale_images(lineage))
+    app = next(n.id for n in marked.nodes() if n.image.tags == ("app:1",))
+    assert any(d.image == app and d.code == NOTE_CODE for d in marked.diagnostics)
+    details = web.inspector.build_image_details(marked, app)
+    assert details.rebuilt is not None
+    assert not any("older build" in note for note in details.notes), details.notes
+
+
 def test_family_and_grouping_per_lineage_and_choice() -> None:
     lineage = build_lineage([*jupyter_family(), *multi_platform_family()], SOURCE)
     roots = [node.id for node in lineage.roots()]
@@ -278,6 +289,9 @@ def test_the_split_spec_draws_the_chain_base_first() -> None:
             None,
         )  # data order
         assert [t["field"] for t in layer["encoding"]["tooltip"]] == ["Image", "Size", "Added by"]
+        # Not stacked and on a fixed scale: Vega derives no MB_start extent to warn about (issue 18).
+        assert x["stack"] is None
+        assert x["scale"]["domain"] == [0, 31.25]
     colour = bars["encoding"]["color"]
     assert colour["field"] == "Added by"
     assert dict(zip(colour["scale"]["domain"], colour["scale"]["range"], strict=True)) == {
@@ -308,3 +322,20 @@ def test_a_view_holds_no_mutable_memo() -> None:
     view = web.make_view(scan(), web.ViewOptions())
     view.label(view.choices()[0])
     assert not [f.name for f in fields(view) if isinstance(getattr(view, f.name), list | dict | set)]
+
+
+def test_a_picked_image_on_an_outdated_base_is_marked_solid_violet() -> None:
+    """In the downloads the picked mark must not read as the orange dashed outdated-base border
+    (issue 18): a picked image on an outdated base is drawn solid and violet."""
+    from image_lineage.render.dot import PICKED_COLOUR, render_dot  # noqa: PLC0415
+
+    lineage = stale_lineage()
+    marked = noted(lineage, stale_images(lineage))
+    app = next(n.id for n in marked.nodes() if n.image.tags == ("app:1",))
+    line = next(
+        line for line in render_dot(marked, highlight=app).splitlines() if "app:1" in line and "[" in line
+    )
+    assert 'style="rounded,filled,dashed"' in line  # the outdated-base mark is there...
+    tail = line[line.rindex("penwidth=3") :]  # ...and the pick, written after it, wins
+    assert f'color="{PICKED_COLOUR}"' in tail
+    assert 'style="rounded,filled"' in tail

@@ -193,7 +193,7 @@ export function standalone() {
     current = matches.length ? 0 : -1;
     view.setMatches(matches);
     count.textContent = wanted ? `${matches.length} image${matches.length === 1 ? "" : "s"} match` : "";
-    if (matches.length) view.centreOn(matches[0]);
+    if (matches.length) view.showAll(matches);
   });
   input.addEventListener("keydown", (event) => {
     if (event.key !== "Enter" || !matches.length) return;

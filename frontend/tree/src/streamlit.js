@@ -104,7 +104,12 @@ function render(tree, data) {
   // What the user asked for elsewhere (the picker, the search) is centred; a click's own
   // answer is not (the box is where the user just clicked).
   const focus = data.selected || (data.matches || [])[0];
-  if (focus && (fresh || data.selected !== previous) && focus !== tree.sent) view.centreOn(focus);
+  if (focus && (fresh || data.selected !== previous) && focus !== tree.sent) {
+    // A new search shows every match (and the picked image), none cut off at an edge.
+    const matches = data.matches || [];
+    if (fresh && matches.length) view.showAll(data.selected ? [data.selected, ...matches] : matches);
+    else view.centreOn(focus);
+  }
   if (data.selected === tree.sent) tree.sent = null;
   tree.host.dataset.ready = "1";
 }

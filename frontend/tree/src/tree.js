@@ -11,15 +11,19 @@ const MAX_SCALE = 4;
 const PAN_STEP = 60; // px per arrow key
 const ZOOM_STEP = 1.25; // per +/- key or button
 const DRAG_THRESHOLD = 4; // px before a press becomes a drag, not a click
-// A tree that fits the view only under FIT_LEGIBLE (its 11-14 px labels under 5-6 px:
-// specks) starts at READABLE_SCALE (labels at 9-12 px) on its root instead, with a
-// minimap; Fit and 0 still show it all. The sample (about 20 images) fits at 0.46 in the
-// app's frame at 1440x900 and is shown whole.
-const FIT_LEGIBLE = 0.4;
-const READABLE_SCALE = 0.85;
-const START_MARGIN = 52; // px between the host's edge and the root at the start (below the toolbar)
-const MINIMAP_WIDTH = 260; // px, at most; its height follows the drawing's shape
-const MINIMAP_HEIGHT = 180;
+// A tree shown whole only under FIT_LEGIBLE (its 10-14 px labels under 8-11 px on the
+// screen: the sample, 16 images, fits its 1440x900 frame at 0.46, 5-7 px) starts on one
+// family instead, the picked image's or the first: as much of it as fits between
+// READABLE_SCALE and START_MOST (labels of 9 px and more), with a minimap beside the
+// drawing to find the rest; Fit and 0 still show it all.
+const FIT_LEGIBLE = 0.8;
+const READABLE_SCALE = 0.9;
+const START_MOST = 1.2;
+const START_MARGIN = 16; // px between the frame's edge and the family at the start
+const MINIMAP_WIDTH = 200; // px, at most; its height follows the drawing's shape
+const MINIMAP_HEIGHT = 140;
+const MINIMAP_SHARE = 0.24; // of the frame's width (or height), at most
+const STRIP_RATIO = 2.5; // a drawing this much wider than its frame gets its minimap in a strip above it
 
 /**
  * One image's data for the tree (render/html.py, ui/tree.py): its tooltip, and its parent.
@@ -158,9 +162,19 @@ export class TreeView {
       "aria-label",
       "Family tree of the images: drag to move, wheel or + and - to zoom, 0 to fit, Home to go back to the start, click a box to inspect it",
     );
+    // Nothing lies on the drawing: the hint and the buttons are a bar above it, the minimap
+    // a column beside it (or a strip above it, for a wide drawing).
+    /** @type {HTMLDivElement} */
+    this.bar = el("div", "tree-bar");
+    /** @type {HTMLDivElement} */
+    this.body = el("div", "tree-body");
     /** @type {HTMLDivElement} */
     this.stage = el("div", "tree-stage");
-    this.host.appendChild(this.stage);
+    /** @type {HTMLDivElement} */
+    this.aside = el("div", "tree-aside");
+    this.aside.hidden = true;
+    this.body.append(this.stage, this.aside);
+    this.host.append(this.bar, this.body);
     /** @type {HTMLDivElement} */
     this.tooltip = el("div", "tree-tooltip");
     this.tooltip.hidden = true;
@@ -189,11 +203,10 @@ export class TreeView {
       });
       this.toolbar.appendChild(button);
     }
-    this.host.appendChild(this.toolbar);
     this.buildMinimap();
     /** @type {HTMLDivElement} */
     this.hint = el("div", "tree-hint", "Drag to move · wheel or pinch to zoom · click a box to inspect it");
-    this.host.appendChild(this.hint);
+    this.bar.append(this.hint, this.toolbar);
     this.bindEvents();
   }
 
@@ -206,6 +219,9 @@ export class TreeView {
     /** @type {{w: number, h: number} | null} */
     this.sized = null;
     this.sized = this.size();
+    this.aside.hidden = true;
+    /** @type {{w: number, h: number}} the frame's size, the minimap's column or strip included */
+    this.outer = { w: this.body.clientWidth || this.sized.w, h: this.body.clientHeight || this.sized.h };
     const prepared = prepareSvg(svg);
     /** @type {SVGSVGElement | undefined} */
     this.svg = prepared.svg;
@@ -248,6 +264,10 @@ export class TreeView {
     this.applyCollapse();
     this.applyMarks();
     this.home();
+    if (this.big) {
+      this.sized = this.placeAside(this.outer); // the frame narrows (or lowers) for the minimap
+      this.home();
+    }
     this.scheduleMinimap();
     this.sized = null;
   }
@@ -268,7 +288,7 @@ export class TreeView {
 
   /** @returns {{w: number, h: number}} */
   size() {
-    return this.sized || { w: this.host.clientWidth || 800, h: this.host.clientHeight || 600 };
+    return this.sized || { w: this.stage.clientWidth || 800, h: this.stage.clientHeight || 600 };
   }
 
   // The rows of the tree's area the reader can see (the page may hide its bottom below
@@ -280,49 +300,87 @@ export class TreeView {
     return seen && seen.height > 120 ? seen : { top: 0, height: h };
   }
 
+  // The whole tree in what the window shows of the frame (in the app the frame's bottom
+  // may be below the window: a tree fitted to all of it would sit partly out of sight).
   fitScale() {
-    const { w, h } = this.size();
-    return clamp(Math.min(w / this.width, h / this.height) * 0.96, MIN_SCALE, 1.5);
+    const { w } = this.size();
+    const { height } = this.band();
+    return clamp(Math.min(w / this.width, height / this.height) * 0.96, MIN_SCALE, 1.5);
   }
 
   fit() {
-    const { w, h } = this.size();
+    const { w } = this.size();
+    const { top, height } = this.band();
     const k = this.fitScale();
     this.touched = false;
     this.centred = null;
     this.resting = "fit";
-    this.state = { k, x: (w - this.width * k) / 2, y: (h - this.height * k) / 2 };
+    this.state = { k, x: (w - this.width * k) / 2, y: top + (height - this.height * k) / 2 };
     this.apply();
   }
 
-  // The first view: the whole tree when it is readable so, else its root at a readable
-  // scale (at the top for top-to-bottom, at the left for left-to-right).
+  // The first view: the whole tree when it is readable so, else one family (the picked
+  // image's, or the first) at a readable scale: all of it when it fits, else from its root
+  // (at the top for top-to-bottom, at the left for left-to-right).
   home() {
-    const root = this.fitScale() < FIT_LEGIBLE ? this.rootBox() : null;
-    this.big = root !== null;
-    if (!root) {
+    const family = this.fitScale() < FIT_LEGIBLE ? this.familyBox() : null;
+    this.big = family !== null;
+    if (!family) {
       this.fit();
       return;
     }
+    const { root, box } = family;
     const { w } = this.size();
     const { top, height } = this.band();
-    const k = READABLE_SCALE;
+    const room = { w: w - 2 * START_MARGIN, h: height - 2 * START_MARGIN };
+    const k = clamp(Math.min(room.w / box.width, room.h / box.height), READABLE_SCALE, START_MOST);
+    const fitsAcross = box.width * k <= room.w;
+    const fitsDown = box.height * k <= room.h;
     this.touched = false;
     this.centred = null;
     this.resting = "home";
-    this.state =
-      this.options.rankdir === "LR"
-        ? { k, x: START_MARGIN / 2 - root.x * k, y: top + height / 2 - (root.y + root.height / 2) * k }
-        : { k, x: w / 2 - (root.x + root.width / 2) * k, y: top + START_MARGIN - root.y * k };
+    const middle = (/** @type {number} */ start, /** @type {number} */ size, /** @type {number} */ span) =>
+      start + (span - size * k) / 2;
+    if (this.options.rankdir === "LR") {
+      const y = fitsDown ? box.y : root.y + root.height / 2 - room.h / (2 * k);
+      this.state = { k, x: START_MARGIN - box.x * k, y: middle(top, fitsDown ? box.height : room.h / k, height) - y * k };
+    } else {
+      const x = fitsAcross ? box.x : root.x + root.width / 2 - room.w / (2 * k);
+      this.state = { k, x: middle(0, fitsAcross ? box.width : room.w / k, w) - x * k, y: top + START_MARGIN - box.y * k };
+    }
     this.apply();
   }
 
-  // The first image without a parent in the drawing (the forest's first family's root).
-  rootBox() {
-    for (const id of this.groups.keys()) {
-      const node = this.nodes[id];
-      if (!node || !node.parent || !this.groups.has(node.parent)) return this.nodeBox(id);
+  // The family the view starts on: its root's box and the box around all of it.
+  /** @returns {{root: Box, box: Box} | null} */
+  familyBox() {
+    let id = this.selected || null;
+    for (let up = id; up; up = this.parentOf(up)) id = up;
+    if (!id) id = this.firstRoot();
+    if (!id) return null;
+    const root = this.nodeBox(id);
+    if (!root) return null;
+    let [left, top, right, bottom] = [root.x, root.y, root.x + root.width, root.y + root.height];
+    for (const member of this.descendants(id)) {
+      const box = this.nodeBox(member);
+      if (!box) continue;
+      left = Math.min(left, box.x);
+      top = Math.min(top, box.y);
+      right = Math.max(right, box.x + box.width);
+      bottom = Math.max(bottom, box.y + box.height);
     }
+    return { root, box: { x: left, y: top, width: right - left, height: bottom - top } };
+  }
+
+  /** @param {string} id */
+  parentOf(id) {
+    const node = this.nodes[id];
+    return node && node.parent && this.groups.has(node.parent) ? node.parent : null;
+  }
+
+  // The first image without a parent in the drawing (the forest's first family's root).
+  firstRoot() {
+    for (const id of this.groups.keys()) if (!this.parentOf(id)) return id;
     return null;
   }
 
@@ -411,6 +469,29 @@ export class TreeView {
     this.apply();
   }
 
+  // Show every one of ``ids`` (a search's matches) at a readable scale, centred together;
+  // when they do not fit so, centre the first (the minimap marks the others).
+  /** @param {string[]} ids */
+  showAll(ids) {
+    const boxes = /** @type {Box[]} */ (ids.map((id) => this.nodeBox(id)).filter(Boolean));
+    if (!boxes.length) return;
+    const left = Math.min(...boxes.map((b) => b.x));
+    const top = Math.min(...boxes.map((b) => b.y));
+    const right = Math.max(...boxes.map((b) => b.x + b.width));
+    const bottom = Math.max(...boxes.map((b) => b.y + b.height));
+    const { w } = this.size();
+    const band = this.band();
+    const fits = Math.min((w - 2 * START_MARGIN) / (right - left), (band.height - 2 * START_MARGIN) / (bottom - top));
+    if (ids.length < 2 || fits < FIT_LEGIBLE) {
+      this.centreOn(ids[0]);
+      return;
+    }
+    const k = Math.min(fits, Math.max(this.state.k, 1));
+    this.centred = null;
+    this.state = { k, x: w / 2 - ((left + right) / 2) * k, y: band.top + band.height / 2 - ((top + bottom) / 2) * k };
+    this.apply();
+  }
+
   // Whether the node's box is wholly in what the window shows of the frame.
   /** @param {string} id */
   inView(id) {
@@ -432,22 +513,15 @@ export class TreeView {
   // After a change of size: what was centred stays centred, an untouched view is made
   // again (the start or the whole tree, whichever it was), a moved one stays as it is.
   rest() {
+    if (this.big && this.svg) {
+      this.aside.hidden = true;
+      this.placeAside({ w: this.body.clientWidth || 800, h: this.body.clientHeight || 600 });
+    }
     if (this.centred) this.centreOn(this.centred);
     else if (!this.touched && this.resting === "home") this.home();
     else if (!this.touched) this.fit();
     else if (this.selected && !this.inView(this.selected)) this.centreOn(this.selected); // the inspector narrowed the frame
     this.sizeMinimap();
-    this.placeCorners();
-  }
-
-  // The minimap and the hint sit at the bottom of what the window shows of the frame (in
-  // the app its bottom may be below the window).
-  placeCorners() {
-    const { h } = this.size();
-    const { top, height } = this.band();
-    const below = Math.max(0, h - (top + height));
-    this.minimap.style.bottom = `${below + 8}px`;
-    this.hint.style.bottom = `${below + 6}px`;
   }
 
   // ------------------------------------------------------------------ marks
@@ -614,7 +688,7 @@ export class TreeView {
     /** @type {HTMLDivElement} */
     this.minimapFrame = el("div", "tree-minimap-frame");
     this.minimap.append(this.minimapCanvas, this.minimapFrame);
-    this.host.appendChild(this.minimap);
+    this.aside.appendChild(this.minimap);
     /** @type {number | null} the pointer dragging on the minimap */
     let dragging = null;
     /** @param {PointerEvent} event */
@@ -661,16 +735,48 @@ export class TreeView {
   // Built after the first view is drawn: the boxes' measures are not needed before.
   scheduleMinimap() {
     this.minimap.hidden = !this.big;
+    this.aside.hidden = !this.big;
     if (!this.big) return;
     /** @type {(callback: () => void) => unknown} */
     const later = window.requestIdleCallback || ((callback) => setTimeout(callback, 50));
     requestAnimationFrame(() => later(() => this.sizeMinimap()));
   }
 
+  // The minimap's place: a column beside the drawing, or a strip above it when the drawing
+  // is much wider than the frame (its map would be a thin line in a column). Placing it changes
+  // the drawing's frame, so it is done before the first view is computed.
+  /**
+   * @param {{w: number, h: number}} outer the frame's size with no minimap
+   * @returns {{w: number, h: number}} what is left for the drawing
+   */
+  placeAside(outer) {
+    const strip = this.width / this.height > STRIP_RATIO * (outer.w / outer.h);
+    this.body.classList.toggle("tree-body-strip", strip);
+    const scale = this.minimapFits(outer, strip);
+    const across = Math.round(this.width * scale) + 17; // its padding and border
+    const down = Math.round(this.height * scale) + 17;
+    this.aside.hidden = false;
+    this.aside.style.width = strip ? "" : `${across}px`;
+    this.aside.style.height = strip ? `${down}px` : "";
+    return strip ? { w: outer.w, h: outer.h - down } : { w: outer.w - across, h: outer.h };
+  }
+
+  /**
+   * The minimap's scale (px per unit of the drawing) in a frame of ``outer``'s size.
+   * @param {{w: number, h: number}} outer
+   * @param {boolean} strip
+   */
+  minimapFits(outer, strip) {
+    const most = strip
+      ? { w: outer.w - 16, h: Math.min(MINIMAP_HEIGHT, outer.h * MINIMAP_SHARE) }
+      : { w: Math.min(MINIMAP_WIDTH, outer.w * MINIMAP_SHARE), h: outer.h - 16 };
+    return Math.min(most.w / this.width, most.h / this.height);
+  }
+
   sizeMinimap() {
     if (this.minimap.hidden || !this.svg) return;
-    const { w, h } = this.size();
-    const scale = Math.min(Math.min(MINIMAP_WIDTH, w / 3) / this.width, Math.min(MINIMAP_HEIGHT, h / 3) / this.height);
+    const strip = this.body.classList.contains("tree-body-strip");
+    const scale = this.minimapFits({ w: this.body.clientWidth || 800, h: this.body.clientHeight || 600 }, strip);
     const ratio = window.devicePixelRatio || 1;
     this.minimapScale = scale;
     const canvas = this.minimapCanvas;
@@ -678,9 +784,6 @@ export class TreeView {
     canvas.style.height = `${Math.round(this.height * scale)}px`;
     canvas.width = Math.round(this.width * scale * ratio);
     canvas.height = Math.round(this.height * scale * ratio);
-    const room = w - this.width * scale - 40; // the hint goes beside the minimap, shortened, or not at all
-    this.hint.hidden = room < 150;
-    this.hint.style.maxWidth = `${room}px`;
     this.drawMinimap();
     this.placeMinimapFrame();
   }
@@ -703,7 +806,7 @@ export class TreeView {
     const least = 1.5 / scale; // every box at least a pixel and a half
     for (const [id, box] of this.minimapBoxes) {
       if (this.hidden && this.hidden.has(id)) continue;
-      const marked = id === this.selected ? "#d9480f" : this.matches.has(id) ? "#e67700" : null;
+      const marked = id === this.selected ? "#6741d9" : this.matches.has(id) ? "#e8a400" : null;
       context.fillStyle = marked || "#7da4d6";
       const grow = marked ? 3 * least : 0; // a picked or found image stands out
       context.fillRect(
@@ -749,7 +852,7 @@ export class TreeView {
       "wheel",
       (event) => {
         event.preventDefault();
-        const rect = host.getBoundingClientRect();
+        const rect = this.stage.getBoundingClientRect();
         const lines = event.deltaMode === 1 ? 40 : event.deltaMode === 2 ? 400 : 1;
         const speed = event.ctrlKey ? 0.01 : 0.0025; // a trackpad pinch comes as ctrl+wheel
         const factor = Math.exp(-event.deltaY * lines * speed);
@@ -759,7 +862,7 @@ export class TreeView {
     );
 
     host.addEventListener("pointerdown", (event) => {
-      if (/** @type {Element} */ (event.target).closest(".tree-toolbar, .tree-minimap")) return;
+      if (/** @type {Element} */ (event.target).closest(".tree-bar, .tree-aside")) return;
       pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
       if (pointers.size === 1) {
         drag = { x: event.clientX, y: event.clientY, moved: false };
@@ -773,7 +876,7 @@ export class TreeView {
       if (pointers.has(event.pointerId)) pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
       if (pinch && pointers.size === 2) {
         const [a, b] = [...pointers.values()];
-        const rect = host.getBoundingClientRect();
+        const rect = this.stage.getBoundingClientRect();
         const distance = Math.hypot(a.x - b.x, a.y - b.y);
         const factor = (pinch.k * (distance / pinch.distance)) / this.state.k;
         this.zoomBy(factor, (a.x + b.x) / 2 - rect.left, (a.y + b.y) / 2 - rect.top);
@@ -869,11 +972,17 @@ export class TreeView {
             this.seen =
               entry.intersectionRatio >= 0.999 ? null : { top: Math.max(0, top), height: entry.intersectionRect.height };
             if (this.centred) this.centreOn(this.centred); // centred before the band was known
-            this.placeCorners();
+            else if (!this.bandKnown && this.svg && !this.touched) {
+              // The first view was made before the band was known: made again for it, once
+              // (not on every scroll of the page).
+              this.home();
+              this.scheduleMinimap();
+            }
+            this.bandKnown = true;
           }
         },
         { threshold: steps },
-      ).observe(host);
+      ).observe(this.stage);
     }
 
     if (window.ResizeObserver) {
@@ -885,7 +994,7 @@ export class TreeView {
         // The view holds as the page's layout changes (the inspector opening beside it).
         if (this.svg && last !== null && last !== key) this.rest();
         last = key;
-      }).observe(host);
+      }).observe(this.stage);
     }
   }
 }

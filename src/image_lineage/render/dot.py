@@ -36,8 +36,10 @@ _DIGEST = re.compile(r"^sha256:([0-9a-f]{64})$")
 STYLE_TAGGED = 'fillcolor="#e8f1fb" color="#3b73b9"'
 STYLE_UNTAGGED = 'fillcolor="#f3f3f3" color="#888888" style="rounded,filled,dashed"'
 STYLE_INTERMEDIATE = 'fillcolor="#fafafa" color="#aaaaaa" style="rounded,filled,dotted"'
-# The image a reader picked (later attributes win in DOT).
-STYLE_HIGHLIGHT = 'penwidth=3 color="#d9480f"'
+# The image a reader picked (later attributes win in DOT): solid violet, unlike the orange
+# dashed border of an image on an outdated base (and the same mark the interactive tree draws).
+PICKED_COLOUR = "#6741d9"
+STYLE_HIGHLIGHT = f'penwidth=3 color="{PICKED_COLOUR}" fillcolor="#f3f0ff" style="rounded,filled"'
 # An image built on an outdated base (an ``outdated_base`` note: ``stale.noted``); the
 # picked image's mark, written after it, still wins.
 STYLE_STALE = 'penwidth=2 color="#e8590c" style="rounded,filled,dashed"'

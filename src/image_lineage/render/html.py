@@ -4,7 +4,7 @@ The picture is Graphviz's SVG of the DOT every other picture uses (``render_dot`
 as the text of a ``<script type="image/svg+xml">`` element that the page's script parses
 (the browser's XML parser reads it in half the time its HTML parser takes over the same
 drawing inlined as markup, the most of opening 1,000 images); the interaction is the app's
-own tree script (``ui/tree_component/main.js``, built from ``frontend/tree``), inlined too;
+own tree script (``assets/tree-export.js``, built from ``frontend/tree``), inlined too;
 the images' details are JSON in a ``<script type="application/json">`` element, shown by
 that script through ``textContent`` only. Nothing is fetched: a Content-Security-Policy
 allows no request and no script but the one inlined (by its hash), so the file opens from
@@ -23,19 +23,16 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Sequence
-from importlib import resources
 
+from image_lineage import assets
 from image_lineage.insights import layer_rows, size_split
 from image_lineage.lineage import Lineage, Node
-from image_lineage.model import SizeKind
-from image_lineage.render.common import added_summary, size_caption, size_kinds, size_marker
+from image_lineage.render.common import added_summary, size_caption
 from image_lineage.render.dot import node_ids
 from image_lineage.render.graphviz_render import render_graphviz
+from image_lineage.render.tree_data import NAME_LIMIT, tree_nodes
 from image_lineage.text import clean_text, human_size
 
-SCRIPT = "ui/tree_component/main.js"  # inside the image_lineage package
-NAME_LIMIT = 300  # characters of a name or tag in the page's data (the picture shortens further)
 TEXT_LIMIT = 2000  # characters of an instruction
 _PROLOG = re.compile(r"\A(?:<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->|\s)*", re.DOTALL)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -47,40 +44,8 @@ _JSON_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u20
 
 
 def tree_script() -> str:
-    """The tree's JavaScript bundle, as the package ships it."""
-    return resources.files("image_lineage").joinpath(SCRIPT).read_text(encoding="utf-8")
-
-
-def node_summary(node: Node, lineage: Lineage, kinds: Sequence[SizeKind] | None = None) -> dict[str, object]:
-    """What the tree's tooltip shows about one image (plain strings, cleaned and shortened).
-
-    ``kinds``: ``size_kinds(lineage)``, given by a caller that summarises many nodes.
-    """
-    image = node.image
-    parent = node.parent if node.parent in lineage.by_id else None
-    return {
-        "image": image.id,
-        "name": clean_text(image.display_name, NAME_LIMIT),
-        "tags": [clean_text(tag, NAME_LIMIT) for tag in image.tags],
-        "size": human_size(node.total_size)
-        + size_marker(node, size_kinds(lineage) if kinds is None else kinds),
-        "adds": added_summary(node),
-        "platform": clean_text(image.platform or "", 60),
-        "parent": parent,
-    }
-
-
-def tree_nodes(lineage: Lineage) -> dict[str, dict[str, object]]:
-    """The tooltip data of every image, keyed by its DOT node id (``img_<short id>``)."""
-    ids = node_ids(lineage)
-    kinds = size_kinds(lineage)
-    nodes = {}
-    for _, node in lineage.walk():
-        summary = node_summary(node, lineage, kinds)
-        parent = summary["parent"]
-        summary["parent"] = ids[parent] if isinstance(parent, str) else None
-        nodes[ids[node.id]] = summary
-    return nodes
+    """The tree's script for a page of its own (``assets/tree-export.js``), as the package ships it."""
+    return assets.read(assets.EXPORT)
 
 
 def _details(lineage: Lineage, node: Node) -> dict[str, object]:
@@ -137,7 +102,7 @@ def render_html(
         raise ValueError("the drawing cannot be inlined: it contains </script or <!--")
     script = tree_script()
     if _ENDS_SCRIPT.search(script):  # the bundle must be inlinable as it is
-        raise ValueError(f"{SCRIPT} cannot be inlined: it contains </script or <!--")
+        raise ValueError(f"{assets.EXPORT} cannot be inlined: it contains </script or <!--")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     policy = (
         "default-src 'none'; "

@@ -43,7 +43,8 @@ def tower_svg(data: Tower, upto: int | None = None) -> str:
     The picture keeps the whole tower's height whatever ``upto`` is, so stepping through
     the build grows the stack from the bottom without the page jumping. Each layer shows
     its instruction and size, in its contributor's colour, and is a little taller the more
-    it holds. The current step's layer, when it made one, is outlined.
+    it holds; the layers still to come are faint dashed places. The current step's layer,
+    when it made one, is outlined.
     """
     every = data.layers()
     drawn = {s.number for s in data.layers(upto)}
@@ -71,6 +72,11 @@ def tower_svg(data: Tower, upto: int | None = None) -> str:
                 f'<text x="{_TOWER_WIDTH - 8}" y="{middle:.0f}" font-size="{font + 2}" font-weight="bold" '
                 f'text-anchor="end" fill="{ink}">{escape(size)}</text>',
             ]
+        else:  # a layer still to come: a faint dashed place, so the empty height reads as "to build"
+            parts.append(
+                f'<path d="M6 {top + 1} h {_TOWER_WIDTH - 4} v {block - 2} h -{_TOWER_WIDTH - 4} z" '
+                'fill="#f4f6fa" stroke="#c5ccd6" stroke-width="2" stroke-dasharray="8 6"/>'
+            )
         bottom = top - _GAP
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

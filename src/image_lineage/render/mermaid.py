@@ -39,7 +39,7 @@ def render_mermaid(
         lines.append(f'  {ids[parent.id]} {arrow}|"{_escape(text)}"| {ids[child.id]}')
     lines.append("  classDef untagged stroke-dasharray: 4 3,fill:#f3f3f3")
     if highlight in ids:
-        lines.append(f"  style {ids[highlight]} stroke:#d9480f,stroke-width:4px")
+        lines.append(f"  style {ids[highlight]} stroke:#6741d9,stroke-width:4px")
     return "\n".join(lines) + "\n"
 
 

@@ -47,6 +47,15 @@ class Sidebar:
     classroom: bool = False
     show_secrets: bool = False
 
+    def awaiting_input(self) -> bool:
+        """Whether a source chosen still waits for its address or file: what it says then is
+        the next thing to do, not an error (nothing was typed that could be wrong)."""
+        return (
+            ("docker" in self.kinds and not self.endpoint.strip())
+            or ("registry" in self.kinds and not self.registry_url.strip())
+            or ("upload" in self.kinds and self.upload is None)
+        )
+
     def options(self, search: str = "", platform: str = web.HOST) -> web.ViewOptions:
         """The view's options with the find box's text and the platform picked."""
         return web.ViewOptions(

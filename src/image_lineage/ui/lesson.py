@@ -98,16 +98,21 @@ def is_on() -> bool:
     return STATE.lesson_on
 
 
-def take_over(view: web.PageView) -> None:
-    """With the switch on, draw the lesson and stop the page; otherwise do nothing."""
-    on = st.sidebar.toggle(
+def switch() -> bool:
+    """The sidebar's Lesson view switch, drawn on every page (one with no images too, so that
+    it does not vanish while a source is being typed); whether it is on."""
+    return st.sidebar.toggle(
         "Lesson view",
         key=state.LESSON,
         help="For a class on a projector: one image's layers, built step by step, and how a "
         "container of it meets the outside world. The → and ← keys step through the build once "
         "the lesson has been clicked; closing this sidebar gives the lesson more room.",
     )
-    if not on:
+
+
+def take_over(view: web.PageView) -> None:
+    """With the switch on, draw the lesson and stop the page; otherwise do nothing."""
+    if not switch():
         return
     lineage = view.everything
     if not len(lineage):
@@ -159,7 +164,7 @@ def _chapter_layers(lineage: Lineage, image_id: str) -> None:
     if not last:
         st.info("This image has no recorded build steps: there is no tower to show.")
         return
-    key = STATE.start_steps(lineage.node(image_id).image.short_id, last)  # each starts whole
+    key = STATE.start_steps(lineage.node(image_id).image.short_id)  # each starts at step 1
     tower_side, story_side = st.columns([3, 2], gap="large")
     with story_side:
         back, forward = st.columns(2)

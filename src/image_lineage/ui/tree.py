@@ -2,7 +2,7 @@
 
 ``show(view)`` draws the DOT the page already builds (``PageView.shown``) to SVG with
 Graphviz's ``dot`` (cached by the DOT text) and hands it to a Streamlit component
-(``st.components.v2``: no iframe; its script, ``tree_component/component.js`` built from
+(``st.components.v2``: no iframe; its script, ``assets/tree-component.js`` built from
 ``frontend/tree``, runs in the page and is sent inline with the element, so nothing is
 fetched from elsewhere). The tree sits in a shadow root: Streamlit's CSS stays out of the
 SVG, the tree's own CSS is added to that root. In the browser one can pan and zoom (drag,
@@ -31,27 +31,29 @@ picture).
 from __future__ import annotations
 
 import hashlib
-from importlib import resources
 from typing import Any
 
 import streamlit as st
 
+from image_lineage import assets
 from image_lineage.errors import RenderError
 from image_lineage.lineage import Lineage
 from image_lineage.render.dot import node_ids
 from image_lineage.render.graphviz_render import INSTALL_HINT
-from image_lineage.render.html import tree_nodes
+from image_lineage.render.tree_data import tree_nodes
 from image_lineage.web import PageView, graphviz_installed, state, tree_dot
 from image_lineage.web.state import STATE
 
 NAME = "image_lineage_tree"  # the component's name (st.components.v2)
 HEIGHT = 600  # px: with the title and the find row, the tree's top half is in a 900 px window
-SCRIPT = "ui/tree_component/component.js"  # inside the image_lineage package
+# With the inspector beside it (a long column) the tree's narrower frame is taller, rather
+# than a blank under it.
+INSPECTED_HEIGHT = 820
 
 
 def _script() -> str:
     """The component's ES module, inline: the first line break tells Streamlit it is code, not a path."""
-    code = resources.files("image_lineage").joinpath(SCRIPT).read_text(encoding="utf-8")
+    code = assets.read(assets.COMPONENT)
     return "// image-lineage's tree (frontend/tree/src/streamlit.js)\n" + code
 
 
@@ -142,7 +144,7 @@ def show(view: PageView, *, first_frame: bool = False) -> None:
             "matches": matching(view.shown, view.search),
             "first": first_frame,
         },
-        height=HEIGHT,
+        height=HEIGHT if view.selected is None else INSPECTED_HEIGHT,
         on_pick_change=_on_pick,
         on_need_change=_on_need,
         on_drawn_change=_on_drawn,

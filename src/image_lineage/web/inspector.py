@@ -16,6 +16,7 @@ from image_lineage.insights import (
 )
 from image_lineage.lineage import Lineage, Node
 from image_lineage.render.common import added_summary, source_names
+from image_lineage.stale import NOTE_CODE
 from image_lineage.text import clean_text, human_size
 from image_lineage.views import listed_id
 from image_lineage.web.memo import by_identity
@@ -113,11 +114,17 @@ class ImageDetails:
         """A bar per image of the chain, base on top, the inspected image last, sizes at the ends:
         a plain Vega-Lite spec for ``st.vega_lite_chart`` (Altair would build and validate its
         objects on each rerun, 25 ms a click)."""
+        rows = self.split_table()
+        most = max((float(str(row["MB"])) for row in rows), default=0.0)
         x = {
             "field": "MB",
             "type": "quantitative",
             "title": "MB added",
             "axis": {"grid": False, "tickCount": 5},
+            # One bar per image, never stacked, on a fixed scale (room for the size at the end):
+            # no extent to derive, so Vega logs no "Infinite extent for field MB_start".
+            "stack": None,
+            "scale": {"domain": [0, round(most * 1.25, 3) or 1], "nice": False},
         }
         y = {
             "field": "Image",
@@ -135,7 +142,7 @@ class ImageDetails:
         }
         sizes = {"field": "Size", "type": "nominal"}
         return {
-            "data": {"values": self.split_table()},
+            "data": {"values": rows},
             "height": {"step": 30},
             "padding": {"left": 12, "right": 12},
             "layer": [
@@ -168,14 +175,17 @@ def build_image_details(lineage: Lineage, image_id: str) -> ImageDetails:
     """What the inspector shows about ``image_id``, judged among every image of ``lineage``."""
     node = lineage.node(image_id)
     parent = node.parent if node.parent in lineage else None
+    newer = newer_build(lineage, image_id)
+    # The rebuilt-base warning says what the outdated-base note says: said once, not twice.
+    said = {NOTE_CODE} if newer is not None else set()
     return ImageDetails(
         node=node,
         parent_name=lineage.node(parent).image.display_name if parent else None,
         rows=layer_rows(lineage, image_id),
         split=size_split(lineage, image_id),
         dockerfile=dockerfile(lineage, image_id),
-        newer=newer_build(lineage, image_id),
-        notes=[d.message for d in lineage.diagnostics if d.image == image_id],
+        newer=newer,
+        notes=[d.message for d in lineage.diagnostics if d.image == image_id and d.code not in said],
         found=found_text(node.image.found_in, node.image.tags_by_source, source_names(lineage)),
         listed_as=listed_id(lineage, node.image),
     )

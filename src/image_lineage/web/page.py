@@ -33,6 +33,7 @@ from image_lineage.web.wording import HINTS
 
 RANKDIRS = {"TB": "Top to bottom", "LR": "Left to right"}
 COLUMNS = (3, 2)  # with an image picked: the graph's width, the inspector's
+NOTE_COLUMNS = (3, 1)  # with classroom notes and no image picked: the graph's width, the notes'
 CROWDED = 40  # images: past this, boxes on a page get too small to read
 
 

@@ -29,7 +29,7 @@ FAMILY_TABLE = "families"  # the families table (click a row to open it)
 LESSON = "lesson"  # the "Lesson view" switch
 LESSON_FAMILY = "lesson_family"
 LESSON_IMAGE = "lesson_image"
-LESSON_STEP = "lesson_step"  # + the image's short id: each image starts at its whole tower
+LESSON_STEP = "lesson_step"  # + the image's short id: each image starts at its first step
 TREE = "tree"  # the tree element: its last triggers
 
 # What the page remembers that no widget shows.
@@ -128,11 +128,11 @@ class PageState:
         if self._session.get(LESSON_IMAGE) not in members:
             self._session[LESSON_IMAGE] = default
 
-    def start_steps(self, short_id: str, last: int) -> str:
-        """The key of an image's build-step slider, started at its whole tower (``last``) the
-        first time the image is shown."""
+    def start_steps(self, short_id: str) -> str:
+        """The key of an image's build-step slider, started at the first step the first time the
+        image is shown (a lesson told from its start: "Next step" has somewhere to go)."""
         key = f"{LESSON_STEP}_{short_id}"
-        self._session.setdefault(key, last)
+        self._session.setdefault(key, 1)
         return key
 
     def move_step(self, key: str, by: int, last: int) -> None:
