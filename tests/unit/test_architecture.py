@@ -47,6 +47,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset(
             {
                 "lineage",
+                "bases",
                 "views",
                 "masking",
                 "grouping",

@@ -12,6 +12,7 @@ import math
 import re
 
 from image_lineage import platforms
+from image_lineage.bases import outside_key, outside_text
 from image_lineage.lineage import Lineage, Node
 from image_lineage.reference import split_tag
 from image_lineage.render.common import (
@@ -39,6 +40,11 @@ STYLE_HIGHLIGHT = 'penwidth=3 color="#d9480f"'
 # picked image's mark, written after it, still wins.
 STYLE_STALE = 'penwidth=2 color="#e8590c" style="rounded,filled,dashed"'
 LEGEND_STALE = "Orange dashed border: built on an outdated base (image-lineage stale)."
+# A base an image's build recorded that no source read: a dashed white box.
+STYLE_OUTSIDE = 'fillcolor="white" color="#888888" style="rounded,dashed"'
+# An edge the build recorded (provenance, annotation, label): bold green.
+STYLE_EVIDENCE_EDGE = 'penwidth=2 color="#2f7d32"'
+EVIDENCE_KINDS = frozenset({"provenance", "annotation", "label"})
 
 
 def node_ids(lineage: Lineage) -> dict[str, str]:
@@ -81,12 +87,46 @@ def render_dot(
         attributes = _node_attributes(node, size_marker(node, lineage), platform=platform, names=names)
         lines.append(f"  {ids[node.id]} [{attributes}{extra}];")
     for parent, child in ordered_edges(lineage):
-        style = "" if child.parent_verified else ' style="dashed"'
+        style = _edge_style(child)
         label = _escape(_edge_label(child))
         lines.append(f'  {ids[parent.id]} -> {ids[child.id]} [label=" {label} "{style}];')
+    lines.extend(_outside_bases(lineage, ids))
     lines.extend(_stacking_edges(lineage, ids, rankdir))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _edge_style(child: Node) -> str:
+    """Solid: layers and history; bold green: the build recorded it; dashed: layers alone."""
+    if child.known_by in EVIDENCE_KINDS:
+        return f' {STYLE_EVIDENCE_EDGE} tooltip="{_escape("parent from " + child.known_by)}"'
+    return "" if child.parent_verified else ' style="dashed"'
+
+
+def _outside_bases(lineage: Lineage, ids: dict[str, str]) -> list[str]:
+    """A dashed box for each base that images' builds recorded and no source read, an edge to each
+    of those images that has no parent here."""
+    boxes: dict[tuple[str, str], str] = {}
+    lines = []
+    for _, node in lineage.walk():
+        if node.outside is None or node.parent is not None:
+            continue
+        key = outside_key(node.outside)
+        if key not in boxes:
+            boxes[key] = f"out_{len(boxes)}"
+            name, _, digest = outside_text(node.outside).removesuffix(" (not here)").partition(" @ ")
+            rows = [f"<B>{_escape(clean_text(name, NAME_LIMIT))}</B>"]
+            rows += [f'<FONT POINT-SIZE="11" COLOR="#444444">{_escape(digest)}</FONT>'] if digest else []
+            rows.append('<FONT POINT-SIZE="11" COLOR="#666666">not here</FONT>')
+            label = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
+            tooltip = _escape(clean_text(f"{node.outside.reference}\n{node.outside.digest}", 2000))
+            lines.append(
+                f'  {boxes[key]} [label=<<TABLE BORDER="0" CELLSPACING="1">{label}</TABLE>> '
+                f'tooltip="{tooltip}" {STYLE_OUTSIDE}];'
+            )
+        what = _escape(f"from {node.outside.kind}")
+        lines.append(f'  {boxes[key]} -> {ids[node.id]} [label=" {what} " style="dashed" color="#888888"];')
+    return lines
 
 
 def _caption(lineage: Lineage, stale: set[str | None]) -> str:

@@ -28,13 +28,12 @@ from typing import Any
 from image_lineage.model import BaseEvidence, EvidenceKind
 from image_lineage.sources.oci.naming import familiar_name
 
-BASE_NAME = "org.opencontainers.image.base.name"
-BASE_DIGEST = "org.opencontainers.image.base.digest"
+#: The OCI base annotations (image-spec ``annotations.md``); older images carry them as labels.
+BASE_NAME, BASE_DIGEST = "org.opencontainers.image.base.name", "org.opencontainers.image.base.digest"
 #: The media type of an attestation manifest's layers, and the annotation naming their predicate.
-IN_TOTO = "application/vnd.in-toto+json"
-PREDICATE_TYPE = "in-toto.io/predicate-type"
-SLSA_V02 = "https://slsa.dev/provenance/v0.2"
-SLSA_V1 = "https://slsa.dev/provenance/v1"
+IN_TOTO, PREDICATE_TYPE = "application/vnd.in-toto+json", "in-toto.io/predicate-type"
+#: The SLSA provenance predicates BuildKit writes (v1 is the default of recent releases).
+SLSA_V02, SLSA_V1 = "https://slsa.dev/provenance/v0.2", "https://slsa.dev/provenance/v1"
 PROVENANCE_TYPES = frozenset({SLSA_V02, SLSA_V1})
 #: Steps of an LLB definition followed at most (a real one has tens).
 _MAX_STEPS = 10_000

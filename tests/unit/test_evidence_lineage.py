@@ -1,0 +1,105 @@
+"""Parent edges that say how they are known, and bases no source read (recorded BuildKit fixtures:
+tests/unit/fixtures/buildkit28-recorded/README.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from image_lineage.families import families
+from image_lineage.lineage import Lineage, build_lineage
+from image_lineage.model import BaseEvidence, Image, Scan
+from image_lineage.render.dot import render_dot
+from image_lineage.render.json_export import render_json
+from image_lineage.render.text import render_text
+from image_lineage.sources.archive import ArchiveSource
+
+RECORDED = Path(__file__).parent / "fixtures" / "buildkit28-recorded"
+BASE_DIGEST = "sha256:b1f0885a1eaac1934171c05cfa6a80c34bd13f0f6b081921dbe0cda45611655f"
+
+
+@pytest.fixture(scope="module")
+def scan() -> Scan:
+    return ArchiveSource(RECORDED).scan()
+
+
+def _tree(images: list[Image], scan: Scan) -> Lineage:
+    return build_lineage(images, scan.source)
+
+
+def _named(lineage: Lineage, tag: str) -> str:
+    return next(node.id for node in lineage.nodes() if tag in node.image.tags)
+
+
+def test_buildkit_edges_are_known_by_provenance_and_the_root_by_layers(scan: Scan) -> None:
+    lineage = _tree(list(scan.images), scan)
+    known = {
+        node.image.tags[0]: (node.known_by, node.parent and lineage.node(node.parent).image.tags[0])
+        for node in lineage.nodes()
+    }
+    assert known == {
+        "team/base:1": ("layers", None),
+        "team/app:1": ("provenance", "team/base:1"),
+        "team/annot:1": ("provenance", "team/base:1"),
+        "team/min:1": ("provenance", "team/app:1"),
+        "team/multi:1": ("provenance", "team/app:1"),  # the final stage's base, not the builder's
+    }
+    assert "[parent from provenance]" in render_text(lineage)
+    assert not [d for d in lineage.diagnostics if d.code == "evidence_disagrees"]
+
+
+def test_a_deleted_base_is_an_outside_node_and_its_images_one_family(scan: Scan) -> None:
+    lineage = _tree([i for i in scan.images if "team/base:1" not in i.tags], scan)
+    text = render_text(lineage)
+    assert text.splitlines()[0] == "built on team/base:1 @ sha256:b1f0885a1eaa… (not here)"
+    assert text.splitlines()[1].startswith(("├── team/annot:1", "└── team/annot:1"))
+    (family,) = families(lineage)
+    assert family.images == 4
+    assert family.name.startswith("team/base:1 @")
+    exported = {
+        json.loads(line.rstrip(","))["tags"][0]: json.loads(line.rstrip(","))
+        for line in render_json(lineage).splitlines()
+        if line.startswith('{"id"')
+    }
+    assert exported["team/app:1"]["base"] == {
+        "reference": "team/base:1",
+        "digest": BASE_DIGEST,
+        "evidence": "provenance",
+        "here": False,
+    }
+    assert exported["team/min:1"]["parent_known_by"] == "provenance"
+    assert exported["team/min:1"]["base"]["here"] is True
+    dot = render_dot(lineage)
+    assert "out_0 [label=<" in dot
+    assert "not here" in dot
+    assert 'style="rounded,dashed"' in dot
+    assert dot.count("out_0 -> ") == 2
+
+
+def test_evidence_naming_another_image_than_the_layers_is_a_diagnostic(scan: Scan) -> None:
+    images = {i.tags[0]: i for i in scan.images}
+    min_image = images["team/min:1"]
+    wrong = replace(
+        min_image, base=BaseEvidence("provenance", "team/annot:1", images["team/annot:1"].manifest_digest)
+    )
+    lineage = _tree([*(i for t, i in images.items() if t != "team/min:1"), wrong], scan)
+    node = lineage.node(min_image.id)
+    assert lineage.node(node.parent or "").image.tags == ("team/app:1",)  # layers keep their parent
+    (note,) = [d for d in lineage.diagnostics if d.code == "evidence_disagrees"]
+    assert note.message == "layers say the parent is team/app:1; its provenance names team/annot:1"
+
+
+def test_a_label_inherited_from_the_parent_is_no_evidence_of_the_child(scan: Scan) -> None:
+    images = {i.tags[0]: i for i in scan.images}
+    labels = (
+        ("org.opencontainers.image.base.digest", "sha256:" + "d" * 64),
+        ("org.opencontainers.image.base.name", "else:1"),
+    )
+    app = replace(images["team/app:1"], base=None, labels=labels)
+    child = replace(images["team/min:1"], base=None, labels=labels)
+    lineage = _tree([images["team/base:1"], app, child], scan)
+    assert lineage.node(app.id).outside == BaseEvidence("label", "else:1", "sha256:" + "d" * 64)
+    assert lineage.node(child.id).outside is None
