@@ -34,9 +34,17 @@ class Family:
 
 
 def family_of(lineage: Lineage, image_id: str) -> Family:
-    """The family ``image_id`` belongs to (that of its root)."""
+    """The family ``image_id`` belongs to (that of its root; of every root on the same base no
+    source read, when its root is on one)."""
     chain = lineage.ancestors(image_id)
     root = lineage.node(chain[-1].id if chain else image_id)
+    if root.outside is not None:
+        return next(family for family in families(lineage) if root.id in family.members)
+    return _tree_of(lineage, root.id)
+
+
+def _tree_of(lineage: Lineage, root_id: str) -> Family:
+    root = lineage.node(root_id)
     members = (root.id, *(node.id for node in lineage.descendants(root.id)))
     return Family(root.id, clean_text(root.image.display_name, NAME_LIMIT), members)
 
@@ -47,7 +55,7 @@ def families(lineage: Lineage) -> list[Family]:
     found: list[Family] = []
     outside: dict[tuple[str, str], int] = {}
     for root in lineage.roots():
-        family = family_of(lineage, root.id)
+        family = _tree_of(lineage, root.id)
         if root.outside is None:
             found.append(family)
             continue

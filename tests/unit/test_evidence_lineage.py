@@ -103,3 +103,22 @@ def test_a_label_inherited_from_the_parent_is_no_evidence_of_the_child(scan: Sca
     lineage = _tree([images["team/base:1"], app, child], scan)
     assert lineage.node(app.id).outside == BaseEvidence("label", "else:1", "sha256:" + "d" * 64)
     assert lineage.node(child.id).outside is None
+
+
+def test_the_inspector_the_lesson_and_graphml_name_the_outside_base(scan: Scan) -> None:
+    from image_lineage import lesson  # noqa: PLC0415 - only this test needs them
+    from image_lineage.families import family_of  # noqa: PLC0415
+    from image_lineage.render.graphml import render_graphml  # noqa: PLC0415
+    from image_lineage.web.inspector import build_image_details  # noqa: PLC0415
+
+    lineage = _tree([i for i in scan.images if "team/base:1" not in i.tags], scan)
+    app, annot, multi = (_named(lineage, t) for t in ("team/app:1", "team/annot:1", "team/multi:1"))
+    summary = build_image_details(lineage, app).summary
+    assert "built on team/base:1 @ sha256:b1f0885a1eaa… (not here), as its provenance says" in summary
+    assert "(its provenance names it)" in build_image_details(lineage, multi).summary
+    assert family_of(lineage, annot).members == family_of(lineage, multi).members  # one family
+    plan = lesson.pull_plan(lineage, app)
+    assert plan.summary().startswith("team/app:1 is built on team/base:1 @ sha256:b1f0885a1eaa… (not here):")
+    graphml = render_graphml(lineage)
+    assert "team/base:1 @ sha256:b1f0885a1eaa… (not here)" in graphml
+    assert ">provenance<" in graphml
