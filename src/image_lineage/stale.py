@@ -34,23 +34,29 @@ the order is the same on every run. Pure: nothing here does I/O.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from image_lineage.instructions import rebuild_key
+from image_lineage.bases import digests_of, own_base, short_digest
+from image_lineage.instructions import rebuild_key, target_key
 from image_lineage.lineage import Lineage
-from image_lineage.model import Diagnostic, HistoryEntry, Image
+from image_lineage.model import BaseEvidence, Diagnostic, HistoryEntry, Image
 from image_lineage.platforms import compatible
-from image_lineage.reference import digest_of, same_tag
+from image_lineage.reference import same_tag
 
 BASE_NAME = "org.opencontainers.image.base.name"
 BASE_DIGEST = "org.opencontainers.image.base.digest"
 SCHEMA = "image-lineage.stale/v1"
 
 Evidence = Literal["confirmed", "contradicted", "none"]
-FoundBy = Literal["lineage", "annotation"]
+FoundBy = Literal["provenance", "annotation", "lineage", "tag", "lineage by instruction"]
+"""What a finding rests on, strongest first (``docs/stale.md``): the base digest the build
+recorded (``provenance``; ``annotation``: manifest annotations or, found alone, base labels),
+a rebuild that ran the same commands (``lineage``), the base's tag naming a newer image in
+another source (``tag``), a rebuild that ran the same instructions on the same targets with
+other values (``lineage by instruction``)."""
 
 # --------------------------------------------------------------------------- rebuilds
 
@@ -62,6 +68,11 @@ Command = tuple[str, bool]
 def command(entry: HistoryEntry) -> Command:
     """What a step ran, as far as deciding "the same build steps" goes."""
     return rebuild_key(entry.created_by), entry.empty_layer
+
+
+def target(entry: HistoryEntry) -> Command:
+    """Looser: the instruction and what it sets or runs, without values (``instructions.target_key``)."""
+    return target_key(entry.created_by), entry.empty_layer
 
 
 def common_prefix(first: Sequence[str], second: Sequence[str]) -> int:
@@ -107,13 +118,13 @@ class Rebuild:
 class RebuildIndex:
     """The images of a lineage by the commands of their whole history, built once."""
 
-    def __init__(self, lineage: Lineage) -> None:
+    def __init__(self, lineage: Lineage, key_of: Callable[[HistoryEntry], Command] = command) -> None:
         self.commands: dict[str, tuple[Command, ...]] = {}
         self.by_commands: dict[tuple[Command, ...], list[Image]] = defaultdict(list)
         for node in lineage.by_id.values():
             history = node.image.history
             if history:
-                key = tuple(command(entry) for entry in history)
+                key = tuple(key_of(entry) for entry in history)
                 self.commands[node.id] = key
                 self.by_commands[key].append(node.image)
 
@@ -144,13 +155,6 @@ def rebuilds(lineage: Lineage, image_id: str) -> list[Rebuild]:
 
 
 # --------------------------------------------------------------------------- names and digests
-
-
-def digests_of(image: Image) -> set[str]:
-    """Every digest the image is known by: config (its id), manifest, index, repo digests."""
-    found = {image.id, image.manifest_digest, image.index_digest}
-    found.update(digest_of(d) for d in image.digests)
-    return {d for d in found if d}
 
 
 def _tag_matching(image: Image, name: str) -> str | None:
@@ -242,7 +246,7 @@ def stale_images(lineage: Lineage, only: Iterable[str] | None = None) -> StaleRe
     and newer image id; images in a group by their number of steps (rebuild order: a base
     before what is built on it), then name and id.
     """
-    index = RebuildIndex(lineage)
+    index, loose = RebuildIndex(lineage), RebuildIndex(lineage, target)
     wanted = set(lineage.by_id) if only is None else set(only) & set(lineage.by_id)
     grouped: dict[tuple[str, str, str], list[StaleImage]] = defaultdict(list)
     newer_of: dict[str, Image] = {}
@@ -251,7 +255,13 @@ def stale_images(lineage: Lineage, only: Iterable[str] | None = None) -> StaleRe
         image = lineage.node(image_id).image
         if not image.tags or image.intermediate:
             continue
-        found = _by_lineage(lineage, index, image) or _by_annotation(lineage, image)
+        found = (
+            _by_record(lineage, image)
+            or _by_lineage(lineage, index, image)
+            or _by_annotation(lineage, image)
+            or _by_tag(lineage, image)
+            or _by_lineage(lineage, loose, image, by_instruction=True)
+        )
         if found is None:
             continue
         tag, newer, stale = found
@@ -268,8 +278,15 @@ def stale_images(lineage: Lineage, only: Iterable[str] | None = None) -> StaleRe
     return StaleReport(tuple(groups))
 
 
-def _by_lineage(lineage: Lineage, index: RebuildIndex, image: Image) -> tuple[str, Image, StaleImage] | None:
-    """The nearest rebuilt base whose tag moved, as lineage shows it (and what annotations add)."""
+def _by_lineage(
+    lineage: Lineage, index: RebuildIndex, image: Image, *, by_instruction: bool = False
+) -> tuple[str, Image, StaleImage] | None:
+    """The nearest rebuilt base whose tag moved, as lineage shows it (and what annotations add).
+
+    ``by_instruction``: ``index`` matches steps by instruction and target only (values may
+    differ: a version bump), so the old base must be here, untagged (its tag moved), and on the
+    same parent as the newer one: twins, version siblings and look-alikes are not rebuilds.
+    """
     candidates = index.rebuilds(image)
     full = len(image.history or ())
     if any(c.steps == full and c.newer.tags for c in candidates):
@@ -280,6 +297,13 @@ def _by_lineage(lineage: Lineage, index: RebuildIndex, image: Image) -> tuple[st
         if rebuild.steps == full or not newer.tags:
             continue
         old = _old_base(lineage, image, rebuild.steps)
+        if by_instruction and not (
+            old is not None
+            and not old.tags
+            and newer.id in lineage
+            and lineage.node(old.id).parent == lineage.node(newer.id).parent
+        ):
+            continue
         tag = _moved_tag(newer, old, own)
         if tag is None:
             continue
@@ -290,11 +314,121 @@ def _by_lineage(lineage: Lineage, index: RebuildIndex, image: Image) -> tuple[st
             shared=rebuild.shared_layers,
             old=old,
             steps=rebuild.steps,
-            found_by="lineage",
+            found_by="lineage by instruction" if by_instruction else "lineage",
             annotation=_judge(own, tag, newer, old),
         )
         return tag, newer, stale
     return None
+
+
+def _by_record(lineage: Lineage, image: Image) -> tuple[str, Image, StaleImage] | None:
+    """The base digest the build recorded (provenance, manifest annotations) is not what its tag
+    names now in a source read: the strongest evidence, since it needs no guess about layers."""
+    node = lineage.node(image.id)
+    parent = lineage.node(node.parent).image if node.parent is not None and node.parent in lineage else None
+    recorded = node.outside or own_base(image, parent)
+    if recorded is None or recorded.kind == "label":
+        return None  # labels: ``_by_annotation``, after lineage, as before
+    if recorded.candidates:  # mode=min: the base is the candidate the parent is, if any
+        pair = next((p for p in recorded.candidates if parent and p[1] in digests_of(parent)), None)
+        if pair is None:
+            return None
+        recorded = BaseEvidence(recorded.kind, *pair)
+    name, digest = recorded.reference, recorded.digest
+    if not (name and digest):
+        return None
+    old = next((n.image for n in lineage.nodes() if digest in digests_of(n.image)), None)
+    newer = _tag_now_elsewhere(lineage, image, name, digest, old)
+    if newer is None:
+        return None
+    tag = _tag_matching(newer, name) or name
+    detail = f"names {name} at {short_digest(digest)}; {tag} is now {short_digest(_short(newer))}"
+    annotation = Annotation(name, digest, "confirmed", detail)
+    steps = len(old.history or ()) if old is not None else 0
+    stale = _stale(
+        lineage,
+        image,
+        newer,
+        shared=common_prefix(newer.layers, image.layers),
+        old=old,
+        steps=steps,
+        found_by="provenance" if recorded.kind == "provenance" else "annotation",
+        annotation=annotation,
+    )
+    return tag, newer, stale
+
+
+def _tag_now_elsewhere(
+    lineage: Lineage, image: Image, name: str, digest: str, old: Image | None
+) -> Image | None:
+    """An image of the image's platform that the tag ``name`` names now, known by digests that are
+    not ``digest`` and newer than the build at ``digest`` (``old``, when here)."""
+    ancestors = {n.id for n in lineage.ancestors(image.id)}
+    for node in lineage.nodes():
+        newer = node.image
+        if (
+            _tag_matching(newer, name) is None
+            or newer.id == image.id
+            or newer.id in ancestors
+            or not compatible(newer.platform, image.platform)
+            or not digests_of(newer) - {newer.id}  # only its config: nothing to compare
+            or digest in digests_of(newer)
+        ):
+            continue
+        if old is not None and not _newer(newer, old):
+            continue
+        return newer
+    return None
+
+
+def _newer(one: Image, other: Image) -> bool:
+    first, second = _created(one), _created(other)
+    return first is not None and second is not None and first > second
+
+
+def _by_tag(lineage: Lineage, image: Image) -> tuple[str, Image, StaleImage] | None:
+    """The image's base carries a tag that, in another source, names a newer image of its
+    platform (a rebuilt root shares no layer with its old build: only the tag links them)."""
+    parent = lineage.node(image.id).parent
+    if parent is None or parent not in lineage:
+        return None
+    for base in (n.image for n in [lineage.node(parent), *lineage.ancestors(parent)]):
+        for tag in base.tags:
+            newer = next(
+                (
+                    other.image
+                    for other in lineage.nodes()
+                    if other.id not in {base.id, image.id}
+                    and _tag_matching(other.image, tag)
+                    and other.image.platform == base.platform
+                    and _newer(other.image, base)
+                    and not _in_one_source(other.image, base)
+                ),
+                None,
+            )
+            if newer is None:
+                continue
+            theirs = _tag_matching(newer, tag) or tag
+            detail = f"{tag} names {base.short_id} here and {newer.short_id}, built later, in another source"
+            stale = _stale(
+                lineage,
+                image,
+                newer,
+                shared=common_prefix(newer.layers, image.layers),
+                old=base,
+                steps=len(base.history or ()),
+                found_by="tag",
+                annotation=replace(NO_ANNOTATION, detail=detail),
+            )
+            return theirs, newer, stale
+    return None
+
+
+def _in_one_source(one: Image, other: Image) -> bool:
+    """Whether nothing says they come from different sources: one source's tag names one image
+    (per platform), so two images under one tag there are no moved tag (records that name no
+    source are taken as one source's)."""
+    return not (one.found_in and other.found_in) or set(one.found_in) == set(other.found_in)
 
 
 def _moved_tag(newer: Image, old: Image | None, own: tuple[str, str] | None) -> str | None:
@@ -404,7 +538,7 @@ def _stale(
     old_created = _created(old) if old is not None else _last_step_time(image, steps)
     newer_created = _created(newer)
     age = newer_created - old_created if newer_created and old_created else None
-    diverged = _diverged_step(newer, image) if found_by == "lineage" else None
+    diverged = _diverged_step(newer, image) if found_by.startswith("lineage") else None
     return StaleImage(
         image_id=image.id,
         name=image.display_name,
