@@ -33,7 +33,7 @@ from image_lineage.render.text import render_text
 from image_lineage.sources import SPEC_HELP, Source, open_source, scan_auto, scan_sources
 from image_lineage.sources.base import DEFAULT_TIMEOUT
 from image_lineage.sources.engine.contexts import CONTEXT_PREFIX
-from image_lineage.stale import SCHEMA, stale_images
+from image_lineage.stale import SCHEMA, noted, stale_images
 from image_lineage.text import clean_text
 from image_lineage.views import PlatformSelection
 
@@ -198,7 +198,11 @@ def main(
             # here, as it always was: it changes how a tree is drawn, not what is outdated.
             return _stale(pipeline.run(scans, replace(options, collapse=False)), args, out, err)
         result = pipeline.run(scans, options)
-        lineage, host = result.shown, result.selected.host
+        # Images on an outdated base are marked in the tree and every export, as in the app.
+        lineage, host = (
+            noted(result.shown, stale_images(result.real, only=result.shown.by_id)),
+            result.selected.host,
+        )
         if args.command == "tree":
             ascii_only = args.ascii or not _can_encode(out)
             out.write(render_text(lineage, ascii_only=ascii_only, host_platform=host))

@@ -3,14 +3,18 @@ found by instruction and target; and the look-alikes that must not raise an alar
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 from image_lineage.lineage import build_lineage
-from image_lineage.model import BaseEvidence, Image
+from image_lineage.model import BaseEvidence, Image, Scan
 from image_lineage.render.stale import render_stale_json, render_stale_text
+from image_lineage.sources.snapshot import dumps
 from image_lineage.stale import StaleReport, stale_images
 from tests.builders import SOURCE, digest, image
+from tests.support.cli import run_cli
 
 ROOT = ["RUN import-rootfs:5000000", "ENV LANG=C.UTF-8"]
 OLD_BASE = [*ROOT, "ENV PYTHON_VERSION=3.12.6", "RUN install-python-3.12.6:2000000"]
@@ -180,3 +184,19 @@ def test_unrelated_images_of_the_same_shape_are_no_alarm() -> None:
 
 def other_root_steps() -> list[str]:
     return ["RUN import-other-rootfs:5000000", "ENV LANG=C.UTF-8"]
+
+
+def test_tree_and_export_mark_the_images_on_an_outdated_base(tmp_path: Path) -> None:
+    """The CLI's tree and every export say what the app's dashed orange border says."""
+    images = list(bumped())
+    path = tmp_path / "scan.json"
+    path.write_text(dumps(Scan(source=SOURCE, images=tuple(images))), encoding="utf-8")
+    tree = run_cli(["tree", "--source", f"snapshot:{path}"])
+    assert tree.code == 0, tree.stderr
+    (line,) = [line for line in tree.stdout.splitlines() if "team/app:1" in line]
+    assert line.endswith("[on an outdated base: image-lineage stale]")
+    exported = run_cli(["export", "--source", f"snapshot:{path}", "--format", "json"])
+    notes = json.loads(exported.stdout)["diagnostics"]
+    assert [n["code"] for n in notes if n["image"] == images[3].id] == ["outdated_base"]
+    dot = run_cli(["export", "--source", f"snapshot:{path}", "--format", "dot"])
+    assert "outdated base" in dot.stdout

@@ -14,6 +14,7 @@ from image_lineage.render.common import (
     source_names,
     sources_caption,
 )
+from image_lineage.stale import NOTE_CODE
 from image_lineage.text import clean_text, human_size
 
 NAME_LIMIT = 80
@@ -34,6 +35,7 @@ def render_text(lineage: Lineage, *, ascii_only: bool = False, host_platform: st
     tee, last, pipe, blank = _ASCII if ascii_only else _UNICODE
     platform = names_platforms(lineage, host_platform)
     names = source_names(lineage)
+    outdated = _outdated(lineage)
     lines: list[str] = []
     # An explicit stack, not recursion: ``--all`` can show chains thousands deep. A base no
     # source read (``Node.outside``) is a line of its own, its images' roots below it.
@@ -49,7 +51,9 @@ def render_text(lineage: Lineage, *, ascii_only: bool = False, host_platform: st
         if isinstance(node, str):
             lines.append(f"built on {node}")
             continue
-        lines.append(f"{prefix}{branch}{_describe(node, lineage, platform=platform, names=names)}")
+        lines.append(
+            f"{prefix}{branch}{_describe(node, lineage, platform=platform, names=names, outdated=outdated)}"
+        )
         if branch:
             prefix += pipe if branch == tee else blank
         _push_children(stack, lineage, node, prefix, (tee, last))
@@ -63,6 +67,11 @@ def render_text(lineage: Lineage, *, ascii_only: bool = False, host_platform: st
 
 
 _Line = tuple[Node | str, str, str]  # an image (or an outside base's text), its prefix, its branch
+
+
+def _outdated(lineage: Lineage) -> frozenset[str | None]:
+    """The images with an ``outdated_base`` note (``stale.noted``: the CLI and the app add them)."""
+    return frozenset(note.image for note in lineage.diagnostics if note.code == NOTE_CODE)
 
 
 def _push_children(
@@ -82,7 +91,9 @@ def _roots_by_outside(lineage: Lineage) -> dict[str, list[Node]]:
     return grouped
 
 
-def _describe(node: Node, lineage: Lineage, *, platform: bool, names: dict[str, str]) -> str:
+def _describe(
+    node: Node, lineage: Lineage, *, platform: bool, names: dict[str, str], outdated: frozenset[str | None]
+) -> str:
     image = node.image
     parts = [clean_text(image.display_name, NAME_LIMIT)]
     if image.tags:
@@ -105,4 +116,6 @@ def _describe(node: Node, lineage: Lineage, *, platform: bool, names: dict[str, 
         parts.append(f"[built on {outside_text(node.outside)}]")
     if image.intermediate:
         parts.append("[intermediate]")
+    if node.id in outdated:
+        parts.append("[on an outdated base: image-lineage stale]")
     return "  ".join(parts)
