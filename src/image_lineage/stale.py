@@ -251,17 +251,25 @@ def stale_images(lineage: Lineage, only: Iterable[str] | None = None) -> StaleRe
     grouped: dict[tuple[str, str, str], list[StaleImage]] = defaultdict(list)
     newer_of: dict[str, Image] = {}
     steps_of: dict[str, int] = {}
+    findings: dict[str, Finding | None] = {}
+
+    def judge(image: Image) -> Finding | None:
+        """The image's own finding, strongest rule first (memoised: ancestors are asked again)."""
+        if image.id not in findings:
+            findings[image.id] = (
+                _by_record(lineage, image)
+                or _by_lineage(lineage, index, image)
+                or _by_annotation(lineage, image)
+                or _by_tag(lineage, image)
+                or _by_lineage(lineage, loose, image, by_instruction=True)
+            )
+        return findings[image.id]
+
     for image_id in sorted(wanted):
         image = lineage.node(image_id).image
         if not image.tags or image.intermediate:
             continue
-        found = (
-            _by_record(lineage, image)
-            or _by_lineage(lineage, index, image)
-            or _by_annotation(lineage, image)
-            or _by_tag(lineage, image)
-            or _by_lineage(lineage, loose, image, by_instruction=True)
-        )
+        found = judge(image) or _on_a_stale_base(lineage, image, judge)
         if found is None:
             continue
         tag, newer, stale = found
@@ -276,6 +284,38 @@ def stale_images(lineage: Lineage, only: Iterable[str] | None = None) -> StaleRe
             StaleGroup(tag, platform, newer.id, newer.display_name, _created(newer), tuple(members))
         )
     return StaleReport(tuple(groups))
+
+
+Finding = tuple[str, Image, StaleImage]  # the tag that moved, the image it names now, the image to rebuild
+
+
+def _on_a_stale_base(
+    lineage: Lineage, image: Image, judge: Callable[[Image], Finding | None]
+) -> Finding | None:
+    """Built on a tagged image that is itself on an outdated base: on the same old base, found by
+    the same evidence (a rebuild of that image, after its own, brings the newer base)."""
+    for ancestor in lineage.ancestors(image.id):
+        if not ancestor.image.tags or ancestor.image.intermediate:
+            continue
+        found = judge(ancestor.image)
+        if found is None:
+            continue
+        tag, newer, theirs = found
+        known = theirs.old_base is not None and theirs.old_base in lineage
+        old = lineage.node(theirs.old_base).image if known and theirs.old_base else None
+        detail = f"is built on {ancestor.image.display_name}, which {theirs.annotation.detail}"
+        stale = _stale(
+            lineage,
+            image,
+            newer,
+            shared=common_prefix(newer.layers, image.layers),
+            old=old,
+            steps=theirs.base_steps,
+            found_by=theirs.found_by,
+            annotation=replace(theirs.annotation, detail=detail),
+        )
+        return tag, newer, stale
+    return None
 
 
 def _by_lineage(
