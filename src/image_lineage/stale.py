@@ -304,17 +304,8 @@ def _on_a_stale_base(
         known = theirs.old_base is not None and theirs.old_base in lineage
         old = lineage.node(theirs.old_base).image if known and theirs.old_base else None
         detail = f"is built on {ancestor.image.display_name}, which {theirs.annotation.detail}"
-        stale = _stale(
-            lineage,
-            image,
-            newer,
-            shared=common_prefix(newer.layers, image.layers),
-            old=old,
-            steps=theirs.base_steps,
-            found_by=theirs.found_by,
-            annotation=replace(theirs.annotation, detail=detail),
-        )
-        return tag, newer, stale
+        said, by, steps = replace(theirs.annotation, detail=detail), theirs.found_by, theirs.base_steps
+        return _found(lineage, image, newer, tag, old=old, steps=steps, found_by=by, annotation=said)
     return None
 
 
@@ -385,17 +376,8 @@ def _by_record(lineage: Lineage, image: Image) -> tuple[str, Image, StaleImage] 
     detail = f"names {name} at {short_digest(digest)}; {tag} is now {short_digest(_short(newer))}"
     annotation = Annotation(name, digest, "confirmed", detail)
     steps = len(old.history or ()) if old is not None else 0
-    stale = _stale(
-        lineage,
-        image,
-        newer,
-        shared=common_prefix(newer.layers, image.layers),
-        old=old,
-        steps=steps,
-        found_by="provenance" if recorded.kind == "provenance" else "annotation",
-        annotation=annotation,
-    )
-    return tag, newer, stale
+    by: FoundBy = "provenance" if recorded.kind == "provenance" else "annotation"
+    return _found(lineage, image, newer, tag, old=old, steps=steps, found_by=by, annotation=annotation)
 
 
 def _tag_now_elsewhere(
@@ -450,17 +432,11 @@ def _by_tag(lineage: Lineage, image: Image) -> tuple[str, Image, StaleImage] | N
                 continue
             theirs = _tag_matching(newer, tag) or tag
             detail = f"{tag} names {base.short_id} here and {newer.short_id}, built later, in another source"
-            stale = _stale(
-                lineage,
-                image,
-                newer,
-                shared=common_prefix(newer.layers, image.layers),
-                old=base,
-                steps=len(base.history or ()),
-                found_by="tag",
-                annotation=replace(NO_ANNOTATION, detail=detail),
+            annotation = replace(NO_ANNOTATION, detail=detail)
+            steps = len(base.history or ())
+            return _found(
+                lineage, image, newer, theirs, old=base, steps=steps, found_by="tag", annotation=annotation
             )
-            return theirs, newer, stale
     return None
 
 
@@ -560,6 +536,25 @@ def _old_base(lineage: Lineage, image: Image, steps: int) -> Image | None:
         if len(node.image.history or ()) == steps:
             return node.image
     return None
+
+
+def _found(
+    lineage: Lineage,
+    image: Image,
+    newer: Image,
+    tag: str,
+    *,
+    old: Image | None,
+    steps: int,
+    found_by: FoundBy,
+    annotation: Annotation,
+) -> Finding:
+    """A finding whose image shares with the newer base what their layers share from the bottom."""
+    shared = common_prefix(newer.layers, image.layers)
+    stale = _stale(
+        lineage, image, newer, shared=shared, old=old, steps=steps, found_by=found_by, annotation=annotation
+    )
+    return tag, newer, stale
 
 
 def _stale(

@@ -49,13 +49,16 @@ def manifest(original: Image, name: str) -> Image:
 # --------------------------------------------------------------------------- the digest a build recorded
 
 
+def old_and_new_base() -> tuple[Image, Image]:
+    """team/base:1 with Python 3.12.6, and its rebuild with 3.12.7 a month later (manifest digests known)."""
+    old = manifest(image(OLD_BASE, "team/base:1"), "old")
+    bumped = [*ROOT, "ENV PYTHON_VERSION=3.12.7", "RUN install-python-3.12.7:2000000"]
+    return old, manifest(later(old, bumped, "team/base:1"), "new")
+
+
 def test_a_base_deleted_and_rebuilt_under_its_tag_is_found_by_provenance() -> None:
     """The containerd store deletes the old build when its tag moves: only the provenance links."""
-    old = manifest(image(OLD_BASE, "team/base:1"), "old")
-    new = manifest(
-        later(old, [*ROOT, "ENV PYTHON_VERSION=3.12.7", "RUN install-python-3.12.7:2000000"], "team/base:1"),
-        "new",
-    )
+    old, new = old_and_new_base()
     app = replace(
         image(APP, "team/app:1"), base=BaseEvidence("provenance", "team/base:1", old.manifest_digest)
     )
@@ -87,11 +90,7 @@ def test_a_base_still_named_by_its_tag_or_only_retagged_is_no_alarm() -> None:
 
 def test_an_older_build_under_the_tag_elsewhere_is_no_newer_base() -> None:
     """A registry that still has last month's team/base:1 makes no image on this month's stale."""
-    old = manifest(image(OLD_BASE, "team/base:1"), "old")
-    new = manifest(
-        later(old, [*ROOT, "ENV PYTHON_VERSION=3.12.7", "RUN install-python-3.12.7:2000000"], "team/base:1"),
-        "new",
-    )
+    old, new = old_and_new_base()
     new_app = manifest(
         later(
             new,
