@@ -328,12 +328,7 @@ def _by_lineage(
         if rebuild.steps == full or not newer.tags:
             continue
         old = _old_base(lineage, image, rebuild.steps)
-        if by_instruction and not (
-            old is not None
-            and not old.tags
-            and newer.id in lineage
-            and lineage.node(old.id).parent == lineage.node(newer.id).parent
-        ):
+        if by_instruction and not _same_parent_untagged(lineage, image, old, newer):
             continue
         tag = _moved_tag(newer, old, own)
         if tag is None:
@@ -350,6 +345,22 @@ def _by_lineage(
         )
         return tag, newer, stale
     return None
+
+
+def _same_parent_untagged(lineage: Lineage, image: Image, old: Image | None, newer: Image) -> bool:
+    """The old base lost its tag (or is not read: an untagged base with children is hidden unless
+    ``--all``) and grew from the parent the newer base grew from."""
+    parent = _built_on(lineage, newer.id) if newer.id in lineage else None
+    if parent is None:
+        return False
+    if old is not None:
+        return not old.tags and _built_on(lineage, old.id) == parent
+    return _built_on(lineage, image.id) == parent  # the old base between them is not here
+
+
+def _built_on(lineage: Lineage, image_id: str) -> str | None:
+    """The nearest ancestor that is no intermediate (the legacy builder's step images, ``--all``)."""
+    return next((n.id for n in lineage.ancestors(image_id) if not n.image.intermediate), None)
 
 
 def _by_record(lineage: Lineage, image: Image) -> tuple[str, Image, StaleImage] | None:

@@ -199,3 +199,10 @@ def test_tree_and_export_mark_the_images_on_an_outdated_base(tmp_path: Path) -> 
     assert [n["code"] for n in notes if n["image"] == images[3].id] == ["outdated_base"]
     dot = run_cli(["export", "--source", f"snapshot:{path}", "--format", "dot"])
     assert "outdated base" in dot.stdout
+
+
+def test_a_version_bump_is_found_when_the_dangling_old_base_is_hidden() -> None:
+    """Without --all an untagged base with children is not read: the image's parent is the root."""
+    root, _, new, app = bumped()
+    (found,) = report_of(root, new, app).images
+    assert (found.name, found.found_by, found.old_base) == ("team/app:1", "lineage by instruction", None)
