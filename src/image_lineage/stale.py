@@ -34,7 +34,7 @@ the order is the same on every run. Pure: nothing here does I/O.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -238,11 +238,15 @@ class StaleReport:
         return sum(len(group.images) for group in self.groups)
 
 
-def stale_images(lineage: Lineage, only: Iterable[str] | None = None) -> StaleReport:
+def stale_images(
+    lineage: Lineage, only: Iterable[str] | None = None, resolved: Mapping[str, str] | None = None
+) -> StaleReport:
     """Every image of ``lineage`` built on an outdated base, grouped by base.
 
     ``only``: report just these image ids (a view's), still judged against every image of
-    ``lineage`` (a filter must not hide the newer base). Groups are ordered by tag, platform
+    ``lineage`` (a filter must not hide the newer base). ``resolved``: the digest each recorded
+    base reference names now in its registry (``stale --resolve``; ``sources.resolve``), compared
+    like the images read. Groups are ordered by tag, platform
     and newer image id; images in a group by their number of steps (rebuild order: a base
     before what is built on it), then name and id.
     """
@@ -257,7 +261,7 @@ def stale_images(lineage: Lineage, only: Iterable[str] | None = None) -> StaleRe
         """The image's own finding, strongest rule first (memoised: ancestors are asked again)."""
         if image.id not in findings:
             findings[image.id] = (
-                _by_record(lineage, image)
+                _by_record(lineage, image, resolved or {})
                 or _by_lineage(lineage, index, image)
                 or _by_annotation(lineage, image)
                 or _by_tag(lineage, image)
@@ -287,6 +291,20 @@ def stale_images(lineage: Lineage, only: Iterable[str] | None = None) -> StaleRe
 
 
 Finding = tuple[str, Image, StaleImage]  # the tag that moved, the image it names now, the image to rebuild
+
+
+def recorded_references(lineage: Lineage) -> list[str]:
+    """The base references the images' builds recorded with a digest (provenance, annotations):
+    what ``stale --resolve`` asks their registries about."""
+    found = set()
+    for node in lineage.nodes():
+        parent = (
+            lineage.node(node.parent).image if node.parent is not None and node.parent in lineage else None
+        )
+        recorded = node.outside or own_base(node.image, parent)
+        if recorded is not None and recorded.kind != "label" and recorded.reference and recorded.digest:
+            found.add(recorded.reference)
+    return sorted(found)
 
 
 def _on_a_stale_base(
@@ -363,7 +381,7 @@ def _built_on(lineage: Lineage, image_id: str) -> str | None:
     return next((n.id for n in lineage.ancestors(image_id) if not n.image.intermediate), None)
 
 
-def _by_record(lineage: Lineage, image: Image) -> tuple[str, Image, StaleImage] | None:
+def _by_record(lineage: Lineage, image: Image, resolved: Mapping[str, str]) -> Finding | None:
     """The base digest the build recorded (provenance, manifest annotations) is not what its tag
     names now in a source read: the strongest evidence, since it needs no guess about layers."""
     node = lineage.node(image.id)
@@ -381,6 +399,9 @@ def _by_record(lineage: Lineage, image: Image) -> tuple[str, Image, StaleImage] 
         return None
     old = next((n.image for n in lineage.nodes() if digest in digests_of(n.image)), None)
     newer = _tag_now_elsewhere(lineage, image, name, digest, old)
+    now = resolved.get(name, digest)
+    if newer is None and now != digest:  # its registry's answer: the image itself is not read
+        newer = Image(id=now, tags=(name,), manifest_digest=now, os=image.os, architecture=image.architecture)
     if newer is None:
         return None
     tag = _tag_matching(newer, name) or name

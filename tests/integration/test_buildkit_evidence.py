@@ -173,3 +173,33 @@ def test_the_registry_reads_the_same_bases_from_its_attestation_manifests(pushed
         for tag in image.tags
     }
     assert bases == BASES
+
+
+def test_resolve_asks_the_registry_the_base_reference_names(
+    engine_28: ModernEngine, anonymous_registry: Any, tmp_path: Path
+) -> None:
+    """The engine's base is unchanged; only the registry its reference names has a newer build."""
+    base = f"{anonymous_registry.address}/rs/base:1"
+    engine_28.import_busybox(base, extra_files={"etc/rs": "1\n"})
+    buildx(engine_28, {"Dockerfile": f"FROM {base}\nCOPY a /a\n", "a": "a"}, "-t", "rs/app:1",
+           "--provenance=mode=max")  # fmt: skip
+    newer = engine_28.import_busybox("rs/newer:1", extra_files={"etc/rs": "2\n"})
+    saved = tmp_path / "newer.tar"
+    engine_28.docker("save", "-o", str(saved), "rs/newer:1")
+    anonymous_registry.copy(f"docker-archive:{saved}:rs/newer:1", "rs/base:1")
+    engine_28.docker("rmi", "rs/newer:1")
+    source = ["stale", "--source", f"docker:{engine_28.host}", "--filter", "^rs/", "--no-cache"]
+    try:
+        before = len(anonymous_registry.requests())
+        plain = run_cli(source)
+        assert (plain.code, plain.stdout) == (0, "No image is built on an outdated base.\n"), plain.stderr
+        asked = run_cli([*source, "--resolve", "-f", "json"])
+        assert asked.code == 1, asked.stderr
+        (group,) = json.loads(asked.stdout)["groups"]
+        assert group["base_tag"] == base
+        assert [(i["name"], i["found_by"]) for i in group["images"]] == [("rs/app:1", "provenance")]
+        asked_for = [(m, p) for m, p in anonymous_registry.requests()[before:] if p.startswith("/v2/rs/")]
+        assert asked_for == [("HEAD", "/v2/rs/base/manifests/1")]  # one HEAD, nothing pulled
+        assert newer  # the registry's build is another image than the engine's
+    finally:
+        engine_28.docker("rmi", "-f", "rs/app:1", base, check=False)

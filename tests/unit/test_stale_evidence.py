@@ -206,3 +206,20 @@ def test_a_version_bump_is_found_when_the_dangling_old_base_is_hidden() -> None:
     root, _, new, app = bumped()
     (found,) = report_of(root, new, app).images
     assert (found.name, found.found_by, found.old_base) == ("team/app:1", "lineage by instruction", None)
+
+
+def test_resolve_compares_the_recorded_digest_with_what_the_registry_answers() -> None:
+    from image_lineage.stale import recorded_references  # noqa: PLC0415
+
+    old, _ = old_and_new_base()
+    app = replace(
+        image(APP, "team/app:1"),
+        base=BaseEvidence("provenance", "r.example/team/base:1", old.manifest_digest),
+    )
+    lineage = build_lineage([old, app], SOURCE)
+    assert recorded_references(lineage) == ["r.example/team/base:1"]
+    assert not stale_images(lineage)  # nothing read names the tag elsewhere
+    assert not stale_images(lineage, resolved={"r.example/team/base:1": old.manifest_digest})
+    report = stale_images(lineage, resolved={"r.example/team/base:1": digest("now")})
+    (found,) = report.images
+    assert (found.name, found.found_by, report.groups[0].newer) == ("team/app:1", "provenance", digest("now"))
