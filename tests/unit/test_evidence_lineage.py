@@ -122,3 +122,20 @@ def test_the_inspector_the_lesson_and_graphml_name_the_outside_base(scan: Scan) 
     graphml = render_graphml(lineage)
     assert "team/base:1 @ sha256:b1f0885a1eaa… (not here)" in graphml
     assert ">provenance<" in graphml
+
+
+def test_an_index_digest_names_the_child_s_own_platform_of_a_multi_platform_base() -> None:
+    from image_lineage.render.mermaid import render_mermaid  # noqa: PLC0415
+    from tests.builders import AMD64, ARM64, SOURCE, image  # noqa: PLC0415
+
+    steps = ["RUN import-rootfs:5000000"]
+    index = (("linux/amd64", True), ("linux/arm64", True))
+    amd, arm = (image(steps, "team/base:1", platform=p, index=index) for p in (AMD64, ARM64))
+    assert amd.index_digest == arm.index_digest
+    for platform, expected in ((AMD64, amd), (ARM64, arm)):
+        child = image([*steps, "RUN app:10"], "team/app:1", platform=platform)
+        child = replace(child, base=BaseEvidence("provenance", "team/base:1", amd.index_digest))
+        lineage = build_lineage([amd, arm, child], SOURCE)
+        node = lineage.node(child.id)
+        assert (node.parent, node.known_by, node.outside) == (expected.id, "provenance", None)
+    assert "==>" in render_mermaid(lineage)  # a recorded edge, drawn thick
