@@ -1,0 +1,27 @@
+"""The app on images whose builds recorded their bases (fixtures recorded from real BuildKit
+builds: tests/unit/fixtures/buildkit28-recorded/README.md), with that base not among them."""
+
+from __future__ import annotations
+
+from html import unescape
+from pathlib import Path
+
+from image_lineage.sources.archive import ArchiveSource
+from tests.app.test_app import dot, drawn_trees, fresh_caches, ok, pick, snapshot_bytes, start, texts
+
+__all__ = ["drawn_trees", "fresh_caches"]  # the page's autouse fixtures, here too
+
+RECORDED = Path(__file__).parents[1] / "unit" / "fixtures" / "buildkit28-recorded"
+
+
+def test_the_inspector_and_the_picture_name_a_base_that_is_not_here() -> None:
+    images = [i for i in ArchiveSource(RECORDED).scan().images if "team/base:1" not in i.tags]
+    at = start("upload")
+    at.file_uploader(key="upload").set_value(("bk.json", snapshot_bytes(images), "application/json")).run()
+    pick(at, "team/app:1")
+    ok(at)
+    shown = unescape(texts(at))
+    assert "built on team/base:1 @ sha256:b1f0885a1eaa… (not here), as its provenance says" in shown
+    drawn = dot(at)
+    assert "not here" in drawn
+    assert 'style="rounded,dashed"' in drawn
