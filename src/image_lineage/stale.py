@@ -44,7 +44,7 @@ from image_lineage.instructions import rebuild_key, target_key
 from image_lineage.lineage import Lineage
 from image_lineage.model import BaseEvidence, Diagnostic, HistoryEntry, Image
 from image_lineage.platforms import compatible
-from image_lineage.reference import same_tag
+from image_lineage.reference import Reference, same_tag
 
 BASE_NAME = "org.opencontainers.image.base.name"
 BASE_DIGEST = "org.opencontainers.image.base.digest"
@@ -250,7 +250,7 @@ def stale_images(
     and newer image id; images in a group by their number of steps (rebuild order: a base
     before what is built on it), then name and id.
     """
-    index, loose = RebuildIndex(lineage), RebuildIndex(lineage, target)
+    index, loose, named = RebuildIndex(lineage), RebuildIndex(lineage, target), Named(lineage)
     wanted = set(lineage.by_id) if only is None else set(only) & set(lineage.by_id)
     grouped: dict[tuple[str, str, str], list[StaleImage]] = defaultdict(list)
     newer_of: dict[str, Image] = {}
@@ -261,10 +261,10 @@ def stale_images(
         """The image's own finding, strongest rule first (memoised: ancestors are asked again)."""
         if image.id not in findings:
             findings[image.id] = (
-                _by_record(lineage, image, resolved or {})
+                _by_record(lineage, image, resolved or {}, named)
                 or _by_lineage(lineage, index, image)
                 or _by_annotation(lineage, image)
-                or _by_tag(lineage, image)
+                or _by_tag(lineage, image, named)
                 or _by_lineage(lineage, loose, image, by_instruction=True)
             )
         return findings[image.id]
@@ -291,6 +291,31 @@ def stale_images(
 
 
 Finding = tuple[str, Image, StaleImage]  # the tag that moved, the image it names now, the image to rebuild
+
+
+class Named:
+    """The images of a lineage by tag (registry hosts not compared: ``same_tag``) and by digest,
+    built once per report, so that no rule compares every image with every other."""
+
+    def __init__(self, lineage: Lineage) -> None:
+        self.by_tag: dict[tuple[str, str], list[Image]] = defaultdict(list)
+        self.by_digest: dict[str, list[Image]] = defaultdict(list)
+        for node in lineage.nodes():
+            for tag in dict.fromkeys(key for t in node.image.tags if (key := _tag_key(t))):
+                self.by_tag[tag].append(node.image)
+            for known in digests_of(node.image):
+                self.by_digest[known].append(node.image)
+
+    def tagged(self, name: str) -> list[Image]:
+        key = _tag_key(name)
+        return self.by_tag.get(key, []) if key else []
+
+
+def _tag_key(name: str) -> tuple[str, str] | None:
+    reference = Reference.parse(name.strip())
+    if reference is None or not reference.tag_or_default:
+        return None
+    return reference.familiar_path, reference.tag_or_default
 
 
 def recorded_references(lineage: Lineage) -> list[str]:
@@ -381,7 +406,7 @@ def _built_on(lineage: Lineage, image_id: str) -> str | None:
     return next((n.id for n in lineage.ancestors(image_id) if not n.image.intermediate), None)
 
 
-def _by_record(lineage: Lineage, image: Image, resolved: Mapping[str, str]) -> Finding | None:
+def _by_record(lineage: Lineage, image: Image, resolved: Mapping[str, str], named: Named) -> Finding | None:
     """The base digest the build recorded (provenance, manifest annotations) is not what its tag
     names now in a source read: the strongest evidence, since it needs no guess about layers."""
     node = lineage.node(image.id)
@@ -397,8 +422,8 @@ def _by_record(lineage: Lineage, image: Image, resolved: Mapping[str, str]) -> F
     name, digest = recorded.reference, recorded.digest
     if not (name and digest):
         return None
-    old = next((n.image for n in lineage.nodes() if digest in digests_of(n.image)), None)
-    newer = _tag_now_elsewhere(lineage, image, name, digest, old)
+    old = next(iter(named.by_digest.get(digest, ())), None)
+    newer = _tag_now_elsewhere(lineage, image, named.tagged(name), digest, old)
     now = resolved.get(name, digest)
     if newer is None and now != digest:  # its registry's answer: the image itself is not read
         newer = Image(id=now, tags=(name,), manifest_digest=now, os=image.os, architecture=image.architecture)
@@ -413,16 +438,14 @@ def _by_record(lineage: Lineage, image: Image, resolved: Mapping[str, str]) -> F
 
 
 def _tag_now_elsewhere(
-    lineage: Lineage, image: Image, name: str, digest: str, old: Image | None
+    lineage: Lineage, image: Image, tagged: Iterable[Image], digest: str, old: Image | None
 ) -> Image | None:
-    """An image of the image's platform that the tag ``name`` names now, known by digests that are
-    not ``digest`` and newer than the build at ``digest`` (``old``, when here)."""
+    """An image of the image's platform among ``tagged`` (those the recorded tag names now), known
+    by digests that are not ``digest`` and newer than the build at ``digest`` (``old``, if here)."""
     ancestors = {n.id for n in lineage.ancestors(image.id)}
-    for node in lineage.nodes():
-        newer = node.image
+    for newer in tagged:
         if (
-            _tag_matching(newer, name) is None
-            or newer.id == image.id
+            newer.id == image.id
             or newer.id in ancestors
             or not compatible(newer.platform, image.platform)
             or not digests_of(newer) - {newer.id}  # only its config: nothing to compare
@@ -440,7 +463,7 @@ def _newer(one: Image, other: Image) -> bool:
     return first is not None and second is not None and first > second
 
 
-def _by_tag(lineage: Lineage, image: Image) -> tuple[str, Image, StaleImage] | None:
+def _by_tag(lineage: Lineage, image: Image, named: Named) -> Finding | None:
     """The image's base carries a tag that, in another source, names a newer image of its
     platform (a rebuilt root shares no layer with its old build: only the tag links them)."""
     parent = lineage.node(image.id).parent
@@ -450,13 +473,12 @@ def _by_tag(lineage: Lineage, image: Image) -> tuple[str, Image, StaleImage] | N
         for tag in base.tags:
             newer = next(
                 (
-                    other.image
-                    for other in lineage.nodes()
+                    other
+                    for other in named.tagged(tag)
                     if other.id not in {base.id, image.id}
-                    and _tag_matching(other.image, tag)
-                    and other.image.platform == base.platform
-                    and _newer(other.image, base)
-                    and not _in_one_source(other.image, base)
+                    and other.platform == base.platform
+                    and _newer(other, base)
+                    and not _in_one_source(other, base)
                 ),
                 None,
             )
