@@ -139,3 +139,21 @@ def test_an_index_digest_names_the_child_s_own_platform_of_a_multi_platform_base
         node = lineage.node(child.id)
         assert (node.parent, node.known_by, node.outside) == (expected.id, "provenance", None)
     assert "==>" in render_mermaid(lineage)  # a recorded edge, drawn thick
+
+
+def test_an_export_reads_back_with_the_bases_and_hostile_names_stay_clean_text(scan: Scan) -> None:
+    from image_lineage.sources import snapshot  # noqa: PLC0415
+
+    images = [i for i in scan.images if "team/base:1" not in i.tags]
+    back = snapshot.loads(render_json(_tree(images, scan)))
+    assert {i.tags[0]: i.base for i in back.images} == {i.tags[0]: i.base for i in images}
+    evil = "evil/\x1b[31mred\u202e:1\n" + "x" * 500
+    app = next(i for i in images if "team/app:1" in i.tags)
+    hostile = replace(app, base=BaseEvidence("provenance", evil, "sha256:" + "e" * 64))
+    lineage = _tree([hostile], scan)
+    (line, *_) = render_text(lineage).splitlines()
+    assert line.startswith("built on evil/")
+    assert "\x1b" not in line
+    assert "\u202e" not in line
+    assert len(line) < 200
+    assert "\x1b" not in render_dot(lineage)
