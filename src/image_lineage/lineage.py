@@ -388,7 +388,7 @@ def build_lineage(
             added_size=added_size,
             added_layers=added_layers,
             total_size=total_size,
-            known_by=found.known_by if found else "layers",
+            known_by=_known_by(found),
             outside=outside.get(image.id),
         )
         if mismatch:
@@ -449,6 +449,12 @@ def _apply_evidence(
             layers_say = found.image.display_name if found else "no parent here"
             notes.append(_disagree(child, layers_say, base, here.display_name))
     return outside
+
+
+def _known_by(found: _Parent | None) -> KnownBy:
+    if found is None:
+        return "layers"
+    return "layers only" if found.known_by == "layers" and not found.verified else found.known_by
 
 
 def _comparable(image: Image) -> bool:

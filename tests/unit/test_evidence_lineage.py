@@ -157,3 +157,13 @@ def test_an_export_reads_back_with_the_bases_and_hostile_names_stay_clean_text(s
     assert "\u202e" not in line
     assert len(line) < 200
     assert "\x1b" not in render_dot(lineage)
+
+
+def test_an_edge_without_history_is_known_by_layers_only() -> None:
+    from tests.builders import SOURCE, image  # noqa: PLC0415
+
+    root = image(["RUN import-rootfs:5000000"], "r:1", history=False)
+    child = image(["RUN import-rootfs:5000000", "RUN app:10"], "c:1", history=False)
+    lineage = build_lineage([root, child], SOURCE)
+    assert [lineage.node(i.id).known_by for i in (root, child)] == ["layers", "layers only"]
+    assert '"parent_known_by":"layers only"' in render_json(lineage)
