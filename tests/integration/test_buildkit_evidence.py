@@ -35,6 +35,9 @@ ANNOTATED = (
 )  # fmt: skip
 
 
+#: A mode=min provenance of a multi-stage build lists every image used, none marked final.
+ANY_CANDIDATE = "bk/app:1 or bk/base:1"
+
 #: The base each image's build recorded (the final stage's for bk/multi:1; none for imports).
 BASES = {
     "bk/base:1": None,
@@ -42,6 +45,7 @@ BASES = {
     "bk/v1:1": "bk/base:1",
     "bk/min:1": "bk/app:1",
     "bk/multi:1": "bk/app:1",
+    "bk/minmulti:1": ANY_CANDIDATE,
     "bk/annot:1": "bk/base:1",
     "bk/gone:1": "bk/tmp:1",
 }
@@ -53,6 +57,13 @@ class Built:
     archive: Path  # docker save of every bk/ image, before the base was rebuilt
     ids: dict[str, str]  # tag -> what --iidfile said (index digest)
     old_base: str  # the first bk/base:1's manifest digest
+
+
+def _reference(image: Image) -> str | None:
+    """The base reference recorded, or ``ANY_CANDIDATE`` where the provenance lists candidates."""
+    if image.base is None:
+        return None
+    return ANY_CANDIDATE if image.base.candidates else image.base.reference
 
 
 def _ours(scan: Scan) -> dict[str, Image]:
@@ -77,6 +88,12 @@ def built(engine_28: ModernEngine, tmp_path_factory: pytest.TempPathFactory) -> 
              "a": "b"},
             "-t", "bk/multi:1", "--provenance=mode=max,version=v1",
         ),
+        "bk/minmulti:1": buildx(
+            engine,
+            {"Dockerfile": "FROM bk/base:1 AS builder\nCOPY a /b\nFROM bk/app:1\nCOPY --from=builder /b /d\n",
+             "a": "d"},
+            "-t", "bk/minmulti:1", "--provenance=mode=min",
+        ),
         "bk/annot:1": buildx(
             engine, {"Dockerfile": "FROM bk/base:1\nCOPY a /n\n", "a": "n"},
             *ANNOTATED, "--annotation", f"manifest:org.opencontainers.image.base.digest={old_base}",
@@ -98,16 +115,20 @@ def built(engine_28: ModernEngine, tmp_path_factory: pytest.TempPathFactory) -> 
 
 def test_every_buildkit_image_names_its_base_on_the_engine(built: Built) -> None:
     images = _ours(DockerEngineSource(built.engine.host, use_cache=False).scan())
-    bases = {tag: (i.base.kind, i.base.reference) if i.base else None for tag, i in images.items()}
+    bases = {tag: (i.base.kind, _reference(i)) if i.base else None for tag, i in images.items()}
     assert bases == {
         "bk/base:1": None,  # imported, not built
         "bk/app:1": ("provenance", "bk/base:1"),  # SLSA v0.2, mode=max
         "bk/v1:1": ("provenance", "bk/base:1"),  # SLSA v1
         "bk/min:1": ("provenance", "bk/app:1"),  # mode=min
         "bk/multi:1": ("provenance", "bk/app:1"),  # the final stage's, not the builder's bk/base:1
+        "bk/minmulti:1": ("provenance", ANY_CANDIDATE),  # mode=min: both listed, lineage picks
         "bk/annot:1": ("provenance", "bk/base:1"),  # provenance over its annotations
         "bk/gone:1": ("provenance", "bk/tmp:1"),
     }
+    candidates = images["bk/minmulti:1"].base
+    assert candidates is not None
+    assert sorted(ref for ref, _ in candidates.candidates) == ["bk/app:1", "bk/base:1"]
     assert images["bk/app:1"].base is not None
     assert images["bk/app:1"].base.digest == built.old_base
     assert images["bk/min:1"].base is not None
@@ -128,7 +149,11 @@ def test_the_tree_names_bases_not_here_and_stale_finds_the_rebuilt_base(built: B
         "bk/annot:1": "provenance",
         "bk/min:1": "provenance",  # on bk/app:1, itself on the old base
         "bk/multi:1": "provenance",
+        "bk/minmulti:1": "provenance",  # its parent, picked by layers among the candidates
     }
+    lineage = build_lineage(scan.images, scan.source, scan.diagnostics)
+    picked = lineage.node(_ours(scan)["bk/minmulti:1"].id)
+    assert (lineage.node(picked.parent or "").image.tags, picked.known_by) == (("bk/app:1",), "provenance")
     tree = run_cli(["tree", "--source", f"docker:{built.engine.host}"])
     assert "bk/app:1" in tree.stdout
     assert "[on an outdated base: image-lineage stale]" in tree.stdout
@@ -142,7 +167,7 @@ def built_short(scan: Scan, tag: str) -> str:
 
 def test_the_archive_reads_the_same_bases(built: Built) -> None:
     images = _ours(ArchiveSource(built.archive).scan())
-    assert {t: i.base.reference if i.base else None for t, i in images.items()} == BASES
+    assert {t: _reference(i) for t, i in images.items()} == BASES
 
 
 @pytest.fixture(scope="module")
@@ -167,11 +192,7 @@ def pushed(built: Built, anonymous_registry: Any, tmp_path_factory: pytest.TempP
 
 def test_the_registry_reads_the_same_bases_from_its_attestation_manifests(pushed: Any) -> None:
     scan = open_source(f"registry:{pushed.url}").scan()
-    bases = {
-        tag.split("/", 1)[1]: image.base.reference if image.base else None
-        for image in scan.images
-        for tag in image.tags
-    }
+    bases = {tag.split("/", 1)[1]: _reference(image) for image in scan.images for tag in image.tags}
     assert bases == BASES
 
 
