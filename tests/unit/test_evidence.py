@@ -90,3 +90,17 @@ def test_snapshots_keep_the_base_and_read_old_files_without_one() -> None:
     assert [i.base for i in back.images] == [base, None]
     document = json.loads(snapshot.dumps(scan))
     assert "base" not in document["images"][1]  # a record without evidence is written as before
+
+
+def test_a_merged_image_keeps_the_base_that_any_source_read() -> None:
+    from image_lineage.sources.merge import merge_scans  # noqa: PLC0415
+
+    base = BaseEvidence("provenance", "team/base:1", BASE_DIGEST)
+    engine = Image(id="sha256:" + "1" * 64, tags=("a:1",), history=())  # a classic store: no attestation
+    registry = Image(id="sha256:" + "1" * 64, tags=("r/a:1",), size_kind="compressed", base=base)
+    scans = [
+        Scan(SourceInfo("docker", "unix:///a"), (engine,)),
+        Scan(SourceInfo("registry", "http://r"), (registry,)),
+    ]
+    (merged,) = merge_scans(scans).images
+    assert merged.base == base
