@@ -446,8 +446,9 @@ def _apply_evidence(
         ):
             parents[child.id] = _Parent(here, _history_prefix(here, child), False, kind)
         else:
-            layers_say = found.image.display_name if found else "no parent here"
-            notes.append(_disagree(child, layers_say, base, here.display_name))
+            notes.append(
+                _disagree(child, found.image.display_name if found else None, base, here.display_name)
+            )
     return outside
 
 
@@ -474,12 +475,9 @@ def _history_prefix(base: Image, child: Image) -> bool:
     return ours is not None and theirs is not None and theirs[: len(ours)] == ours and len(ours) < len(theirs)
 
 
-def _disagree(child: Image, layers_say: str, base: BaseEvidence, evidence_says: str) -> Diagnostic:
-    return Diagnostic(
-        child.id,
-        "evidence_disagrees",
-        f"layers say the parent is {layers_say}; its {base.kind} names {evidence_says}",
-    )
+def _disagree(child: Image, layers_say: str | None, base: BaseEvidence, evidence_says: str) -> Diagnostic:
+    said = f"layers say the parent is {layers_say}" if layers_say else "layers find no parent here"
+    return Diagnostic(child.id, "evidence_disagrees", f"{said}; its {base.kind} names {evidence_says}")
 
 
 def _parents_first(images: Sequence[Image], parents: dict[str, _Parent]) -> list[Image]:

@@ -250,7 +250,7 @@ def stale_images(
     and newer image id; images in a group by their number of steps (rebuild order: a base
     before what is built on it), then name and id.
     """
-    index, loose, named = RebuildIndex(lineage), RebuildIndex(lineage, target), Named(lineage)
+    index, loose, named = RebuildIndex(lineage), RebuildIndex(lineage, target), TagsAndDigests(lineage)
     wanted = set(lineage.by_id) if only is None else set(only) & set(lineage.by_id)
     grouped: dict[tuple[str, str, str], list[StaleImage]] = defaultdict(list)
     newer_of: dict[str, Image] = {}
@@ -293,7 +293,7 @@ def stale_images(
 Finding = tuple[str, Image, StaleImage]  # the tag that moved, the image it names now, the image to rebuild
 
 
-class Named:
+class TagsAndDigests:
     """The images of a lineage by tag (registry hosts not compared: ``same_tag``) and by digest,
     built once per report, so that no rule compares every image with every other."""
 
@@ -406,7 +406,9 @@ def _built_on(lineage: Lineage, image_id: str) -> str | None:
     return next((n.id for n in lineage.ancestors(image_id) if not n.image.intermediate), None)
 
 
-def _by_record(lineage: Lineage, image: Image, resolved: Mapping[str, str], named: Named) -> Finding | None:
+def _by_record(
+    lineage: Lineage, image: Image, resolved: Mapping[str, str], named: TagsAndDigests
+) -> Finding | None:
     """The base digest the build recorded (provenance, manifest annotations) is not what its tag
     names now in a source read: the strongest evidence, since it needs no guess about layers."""
     node = lineage.node(image.id)
@@ -463,7 +465,7 @@ def _newer(one: Image, other: Image) -> bool:
     return first is not None and second is not None and first > second
 
 
-def _by_tag(lineage: Lineage, image: Image, named: Named) -> Finding | None:
+def _by_tag(lineage: Lineage, image: Image, named: TagsAndDigests) -> Finding | None:
     """The image's base carries a tag that, in another source, names a newer image of its
     platform (a rebuilt root shares no layer with its old build: only the tag links them)."""
     parent = lineage.node(image.id).parent

@@ -90,6 +90,11 @@ def test_evidence_naming_another_image_than_the_layers_is_a_diagnostic(scan: Sca
     assert lineage.node(node.parent or "").image.tags == ("team/app:1",)  # layers keep their parent
     (note,) = [d for d in lineage.diagnostics if d.code == "evidence_disagrees"]
     assert note.message == "layers say the parent is team/app:1; its provenance names team/annot:1"
+    root = replace(images["team/base:1"], base=wrong.base)  # evidence can make no cycle either
+    lineage = _tree([root, images["team/annot:1"]], scan)
+    assert lineage.node(root.id).parent is None
+    (note,) = [d for d in lineage.diagnostics if d.code == "evidence_disagrees"]
+    assert note.message == "layers find no parent here; its provenance names team/annot:1"
 
 
 def test_a_label_inherited_from_the_parent_is_no_evidence_of_the_child(scan: Scan) -> None:
