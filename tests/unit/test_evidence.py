@@ -104,3 +104,14 @@ def test_a_merged_image_keeps_the_base_that_any_source_read() -> None:
     ]
     (merged,) = merge_scans(scans).images
     assert merged.base == base
+
+
+def test_an_export_cached_before_bases_were_read_is_exported_again() -> None:
+    from image_lineage.sources.engine.export import Exported, ExportedPlatform  # noqa: PLC0415
+
+    base = BaseEvidence("annotation", "team/base:1", BASE_DIGEST)
+    fresh = Exported("", (ExportedPlatform("linux/amd64", "sha256:" + "2" * 64, "{}", (1,), base),))
+    assert Exported.from_json(fresh.as_json()) == fresh
+    old = fresh.as_json()
+    del old["platforms"][0]["base"]
+    assert Exported.from_json(old) is None  # a miss: the export is read again, its evidence with it
