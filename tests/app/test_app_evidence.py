@@ -25,3 +25,23 @@ def test_the_inspector_and_the_picture_name_a_base_that_is_not_here() -> None:
     drawn = dot(at)
     assert "not here" in drawn
     assert 'style="rounded,dashed"' in drawn
+
+
+def test_the_lesson_names_the_family_after_its_base_that_is_not_here() -> None:
+    images = [i for i in ArchiveSource(RECORDED).scan().images if "team/base:1" not in i.tags]
+    at = start("upload")
+    at.file_uploader(key="upload").set_value(("bk.json", snapshot_bytes(images), "application/json")).run()
+    at.toggle(key="lesson").set_value(True).run()
+    assert not at.exception
+    families = at.selectbox(key="lesson_family")
+    assert len(families.options) == 1  # four images, one base not here: one family
+    assert "team/base:1 @ sha256:b1f0885a1eaa… (not here)" in families.options[0]
+    images_box = at.selectbox(key="lesson_image")
+    images_box.select_index(
+        next(n for n, o in enumerate(images_box.options) if o.startswith("team/app:1"))
+    ).run()
+    assert not at.exception
+    shown = unescape(texts(at))
+    assert (
+        "team/app:1 is built on team/base:1 @ sha256:b1f0885a1eaa… (not here): docker pull downloads" in shown
+    )
