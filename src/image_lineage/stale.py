@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from image_lineage.bases import digests_of, own_base, short_digest
+from image_lineage.bases import digests_of, is_layer_prefix, own_base, short_digest
 from image_lineage.instructions import rebuild_key, target_key
 from image_lineage.lineage import Lineage
 from image_lineage.model import BaseEvidence, Diagnostic, HistoryEntry, Image
@@ -452,6 +452,7 @@ def _tag_now_elsewhere(
             or not compatible(newer.platform, image.platform)
             or not digests_of(newer) - {newer.id}  # only its config: nothing to compare
             or digest in digests_of(newer)
+            or (newer.layers and is_layer_prefix(newer, image))  # the same base, pushed again
         ):
             continue
         if old is not None and not _newer(newer, old):
@@ -478,6 +479,7 @@ def _by_tag(lineage: Lineage, image: Image, named: TagsAndDigests) -> Finding | 
                     other
                     for other in named.tagged(tag)
                     if other.id not in {base.id, image.id}
+                    and not (other.layers and is_layer_prefix(other, image))
                     and other.platform == base.platform
                     and _newer(other, base)
                     and not _in_one_source(other, base)

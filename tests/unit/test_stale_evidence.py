@@ -223,3 +223,17 @@ def test_resolve_compares_the_recorded_digest_with_what_the_registry_answers() -
     report = stale_images(lineage, resolved={"r.example/team/base:1": digest("now")})
     (found,) = report.images
     assert (found.name, found.found_by, report.groups[0].newer) == ("team/app:1", "provenance", digest("now"))
+
+
+def test_the_same_base_pushed_again_under_another_digest_is_no_alarm() -> None:
+    """Recompressed on a push, a manifest gets another digest; its layers (diff_ids) stay."""
+    old, _ = old_and_new_base()
+    app = replace(
+        image(APP, "team/app:1"), base=BaseEvidence("provenance", "team/base:1", old.manifest_digest)
+    )
+    pushed = replace(
+        old, id=digest("another config"), manifest_digest=digest("recompressed"), found_in=REGISTRY
+    )
+    pushed = replace(pushed, created=old.created + timedelta(days=1))  # type: ignore[operator]
+    assert not report_of(pushed, app)
+    assert not report_of(replace(old, found_in=ENGINE), replace(app, found_in=ENGINE), pushed)
