@@ -430,7 +430,12 @@ def _apply_evidence(
         named = index.named(base, child)
         here = next((n.image for n in named if n.image is not None), None)
         kind: KnownBy = base.kind
-        if here is None:
+        if here is None and base.candidates:  # mode=min: which one is the base, nothing here tells
+            listed = ", ".join(sorted({ref or digest for ref, digest in base.candidates}))
+            notes.append(
+                Diagnostic(child.id, "base_unknown", f"its {base.kind} lists {listed}; none is here")
+            )
+        elif here is None:
             first = named[0]
             if found and names_tag(found.image, first.reference) and not _comparable(found.image):
                 continue  # the tag's image here knows no digest to compare: layers have it

@@ -172,3 +172,13 @@ def test_an_edge_without_history_is_known_by_layers_only() -> None:
     lineage = build_lineage([root, child], SOURCE)
     assert [lineage.node(i.id).known_by for i in (root, child)] == ["layers", "layers only"]
     assert '"parent_known_by":"layers only"' in render_json(lineage)
+
+
+def test_candidates_none_of_which_is_here_make_no_outside_base(scan: Scan) -> None:
+    images = {i.tags[0]: i for i in scan.images}
+    pairs = (("team/gone:1", "sha256:" + "a" * 64), ("team/builder:1", "sha256:" + "b" * 64))
+    child = replace(images["team/app:1"], base=BaseEvidence("provenance", *pairs[0], candidates=pairs))
+    lineage = _tree([child], scan)
+    assert lineage.node(child.id).outside is None  # which of the two was the final stage's is unknown
+    (note,) = [d for d in lineage.diagnostics if d.code == "base_unknown"]
+    assert note.message == "its provenance lists team/builder:1, team/gone:1; none is here"
