@@ -273,7 +273,7 @@ def stale_images(
         image = lineage.node(image_id).image
         if not image.tags or image.intermediate:
             continue
-        found = judge(image) or _on_a_stale_base(lineage, image, judge)
+        found = judge(image) or _on_a_stale_base(lineage, index, image, judge)
         if found is None:
             continue
         tag, newer, stale = found
@@ -333,10 +333,14 @@ def recorded_references(lineage: Lineage) -> list[str]:
 
 
 def _on_a_stale_base(
-    lineage: Lineage, image: Image, judge: Callable[[Image], Finding | None]
+    lineage: Lineage, index: RebuildIndex, image: Image, judge: Callable[[Image], Finding | None]
 ) -> Finding | None:
     """Built on a tagged image that is itself on an outdated base: on the same old base, found by
-    the same evidence (a rebuild of that image, after its own, brings the newer base)."""
+    the same evidence (a rebuild of that image, after its own, brings the newer base). Not an
+    image rebuilt since under a tag (as for lineage: that newer build is the one to use)."""
+    full = len(image.history or ())
+    if full and any(c.steps == full and c.newer.tags for c in index.rebuilds(image)):
+        return None
     for ancestor in lineage.ancestors(image.id):
         if not ancestor.image.tags or ancestor.image.intermediate:
             continue

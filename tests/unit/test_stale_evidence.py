@@ -13,7 +13,7 @@ from image_lineage.model import BaseEvidence, Image, Scan
 from image_lineage.render.stale import render_stale_json, render_stale_text
 from image_lineage.sources.snapshot import dumps
 from image_lineage.stale import StaleReport, stale_images
-from tests.builders import SOURCE, digest, image
+from tests.builders import SOURCE, digest, image, rebuilt
 from tests.support.cli import run_cli
 
 ROOT = ["RUN import-rootfs:5000000", "ENV LANG=C.UTF-8"]
@@ -237,3 +237,14 @@ def test_the_same_base_pushed_again_under_another_digest_is_no_alarm() -> None:
     pushed = replace(pushed, created=old.created + timedelta(days=1))  # type: ignore[operator]
     assert not report_of(pushed, app)
     assert not report_of(replace(old, found_in=ENGINE), replace(app, found_in=ENGINE), pushed)
+
+
+def test_an_image_rebuilt_since_under_a_tag_is_not_listed_for_its_stale_base() -> None:
+    old, new = old_and_new_base()
+    app = replace(
+        image(APP, "team/app:1"), base=BaseEvidence("provenance", "team/base:1", old.manifest_digest)
+    )
+    tool = image([*APP, "RUN tool:10"], "team/tool:1")  # on team/app:1: listed with it
+    assert {s.name for s in report_of(new, app, tool).images} == {"team/app:1", "team/tool:1"}
+    again = rebuilt(tool, "team/tool:2", from_step=len(APP))  # the same steps, other layers, later
+    assert {s.name for s in report_of(new, app, tool, again).images} == {"team/app:1", "team/tool:2"}
