@@ -2,7 +2,8 @@
 
 Debian 12's ``docker.io`` is Engine 20.10, which has only the classic image store.  Newer
 engines come from Debian's own newer suites: :func:`fetch_engine` downloads ``docker.io``,
-``containerd`` and ``docker-cli`` with ``apt-get download`` (a private sources list, lists
+``containerd`` and ``docker-cli`` (and, from sid, ``docker-buildx`` for BuildKit builds:
+``testbed/buildkit.py``) with ``apt-get download`` (a private sources list, lists
 dir, cache dir and status file: nothing of the system's apt state is read or written) and
 unpacks them with ``dpkg-deb -x`` into a cache directory; nothing is installed.
 
@@ -98,10 +99,15 @@ class EngineSpec:
     name: str  # "28", "26": the fixture suffix
     suite: str  # Debian suite
     major: str  # expected major version of docker.io there
+    extras: tuple[str, ...] = ()  # more packages from the same suite (docker-buildx for BuildKit builds)
+
+    @property
+    def packages(self) -> tuple[str, ...]:
+        return (*PACKAGES, *self.extras)
 
 
 ENGINES: dict[str, EngineSpec] = {
-    "28": EngineSpec(name="28", suite="sid", major="28"),
+    "28": EngineSpec(name="28", suite="sid", major="28", extras=("docker-buildx",)),
     "26": EngineSpec(name="26", suite="trixie", major="26"),
 }
 
@@ -121,6 +127,12 @@ class UnpackedEngine:
     @property
     def docker(self) -> Path:
         return self.root / "usr" / "bin" / "docker"
+
+    @property
+    def buildx(self) -> Path | None:
+        """The ``docker-buildx`` CLI plugin, where the suite has it (sid: 0.29)."""
+        found = self.root / "usr" / "libexec" / "docker" / "cli-plugins" / "docker-buildx"
+        return found if found.is_file() else None
 
     @property
     def bin_dirs(self) -> tuple[Path, ...]:
@@ -159,6 +171,8 @@ def _load_marker(spec: EngineSpec, folder: Path) -> UnpackedEngine | None:
     engine = UnpackedEngine(spec=spec, root=folder / "root", versions=dict(data.get("versions", {})))
     if not (engine.dockerd.is_file() and engine.docker.is_file()):
         return None
+    if any(package not in engine.versions for package in spec.extras):
+        return None  # cached before an extra package was wanted: fetched again
     return engine
 
 
@@ -247,7 +261,7 @@ def _download_and_unpack(spec: EngineSpec, work: Path) -> dict[str, str]:
         )
     debs = work / "debs"
     debs.mkdir()
-    _run(["apt-get", "-q", *apt, "download", *PACKAGES], cwd=debs)
+    _run(["apt-get", "-q", *apt, "download", *spec.packages], cwd=debs)
     root = work / "root"
     root.mkdir()
     versions: dict[str, str] = {}
@@ -256,7 +270,7 @@ def _download_and_unpack(spec: EngineSpec, work: Path) -> dict[str, str]:
         parsed = dict(line.split(": ", 1) for line in fields.splitlines() if ": " in line)
         versions[parsed["Package"]] = parsed["Version"]
         _run(["dpkg-deb", "-x", str(deb), str(root)])
-    missing = [p for p in PACKAGES if p not in versions]
+    missing = [p for p in spec.packages if p not in versions]
     if missing:
         raise EngineUnavailable(f"Debian {spec.suite} gave no {', '.join(missing)}")
     engine_version = versions["docker.io"]

@@ -33,7 +33,7 @@ from image_lineage.render.text import render_text
 from image_lineage.sources import SPEC_HELP, Source, engine_spec, open_source, scan_auto, scan_sources
 from image_lineage.sources.base import DEFAULT_TIMEOUT
 from image_lineage.sources.engine.contexts import CONTEXT_PREFIX
-from image_lineage.stale import SCHEMA, stale_images
+from image_lineage.stale import SCHEMA, noted, recorded_references, stale_images
 from image_lineage.text import clean_text
 from image_lineage.views import PlatformSelection
 
@@ -221,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
     stale.add_argument(
         "--format", "-f", choices=STALE_FORMATS, default="text", help=f"json: the {STALE_SCHEMA} schema"
     )
+    stale.add_argument(
+        "--resolve",
+        action="store_true",
+        help="also ask the registry each recorded base reference names what its tag names now "
+        "(one HEAD each; off by default: stale reaches no network unasked)",
+    )
     return parser
 
 
@@ -266,7 +272,11 @@ def main(
             # here, as it always was: it changes how a tree is drawn, not what is outdated.
             return _stale(pipeline.run(scans, replace(options, collapse=False)), args, out, err)
         result = pipeline.run(scans, options)
-        lineage, host = result.shown, result.selected.host
+        # Images on an outdated base are marked in the tree and every export, as in the app.
+        lineage, host = (
+            noted(result.shown, stale_images(result.real, only=result.shown.by_id)),
+            result.selected.host,
+        )
         if args.command == "tree":
             ascii_only = args.ascii or not _can_encode(out)
             out.write(render_text(lineage, ascii_only=ascii_only, host_platform=host))
@@ -297,7 +307,14 @@ def _stale(result: pipeline.Shown, args: argparse.Namespace, out: TextIO, err: T
     from image_lineage.render.stale import render_stale_json, render_stale_text  # noqa: PLC0415
 
     view = result.shown
-    report = stale_images(result.real, only=view.by_id)
+    resolved: dict[str, str] = {}
+    if args.resolve:
+        from image_lineage.sources.resolve import resolve_tags  # noqa: PLC0415 - only --resolve speaks HTTP
+
+        resolved, unresolved = resolve_tags(recorded_references(result.real), args.timeout)
+        for note in unresolved:
+            print(clean_text(f"{PROG}: could not resolve {note.message}"), file=err)
+    report = stale_images(result.real, only=view.by_id, resolved=resolved)
     masked = not args.show_secrets
     if args.format == "json":
         out.write(render_stale_json(report, masked=masked))

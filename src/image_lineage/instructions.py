@@ -174,3 +174,29 @@ def rebuild_key(created_by: str) -> str:
     step = parse(created_by)
     names = " ".join(name for name, _ in step.build_args)
     return "\x1f".join((step.builder, step.shell, names, step.kind, without_content_hashes(step.arguments)))
+
+
+# A version in a command: ``3.12.7``, ``1.2-3``, ``2024.01``, ``v1.29`` (one or more dots or
+# dashes between alphanumerics, a digit first); and the values of ``NAME=value`` settings.
+_VERSION = re.compile(r"(?<![\w])v?\d+(?:[.\-+~]\w+)+")
+_SETTING = re.compile(r"([^\s=]+)=(?:\"(?:[^\"\\]|\\.)*\"|'[^']*'|\S*)")
+
+
+@functools.lru_cache(maxsize=8192)
+def target_key(created_by: str) -> str:
+    """Looser than ``rebuild_key``: the instruction and what it sets or runs, without values.
+
+    ``ENV``/``ARG``/``LABEL`` keep the names they set (``ENV PYTHON_VERSION=3.12.7`` and
+    ``=3.12.6`` are one key); a ``RUN`` keeps its command with versions left out
+    (``apt-get install curl=7.88.1-10`` and ``=7.88.1-11``); other steps as ``rebuild_key``. Two
+    builds of one Dockerfile after a version bump have equal keys step by step.
+    """
+    step = parse(created_by)
+    arguments = step.arguments
+    if step.kind in {"ENV", "ARG", "LABEL"}:
+        settings = sorted(found[1] for found in _SETTING.finditer(arguments))
+        arguments = " ".join(settings) if settings else arguments.split(" ", 1)[0]
+    elif step.kind == "RUN":
+        arguments = _VERSION.sub("*", arguments)
+    names = " ".join(name for name, _ in step.build_args)
+    return "\x1f".join((step.builder, step.shell, names, step.kind, without_content_hashes(arguments)))

@@ -22,6 +22,7 @@ import shlex
 from dataclasses import dataclass
 
 from image_lineage import families as family_tree
+from image_lineage.bases import outside_text
 from image_lineage.families import Family
 from image_lineage.insights import instruction
 from image_lineage.instructions import short_content_hashes
@@ -188,6 +189,7 @@ class PullPlan:
     present: tuple[TowerStep, ...]
     download: tuple[TowerStep, ...]
     size_kind: SizeKind
+    outside: str = ""  # the base its build recorded, not here (``bases.outside_text``), for a root
 
     @property
     def download_size(self) -> int:
@@ -201,8 +203,9 @@ class PullPlan:
         count = len(self.download)
         layers = f"{count} layer{'s' if count != 1 else ''}"
         if self.parent is None:
+            on = f"on {self.outside}" if self.outside else "on nothing here"
             return (
-                f"{self.image} is built on nothing here: docker pull downloads all of it, "
+                f"{self.image} is built {on}: docker pull downloads all of it, "
                 f"{layers} ({unbroken_size(self.download_size)})."
             )
         if not count:
@@ -237,6 +240,7 @@ def pull_plan(lineage: Lineage, image_id: str) -> PullPlan:
         present=tuple(present),
         download=tuple(download),
         size_kind=data.size_kind,
+        outside=clean_text(outside_text(node.outside), NAME_LIMIT * 2) if node.outside and not parent else "",
     )
 
 

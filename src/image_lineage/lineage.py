@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import networkx as nx
 
-from image_lineage.model import Diagnostic, HistoryEntry, Image, SourceInfo, short_id
+from image_lineage.bases import DigestIndex, KnownBy, is_layer_prefix, names_tag, outside_text, own_base
+from image_lineage.model import BaseEvidence, Diagnostic, HistoryEntry, Image, SourceInfo, short_id
 from image_lineage.platforms import compatible, normalized
 
 
@@ -58,6 +59,10 @@ class Node:
     added_layers: int
     total_size: int
     """The sum of the image's layer sizes: its parent's ``total_size`` plus ``added_size``."""
+    known_by: KnownBy = "layers"
+    """How the parent edge is known (``bases.KnownBy``); "layers" for a root."""
+    outside: BaseEvidence | None = None
+    """The base the image's build recorded when no image read is that base (``(not here)``)."""
 
     @property
     def id(self) -> str:
@@ -261,6 +266,7 @@ class _Parent:
     image: Image
     verified: bool
     ambiguous: bool
+    known_by: KnownBy = "layers"
 
 
 def _find_parents(images: Sequence[Image]) -> dict[str, _Parent]:
@@ -390,6 +396,7 @@ def build_lineage(
     ordered = [unique[k] for k in sorted(unique)]
     parents = _find_parents(ordered)
     notes = list(diagnostics)
+    outside = _apply_evidence(ordered, parents, notes)
 
     nodes: dict[str, Node] = {}
     for image in _parents_first(ordered, parents):
@@ -406,10 +413,12 @@ def build_lineage(
             added_size=added_size,
             added_layers=added_layers,
             total_size=total_size,
+            known_by=_known_by(found),
+            outside=outside.get(image.id),
         )
         if mismatch:
             notes.append(mismatch)
-        if found and not found.verified:
+        if found and not found.verified and found.known_by == "layers":
             notes.append(
                 Diagnostic(
                     image.id,
@@ -429,6 +438,76 @@ def build_lineage(
     return Lineage(
         source=source, by_id={k: nodes[k] for k in sorted(nodes)}, diagnostics=_sorted_unique(notes)
     )
+
+
+def _apply_evidence(
+    images: Sequence[Image], parents: dict[str, _Parent], notes: list[Diagnostic]
+) -> dict[str, BaseEvidence]:
+    """Parents as the builds recorded them (``bases``), over what layers found; the bases named
+    that no image read is (by id: ``Node.outside``). A diagnostic where the two disagree."""
+    index = DigestIndex(images)
+    outside: dict[str, BaseEvidence] = {}
+    for child in images:
+        found = parents.get(child.id)
+        base = own_base(child, found.image if found else None)
+        if base is None:
+            continue
+        named = index.named(base, child)
+        here = next((n.image for n in named if n.image is not None), None)
+        kind: KnownBy = base.kind
+        if here is None and base.candidates:  # mode=min: which one is the base, nothing here tells
+            listed = ", ".join(sorted({ref or digest for ref, digest in base.candidates}))
+            notes.append(
+                Diagnostic(child.id, "base_unknown", f"its {base.kind} lists {listed}; none is here")
+            )
+        elif here is None:
+            first = named[0]
+            if found and names_tag(found.image, first.reference) and not _comparable(found.image):
+                continue  # the tag's image here knows no digest to compare: layers have it
+            away = outside[child.id] = BaseEvidence(base.kind, first.reference, first.digest)
+            if found and names_tag(found.image, first.reference):
+                notes.append(_disagree(child, found.image.display_name, base, outside_text(away)))
+        elif found and found.image.id == here.id:
+            parents[child.id] = _Parent(here, found.verified, False, kind)
+        elif (
+            is_layer_prefix(here, child)
+            and _below(here, child)
+            and (found is None or is_layer_prefix(found.image, here))
+        ):
+            parents[child.id] = _Parent(here, _history_prefix(here, child), False, kind)
+        else:
+            notes.append(
+                _disagree(child, found.image.display_name if found else None, base, here.display_name)
+            )
+    return outside
+
+
+def _known_by(found: _Parent | None) -> KnownBy:
+    if found is None:
+        return "layers"
+    return "layers only" if found.known_by == "layers" and not found.verified else found.known_by
+
+
+def _comparable(image: Image) -> bool:
+    """Whether the image is known by a manifest, index or repository digest (not only its config)."""
+    return bool(image.manifest_digest or image.index_digest or image.digests)
+
+
+def _below(base: Image, child: Image) -> bool:
+    """Strictly fewer layers, or as many and a shorter history: no evidence can make a cycle."""
+    if len(base.layers) != len(child.layers):
+        return len(base.layers) < len(child.layers)
+    return len(base.history or ()) < len(child.history or ())
+
+
+def _history_prefix(base: Image, child: Image) -> bool:
+    ours, theirs = _history_key(base), _history_key(child)
+    return ours is not None and theirs is not None and theirs[: len(ours)] == ours and len(ours) < len(theirs)
+
+
+def _disagree(child: Image, layers_say: str | None, base: BaseEvidence, evidence_says: str) -> Diagnostic:
+    said = f"layers say the parent is {layers_say}" if layers_say else "layers find no parent here"
+    return Diagnostic(child.id, "evidence_disagrees", f"{said}; its {base.kind} names {evidence_says}")
 
 
 def _parents_first(images: Sequence[Image], parents: dict[str, _Parent]) -> list[Image]:

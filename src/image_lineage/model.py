@@ -73,6 +73,26 @@ class RunConfig:
     stop_signal: str = ""
 
 
+EvidenceKind = Literal["provenance", "annotation", "label"]
+"""Where a build recorded its base: a BuildKit provenance attestation (SLSA v0.2 materials or v1
+resolved dependencies), the manifest's OCI ``org.opencontainers.image.base.*`` annotations, or
+the same keys as config labels (older images)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BaseEvidence:
+    """The base an image's build recorded: ``reference`` as the build named it (``team/base:1``),
+    ``digest`` what that reference resolved to then (an index digest for a multi-platform base),
+    ``kind`` where it was recorded. ``candidates``: the other images a provenance lists (builder
+    stages, ``COPY --from``) when it does not say which is the final stage's base (``mode=min``):
+    then ``reference``/``digest`` are the first, and lineage picks by layers."""
+
+    kind: EvidenceKind
+    reference: str
+    digest: str
+    candidates: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Image:
     """One image as a source reported it.
@@ -95,7 +115,8 @@ class Image:
     ``size`` is what the source says the image takes (for an engine, its disk use);
     the sizes that add up along a family are the per-step ones in ``history``, which
     measure what ``size_kind`` says. ``run_config`` is None when the source recorded none
-    (a snapshot written before it was read).
+    (a snapshot written before it was read). ``base`` is the base its build recorded
+    (``BaseEvidence``), None when it recorded none.
     """
 
     id: str
@@ -118,6 +139,7 @@ class Image:
     index_digest: str = ""
     index_platforms: tuple[tuple[str, bool], ...] = ()
     run_config: RunConfig | None = None
+    base: BaseEvidence | None = None
 
     @property
     def platform(self) -> str:

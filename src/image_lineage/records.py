@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast, get_args
 
 from image_lineage.errors import SnapshotError
 from image_lineage.model import (
     SIZE_KINDS,
+    BaseEvidence,
     Diagnostic,
+    EvidenceKind,
     HistoryEntry,
     Image,
     RunConfig,
@@ -75,25 +77,38 @@ def image_summary(image: Image) -> dict[str, Any]:
     Not ``size``, ``layers`` or ``history``: the export shows computed sizes and steps
     in their place (see ``render/json_export.py``).
     """
-    return {
-        "id": image.id,
-        "tags": list(image.tags),
-        "digests": list(image.digests),
-        **found_fields(image),
-        "created": iso_utc(image.created),
-        "size_kind": image.size_kind,
-        "intermediate": image.intermediate,
-        "os": image.os,
-        "architecture": image.architecture,
-        "variant": image.variant,
-        "manifest_digest": image.manifest_digest,
-        "index_digest": image.index_digest,
-        "index_platforms": [
-            {"platform": name, "present": present} for name, present in image.index_platforms
-        ],
-        "labels": dict(image.labels),
-        "parent_hint": image.parent_hint,
-    } | ({} if image.run_config is None else {"run_config": run_config_to_dict(image.run_config)})
+    return (
+        {
+            "id": image.id,
+            "tags": list(image.tags),
+            "digests": list(image.digests),
+            **found_fields(image),
+            "created": iso_utc(image.created),
+            "size_kind": image.size_kind,
+            "intermediate": image.intermediate,
+            "os": image.os,
+            "architecture": image.architecture,
+            "variant": image.variant,
+            "manifest_digest": image.manifest_digest,
+            "index_digest": image.index_digest,
+            "index_platforms": [
+                {"platform": name, "present": present} for name, present in image.index_platforms
+            ],
+            "labels": dict(image.labels),
+            "parent_hint": image.parent_hint,
+        }
+        | ({} if image.run_config is None else {"run_config": run_config_to_dict(image.run_config)})
+        | ({} if image.base is None else {"base": base_to_dict(image.base)})
+    )
+
+
+def base_to_dict(base: BaseEvidence) -> dict[str, Any]:
+    """The base a build recorded (``Image.base``): written only where there is one, so older
+    readers and files stay as they were."""
+    found: dict[str, Any] = {"reference": base.reference, "digest": base.digest, "evidence": base.kind}
+    if base.candidates:
+        found["candidates"] = [{"reference": ref, "digest": digest} for ref, digest in base.candidates]
+    return found
 
 
 def run_config_to_dict(config: RunConfig) -> dict[str, Any]:
@@ -212,7 +227,32 @@ class Reader:
             "labels": tuple(sorted((k, self.text(v, f"{where}.labels.{k}")) for k, v in labels.items())),
             "parent_hint": self.optional_text(item.get("parent_hint"), f"{where}.parent_hint"),
             "run_config": self.run_config(item.get("run_config"), f"{where}.run_config"),
+            "base": self.base(item.get("base"), f"{where}.base"),
         }
+
+    def base(self, value: object, where: str) -> BaseEvidence | None:
+        """Optional (files written before it have none)."""
+        if value is None:
+            return None
+        item = self.mapping(value, where)
+        kind = self.text(item.get("evidence"), f"{where}.evidence")
+        if kind not in get_args(EvidenceKind):
+            raise self.fail(f"{where}.evidence", "one of " + ", ".join(get_args(EvidenceKind)))
+        candidates = []
+        for n, raw in enumerate(self.items(item.get("candidates", []), f"{where}.candidates")):
+            entry = self.mapping(raw, f"{where}.candidates[{n}]")
+            candidates.append(
+                (
+                    self.text(entry.get("reference"), f"{where}.candidates[{n}].reference"),
+                    self.text(entry.get("digest"), f"{where}.candidates[{n}].digest"),
+                )
+            )
+        return BaseEvidence(
+            cast(EvidenceKind, kind),
+            self.text(item.get("reference", ""), f"{where}.reference"),
+            self.text(item.get("digest", ""), f"{where}.digest"),
+            tuple(candidates),
+        )
 
     def run_config(self, value: object, where: str) -> RunConfig | None:
         """Optional, and so is each of its fields."""

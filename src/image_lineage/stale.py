@@ -34,23 +34,29 @@ the order is the same on every run. Pure: nothing here does I/O.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from image_lineage.instructions import rebuild_key
+from image_lineage.bases import digests_of, is_layer_prefix, own_base, short_digest
+from image_lineage.instructions import rebuild_key, target_key
 from image_lineage.lineage import Lineage
-from image_lineage.model import Diagnostic, HistoryEntry, Image
+from image_lineage.model import BaseEvidence, Diagnostic, HistoryEntry, Image
 from image_lineage.platforms import compatible
-from image_lineage.reference import digest_of, same_tag
+from image_lineage.reference import Reference, same_tag
 
 BASE_NAME = "org.opencontainers.image.base.name"
 BASE_DIGEST = "org.opencontainers.image.base.digest"
 SCHEMA = "image-lineage.stale/v1"
 
 Evidence = Literal["confirmed", "contradicted", "none"]
-FoundBy = Literal["lineage", "annotation"]
+FoundBy = Literal["provenance", "annotation", "lineage", "tag", "lineage by instruction"]
+"""What a finding rests on, strongest first (``docs/stale.md``): the base digest the build
+recorded (``provenance``; ``annotation``: manifest annotations or, found alone, base labels),
+a rebuild that ran the same commands (``lineage``), the base's tag naming a newer image in
+another source (``tag``), a rebuild that ran the same instructions on the same targets with
+other values (``lineage by instruction``)."""
 
 # --------------------------------------------------------------------------- rebuilds
 
@@ -62,6 +68,11 @@ Command = tuple[str, bool]
 def command(entry: HistoryEntry) -> Command:
     """What a step ran, as far as deciding "the same build steps" goes."""
     return rebuild_key(entry.created_by), entry.empty_layer
+
+
+def target(entry: HistoryEntry) -> Command:
+    """Looser: the instruction and what it sets or runs, without values (``instructions.target_key``)."""
+    return target_key(entry.created_by), entry.empty_layer
 
 
 def common_prefix(first: Sequence[str], second: Sequence[str]) -> int:
@@ -112,13 +123,13 @@ class RebuildIndex:
     many copies of one project) would otherwise make every image meet every copy (n²).
     """
 
-    def __init__(self, lineage: Lineage) -> None:
+    def __init__(self, lineage: Lineage, key_of: Callable[[HistoryEntry], Command] = command) -> None:
         self.commands: dict[str, tuple[Command, ...]] = {}
         self.by_commands: dict[tuple[str, tuple[Command, ...]], list[Image]] = defaultdict(list)
         for node in lineage.by_id.values():
             history = node.image.history
             if history:
-                key = tuple(command(entry) for entry in history)
+                key = tuple(key_of(entry) for entry in history)
                 self.commands[node.id] = key
                 if node.image.layers:
                     self.by_commands[(node.image.layers[0], key)].append(node.image)
@@ -150,13 +161,6 @@ def rebuilds(lineage: Lineage, image_id: str) -> list[Rebuild]:
 
 
 # --------------------------------------------------------------------------- names and digests
-
-
-def digests_of(image: Image) -> set[str]:
-    """Every digest the image is known by: config (its id), manifest, index, repo digests."""
-    found = {image.id, image.manifest_digest, image.index_digest}
-    found.update(digest_of(d) for d in image.digests)
-    return {d for d in found if d}
 
 
 def _tag_matching(image: Image, name: str) -> str | None:
@@ -240,24 +244,42 @@ class StaleReport:
         return sum(len(group.images) for group in self.groups)
 
 
-def stale_images(lineage: Lineage, only: Iterable[str] | None = None) -> StaleReport:
+def stale_images(
+    lineage: Lineage, only: Iterable[str] | None = None, resolved: Mapping[str, str] | None = None
+) -> StaleReport:
     """Every image of ``lineage`` built on an outdated base, grouped by base.
 
     ``only``: report just these image ids (a view's), still judged against every image of
-    ``lineage`` (a filter must not hide the newer base). Groups are ordered by tag, platform
+    ``lineage`` (a filter must not hide the newer base). ``resolved``: the digest each recorded
+    base reference names now in its registry (``stale --resolve``; ``sources.resolve``), compared
+    like the images read. Groups are ordered by tag, platform
     and newer image id; images in a group by their number of steps (rebuild order: a base
     before what is built on it), then name and id.
     """
-    index = RebuildIndex(lineage)
+    index, loose, named = RebuildIndex(lineage), RebuildIndex(lineage, target), TagsAndDigests(lineage)
     wanted = set(lineage.by_id) if only is None else set(only) & set(lineage.by_id)
     grouped: dict[tuple[str, str, str], list[StaleImage]] = defaultdict(list)
     newer_of: dict[str, Image] = {}
     steps_of: dict[str, int] = {}
+    findings: dict[str, Finding | None] = {}
+
+    def judge(image: Image) -> Finding | None:
+        """The image's own finding, strongest rule first (memoised: ancestors are asked again)."""
+        if image.id not in findings:
+            findings[image.id] = (
+                _by_record(lineage, image, resolved or {}, named)
+                or _by_lineage(lineage, index, image)
+                or _by_annotation(lineage, image)
+                or _by_tag(lineage, image, named)
+                or _by_lineage(lineage, loose, image, by_instruction=True)
+            )
+        return findings[image.id]
+
     for image_id in sorted(wanted):
         image = lineage.node(image_id).image
         if not image.tags or image.intermediate:
             continue
-        found = _by_lineage(lineage, index, image) or _by_annotation(lineage, image)
+        found = judge(image) or _on_a_stale_base(lineage, index, image, judge)
         if found is None:
             continue
         tag, newer, stale = found
@@ -274,8 +296,81 @@ def stale_images(lineage: Lineage, only: Iterable[str] | None = None) -> StaleRe
     return StaleReport(tuple(groups))
 
 
-def _by_lineage(lineage: Lineage, index: RebuildIndex, image: Image) -> tuple[str, Image, StaleImage] | None:
-    """The nearest rebuilt base whose tag moved, as lineage shows it (and what annotations add)."""
+Finding = tuple[str, Image, StaleImage]  # the tag that moved, the image it names now, the image to rebuild
+
+
+class TagsAndDigests:
+    """The images of a lineage by tag (registry hosts not compared: ``same_tag``) and by digest,
+    built once per report, so that no rule compares every image with every other."""
+
+    def __init__(self, lineage: Lineage) -> None:
+        self.by_tag: dict[tuple[str, str], list[Image]] = defaultdict(list)
+        self.by_digest: dict[str, list[Image]] = defaultdict(list)
+        for node in lineage.nodes():
+            for tag in dict.fromkeys(key for t in node.image.tags if (key := _tag_key(t))):
+                self.by_tag[tag].append(node.image)
+            for known in digests_of(node.image):
+                self.by_digest[known].append(node.image)
+
+    def tagged(self, name: str) -> list[Image]:
+        key = _tag_key(name)
+        return self.by_tag.get(key, []) if key else []
+
+
+def _tag_key(name: str) -> tuple[str, str] | None:
+    reference = Reference.parse(name.strip())
+    if reference is None or not reference.tag_or_default:
+        return None
+    return reference.familiar_path, reference.tag_or_default
+
+
+def recorded_references(lineage: Lineage) -> list[str]:
+    """The base references the images' builds recorded with a digest (provenance, annotations):
+    what ``stale --resolve`` asks their registries about."""
+    found = set()
+    for node in lineage.nodes():
+        parent = (
+            lineage.node(node.parent).image if node.parent is not None and node.parent in lineage else None
+        )
+        recorded = node.outside or own_base(node.image, parent)
+        if recorded is not None and recorded.kind != "label" and recorded.reference and recorded.digest:
+            found.add(recorded.reference)
+    return sorted(found)
+
+
+def _on_a_stale_base(
+    lineage: Lineage, index: RebuildIndex, image: Image, judge: Callable[[Image], Finding | None]
+) -> Finding | None:
+    """Built on a tagged image that is itself on an outdated base: on the same old base, found by
+    the same evidence (a rebuild of that image, after its own, brings the newer base). Not an
+    image rebuilt since under a tag (as for lineage: that newer build is the one to use)."""
+    full = len(image.history or ())
+    if full and any(c.steps == full and c.newer.tags for c in index.rebuilds(image)):
+        return None
+    for ancestor in lineage.ancestors(image.id):
+        if not ancestor.image.tags or ancestor.image.intermediate:
+            continue
+        found = judge(ancestor.image)
+        if found is None:
+            continue
+        tag, newer, theirs = found
+        known = theirs.old_base is not None and theirs.old_base in lineage
+        old = lineage.node(theirs.old_base).image if known and theirs.old_base else None
+        detail = f"is built on {ancestor.image.display_name}, which {theirs.annotation.detail}"
+        said, by, steps = replace(theirs.annotation, detail=detail), theirs.found_by, theirs.base_steps
+        return _found(lineage, image, newer, tag, old=old, steps=steps, found_by=by, annotation=said)
+    return None
+
+
+def _by_lineage(
+    lineage: Lineage, index: RebuildIndex, image: Image, *, by_instruction: bool = False
+) -> tuple[str, Image, StaleImage] | None:
+    """The nearest rebuilt base whose tag moved, as lineage shows it (and what annotations add).
+
+    ``by_instruction``: ``index`` matches steps by instruction and target only (values may
+    differ: a version bump), so the old base must be here, untagged (its tag moved), and on the
+    same parent as the newer one: twins, version siblings and look-alikes are not rebuilds.
+    """
     candidates = index.rebuilds(image)
     full = len(image.history or ())
     if any(c.steps == full and c.newer.tags for c in candidates):
@@ -286,6 +381,8 @@ def _by_lineage(lineage: Lineage, index: RebuildIndex, image: Image) -> tuple[st
         if rebuild.steps == full or not newer.tags:
             continue
         old = _old_base(lineage, image, rebuild.steps)
+        if by_instruction and not _same_parent_untagged(lineage, image, old, newer):
+            continue
         tag = _moved_tag(newer, old, own)
         if tag is None:
             continue
@@ -296,11 +393,126 @@ def _by_lineage(lineage: Lineage, index: RebuildIndex, image: Image) -> tuple[st
             shared=rebuild.shared_layers,
             old=old,
             steps=rebuild.steps,
-            found_by="lineage",
+            found_by="lineage by instruction" if by_instruction else "lineage",
             annotation=_judge(own, tag, newer, old),
         )
         return tag, newer, stale
     return None
+
+
+def _same_parent_untagged(lineage: Lineage, image: Image, old: Image | None, newer: Image) -> bool:
+    """The old base lost its tag (or is not read: an untagged base with children is hidden unless
+    ``--all``) and grew from the parent the newer base grew from."""
+    parent = _built_on(lineage, newer.id) if newer.id in lineage else None
+    if parent is None:
+        return False
+    if old is not None:
+        return not old.tags and _built_on(lineage, old.id) == parent
+    return _built_on(lineage, image.id) == parent  # the old base between them is not here
+
+
+def _built_on(lineage: Lineage, image_id: str) -> str | None:
+    """The nearest ancestor that is no intermediate (the legacy builder's step images, ``--all``)."""
+    return next((n.id for n in lineage.ancestors(image_id) if not n.image.intermediate), None)
+
+
+def _by_record(
+    lineage: Lineage, image: Image, resolved: Mapping[str, str], named: TagsAndDigests
+) -> Finding | None:
+    """The base digest the build recorded (provenance, manifest annotations) is not what its tag
+    names now in a source read: the strongest evidence, since it needs no guess about layers."""
+    node = lineage.node(image.id)
+    parent = lineage.node(node.parent).image if node.parent is not None and node.parent in lineage else None
+    recorded = node.outside or own_base(image, parent)
+    if recorded is None or recorded.kind == "label":
+        return None  # labels: ``_by_annotation``, after lineage, as before
+    if recorded.candidates:  # mode=min: the base is the candidate the parent is, if any
+        pair = next((p for p in recorded.candidates if parent and p[1] in digests_of(parent)), None)
+        if pair is None:
+            return None
+        recorded = BaseEvidence(recorded.kind, *pair)
+    name, digest = recorded.reference, recorded.digest
+    if not (name and digest):
+        return None
+    old = next(iter(named.by_digest.get(digest, ())), None)
+    newer = _tag_now_elsewhere(lineage, image, named.tagged(name), digest, old)
+    now = resolved.get(name, digest)
+    if newer is None and now != digest:  # its registry's answer: the image itself is not read
+        newer = Image(id=now, tags=(name,), manifest_digest=now, os=image.os, architecture=image.architecture)
+    if newer is None:
+        return None
+    tag = _tag_matching(newer, name) or name
+    detail = f"names {name} at {short_digest(digest)}; {tag} is now {short_digest(_short(newer))}"
+    annotation = Annotation(name, digest, "confirmed", detail)
+    steps = len(old.history or ()) if old is not None else 0
+    by: FoundBy = "provenance" if recorded.kind == "provenance" else "annotation"
+    return _found(lineage, image, newer, tag, old=old, steps=steps, found_by=by, annotation=annotation)
+
+
+def _tag_now_elsewhere(
+    lineage: Lineage, image: Image, tagged: Iterable[Image], digest: str, old: Image | None
+) -> Image | None:
+    """An image of the image's platform among ``tagged`` (those the recorded tag names now), known
+    by digests that are not ``digest`` and newer than the build at ``digest`` (``old``, if here)."""
+    ancestors = {n.id for n in lineage.ancestors(image.id)}
+    for newer in tagged:
+        if (
+            newer.id == image.id
+            or newer.id in ancestors
+            or not compatible(newer.platform, image.platform)
+            or not digests_of(newer) - {newer.id}  # only its config: nothing to compare
+            or digest in digests_of(newer)
+            or (newer.layers and is_layer_prefix(newer, image))  # the same base, pushed again
+        ):
+            continue
+        if old is not None and not _newer(newer, old):
+            continue
+        return newer
+    return None
+
+
+def _newer(one: Image, other: Image) -> bool:
+    first, second = _created(one), _created(other)
+    return first is not None and second is not None and first > second
+
+
+def _by_tag(lineage: Lineage, image: Image, named: TagsAndDigests) -> Finding | None:
+    """The image's base carries a tag that, in another source, names a newer image of its
+    platform (a rebuilt root shares no layer with its old build: only the tag links them)."""
+    parent = lineage.node(image.id).parent
+    if parent is None or parent not in lineage:
+        return None
+    for base in (n.image for n in [lineage.node(parent), *lineage.ancestors(parent)]):
+        for tag in base.tags:
+            newer = next(
+                (
+                    other
+                    for other in named.tagged(tag)
+                    if other.id not in {base.id, image.id}
+                    and not (other.layers and is_layer_prefix(other, image))
+                    and other.platform == base.platform
+                    and _newer(other, base)
+                    and not _in_one_source(other, base)
+                ),
+                None,
+            )
+            if newer is None:
+                continue
+            theirs = _tag_matching(newer, tag) or tag
+            detail = f"{tag} names {base.short_id} here and {newer.short_id}, built later, in another source"
+            annotation = replace(NO_ANNOTATION, detail=detail)
+            steps = len(base.history or ())
+            return _found(
+                lineage, image, newer, theirs, old=base, steps=steps, found_by="tag", annotation=annotation
+            )
+    return None
+
+
+def _in_one_source(one: Image, other: Image) -> bool:
+    """Whether nothing says they come from different sources: one source's tag names one image
+    (per platform), so two images under one tag there are no moved tag (records that name no
+    source are taken as one source's)."""
+    return not (one.found_in and other.found_in) or set(one.found_in) == set(other.found_in)
 
 
 def _moved_tag(newer: Image, old: Image | None, own: tuple[str, str] | None) -> str | None:
@@ -394,6 +606,25 @@ def _old_base(lineage: Lineage, image: Image, steps: int) -> Image | None:
     return None
 
 
+def _found(
+    lineage: Lineage,
+    image: Image,
+    newer: Image,
+    tag: str,
+    *,
+    old: Image | None,
+    steps: int,
+    found_by: FoundBy,
+    annotation: Annotation,
+) -> Finding:
+    """A finding whose image shares with the newer base what their layers share from the bottom."""
+    shared = common_prefix(newer.layers, image.layers)
+    stale = _stale(
+        lineage, image, newer, shared=shared, old=old, steps=steps, found_by=found_by, annotation=annotation
+    )
+    return tag, newer, stale
+
+
 def _stale(
     lineage: Lineage,
     image: Image,
@@ -410,7 +641,7 @@ def _stale(
     old_created = _created(old) if old is not None else _last_step_time(image, steps)
     newer_created = _created(newer)
     age = newer_created - old_created if newer_created and old_created else None
-    diverged = _diverged_step(newer, image) if found_by == "lineage" else None
+    diverged = _diverged_step(newer, image) if found_by.startswith("lineage") else None
     return StaleImage(
         image_id=image.id,
         name=image.display_name,

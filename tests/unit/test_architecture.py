@@ -48,6 +48,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset(
             {
                 "lineage",
+                "bases",
                 "views",
                 "masking",
                 "grouping",

@@ -14,7 +14,7 @@ import pytest
 from image_lineage import records
 from image_lineage.errors import SnapshotError
 from image_lineage.lineage import build_lineage
-from image_lineage.model import Diagnostic, Image, RunConfig, Scan
+from image_lineage.model import BaseEvidence, Diagnostic, Image, RunConfig, Scan
 from image_lineage.render import render
 from image_lineage.sources.snapshot import dumps, loads
 from tests.builders import SOURCE, digest, image, jupyter_family
@@ -177,8 +177,11 @@ def test_every_field_of_an_image_is_written() -> None:
     """A field added to ``Image`` and forgotten in ``records.py`` would be lost on the way."""
     settings = RunConfig(exposed_ports=("8888/tcp",), cmd=("start-notebook.py",), env_names=("PATH",))
     found = (("docker unix:///d.sock", ("a:1",)), ("registry r.example", ("r.example/a:1",)))
+    base = BaseEvidence(
+        "provenance", "a:0", "sha256:" + "c" * 64, (("a:0", "sha256:" + "c" * 64), ("b:1", ""))
+    )
     image = replace(
-        jupyter_family()[0], run_config=settings, found_in=tuple(dict(found)), tags_by_source=found
+        jupyter_family()[0], run_config=settings, found_in=tuple(dict(found)), tags_by_source=found, base=base
     )
     written = records.image_to_dict(image)
     assert set(written) == {field.name for field in fields(Image)}

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from image_lineage import platforms
+from image_lineage.bases import outside_key, outside_text
 from image_lineage.lineage import Lineage, Node
 from image_lineage.reference import split_tag
 from image_lineage.render.common import (
@@ -44,6 +45,11 @@ STYLE_HIGHLIGHT = f'penwidth=3 color="{PICKED_COLOUR}" fillcolor="#f3f0ff" style
 # picked image's mark, written after it, still wins.
 STYLE_STALE = 'penwidth=2 color="#e8590c" style="rounded,filled,dashed"'
 LEGEND_STALE = "Orange dashed border: built on an outdated base (image-lineage stale)."
+# A base an image's build recorded that no source read: a dashed white box.
+STYLE_OUTSIDE = 'fillcolor="white" color="#888888" style="rounded,dashed"'
+# An edge the build recorded (provenance, annotation, label): bold green.
+STYLE_EVIDENCE_EDGE = 'penwidth=2 color="#2f7d32"'
+EVIDENCE_KINDS = frozenset({"provenance", "annotation", "label"})
 
 
 def node_ids(lineage: Lineage) -> dict[str, str]:
@@ -113,10 +119,15 @@ def family_graphs(
 
 
 def family_numbers(lineage: Lineage) -> dict[str, int]:
-    """Each image's family, numbered in the order of the roots (not from 0 by one)."""
+    """Each image's family, numbered in the order of the roots (not from 0 by one); roots built on
+    the same base that no source read (``Node.outside``) are one family, drawn under its box."""
     family_of: dict[str, int] = {}
+    on_base: dict[tuple[str, str], int] = {}
     for _, node in lineage.walk():
-        family_of[node.id] = family_of.get(node.parent or "", len(family_of))
+        if node.parent is None and node.outside is not None:
+            family_of[node.id] = on_base.setdefault(outside_key(node.outside), len(family_of))
+        else:
+            family_of[node.id] = family_of.get(node.parent or "", len(family_of))
     return family_of
 
 
@@ -157,10 +168,50 @@ def _statements(
         nodes.append((node.id, f"  {ids[node.id]} [{attributes}{extra}];"))
     edges = []
     for parent, child in ordered_edges(lineage):
-        style = "" if child.parent_verified else ' style="dashed"'
+        style = _edge_style(child)
         label = _escape(_edge_label(child))
         edges.append((child.id, f'  {ids[parent.id]} -> {ids[child.id]} [label=" {label} "{style}];'))
+    edges.extend(_outside_bases(lineage, ids))
     return nodes, edges
+
+
+def _edge_style(child: Node) -> str:
+    """Solid: layers and history; bold green: the build recorded it; dashed: layers alone."""
+    if child.known_by in EVIDENCE_KINDS:
+        return f' {STYLE_EVIDENCE_EDGE} tooltip="{_escape("parent from " + child.known_by)}"'
+    return "" if child.parent_verified else ' style="dashed"'
+
+
+def _outside_bases(lineage: Lineage, ids: dict[str, str]) -> list[tuple[str, str]]:
+    """A dashed box for each base that images' builds recorded and no source read, an edge to each
+    of those images that has no parent here; each statement with the image it belongs with (the
+    box: its first image's, which ``family_numbers`` gives every image on that base)."""
+    boxes: dict[tuple[str, str], str] = {}
+    lines: list[tuple[str, str]] = []
+    for _, node in lineage.walk():
+        if node.outside is None or node.parent is not None:
+            continue
+        key = outside_key(node.outside)
+        if key not in boxes:
+            boxes[key] = f"out_{len(boxes)}"
+            name, _, digest = outside_text(node.outside).removesuffix(" (not here)").partition(" @ ")
+            rows = [f"<B>{_escape(clean_text(name, NAME_LIMIT))}</B>"]
+            rows += [f'<FONT POINT-SIZE="11" COLOR="#444444">{_escape(digest)}</FONT>'] if digest else []
+            rows.append('<FONT POINT-SIZE="11" COLOR="#666666">not here</FONT>')
+            label = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
+            tooltip = _escape(clean_text(f"{node.outside.reference}\n{node.outside.digest}", 2000))
+            lines.append(
+                (
+                    node.id,
+                    f'  {boxes[key]} [label=<<TABLE BORDER="0" CELLSPACING="1">{label}</TABLE>> '
+                    f'tooltip="{tooltip}" {STYLE_OUTSIDE}];',
+                )
+            )
+        what = _escape(f"from {node.outside.kind}")
+        lines.append(
+            (node.id, f'  {boxes[key]} -> {ids[node.id]} [label=" {what} " style="dashed" color="#888888"];')
+        )
+    return lines
 
 
 def _caption(lineage: Lineage, stale: set[str | None]) -> str:

@@ -12,6 +12,7 @@ import io
 
 import networkx as nx
 
+from image_lineage.bases import outside_text
 from image_lineage.lineage import Lineage
 from image_lineage.text import clean_text
 
@@ -31,6 +32,7 @@ def render_graphml(lineage: Lineage) -> str:
             platform=clean_text(image.platform),
             layers=len(image.layers),
             intermediate=image.intermediate,
+            outside_base=clean_text(outside_text(node.outside)) if node.outside else "",
         )
     for parent, child in lineage.edges():
         node = lineage.node(child)
@@ -40,6 +42,7 @@ def render_graphml(lineage: Lineage) -> str:
             layers_added=node.added_layers,
             size_added=node.added_size,
             verified=node.parent_verified,
+            known_by=node.known_by,
         )
     buffer = io.BytesIO()
     nx.write_graphml(graph, buffer, encoding="utf-8", prettyprint=True)

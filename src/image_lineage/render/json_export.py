@@ -46,8 +46,13 @@ def _image(lineage: Lineage, node: Node, encoded_steps: dict[int, str]) -> str:
         "reported_size": image.size,
         "parent": node.parent,
         "parent_verified": node.parent_verified,
+        "parent_known_by": node.known_by,
         "children": sorted(c.id for c in lineage.children(node.id)),
     }
+    if node.outside is not None:  # the base its build recorded, which no source read
+        fields["base"] = records.base_to_dict(node.outside) | {"here": False}
+    elif "base" in fields:
+        fields["base"] = fields["base"] | {"here": True}
     # The steps stand for the image's own history and layers, except where they cannot
     # (no history; steps inherited from a parent read without one): then say it outright.
     history, diff_ids = records.unpack_steps(node.steps)

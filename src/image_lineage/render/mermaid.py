@@ -35,12 +35,16 @@ def render_mermaid(
             lines.append(f"  class {ids[node.id]} untagged")
     for parent, child in ordered_edges(lineage):
         text = "metadata only" if child.metadata_only else f"+{human_size(child.added_size)}"
-        arrow = "-->" if child.parent_verified else "-.->"
+        # Thick: the child's build recorded this base; dotted: layers alone, no history.
+        arrow = "==>" if child.known_by in RECORDED else "-->" if child.parent_verified else "-.->"
         lines.append(f'  {ids[parent.id]} {arrow}|"{_escape(text)}"| {ids[child.id]}')
     lines.append("  classDef untagged stroke-dasharray: 4 3,fill:#f3f3f3")
     if highlight in ids:
         lines.append(f"  style {ids[highlight]} stroke:#6741d9,stroke-width:4px")
     return "\n".join(lines) + "\n"
+
+
+RECORDED = frozenset({"provenance", "annotation", "label"})
 
 
 def _escape(text: str) -> str:

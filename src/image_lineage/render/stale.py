@@ -19,6 +19,15 @@ from image_lineage.text import clean_text, count_layers, human_size
 
 NAME_LIMIT = 120
 NONE_TEXT = "No image is built on an outdated base.\n"
+#: The line that says what a finding rests on, where lineage (the steps above) does not.
+RESTS_ON = {
+    "provenance": "found by its provenance (the base digest its build recorded): it ",
+    "annotation": "found by its annotation alone: it ",
+    "tag": "found by the tag alone: ",
+}
+BY_INSTRUCTION = (
+    "    found by lineage: the newer base ran the same instructions on the same targets, other values"
+)
 
 
 def render_stale_text(
@@ -68,8 +77,10 @@ def _image_lines(stale: StaleImage, lineage: Lineage, shown: Callable[[str], str
                 f"    the newer base differs from step {stale.diverged_step}: {clean_text(text, 160)}"
             )
     detail = clean_text(shown(stale.annotation.detail), 300)
-    if stale.found_by == "annotation":
-        lines.append(f"    found by its annotation alone: it {detail}")
+    if stale.found_by == "lineage by instruction":
+        lines.append(BY_INSTRUCTION)
+    if stale.found_by in RESTS_ON:
+        lines.append(f"    {RESTS_ON[stale.found_by]}{detail}")
     elif stale.annotation.evidence != "none":
         lines.append(f"    its annotation {_verb(stale.annotation)}: it {detail}")
     return lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from image_lineage.bases import outside_text
 from image_lineage.lineage import Lineage, Node
 from image_lineage.model import SizeKind, short_id
 from image_lineage.render.common import (
@@ -17,6 +18,7 @@ from image_lineage.render.common import (
     source_names,
     sources_caption,
 )
+from image_lineage.stale import NOTE_CODE
 from image_lineage.text import clean_text, human_size
 from image_lineage.views import listed_id
 
@@ -39,17 +41,28 @@ def render_text(lineage: Lineage, *, ascii_only: bool = False, host_platform: st
     platform = names_platforms(lineage, host_platform)
     names = source_names(lineage)
     kinds = size_kinds(lineage)
+    outdated = _outdated(lineage)
     lines: list[str] = []
-    # An explicit stack, not recursion: ``--all`` can show chains thousands deep.
-    stack: list[tuple[Node, str, str]] = [(root, "", "") for root in reversed(lineage.roots())]
+    # An explicit stack, not recursion: ``--all`` can show chains thousands deep. A base no
+    # source read (``Node.outside``) is a line of its own, its images' roots below it.
+    stack: list[_Line] = []
+    for key, roots in reversed(list(_roots_by_outside(lineage).items())):
+        if key:
+            stack.extend((root, "", last if n == 0 else tee) for n, root in enumerate(reversed(roots)))
+            stack.append((key, "", ""))
+        else:
+            stack.extend((root, "", "") for root in reversed(roots))
     while stack:
         node, prefix, branch = stack.pop()
-        lines.append(f"{prefix}{branch}{_describe(node, kinds, platform=platform, names=names)}")
+        if isinstance(node, str):
+            lines.append(f"built on {node}")
+            continue
+        lines.append(
+            f"{prefix}{branch}{_describe(node, kinds, platform=platform, names=names, outdated=outdated)}"
+        )
         if branch:
             prefix += pipe if branch == tee else blank
-        children = lineage.children(node.id)
-        for index in reversed(range(len(children))):
-            stack.append((children[index], prefix, last if index == len(children) - 1 else tee))
+        _push_children(stack, lineage, node, prefix, (tee, last))
     if not lines:
         lines.append("(no images)")
     else:
@@ -76,7 +89,39 @@ def _ids_caption(lineage: Lineage) -> str:
     )
 
 
-def _describe(node: Node, kinds: Sequence[SizeKind], *, platform: bool, names: dict[str, str]) -> str:
+_Line = tuple[Node | str, str, str]  # an image (or an outside base's text), its prefix, its branch
+
+
+def _outdated(lineage: Lineage) -> frozenset[str | None]:
+    """The images with an ``outdated_base`` note (``stale.noted``: the CLI and the app add them)."""
+    return frozenset(note.image for note in lineage.diagnostics if note.code == NOTE_CODE)
+
+
+def _push_children(
+    stack: list[_Line], lineage: Lineage, node: Node, prefix: str, marks: tuple[str, str]
+) -> None:
+    tee, last = marks
+    children = lineage.children(node.id)
+    for index in reversed(range(len(children))):
+        stack.append((children[index], prefix, last if index == len(children) - 1 else tee))
+
+
+def _roots_by_outside(lineage: Lineage) -> dict[str, list[Node]]:
+    """Roots in display order, those on the same base no source read under its text ("": none)."""
+    grouped: dict[str, list[Node]] = {}
+    for root in lineage.roots():
+        grouped.setdefault(outside_text(root.outside) if root.outside else "", []).append(root)
+    return grouped
+
+
+def _describe(
+    node: Node,
+    kinds: Sequence[SizeKind],
+    *,
+    platform: bool,
+    names: dict[str, str],
+    outdated: frozenset[str | None],
+) -> str:
     image = node.image
     parts = [clean_text(image.display_name, NAME_LIMIT)]
     if image.tags:
@@ -91,8 +136,14 @@ def _describe(node: Node, kinds: Sequence[SizeKind], *, platform: bool, names: d
         parts.append(f"[{index}]")
     if found := found_summary(image, names):
         parts.append(f"[{found}]")
-    if not node.parent_verified:
+    if node.known_by != "layers" and node.parent is not None:
+        parts.append(f"[parent from {node.known_by}]")
+    elif not node.parent_verified and node.parent is not None:
         parts.append("[parent from layers only]")
+    if node.outside is not None and node.parent is not None:
+        parts.append(f"[built on {outside_text(node.outside)}]")
     if image.intermediate:
         parts.append("[intermediate]")
+    if node.id in outdated:
+        parts.append("[on an outdated base: image-lineage stale]")
     return "  ".join(parts)

@@ -42,6 +42,7 @@ from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
 from image_lineage.sources.base import Progress
 from image_lineage.sources.oci import media
 from image_lineage.sources.oci.artifacts import Artifact, artifact_notes, attach_artifacts
+from image_lineage.sources.oci.attested import provenance
 from image_lineage.sources.oci.descriptor import Descriptor, Malformed, Manifest, parse_index
 from image_lineage.sources.oci.layout import DirectoryLayout, Layout, LayoutBlobs, file_layout
 from image_lineage.sources.oci.naming import names_of
@@ -189,9 +190,10 @@ class _Reader:
             raise ArchiveError(f"{self.origin}: {why}.") from why
         self.notes += [Diagnostic(None, "index_entry_skipped", why) for why in index.skipped]
         roots = [Root(descriptor, names_of(descriptor)) for descriptor in index.manifests]
-        walked = walk(LayoutBlobs(self.layout), roots, ArchiveError)
+        blobs = LayoutBlobs(self.layout)
+        walked = walk(blobs, roots, ArchiveError)
         self.check(walked)
-        for image in images_of(walked, self.image).values():
+        for image in images_of(walked, self.image, provenance(blobs, walked.artifacts)).values():
             merge_image(self.images, image)
         self.artifacts += walked.artifacts
 

@@ -106,7 +106,8 @@ def merge_image(found: Sequence[tuple[str, Image]]) -> Image:
     config decides (created, platform, labels, ...) are the same in every source and come
     from the first;
     for the rest, the first source that has a value gives it: manifest and index
-    digests, the index's platforms, the engine's ``parent_hint``. Tags and digests are
+    digests, the index's platforms, the engine's ``parent_hint``, the base the build recorded
+    (a classic store keeps no attestation; an archive or registry of the same image may). Tags and digests are
     the union, the first source's first; ``tags_by_source`` keeps each source's own. An
     image is intermediate only if every source says so. ``found_in`` lists the sources
     in this rank.
@@ -128,6 +129,7 @@ def merge_image(found: Sequence[tuple[str, Image]]) -> Image:
         manifest_digest=_first(image.manifest_digest for image in images) or "",
         index_digest=_first(image.index_digest for image in images) or "",
         index_platforms=_first(image.index_platforms for image in images) or (),
+        base=_first(image.base for image in images),
         found_in=tuple(by_source),
         tags_by_source=tuple(by_source.items()) if len(by_source) > 1 else (),
     )

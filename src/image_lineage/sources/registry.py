@@ -42,6 +42,7 @@ from image_lineage.net.pool import until_first_failure
 from image_lineage.sources import oci
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
 from image_lineage.sources.oci.artifacts import Artifact
+from image_lineage.sources.oci.attested import provenance
 from image_lineage.sources.oci.blobs import Checked, DigestMismatch, Unread, Want, too_big
 from image_lineage.sources.oci.descriptor import Descriptor, Manifest
 from image_lineage.sources.oci.records import ImageMaker, images_of
@@ -121,7 +122,7 @@ class _Walk:
         blobs.cache.put_many(fetched)
         blobs.known.update(fetched)
         walked = walk(blobs, roots, SourceUnavailable, group_direct=False)
-        images = images_of(walked, self.image)
+        images = images_of(walked, self.image, provenance(blobs, walked.artifacts))
         for problem in walked.problems:
             for root in problem.roots:
                 where = root.names[0] if problem.is_root else f"{root.names[0]} ({problem.digest})"

@@ -27,7 +27,10 @@ def rows(report: StaleReport) -> list[dict[str, object]]:
             "Now names": short_id(group.newer),
             "A rebuild replaces": f"{count_layers(stale.layers_to_change)}, "
             f"{human_size(stale.bytes_to_change)}",
-            "Annotation": stale.annotation.evidence if stale.found_by == "lineage" else "found by it alone",
+            "Annotation": "found by it alone"
+            if stale.found_by == "annotation"
+            else stale.annotation.evidence,
+            "Evidence": stale.found_by,
         }
         for group in report.groups
         for stale in group.images

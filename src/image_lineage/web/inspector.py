@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from image_lineage.bases import outside_text
 from image_lineage.insights import (
     LayerRow,
     NewerBuild,
@@ -68,9 +69,13 @@ class ImageDetails:
     @property
     def summary(self) -> str:
         """One line of plain text: total size, what it adds, over which parent."""
-        image = self.node.image
+        image, node = self.node.image, self.node
         over = f" over {self.parent_name}" if self.parent_name else " (a base image: no parent here)"
-        return f"{human_size(image.size)} in total; {added_summary(self.node)}{over}."
+        if self.parent_name and node.known_by not in {"layers", "layers only"}:
+            over += f" (its {node.known_by} names it)"
+        if node.outside is not None:
+            over += f"; built on {outside_text(node.outside)}, as its {node.outside.kind} says"
+        return f"{human_size(image.size)} in total; {added_summary(node)}{over}."
 
     @property
     def platform_text(self) -> str:

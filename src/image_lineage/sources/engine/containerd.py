@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from image_lineage.cache import DetailsCache, FactsCache, default_cache_dir
@@ -109,7 +109,7 @@ def _record(item: _Present, sizes: list[int], size_kind: SizeKind) -> Image:
         )
         for p in item.exported.platforms
     ]
-    return image_from_containerd(
+    made = image_from_containerd(
         item.summary,
         item.platform.config_bytes,
         sizes,
@@ -120,6 +120,7 @@ def _record(item: _Present, sizes: list[int], size_kind: SizeKind) -> Image:
         disk_size=item.listed.disk_size if item.listed else None,
         intermediate=item.intermediate,
     )
+    return replace(made, base=item.platform.base) if item.platform.base else made
 
 
 def _exports(

@@ -18,8 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from image_lineage.errors import ArchiveError
+from image_lineage.errors import ArchiveError, SnapshotError
+from image_lineage.model import BaseEvidence
+from image_lineage.records import Reader, base_to_dict
+from image_lineage.sources.oci.attested import provenance
 from image_lineage.sources.oci.descriptor import Malformed, parse_index, parse_json, parse_platform
+from image_lineage.sources.oci.evidence import from_annotations
 from image_lineage.sources.oci.media import INDEX_TYPES
 
 if TYPE_CHECKING:
@@ -37,6 +41,7 @@ class ExportedPlatform:
     manifest_digest: str
     config: str | None = None
     layer_sizes: tuple[int, ...] = ()
+    base: BaseEvidence | None = None  # what its provenance or manifest annotations name
 
     @property
     def config_bytes(self) -> bytes:
@@ -60,6 +65,7 @@ class Exported:
                     "manifest": p.manifest_digest,
                     "config": p.config,
                     "layers": list(p.layer_sizes),
+                    "base": base_to_dict(p.base) if p.base else None,
                 }
                 for p in self.platforms
             ],
@@ -67,7 +73,9 @@ class Exported:
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> Exported | None:
-        """The cached form back; None when it is not one (a miss: exported again)."""
+        """The cached form back; None when it is not one (a miss: exported again). An entry
+        cached before bases were read (no ``base`` key) is a miss too: its evidence is read."""
+        reader = Reader("the export cache")
         try:
             platforms = tuple(
                 ExportedPlatform(
@@ -75,11 +83,12 @@ class Exported:
                     str(item["manifest"]),
                     item["config"] if isinstance(item["config"], str) else None,
                     tuple(int(size) for size in item["layers"]),
+                    reader.base(item["base"], "base"),
                 )
                 for item in value["platforms"]
             )
             return cls(str(value["index_digest"]), platforms)
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, SnapshotError):
             return None
 
 
@@ -107,30 +116,35 @@ def exported(layout: Layout, image_id: str, origin: str) -> Exported:
     if not tops:
         raise ArchiveError(f"{origin}: index.json names no image.")
     descriptor = next((d for d in tops if d.digest == image_id), tops[0])
-    walked = walk(LayoutBlobs(layout), [Root(descriptor)], ArchiveError)
+    blobs = LayoutBlobs(layout)
+    walked = walk(blobs, [Root(descriptor)], ArchiveError)
     faults = [p for p in walked.problems if p.code != "index_entry_skipped"]
     if faults:
         raise ArchiveError(f"{origin}: {faults[0].reason}.")
+    attested = provenance(blobs, walked.artifacts)
     group = next((g for g in walked.groups if g.index_digest == descriptor.digest), None)
     if group is not None or descriptor.media_type in INDEX_TYPES:
         members = group.members if group else ()  # an index of attestations only has no platform
         if len(members) > _MAX_PLATFORMS:
             raise ArchiveError(f"{origin}: the image index lists more than {_MAX_PLATFORMS} platforms.")
-        return Exported(descriptor.digest, tuple(_platform(p) for p in members))
+        return Exported(descriptor.digest, tuple(_platform(p, attested) for p in members))
     direct = [p for g in walked.groups if g.direct for p in g.members]
-    return Exported("", tuple(_platform(p) for p in direct[:1]) or (ExportedPlatform("", descriptor.digest),))
+    return Exported(
+        "", tuple(_platform(p, attested) for p in direct[:1]) or (ExportedPlatform("", descriptor.digest),)
+    )
 
 
-def _platform(placed: Placed) -> ExportedPlatform:
+def _platform(placed: Placed, attested: Mapping[str, BaseEvidence]) -> ExportedPlatform:
     name, digest = placed.descriptor.platform_name, placed.descriptor.digest
     if placed.manifest is None:
         return ExportedPlatform(name, digest)
     sizes = tuple(layer.size for layer in placed.manifest.layers)
+    base = attested.get(digest) or from_annotations(placed.manifest.annotations)
     if placed.config is None:
-        return ExportedPlatform(name, digest, None, sizes)
+        return ExportedPlatform(name, digest, None, sizes, base)
     if not name:  # a bare manifest: its config names the platform
         try:
             name = str(parse_platform(parse_json(placed.config, "the config")) or "")
         except Malformed:
             name = ""
-    return ExportedPlatform(name, digest, placed.config.decode("utf-8", "surrogateescape"), sizes)
+    return ExportedPlatform(name, digest, placed.config.decode("utf-8", "surrogateescape"), sizes, base)

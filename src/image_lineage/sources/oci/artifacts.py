@@ -21,13 +21,15 @@ class Artifact:
 
     ``subject`` is the digest it is attached to (a manifest or an index, from its
     ``subject``, BuildKit's ``vnd.docker.reference.digest`` or cosign's tag), ``""`` when
-    it names none; ``images`` are the ids of the records that digest leads to.
+    it names none; ``images`` are the ids of the records that digest leads to. ``scope`` is
+    where the blob source finds it (a registry's repository), to read an attestation's statement.
     """
 
     kind: ArtifactKind
     digest: str
     subject: str = ""
     images: tuple[str, ...] = ()
+    scope: str = ""
 
 
 def add_image(images: MutableMapping[str, Image], image: Image) -> None:

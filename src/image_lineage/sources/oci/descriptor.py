@@ -80,6 +80,7 @@ class Manifest:
     layers: tuple[Descriptor, ...]
     artifact_type: str = ""
     subject: Descriptor | None = None
+    annotations: tuple[tuple[str, str], ...] = ()  # the manifest's own (``org.opencontainers.image.base.*``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +175,7 @@ def parse_manifest(value: Mapping[str, Any], where: str) -> Manifest:
         layers=tuple(parse_descriptor(layer, f"{where}'s layer {n}") for n, layer in enumerate(layers)),
         artifact_type=_text(value, "artifactType"),
         subject=_subject(value, where),
+        annotations=_annotations(value.get("annotations")),
     )
 
 

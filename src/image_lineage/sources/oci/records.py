@@ -8,13 +8,14 @@ over one that a root names alone (it knows more).
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import replace
 
 from image_lineage.errors import LineageError
-from image_lineage.model import Image
+from image_lineage.model import BaseEvidence, Image
 from image_lineage.sources.image_config import image_from_config
 from image_lineage.sources.oci.descriptor import Manifest
+from image_lineage.sources.oci.evidence import from_annotations
 from image_lineage.sources.oci.walk import Placed, Walked
 
 
@@ -39,12 +40,22 @@ class ImageMaker:
         return replace(image, tags=tuple(sorted(set(names))))
 
 
-def images_of(walked: Walked, build: Callable[[Placed, Manifest, bytes], Image]) -> dict[str, Image]:
-    """Records from every group of a walk; ``build`` makes one from a placed manifest and its config."""
+def images_of(
+    walked: Walked,
+    build: Callable[[Placed, Manifest, bytes], Image],
+    attested: Mapping[str, BaseEvidence] | None = None,
+) -> dict[str, Image]:
+    """Records from every group of a walk; ``build`` makes one from a placed manifest and its config.
+
+    Each record's ``base`` is what its provenance names (``attested``: by manifest digest,
+    ``attested.provenance``), else its manifest's OCI base annotations.
+    """
     images: dict[str, Image] = {}
     for group in walked.groups:
         made = [
-            (p, build(p, p.manifest, p.config) if p.manifest is not None and p.config is not None else None)
+            (p, _with_base(build(p, p.manifest, p.config), p, attested or {}))
+            if p.manifest is not None and p.config is not None
+            else (p, None)
             for p in group.members
         ]
         listed = tuple(
@@ -62,6 +73,14 @@ def images_of(walked: Walked, build: Callable[[Placed, Manifest, bytes], Image])
             elif image is not None:
                 merge_image(images, image)
     return images
+
+
+def _with_base(image: Image, placed: Placed, attested: Mapping[str, BaseEvidence]) -> Image:
+    manifest = placed.manifest
+    base = attested.get(placed.descriptor.digest) or (
+        from_annotations(manifest.annotations) if manifest is not None else None
+    )
+    return replace(image, base=base) if base is not None else image
 
 
 def merge_image(images: MutableMapping[str, Image], image: Image) -> None:

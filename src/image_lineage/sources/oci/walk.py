@@ -276,7 +276,10 @@ class _Walker:
         names = [name for root in roots for name in root.names]
         kind = media.artifact_kind(entry, manifest, names)
         if kind is not None:
-            self.artifacts.append(Artifact(kind, entry.digest, media.subject_of(entry, manifest, names)))
+            scope = roots[0].scope if roots else ""
+            self.artifacts.append(
+                Artifact(kind, entry.digest, media.subject_of(entry, manifest, names), scope=scope)
+            )
             return None
         config = None
         if manifest is not None:

@@ -1,0 +1,47 @@
+"""The app on images whose builds recorded their bases (fixtures recorded from real BuildKit
+builds: tests/unit/fixtures/buildkit28-recorded/README.md), with that base not among them."""
+
+from __future__ import annotations
+
+from html import unescape
+from pathlib import Path
+
+from image_lineage.sources.archive import ArchiveSource
+from tests.app.test_app import dot, drawn_trees, fresh_caches, ok, pick, snapshot_bytes, start, texts
+
+__all__ = ["drawn_trees", "fresh_caches"]  # the page's autouse fixtures, here too
+
+RECORDED = Path(__file__).parents[1] / "unit" / "fixtures" / "buildkit28-recorded"
+
+
+def test_the_inspector_and_the_picture_name_a_base_that_is_not_here() -> None:
+    images = [i for i in ArchiveSource(RECORDED).scan().images if "team/base:1" not in i.tags]
+    at = start("upload")
+    at.file_uploader(key="upload").set_value(("bk.json", snapshot_bytes(images), "application/json")).run()
+    pick(at, "team/app:1")
+    ok(at)
+    shown = unescape(texts(at))
+    assert "built on team/base:1 @ sha256:b1f0885a1eaa… (not here), as its provenance says" in shown
+    drawn = dot(at)
+    assert "not here" in drawn
+    assert 'style="rounded,dashed"' in drawn
+
+
+def test_the_lesson_names_the_family_after_its_base_that_is_not_here() -> None:
+    images = [i for i in ArchiveSource(RECORDED).scan().images if "team/base:1" not in i.tags]
+    at = start("upload")
+    at.file_uploader(key="upload").set_value(("bk.json", snapshot_bytes(images), "application/json")).run()
+    at.toggle(key="lesson").set_value(True).run()
+    assert not at.exception
+    families = at.selectbox(key="lesson_family")
+    assert len(families.options) == 1  # four images, one base not here: one family
+    assert "team/base:1 @ sha256:b1f0885a1eaa… (not here)" in families.options[0]
+    images_box = at.selectbox(key="lesson_image")
+    images_box.select_index(
+        next(n for n, o in enumerate(images_box.options) if o.startswith("team/app:1"))
+    ).run()
+    assert not at.exception
+    shown = unescape(texts(at))
+    assert (
+        "team/app:1 is built on team/base:1 @ sha256:b1f0885a1eaa… (not here): docker pull downloads" in shown
+    )
