@@ -91,7 +91,8 @@ def shown_names(out: str) -> list[str]:
 def test_the_readme_filter_matches_repositories_and_tags() -> None:
     """``notebook$`` ends a repository, not ``repo:tag``: it must still find the notebooks."""
     code, out, err = run("tree", "--filter", "notebook$|python", "--source", "sample")
-    assert (code, err) == (0, "")
+    assert code == 0
+    assert "No image matches" not in err  # (the sample's notes on outdated bases may be counted)
     names = shown_names(out)
     assert "jupyter/base-notebook:2026-11" in names
     assert "tutorial/python:3.7.9" in names

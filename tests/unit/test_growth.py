@@ -21,7 +21,7 @@ from image_lineage import stale
 from image_lineage.errors import RenderError
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.model import Image, SizeKind
-from image_lineage.render import common, dot, graphviz_render, html, mermaid, text
+from image_lineage.render import common, dot, graphviz_render, html, mermaid, text, tree_data
 from tests.builders import SOURCE, as_found_elsewhere, digest, jupyter_family
 from tests.unit.test_stale import family
 
@@ -55,7 +55,7 @@ def count_size_kinds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls[0] += 1
         return real(lineage)
 
-    for module in (common, text, dot, mermaid, html):
+    for module in (common, text, dot, mermaid, html, tree_data):
         monkeypatch.setattr(module, "size_kinds", counting, raising=False)
     return calls
 
@@ -64,7 +64,7 @@ RENDERS: dict[str, Callable[[Lineage], Any]] = {
     "text": text.render_text,
     "dot": dot.render_dot,
     "mermaid": mermaid.render_mermaid,
-    "html nodes": html.tree_nodes,
+    "html nodes": tree_data.tree_nodes,
 }
 
 

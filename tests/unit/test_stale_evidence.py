@@ -82,7 +82,8 @@ def test_a_base_still_named_by_its_tag_or_only_retagged_is_no_alarm() -> None:
     )
     assert not report_of(base, app)
     # the tag's image here knows only its config digest (a classic store's own build): nothing to compare
-    plain = replace(image(OLD_BASE, "team/base:1", salt="other"), created=base.created + timedelta(days=1))  # type: ignore[operator]
+    assert base.created is not None
+    plain = replace(image(OLD_BASE, "team/base:1", salt="other"), created=base.created + timedelta(days=1))
     assert not report_of(
         plain, replace(app, base=BaseEvidence("provenance", "team/base:1", base.manifest_digest))
     )
@@ -234,7 +235,8 @@ def test_the_same_base_pushed_again_under_another_digest_is_no_alarm() -> None:
     pushed = replace(
         old, id=digest("another config"), manifest_digest=digest("recompressed"), found_in=REGISTRY
     )
-    pushed = replace(pushed, created=old.created + timedelta(days=1))  # type: ignore[operator]
+    assert old.created is not None
+    pushed = replace(pushed, created=old.created + timedelta(days=1))
     assert not report_of(pushed, app)
     assert not report_of(replace(old, found_in=ENGINE), replace(app, found_in=ENGINE), pushed)
 
