@@ -19,7 +19,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from image_lineage.cache import digest_matches
 from image_lineage.errors import Hint, LineageError, SourceUnavailable
@@ -187,6 +187,36 @@ class RegistryClient:
 
     def blob(self, repository: str, digest: str) -> bytes:
         return self._content(repository, f"/v2/{repository}/blobs/{digest}", digest, "config")
+
+    @contextlib.contextmanager
+    def blob_stream(self, repository: str, digest: str, size: int) -> Iterator[IO[bytes]]:
+        """A (layer) blob as it comes, at most ``size`` bytes (its descriptor's), under a deadline
+        that grows with its size (``net.http.HttpClient.stream``); the caller checks its digest.
+        A ``HEAD`` first answers any ``401`` or ``429``, so the GET itself is sent once."""
+        path = f"/v2/{repository}/blobs/{digest}"
+        self._expect(self.request("HEAD", path, "*/*", repository), "HEAD", path)
+        with self._lock:
+            authorization = self._answers.get(f"repository:{repository}:pull")
+        headers = {"Accept": "*/*", "User-Agent": USER_AGENT}
+        if authorization:
+            headers["Authorization"] = authorization
+        try:
+            with self.http.stream(Request("GET", f"{self.base}{path}", size, headers)) as answer:
+                self._expect(answer, "GET", path)
+                if answer.stream is None:  # pragma: no cover - a 200 answer is always streamed
+                    raise SourceUnavailable(f"The registry at {self.base} sent no body for {path}.")
+                yield answer.stream
+        except ExchangeFailed as error:
+            raise self._unreachable(error) from error
+        except AnswerTooLarge:
+            raise SourceUnavailable(
+                f"The registry at {self.base} sent more for {path} than its descriptor's "
+                f"{size:,} bytes: refused"
+            ) from None
+        except RequestRefused as refused:
+            raise SourceUnavailable(
+                f"The registry at {self.base} answered GET {path} with {refused}"
+            ) from None
 
     def _content(self, repository: str, path: str, digest: str, what: str) -> bytes:
         """A manifest or config fetched by its digest, refused unless its bytes hash to it."""

@@ -1,0 +1,239 @@
+"""What an image's layers do to its filesystem: pure analysis over the layers' tar listings.
+
+Each layer is applied over the ones below it as the image-spec says: its whiteouts first
+(``.wh.NAME`` removes NAME and everything under it; ``.wh..wh..opq`` hides what the lower
+layers put in that folder), then its entries (a later entry of the same path wins; a
+non-folder over a folder hides the folder's contents). Per layer this gives what it
+**added**, **changed** (a path that was there: a file written again, a link retargeted, a
+folder whose mode or owner changed; a folder merely listed again is no change) and
+**removed** (every entry it hides, with its size).
+
+Per image:
+
+* ``hidden_bytes``: bytes the lower layers ship that a later layer replaces or removes;
+* ``wasted_bytes`` and ``efficiency`` exactly as dive computes them (dive
+  ``filetree/efficiency.go``, ``image/image.go``): per path, the sum of its sizes over the
+  layers where it is a leaf of that layer's tree (a whiteout counts the size of what it hides
+  only when that was a folder; opaque markers are not paths, as dive drops them); wasted is
+  that sum over the paths seen in two or more layers; efficiency is the sum of each path's
+  smallest size over the sum of all; the wasted percent is wasted over the size of every layer
+  but the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from image_lineage.sources.oci.layer_tar import Entry, Listing
+
+ROOT = "/"
+
+
+@dataclass(frozen=True, slots=True)
+class LayerInput:
+    """One layer to analyse: its listing, its diff id, and the build step that made it."""
+
+    listing: Listing
+    diff_id: str = ""
+    created_by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Hidden:
+    """An entry a lower layer ships that layer ``by`` removes or replaces (its bytes ship for nothing)."""
+
+    entry: Entry
+    layer: int  # where it was written
+    by: int  # the layer that hid it
+
+
+@dataclass(frozen=True, slots=True)
+class LayerChanges:
+    index: int
+    diff_id: str
+    created_by: str
+    added: tuple[Entry, ...]
+    changed: tuple[Entry, ...]
+    removed: tuple[Entry, ...]  # the lower entries it hides, with their sizes
+    size: int  # the bytes of its entries (dive's layer size)
+    hidden_bytes: int  # the lower layers' bytes it replaces or removes
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """An entry of the final filesystem and the layer that last wrote it."""
+
+    entry: Entry
+    layer: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImageContents:
+    layers: tuple[LayerChanges, ...]
+    final: tuple[Placed, ...]  # by path
+    hidden: tuple[Hidden, ...]
+    hidden_bytes: int
+    wasted_bytes: int
+    efficiency: float
+    user_size: int = 0  # every layer's size but the first's (dive's "user size")
+
+    @property
+    def wasted_percent(self) -> float:
+        """Wasted bytes over the user size (dive's ``WastedUserPercent``), 0 when nothing was added."""
+        return self.wasted_bytes / self.user_size if self.user_size else 0.0
+
+    def biggest(self, count: int = 10) -> list[Placed]:
+        files = [p for p in self.final if p.entry.kind == "file"]
+        return sorted(files, key=lambda p: (-p.entry.size, p.entry.path))[:count]
+
+    def added_over(self, parent_layers: int) -> list[Placed]:
+        """The final entries the layers above the parent's first ``parent_layers`` wrote."""
+        return [p for p in self.final if p.layer >= parent_layers]
+
+
+@dataclass(slots=True)
+class _Tree:
+    """The filesystem so far: entry and layer by path, children by folder (for whole removals)."""
+
+    at: dict[str, Placed] = field(default_factory=dict)
+    children: dict[str, set[str]] = field(default_factory=dict)
+
+    def put(self, placed: Placed) -> None:
+        self.at[placed.entry.path] = placed
+        child = placed.entry.path
+        while child != ROOT:  # linked up to the root, through folders no entry names
+            kids = self.children.setdefault(_parent(child), set())
+            if child in kids:
+                break
+            kids.add(child)
+            child = _parent(child)
+
+    def below(self, path: str) -> Iterator[str]:
+        """Every path under ``path`` (not itself), depth first."""
+        stack = list(self.children.get(path, ()))
+        while stack:
+            current = stack.pop()
+            yield current
+            stack.extend(self.children.get(current, ()))
+
+    def remove(self, paths: Iterable[str]) -> list[Placed]:
+        """Take ``paths`` out (each with nothing left under it afterwards); what was there."""
+        gone = []
+        for path in list(paths):
+            placed = self.at.pop(path, None)
+            self.children.pop(path, None)
+            self.children.get(_parent(path), set()).discard(path)
+            if placed is not None:
+                gone.append(placed)
+        return gone
+
+    def subtree_bytes(self, path: str) -> int:
+        return sum(self.at[p].entry.size for p in (path, *self.below(path)) if p in self.at)
+
+
+def _parent(path: str) -> str:
+    return path.rpartition("/")[0] or ROOT
+
+
+def analyse(layers: Sequence[LayerInput]) -> ImageContents:
+    """Apply the layers in order; see the module's docstring for what is counted."""
+    tree = _Tree()
+    changes: list[LayerChanges] = []
+    hidden: list[Hidden] = []
+    efficiency = _Efficiency()
+    for index, layer in enumerate(layers):
+        efficiency.add(layer.listing, tree)
+        gone: list[Placed] = []
+        entries: dict[str, Entry] = {}
+        for entry in layer.listing:
+            if entry.kind == "whiteout":
+                gone += tree.remove([*tree.below(entry.path), entry.path])
+            elif entry.kind == "opaque":
+                gone += tree.remove(list(tree.below(entry.path)))
+            elif entry.path != ROOT:
+                entries[entry.path] = entry
+        added: list[Entry] = []
+        changed: list[Entry] = []
+        replaced: list[Placed] = []
+        for path, entry in entries.items():
+            old = tree.at.get(path)
+            if old is None:
+                added.append(entry)
+                tree.put(Placed(entry, index))
+                continue
+            if old.entry.kind == "dir" and entry.kind != "dir":
+                gone += tree.remove(list(tree.below(path)))
+            if entry.kind == "dir" and old.entry.kind == "dir" and _same_folder(old.entry, entry):
+                continue  # a folder listed again because something under it changed
+            changed.append(entry)
+            replaced.append(old)
+            tree.put(Placed(entry, index))
+        lost = [*gone, *replaced]
+        hidden += (Hidden(p.entry, p.layer, index) for p in lost)
+        changes.append(
+            LayerChanges(
+                index,
+                layer.diff_id,
+                layer.created_by,
+                tuple(added),
+                tuple(changed),
+                tuple(sorted((p.entry for p in gone), key=lambda e: e.path)),
+                layer.listing.file_bytes,
+                sum(p.entry.size for p in lost),
+            )
+        )
+    final = tuple(tree.at[path] for path in sorted(tree.at))
+    score, wasted = efficiency.result()
+    return ImageContents(
+        tuple(changes),
+        final,
+        tuple(hidden),
+        sum(h.entry.size for h in hidden),
+        wasted,
+        score,
+        sum(c.size for c in changes[1:]),
+    )
+
+
+def _same_folder(old: Entry, new: Entry) -> bool:
+    return (old.mode, old.uid, old.gid) == (new.mode, new.uid, new.gid)
+
+
+class _Efficiency:
+    """dive's efficiency: per path, its sizes over the layers where it is a leaf."""
+
+    def __init__(self) -> None:
+        self.total: dict[str, int] = {}
+        self.smallest: dict[str, int] = {}
+        self.seen: dict[str, int] = {}
+
+    def add(self, listing: Listing, below: _Tree) -> None:
+        """One layer's leaves, ``below`` being the layers under it stacked (for whiteouts)."""
+        sizes: dict[str, int] = {}
+        parents: set[str] = set()
+        for entry in listing:
+            if entry.kind == "opaque" or entry.path == ROOT:
+                continue
+            path = entry.path
+            if entry.kind == "whiteout":
+                lower = below.at.get(path)
+                sizes[path] = below.subtree_bytes(path) if lower and lower.entry.kind == "dir" else 0
+            else:
+                sizes[path] = entry.size
+            parent = _parent(path)
+            while parent not in parents and parent != ROOT:
+                parents.add(parent)
+                parent = _parent(parent)
+        for path, size in sizes.items():
+            if path in parents:
+                continue  # not a leaf of this layer's tree
+            self.total[path] = self.total.get(path, 0) + size
+            self.smallest[path] = min(self.smallest.get(path, size), size)
+            self.seen[path] = self.seen.get(path, 0) + 1
+
+    def result(self) -> tuple[float, int]:
+        everything = sum(self.total.values())
+        score = sum(self.smallest.values()) / everything if everything else 1.0
+        wasted = sum(size for path, size in self.total.items() if self.seen[path] >= 2)
+        return score, wasted

@@ -1,0 +1,195 @@
+"""An image's files as text (a tree like ``tree`` draws, a layer's changes, what ships for nothing)
+or as JSON, schema ``image-lineage.files/v1`` (docs/json-schema.md).
+
+Names come from whoever built the image: in text they pass ``clean_text`` (no control or
+bidirectional character reaches the terminal); JSON keeps them exact, escaped as JSON
+(``ensure_ascii``: a name that is not UTF-8 stays a ``\\udcXX`` escape, never a broken line).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from image_lineage.contents import Hidden, ImageContents, LayerChanges, Placed
+from image_lineage.model import Image
+from image_lineage.sources.oci.layer_tar import Entry
+from image_lineage.text import clean_text, human_size
+
+SCHEMA = "image-lineage.files/v1"
+_STEP_WIDTH = 70
+
+
+@dataclass(frozen=True, slots=True)
+class FilesView:
+    """What the report is about: the image, its analysed layers, and its parent's layer count."""
+
+    image: Image
+    contents: ImageContents
+    parent_id: str | None = None
+    parent_layers: int = 0
+
+
+def render_files_json(view: FilesView, layer: int | None = None) -> str:
+    contents = view.contents
+    layers = contents.layers if layer is None else (contents.layers[layer],)
+    document = {
+        "schema": SCHEMA,
+        "image": {"id": view.image.id, "tags": list(view.image.tags)},
+        "layers": [_layer_json(changes) for changes in layers],
+        "hidden_bytes": contents.hidden_bytes,
+        "wasted_bytes": contents.wasted_bytes,
+        "wasted_percent": contents.wasted_percent,
+        "efficiency": contents.efficiency,
+        "biggest": [_placed_json(p) for p in contents.biggest()],
+        "parent": {
+            "id": view.parent_id,
+            "layers": view.parent_layers,
+            "added": [_placed_json(p) for p in contents.added_over(view.parent_layers)]
+            if view.parent_id
+            else [],
+        },
+        "hidden": [_hidden_json(h) for h in contents.hidden],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _layer_json(changes: LayerChanges) -> dict[str, object]:
+    return {
+        "index": changes.index,
+        "diff_id": changes.diff_id,
+        "created_by": changes.created_by,
+        "size": changes.size,
+        "hidden_bytes": changes.hidden_bytes,
+        "added": [_entry_json(e) for e in changes.added],
+        "changed": [_entry_json(e) for e in changes.changed],
+        "removed": [_entry_json(e) for e in changes.removed],
+    }
+
+
+def _entry_json(entry: Entry) -> dict[str, object]:
+    found: dict[str, object] = {
+        "path": entry.path,
+        "size": entry.size,
+        "type": entry.kind,
+        "mode": f"{entry.mode & 0o7777:04o}",
+        "uid": entry.uid,
+        "gid": entry.gid,
+    }
+    if entry.link:
+        found["link"] = entry.link
+    return found
+
+
+def _placed_json(placed: Placed) -> dict[str, object]:
+    return {**_entry_json(placed.entry), "layer": placed.layer}
+
+
+def _hidden_json(hidden: Hidden) -> dict[str, object]:
+    return {**_entry_json(hidden.entry), "layer": hidden.layer, "hidden_by": hidden.by}
+
+
+# ---------------------------------------------------------------------------------- text
+
+
+def render_files_text(view: FilesView, *, ascii_only: bool = False) -> str:
+    """The final filesystem as a tree: each entry's size (a folder's: what is under it) and the
+    layer that last wrote it; the layers' steps above it, the image's figures below."""
+    lines = [
+        f"{clean_text(view.image.display_name)}  {view.image.short_id}",
+        *_steps(view.contents.layers),
+        "",
+    ]
+    lines += _tree(view.contents.final, ascii_only)
+    lines += ["", *_summary(view)]
+    return "\n".join(lines) + "\n"
+
+
+def render_layer_text(view: FilesView, layer: int) -> str:
+    """One layer's changes: ``+`` added, ``~`` changed, ``-`` removed (what it hides, with sizes)."""
+    changes = view.contents.layers[layer]
+    lines = [*_steps([changes]), ""]
+    for mark, entries in (("+", changes.added), ("~", changes.changed), ("-", changes.removed)):
+        lines += [f"{mark} {_entry_text(e)}  {human_size(e.size)}" for e in entries]
+    if not (changes.added or changes.changed or changes.removed):
+        lines.append("(no file changed)")
+    lines += [
+        "",
+        f"{human_size(changes.size)} in this layer; it hides {human_size(changes.hidden_bytes)} below it",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_hidden_text(view: FilesView) -> str:
+    """What ships for nothing: each entry a lower layer wrote and a later one removed or replaced."""
+    hidden = sorted(view.contents.hidden, key=lambda h: (-h.entry.size, h.entry.path))
+    lines = [
+        f"{_entry_text(h.entry)}  {human_size(h.entry.size)}  written by L{h.layer}, hidden by L{h.by}"
+        for h in hidden
+    ]
+    if not lines:
+        lines = ["Nothing ships for nothing: no layer hides what a lower one wrote."]
+    return "\n".join([*lines, "", *_summary(view)]) + "\n"
+
+
+def _steps(layers: Sequence[LayerChanges]) -> list[str]:
+    return [
+        f"L{c.index}  {human_size(c.size):>9}  {clean_text(c.created_by or c.diff_id, _STEP_WIDTH)}"
+        for c in layers
+    ]
+
+
+def _summary(view: FilesView) -> list[str]:
+    contents = view.contents
+    lines = [
+        f"efficiency {contents.efficiency:.2%}; wasted {human_size(contents.wasted_bytes)} "
+        f"({contents.wasted_percent:.2%} of what the layers above the first add); "
+        f"hidden {human_size(contents.hidden_bytes)} (written, then removed or replaced)"
+    ]
+    if view.parent_id:
+        added = contents.added_over(view.parent_layers)
+        size = sum(p.entry.size for p in added)
+        lines.append(f"over its parent: {len(added):,} entries, {human_size(size)}")
+    return lines
+
+
+def _entry_text(entry: Entry) -> str:
+    text = clean_text(entry.path)
+    if entry.kind == "symlink":
+        return f"{text} -> {clean_text(entry.link)}"
+    if entry.kind == "hardlink":
+        return f"{text} => {clean_text(entry.link)}"
+    return f"{text}/" if entry.kind == "dir" else text
+
+
+def _tree(final: Sequence[Placed], ascii_only: bool) -> list[str]:
+    placed = {p.entry.path: p for p in final}
+    children: dict[str, set[str]] = {}
+    sizes: dict[str, int] = {}  # a folder's: everything under it
+    for path, item in placed.items():
+        sizes[path] = sizes.get(path, 0) + item.entry.size
+        child = path
+        while child != "/":
+            parent = child.rpartition("/")[0] or "/"
+            children.setdefault(parent, set()).add(child)
+            sizes[parent] = sizes.get(parent, 0) + item.entry.size
+            child = parent
+    tee, last, bar, space = (
+        ("|-- ", "`-- ", "|   ", "    ") if ascii_only else ("├── ", "└── ", "│   ", "    ")
+    )
+    lines = [f"/  {human_size(sizes.get('/', 0))}"]
+    stack = [(path, "", i == 0) for i, path in enumerate(sorted(children.get("/", ()), reverse=True))]
+    while stack:
+        path, prefix, is_last = stack.pop()
+        found = placed.get(path)
+        name = clean_text(path.rpartition("/")[2])
+        folder = found is None or found.entry.kind == "dir"
+        link = f" -> {clean_text(found.entry.link)}" if found and found.entry.kind == "symlink" else ""
+        step = f"  L{found.layer}" if found else ""
+        mark = "/" if folder else link
+        lines.append(f"{prefix}{last if is_last else tee}{name}{mark}  {human_size(sizes[path])}{step}")
+        deeper = prefix + (space if is_last else bar)
+        kids = sorted(children.get(path, ()), reverse=True)
+        stack += [(kid, deeper, i == 0) for i, kid in enumerate(kids)]
+    return lines
