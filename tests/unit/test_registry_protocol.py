@@ -491,5 +491,5 @@ def test_a_blob_streams_from_the_registry_with_its_digest_checked(fake: _Server,
     roomy = Want(Descriptor(MEDIA_LAYER_GZIP, layer.digest, len(layer.blob) + 1), scope="team/base")
     with pytest.raises(DigestMismatch, match="does not match its digest"), blobs.open(roomy) as stream:
         stream.read()
-    with pytest.raises(SourceUnavailable, match="more for .* than its descriptor's"), blobs.open(want) as stream:
+    with pytest.raises(SourceUnavailable, match=r"than its descriptor.s"), blobs.open(want) as stream:
         stream.read()
