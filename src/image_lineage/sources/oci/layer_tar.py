@@ -124,7 +124,7 @@ def read_listing(raw: IO[bytes], what: str) -> Listing:
     except (OSError, EOFError, zlib.error, ValueError) as error:
         raise ArchiveError(f"{what} is truncated or damaged ({_reason(error)})") from error
     except ArchiveError as error:
-        raise ArchiveError(f"{what}: {error}") from None
+        raise ArchiveError(f"{what} {error}") from None
     return listing
 
 
@@ -274,7 +274,7 @@ def _number(raw: bytes, what: str) -> int:
     try:
         return int(text, 8)
     except ValueError:
-        raise ArchiveError(f"has a header whose {what} is not a number ({text[:16]!r})") from None
+        raise ArchiveError(f"is not a tar (a header's {what} is not a number: {text[:16]!r})") from None
 
 
 def _check_sum(block: bytes, offset: int) -> None:
