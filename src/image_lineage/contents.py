@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from image_lineage.sources.oci.layer_tar import Entry, Listing
 
@@ -39,8 +40,7 @@ class LayerInput:
     created_by: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Hidden:
+class Hidden(NamedTuple):
     """An entry a lower layer ships that layer ``by`` removes or replaces (its bytes ship for nothing)."""
 
     entry: Entry
@@ -50,19 +50,21 @@ class Hidden:
 
 @dataclass(frozen=True, slots=True)
 class LayerChanges:
+    """What one layer does to the filesystem below it (entries in tar order; removals by path)."""
+
     index: int
+    size: int  # the bytes of its entries (dive's layer size)
+    hidden_bytes: int  # the lower layers' bytes it replaces or removes
     diff_id: str
     created_by: str
     added: tuple[Entry, ...]
     changed: tuple[Entry, ...]
     removed: tuple[Entry, ...]  # the lower entries it hides, with their sizes
-    size: int  # the bytes of its entries (dive's layer size)
-    hidden_bytes: int  # the lower layers' bytes it replaces or removes
 
 
-@dataclass(frozen=True, slots=True)
-class Placed:
-    """An entry of the final filesystem and the layer that last wrote it."""
+class Placed(NamedTuple):
+    """An entry of the final filesystem and the layer that last wrote it (a tuple: there may be
+    a million)."""
 
     entry: Entry
     layer: int
@@ -70,6 +72,8 @@ class Placed:
 
 @dataclass(frozen=True, slots=True)
 class ImageContents:
+    """The image's layers analysed, its final filesystem, and what ships for nothing."""
+
     layers: tuple[LayerChanges, ...]
     final: tuple[Placed, ...]  # by path
     hidden: tuple[Hidden, ...]
@@ -174,13 +178,13 @@ def analyse(layers: Sequence[LayerInput]) -> ImageContents:
         changes.append(
             LayerChanges(
                 index,
+                layer.listing.file_bytes,
+                sum(p.entry.size for p in lost),
                 layer.diff_id,
                 layer.created_by,
                 tuple(added),
                 tuple(changed),
                 tuple(sorted((p.entry for p in gone), key=lambda e: e.path)),
-                layer.listing.file_bytes,
-                sum(p.entry.size for p in lost),
             )
         )
     final = tuple(tree.at[path] for path in sorted(tree.at))

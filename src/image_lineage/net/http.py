@@ -318,16 +318,16 @@ class _Capped(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
+        # One byte past the limit is asked for, to tell a body that is too long.
+        window = memoryview(buffer).cast("B")[: self._left + 1]
         try:
-            data = self._response.read1(min(len(view), self._left + 1) or 1)
+            count = self._response.readinto(window)
         except (OSError, http.client.HTTPException) as error:
             raise ExchangeFailed(self._url, error) from error
-        if len(data) > self._left:
+        if count > self._left:
             raise AnswerTooLarge(self._url, self._limit)
-        self._left -= len(data)
-        view[: len(data)] = data
-        return len(data)
+        self._left -= count
+        return count
 
     def close(self) -> None:
         if self._connection is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from image_lineage.contents import Hidden, ImageContents, LayerChanges, Placed
 from image_lineage.model import Image
@@ -21,8 +21,7 @@ SCHEMA = "image-lineage.files/v1"
 _STEP_WIDTH = 70
 
 
-@dataclass(frozen=True, slots=True)
-class FilesView:
+class FilesView(NamedTuple):
     """What the report is about: the image, its analysed layers, and its parent's layer count."""
 
     image: Image

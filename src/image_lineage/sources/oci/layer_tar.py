@@ -110,14 +110,15 @@ class Listing:
 def read_listing(raw: IO[bytes], what: str) -> Listing:
     """The entries of the layer blob ``raw`` (plain tar, gzip or zstd), read to its end (so that
     a digest-checked stream checks the digest); ``what`` names the layer in an error."""
-    head = raw.read(4)
-    stream = _decompressed(cast("IO[bytes]", _Rejoined(head, raw)), head)
+    buffered: IO[bytes] = raw if hasattr(raw, "peek") else io.BufferedReader(cast("Any", raw))
+    head = cast("io.BufferedReader", buffered).peek(4)[:4]  # the compression, by the first bytes
+    stream = _decompressed(buffered, head)
     listing = Listing()
     try:
         _parse(stream, listing)
         while stream.read(_CHUNK):  # the end blocks and padding: to the end, for the digest
             pass
-        while raw.read(_CHUNK):
+        while buffered.read(_CHUNK):
             pass
     except DigestMismatch as error:
         raise ArchiveError(f"{what}: {error}") from None
@@ -141,24 +142,6 @@ def _decompressed(raw: IO[bytes], head: bytes) -> IO[bytes]:
         reader = zstandard.ZstdDecompressor().stream_reader(raw, read_size=_CHUNK, read_across_frames=True)
         return io.BufferedReader(cast("Any", reader), _CHUNK)
     return io.BufferedReader(cast("Any", raw), _CHUNK)
-
-
-class _Rejoined(io.RawIOBase):
-    """``raw`` with its first bytes (read to tell its compression) given back first."""
-
-    def __init__(self, head: bytes, raw: IO[bytes]) -> None:
-        self._head = head
-        self._raw = raw
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self._head[: len(view)] if self._head else self._raw.read(len(view))
-        self._head = self._head[len(data) :] if self._head else b""
-        view[: len(data)] = data
-        return len(data)
 
 
 def _parse(stream: IO[bytes], listing: Listing) -> None:
