@@ -149,7 +149,7 @@ def big_layout(path: Path, megabytes: int, files: int) -> None:
         }
     ).encode()
     manifest_digest = hashlib.sha256(manifest).hexdigest()
-    index = json.dumps(
+    top = json.dumps(
         {
             "schemaVersion": 2,
             "manifests": [
@@ -165,7 +165,7 @@ def big_layout(path: Path, megabytes: int, files: int) -> None:
     with tarfile.open(path, "w") as tar:
         for name, data in (
             ("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'),
-            ("index.json", index),
+            ("index.json", top),
             (f"blobs/sha256/{manifest_digest}", manifest),
             (f"blobs/sha256/{config_digest}", config),
         ):

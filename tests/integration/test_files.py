@@ -22,6 +22,7 @@ import pytest
 
 from image_lineage.cli import main
 from tests.conftest import unavailable
+from tests.integration.test_podman import podman  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.docker
 
@@ -181,3 +182,15 @@ def test_a_compressed_archive_is_read_in_one_pass(
     packed = tmp_path / "app.tar.gz"
     subprocess.run(["gzip", "-k", "-c", str(built[0])], stdout=packed.open("wb"), check=True)
     assert report("--source", f"archive:{packed}", TAG) == expected
+
+
+@pytest.mark.podman
+def test_podman_gives_the_same_layers(podman: Any, built: tuple[Path, str], expected: dict[str, Any]) -> None:  # noqa: F811
+    podman.podman("load", "-i", str(built[0]))
+    found = report("--source", f"podman:{podman.host}", built[1])
+    assert found["image"]["id"] == built[1]
+    assert found["layers"] == expected["layers"]
+    assert (found["hidden_bytes"], found["wasted_bytes"]) == (
+        expected["hidden_bytes"],
+        expected["wasted_bytes"],
+    )
