@@ -14,7 +14,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from image_lineage import web
 from image_lineage.text import human_size
-from image_lineage.ui import first_frame, lesson, overview, stale, tree
+from image_lineage.ui import files, first_frame, lesson, overview, stale, tree
 from image_lineage.ui.first_frame import DEFAULTS
 from image_lineage.web import state
 from image_lineage.web.state import STATE
@@ -151,10 +151,13 @@ title, numbers = st.columns([2, 3], vertical_alignment="bottom")
 title.title("Image lineage", anchor=False)
 
 
+def _spec(kind: str) -> str:
+    return web.source_spec(kind, settings.registry_url if kind == "registry" else settings.endpoint)
+
+
 def _read(kind: str) -> web.Loaded:
     if kind != "upload":
-        address = settings.registry_url if kind == "registry" else settings.endpoint
-        return web.load(web.source_spec(kind, address), settings.show_intermediate)
+        return web.load(_spec(kind), settings.show_intermediate)
     if settings.upload is None:
         return web.Loaded(None, problem="Choose a file under “Snapshot file” in the sidebar.")
     return web.load(settings.upload.getvalue(), settings.show_intermediate, settings.upload.name)
@@ -331,6 +334,13 @@ if image_side is not None and view.selected is not None:
             st.info(web.CLASSROOM["metadata"], icon=":material/school:")
         st.markdown("**A Dockerfile reconstructed from its history**: `FROM` its parent, then its own steps")
         st.code(details.dockerfile, language="dockerfile", wrap_lines=True)
+        parent = details.node.parent
+        files.show(  # the Files view (issue 17): reads the layers only when asked
+            details.node,
+            [_spec(kind) for kind in settings.kinds if kind != "upload"],
+            scan.source.kind,
+            len(view.everything.node(parent).image.layers) if parent else 0,
+        )
 
 # --------------------------------------------------------------------------- what the scan noticed
 
