@@ -22,7 +22,8 @@ Per image:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -98,36 +99,32 @@ class ImageContents:
 
 @dataclass(slots=True)
 class _Tree:
-    """The filesystem so far: entry and layer by path, children by folder (for whole removals)."""
+    """The filesystem so far: entry and layer by path. Whole folders (whiteouts, opaque folders,
+    a file over a folder) are found in a sorted index of the paths, made when first needed and
+    kept while no path is added: a folder's contents are one range of it (``P/`` to ``P0``)."""
 
     at: dict[str, Placed] = field(default_factory=dict)
-    children: dict[str, set[str]] = field(default_factory=dict)
+    index: list[str] | None = None
 
     def put(self, placed: Placed) -> None:
+        if placed.entry.path not in self.at:
+            self.index = None
         self.at[placed.entry.path] = placed
-        child = placed.entry.path
-        while child != ROOT:  # linked up to the root, through folders no entry names
-            kids = self.children.setdefault(_parent(child), set())
-            if child in kids:
-                break
-            kids.add(child)
-            child = _parent(child)
 
-    def below(self, path: str) -> Iterator[str]:
-        """Every path under ``path`` (not itself), depth first."""
-        stack = list(self.children.get(path, ()))
-        while stack:
-            current = stack.pop()
-            yield current
-            stack.extend(self.children.get(current, ()))
+    def below(self, path: str) -> list[str]:
+        """Every path under ``path`` (not itself)."""
+        if self.index is None:
+            self.index = sorted(self.at)
+        prefix = "/" if path == ROOT else path + "/"
+        start = bisect_left(self.index, prefix)
+        end = bisect_left(self.index, prefix[:-1] + "0", start)  # "0" follows "/"
+        return [p for p in self.index[start:end] if p in self.at]
 
     def remove(self, paths: Iterable[str]) -> list[Placed]:
-        """Take ``paths`` out (each with nothing left under it afterwards); what was there."""
+        """Take ``paths`` out; what was there (the index keeps them: ``below`` skips them)."""
         gone = []
-        for path in list(paths):
+        for path in paths:
             placed = self.at.pop(path, None)
-            self.children.pop(path, None)
-            self.children.get(_parent(path), set()).discard(path)
             if placed is not None:
                 gone.append(placed)
         return gone
@@ -205,12 +202,12 @@ def _same_folder(old: Entry, new: Entry) -> bool:
 
 
 class _Efficiency:
-    """dive's efficiency: per path, its sizes over the layers where it is a leaf."""
+    """dive's efficiency: per path, its sizes over the layers where it is a leaf. Most paths are
+    seen once: their one size is kept alone, the few seen again get ``[total, smallest]``."""
 
     def __init__(self) -> None:
-        self.total: dict[str, int] = {}
-        self.smallest: dict[str, int] = {}
-        self.seen: dict[str, int] = {}
+        self.once: dict[str, int] = {}
+        self.again: dict[str, list[int]] = {}
 
     def add(self, listing: Listing, below: _Tree) -> None:
         """One layer's leaves, ``below`` being the layers under it stacked (for whiteouts)."""
@@ -232,12 +229,19 @@ class _Efficiency:
         for path, size in sizes.items():
             if path in parents:
                 continue  # not a leaf of this layer's tree
-            self.total[path] = self.total.get(path, 0) + size
-            self.smallest[path] = min(self.smallest.get(path, size), size)
-            self.seen[path] = self.seen.get(path, 0) + 1
+            seen = self.again.get(path)
+            if seen is not None:
+                seen[0] += size
+                seen[1] = min(seen[1], size)
+            elif path in self.once:
+                first = self.once.pop(path)
+                self.again[path] = [first + size, min(first, size)]
+            else:
+                self.once[path] = size
 
     def result(self) -> tuple[float, int]:
-        everything = sum(self.total.values())
-        score = sum(self.smallest.values()) / everything if everything else 1.0
-        wasted = sum(size for path, size in self.total.items() if self.seen[path] >= 2)
+        single = sum(self.once.values())
+        wasted = sum(total for total, _ in self.again.values())
+        everything = single + wasted
+        score = (single + sum(least for _, least in self.again.values())) / everything if everything else 1.0
         return score, wasted

@@ -9,7 +9,7 @@ bidirectional character reaches the terminal); JSON keeps them exact, escaped as
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from image_lineage.contents import Hidden, ImageContents, LayerChanges, Placed
@@ -31,40 +31,62 @@ class FilesView(NamedTuple):
 
 
 def render_files_json(view: FilesView, layer: int | None = None) -> str:
+    """The report, one entry a line. Written piece by piece (no dict per entry is kept): the
+    entries of a 200,000-file image would otherwise take more memory than their listing."""
     contents = view.contents
     layers = contents.layers if layer is None else (contents.layers[layer],)
-    document = {
-        "schema": SCHEMA,
-        "image": {"id": view.image.id, "tags": list(view.image.tags)},
-        "layers": [_layer_json(changes) for changes in layers],
-        "hidden_bytes": contents.hidden_bytes,
-        "wasted_bytes": contents.wasted_bytes,
-        "wasted_percent": contents.wasted_percent,
-        "efficiency": contents.efficiency,
-        "biggest": [_placed_json(p) for p in contents.biggest()],
-        "parent": {
-            "id": view.parent_id,
-            "layers": view.parent_layers,
-            "added": [_placed_json(p) for p in contents.added_over(view.parent_layers)]
-            if view.parent_id
-            else [],
-        },
-        "hidden": [_hidden_json(h) for h in contents.hidden],
-    }
-    return json.dumps(document, indent=2) + "\n"
+    added = contents.added_over(view.parent_layers) if view.parent_id else []
+    parent = {"id": view.parent_id, "layers": view.parent_layers}
+    parts = [
+        f'{{\n  "schema": {_dumps(SCHEMA)},\n',
+        f'  "image": {_dumps({"id": view.image.id, "tags": list(view.image.tags)})},\n',
+        '  "layers": [',
+        ",".join(_layer_json(changes) for changes in layers),
+        "],\n",
+        *(
+            f"  {_dumps(key)}: {_dumps(value)},\n"
+            for key, value in (
+                ("hidden_bytes", contents.hidden_bytes),
+                ("wasted_bytes", contents.wasted_bytes),
+                ("wasted_percent", contents.wasted_percent),
+                ("efficiency", contents.efficiency),
+            )
+        ),
+        f'  "biggest": {_lines((_placed_json(p) for p in contents.biggest()), 2)},\n',
+        f'  "parent": {_dumps(parent)[:-1]}, "added": {_lines((_placed_json(p) for p in added), 2)}}},\n',
+        f'  "hidden": {_lines((_hidden_json(h) for h in contents.hidden), 2)}\n}}\n',
+    ]
+    return "".join(parts)
 
 
-def _layer_json(changes: LayerChanges) -> dict[str, object]:
-    return {
+def _dumps(value: object) -> str:
+    return json.dumps(value, separators=(", ", ": "))
+
+
+def _lines(items: Iterable[dict[str, object]], depth: int) -> str:
+    """A JSON list, one item a line."""
+    pad = "  " * (depth + 1)
+    inner = ",\n".join(pad + _dumps(item) for item in items)
+    return f"[\n{inner}\n{'  ' * depth}]" if inner else "[]"
+
+
+def _layer_json(changes: LayerChanges) -> str:
+    head = {
         "index": changes.index,
         "diff_id": changes.diff_id,
         "created_by": changes.created_by,
         "size": changes.size,
         "hidden_bytes": changes.hidden_bytes,
-        "added": [_entry_json(e) for e in changes.added],
-        "changed": [_entry_json(e) for e in changes.changed],
-        "removed": [_entry_json(e) for e in changes.removed],
     }
+    lists = ", ".join(
+        f'"{name}": {_lines((_entry_json(e) for e in entries), 3)}'
+        for name, entries in (
+            ("added", changes.added),
+            ("changed", changes.changed),
+            ("removed", changes.removed),
+        )
+    )
+    return f"\n    {_dumps(head)[:-1]}, {lists}}}"
 
 
 def _entry_json(entry: Entry) -> dict[str, object]:
@@ -164,15 +186,18 @@ def _entry_text(entry: Entry) -> str:
 
 def _tree(final: Sequence[Placed], ascii_only: bool) -> list[str]:
     placed = {p.entry.path: p for p in final}
-    children: dict[str, set[str]] = {}
+    children: dict[str, list[str]] = {}  # lists, not sets: a million entries stay affordable
     sizes: dict[str, int] = {}  # a folder's: everything under it
     for path, item in placed.items():
-        sizes[path] = sizes.get(path, 0) + item.entry.size
-        child = path
+        child, size = path, item.entry.size
+        known = child in sizes
+        sizes[child] = sizes.get(child, 0) + size
         while child != "/":
             parent = child.rpartition("/")[0] or "/"
-            children.setdefault(parent, set()).add(child)
-            sizes[parent] = sizes.get(parent, 0) + item.entry.size
+            if not known:
+                children.setdefault(parent, []).append(child)
+            known = parent in sizes
+            sizes[parent] = sizes.get(parent, 0) + size
             child = parent
     tee, last, bar, space = (
         ("|-- ", "`-- ", "|   ", "    ") if ascii_only else ("├── ", "└── ", "│   ", "    ")
