@@ -35,23 +35,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
+from bench.archive import layer_bytes  # noqa: E402
 from image_lineage.sources.layers import Listings, image_layers  # noqa: E402
 from image_lineage.sources.oci.blobs import Checked  # noqa: E402
 from image_lineage.sources.oci.descriptor import Descriptor  # noqa: E402
 from image_lineage.sources.oci.layer_tar import read_listing  # noqa: E402
 from testbed.oci_layout import AMD64, Image, OciLayout  # noqa: E402
 
-TEXT = b"".join(f"usr/share/doc/package-{n}/copyright: GPL-2+ line {n}\n".encode() for n in range(4096))
 BLOCK = 512
-
-
-def content(seed: int, size: int) -> bytes:
-    noise = bytearray()
-    counter = 0
-    while len(noise) < size // 2:
-        noise += hashlib.sha512(f"{seed}:{counter}".encode()).digest()
-        counter += 1
-    return bytes(noise[: size // 2]) + (TEXT * (size // len(TEXT) + 1))[: size - size // 2]
 
 
 def header(name: str, size: int) -> bytes:
@@ -62,7 +53,7 @@ def header(name: str, size: int) -> bytes:
 
 def speed_blobs(folder: Path, megabytes: int, files: int) -> list[Path]:
     per_file = megabytes * 1024 * 1024 // files
-    sample = content(1, per_file * 4)
+    sample = layer_bytes(1, per_file * 4)
     blobs = []
     for number in range(3):
         raw = io.BytesIO()

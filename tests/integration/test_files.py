@@ -194,3 +194,27 @@ def test_podman_gives_the_same_layers(podman: Any, built: tuple[Path, str], expe
         expected["hidden_bytes"],
         expected["wasted_bytes"],
     )
+
+
+@pytest.mark.usefixtures("built")
+def test_the_app_files_view_on_the_engine(dockerd: Any) -> None:
+    """The inspector's Files view: read when asked, filters, the step that removed a folder."""
+    from tests.app.test_app import ok, pick, start  # noqa: PLC0415 - the app's helpers need Streamlit
+
+    at = start("docker")
+    at.text_input(key="endpoint").input(dockerd.host).run()
+    pick(at, TAG)
+    ok(at)
+    assert not at.html or "il-files" not in at.html[-1].value  # nothing read before asked
+    at.toggle(key="files_read").set_value(True).run()
+    ok(at)
+    assert "keep.txt" in at.html[-1].value
+    at.radio(key="files_filter").set_value("step").run()
+    at.selectbox(key="files_step").set_value(3).run()  # RUN rm -rf /srv/dir
+    ok(at)
+    shown = at.html[-1].value
+    assert "- 300 B" in shown
+    assert "- 400 B" in shown
+    at.radio(key="files_filter").set_value("hidden").run()
+    ok(at)
+    assert "old.txt" in at.html[-1].value

@@ -29,6 +29,7 @@ FILTERS = {
     "hidden": "Hidden: ships for nothing",
 }
 MAX_ROWS = 2000
+MAX_KEPT_LAYERS = 256  # listings kept per source, at most (then the next reading starts afresh)
 _NO_LAYERS = ("sample", "upload", "snapshot")
 
 
@@ -64,16 +65,25 @@ def layer_spec(specs: Sequence[str], source_kind: str) -> str | None:
 def read_files(spec: str, image_id: str, _node: Node) -> FilesRead:  # noqa: ARG001 - the cache key
     """The image's layers, listed and analysed; a one-line problem instead when they cannot be read."""
     node = _node
+    listings = _shared(spec)
+    if len(listings.by_diff_id) > MAX_KEPT_LAYERS:
+        listings.by_diff_id.clear()
     try:
-        listings = image_layers(spec, node.image, Listings())
+        found = image_layers(spec, node.image, listings)
     except LineageError as error:
         return FilesRead(None, one_line(error, {}))
     steps = {step.diff_id: step.created_by for step in node.steps if step.diff_id}
     inputs = [
         LayerInput(listing, diff_id, steps.get(diff_id, ""))
-        for listing, diff_id in zip(listings, node.image.layers, strict=True)
+        for listing, diff_id in zip(found, node.image.layers, strict=True)
     ]
     return FilesRead(analyse(inputs))
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _shared(spec: str) -> Listings:  # noqa: ARG001 - the cache key
+    """Layer listings by diff id for one source: a family's shared layers are read once."""
+    return Listings()
 
 
 def rows(contents: ImageContents, choice: str, layer: int = 0, parent_layers: int = 0) -> list[Row]:
