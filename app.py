@@ -190,6 +190,8 @@ if opening is not None:  # the first frame: the graph's column, the bar above it
 
 # --------------------------------------------------------------------------- finding and picking
 
+# Where the picked image's layers are read from, if the images come from a source that keeps them.
+layers_from = files.source([_spec(kind) for kind in settings.kinds if kind != "upload"], scan.source.kind)
 with controls:
     platform = web.HOST
     if platform_slot is not None and (platform_choices := web.platform_choices(scan)):
@@ -226,7 +228,7 @@ with controls:
     stale.show(page.report)  # the images to rebuild, listed
     if view.platform_note:
         st.info(web.plain(view.platform_note), icon=":material/filter_alt:")
-    lesson.take_over(view)  # the lesson view, when switched on, is the rest of the page
+    lesson.take_over(view, layers_from)  # the lesson view, when switched on, is the rest of the page
 
 # --------------------------------------------------------------------------- headline numbers
 
@@ -335,12 +337,8 @@ if image_side is not None and view.selected is not None:
         st.markdown("**A Dockerfile reconstructed from its history**: `FROM` its parent, then its own steps")
         st.code(details.dockerfile, language="dockerfile", wrap_lines=True)
         parent = details.node.parent
-        files.show(  # the Files view (issue 17): reads the layers only when asked
-            details.node,
-            [_spec(kind) for kind in settings.kinds if kind != "upload"],
-            scan.source.kind,
-            len(view.everything.node(parent).image.layers) if parent else 0,
-        )
+        parent_layers = len(view.everything.node(parent).image.layers) if parent else 0
+        files.show(details.node, layers_from, parent_layers)  # the Files view: reads only when asked
 
 # --------------------------------------------------------------------------- what the scan noticed
 

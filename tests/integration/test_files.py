@@ -218,3 +218,26 @@ def test_the_app_files_view_on_the_engine(dockerd: Any) -> None:
     at.radio(key="files_filter").set_value("hidden").run()
     ok(at)
     assert "old.txt" in at.html[-1].value
+
+
+@pytest.mark.usefixtures("built")
+def test_the_lesson_says_what_each_step_changed(dockerd: Any) -> None:
+    from tests.app.test_app import ok, pick, start  # noqa: PLC0415 - the app's helpers need Streamlit
+
+    at = start("docker")
+    at.text_input(key="endpoint").input(dockerd.host).run()
+    pick(at, TAG)
+    at.toggle(key="lesson").set_value(True).run()
+    ok(at)
+    at.toggle(key="lesson_files").set_value(True).run()
+    ok(at)
+    assert said(at) == "In the files, this step added 4 entries (8 B)."  # the links and names
+    at.button(key="lesson_back").click().run()
+    at.button(key="lesson_back").click().run()  # RUN rm -rf /srv/dir
+    ok(at)
+    assert "removed 3 entries, yet their 700 B still ship" in said(at)
+
+
+def said(at: Any) -> str:
+    (line,) = [m.value for m in at.markdown if m.value.startswith("In the files")]
+    return str(line)

@@ -15,10 +15,14 @@ from image_lineage.text import clean_text, human_size
 from image_lineage.web import files
 
 
-def show(node: Node, specs: Sequence[str], source_kind: str, parent_layers: int) -> None:
-    """The Files view of ``node``, read from the first of ``specs`` that keeps layers."""
+def source(specs: Sequence[str], source_kind: str) -> str | None:
+    """The source the page's layers are read from (None: the images are records only)."""
+    return files.layer_spec(specs, source_kind)
+
+
+def show(node: Node, spec: str | None, parent_layers: int) -> None:
+    """The Files view of ``node``, its layers read from ``spec`` (``source``)."""
     st.markdown("**Its files**: what each layer adds, changes and removes, and what ships for nothing")
-    spec = files.layer_spec(specs, source_kind)
     if spec is None:
         st.caption(
             "These images come from records only (the sample or a snapshot): read them from an "
@@ -64,3 +68,16 @@ def show(node: Node, specs: Sequence[str], source_kind: str, parent_layers: int)
     if len(shown) == files.MAX_ROWS:
         st.caption(f"The {files.MAX_ROWS:,} biggest entries are shown.")
     st.html(files.tree_html(shown))
+
+
+def step_changes(node: Node, layer: int | None, spec: str | None) -> None:
+    """The lesson's sentence on what a build step changed in the files (read when asked)."""
+    if spec is None or layer is None:
+        return
+    if not st.toggle("Show what each step changed in the files", key="lesson_files"):
+        return
+    read = files.read_files(spec, node.id, node)
+    if read.contents is None or layer >= len(read.contents.layers):
+        st.caption(read.problem or "Its layers could not be read.")
+        return
+    st.markdown(files.step_text(read.contents, layer))

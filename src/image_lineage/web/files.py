@@ -152,6 +152,30 @@ def _detail(row: Row | None, size: int) -> str:
     return f'<span style="opacity:.7">{mark}{human_size(size)}{layer}</span>'
 
 
+def step_text(contents: ImageContents, layer: int) -> str:
+    """What one layer did to the filesystem, in a sentence for the lesson; a removal says plainly
+    that the removed bytes still ship (they sit in the layers below, downloaded all the same)."""
+    changes = contents.layers[layer]
+    added = sum(e.size for e in changes.added)
+    parts = [f"added {_count(len(changes.added), 'entry', 'entries')} ({human_size(added)})"]
+    if changes.changed:
+        parts.append(f"changed {_count(len(changes.changed), 'entry', 'entries')}")
+    text = "In the files, this step " + ", ".join(parts)
+    if changes.removed:
+        gone = sum(e.size for e in changes.removed)
+        text += (
+            f"; it removed {_count(len(changes.removed), 'entry', 'entries')}, yet their "
+            f"{human_size(gone)} still ship: a layer below holds them, and every pull downloads them"
+        )
+    elif changes.hidden_bytes:
+        text += f"; the {human_size(changes.hidden_bytes)} it wrote over still ship in the layers below"
+    return text + "."
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number:,} {one if number == 1 else many}"
+
+
 def figures(contents: ImageContents) -> str:
     """One line of the image's figures, in dive's terms."""
     return (
