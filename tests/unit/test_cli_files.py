@@ -115,3 +115,28 @@ def test_errors_are_one_line(archives: dict[str, Path], argv: tuple[str, ...], w
     assert out == ""
     assert words in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_family_reads_its_shared_layers_once(tmp_path: Path) -> None:
+    """Listings by diff id: the base's layers (an empty one too) are read once for the family."""
+    from image_lineage.sources import open_source  # noqa: PLC0415
+    from image_lineage.sources.layers import Listings, image_layers  # noqa: PLC0415
+
+    base = Image.scratch(AMD64).run("ADD rootfs /", {"etc/os": b"x"}).run("RUN true", {})
+    layout = OciLayout()
+    for number in range(3):
+        layout.tag(
+            f"demo/child-{number}:1", layout.add_image(base.run(f"RUN {number}", {f"n{number}": b"1"}))
+        )
+    for name, data in (
+        ("family.tar", layout.tar_bytes()),
+        ("family.tar.gz", gzip.compress(layout.tar_bytes())),
+    ):
+        (tmp_path / name).write_bytes(data)
+        spec = f"archive:{tmp_path / name}"
+        listings = Listings()
+        listed = [image_layers(spec, image, listings) for image in open_source(spec).scan().images]
+        assert [len(layers) for layers in listed] == [3, 3, 3]
+        assert len(listed[0][1]) == 0  # the empty layer
+        if name == "family.tar":
+            assert listings.reads == 2 + 3  # the base's two layers once, each child's own

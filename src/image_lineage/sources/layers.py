@@ -80,7 +80,9 @@ class _Passing:
     def take(self, layers: Sequence[tuple[Descriptor, str]]) -> list[Listing]:
         found = []
         for descriptor, diff_id in layers:
-            listing = self.listings.by_diff_id.get(diff_id) or self.by_digest.get(descriptor.digest)
+            listing: Listing | ArchiveError | None = self.listings.by_diff_id.get(diff_id)
+            if listing is None:  # (an empty layer's listing is falsy: compared with None)
+                listing = self.by_digest.get(descriptor.digest)
             if listing is None:
                 raise ArchiveError(
                     f"{self.origin} holds no blob {descriptor.digest} (or its bytes do not match "
