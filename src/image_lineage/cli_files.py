@@ -8,6 +8,7 @@ import argparse
 from typing import TextIO
 
 from image_lineage import pipeline, views
+from image_lineage.cache import default_cache_dir
 from image_lineage.contents import ImageContents, LayerInput, analyse
 from image_lineage.errors import LineageError
 from image_lineage.lineage import Node
@@ -31,9 +32,9 @@ def files_command(
         raise LineageError("files reads one image's layers from one source: give one --source.")
     lineage = result.everything
     node = lineage.node(views.resolve(lineage, args.image))
-    listings = image_layers(
-        "docker" if spec == "auto" else spec, node.image, Listings(), timeout=args.timeout
-    )
+    kept = None if args.no_cache else default_cache_dir()  # listings by diff id never go stale
+    source = "docker" if spec == "auto" else spec
+    listings = image_layers(source, node.image, Listings(folder=kept), timeout=args.timeout)
     view = files_view(
         node, lineage.node(node.parent).image.layers if node.parent else (), analyse(_inputs(node, listings))
     )

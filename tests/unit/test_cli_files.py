@@ -140,3 +140,32 @@ def test_a_family_reads_its_shared_layers_once(tmp_path: Path) -> None:
         assert len(listed[0][1]) == 0  # the empty layer
         if name == "family.tar":
             assert listings.reads == 2 + 3  # the base's two layers once, each child's own
+
+
+def test_listings_are_kept_on_disk_by_diff_id(archives: dict[str, Path], tmp_path: Path) -> None:
+    """A second reading lists no blob; a damaged cache file is a miss, never an error."""
+    from image_lineage.sources import open_source  # noqa: PLC0415
+    from image_lineage.sources.layers import Listings, image_layers  # noqa: PLC0415
+
+    spec = f"archive:{archives['tar']}"
+    app = next(i for i in open_source(spec).scan().images if i.tags == ("demo/app:1",))
+    first = Listings(folder=tmp_path)
+    read = image_layers(spec, app, first)
+    assert first.reads == 2
+    again = Listings(folder=tmp_path)
+    kept = image_layers("archive:/nonexistent.tar", app, again)  # not even opened
+    assert again.reads == 0
+    assert [list(listing) for listing in kept] == [list(listing) for listing in read]
+    files = sorted((tmp_path / "layers-v1").iterdir())
+    assert len(files) == 2
+    files[0].write_bytes(b"not gzip")
+    damaged = Listings(folder=tmp_path)
+    assert [list(listing) for listing in image_layers(spec, app, damaged)] == [list(x) for x in read]
+    assert damaged.reads == 1
+
+
+def test_no_cache_writes_no_listing(archives: dict[str, Path], private_cache: Path) -> None:
+    run("--source", f"archive:{archives['tar']}", "demo/app:1", "--no-cache")
+    assert not (private_cache / "layers-v1").exists()
+    run("--source", f"archive:{archives['tar']}", "demo/app:1")
+    assert len(list((private_cache / "layers-v1").iterdir())) == 2

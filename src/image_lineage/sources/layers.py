@@ -17,8 +17,13 @@ Snapshots and the sample keep records, no layers: asking them is one line saying
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
+import json
+import os
+import re
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +32,7 @@ from typing import IO, Any, BinaryIO
 from image_lineage.errors import ArchiveError, LineageError, UnknownImage
 from image_lineage.model import Image
 from image_lineage.sources.base import DEFAULT_TIMEOUT
-from image_lineage.sources.oci.blobs import BlobSource, Want
+from image_lineage.sources.oci.blobs import ALGORITHMS, BlobSource, Want
 from image_lineage.sources.oci.descriptor import Descriptor
 from image_lineage.sources.oci.layer_tar import Listing, read_listing
 from image_lineage.sources.oci.layout import Layout
@@ -35,10 +40,29 @@ from image_lineage.sources.oci.layout import Layout
 
 @dataclass
 class Listings:
-    """Layer listings by diff id, for one run; ``reads`` counts the blobs actually read."""
+    """Layer listings by diff id, for one run; ``reads`` counts the blobs actually read.
+
+    With a ``folder`` (the cache), each listing is also kept on disk by its diff id: it was
+    read from bytes checked against their digest, and a diff id names its layer for good, so
+    it never goes stale. A file that cannot be read back is a miss, never an error.
+    """
 
     by_diff_id: dict[str, Listing] = field(default_factory=dict)
     reads: int = 0
+    folder: Path | None = None
+
+    def known(self, diff_id: str) -> Listing | None:
+        listing = self.by_diff_id.get(diff_id)
+        if listing is None and self.folder is not None:
+            listing = _load(self.folder, diff_id)
+            if listing is not None:
+                self.by_diff_id[diff_id] = listing
+        return listing
+
+    def keep(self, diff_id: str, listing: Listing) -> None:
+        self.by_diff_id[diff_id] = listing
+        if self.folder is not None:
+            _save(self.folder, diff_id, listing)
 
     def list_blobs(
         self, blobs: BlobSource, layers: Sequence[tuple[Descriptor, str]], scope: str, origin: str
@@ -46,14 +70,82 @@ class Listings:
         """Each ``(blob descriptor, diff id)``'s listing: known, or read from ``blobs``."""
         found = []
         for descriptor, diff_id in layers:
-            listing = self.by_diff_id.get(diff_id)
+            listing = self.known(diff_id)
             if listing is None:
                 with blobs.open(Want(descriptor, scope)) as stream:
                     listing = read_listing(stream, f"{origin}: layer {descriptor.digest}")
                 self.reads += 1
-                self.by_diff_id[diff_id] = listing
+                self.keep(diff_id, listing)
             found.append(listing)
         return found
+
+
+_DISK = "layers-v1"
+_COLUMNS = ("sizes", "modes", "uids", "gids")
+
+
+def _disk_path(folder: Path, diff_id: str) -> Path | None:
+    algorithm, _, encoded = diff_id.partition(":")
+    if algorithm not in ALGORITHMS or not re.fullmatch(r"[0-9a-f]{32,128}", encoded):
+        return None  # never a path made of what a source wrote
+    return folder / _DISK / f"{algorithm}-{encoded}.json.gz"
+
+
+def _save(folder: Path, diff_id: str, listing: Listing) -> None:
+    path = _disk_path(folder, diff_id)
+    if path is None:
+        return
+    document = {
+        "paths": listing.paths,
+        "kinds": list(listing.kinds),
+        **{name: getattr(listing, name).tolist() for name in _COLUMNS},
+        "links": {str(index): link for index, link in listing.links.items()},
+        "tar_bytes": listing.tar_bytes,
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(gzip.compress(json.dumps(document).encode(), compresslevel=1))
+        temporary.replace(path)
+    except OSError:
+        pass  # the cache never makes a reading fail
+
+
+def _load(folder: Path, diff_id: str) -> Listing | None:
+    path = _disk_path(folder, diff_id)
+    if path is None or not path.is_file():
+        return None
+    try:
+        document = json.loads(gzip.decompress(path.read_bytes()))
+        listing = Listing(
+            list(document["paths"]),
+            bytearray(document["kinds"]),
+            array("q", document["sizes"]),
+            array("L", document["modes"]),
+            array("q", document["uids"]),
+            array("q", document["gids"]),
+            {int(index): str(link) for index, link in document["links"].items()},
+            int(document["tar_bytes"]),
+        )
+        lengths = {len(listing.paths), len(listing.kinds), *(len(getattr(listing, n)) for n in _COLUMNS)}
+        if (
+            len(lengths) != 1
+            or not all(isinstance(p, str) for p in listing.paths)
+            or max(listing.kinds, default=0) > 6
+        ):
+            return None
+    except (
+        OSError,
+        EOFError,
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+        OverflowError,
+        RecursionError,
+    ):
+        return None
+    return listing
 
 
 @dataclass
@@ -80,7 +172,7 @@ class _Passing:
     def take(self, layers: Sequence[tuple[Descriptor, str]]) -> list[Listing]:
         found = []
         for descriptor, diff_id in layers:
-            listing: Listing | ArchiveError | None = self.listings.by_diff_id.get(diff_id)
+            listing: Listing | ArchiveError | None = self.listings.known(diff_id)
             if listing is None:  # (an empty layer's listing is falsy: compared with None)
                 listing = self.by_digest.get(descriptor.digest)
             if listing is None:
@@ -90,7 +182,7 @@ class _Passing:
                 )
             if isinstance(listing, ArchiveError):
                 raise listing
-            self.listings.by_diff_id[diff_id] = listing
+            self.listings.keep(diff_id, listing)
             found.append(listing)
         return found
 
@@ -121,6 +213,9 @@ def image_layers(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> list[Listing]:
     """The listings of ``image``'s layers (oldest first) from the source ``spec`` it was read from."""
+    cached = [listings.known(diff_id) for diff_id in image.layers]
+    if image.layers and all(listing is not None for listing in cached):
+        return [listing for listing in cached if listing is not None]  # nothing to read
     kind, _, rest = spec.partition(":")
     if kind == "archive" and rest:
         return _archive(Path(rest), image, listings)

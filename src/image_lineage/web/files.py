@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from image_lineage.cache import default_cache_dir
 from image_lineage.contents import ImageContents, LayerInput, analyse
 from image_lineage.errors import LineageError
 from image_lineage.lineage import Node
@@ -83,7 +84,7 @@ def read_files(spec: str, image_id: str, _node: Node) -> FilesRead:  # noqa: ARG
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _shared(spec: str) -> Listings:  # noqa: ARG001 - the cache key
     """Layer listings by diff id for one source: a family's shared layers are read once."""
-    return Listings()
+    return Listings(folder=default_cache_dir())
 
 
 def rows(contents: ImageContents, choice: str, layer: int = 0, parent_layers: int = 0) -> list[Row]:
