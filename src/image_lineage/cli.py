@@ -168,7 +168,8 @@ def _files_parser(
         help="the files each layer of an image adds, changes and removes, and what ships for nothing",
         description="The image's final filesystem as a tree (each entry's size and the layer that "
         "last wrote it), one layer's changes (--layer), or what ships for nothing (--hidden). "
-        "Only tar headers are read: nothing is extracted. Example: "
+        "Only tar headers are read: nothing is extracted. Exit status: 0, 1 when a --ci threshold "
+        "is crossed, 2 for any error. Example: "
         "image-lineage files --source archive:app.tar app:1.0 --layer 2",
     )
     files.add_argument("image", metavar="IMAGE", help="a tag, a repository or an id (prefix)")
@@ -278,6 +279,7 @@ def _answer(
     if args.command == "files":
         from image_lineage.cli_files import files_command  # noqa: PLC0415 - only this command reads layers
 
+        args.ascii = args.ascii or not _can_encode(out)
         return files_command(pipeline.run(scans, options), _specs(args)[0], args, out, err)
     # Judged among every image read, listed among those shown. --collapse is ignored
     # here, as it always was: it changes how a tree is drawn, not what is outdated.
