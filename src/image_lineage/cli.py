@@ -280,7 +280,8 @@ def _answer(
         from image_lineage.cli_files import files_command  # noqa: PLC0415 - only this command reads layers
 
         args.ascii = args.ascii or not _can_encode(out)
-        return files_command(pipeline.run(scans, options), _specs(args)[0], args, out, err)
+        spec = _with_context(_specs(args)[0], args.context)  # the engine the scan read
+        return files_command(pipeline.run(scans, options), spec, args, out, err)
     # Judged among every image read, listed among those shown. --collapse is ignored
     # here, as it always was: it changes how a tree is drawn, not what is outdated.
     return _stale(pipeline.run(scans, replace(options, collapse=False)), args, out, err)
