@@ -169,3 +169,10 @@ def test_no_cache_writes_no_listing(archives: dict[str, Path], private_cache: Pa
     assert not (private_cache / "layers-v1").exists()
     run("--source", f"archive:{archives['tar']}", "demo/app:1")
     assert len(list((private_cache / "layers-v1").iterdir())) == 2
+
+
+def test_kept_listings_are_the_users_own(archives: dict[str, Path], private_cache: Path) -> None:
+    run("--source", f"archive:{archives['tar']}", "demo/app:1")
+    folder = private_cache / "layers-v1"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert {path.stat().st_mode & 0o777 for path in folder.iterdir()} == {0o600}

@@ -103,9 +103,13 @@ def _save(folder: Path, diff_id: str, listing: Listing) -> None:
         "tar_bytes": listing.tar_bytes,
     }
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a user's own, like the cache file
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(gzip.compress(json.dumps(document).encode(), compresslevel=1))
+        descriptor = os.open(
+            temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600
+        )
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(gzip.compress(json.dumps(document).encode(), compresslevel=1))
         temporary.replace(path)
     except OSError:
         pass  # the cache never makes a reading fail
