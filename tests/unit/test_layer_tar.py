@@ -188,3 +188,22 @@ def test_entries_are_kept_in_columns() -> None:
     assert type(listing.sizes).__name__ == "array"
     assert listing.entry(2).link == "busybox"
     assert listing.tar_bytes <= len(SAMPLE)
+
+
+def test_a_pax_size_is_the_size_of_the_data_that_follows() -> None:
+    """A file of 8 GiB or more has its size in a PAX record (the header's field cannot hold it);
+    here a small one written the same way: the entry after it must still be found."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("big")
+        info.size = 1000
+        info.pax_headers = {"size": "1000", "comment": "x"}
+        tar.addfile(info, io.BytesIO(b"z" * 1000))
+        tar.addfile(tarfile.TarInfo("after"), io.BytesIO(b""))
+    data = bytearray(buffer.getvalue())
+    # the real header of "big" follows the PAX header and its one block of records
+    header = 512 * 2
+    data[header + 124 : header + 136] = b"00000000000\0"  # the field says 0, the PAX record 1000
+    data[header + 148 : header + 156] = b" " * 8
+    data[header + 148 : header + 156] = f"{sum(data[header : header + 512]):06o}\0 ".encode()
+    assert [(e.path, e.size) for e in listed(bytes(data))] == [("/big", 1000), ("/after", 0)]

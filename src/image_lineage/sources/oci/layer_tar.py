@@ -199,7 +199,6 @@ def _parse(stream: IO[bytes], listing: Listing) -> None:
         if block == b"\0" * _BLOCK:
             break
         _check_sum(block, offset - _BLOCK)
-        size = pending.pop("size", None)
         data_size = _number(block[124:136], "size")
         flag = block[156:157]
         if flag in (b"x", b"g", b"L", b"K"):
@@ -216,7 +215,10 @@ def _parse(stream: IO[bytes], listing: Listing) -> None:
             elif flag == b"K":
                 pending["linkpath"] = _text(data.rstrip(b"\0"))
             continue  # a global PAX header ('g') sets nothing this listing keeps
-        _entry(listing, block, pending, int(size) if size is not None and size.isdigit() else data_size)
+        size = pending.get("size", "")
+        if size.isdigit():  # a PAX size (a file of 8 GiB or more): its data is that long
+            data_size = int(size)
+        _entry(listing, block, pending, data_size)
         if pending:
             pending = {}
         skip = _padded(data_size) if flag not in (b"1", b"2", b"3", b"4", b"5", b"6") else 0
