@@ -35,7 +35,7 @@ from image_lineage.sources.base import DEFAULT_TIMEOUT
 from image_lineage.sources.oci.blobs import ALGORITHMS, BlobSource, Want
 from image_lineage.sources.oci.descriptor import Descriptor
 from image_lineage.sources.oci.layer_tar import Listing, read_listing
-from image_lineage.sources.oci.layout import Layout
+from image_lineage.sources.oci.layout import Layout, LayoutBlobs
 
 
 @dataclass
@@ -233,10 +233,11 @@ def image_layers(
     )
 
 
-def _layout_layers(layout: Layout, image: Image, origin: str) -> tuple[list[tuple[Descriptor, str]], Any]:
+def _layout_layers(
+    layout: Layout, image: Image, origin: str
+) -> tuple[list[tuple[Descriptor, str]], LayoutBlobs]:
     """The image's layer descriptors with their diff ids, and the layout's blob source."""
     from image_lineage.sources.archive import read_layout_contents  # noqa: PLC0415 - no cycle at import
-    from image_lineage.sources.oci.layout import LayoutBlobs  # noqa: PLC0415 - tarfile: only here
 
     contents = read_layout_contents(layout, origin)
     blobs = contents.layers.get(image.id)
@@ -288,9 +289,11 @@ def read_stream(stream: BinaryIO, image: Image, origin: str, listings: Listings)
 def _engine(spec: str, image: Image, listings: Listings, timeout: float) -> list[Listing]:
     """``GET /images/get`` once (what ``docker save`` asks: it changes nothing), read as it comes."""
     from image_lineage.sources import open_source  # noqa: PLC0415 - the package imports this module's users
-    from image_lineage.sources.engine import contexts, transport  # noqa: PLC0415
+    from image_lineage.sources.engine import DockerEngineSource, contexts, transport  # noqa: PLC0415
 
-    source: Any = open_source(spec, timeout=timeout)
+    source = open_source(spec, timeout=timeout)
+    if not isinstance(source, DockerEngineSource):  # pragma: no cover - docker and podman specs are engines
+        raise LineageError(f"{spec} is not an engine.")
     target = contexts.resolve(source.endpoint, default=transport.DEFAULT_ENDPOINT)
     client = transport.connect(target.address, timeout, engine=target.engine(source.engine))
     # The containerd store exports by the name it lists (an index or manifest digest).
