@@ -14,8 +14,8 @@ from image_lineage.errors import LineageError
 from image_lineage.lineage import Node
 from image_lineage.render.files import (
     FilesView,
+    files_text_lines,
     render_files_json,
-    render_files_text,
     render_hidden_text,
     render_layer_text,
 )
@@ -46,7 +46,7 @@ def files_command(
     elif args.hidden:
         out.write(render_hidden_text(view))
     else:
-        out.write(render_files_text(view, ascii_only=args.ascii))
+        out.writelines(files_text_lines(view, ascii_only=args.ascii))  # as drawn: never one huge text
     if not args.ci:
         return 0
     crossed = ci_failures(

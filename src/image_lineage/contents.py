@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from image_lineage.sources.oci.layer_tar import Entry, Listing
+from image_lineage.sources.oci.layer_tar import KINDS, Entry, Listing
 
 ROOT = "/"
 
@@ -213,15 +213,17 @@ class _Efficiency:
         """One layer's leaves, ``below`` being the layers under it stacked (for whiteouts)."""
         sizes: dict[str, int] = {}
         parents: set[str] = set()
-        for entry in listing:
-            if entry.kind == "opaque" or entry.path == ROOT:
+        whiteout, opaque = KINDS.index("whiteout"), KINDS.index("opaque")
+        for path, kind, size in zip(
+            listing.paths, listing.kinds, listing.sizes, strict=True
+        ):  # no Entry each
+            if kind == opaque or path == ROOT:
                 continue
-            path = entry.path
-            if entry.kind == "whiteout":
+            if kind == whiteout:
                 lower = below.at.get(path)
                 sizes[path] = below.subtree_bytes(path) if lower and lower.entry.kind == "dir" else 0
             else:
-                sizes[path] = entry.size
+                sizes[path] = size
             parent = _parent(path)
             while parent not in parents and parent != ROOT:
                 parents.add(parent)

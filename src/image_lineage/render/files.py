@@ -9,7 +9,7 @@ bidirectional character reaches the terminal); JSON keeps them exact, escaped as
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from image_lineage.contents import Hidden, ImageContents, LayerChanges, Placed
@@ -117,14 +117,18 @@ def _hidden_json(hidden: Hidden) -> dict[str, object]:
 def render_files_text(view: FilesView, *, ascii_only: bool = False) -> str:
     """The final filesystem as a tree: each entry's size (a folder's: what is under it) and the
     layer that last wrote it; the layers' steps above it, the image's figures below."""
-    lines = [
-        f"{clean_text(view.image.display_name)}  {view.image.short_id}",
-        *_steps(view.contents.layers),
-        "",
-    ]
-    lines += _tree(view.contents.final, ascii_only)
-    lines += ["", *_summary(view)]
-    return "\n".join(lines) + "\n"
+    return "".join(files_text_lines(view, ascii_only=ascii_only))
+
+
+def files_text_lines(view: FilesView, *, ascii_only: bool = False) -> Iterator[str]:
+    """``render_files_text`` a line at a time (each with its newline): a million entries are
+    written as they are drawn, never held as one text."""
+    yield f"{clean_text(view.image.display_name)}  {view.image.short_id}\n"
+    for line in [*_steps(view.contents.layers), ""]:
+        yield line + "\n"
+    yield from (line + "\n" for line in _tree(view.contents.final, ascii_only))
+    for line in ["", *_summary(view)]:
+        yield line + "\n"
 
 
 def render_layer_text(view: FilesView, layer: int) -> str:
@@ -184,7 +188,7 @@ def _entry_text(entry: Entry) -> str:
     return f"{text}/" if entry.kind == "dir" else text
 
 
-def _tree(final: Sequence[Placed], ascii_only: bool) -> list[str]:
+def _tree(final: Sequence[Placed], ascii_only: bool) -> Iterator[str]:
     placed = {p.entry.path: p for p in final}
     children: dict[str, list[str]] = {}  # lists, not sets: a million entries stay affordable
     sizes: dict[str, int] = {}  # a folder's: everything under it
@@ -202,7 +206,7 @@ def _tree(final: Sequence[Placed], ascii_only: bool) -> list[str]:
     tee, last, bar, space = (
         ("|-- ", "`-- ", "|   ", "    ") if ascii_only else ("├── ", "└── ", "│   ", "    ")
     )
-    lines = [f"/  {human_size(sizes.get('/', 0))}"]
+    yield f"/  {human_size(sizes.get('/', 0))}"
     stack = [(path, "", i == 0) for i, path in enumerate(sorted(children.get("/", ()), reverse=True))]
     while stack:
         path, prefix, is_last = stack.pop()
@@ -212,8 +216,7 @@ def _tree(final: Sequence[Placed], ascii_only: bool) -> list[str]:
         link = f" -> {clean_text(found.entry.link)}" if found and found.entry.kind == "symlink" else ""
         step = f"  L{found.layer}" if found else ""
         mark = "/" if folder else link
-        lines.append(f"{prefix}{last if is_last else tee}{name}{mark}  {human_size(sizes[path])}{step}")
+        yield f"{prefix}{last if is_last else tee}{name}{mark}  {human_size(sizes[path])}{step}"
         deeper = prefix + (space if is_last else bar)
         kids = sorted(children.get(path, ()), reverse=True)
         stack += [(kid, deeper, i == 0) for i, kid in enumerate(kids)]
-    return lines
