@@ -130,3 +130,28 @@ def test_nothing_at_all() -> None:
         0,
         0.0,
     )
+
+
+def test_the_tree_links_folders_no_entry_names() -> None:
+    from image_lineage.model import Image  # noqa: PLC0415
+    from image_lineage.render.files import FilesView, render_files_text  # noqa: PLC0415
+
+    contents = analyse(
+        [
+            LayerInput(
+                listing(file("/a/b/c", 1), file("/a/b/d", 2), file("/a/x", 4), folder("/e"), file("/a-b", 8))
+            )
+        ]
+    )
+    text = render_files_text(FilesView(Image(id="sha256:" + "0" * 64), contents))
+    tree = text.split("\n\n")[1].splitlines()
+    assert tree == [
+        "/  15 B",
+        "├── a/  7 B",
+        "│   ├── b/  3 B",
+        "│   │   ├── c  1 B  L0",
+        "│   │   └── d  2 B  L0",
+        "│   └── x  4 B  L0",
+        "├── a-b  8 B  L0",
+        "└── e/  0 B  L0",
+    ]

@@ -189,18 +189,16 @@ def _entry_text(entry: Entry) -> str:
 
 
 def _tree(final: Sequence[Placed], ascii_only: bool) -> Iterator[str]:
-    placed = {p.entry.path: p for p in final}
+    placed = {p.entry.path: p for p in final}  # by path, so a folder comes before what it holds
     children: dict[str, list[str]] = {}  # lists, not sets: a million entries stay affordable
-    sizes: dict[str, int] = {}  # a folder's: everything under it
+    sizes: dict[str, int] = {}  # folders only: everything under each
     for path, item in placed.items():
-        child, size = path, item.entry.size
-        known = child in sizes
-        sizes[child] = sizes.get(child, 0) + size
+        child, size, linking = path, item.entry.size, True
         while child != "/":
             parent = child.rpartition("/")[0] or "/"
-            if not known:
+            if linking:  # an entry, or a folder no entry names met for the first time
                 children.setdefault(parent, []).append(child)
-            known = parent in sizes
+                linking = parent != "/" and parent not in placed and parent not in sizes
             sizes[parent] = sizes.get(parent, 0) + size
             child = parent
     tee, last, bar, space = (
@@ -216,7 +214,8 @@ def _tree(final: Sequence[Placed], ascii_only: bool) -> Iterator[str]:
         link = f" -> {clean_text(found.entry.link)}" if found and found.entry.kind == "symlink" else ""
         step = f"  L{found.layer}" if found else ""
         mark = "/" if folder else link
-        yield f"{prefix}{last if is_last else tee}{name}{mark}  {human_size(sizes[path])}{step}"
+        size = sizes.get(path, found.entry.size if found else 0)
+        yield f"{prefix}{last if is_last else tee}{name}{mark}  {human_size(size)}{step}"
         deeper = prefix + (space if is_last else bar)
         kids = sorted(children.get(path, ()), reverse=True)
         stack += [(kid, deeper, i == 0) for i, kid in enumerate(kids)]
