@@ -14,8 +14,8 @@ from image_lineage.errors import LineageError
 from image_lineage.lineage import Node
 from image_lineage.render.files import (
     FilesView,
+    files_json_chunks,
     files_text_lines,
-    render_files_json,
     render_hidden_text,
     render_layer_text,
 )
@@ -40,7 +40,7 @@ def files_command(
     )
     layer = None if args.layer is None else layer_index(view.contents, args.layer)
     if args.format == "json":
-        out.write(render_files_json(view, layer))
+        out.writelines(files_json_chunks(view, layer))
     elif layer is not None:
         out.write(render_layer_text(view, layer))
     elif args.hidden:

@@ -31,46 +31,53 @@ class FilesView(NamedTuple):
 
 
 def render_files_json(view: FilesView, layer: int | None = None) -> str:
-    """The report, one entry a line. Written piece by piece (no dict per entry is kept): the
-    entries of a 200,000-file image would otherwise take more memory than their listing."""
+    """The report, schema ``image-lineage.files/v1``, one entry a line."""
+    return "".join(files_json_chunks(view, layer))
+
+
+def files_json_chunks(view: FilesView, layer: int | None = None) -> Iterator[str]:
+    """``render_files_json`` a piece at a time (no dict per entry is kept, no text of them all):
+    the entries of a million-file image would otherwise take more memory than their listing."""
     contents = view.contents
     layers = contents.layers if layer is None else (contents.layers[layer],)
     added = contents.added_over(view.parent_layers) if view.parent_id else []
-    parent = {"id": view.parent_id, "layers": view.parent_layers}
-    parts = [
-        f'{{\n  "schema": {_dumps(SCHEMA)},\n',
-        f'  "image": {_dumps({"id": view.image.id, "tags": list(view.image.tags)})},\n',
-        '  "layers": [',
-        ",".join(_layer_json(changes) for changes in layers),
-        "],\n",
-        *(
-            f"  {_dumps(key)}: {_dumps(value)},\n"
-            for key, value in (
-                ("hidden_bytes", contents.hidden_bytes),
-                ("wasted_bytes", contents.wasted_bytes),
-                ("wasted_percent", contents.wasted_percent),
-                ("efficiency", contents.efficiency),
-            )
-        ),
-        f'  "biggest": {_lines((_placed_json(p) for p in contents.biggest()), 2)},\n',
-        f'  "parent": {_dumps(parent)[:-1]}, "added": {_lines((_placed_json(p) for p in added), 2)}}},\n',
-        f'  "hidden": {_lines((_hidden_json(h) for h in contents.hidden), 2)}\n}}\n',
-    ]
-    return "".join(parts)
+    yield f'{{\n  "schema": {_dumps(SCHEMA)},\n'
+    yield f'  "image": {_dumps({"id": view.image.id, "tags": list(view.image.tags)})},\n'
+    yield '  "layers": ['
+    for number, changes in enumerate(layers):
+        yield from _layer_json(changes, first=number == 0)
+    yield "],\n"
+    for key, value in (
+        ("hidden_bytes", contents.hidden_bytes),
+        ("wasted_bytes", contents.wasted_bytes),
+        ("wasted_percent", contents.wasted_percent),
+        ("efficiency", contents.efficiency),
+    ):
+        yield f"  {_dumps(key)}: {_dumps(value)},\n"
+    yield '  "biggest": '
+    yield from _lines((_placed_json(p) for p in contents.biggest()), 2)
+    yield f',\n  "parent": {_dumps({"id": view.parent_id, "layers": view.parent_layers})[:-1]}, "added": '
+    yield from _lines((_placed_json(p) for p in added), 2)
+    yield '},\n  "hidden": '
+    yield from _lines((_hidden_json(h) for h in contents.hidden), 2)
+    yield "\n}\n"
 
 
 def _dumps(value: object) -> str:
     return json.dumps(value, separators=(", ", ": "))
 
 
-def _lines(items: Iterable[dict[str, object]], depth: int) -> str:
-    """A JSON list, one item a line."""
+def _lines(items: Iterable[dict[str, object]], depth: int) -> Iterator[str]:
+    """A JSON list, one item a line, a line at a time."""
     pad = "  " * (depth + 1)
-    inner = ",\n".join(pad + _dumps(item) for item in items)
-    return f"[\n{inner}\n{'  ' * depth}]" if inner else "[]"
+    opened = False
+    for item in items:
+        yield f"{',' if opened else '['}\n{pad}{_dumps(item)}"
+        opened = True
+    yield f"\n{'  ' * depth}]" if opened else "[]"
 
 
-def _layer_json(changes: LayerChanges) -> str:
+def _layer_json(changes: LayerChanges, *, first: bool) -> Iterator[str]:
     head = {
         "index": changes.index,
         "diff_id": changes.diff_id,
@@ -78,15 +85,15 @@ def _layer_json(changes: LayerChanges) -> str:
         "size": changes.size,
         "hidden_bytes": changes.hidden_bytes,
     }
-    lists = ", ".join(
-        f'"{name}": {_lines((_entry_json(e) for e in entries), 3)}'
-        for name, entries in (
-            ("added", changes.added),
-            ("changed", changes.changed),
-            ("removed", changes.removed),
-        )
-    )
-    return f"\n    {_dumps(head)[:-1]}, {lists}}}"
+    yield f"{'' if first else ','}\n    {_dumps(head)[:-1]}"
+    for name, entries in (
+        ("added", changes.added),
+        ("changed", changes.changed),
+        ("removed", changes.removed),
+    ):
+        yield f', "{name}": '
+        yield from _lines((_entry_json(e) for e in entries), 3)
+    yield "}"
 
 
 def _entry_json(entry: Entry) -> dict[str, object]:
