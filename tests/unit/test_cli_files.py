@@ -84,6 +84,8 @@ def test_one_layer_and_the_hidden_bytes(archives: dict[str, Path]) -> None:
     assert by_index == by_digest
     assert "- /opt/d/f2  400 B" in by_index
     assert "~ /etc/os  120 B" in by_index
+    _, one, _ = run("--source", source, "demo/app:1", "--layer", "1", "--format", "json")
+    assert [layer["index"] for layer in json.loads(one)["layers"]] == [1]
     _, hidden, _ = run("--source", source, "demo/app:1", "--hidden")
     assert hidden.splitlines()[0] == "/opt/d/f2  400 B  written by L0, hidden by L1"
 
