@@ -14,7 +14,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from image_lineage import web
 from image_lineage.text import human_size
-from image_lineage.ui import first_frame, lesson, overview, stale, tree
+from image_lineage.ui import files, first_frame, lesson, overview, stale, tree
 from image_lineage.ui.first_frame import DEFAULTS
 from image_lineage.web import state
 from image_lineage.web.state import STATE
@@ -151,10 +151,13 @@ title, numbers = st.columns([2, 3], vertical_alignment="bottom")
 title.title("Image lineage", anchor=False)
 
 
+def _spec(kind: str) -> str:
+    return web.source_spec(kind, settings.registry_url if kind == "registry" else settings.endpoint)
+
+
 def _read(kind: str) -> web.Loaded:
     if kind != "upload":
-        address = settings.registry_url if kind == "registry" else settings.endpoint
-        return web.load(web.source_spec(kind, address), settings.show_intermediate)
+        return web.load(_spec(kind), settings.show_intermediate)
     if settings.upload is None:
         return web.Loaded(None, problem=web.no_upload_text())
     return web.load(settings.upload.getvalue(), settings.show_intermediate, settings.upload.name)
@@ -193,6 +196,8 @@ if opening is not None:  # the first frame: the graph's column, the bar above it
 
 # --------------------------------------------------------------------------- finding and picking
 
+# Where the picked image's layers are read from, if the images come from a source that keeps them.
+layers_from = files.source([_spec(kind) for kind in settings.kinds if kind != "upload"], scan.source.kind)
 with controls:
     platform = web.HOST
     if platform_slot is not None and (platform_choices := web.platform_choices(scan)):
@@ -229,7 +234,7 @@ with controls:
     stale.show(page.report)  # the images to rebuild, listed
     if view.platform_note:
         st.info(web.plain(view.platform_note), icon=":material/filter_alt:")
-    lesson.take_over(view)  # the lesson view, when switched on, is the rest of the page
+    lesson.take_over(view, layers_from)  # the lesson view, when switched on, is the rest of the page
 
 # --------------------------------------------------------------------------- headline numbers
 
@@ -355,6 +360,9 @@ if image_side is not None and view.selected is not None:
             st.info(web.CLASSROOM["metadata"], icon=":material/school:")
         st.markdown("**A Dockerfile reconstructed from its history**: `FROM` its parent, then its own steps")
         st.code(details.dockerfile, language="dockerfile", wrap_lines=True)
+        parent = details.node.parent
+        parent_layers = len(view.everything.node(parent).image.layers) if parent else 0
+        files.show(details.node, layers_from, parent_layers)  # the Files view: reads only when asked
 
 # --------------------------------------------------------------------------- what the scan noticed
 

@@ -4,6 +4,7 @@
     image-lineage export -o f.svg               the format from the name: svg, png, pdf, html, dot, ...
     image-lineage snapshot -o scan.json         the scanned records, for later use
     image-lineage stale                         the images built on an outdated base
+    image-lineage files IMAGE                   the files each layer of IMAGE adds, changes and removes
 
 Expected failures (no daemon, denied socket, unknown image, no Graphviz) become one
 line on stderr and exit status 1; usage errors exit with 2. ``stale`` answers a question
@@ -40,6 +41,7 @@ from image_lineage.views import PlatformSelection
 PROG = "image-lineage"
 STALE_FORMATS = ("text", "json")
 STALE_SCHEMA = SCHEMA
+FILES_SCHEMA = "image-lineage.files/v1"
 STALE_ERROR = 2  # stale's status for errors: 1 means "some images are on an outdated base"
 MAX_TIMEOUT = 86_400
 
@@ -227,7 +229,57 @@ def build_parser() -> argparse.ArgumentParser:
         help="also ask the registry each recorded base reference names what its tag names now "
         "(one HEAD each; off by default: stale reaches no network unasked)",
     )
+    _files_parser(commands, common)
     return parser
+
+
+def _files_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    files = commands.add_parser(
+        "files",
+        parents=[common],
+        help="the files each layer of an image adds, changes and removes, and what ships for nothing",
+        description="The image's final filesystem as a tree (each entry's size and the layer that "
+        "last wrote it), one layer's changes (--layer), or what ships for nothing (--hidden). "
+        "Only tar headers are read: nothing is extracted. Exit status: 0, 1 when a --ci threshold "
+        "is crossed, 2 for any error. Example: "
+        "image-lineage files --source archive:app.tar app:1.0 --layer 2",
+    )
+    files.add_argument("image", metavar="IMAGE", help="a tag, a repository or an id (prefix)")
+    files.add_argument(
+        "--layer", metavar="N|DIGEST", help="one layer's changes: its index (0 is the base) or diff id"
+    )
+    files.add_argument(
+        "--format", "-f", choices=STALE_FORMATS, default="text", help=f"json: the {FILES_SCHEMA} schema"
+    )
+    files.add_argument(
+        "--hidden",
+        action="store_true",
+        help="list what ships for nothing (written, then removed or replaced)",
+    )
+    files.add_argument("--ascii", action="store_true", help="ASCII branches instead of box drawing")
+    ci = files.add_argument_group("CI (dive's rules: exit status 1 when one is crossed)")
+    ci.add_argument("--ci", action="store_true", help="check the three thresholds below")
+    ci.add_argument("--lowest-efficiency", type=_ratio, default=0.9, metavar="RATIO", help="default: 0.9")
+    ci.add_argument("--highest-wasted-bytes", type=int, metavar="BYTES", help="default: not checked")
+    ci.add_argument(
+        "--highest-user-wasted-percent",
+        type=_ratio,
+        default=0.1,
+        metavar="RATIO",
+        help="wasted bytes over the bytes the layers above the first add; default: 0.1",
+    )
+
+
+def _ratio(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):  # wasted bytes may be several times what the layers add
+        raise argparse.ArgumentTypeError(f"{text!r} is not a ratio of 0 or more (0.1 is 10 %)")
+    return value
 
 
 def _platform(text: str) -> str:
@@ -255,7 +307,7 @@ def main(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     args = build_parser().parse_args(argv)
-    failed = STALE_ERROR if args.command == "stale" else 1
+    failed = STALE_ERROR if args.command in {"stale", "files"} else 1
     try:
         scans, options = [_scan(args, err)], _options(args)
         if args.command == "snapshot":
@@ -267,10 +319,8 @@ def main(
             print(f"Saved {len(scan.images)} images to {args.output}", file=err)
             _tell_hidden(selected.platforms, given=args.platform, err=err)
             return 0
-        if args.command == "stale":
-            # Judged among every image read, listed among those shown. --collapse is ignored
-            # here, as it always was: it changes how a tree is drawn, not what is outdated.
-            return _stale(pipeline.run(scans, replace(options, collapse=False)), args, out, err)
+        if args.command in {"files", "stale"}:  # questions answered by the exit status too (CI)
+            return _answer(scans, options, args, out, err)
         result = pipeline.run(scans, options)
         # Images on an outdated base are marked in the tree and every export, as in the app.
         lineage, host = (
@@ -299,6 +349,21 @@ def main(
         # `image-lineage tree | head`: the reader left; that is not an error worth a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+
+
+def _answer(
+    scans: list[Scan], options: pipeline.Options, args: argparse.Namespace, out: TextIO, err: TextIO
+) -> int:
+    """``files`` (1 when a ``--ci`` threshold is crossed) or ``stale`` (1 when some images are)."""
+    if args.command == "files":
+        from image_lineage.cli_files import files_command  # noqa: PLC0415 - only this command reads layers
+
+        args.ascii = args.ascii or not _can_encode(out)
+        spec = _with_context(_specs(args)[0], args.context)  # the engine the scan read
+        return files_command(pipeline.run(scans, options), spec, args, out, err)
+    # Judged among every image read, listed among those shown. --collapse is ignored
+    # here, as it always was: it changes how a tree is drawn, not what is outdated.
+    return _stale(pipeline.run(scans, replace(options, collapse=False)), args, out, err)
 
 
 def _stale(result: pipeline.Shown, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

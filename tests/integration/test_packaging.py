@@ -25,7 +25,7 @@ import pytest
 pytestmark = pytest.mark.packaging
 
 ROOT = Path(__file__).resolve().parents[2]
-CORE = {"docker", "requests", "networkx", "graphviz", "grpcio", "protobuf"}
+CORE = {"docker", "requests", "networkx", "graphviz", "grpcio", "protobuf", "zstandard"}
 APP = {"streamlit"}
 #: Modules that only the web app imports, and so may use the ``app`` extra.
 #: The web app's modules (Streamlit and its extra): app.py, the web/ package and the page parts in ui/.

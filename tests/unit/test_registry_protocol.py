@@ -484,11 +484,13 @@ def test_a_blob_streams_from_the_registry_with_its_digest_checked(fake: _Server,
     image = family.images["fake/base:1"]["linux/amd64"]
     layer = image.layers[0]
     want = Want(Descriptor(MEDIA_LAYER_GZIP, layer.digest, len(layer.blob)), scope="team/base")
-    blobs = registry_module._RegistryBlobs(
-        registry_client.RegistryClient(fake.url, 5.0), cache=None, pool=None
-    )  # type: ignore[arg-type]
+    client = registry_client.RegistryClient(fake.url, 5.0)
+    blobs = registry_module._RegistryBlobs(client, cache=None, pool=None)  # type: ignore[arg-type]
     with blobs.open(want) as stream:
         assert stream.read() == layer.blob
-    fake.state.tampered.add(layer.digest)
-    with pytest.raises(DigestMismatch, match="does not match its digest"):
-        blobs.open(want)
+    fake.state.tampered.add(layer.digest)  # served one byte longer
+    roomy = Want(Descriptor(MEDIA_LAYER_GZIP, layer.digest, len(layer.blob) + 1), scope="team/base")
+    with pytest.raises(DigestMismatch, match="does not match its digest"), blobs.open(roomy) as stream:
+        stream.read()
+    with pytest.raises(SourceUnavailable, match=r"than its descriptor.s"), blobs.open(want) as stream:
+        stream.read()

@@ -28,13 +28,15 @@ Connections are kept alive, one per origin and worker thread.
 from __future__ import annotations
 
 import http.client
+import io
 import socket
 import threading
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from image_lineage.net.deadline import DeadlineSocket, DeadlineSSLSocket, time_left, tls_context
 from image_lineage.net.faults import Fault, fault_of
@@ -43,6 +45,9 @@ if TYPE_CHECKING:
     import ssl
 
 MAX_REDIRECTS = 5
+#: The slowest a streamed body may come (bytes a second): a stream's deadline is the timeout
+#: plus its size at this rate, so a big layer has time and a trickle still ends.
+MIN_RATE = 256 * 1024
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 #: What is read (and dropped) of an answer other than 200: enough for an error's words.
 ERROR_BODY = 64 * 1024
@@ -68,6 +73,7 @@ class Answer:
     headers: Mapping[str, str]  # names lowercased
     body: bytes
     url: str  # where the answer came from, after any redirects
+    stream: IO[bytes] | None = None  # a streamed 200 answer's body (``HttpClient.stream``), unread
 
     @property
     def origin(self) -> str:
@@ -160,14 +166,30 @@ class HttpClient:
 
     def send(self, request: Request) -> Answer:
         """The answer to ``request``, after redirects; see the module's docstring for the rules."""
+        return self._follow(request, time.monotonic() + self.timeout, stream=False)
+
+    @contextmanager
+    def stream(self, request: Request) -> Iterator[Answer]:
+        """The answer to a GET whose ``200`` body (``Answer.stream``) is read by the caller as it
+        comes, at most ``request.limit`` bytes (more is ``AnswerTooLarge``), under a deadline of
+        the timeout plus ``limit`` bytes at ``MIN_RATE``. Every other rule of ``send`` holds; the
+        connection is closed after (a body read in part cannot be reused)."""
+        deadline = time.monotonic() + self.timeout + request.limit / MIN_RATE
+        answer = self._follow(request, deadline, stream=True)
+        try:
+            yield answer
+        finally:
+            if answer.stream is not None:
+                answer.stream.close()
+
+    def _follow(self, request: Request, deadline: float, *, stream: bool) -> Answer:
         for value in request.headers.values():
             if not (value.isascii() and value.isprintable()):
                 raise RequestRefused("a header value that is not printable ASCII")
-        deadline = time.monotonic() + self.timeout
         url, headers = request.url, dict(request.headers)
         first = origin_of(url)
         for _ in range(MAX_REDIRECTS + 1):
-            answer = self._exchange(request, url, headers, deadline)
+            answer = self._exchange(request, url, headers, deadline, stream)
             location = answer.headers.get("location")
             if answer.status not in REDIRECTS or not location or request.method not in {"GET", "HEAD"}:
                 return answer
@@ -179,7 +201,9 @@ class HttpClient:
                 headers.pop("Authorization", None)  # credentials stay with the origin they are for
         raise RequestRefused(f"more than {MAX_REDIRECTS} redirects")
 
-    def _exchange(self, request: Request, url: str, headers: Mapping[str, str], deadline: float) -> Answer:
+    def _exchange(
+        self, request: Request, url: str, headers: Mapping[str, str], deadline: float, stream: bool = False
+    ) -> Answer:
         origin = origin_of(url)
         target = request_target(url)
         for attempt in (1, 2):
@@ -189,6 +213,8 @@ class HttpClient:
                 reused = connection.start(deadline)
                 connection.request(request.method, target, body=request.body, headers=dict(headers))
                 response = connection.getresponse()
+                if stream and response.status == 200:
+                    return self._streamed(response, request, origin, url)
                 return self._answer(response, request, origin, url)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
                 self._drop(origin)
@@ -220,6 +246,20 @@ class HttpClient:
         if response.will_close or not response.isclosed():
             self._drop(origin)  # not read to its end (or the server ends it): not reusable
         return Answer(response.status, headers, body, url)
+
+    def _streamed(
+        self, response: http.client.HTTPResponse, request: Request, origin: str, url: str
+    ) -> Answer:
+        """A ``200`` answer left unread: its connection leaves the pool (the caller reads it)."""
+        headers = {k.lower(): v for k, v in response.getheaders()}
+        connection = self._connections.open.pop(origin, None)
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > request.limit:
+            if connection is not None:
+                connection.close()
+            raise AnswerTooLarge(url, request.limit)
+        body = _Capped(response, connection, request.limit, url)
+        return Answer(response.status, headers, b"", url, cast("IO[bytes]", body))
 
     def _connection(self, url: str) -> _Connection:
         origin = origin_of(url)
@@ -259,3 +299,39 @@ def _read(response: http.client.HTTPResponse, limit: int) -> bytes:
     if response.length == 0:
         response.read()  # all read: this marks the answer done, so the connection is kept
     return b"".join(chunks)
+
+
+class _Capped(io.RawIOBase):
+    """A streamed body: at most ``limit`` bytes (one more is ``AnswerTooLarge``); closing it
+    closes its connection."""
+
+    def __init__(
+        self, response: http.client.HTTPResponse, connection: _Connection | None, limit: int, url: str
+    ) -> None:
+        self._response = response
+        self._connection = connection
+        self._left = limit
+        self._limit = limit
+        self._url = url
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        # One byte past the limit is asked for, to tell a body that is too long.
+        window = memoryview(buffer).cast("B")[: self._left + 1]
+        try:
+            count = self._response.readinto(window)
+        except (OSError, http.client.HTTPException) as error:
+            raise ExchangeFailed(self._url, error) from error
+        if count > self._left:
+            raise AnswerTooLarge(self._url, self._limit)
+        self._left -= count
+        return count
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self._response.close()
+        super().close()

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,10 @@ class LayoutContents:
     images: tuple[Image, ...]
     artifacts: tuple[Artifact, ...]
     diagnostics: tuple[Diagnostic, ...]
+    # Each image's layer blobs, oldest first (layer contents open them), and the layout's name
+    # of each blob that is not at blobs/ALG/HEX (docker save before Engine 25: ID/layer.tar).
+    layers: Mapping[str, tuple[Descriptor, ...]] = field(default_factory=dict)
+    layer_names: Mapping[str, str] = field(default_factory=dict)
 
 
 def read_layout(layout: Layout, origin: str) -> tuple[tuple[Image, ...], tuple[Diagnostic, ...]]:
@@ -141,6 +145,8 @@ class _Reader:
         self.maker = ImageMaker(origin, ArchiveError)
         self._configs: dict[str, bytes] = {}  # by name: a config named by 1,000 entries is read once
         self._compressed: dict[str, bool] = {}
+        self.layers: dict[str, tuple[Descriptor, ...]] = {}
+        self.layer_names: dict[str, str] = {}
 
     def json(self, name: str) -> Any:
         try:
@@ -167,6 +173,20 @@ class _Reader:
             compressed = any(self.compressed(name) for name in layers)
             image = self.maker.make(self.config(config), config, tags, sizes)
             merge_image(self.images, replace(image, size_kind="compressed" if compressed else "tar"))
+            self.saved_layers(image, layers, sizes)
+
+    def saved_layers(self, image: Image, names: list[str], sizes: list[int]) -> None:
+        """A save's layer files as descriptors: named by digest (``blobs/sha256/HEX``), else by
+        the config's diff id (``ID/layer.tar`` is the uncompressed layer)."""
+        found = []
+        for index, (name, size) in enumerate(zip(names, sizes, strict=True)):
+            folder, _, encoded = name.rpartition("/")
+            digest = f"{folder.removeprefix('blobs/')}:{encoded}" if folder.startswith("blobs/") else ""
+            if not digest and index < len(image.layers):
+                digest = image.layers[index]
+                self.layer_names[digest] = name
+            found.append(Descriptor("", digest, size))
+        self.layers.setdefault(image.id, tuple(found))
 
     def config(self, name: str) -> bytes:
         if name not in self._configs:
@@ -215,6 +235,7 @@ class _Reader:
         """The record of one image manifest and its config."""
         sizes = [layer.size for layer in manifest.layers]
         image = self.maker.make(raw, manifest.config.digest, placed.names, sizes)
+        self.layers[image.id] = manifest.layers
         compressed = any(self.compressed_layer(layer) for layer in manifest.layers)
         return replace(
             image, manifest_digest=placed.descriptor.digest, size_kind="compressed" if compressed else "tar"
@@ -242,7 +263,7 @@ class _Reader:
         ]
         notes += self.notes
         notes += artifact_notes(artifacts, "the archive")
-        return LayoutContents(images, artifacts, tuple(notes))
+        return LayoutContents(images, artifacts, tuple(notes), self.layers, self.layer_names)
 
 
 def _either(item: Mapping[str, Any], key: str, old_key: str) -> Any:

@@ -29,8 +29,7 @@ from __future__ import annotations
 import contextlib
 import io
 import time
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, closing
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import IO, Any, TypeVar
@@ -43,11 +42,10 @@ from image_lineage.sources import oci
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
 from image_lineage.sources.oci.artifacts import Artifact
 from image_lineage.sources.oci.attested import provenance
-from image_lineage.sources.oci.blobs import Checked, DigestMismatch, Unread, Want, too_big
+from image_lineage.sources.oci.blobs import Checked, Unread, Want, too_big
 from image_lineage.sources.oci.descriptor import Descriptor, Manifest
 from image_lineage.sources.oci.records import ImageMaker, images_of
 from image_lineage.sources.oci.walk import Placed, Root, walk
-from image_lineage.sources.registry_client import Mismatch as _Mismatch
 from image_lineage.sources.registry_client import RegistryClient as _Client
 from image_lineage.sources.registry_client import Skip as _Skip
 
@@ -178,14 +176,13 @@ class _RegistryBlobs:
         found = _catch(fetch, want.scope, want.descriptor.digest)
         return Unread(found.code, str(found)) if isinstance(found, _Skip) else found
 
-    def open(self, want: Want) -> AbstractContextManager[IO[bytes]]:
-        """A blob as a stream: read whole through the client (capped at ``MAX_JSON_BYTES``) until
-        the HTTP layer streams answers; checked against its digest as any stream."""
-        try:
-            body = self.client.blob(want.scope, want.descriptor.digest)
-        except _Mismatch as error:
-            raise DigestMismatch(str(error)) from error
-        return closing(io.BufferedReader(Checked(io.BytesIO(body), want.descriptor)))
+    @contextlib.contextmanager
+    def open(self, want: Want) -> Iterator[IO[bytes]]:
+        """A (layer) blob streamed from the registry, at most its descriptor's size, checked
+        against its digest as it is read (``DigestMismatch`` at its end)."""
+        descriptor = want.descriptor
+        with self.client.blob_stream(want.scope, descriptor.digest, descriptor.size) as body:
+            yield io.BufferedReader(Checked(body, descriptor), 1 << 20)
 
 
 def _catch(fetch: Callable[..., T], *args: Any) -> T | _Skip:

@@ -19,7 +19,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from image_lineage.cache import digest_matches
 from image_lineage.errors import Hint, LineageError, SourceUnavailable
@@ -188,6 +188,25 @@ class RegistryClient:
     def blob(self, repository: str, digest: str) -> bytes:
         return self._content(repository, f"/v2/{repository}/blobs/{digest}", digest, "config")
 
+    @contextlib.contextmanager
+    def blob_stream(self, repository: str, digest: str, size: int) -> Iterator[IO[bytes]]:
+        """A (layer) blob as it comes, at most ``size`` bytes (its descriptor's), under a deadline
+        that grows with its size (``net.http.HttpClient.stream``); the caller checks its digest.
+        A ``HEAD`` first answers any ``401`` or ``429``, so the GET itself is sent once."""
+        path = f"/v2/{repository}/blobs/{digest}"
+        self._expect(self.request("HEAD", path, "*/*", repository), "HEAD", path)
+        with self._lock:
+            authorization = self._answers.get(f"repository:{repository}:pull")
+        request = Request("GET", f"{self.base}{path}", size, self._headers("*/*", authorization))
+        with (
+            self._failures("GET", path, f"is more than its descriptor's {size:,} bytes"),
+            self.http.stream(request) as answer,
+        ):
+            self._expect(answer, "GET", path)
+            if answer.stream is None:  # pragma: no cover - a 200 answer is always streamed
+                raise SourceUnavailable(f"The registry at {self.base} sent no body for {path}.")
+            yield answer.stream
+
     def _content(self, repository: str, path: str, digest: str, what: str) -> bytes:
         """A manifest or config fetched by its digest, refused unless its bytes hash to it."""
         accept = oci.MANIFEST_ACCEPT if what == "manifest" else "*/*"
@@ -281,19 +300,27 @@ class RegistryClient:
 
     def _send(self, method: str, path: str, accept: str, authorization: str | None) -> Answer:
         """``method`` on ``path``, following redirects (credentials only to the registry itself)."""
+        request = Request(method, f"{self.base}{path}", MAX_JSON_BYTES, self._headers(accept, authorization))
+        larger = f"is larger than a manifest or config should be (over {MAX_JSON_BYTES // (1024 * 1024)} MiB)"
+        with self._failures(method, path, larger):
+            return self.http.send(request)
+
+    @staticmethod
+    def _headers(accept: str, authorization: str | None) -> dict[str, str]:
         headers = {"Accept": accept, "User-Agent": USER_AGENT}
         if authorization:
             headers["Authorization"] = authorization
-        url = f"{self.base}{path}"
+        return headers
+
+    @contextlib.contextmanager
+    def _failures(self, method: str, path: str, larger: str) -> Iterator[None]:
+        """The HTTP layer's failures as one line each; ``larger`` says what an answer too large is."""
         try:
-            return self.http.send(Request(method, url, MAX_JSON_BYTES, headers))
+            yield
         except ExchangeFailed as error:
             raise self._unreachable(error) from error
         except AnswerTooLarge:
-            raise SourceUnavailable(
-                f"{self.base}{path} is larger than a manifest or config should be "
-                f"(over {MAX_JSON_BYTES // (1024 * 1024)} MiB): refused"
-            ) from None
+            raise SourceUnavailable(f"{self.base}{path} {larger}: refused") from None
         except RequestRefused as refused:
             raise SourceUnavailable(
                 f"The registry at {self.base} answered {method} {path} with {refused}"

@@ -31,6 +31,7 @@ from image_lineage import lesson, web
 from image_lineage.lineage import Lineage
 from image_lineage.render.lesson import legend_html, tower_svg
 from image_lineage.text import clean_text, human_size
+from image_lineage.ui import files
 from image_lineage.web import state
 from image_lineage.web.state import STATE
 
@@ -110,8 +111,9 @@ def switch() -> bool:
     )
 
 
-def take_over(view: web.PageView) -> None:
-    """With the switch on, draw the lesson and stop the page; otherwise do nothing."""
+def take_over(view: web.PageView, layers_from: str | None = None) -> None:
+    """With the switch on, draw the lesson and stop the page; otherwise do nothing.
+    ``layers_from``: the source to read the image's layers from (what each step changed)."""
     if not switch():
         return
     lineage = view.everything
@@ -122,7 +124,7 @@ def take_over(view: web.PageView) -> None:
     with st.container(key=STAGE):
         st.html(STYLE)
         image_id = _choose(lineage)
-        _chapter_layers(lineage, image_id)
+        _chapter_layers(lineage, image_id, layers_from)
         st.divider()
         _chapter_outside(lineage, image_id)
     st.stop()
@@ -157,7 +159,7 @@ def _choose(lineage: Lineage) -> str:
     return chosen
 
 
-def _chapter_layers(lineage: Lineage, image_id: str) -> None:
+def _chapter_layers(lineage: Lineage, image_id: str, layers_from: str | None = None) -> None:
     data = lesson.tower(lineage, image_id)
     st.header("1 · Your code runs on layers", anchor=False)
     last = len(data.steps)
@@ -194,6 +196,8 @@ def _chapter_layers(lineage: Lineage, image_id: str) -> None:
         st.code(step.instruction, language="dockerfile", wrap_lines=True)
         st.markdown(f"#### {web.plain(data.step_detail(number))}")
         st.markdown(f"**{web.plain(data.so_far(number))}**")
+        layer = sum(1 for s in data.steps[:number] if s.layer) - 1 if step.layer else None
+        files.step_changes(lineage.node(image_id), layer, layers_from)
         st.html(legend_html(data))
         st.caption(web.plain(lesson.TOWER_NOTE))
     with tower_side, st.container(key="lesson_tower"):

@@ -248,13 +248,19 @@ class StreamLayout(_Members):
     The rest is skipped as it goes by; only its size is kept.
     """
 
-    def __init__(self, origin: str) -> None:
+    def __init__(self, origin: str, on_blob: Callable[[str, IO[bytes]], None] | None = None) -> None:
         super().__init__(origin)
         self._kept = 0
+        self._on_blob = on_blob
 
     @classmethod
-    def read(cls, fileobj: BinaryIO, origin: str) -> StreamLayout:
-        """Read a tar stream (plain, gzip, bzip2 or xz) to its end; ``ArchiveError`` if it is none."""
+    def read(
+        cls, fileobj: BinaryIO, origin: str, on_blob: Callable[[str, IO[bytes]], None] | None = None
+    ) -> StreamLayout:
+        """Read a tar stream (plain, gzip, bzip2 or xz) to its end; ``ArchiveError`` if it is none.
+
+        ``on_blob(name, stream)`` is given each tar or compressed member (a layer) as it goes
+        by, to read once (layer contents list them here: the stream cannot be read again)."""
         try:
             head = fileobj.read(8)
         except OSError as error:
@@ -262,7 +268,7 @@ class StreamLayout(_Members):
         packing = next((p for p in _PACKINGS if head.startswith(p.magic)), None)
         if packing and not packing.readable:
             raise ArchiveError(f"{origin} is {packing.kind}, which is not read directly.")
-        return _read_stream(cls(origin), io.BufferedReader(_Prefixed(head, fileobj)), packing)
+        return _read_stream(cls(origin, on_blob), io.BufferedReader(_Prefixed(head, fileobj)), packing)
 
     def _take(self, tar: tarfile.TarFile) -> None:
         for member in tar:
@@ -281,6 +287,8 @@ class StreamLayout(_Members):
             return entry
         head = handle.read(min(_HEAD, member.size))
         binary = head.startswith(_COMPRESSED_MAGIC) or head[257:262] == b"ustar"
+        if binary and self._on_blob is not None:
+            self._on_blob(member.name, cast("IO[bytes]", _Prefixed(head, handle)))
         if binary or member.size > MAX_JSON_BYTES:
             return _Entry("file", member.size, head=head[:8])
         self._kept += member.size
@@ -509,8 +517,9 @@ def _packing(path: Path) -> _Packing | None:
 class LayoutBlobs:
     """The blob source over a layout: ``blobs/<algorithm>/<encoded>`` by descriptor."""
 
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout, names: Mapping[str, str] | None = None) -> None:
         self.layout = layout
+        self.names = names or {}  # digest -> the layout's name for it, where not blobs/ALG/HEX
 
     def read_many(self, wanted: Sequence[Want], limit: int) -> Mapping[str, bytes | Unread]:
         found: dict[str, bytes | Unread] = {}
@@ -525,5 +534,6 @@ class LayoutBlobs:
 
     def open(self, want: Want) -> AbstractContextManager[IO[bytes]]:
         """A layer blob, streamed from the layout and checked against its digest as it is read."""
-        raw = self.layout.open(want.descriptor.blob_path)
+        descriptor = want.descriptor
+        raw = self.layout.open(self.names.get(descriptor.digest, descriptor.blob_path))
         return closing(io.BufferedReader(Checked(raw, want.descriptor)))

@@ -1,0 +1,185 @@
+"""The inspector's Files view, computed: an image's layers read from the source it came from
+(once per source and image, then kept), and what each filter shows, as a nested tree.
+
+Filters: everything in the final filesystem; what one step changed (added, changed, and the
+entries it removed); what the image adds over its parent; what ships for nothing (written by
+one layer, removed or replaced by a later one). At most ``MAX_ROWS`` rows are drawn, the
+biggest first: a filesystem of 200,000 files would not fit a page.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import streamlit as st
+
+from image_lineage.cache import default_cache_dir
+from image_lineage.contents import ImageContents, LayerInput, analyse
+from image_lineage.errors import LineageError
+from image_lineage.lineage import Node
+from image_lineage.messages import one_line
+from image_lineage.sources.layers import Listings, image_layers
+from image_lineage.text import clean_text, human_size
+
+FILTERS = {
+    "all": "Everything",
+    "step": "Changed by this step",
+    "parent": "Added over its parent",
+    "hidden": "Hidden: ships for nothing",
+}
+MAX_ROWS = 2000
+MAX_KEPT_LAYERS = 256  # listings kept per source, at most (then the next reading starts afresh)
+_NO_LAYERS = ("sample", "upload", "snapshot")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One entry to draw: its path, size, the layer behind it, and a mark (+ ~ - or "")."""
+
+    path: str
+    size: int
+    layer: int
+    mark: str = ""
+    link: str = ""
+    folder: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FilesRead:
+    contents: ImageContents | None
+    problem: str | None = None
+
+
+def layer_spec(specs: Sequence[str], source_kind: str) -> str | None:
+    """The source to read layers from: the first one read that keeps layers (None: none does)."""
+    if source_kind in _NO_LAYERS:
+        return None
+    usable = [s for s in specs if s.partition(":")[0] not in _NO_LAYERS]
+    if not usable:
+        return None
+    return "docker" if usable[0] == "auto" else usable[0]
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the image's layers (headers only)…", ttl=600)
+def read_files(spec: str, image_id: str, _node: Node) -> FilesRead:  # noqa: ARG001 - the cache key
+    """The image's layers, listed and analysed; a one-line problem instead when they cannot be read."""
+    node = _node
+    listings = _shared(spec)
+    if len(listings.by_diff_id) > MAX_KEPT_LAYERS:
+        listings.by_diff_id.clear()
+    try:
+        found = image_layers(spec, node.image, listings)
+    except LineageError as error:
+        return FilesRead(None, one_line(error, {}))
+    steps = {step.diff_id: step.created_by for step in node.steps if step.diff_id}
+    inputs = [
+        LayerInput(listing, diff_id, steps.get(diff_id, ""))
+        for listing, diff_id in zip(found, node.image.layers, strict=True)
+    ]
+    return FilesRead(analyse(inputs))
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _shared(spec: str) -> Listings:  # noqa: ARG001 - the cache key
+    """Layer listings by diff id for one source: a family's shared layers are read once."""
+    return Listings(folder=default_cache_dir())
+
+
+def rows(contents: ImageContents, choice: str, layer: int = 0, parent_layers: int = 0) -> list[Row]:
+    """The entries a filter shows, biggest first, at most ``MAX_ROWS``."""
+    found: list[Row]
+    if choice == "step":
+        changes = contents.layers[layer]
+        found = [
+            Row(e.path, e.size, layer, mark, e.link, e.kind == "dir")
+            for mark, entries in (("+", changes.added), ("~", changes.changed), ("-", changes.removed))
+            for e in entries
+        ]
+    elif choice == "hidden":
+        found = [
+            Row(h.entry.path, h.entry.size, h.layer, "-", h.entry.link, h.entry.kind == "dir")
+            for h in contents.hidden
+        ]
+    else:
+        kept = contents.final if choice == "all" else contents.added_over(parent_layers)
+        found = [
+            Row(p.entry.path, p.entry.size, p.layer, "", p.entry.link, p.entry.kind == "dir") for p in kept
+        ]
+    return sorted(found, key=lambda r: (-r.size, r.path))[:MAX_ROWS]
+
+
+def tree_html(shown: Sequence[Row]) -> str:
+    """``shown`` as nested ``<details>`` (folders open and close without any script); every
+    name escaped and cleaned of control and bidirectional characters."""
+    children: dict[str, set[str]] = {}
+    by_path = {row.path: row for row in shown}
+    sizes: dict[str, int] = {}
+    for row in shown:
+        child = row.path
+        sizes[child] = sizes.get(child, 0) + row.size
+        while child != "/":
+            parent = child.rpartition("/")[0] or "/"
+            children.setdefault(parent, set()).add(child)
+            if parent != row.path:
+                sizes[parent] = sizes.get(parent, 0) + row.size
+            child = parent
+    return f'<div class="il-files">{_html_level("/", children, by_path, sizes, depth=0)}</div>'
+
+
+def _html_level(
+    path: str, children: dict[str, set[str]], by_path: dict[str, Row], sizes: dict[str, int], depth: int
+) -> str:
+    parts = []
+    for child in sorted(children.get(path, ())):
+        row = by_path.get(child)
+        name = html.escape(clean_text(child.rpartition("/")[2]))
+        detail = _detail(row, sizes.get(child, 0))
+        if child in children:
+            opened = " open" if depth < 1 else ""
+            inner = _html_level(child, children, by_path, sizes, depth + 1)
+            parts.append(f"<details{opened}><summary>{name}/ {detail}</summary>{inner}</details>")
+        else:
+            suffix = "/" if row is not None and row.folder else ""
+            link = f" → {html.escape(clean_text(row.link))}" if row is not None and row.link else ""
+            parts.append(f"<div>{name}{suffix}{link} {detail}</div>")
+    return f'<div style="margin-left:1.1em">{"".join(parts)}</div>'
+
+
+def _detail(row: Row | None, size: int) -> str:
+    mark = f"{html.escape(row.mark)} " if row is not None and row.mark else ""
+    layer = f" · L{row.layer}" if row is not None else ""
+    return f'<span style="opacity:.7">{mark}{human_size(size)}{layer}</span>'
+
+
+def step_text(contents: ImageContents, layer: int) -> str:
+    """What one layer did to the filesystem, in a sentence for the lesson; a removal says plainly
+    that the removed bytes still ship (they sit in the layers below, downloaded all the same)."""
+    changes = contents.layers[layer]
+    added = sum(e.size for e in changes.added)
+    parts = [f"added {_count(len(changes.added), 'entry', 'entries')} ({human_size(added)})"]
+    if changes.changed:
+        parts.append(f"changed {_count(len(changes.changed), 'entry', 'entries')}")
+    text = "In the files, this step " + ", ".join(parts)
+    if changes.removed:
+        gone = sum(e.size for e in changes.removed)
+        text += (
+            f"; it removed {_count(len(changes.removed), 'entry', 'entries')}, yet their "
+            f"{human_size(gone)} still ship: a layer below holds them, and every pull downloads them"
+        )
+    elif changes.hidden_bytes:
+        text += f"; the {human_size(changes.hidden_bytes)} it wrote over still ship in the layers below"
+    return text + "."
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number:,} {one if number == 1 else many}"
+
+
+def figures(contents: ImageContents) -> str:
+    """One line of the image's figures, in dive's terms."""
+    return (
+        f"Efficiency {contents.efficiency:.1%} · wasted {human_size(contents.wasted_bytes)} · "
+        f"hidden {human_size(contents.hidden_bytes)} (written, then removed or replaced)"
+    )
