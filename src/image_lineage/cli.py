@@ -92,7 +92,14 @@ examples:
     "stale": """\
 examples:
   image-lineage stale                                exit status 1 when an image needs a rebuild
-  image-lineage stale --format json --filter '^team/'""",
+  image-lineage stale --format json --filter '^team/'
+  image-lineage stale --resolve                      also ask each recorded base's registry""",
+    "files": """\
+examples:
+  image-lineage files jupyter/scipy-notebook         its filesystem, each entry's size and step
+  image-lineage files --source archive:app.tar app:1.0 --layer 2
+  image-lineage files app:1.0 --hidden               the bytes it ships for nothing
+  image-lineage files app:1.0 --ci --lowest-efficiency 0.9""",
 }
 
 
@@ -243,8 +250,9 @@ def _files_parser(
         description="The image's final filesystem as a tree (each entry's size and the layer that "
         "last wrote it), one layer's changes (--layer), or what ships for nothing (--hidden). "
         "Only tar headers are read: nothing is extracted. Exit status: 0, 1 when a --ci threshold "
-        "is crossed, 2 for any error. Example: "
-        "image-lineage files --source archive:app.tar app:1.0 --layer 2",
+        "is crossed, 2 for any error.",
+        epilog=EXAMPLES["files"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     files.add_argument("image", metavar="IMAGE", help="a tag, a repository or an id (prefix)")
     files.add_argument(
