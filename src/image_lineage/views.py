@@ -67,12 +67,16 @@ def resolve(lineage: Lineage, reference: str) -> str:
 
 
 def digests(image: Image) -> tuple[str, ...]:
-    """Every digest that names ``image``: its config's (its id), its manifest's, its index's.
+    """Every digest that names ``image``: its config's (its id), its manifest's, its index's, and
+    those of its ``repo@digest`` names.
 
     ``docker images`` on a containerd-store engine shows the index digest (the manifest's for
     an image without an index); the classic store and every other source show the config's.
+    One config listed under several names may sit in several indexes (another annotation,
+    another build of the index): each name's ``RepoDigests`` entry keeps its own.
     """
-    return tuple(d for d in (image.id, image.manifest_digest, image.index_digest) if d)
+    named = (digest.rpartition("@")[2] for digest in image.digests)
+    return tuple(dict.fromkeys(d for d in (image.id, image.manifest_digest, image.index_digest, *named) if d))
 
 
 #: The code of the note a scan of a containerd-store engine carries (sources/engine/containerd.py).

@@ -90,6 +90,23 @@ def test_an_index_id_finds_the_image_of_the_platform_shown() -> None:
         assert amd64.node(resolve(amd64, f"sha256:{short}")).image.tags == (tag,)
 
 
+def test_a_config_listed_under_two_names_in_two_indexes_is_found_by_either() -> None:
+    """The same platforms loaded again under another name, in an index of its own (other
+    annotations): one record per config digest, each name's ``RepoDigests`` keeps its index."""
+    other_index = "sha256:" + "5e" * 32
+    images = []
+    for image in select_platform(engine28_images(), "linux/amd64").images:
+        if image.tags == ("oci/app:1",):
+            image = replace(
+                image,
+                tags=("copy/app:1", "oci/app:1"),
+                digests=(*image.digests, f"copy/app@{other_index}"),
+            )
+        images.append(image)
+    lineage = build_lineage(images, SOURCE, [STORE])
+    assert lineage.node(resolve(lineage, other_index[7:19])).image.tags == ("copy/app:1", "oci/app:1")
+
+
 def test_an_index_of_several_platforms_shown_says_so() -> None:
     index = listed_ids()[("oci/app:1", "")]
     with pytest.raises(UnknownImage, match=r"is a multi-platform index of 2 images \(linux/amd64 or "):
