@@ -59,9 +59,13 @@ HINTS = {
 }
 
 
-def error_line(error: LineageError) -> str:
-    """What happened, then the remedy in the terminal's words: one line of inert text."""
-    return one_line(error, HINTS)
+def error_line(error: LineageError, *, everything_read: bool = False) -> str:
+    """What happened, then the remedy in the terminal's words: one line of inert text.
+
+    ``everything_read``: ``--all`` was given, so adding it is no remedy (nothing is hidden).
+    """
+    remedies = {h: w for h, w in HINTS.items() if h is not Hint.SHOW_ALL} if everything_read else HINTS
+    return one_line(error, remedies)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -213,7 +217,7 @@ def main(
         _tell_notes(lineage, listed=args.notes, err=err)
         return 0
     except LineageError as error:
-        print(f"{PROG}: error: {error_line(error)}", file=err)
+        print(f"{PROG}: error: {error_line(error, everything_read=args.all)}", file=err)
         return failed
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=err)

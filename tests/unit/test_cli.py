@@ -129,6 +129,15 @@ def test_expected_failures_are_one_line(snapshot_file: Path, argv: list[str], me
     assert message in err
 
 
+def test_an_unknown_image_suggests_all_only_without_it(snapshot_file: Path) -> None:
+    source = f"snapshot:{snapshot_file}"
+    assert "add --all" in run("tree", "--focus", "nope", "--source", source)[2]
+    code, _, err = run("tree", "--all", "--focus", "nope", "--source", source)
+    assert code == 1
+    assert "No image 'nope' among the 6 shown" in err
+    assert "--all" not in err  # already given: nothing more is hidden
+
+
 def test_binary_export_refuses_a_stream_without_bytes(snapshot_file: Path) -> None:
     code, _, err = run("export", "-f", "png", "--source", f"snapshot:{snapshot_file}")
     assert code == 1
