@@ -3,7 +3,7 @@
 Every ``import`` and ``from ... import`` of every module under ``src/image_lineage`` (and
 ``app.py``) counts, those inside functions too (a lazy import is still a dependency). A
 module's *unit* is its top-level name in the package: ``sources`` for everything under
-``sources/``, ``web`` for ``web.py`` or a ``web/`` package alike, ``lineage`` for
+``sources/``, ``web`` for everything under ``web/``, ``lineage`` for
 ``lineage.py``. ``assets`` is in the table before it exists: the planned home of the tree's
 JS bundles (today ``ui/tree_component/``, read as files, not imported).
 """
