@@ -17,7 +17,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
@@ -64,7 +64,9 @@ def error_line(error: LineageError, *, everything_read: bool = False) -> str:
 
     ``everything_read``: ``--all`` was given, so adding it is no remedy (nothing is hidden).
     """
-    remedies = {h: w for h, w in HINTS.items() if h is not Hint.SHOW_ALL} if everything_read else HINTS
+    remedies: Mapping[Hint, str] = (
+        {h: w for h, w in HINTS.items() if h is not Hint.SHOW_ALL} if everything_read else HINTS
+    )
     return one_line(error, remedies)
 
 

@@ -515,8 +515,10 @@ def test_a_blob_streams_from_the_registry_with_its_digest_checked(fake: _Server,
     layer = image.layers[0]
     want = Want(Descriptor(MEDIA_LAYER_GZIP, layer.digest, len(layer.blob)), scope="team/base")
     blobs = registry_module._RegistryBlobs(
-        registry_client.RegistryClient(fake.url, 5.0), cache=None, pool=None
-    )  # type: ignore[arg-type]
+        registry_client.RegistryClient(fake.url, 5.0),
+        cache=None,  # type: ignore[arg-type]
+        pool=None,
+    )
     with blobs.open(want) as stream:
         assert stream.read() == layer.blob
     fake.state.tampered.add(layer.digest)
