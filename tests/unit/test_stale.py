@@ -14,6 +14,7 @@ from image_lineage.stale import (
     StaleImage,
     StaleReport,
     stale_images,
+    summary,
 )
 from tests.builders import (
     AMD64,
@@ -119,6 +120,18 @@ def test_the_old_base_need_not_be_among_the_images() -> None:
     # Its time is the last base step's, from the image's own history.
     history = image(MINIMAL).history or ()
     assert minimal.old_base_created == max(e.created for e in history[: len(BASE)] if e.created)
+
+
+def test_the_note_names_the_old_base_once_whether_it_is_shown_or_not() -> None:
+    images, old_base, _ = family()
+    shown = only(stale_images(lineage_of(*images)), "minimal:1")
+    assert summary(shown, "base:1") == (
+        f"built on {old_base.display_name}, an older build of base:1, 30 days older than the build "
+        "base:1 names now: rebuild it (image-lineage stale)"
+    )
+    gone = only(stale_images(lineage_of(*(i for i in images if i.id != old_base.id))), "minimal:1")
+    # Not "built on an older build, an older build of base:1, ... older than today's".
+    assert summary(gone, "base:1").startswith("built on an older build of base:1 (not among these images), ")
 
 
 def test_an_image_rebuilt_itself_under_its_tag_is_not_listed() -> None:
