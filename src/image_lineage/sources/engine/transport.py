@@ -41,7 +41,6 @@ from image_lineage.cache import Details
 from image_lineage.errors import Hint, LineageError, SourceUnavailable
 from image_lineage.net.deadline import DeadlineSocket as _DeadlineSocket
 from image_lineage.net.faults import causes
-from image_lineage.sources.engine import contexts
 from image_lineage.sources.engine.errors import (
     DOCKER,
     Engine,
@@ -79,15 +78,6 @@ class Transport(Protocol):
     def history(self, image_id: str, platform: str | None = None) -> list[dict[str, Any]]: ...
     def export(self, image_id: str, read: Callable[[BinaryIO], T]) -> T: ...
     def close(self) -> None: ...
-
-
-def resolve_endpoint(endpoint: str | None) -> str:
-    """``endpoint`` (an address, or ``context:NAME``), else what the docker CLI would use.
-
-    ``DOCKER_HOST``, ``DOCKER_CONTEXT``, the current context, the default socket: in the
-    docker CLI's order, see ``contexts.py``.
-    """
-    return contexts.resolve(endpoint, default=DEFAULT_ENDPOINT).address
 
 
 def check_address(endpoint: str, engine: Engine = DOCKER) -> None:
