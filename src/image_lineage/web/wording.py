@@ -9,7 +9,7 @@ from image_lineage.errors import Hint, LineageError
 from image_lineage.messages import one_line
 
 # How the page words each remedy an error names (the terminal words them as flags). Each
-# quotes the label of a widget on the page; tests/test_app.py checks that the page has it.
+# quotes the label of a widget on the page; tests/app/test_app.py checks that the page has it.
 HINTS = {
     Hint.TRY_SAMPLE: "or choose “The bundled sample images” under “Where are the images?” in the sidebar",
     Hint.RAISE_TIMEOUT: "or press “Refresh” in the sidebar to ask again",
