@@ -56,6 +56,8 @@ HINTS = {
     Hint.ALL_PLATFORMS: "add --platform all",
     Hint.CONTAINERD_ADDRESS: "or name its socket and namespace: "
     "--source 'containerd:/PATH/containerd.sock?namespace=NS' (?namespace=all reads every one)",
+    Hint.CONTAINERD_NAMESPACE: "name the one to read with --source 'containerd:SOCKET?namespace=NS' "
+    "(?namespace=all reads every one)",
 }
 
 

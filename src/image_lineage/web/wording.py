@@ -23,6 +23,8 @@ HINTS = {
     Hint.CONTAINERD_ADDRESS: "the page reads the containerd that CONTAINERD_ADDRESS and CONTAINERD_NAMESPACE "
     "name, else the usual one; for another, save its images with image-lineage snapshot and choose "
     "“A snapshot file (image-lineage snapshot)”",
+    Hint.CONTAINERD_NAMESPACE: "name the one to read in CONTAINERD_NAMESPACE before starting the page, or "
+    "save its images with image-lineage snapshot and choose “A snapshot file (image-lineage snapshot)”",
 }
 
 
