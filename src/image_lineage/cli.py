@@ -42,6 +42,7 @@ STALE_FORMATS = ("text", "json")
 STALE_SCHEMA = SCHEMA
 STALE_ERROR = 2  # stale's status for errors: 1 means "some images are on an outdated base"
 MAX_TIMEOUT = 86_400
+STDOUT = Path("-")
 
 # How the terminal words each remedy an error names (the app words them as widgets).
 HINTS = {
@@ -191,6 +192,8 @@ def main(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     args = build_parser().parse_args(argv)
+    if getattr(args, "output", None) == STDOUT:  # -o -: standard output, as most tools read it
+        args.output = None
     failed = STALE_ERROR if args.command == "stale" else 1
     try:
         scans, options = [_scan(args, err)], _options(args)
@@ -200,7 +203,7 @@ def main(
             selected = pipeline.select(scans, options)
             scan = selected.scan
             _write(args.output, snapshot_dumps(scan if args.show_secrets else mask_scan(scan)), out)
-            print(f"Saved {len(scan.images)} images to {args.output}", file=err)
+            print(f"Saved {len(scan.images)} images to {args.output or 'standard output'}", file=err)
             _tell_hidden(selected.platforms, given=args.platform, err=err)
             return 0
         if args.command == "stale":

@@ -138,6 +138,18 @@ def test_an_unknown_image_suggests_all_only_without_it(snapshot_file: Path) -> N
     assert "--all" not in err  # already given: nothing more is hidden
 
 
+@pytest.mark.parametrize("command", [["snapshot"], ["export", "-f", "json"], ["export"]])
+def test_output_dash_is_standard_output(
+    snapshot_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    # -o - wrote a file named "-" (snapshot), or said "'-' names no format" (export).
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(*command, "-o", "-", "--source", f"snapshot:{snapshot_file}")
+    assert code == 0, err
+    assert out.startswith("{" if command != ["export"] else "<?xml")
+    assert not (tmp_path / "-").exists()
+
+
 def test_binary_export_refuses_a_stream_without_bytes(snapshot_file: Path) -> None:
     code, _, err = run("export", "-f", "png", "--source", f"snapshot:{snapshot_file}")
     assert code == 1
