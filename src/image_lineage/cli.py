@@ -14,6 +14,7 @@ base, 1 when some are, 2 for any error (usage or expected failure).
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import time
@@ -189,8 +190,8 @@ def _seconds(text: str) -> float:
 def main(
     argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
+    out = _tolerant(stdout or sys.stdout)
+    err = _tolerant(stderr or sys.stderr)
     args = build_parser().parse_args(argv)
     if getattr(args, "output", None) == STDOUT:  # -o -: standard output, as most tools read it
         args.output = None
@@ -385,6 +386,15 @@ def _write(path: Path | None, content: str | bytes, out: TextIO) -> None:
             path.write_text(content, encoding="utf-8")
     except OSError as error:
         raise LineageError(f"Cannot write {path}: {error.strerror or error}.") from error
+
+
+def _tolerant(stream: TextIO) -> TextIO:
+    """``stream``, writing ``?`` for what its encoding lacks (an ASCII or Latin-1 terminal, a
+    ``PYTHONIOENCODING=ascii`` pipe) instead of raising ``UnicodeEncodeError`` mid-output:
+    image names, ``…`` and ``→`` are text any image may hold."""
+    if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+        stream.reconfigure(errors="replace")
+    return stream
 
 
 def _can_encode(stream: TextIO) -> bool:

@@ -150,6 +150,20 @@ def test_output_dash_is_standard_output(
     assert not (tmp_path / "-").exists()
 
 
+@pytest.mark.parametrize("command", [["stale"], ["tree"], ["tree", "--notes"]])
+def test_a_terminal_that_cannot_show_a_character_gets_a_question_mark(command: list[str]) -> None:
+    # stale on an ASCII stream (PYTHONIOENCODING=ascii, a Latin-1 terminal) raised
+    # UnicodeEncodeError on the "…" of a shortened step.
+    raw_out, raw_err = io.BytesIO(), io.BytesIO()
+    out = io.TextIOWrapper(raw_out, encoding="ascii")
+    err = io.TextIOWrapper(raw_err, encoding="ascii")
+    code = main([*command, "--source", "sample"], stdout=out, stderr=err)
+    out.flush()
+    err.flush()
+    assert code in {0, 1}
+    assert raw_out.getvalue().decode("ascii").strip()
+
+
 def test_binary_export_refuses_a_stream_without_bytes(snapshot_file: Path) -> None:
     code, _, err = run("export", "-f", "png", "--source", f"snapshot:{snapshot_file}")
     assert code == 1
