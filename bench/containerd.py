@@ -78,14 +78,14 @@ def main() -> int:
         times: dict[str, list[float]] = {"script": [], "cold": [], "ls": [], "warm": [], "in-process": []}
         for run in range(args.repeat):  # interleaved, so all four see the same machine load
             env["IMAGE_LINEAGE_CACHE_DIR"] = str(Path(scratch) / f"cache-{run}")
-            times["script"].append(timed(["sh", "-c", SCRIPT], env)[0])
-            seconds, _, output = timed(ours, env)
-            times["cold"].append(seconds)
-            check(output, parents)
-            times["ls"].append(timed(listing, env)[0])
-            times["warm"].append(timed(ours, env)[0])
+            times["script"].append(timed(["sh", "-c", SCRIPT], env).wall)
+            cold = timed(ours, env)
+            times["cold"].append(cold.wall)
+            check(cold.stdout, parents)
+            times["ls"].append(timed(listing, env).wall)
+            times["warm"].append(timed(ours, env).wall)
             scan_only = [sys.executable, __file__, "--scan-only", ours[-1]]
-            times["in-process"].append(float(timed(scan_only, env)[1]))
+            times["in-process"].append(float(timed(scan_only, env).stdout))  # what it printed
     median = {label: statistics.median(values) for label, values in times.items()}
     rows = (
         ("export, cold", "cold", "script", "ctr images ls + content get of each manifest and config"),

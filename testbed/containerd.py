@@ -1,4 +1,4 @@
-"""A bare containerd on a private socket, root and state (``docs/docker-notes.md``, "A bare containerd").
+"""A bare containerd on a private socket, root and state (``docs/containerd.md``, "A bare containerd").
 
 Two builds run here: containerd 2.1, unpacked from Debian sid with Engine 28.5
 (``testbed/engines.py``, ``make engines``), and Debian 12's own ``containerd`` 1.6 package

@@ -15,10 +15,11 @@ base, 1 when some are, 2 for any error (usage or expected failure).
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
@@ -44,6 +45,7 @@ STALE_SCHEMA = SCHEMA
 FILES_SCHEMA = "image-lineage.files/v1"
 STALE_ERROR = 2  # stale's status for errors: 1 means "some images are on an outdated base"
 MAX_TIMEOUT = 86_400
+STDOUT = Path("-")
 
 # How the terminal words each remedy an error names (the app words them as widgets).
 HINTS = {
@@ -58,12 +60,20 @@ HINTS = {
     Hint.ALL_PLATFORMS: "add --platform all",
     Hint.CONTAINERD_ADDRESS: "or name its socket and namespace: "
     "--source 'containerd:/PATH/containerd.sock?namespace=NS' (?namespace=all reads every one)",
+    Hint.CONTAINERD_NAMESPACE: "name the one to read with --source 'containerd:SOCKET?namespace=NS' "
+    "(?namespace=all reads every one)",
 }
 
 
-def error_line(error: LineageError) -> str:
-    """What happened, then the remedy in the terminal's words: one line of inert text."""
-    return one_line(error, HINTS)
+def error_line(error: LineageError, *, everything_read: bool = False) -> str:
+    """What happened, then the remedy in the terminal's words: one line of inert text.
+
+    ``everything_read``: ``--all`` was given, so adding it is no remedy (nothing is hidden).
+    """
+    remedies: Mapping[Hint, str] = (
+        {h: w for h, w in HINTS.items() if h is not Hint.SHOW_ALL} if everything_read else HINTS
+    )
+    return one_line(error, remedies)
 
 
 # An example or two for each command's --help (a command without one fails a test).
@@ -312,9 +322,11 @@ def _seconds(text: str) -> float:
 def main(
     argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
+    out = _tolerant(stdout or sys.stdout)
+    err = _tolerant(stderr or sys.stderr)
     args = build_parser().parse_args(argv)
+    if getattr(args, "output", None) == STDOUT:  # -o -: standard output, as most tools read it
+        args.output = None
     failed = STALE_ERROR if args.command in {"stale", "files"} else 1
     try:
         scans, options = [_scan(args, err)], _options(args)
@@ -324,7 +336,7 @@ def main(
             selected = pipeline.select(scans, options)
             scan = selected.scan
             _write(args.output, snapshot_dumps(scan if args.show_secrets else mask_scan(scan)), out)
-            print(f"Saved {len(scan.images)} images to {args.output}", file=err)
+            print(f"Saved {len(scan.images)} images to {args.output or 'standard output'}", file=err)
             _tell_hidden(selected.platforms, given=args.platform, err=err)
             return 0
         if args.command in {"files", "stale"}:  # questions answered by the exit status too (CI)
@@ -348,7 +360,7 @@ def main(
         _tell_notes(lineage, listed=args.notes, err=err)
         return 0
     except LineageError as error:
-        print(f"{PROG}: error: {error_line(error)}", file=err)
+        print(f"{PROG}: error: {error_line(error, everything_read=args.all)}", file=err)
         return failed
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=err)
@@ -542,6 +554,15 @@ def _write(path: Path | None, content: str | bytes, out: TextIO) -> None:
             path.write_text(content, encoding="utf-8")
     except OSError as error:
         raise LineageError(f"Cannot write {path}: {error.strerror or error}.") from error
+
+
+def _tolerant(stream: TextIO) -> TextIO:
+    """``stream``, writing ``?`` for what its encoding lacks (an ASCII or Latin-1 terminal, a
+    ``PYTHONIOENCODING=ascii`` pipe) instead of raising ``UnicodeEncodeError`` mid-output:
+    image names, ``…`` and ``→`` are text any image may hold."""
+    if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+        stream.reconfigure(errors="replace")
+    return stream
 
 
 def _can_encode(stream: TextIO) -> bool:

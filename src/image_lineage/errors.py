@@ -35,6 +35,8 @@ class Hint(Enum):
     """Images of other platforms than the host's are hidden: show every platform."""
     CONTAINERD_ADDRESS = "containerd_address"
     """containerd is elsewhere, or its images in another namespace: name its socket and namespace."""
+    CONTAINERD_NAMESPACE = "containerd_namespace"
+    """containerd answered, without the namespace asked for or with several to choose from: name one."""
 
 
 def with_remedy(message: str, remedy: str) -> str:

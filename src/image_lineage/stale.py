@@ -691,10 +691,12 @@ NOTE_CODE = "outdated_base"
 
 def summary(stale: StaleImage, tag: str) -> str:
     """One line for people: what the image is built on and what the tag names now."""
-    age = f", {age_text(stale.age)} older than today's" if stale.age is not None else ""
-    # Said once: an old build with no name of its own is not named twice.
-    base = f"{stale.old_base_name}, an older build" if stale.old_base_name else "an older build"
-    return f"built on {base} of {tag}{age}: rebuild it (image-lineage stale)"
+    if stale.old_base_name:
+        base = f"{stale.old_base_name}, an older build of {tag}"
+    else:
+        base = f"an older build of {tag} (not among these images)"
+    age = f", {age_text(stale.age)} older than the build {tag} names now" if stale.age is not None else ""
+    return f"built on {base}{age}: rebuild it (image-lineage stale)"
 
 
 def noted(lineage: Lineage, report: StaleReport) -> Lineage:

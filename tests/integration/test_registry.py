@@ -92,7 +92,7 @@ def test_an_unreachable_registry_is_one_line() -> None:
 
 @pytest.fixture
 def app_trees(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What ``tests/test_app.py``'s autouse fixture does there: record the trees the page draws."""
+    """What ``tests/app/test_app.py``'s autouse fixture does there: record the trees the page draws."""
     from tests.app.test_app import record_trees  # noqa: PLC0415 - Streamlit only for this test
 
     record_trees(monkeypatch)

@@ -3,9 +3,9 @@
 Every ``import`` and ``from ... import`` of every module under ``src/image_lineage`` (and
 ``app.py``) counts, those inside functions too (a lazy import is still a dependency). A
 module's *unit* is its top-level name in the package: ``sources`` for everything under
-``sources/``, ``web`` for ``web.py`` or a ``web/`` package alike, ``lineage`` for
-``lineage.py``. Modules the redesign adds (``net``, ``pipeline``, ``reference``, ...) are in
-the table whether they exist yet or not.
+``sources/``, ``web`` for everything under ``web/``, ``lineage`` for
+``lineage.py``. ``assets`` is in the table before it exists: the planned home of the tree's
+JS bundles (today ``ui/tree_component/``, read as files, not imported).
 """
 
 from __future__ import annotations
@@ -71,12 +71,12 @@ LAYER_OF = {unit: index for index, (_, units) in enumerate(LAYERS) for unit in u
 STREAMLIT_UNITS = frozenset({"web", "ui"})
 #: Only these import docker-py or speak HTTP themselves.
 NETWORK_UNITS = frozenset({"sources", "net"})
-NETWORK_MODULES = ("docker", "requests", "http.client", "http.server", "urllib.request", "socket")
+NETWORK_MODULES = ("docker", "requests", "http.client", "http.server", "urllib.request", "socket", "grpc")
 #: Front ends that must not import each other (``ui`` and ``web`` are the app, one front end).
 FRONT_ENDS = ({"cli", "cli_files", "__main__"}, {"web", "ui"})
 
-#: Imports that run back up, known and being removed (issue 14: ``text.py`` takes
-#: ``human_size`` and ``clean_text`` out of ``render.common``). A new one fails; these may go.
+#: Imports that run back up and are allowed: none (the last ones went when ``text.py`` took
+#: ``human_size`` and ``clean_text`` out of ``render.common``). Keep it empty.
 KNOWN_LEAKS: frozenset[tuple[str, str]] = frozenset()
 
 

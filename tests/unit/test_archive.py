@@ -305,3 +305,18 @@ def test_a_directory_that_holds_no_layout_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match=r"neither manifest\.json nor index\.json") as caught:
         ArchiveSource(tmp_path).scan()
     assert "\n" not in str(caught.value)
+
+
+def test_a_deep_directory_that_holds_no_layout_says_so_not_its_depth(tmp_path: Path) -> None:
+    # archive:/tmp said "has folders nested more than 16 deep", after walking all of it.
+    deep = tmp_path.joinpath(*(f"d{n}" for n in range(20)))
+    deep.mkdir(parents=True)
+    (tmp_path / "notes.txt").write_text("not an image\n")
+    with pytest.raises(ArchiveError, match=r"neither manifest\.json nor index\.json"):
+        ArchiveSource(tmp_path).scan()
+
+
+def test_a_layout_in_the_one_folder_of_a_directory_is_still_read(tmp_path: Path, valid: bytes) -> None:
+    with tarfile.open(fileobj=io.BytesIO(valid)) as tar:
+        tar.extractall(tmp_path / "top", filter="data")
+    assert ArchiveSource(tmp_path).scan().images

@@ -174,6 +174,41 @@ def test_expected_failures_are_one_line(snapshot_file: Path, argv: list[str], me
     assert message in err
 
 
+def test_an_unknown_image_suggests_all_only_without_it(snapshot_file: Path) -> None:
+    source = f"snapshot:{snapshot_file}"
+    assert "add --all" in run("tree", "--focus", "nope", "--source", source)[2]
+    code, _, err = run("tree", "--all", "--focus", "nope", "--source", source)
+    assert code == 1
+    assert "No image 'nope' among the 6 shown" in err
+    assert "--all" not in err  # already given: nothing more is hidden
+
+
+@pytest.mark.parametrize("command", [["snapshot"], ["export", "-f", "json"], ["export"]])
+def test_output_dash_is_standard_output(
+    snapshot_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    # -o - wrote a file named "-" (snapshot), or said "'-' names no format" (export).
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(*command, "-o", "-", "--source", f"snapshot:{snapshot_file}")
+    assert code == 0, err
+    assert out.startswith("{" if command != ["export"] else "<?xml")
+    assert not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize("command", [["stale"], ["tree"], ["tree", "--notes"]])
+def test_a_terminal_that_cannot_show_a_character_gets_a_question_mark(command: list[str]) -> None:
+    # stale on an ASCII stream (PYTHONIOENCODING=ascii, a Latin-1 terminal) raised
+    # UnicodeEncodeError on the "…" of a shortened step.
+    raw_out, raw_err = io.BytesIO(), io.BytesIO()
+    out = io.TextIOWrapper(raw_out, encoding="ascii")
+    err = io.TextIOWrapper(raw_err, encoding="ascii")
+    code = main([*command, "--source", "sample"], stdout=out, stderr=err)
+    out.flush()
+    err.flush()
+    assert code in {0, 1}
+    assert raw_out.getvalue().decode("ascii").strip()
+
+
 def test_binary_export_refuses_a_stream_without_bytes(snapshot_file: Path) -> None:
     code, _, err = run("export", "-f", "png", "--source", f"snapshot:{snapshot_file}")
     assert code == 1

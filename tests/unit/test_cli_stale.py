@@ -47,6 +47,21 @@ def test_stale_images_exit_1_grouped_by_base(tmp_path: Path) -> None:
     assert any(line.startswith("  scipy:1  on <none>@") for line in lines)
 
 
+def test_the_step_where_the_base_differs_reads_as_one_line(tmp_path: Path) -> None:
+    # A RUN continued over lines was shown as "RUN mamba install --yes     'notebook' ...".
+    continued = "/bin/sh -c conda-install \t    --yes \n    jupyterlab"
+    images = [_with_step(each, 3, continued) for each in stale_family()]  # every build has the step
+    lines = run_cli(["stale", "--source", write(tmp_path, images)]).stdout.splitlines()
+    assert lines[4] == "    the newer base differs from step 4: RUN conda-install --yes jupyterlab"
+
+
+def _with_step(built: Image, index: int, created_by: str) -> Image:
+    history = list(built.history or ())
+    if len(history) > index:
+        history[index] = replace(history[index], created_by=created_by)
+    return replace(built, history=tuple(history))
+
+
 def test_secrets_in_annotations_are_masked(tmp_path: Path) -> None:
     source = write(tmp_path, stale_family())
     for fmt in ("text", "json"):

@@ -17,8 +17,10 @@ import pytest
 from google.protobuf import empty_pb2
 from google.protobuf.message import Message
 
+from image_lineage.cli import error_line
 from image_lineage.errors import Hint, LineageError
 from image_lineage.sources import open_source
+from image_lineage.sources.containerd import errors
 from image_lineage.sources.containerd.address import Spec, default_sockets, find_socket, parse_spec
 from image_lineage.sources.containerd.blobs import ContainerdBlobs
 from image_lineage.sources.containerd.client import Client
@@ -274,5 +276,21 @@ def test_the_hint_has_words_in_both_front_ends() -> None:
     from image_lineage.cli import HINTS  # noqa: PLC0415
     from image_lineage.web.wording import HINTS as PAGE_HINTS  # noqa: PLC0415
 
-    assert "--source 'containerd:" in HINTS[Hint.CONTAINERD_ADDRESS]
-    assert "image-lineage snapshot" in PAGE_HINTS[Hint.CONTAINERD_ADDRESS]
+    for hint in (Hint.CONTAINERD_ADDRESS, Hint.CONTAINERD_NAMESPACE):
+        assert "--source 'containerd:" in HINTS[hint]
+        assert "image-lineage snapshot" in PAGE_HINTS[hint]
+
+
+def test_a_namespace_error_names_a_namespace_not_another_socket() -> None:
+    # Was "... (it has team), or name its socket and namespace: --source 'containerd:/PATH/...",
+    # and "... none of them k8s.io: which one to read?, or name its socket ...".
+    address = "unix:///run/containerd/containerd.sock"
+    remedy = "name the one to read with --source 'containerd:SOCKET?namespace=NS' "
+    remedy += "(?namespace=all reads every one)."
+    assert error_line(errors.unknown_namespace(address, "nope", ["team"])) == (
+        f"The containerd at {address} has no namespace 'nope' (it has team): {remedy}"
+    )
+    assert error_line(errors.several_namespaces(address, ["buildkit", "nerdctl"])) == (
+        f"The containerd at {address} has images in several namespaces (buildkit, nerdctl), none of them "
+        f"k8s.io: {remedy}"
+    )

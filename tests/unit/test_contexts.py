@@ -16,7 +16,7 @@ from image_lineage.cli import HINTS
 from image_lineage.errors import Hint, SourceUnavailable
 from image_lineage.sources.engine import DOCKER
 from image_lineage.sources.engine.contexts import Endpoint, config_dir, resolve
-from image_lineage.sources.engine.transport import DEFAULT_ENDPOINT, resolve_endpoint
+from image_lineage.sources.engine.transport import DEFAULT_ENDPOINT
 from tests.support.cli import run_cli
 
 DEFAULT = "unix:///default/docker.sock"
@@ -141,8 +141,8 @@ def test_without_DOCKER_CONFIG_the_folder_is_dot_docker_at_home(
     write_context(tmp_path / ".docker", "colima", "unix:///home/me/.colima/default/docker.sock")
     use(tmp_path / ".docker", "colima")
     assert config_dir() == tmp_path / ".docker"
-    assert resolve_endpoint(None) == "unix:///home/me/.colima/default/docker.sock"
-    assert resolve_endpoint("context:default") == DEFAULT_ENDPOINT
+    assert resolve(None, default=DEFAULT_ENDPOINT).address == "unix:///home/me/.colima/default/docker.sock"
+    assert resolve("context:default", default=DEFAULT_ENDPOINT).address == DEFAULT_ENDPOINT
 
 
 # ----------------------------------------------------------------------------- the files

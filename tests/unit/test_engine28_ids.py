@@ -94,15 +94,12 @@ def test_a_config_listed_under_two_names_in_two_indexes_is_found_by_either() -> 
     """The same platforms loaded again under another name, in an index of its own (other
     annotations): one record per config digest, each name's ``RepoDigests`` keeps its index."""
     other_index = "sha256:" + "5e" * 32
-    images = []
-    for image in select_platform(engine28_images(), "linux/amd64").images:
-        if image.tags == ("oci/app:1",):
-            image = replace(
-                image,
-                tags=("copy/app:1", "oci/app:1"),
-                digests=(*image.digests, f"copy/app@{other_index}"),
-            )
-        images.append(image)
+    images = [
+        replace(image, tags=("copy/app:1", *image.tags), digests=(*image.digests, f"copy/app@{other_index}"))
+        if image.tags == ("oci/app:1",)
+        else image
+        for image in select_platform(engine28_images(), "linux/amd64").images
+    ]
     lineage = build_lineage(images, SOURCE, [STORE])
     assert lineage.node(resolve(lineage, other_index[7:19])).image.tags == ("copy/app:1", "oci/app:1")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -393,3 +394,14 @@ def test_api_error_statuses() -> None:
 
 def _root(error: BaseException) -> BaseException:
     return fault_of(error)[1]
+
+
+def test_an_ssh_engine_without_paramiko_says_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Was "Cannot read images from ... (NameError: name 'SSHHTTPAdapter' is not defined)".
+    monkeypatch.setitem(sys.modules, "paramiko", None)  # not importable, whatever is installed
+    with pytest.raises(SourceUnavailable) as caught:
+        SdkTransport("ssh://nobody@127.0.0.1:1", timeout=3)
+    assert str(caught.value) == (
+        "Reading the Docker Engine at ssh://nobody@127.0.0.1:1 needs paramiko, which docker-py's "
+        "ssh:// support imports: pip install paramiko"
+    )

@@ -1,7 +1,8 @@
 """A scan of a local engine imports only what it uses: no tarfile, urllib.request or docker-py.
 
 docker-py alone costs ~0.3 s to import (``bench/scan.py``); the archive and registry
-readers, and the containerd-store helpers in ``sources/oci.py``, are imported on use.
+readers, and the OCI core (``sources/oci/``, which only an engine on the containerd image
+store needs, for its export), are imported on use.
 Checked in a fresh interpreter, since this test process has imported everything already.
 """
 

@@ -51,6 +51,7 @@ class _State:
     family: Family
     log: list[tuple[str, str]] = field(default_factory=list)
     tags: dict[str, list[str]] = field(default_factory=dict)  # repository -> tags
+    deleted: set[str] = field(default_factory=set)  # repositories the catalog lists, gone since
     targets: dict[tuple[str, str], str] = field(default_factory=dict)  # (repository, tag) -> digest
     page_limit: int = 1000  # the most entries a page holds, whatever ?n= asks
     too_many: int = 0  # answer this many requests with 429 first
@@ -103,10 +104,13 @@ class _Handler(BaseHTTPRequestHandler):
         parts = url.path.split("/")
         query = parse_qs(url.query)
         if url.path == "/v2/_catalog":
-            self.page("repositories", sorted(state.tags), query, head)
+            self.page("repositories", sorted({*state.tags, *state.deleted}), query, head)
         elif url.path.endswith("/tags/list"):
             repository = "/".join(parts[2:-2])
-            self.page("tags", sorted(state.tags.get(repository, [])), query, head)
+            if repository not in state.tags:  # as distribution answers: NAME_UNKNOWN
+                self.send(404, b'{"errors":[{"code":"NAME_UNKNOWN"}]}', head)
+                return
+            self.page("tags", sorted(state.tags[repository]), query, head)
         elif "/manifests/" in url.path:
             repository, reference = url.path[4:].split("/manifests/")
             digest = (
@@ -411,6 +415,32 @@ def test_a_refused_catalog_says_to_name_a_repository(fake: _Server, fake_auth: t
     assert [scope for _, scope in fake_auth.calls] == ["registry:catalog:*"] * 2
 
 
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        pytest.param("/team/nope", "has no repository 'team/nope': check its name", id="typo"),
+        pytest.param(
+            "/team/base:1", "has no repository 'team/base:1': the address names a repository", id="a-tag"
+        ),
+    ],
+)
+def test_a_repository_the_address_names_and_the_registry_lacks_is_one_line(
+    fake: _Server, path: str, said: str
+) -> None:
+    # Not "(no images)" and exit 0: a mistyped name would look like an empty repository.
+    err = io.StringIO()
+    code = main(["tree", "--source", f"registry:{fake.url}{path}"], stdout=io.StringIO(), stderr=err)
+    assert code == 1
+    assert err.getvalue().count("\n") == 1
+    assert f"The registry at {fake.url} {said}" in err.getvalue()
+
+
+def test_a_repository_deleted_after_the_catalog_listed_it_is_left_out(fake: _Server) -> None:
+    whole = len(scan(fake).images)
+    fake.state.deleted.add("team/gone")
+    assert len(scan(fake).images) == whole
+
+
 def test_json_output_of_a_multi_platform_scan(fake: _Server) -> None:
     out = io.StringIO()
     assert (
@@ -484,8 +514,11 @@ def test_a_blob_streams_from_the_registry_with_its_digest_checked(fake: _Server,
     image = family.images["fake/base:1"]["linux/amd64"]
     layer = image.layers[0]
     want = Want(Descriptor(MEDIA_LAYER_GZIP, layer.digest, len(layer.blob)), scope="team/base")
-    client = registry_client.RegistryClient(fake.url, 5.0)
-    blobs = registry_module._RegistryBlobs(client, cache=None, pool=None)  # type: ignore[arg-type]
+    blobs = registry_module._RegistryBlobs(
+        registry_client.RegistryClient(fake.url, 5.0),
+        cache=None,  # type: ignore[arg-type]
+        pool=None,
+    )
     with blobs.open(want) as stream:
         assert stream.read() == layer.blob
     fake.state.tampered.add(layer.digest)  # served one byte longer

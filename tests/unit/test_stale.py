@@ -134,6 +134,18 @@ def test_the_summary_says_each_thing_once() -> None:
     assert summary(named, "base:1").startswith(f"built on {named.old_base_name}, an older build of base:1")
 
 
+def test_the_note_names_the_old_base_once_whether_it_is_shown_or_not() -> None:
+    images, old_base, _ = family()
+    shown = only(stale_images(lineage_of(*images)), "minimal:1")
+    assert summary(shown, "base:1") == (
+        f"built on {old_base.display_name}, an older build of base:1, 30 days older than the build "
+        "base:1 names now: rebuild it (image-lineage stale)"
+    )
+    gone = only(stale_images(lineage_of(*(i for i in images if i.id != old_base.id))), "minimal:1")
+    # Not "built on an older build, an older build of base:1, ... older than today's".
+    assert summary(gone, "base:1").startswith("built on an older build of base:1 (not among these images), ")
+
+
 def test_an_image_rebuilt_itself_under_its_tag_is_not_listed() -> None:
     images, _, new_base = family()
     minimal = next(i for i in images if i.tags == ("minimal:1",))

@@ -1,4 +1,4 @@
-"""The page's caches (``web.py``, ``ui/stale.py``, ``ui/overview.py``): what they key on.
+"""The page's caches (``web/``, ``ui/stale.py``, ``ui/overview.py``): what they key on.
 
 A click reruns the page with the same scan and options; the caches hand back the same
 objects then. Large inputs (a scan, a lineage) are keyed by their identity, with the entry

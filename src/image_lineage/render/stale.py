@@ -72,7 +72,8 @@ def _image_lines(stale: StaleImage, lineage: Lineage, shown: Callable[[str], str
         history = lineage.node(stale.image_id).image.history or ()
         if 0 < stale.diverged_step <= len(history):
             step = history[stale.diverged_step - 1]
-            text = instruction(step.created_by, step.comment)
+            # One line: the runs of spaces a RUN's continued lines leave (``\`` + indent) as one.
+            text = " ".join(instruction(step.created_by, step.comment).split())
             lines.append(
                 f"    the newer base differs from step {stale.diverged_step}: {clean_text(text, 160)}"
             )

@@ -5,9 +5,10 @@
 takes it: ``unix:///path``, ``tcp://host:port``, ``ssh://host``); ``podman`` (honours
 ``CONTAINER_HOST``) or ``podman:ENDPOINT``; ``containerd[:SOCKET][?namespace=NS]`` for
 containerd's own images (``sources/containerd/``); ``archive:PATH`` for a ``docker save``
-or OCI layout tar; ``registry:URL`` for an OCI distribution registry; ``snapshot:PATH`` for a snapshot file;
-``sample`` for the bundled sample stack. Only modules in this package import
-``docker`` or speak HTTP. Several specs read as one scan (``scan_sources``): their
+archive or an OCI layout (tar, compressed tar or directory); ``registry:URL`` for an OCI
+distribution registry; ``snapshot:PATH`` for a snapshot file; ``sample`` for the bundled
+sample stack. Only modules in this package and the HTTP layer (``image_lineage.net``) import
+``docker`` or speak to a server. Several specs read as one scan (``scan_sources``): their
 records merge by image identity (``merge.py``) before lineage runs.
 """
 

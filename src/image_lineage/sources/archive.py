@@ -3,7 +3,8 @@
 
 Nothing is extracted and no layer is read: the layouts (``oci/layout.py``: a tar by random
 access, a compressed tar in one pass, a directory) give member sizes and small JSON files.
-Formats (see docs/docker-notes):
+Formats (tests: ``tests/unit/test_archive*.py``, and the shapes other projects write in
+``test_oci_real_shapes.py``):
 
 * ``manifest.json`` (every ``docker save``; Jib before 2020 wrote its keys in lower camel
   case): ``[{Config, RepoTags, Layers}]``; ``Layers[i]`` is the tar of ``rootfs.diff_ids[i]``;

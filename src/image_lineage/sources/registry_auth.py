@@ -1,6 +1,6 @@
 """Credentials for a registry, found as the docker CLI finds them, and the token flow.
 
-The one place a registry's credentials are read and used. ``registry.py`` asks only when
+The one place a registry's credentials are read and used. ``registry_client.py`` asks only when
 a registry answers 401 with a ``WWW-Authenticate`` challenge; then:
 
 - ``Basic realm=…``: the stored user name and password, as basic auth;

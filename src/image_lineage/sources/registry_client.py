@@ -124,7 +124,9 @@ class RegistryClient:
         where = f"the tag list of {self.host}/{repository}"
         for answer, path in self._pages(f"/v2/{repository}/tags/list?n={PAGE_SIZE}", repository, where):
             if status_of(answer.status) is Status.GONE:
-                return []
+                if repository == self.repository:  # the one the address names: there is none
+                    raise SourceUnavailable(_no_repository(self.base, repository))
+                return []  # listed by the catalog, deleted since
             listed = self._json(answer, path).get("tags")
             tags.extend(t for t in listed or [] if isinstance(t, str))
         found = sorted(set(tags))
@@ -370,6 +372,19 @@ def _retry_after(value: str, waited: float) -> float:
             when = parsedate_to_datetime(value)
             return max(0.0, (when - datetime.now(UTC)).total_seconds())
     return max(FIRST_RETRY_WAIT, waited)
+
+
+def _no_repository(base: str, repository: str) -> str:
+    """The line for a repository the address names and the registry does not have."""
+    if ":" in repository or "@" in repository:  # registry:https://host/team/app:1
+        return (
+            f"The registry at {base} has no repository {repository!r}: the address names a "
+            "repository, not a tag or digest; every tag of it is read"
+        )
+    return (
+        f"The registry at {base} has no repository {repository!r}: check its name, or leave it "
+        "out of the address to read every repository"
+    )
 
 
 def _next_page(link: str) -> str | None:

@@ -9,7 +9,7 @@ from image_lineage.errors import Hint, LineageError
 from image_lineage.messages import one_line
 
 # How the page words each remedy an error names (the terminal words them as flags). Each
-# quotes the label of a widget on the page; tests/test_app.py checks that the page has it.
+# quotes the label of a widget on the page; tests/app/test_app.py checks that the page has it.
 HINTS = {
     Hint.TRY_SAMPLE: "or choose “The bundled sample images” under “Where are the images?” in the sidebar",
     Hint.RAISE_TIMEOUT: "or press “Refresh” in the sidebar to ask again",
@@ -23,6 +23,8 @@ HINTS = {
     Hint.CONTAINERD_ADDRESS: "the page reads the containerd that CONTAINERD_ADDRESS and CONTAINERD_NAMESPACE "
     "name, else the usual one; for another, save its images with image-lineage snapshot and choose "
     "“A snapshot file (image-lineage snapshot)”",
+    Hint.CONTAINERD_NAMESPACE: "name the one to read in CONTAINERD_NAMESPACE before starting the page, or "
+    "save its images with image-lineage snapshot and choose “A snapshot file (image-lineage snapshot)”",
 }
 
 

@@ -1,7 +1,7 @@
 """containerd's content store as one more backend of the OCI core's blob-source interface.
 
 The walker (``sources/oci/walk.py``) reads manifests, indexes and configs through
-``read_many``; layer contents read layers through ``open``. Either way a blob is read by
+``read_many``; ``open`` streams a layer (for the layer contents still to come). Either way a blob is read by
 its digest with content ``Read``, in the namespace its ``Want.scope`` names (the namespace
 of the image whose walk reached it). containerd keeps content per namespace: a blob
 another namespace holds is absent here, as a platform never pulled is.

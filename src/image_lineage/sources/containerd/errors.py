@@ -47,15 +47,15 @@ def not_reached(error: SourceUnavailable) -> SourceUnavailable:
 def unknown_namespace(address: str, namespace: str, known: Sequence[str]) -> SourceUnavailable:
     have = f"it has {', '.join(known)}" if known else "it has none yet"
     return SourceUnavailable(
-        f"The containerd at {address} has no namespace {namespace!r} ({have})", hint=Hint.CONTAINERD_ADDRESS
+        f"The containerd at {address} has no namespace {namespace!r} ({have})", hint=Hint.CONTAINERD_NAMESPACE
     )
 
 
 def several_namespaces(address: str, with_images: Sequence[str]) -> SourceUnavailable:
     return SourceUnavailable(
         f"The containerd at {address} has images in several namespaces ({', '.join(with_images)}), "
-        "none of them k8s.io: which one to read?",
-        hint=Hint.CONTAINERD_ADDRESS,
+        "none of them k8s.io",
+        hint=Hint.CONTAINERD_NAMESPACE,
     )
 
 

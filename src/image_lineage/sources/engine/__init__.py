@@ -2,8 +2,10 @@
 
 Split the way docker-py splits itself: ``transport.py`` sends requests, ``errors.py``
 turns failures into domain errors with a hint, ``scan.py`` lists, inspects and reads
-histories through the cache. ``engine_api.py`` (beside this package) turns the answers
-into records.
+histories through the cache. Beside them: ``contexts.py`` finds the engine as the docker
+CLI does (``--context``, ``DOCKER_HOST``, ...), ``containerd.py`` reads an engine whose images
+live in its containerd image store, and ``export.py`` walks an engine's export with the OCI
+walker. ``engine_api.py`` (beside this package) turns the answers into records.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ Every failure leaves here as a domain error made by ``errors.py``.
 from __future__ import annotations
 
 import http.client
+import importlib
 import io
 import itertools
 import json
@@ -41,7 +42,6 @@ from image_lineage.cache import Details
 from image_lineage.errors import Hint, LineageError, SourceUnavailable
 from image_lineage.net.deadline import DeadlineSocket as _DeadlineSocket
 from image_lineage.net.faults import causes
-from image_lineage.sources.engine import contexts
 from image_lineage.sources.engine.errors import (
     DOCKER,
     Engine,
@@ -79,15 +79,6 @@ class Transport(Protocol):
     def history(self, image_id: str, platform: str | None = None) -> list[dict[str, Any]]: ...
     def export(self, image_id: str, read: Callable[[BinaryIO], T]) -> T: ...
     def close(self) -> None: ...
-
-
-def resolve_endpoint(endpoint: str | None) -> str:
-    """``endpoint`` (an address, or ``context:NAME``), else what the docker CLI would use.
-
-    ``DOCKER_HOST``, ``DOCKER_CONTEXT``, the current context, the default socket: in the
-    docker CLI's order, see ``contexts.py``.
-    """
-    return contexts.resolve(endpoint, default=DEFAULT_ENDPOINT).address
 
 
 def check_address(endpoint: str, engine: Engine = DOCKER) -> None:
@@ -315,6 +306,18 @@ class HttpTransport:
 # --------------------------------------------------------------------------- Docker SDK transport
 
 
+def _need_paramiko(endpoint: str, engine: Engine) -> None:
+    """docker-py reaches ``ssh://`` only with paramiko importable, even through the ssh client
+    (without it: ``NameError: name 'SSHHTTPAdapter' is not defined``); it is not a dependency."""
+    try:
+        importlib.import_module("paramiko")  # only to know it is there (docker-py imports it)
+    except ImportError:
+        raise SourceUnavailable(
+            f"Reading the {engine.name} at {endpoint} needs paramiko, which docker-py's ssh:// "
+            "support imports: pip install paramiko"
+        ) from None
+
+
 class SdkTransport:
     """docker-py's low-level client, for TLS and SSH endpoints it knows how to reach.
 
@@ -324,6 +327,8 @@ class SdkTransport:
 
     def __init__(self, endpoint: str, timeout: float, engine: Engine = DOCKER) -> None:
         check_address(endpoint, engine)
+        if endpoint.startswith("ssh://"):
+            _need_paramiko(endpoint, engine)
         import docker  # noqa: PLC0415 - costly to import; only this transport needs it
         import requests  # noqa: PLC0415 - docker-py's own dependency, imported by it anyway
 

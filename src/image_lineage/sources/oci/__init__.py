@@ -25,8 +25,9 @@ layers. This package reads them once, for every source:
 * ``records``: the walk's images as ``Image`` records (one per config digest);
   ``artifacts``: artifacts attached to their images and counted as diagnostics.
 
-Layer contents read layers through ``BlobSource.open``; a containerd content store is one
-more backend behind the same interface. Only the light modules are imported here (no
+containerd's content store (``sources/containerd/blobs.py``) is one more backend behind the
+same interface. Layer contents (still to come) will read layers through ``BlobSource.open``,
+which every backend offers. Only the light modules are imported here (no
 ``tarfile``): ``layout`` and ``walk`` are imported where they are used.
 """
 

@@ -1,7 +1,8 @@
 """The blob-source interface: how the walker (and the layer readers after it) get at blobs.
 
 A :class:`BlobSource` reads blobs by descriptor, never by path or URL: an OCI or
-``docker save`` layout (tar, directory, one-pass stream), a registry, or an engine's export.
+``docker save`` layout (tar, directory, one-pass stream), a registry, an engine's export,
+or containerd's content store.
 
 * ``read_many`` gives whole small blobs (manifests, indexes, configs), at most ``limit``
   bytes each, in one batch so that a registry can fetch them side by side; a blob the source

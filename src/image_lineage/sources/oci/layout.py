@@ -320,6 +320,8 @@ class DirectoryLayout(_Members):
     def __init__(self, root: Path, origin: str) -> None:
         super().__init__(origin)
         self._root = root
+        if not _may_be_layout(root):
+            return  # no entries: the reader says it is no layout, without walking a whole tree first
         for relative, info in _walk(root, origin):
             if stat.S_ISLNK(info.st_mode):
                 self._add(relative, _Entry("symlink", link=str((root / relative).readlink())))
@@ -337,6 +339,28 @@ class DirectoryLayout(_Members):
         except OSError as error:
             raise ArchiveError(f"{self.origin}: {key!r} cannot be read ({error.strerror}).") from error
         return os.fdopen(descriptor, "rb")
+
+
+#: The files a layout's reader looks for at its top (``repositories``: a pre-1.10 save, named).
+_TOP_FILES = ("index.json", "manifest.json", "repositories")
+
+
+def _may_be_layout(root: Path) -> bool:
+    """Whether ``root``, or the one folder it holds, has a file a layout has at its top.
+
+    A folder that is no layout (``archive:/tmp``, a home directory) is said to be none at
+    once, rather than walked through first: that could take long, or end on its depth.
+    """
+    try:
+        with os.scandir(root) as listed:
+            items = [(item.name, item.is_dir(follow_symlinks=False)) for item in listed]
+    except OSError:
+        return True  # the walk says why it cannot be read
+    if any(name in _TOP_FILES for name, _ in items):
+        return True
+    if len(items) == 1 and items[0][1]:
+        return any((root / items[0][0] / name).exists() for name in _TOP_FILES)
+    return False
 
 
 def _walk(root: Path, origin: str) -> Iterator[tuple[str, os.stat_result]]:

@@ -74,10 +74,6 @@ _KINDS_BY_TYPE: tuple[tuple[tuple[str, ...], ArtifactKind], ...] = (
 )
 
 
-def is_index(descriptor: Descriptor) -> bool:
-    return descriptor.media_type in INDEX_TYPES
-
-
 def is_layer_type(media_type: str) -> bool:
     """Whether a layer descriptor's media type is a filesystem layer ("" too: old manifests)."""
     return not media_type or media_type.startswith(_LAYER_PREFIXES)
