@@ -24,7 +24,6 @@ Every failure leaves here as a domain error made by ``errors.py``.
 from __future__ import annotations
 
 import http.client
-import importlib
 import io
 import itertools
 import json
@@ -306,18 +305,6 @@ class HttpTransport:
 # --------------------------------------------------------------------------- Docker SDK transport
 
 
-def _need_paramiko(endpoint: str, engine: Engine) -> None:
-    """docker-py reaches ``ssh://`` only with paramiko importable, even through the ssh client
-    (without it: ``NameError: name 'SSHHTTPAdapter' is not defined``); it is not a dependency."""
-    try:
-        importlib.import_module("paramiko")  # only to know it is there (docker-py imports it)
-    except ImportError:
-        raise SourceUnavailable(
-            f"Reading the {engine.name} at {endpoint} needs paramiko, which docker-py's ssh:// "
-            "support imports: pip install paramiko"
-        ) from None
-
-
 class SdkTransport:
     """docker-py's low-level client, for TLS and SSH endpoints it knows how to reach.
 
@@ -327,8 +314,6 @@ class SdkTransport:
 
     def __init__(self, endpoint: str, timeout: float, engine: Engine = DOCKER) -> None:
         check_address(endpoint, engine)
-        if endpoint.startswith("ssh://"):
-            _need_paramiko(endpoint, engine)
         import docker  # noqa: PLC0415 - costly to import; only this transport needs it
         import requests  # noqa: PLC0415 - docker-py's own dependency, imported by it anyway
 
