@@ -85,6 +85,9 @@ class Tower:
     contributors: tuple[Contributor, ...]
     steps: tuple[TowerStep, ...]
     size_kind: SizeKind
+    # The base the chain's first image was built on, not here (``bases.outside_text``): that
+    # image's steps include the base's, and which of them the base ran is not known here.
+    base_not_here: str = ""
 
     def layers(self, upto: int | None = None) -> list[TowerStep]:
         """The steps that made a layer, oldest first, up to step ``upto`` (all when None)."""
@@ -118,6 +121,8 @@ class Tower:
             if step.size == 0
             else f"A layer of {unbroken_size(step.size)}: the files this step wrote."
         )
+        if step.contributor == 0 and self.base_not_here:
+            return f"{what} It comes from the build of {who} or of its base, {self.base_not_here}."
         return f"{what} It comes from the build of {who}."
 
 
@@ -139,8 +144,14 @@ def tower(lineage: Lineage, image_id: str) -> Tower:
     contributors = tuple(
         _contributor(n, i, len(chain), [s for s in steps if s.contributor == i]) for i, n in enumerate(chain)
     )
+    first = chain[0]
     return Tower(
-        image_id, clean_text(node.image.display_name, NAME_LIMIT), contributors, steps, node.image.size_kind
+        image_id,
+        clean_text(node.image.display_name, NAME_LIMIT),
+        contributors,
+        steps,
+        node.image.size_kind,
+        clean_text(outside_text(first.outside), NAME_LIMIT * 2) if first.outside and not first.parent else "",
     )
 
 

@@ -76,6 +76,25 @@ def tower(page: Any) -> str:
     return base64.b64decode(body).decode("utf-8")
 
 
+def wait_for_tower(page: Any, expected: str, what: str, timeout: float = 30.0) -> str:
+    """The tower the page shows, once it is ``expected`` (the picture of ``what``).
+
+    The step's heading can change a moment before its picture does: under load a tower read
+    right after ``wait_for_step`` was once the previous step's. Polls until the picture is the
+    expected one, and fails with what the page shows after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    shown = tower(page)
+    while shown != expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+        shown = tower(page)
+    assert shown == expected, (
+        f"the page did not show the tower of {what} within {timeout:g} s: it shows one of "
+        f"{shown.count('<rect')} rectangles, the expected one has {expected.count('<rect')}"
+    )
+    return shown
+
+
 def wait_for_step(page: Any, title: str) -> None:
     page.locator('[data-testid="stHeading"]', has_text=title).first.wait_for(timeout=60_000)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
@@ -132,25 +151,22 @@ def walk_the_build(page: Any, lineage: Lineage, image_id: str) -> None:
     forward again: tower and text follow."""
     data = lesson.tower(lineage, image_id)
     assert step_title(page) == data.step_title(1), "the lesson starts at its first step"
-    first = tower(page)
-    assert first == drawing.tower_svg(data, 1)
+    first = wait_for_tower(page, drawing.tower_svg(data, 1), "step 1")
     layer = min(step.number for step in data.steps if step.layer and step.number > 1)
     for number in range(2, layer + 1):
         page.get_by_role("button", name="Next step ▶").click()
         wait_for_step(page, data.step_title(number))
     assert step_title(page) == data.step_title(layer)
-    outlined = tower(page)
-    assert outlined == drawing.tower_svg(data, layer)
+    outlined = wait_for_tower(page, drawing.tower_svg(data, layer), f"step {layer}")
     assert outlined != first, "the current layer is outlined"
     page.get_by_role("button", name="◀ Step back").click()
     wait_for_step(page, data.step_title(layer - 1))
     assert page.get_by_text(data.step_detail(layer - 1)).first.is_visible()
-    shorter = tower(page)
-    assert shorter == drawing.tower_svg(data, layer - 1)
+    shorter = wait_for_tower(page, drawing.tower_svg(data, layer - 1), f"step {layer - 1}, a step back")
     assert shorter.count("<rect") == outlined.count("<rect") - 1, "the tower lost its newest layer"
     page.get_by_role("button", name="Next step ▶").click()
     wait_for_step(page, data.step_title(layer))
-    assert tower(page) == outlined, "stepping forward puts the layer back"
+    wait_for_tower(page, outlined, f"step {layer} again: stepping forward puts the layer back")
     built = data.layers(layer)
     assert page.get_by_text(f"The tower so far: {len(built)} layer").first.is_visible()
 
@@ -238,7 +254,7 @@ def test_the_lesson_on_a_projector(app: RunningApp, chromium: Any, screenshot_di
         wait_for_step(page, python.step_title(3))
         page.keyboard.press("ArrowLeft")
         wait_for_step(page, python.step_title(2))
-        assert tower(page) == drawing.tower_svg(python, 2)
+        wait_for_tower(page, drawing.tower_svg(python, 2), "tutorial/python's step 2, after → → ←")
         # With the slider focused, an arrow moves it one step, not two (slider and shortcut).
         page.get_by_role("slider", name="Build step").focus()
         page.keyboard.press("ArrowRight")

@@ -3,6 +3,7 @@ tests/unit/fixtures/buildkit28-recorded/README.md)."""
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -12,9 +13,10 @@ import pytest
 from image_lineage.families import families
 from image_lineage.lineage import Lineage, build_lineage
 from image_lineage.model import BaseEvidence, Image, Scan
-from image_lineage.render.dot import render_dot
+from image_lineage.render.dot import LEGEND_EVIDENCE, LEGEND_OUTSIDE, STYLE_EVIDENCE_EDGE, render_dot
 from image_lineage.render.json_export import render_json
 from image_lineage.render.text import render_text
+from image_lineage.render.tree_data import tree_nodes
 from image_lineage.sources.archive import ArchiveSource
 
 RECORDED = Path(__file__).parent / "fixtures" / "buildkit28-recorded"
@@ -79,6 +81,28 @@ def test_a_deleted_base_is_an_outside_node_and_its_images_one_family(scan: Scan)
     assert dot.count("out_0 -> ") == 2
 
 
+def test_the_picture_of_a_base_not_here_reads_apart_from_its_look_alikes(scan: Scan) -> None:
+    """Its arrows are the recorded parents' (bold green, not the dashed "layers alone"), its images
+    are no roots, the caption says what both mean once, and the tree's script hangs them from it."""
+    lineage = _tree([i for i in scan.images if "team/base:1" not in i.tags], scan)
+    dot = render_dot(lineage)
+    outside_edges = [line for line in dot.splitlines() if "out_0 -> " in line]
+    assert len(outside_edges) == 2
+    assert all(STYLE_EVIDENCE_EDGE in line and "dashed" not in line for line in outside_edges)
+    assert "root · " not in dot
+    assert dot.count("2 layers with its base") == 2
+    assert dot.count(LEGEND_EVIDENCE) == dot.count(html.escape(LEGEND_OUTSIDE)) == 1
+    assert "style=invis" not in dot  # one family: its two roots side by side under the box, not stacked
+    parents = {summary["name"]: summary["parent"] for summary in tree_nodes(lineage).values()}
+    assert parents["team/app:1"] == parents["team/annot:1"] == "out_0"
+    assert parents["team/min:1"] == parents["team/multi:1"] != "out_0"
+    # The base here: no box, no legend of it; no evidence drawn, no legend of it either.
+    here = render_dot(_tree(list(scan.images), scan))
+    assert LEGEND_EVIDENCE in here
+    assert html.escape(LEGEND_OUTSIDE) not in here
+    assert LEGEND_EVIDENCE not in render_dot(_tree([replace(i, base=None) for i in scan.images], scan))
+
+
 def test_evidence_naming_another_image_than_the_layers_is_a_diagnostic(scan: Scan) -> None:
     images = {i.tags[0]: i for i in scan.images}
     min_image = images["team/min:1"]
@@ -120,7 +144,7 @@ def test_the_inspector_the_lesson_and_graphml_name_the_outside_base(scan: Scan) 
     app, annot, multi = (_named(lineage, t) for t in ("team/app:1", "team/annot:1", "team/multi:1"))
     summary = build_image_details(lineage, app).summary
     assert "built on team/base:1 @ sha256:b1f0885a1eaa… (not here), as its provenance says" in summary
-    assert "(its provenance names it)" in build_image_details(lineage, multi).summary
+    assert "(parent from provenance)" in build_image_details(lineage, multi).summary
     assert family_of(lineage, annot).members == family_of(lineage, multi).members  # one family
     plan = lesson.pull_plan(lineage, app)
     assert plan.summary().startswith("team/app:1 is built on team/base:1 @ sha256:b1f0885a1eaa… (not here):")

@@ -45,11 +45,15 @@ STYLE_HIGHLIGHT = f'penwidth=3 color="{PICKED_COLOUR}" fillcolor="#f3f0ff" style
 # picked image's mark, written after it, still wins.
 STYLE_STALE = 'penwidth=2 color="#e8590c" style="rounded,filled,dashed"'
 LEGEND_STALE = "Orange dashed border: built on an outdated base (image-lineage stale)."
-# A base an image's build recorded that no source read: a dashed white box.
+# A base an image's build recorded that no source read: a dashed white box, grey and thin
+# (unlike the thick orange dashes of an outdated base and the solid violet of the picked image).
 STYLE_OUTSIDE = 'fillcolor="white" color="#888888" style="rounded,dashed"'
-# An edge the build recorded (provenance, annotation, label): bold green.
+# An edge the build recorded (provenance, annotation, label), to an image here or to a base
+# that is not: bold green.
 STYLE_EVIDENCE_EDGE = 'penwidth=2 color="#2f7d32"'
 EVIDENCE_KINDS = frozenset({"provenance", "annotation", "label"})
+LEGEND_EVIDENCE = "Bold green arrow: the parent its build recorded (provenance, annotation or label)."
+LEGEND_OUTSIDE = "White dashed box, “not here”: the base a build recorded, not among these images."
 
 
 def node_ids(lineage: Lineage) -> dict[str, str]:
@@ -134,10 +138,11 @@ def family_numbers(lineage: Lineage) -> dict[str, int]:
 def caption_attributes(lineage: Lineage) -> str:
     """The graph attributes of the caption under the picture (what sizes mean, the legend)."""
     stale = {note.image for note in lineage.diagnostics if note.code == NOTE_CODE}
-    return (
-        'labelloc="b" labeljust="l" fontsize=11 fontcolor="#555555" '
-        f'label="{_escape(_caption(lineage, stale))}"'
-    )
+    # One line per legend ("\\l" ends a left-justified line): one long line would make the
+    # picture as wide as the legend.
+    lines = _caption(lineage, stale)
+    label = "".join(f"{_escape(line)}\\l" for line in lines) if len(lines) > 1 else _escape("".join(lines))
+    return f'labelloc="b" labeljust="l" fontsize=11 fontcolor="#555555" label="{label}"'
 
 
 def _defaults(rankdir: str, caption: str) -> list[str]:
@@ -171,8 +176,10 @@ def _statements(
         style = _edge_style(child)
         label = _escape(_edge_label(child))
         edges.append((child.id, f'  {ids[parent.id]} -> {ids[child.id]} [label=" {label} "{style}];'))
-    edges.extend(_outside_bases(lineage, ids))
-    return nodes, edges
+    boxes, arrows = _outside_bases(lineage, ids)
+    # A base's box before every image: the tree's script starts on the first family's root
+    # that it meets in the drawing, and that is the box, not the first image under it.
+    return [*boxes, *nodes], [*edges, *arrows]
 
 
 def _edge_style(child: Node) -> str:
@@ -182,18 +189,23 @@ def _edge_style(child: Node) -> str:
     return "" if child.parent_verified else ' style="dashed"'
 
 
-def _outside_bases(lineage: Lineage, ids: dict[str, str]) -> list[tuple[str, str]]:
+def _outside_bases(
+    lineage: Lineage, ids: dict[str, str]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """A dashed box for each base that images' builds recorded and no source read, an edge to each
     of those images that has no parent here; each statement with the image it belongs with (the
-    box: its first image's, which ``family_numbers`` gives every image on that base)."""
-    boxes: dict[tuple[str, str], str] = {}
+    box: its first image's, which ``family_numbers`` gives every image on that base): the box
+    statements and the edge statements."""
+    boxes = outside_box_ids(lineage)
+    drawn: set[str] = set()
     lines: list[tuple[str, str]] = []
+    arrows: list[tuple[str, str]] = []
     for _, node in lineage.walk():
-        if node.outside is None or node.parent is not None:
+        if node.outside is None or node.id not in boxes:
             continue
-        key = outside_key(node.outside)
-        if key not in boxes:
-            boxes[key] = f"out_{len(boxes)}"
+        box = boxes[node.id]
+        if box not in drawn:
+            drawn.add(box)
             name, _, digest = outside_text(node.outside).removesuffix(" (not here)").partition(" @ ")
             rows = [f"<B>{_escape(clean_text(name, NAME_LIMIT))}</B>"]
             rows += [f'<FONT POINT-SIZE="11" COLOR="#444444">{_escape(digest)}</FONT>'] if digest else []
@@ -203,23 +215,36 @@ def _outside_bases(lineage: Lineage, ids: dict[str, str]) -> list[tuple[str, str
             lines.append(
                 (
                     node.id,
-                    f'  {boxes[key]} [label=<<TABLE BORDER="0" CELLSPACING="1">{label}</TABLE>> '
+                    f'  {box} [label=<<TABLE BORDER="0" CELLSPACING="1">{label}</TABLE>> '
                     f'tooltip="{tooltip}" {STYLE_OUTSIDE}];',
                 )
             )
         what = _escape(f"from {node.outside.kind}")
-        lines.append(
-            (node.id, f'  {boxes[key]} -> {ids[node.id]} [label=" {what} " style="dashed" color="#888888"];')
-        )
-    return lines
+        arrows.append((node.id, f'  {box} -> {ids[node.id]} [label=" {what} " {STYLE_EVIDENCE_EDGE}];'))
+    return lines, arrows
 
 
-def _caption(lineage: Lineage, stale: set[str | None]) -> str:
-    """What sizes mean, and the legend of the outdated-base mark when a box has it."""
-    caption = size_caption(lineage)
-    if not stale & set(lineage.by_id):
-        return caption
-    return f"{caption} {LEGEND_STALE}" if caption else LEGEND_STALE
+def outside_box_ids(lineage: Lineage) -> dict[str, str]:
+    """The DOT id of the box of the base that is not here (``out_<n>``), for each image drawn
+    under one: an image whose build recorded a base no source read, and that has no parent here."""
+    boxes: dict[tuple[str, str], str] = {}
+    under: dict[str, str] = {}
+    for _, node in lineage.walk():
+        if node.outside is None or node.parent is not None:
+            continue
+        under[node.id] = boxes.setdefault(outside_key(node.outside), f"out_{len(boxes)}")
+    return under
+
+
+def _caption(lineage: Lineage, stale: set[str | None]) -> list[str]:
+    """What sizes mean; the legend of the recorded parents and of the outdated-base mark, when drawn."""
+    outside = bool(outside_box_ids(lineage))
+    recorded = outside or any(node.known_by in EVIDENCE_KINDS for node in lineage.by_id.values())
+    legends = [size_caption(lineage)]
+    legends += [LEGEND_EVIDENCE] if recorded else []
+    legends += [LEGEND_OUTSIDE] if outside else []
+    legends += [LEGEND_STALE] if stale & set(lineage.by_id) else []
+    return [legend for legend in legends if legend]
 
 
 def _stacking_edges(lineage: Lineage, ids: dict[str, str], rankdir: str) -> list[str]:
@@ -230,21 +255,24 @@ def _stacking_edges(lineage: Lineage, ids: dict[str, str], rankdir: str) -> list
     invisibly, from the deepest image of the one above it. About half as many columns
     as rows suits a page (two families: one above the other).
     """
-    roots = lineage.roots()
-    if rankdir == "LR" or len(roots) < 2:
-        return []
-    columns = max(1, round(math.sqrt(len(roots) / 2)))
-    root_of: dict[str, str] = {}
-    deepest: dict[str, tuple[int, Node]] = {}  # root id -> (depth, its deepest descendant)
+    # A family's top: its root, or the box of the base that is not here that its roots hang from
+    # (those roots are one family: stacked one under another, they would sit a rank apart).
+    family_of, boxes = family_numbers(lineage), outside_box_ids(lineage)
+    tops: dict[int, str] = {}
+    deepest: dict[int, tuple[int, Node]] = {}  # family -> (depth, its deepest image)
     for depth, node in lineage.walk():
-        root = root_of.get(node.parent or "", node.id)
-        root_of[node.id] = root
-        if root not in deepest or depth > deepest[root][0]:
-            deepest[root] = (depth, node)
+        family = family_of[node.id]
+        tops.setdefault(family, boxes.get(node.id, ids[node.id]))
+        if family not in deepest or depth > deepest[family][0]:
+            deepest[family] = (depth, node)
+    order = list(tops)
+    if rankdir == "LR" or len(order) < 2:
+        return []
+    columns = max(1, round(math.sqrt(len(order) / 2)))
     edges = []
-    for index in range(columns, len(roots)):
-        above, below = deepest[roots[index - columns].id][1], roots[index]
-        edges.append(f"  {ids[above.id]} -> {ids[below.id]} [style=invis];")
+    for index in range(columns, len(order)):
+        above, below = deepest[order[index - columns]][1], tops[order[index]]
+        edges.append(f"  {ids[above.id]} -> {below} [style=invis];")
     return edges
 
 
@@ -265,11 +293,12 @@ def _node_attributes(node: Node, marker: str, *, platform: bool, names: dict[str
     if len(image.tags) > 1:
         more = len(image.tags) - 1
         rows.append(f'<FONT POINT-SIZE="10" COLOR="#666666">+{more} more tag{"s" if more > 1 else ""}</FONT>')
-    adds = (
-        f"root · {count_layers(node.added_layers)}"
-        if node.parent is None
-        else f"adds {human_size(node.added_size)}"
-    )
+    if node.parent is not None:
+        adds = f"adds {human_size(node.added_size)}"
+    elif node.outside is not None:  # not a root: its arrow comes from the base that is not here
+        adds = f"{count_layers(node.added_layers)} with its base"
+    else:
+        adds = f"root · {count_layers(node.added_layers)}"
     rows.append(f'<FONT POINT-SIZE="12" COLOR="#1d5e20">{_escape(adds)}</FONT>')
     label = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
     style = STYLE_INTERMEDIATE if image.intermediate else STYLE_TAGGED if image.tags else STYLE_UNTAGGED

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from image_lineage.lineage import Lineage, Node
 from image_lineage.model import SizeKind
 from image_lineage.render.common import added_summary, size_kinds, size_marker
-from image_lineage.render.dot import node_ids
+from image_lineage.render.dot import node_ids, outside_box_ids
 from image_lineage.text import clean_text, human_size
 
 NAME_LIMIT = 300  # characters of a name or tag in the page's data (the picture shortens further)
@@ -38,13 +38,17 @@ def node_summary(node: Node, lineage: Lineage, kinds: Sequence[SizeKind] | None 
 
 
 def tree_nodes(lineage: Lineage) -> dict[str, dict[str, object]]:
-    """The tooltip data of every image, keyed by its DOT node id (``img_<short id>``)."""
+    """The tooltip data of every image, keyed by its DOT node id (``img_<short id>``); an image
+    on a base that is not here names that base's box (``out_<n>``) as its parent."""
     ids = node_ids(lineage)
     kinds = size_kinds(lineage)
+    # An image on a base that is not here hangs from that base's box: the script's first view,
+    # collapsing and family box then take the box with its images.
+    outside = outside_box_ids(lineage)
     nodes = {}
     for _, node in lineage.walk():
         summary = node_summary(node, lineage, kinds)
         parent = summary["parent"]
-        summary["parent"] = ids[parent] if isinstance(parent, str) else None
+        summary["parent"] = ids[parent] if isinstance(parent, str) else outside.get(node.id)
         nodes[ids[node.id]] = summary
     return nodes

@@ -22,19 +22,25 @@ def rows(report: StaleReport) -> list[dict[str, object]]:
         {
             "Image": clean_text(stale.name, 120),
             "Built on": clean_text(stale.old_base_name or "an older build", 120),
-            "Older by": age_text(stale.age) if stale.age is not None else "?",
+            "Older by": age_text(stale.age) if stale.age is not None else "not known",
             "Base tag": clean_text(group.tag, 120),
             "Now names": short_id(group.newer),
             "A rebuild replaces": f"{count_layers(stale.layers_to_change)}, "
             f"{human_size(stale.bytes_to_change)}",
-            "Annotation": "found by it alone"
-            if stale.found_by == "annotation"
-            else stale.annotation.evidence,
+            "Annotation": _annotation(stale.found_by, stale.annotation.evidence),
             "Evidence": stale.found_by,
         }
         for group in report.groups
         for stale in group.images
     ]
+
+
+def _annotation(found_by: str, evidence: str) -> str:
+    """What the image's own base annotation says: on a finding from provenance, none was compared
+    (that finding carries the provenance's digest, which is no annotation)."""
+    if found_by == "annotation":
+        return "found by it alone"
+    return "not compared" if found_by == "provenance" else evidence
 
 
 def show(report: StaleReport) -> None:

@@ -70,9 +70,12 @@ class ImageDetails:
     def summary(self) -> str:
         """One line of plain text: total size, what it adds, over which parent."""
         image, node = self.node.image, self.node
-        over = f" over {self.parent_name}" if self.parent_name else " (a base image: no parent here)"
+        if self.parent_name:
+            over = f" over {self.parent_name}"
+        else:  # a base image, unless its build named a base that is not here (said just below)
+            over = "" if node.outside is not None else " (a base image: no parent here)"
         if self.parent_name and node.known_by not in {"layers", "layers only"}:
-            over += f" (its {node.known_by} names it)"
+            over += f" (parent from {node.known_by})"  # the tree's words
         if node.outside is not None:
             over += f"; built on {outside_text(node.outside)}, as its {node.outside.kind} says"
         return f"{human_size(image.size)} in total; {added_summary(node)}{over}."

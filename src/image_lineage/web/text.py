@@ -59,7 +59,7 @@ CLASSROOM = {
     "untagged": (
         "**Why is an image `<none>`?** It has lost its name: a newer build took the tag "
         "(it is *dangling*) while images built on it still need its layers, or it is a "
-        "step left over by a build. Dashed boxes in the graph are untagged images; "
+        "step left over by a build. Grey dashed boxes in the graph are untagged images; "
         "dotted ones are the hidden intermediate steps of the classic builder."
     ),
     "metadata": (
@@ -88,7 +88,7 @@ def legend(shown: int) -> str:
 
 LEGEND = (
     "Arrows go from a parent to the images built on it; each arrow says what the child "
-    "adds. Boxes show the image's name, id and total size. Dashed box: untagged "
+    "adds. Boxes show the image's name, id and total size. Grey dashed box: untagged "
     "(`<none>`); dotted box: intermediate; dashed arrow: parent judged from layers alone. "
     "To see it larger, hover over it and use its full-screen button."
 )
