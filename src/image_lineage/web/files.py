@@ -16,12 +16,13 @@ from dataclasses import dataclass
 import streamlit as st
 
 from image_lineage.cache import default_cache_dir
-from image_lineage.contents import ImageContents, LayerInput, analyse
+from image_lineage.contents import Hidden, ImageContents, LayerInput, analyse
 from image_lineage.errors import LineageError
-from image_lineage.lineage import Node
+from image_lineage.lineage import Lineage, Node
 from image_lineage.messages import one_line
 from image_lineage.sources.layers import Listings, image_layers
 from image_lineage.text import clean_text, human_size
+from image_lineage.web.memo import by_identity
 
 FILTERS = {
     "all": "Everything",
@@ -79,6 +80,35 @@ def read_files(spec: str, image_id: str, _node: Node) -> FilesRead:  # noqa: ARG
         for listing, diff_id in zip(found, node.image.layers, strict=True)
     ]
     return FilesRead(analyse(inputs))
+
+
+@dataclass(frozen=True, slots=True)
+class HiddenRead:
+    """Each image's hidden entries by image id, or the one line saying why they could not be read."""
+
+    hidden: dict[str, tuple[Hidden, ...]]
+    problem: str | None = None
+
+
+@by_identity(max_entries=2)
+def hidden_of_images(lineage: Lineage, *, spec: str) -> HiddenRead:
+    """Every image's hidden entries, its layers read from ``spec`` (for the overview's ranking,
+    only when asked). The images with the most layers are read first: their readings hold their
+    ancestors' layers, which are then known (``Listings``) and not read again."""
+    listings = _shared(spec)
+    hidden: dict[str, tuple[Hidden, ...]] = {}
+    for node in sorted(lineage.by_id.values(), key=lambda n: (-len(n.image.layers), n.id)):
+        if len(listings.by_diff_id) > MAX_KEPT_LAYERS:
+            listings.by_diff_id.clear()  # memory bounded: the disk cache still knows them
+        try:
+            found = image_layers(spec, node.image, listings)
+        except LineageError as error:
+            return HiddenRead({}, f"{clean_text(node.image.display_name, 80)}: {one_line(error, {})}")
+        inputs = [
+            LayerInput(listing, diff_id) for listing, diff_id in zip(found, node.image.layers, strict=True)
+        ]
+        hidden[node.id] = analyse(inputs).hidden
+    return HiddenRead(hidden)
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
