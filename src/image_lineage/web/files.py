@@ -158,6 +158,18 @@ def tree_html(shown: Sequence[Row]) -> str:
     return f'<div class="il-files">{_html_level("/", children, by_path, sizes, depth=0)}</div>'
 
 
+# Each line: the name, which wraps anywhere (a long path never widens the column), then the
+# size and the layer in columns of their own, right-aligned with tabular figures, so the sizes
+# line up down the tree at every depth (each level is indented, its right edge is the tree's).
+_LINE = "display:flex;gap:.5em;align-items:baseline"
+_NAME = "flex:1;min-width:0;overflow-wrap:anywhere"
+_SIZE = "white-space:nowrap;text-align:right;min-width:5.5em;font-variant-numeric:tabular-nums;opacity:.75"
+_LAYER = "white-space:nowrap;min-width:2.6em;font-variant-numeric:tabular-nums;opacity:.75"
+# A summary keeps its disclosure triangle (display:list-item): the line inside it is an
+# inline-flex as wide as what is left beside the triangle.
+_SUMMARY_LINE = f"display:inline-flex;width:calc(100% - 1.2em);vertical-align:top;{_LINE.partition(';')[2]}"
+
+
 def _html_level(
     path: str, children: dict[str, set[str]], by_path: dict[str, Row], sizes: dict[str, int], depth: int
 ) -> str:
@@ -165,22 +177,31 @@ def _html_level(
     for child in sorted(children.get(path, ())):
         row = by_path.get(child)
         name = html.escape(clean_text(child.rpartition("/")[2]))
-        detail = _detail(row, sizes.get(child, 0))
+        columns = _columns(row, sizes.get(child, 0))
         if child in children:
             opened = " open" if depth < 1 else ""
             inner = _html_level(child, children, by_path, sizes, depth + 1)
-            parts.append(f"<details{opened}><summary>{name}/ {detail}</summary>{inner}</details>")
+            line = f'<span style="{_SUMMARY_LINE}"><span style="{_NAME}">{name}/</span>{columns}</span>'
+            parts.append(f"<details{opened}><summary>{line}</summary>{inner}</details>")
         else:
             suffix = "/" if row is not None and row.folder else ""
             link = f" → {html.escape(clean_text(row.link))}" if row is not None and row.link else ""
-            parts.append(f"<div>{name}{suffix}{link} {detail}</div>")
+            line = f'<span style="{_NAME}">{name}{suffix}{link}</span>{columns}'
+            parts.append(f'<div style="{_LINE}">{line}</div>')
     return f'<div style="margin-left:1.1em">{"".join(parts)}</div>'
 
 
-def _detail(row: Row | None, size: int) -> str:
+def _columns(row: Row | None, size: int) -> str:
+    """The size (with the mark: + added, ~ changed, - removed) and the layer behind the entry."""
     mark = f"{html.escape(row.mark)} " if row is not None and row.mark else ""
-    layer = f" · L{row.layer}" if row is not None else ""
-    return f'<span style="opacity:.7">{mark}{human_size(size)}{layer}</span>'
+    layer = f"· L{row.layer}" if row is not None else ""
+    return f'<span style="{_SIZE}">{mark}{human_size(size)}</span><span style="{_LAYER}">{layer}</span>'
+
+
+LEGEND = (
+    "Sizes on the right: a folder's is what is shown inside it. L0 is the first layer; the layer "
+    "named beside an entry is the one that last wrote it. + added, ~ changed, - removed."
+)
 
 
 def step_text(contents: ImageContents, layer: int) -> str:
@@ -188,14 +209,19 @@ def step_text(contents: ImageContents, layer: int) -> str:
     that the removed bytes still ship (they sit in the layers below, downloaded all the same)."""
     changes = contents.layers[layer]
     added = sum(e.size for e in changes.added)
-    parts = [f"added {_count(len(changes.added), 'entry', 'entries')} ({human_size(added)})"]
+    parts = []  # what it did, a count of nothing left out ("added 0 entries (0 B)" says nothing)
+    if changes.added:
+        parts.append(f"added {_count(len(changes.added), 'entry', 'entries')} ({human_size(added)})")
     if changes.changed:
         parts.append(f"changed {_count(len(changes.changed), 'entry', 'entries')}")
+    if not parts and not changes.removed:
+        return "In the files, this step changed nothing."
     text = "In the files, this step " + ", ".join(parts)
     if changes.removed:
         gone = sum(e.size for e in changes.removed)
+        removed = f"removed {_count(len(changes.removed), 'entry', 'entries')}"
         text += (
-            f"; it removed {_count(len(changes.removed), 'entry', 'entries')}, yet their "
+            f"{'; it ' if parts else ''}{removed}, yet their "
             f"{human_size(gone)} still ship: a layer below holds them, and every pull downloads them"
         )
     elif changes.hidden_bytes:
