@@ -155,19 +155,27 @@ def tree_html(shown: Sequence[Row]) -> str:
             if parent != row.path:
                 sizes[parent] = sizes.get(parent, 0) + row.size
             child = parent
-    return f'<div class="il-files">{_html_level("/", children, by_path, sizes, depth=0)}</div>'
+    return f'{_STYLE}<div class="il-files">{_html_level("/", children, by_path, sizes, depth=0)}</div>'
 
 
-# Each line: the name, which wraps anywhere (a long path never widens the column), then the
-# size and the layer in columns of their own, right-aligned with tabular figures, so the sizes
-# line up down the tree at every depth (each level is indented, its right edge is the tree's).
-_LINE = "display:flex;gap:.5em;align-items:baseline"
-_NAME = "flex:1;min-width:0;overflow-wrap:anywhere"
-_SIZE = "white-space:nowrap;text-align:right;min-width:5.5em;font-variant-numeric:tabular-nums;opacity:.75"
-_LAYER = "white-space:nowrap;min-width:2.6em;font-variant-numeric:tabular-nums;opacity:.75"
-# A summary keeps its disclosure triangle (display:list-item): the line inside it is an
-# inline-flex as wide as what is left beside the triangle.
-_SUMMARY_LINE = f"display:inline-flex;width:calc(100% - 1.2em);vertical-align:top;{_LINE.partition(';')[2]}"
+# Each line (a folder's summary too): a triangle's place, the name, which wraps anywhere (a
+# long path never widens the inspector), then the size and the layer in columns of their own,
+# right-aligned in tabular figures: the sizes line up down the tree at every depth (a level is
+# indented on its left; its right edge is the tree's). A summary drawn as a flex line loses the
+# browser's own triangle: it draws its own. One style sheet, not a style on each of 2,000 lines.
+_STYLE = """<style>
+.il-files .il-l, .il-files summary {display: flex; gap: .5em; align-items: baseline}
+.il-files summary {cursor: pointer; list-style: none}
+.il-files summary::-webkit-details-marker {display: none}
+.il-files .il-l::before, .il-files summary::before {content: ""; flex: none; width: .8em}
+.il-files summary::before {content: "\\25B8"}
+.il-files details[open] > summary::before {content: "\\25BE"}
+.il-files .il-n {flex: 1; min-width: 0; overflow-wrap: anywhere}
+.il-files .il-s, .il-files .il-k {white-space: nowrap; font-variant-numeric: tabular-nums; opacity: .75}
+.il-files .il-s {text-align: right; min-width: 5.5em}
+.il-files .il-k {min-width: 2.6em}
+.il-files .il-d {margin-left: 1.1em}
+</style>"""
 
 
 def _html_level(
@@ -181,26 +189,26 @@ def _html_level(
         if child in children:
             opened = " open" if depth < 1 else ""
             inner = _html_level(child, children, by_path, sizes, depth + 1)
-            line = f'<span style="{_SUMMARY_LINE}"><span style="{_NAME}">{name}/</span>{columns}</span>'
+            line = f'<span class="il-n">{name}/</span>{columns}'
             parts.append(f"<details{opened}><summary>{line}</summary>{inner}</details>")
         else:
             suffix = "/" if row is not None and row.folder else ""
             link = f" → {html.escape(clean_text(row.link))}" if row is not None and row.link else ""
-            line = f'<span style="{_NAME}">{name}{suffix}{link}</span>{columns}'
-            parts.append(f'<div style="{_LINE}">{line}</div>')
-    return f'<div style="margin-left:1.1em">{"".join(parts)}</div>'
+            line = f'<span class="il-n">{name}{suffix}{link}</span>{columns}'
+            parts.append(f'<div class="il-l">{line}</div>')
+    return f'<div class="il-d">{"".join(parts)}</div>'
 
 
 def _columns(row: Row | None, size: int) -> str:
     """The size (with the mark: + added, ~ changed, - removed) and the layer behind the entry."""
     mark = f"{html.escape(row.mark)} " if row is not None and row.mark else ""
     layer = f"· L{row.layer}" if row is not None else ""
-    return f'<span style="{_SIZE}">{mark}{human_size(size)}</span><span style="{_LAYER}">{layer}</span>'
+    return f'<span class="il-s">{mark}{human_size(size)}</span><span class="il-k">{layer}</span>'
 
 
 LEGEND = (
-    "Sizes on the right: a folder's is what is shown inside it. L0 is the first layer; the layer "
-    "named beside an entry is the one that last wrote it. + added, ~ changed, - removed."
+    "A folder's size is the sum of what it shows. Beside each entry, the layer that last wrote "
+    "it (L0 is the first). + added, ~ changed, - removed."
 )
 
 
