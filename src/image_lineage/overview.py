@@ -81,7 +81,9 @@ class HiddenRow:
     hidden: int
 
     def row(self) -> dict[str, object]:
-        return {**self.family.row(), "Ships for nothing": human_size(self.hidden)}
+        """The family's row with what it ships for nothing second, beside its name (what it is ranked by)."""
+        name, *rest = self.family.row().items()
+        return dict([name, ("Ships for nothing", human_size(self.hidden)), *rest])
 
 
 def by_hidden(

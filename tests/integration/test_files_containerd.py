@@ -148,6 +148,7 @@ def test_the_overview_ranks_families_by_what_ships_for_nothing_when_asked(
     table = at.dataframe[0].value
     assert list(table["Family"]) == ["waste/base:1", "big/base:1", "small/base:1"]
     assert list(table["Ships for nothing"]) == ["3.5 kB", "0 B", "0 B"]  # junk once, and conf
+    assert list(table.columns)[:2] == ["Family", "Ships for nothing"]  # in view beside the name
     assert len(asked) == 3 * (1 + APPS)
     at.toggle(key="rank_hidden").set_value(False).run()
     ok(at)

@@ -57,17 +57,19 @@ def drawn_instead(page: web.Page, layers_from: str | None = None) -> bool:
 def _overview(view: web.PageView, layers_from: str | None) -> None:
     lineage = view.searched  # never grouped: the numbers need every image's layers
     found = families(lineage)
+    heading = st.container()  # filled once the ranking (asked for below it) is known
     ranked = _by_hidden(lineage, found, layers_from)
     names = {family.root: family.name for family in found}
     roots = [row.family.root for row in ranked] if ranked else [family.root for family in found]
     many = "family" if len(found) == 1 else "families"
-    st.subheader(f"{len(lineage)} images in {len(found)} {many}", anchor=False)
     first = "the most bytes shipped for nothing" if ranked else "the biggest users of disk"
-    st.caption(
-        "Too many images for one readable tree. Each family is a base image and every image "
-        f"built on it; {first} come first. Click a row, or pick one under "
-        "“Open a family's tree”, to see its tree."
-    )
+    with heading:
+        st.subheader(f"{len(lineage)} images in {len(found)} {many}", anchor=False)
+        st.caption(
+            "Too many images for one readable tree. Each family is a base image and every image "
+            f"built on it; {first} come first. Click a row, or pick one under "
+            "“Open a family's tree”, to see its tree."
+        )
     pick, whole, switch = st.columns([3, 2, 2], vertical_alignment="bottom")
     pick.selectbox(
         "Open a family's tree",
@@ -98,7 +100,7 @@ def _overview(view: web.PageView, layers_from: str | None) -> None:
             selection_mode="single-row",
             key=state.FAMILY_TABLE,
             column_config={
-                "Family": st.column_config.TextColumn(width=220),
+                "Family": st.column_config.TextColumn(width=170 if ranked else 220),
                 "Images": st.column_config.NumberColumn(width=64),
                 "Disk really used": st.column_config.TextColumn(width=120),
                 "Sharing saves": st.column_config.TextColumn(
