@@ -94,6 +94,13 @@ def test_sizes_sit_in_a_column_of_their_own_and_long_names_wrap() -> None:
     assert page.count("<style>") == 1  # one style sheet, not one on each line
 
 
+def test_the_legend_names_the_marks_only_where_the_filter_shows_them() -> None:
+    assert "+ added" not in files.legend("all")
+    assert "+ added" not in files.legend("parent")
+    assert files.legend("step").endswith("+ added, ~ changed, - removed.")
+    assert "(L0 is the first)" in files.legend("hidden")
+
+
 def test_only_sources_with_layers_are_read() -> None:
     assert files.layer_spec(["auto"], "docker") == "docker"
     assert files.layer_spec(["sample", "registry:http://r:5000"], "merged") == "registry:http://r:5000"

@@ -66,7 +66,7 @@ def show(node: Node, spec: str | None, parent_layers: int) -> None:
         st.caption("Nothing here.")
         return
     biggest = f" The {files.MAX_ROWS:,} biggest entries are shown." if len(shown) == files.MAX_ROWS else ""
-    st.caption(files.LEGEND + biggest)
+    st.caption(files.legend(choice) + biggest)
     st.html(files.tree_html(shown))
 
 

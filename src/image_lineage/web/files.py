@@ -208,8 +208,14 @@ def _columns(row: Row | None, size: int) -> str:
 
 LEGEND = (
     "A folder's size is the sum of what it shows. Beside each entry, the layer that last wrote "
-    "it (L0 is the first). + added, ~ changed, - removed."
+    "it (L0 is the first)."
 )
+MARKS = " + added, ~ changed, - removed."  # only where the filter marks its entries
+
+
+def legend(choice: str) -> str:
+    """What the tree's columns mean, the marks only where the filter shows any."""
+    return LEGEND + (MARKS if choice in {"step", "hidden"} else "")
 
 
 def step_text(contents: ImageContents, layer: int) -> str:
