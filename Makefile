@@ -94,7 +94,8 @@ screenshots: $(DEV_STAMP)
 	@scripts/need-programs $(BROWSER_PROGRAMS)
 	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_browser.py tests/e2e/test_newcomer.py \
 		tests/e2e/test_interactive.py tests/e2e/test_big_collection.py tests/e2e/test_lesson.py \
-		tests/e2e/test_html_export.py tests/e2e/test_screens.py tests/e2e/test_evidence.py
+		tests/e2e/test_html_export.py tests/e2e/test_screens.py tests/e2e/test_evidence.py \
+		tests/e2e/test_files_view.py
 
 # The tree's scripts (committed, so that neither the app nor a wheel needs Node), built by
 # esbuild after npm ci from the lock file: src/image_lineage/assets/tree-component.js

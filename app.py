@@ -279,7 +279,7 @@ with graph_side:
     with st.container():  # above the tree: the warning, the overview instead, or the overview's bar
         if view.empty_message:
             st.warning(web.plain(view.empty_message))
-        shows_tree = not view.empty_message and not overview.drawn_instead(page)
+        shows_tree = not view.empty_message and not overview.drawn_instead(page, layers_from)
     if shows_tree:
         tree.show(view)  # the interactive tree: pan, zoom, hover, collapse; a click picks the image
         if settings.classroom and not notes_beside:  # the inspector is beside: the notes right under the tree

@@ -10,16 +10,20 @@ the sizes ``docker images`` lists.
 each image is as large as the bytes its subtree adds (its own added size plus its
 descendants'), so the whole picture is the disk the tree accounts for.
 
+``by_hidden`` ranks the families by the bytes they ship for nothing, once each image's hidden
+entries (``contents.ImageContents.hidden``) were read, on demand, from a source with layers.
+
 Everything here reads a ``Lineage`` and returns plain data; nothing does I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from image_lineage import families as family_tree
+from image_lineage.contents import Hidden
 from image_lineage.families import Family
 from image_lineage.insights import DiskUsage, disk_usage
 from image_lineage.lineage import Lineage
@@ -67,6 +71,41 @@ def families(lineage: Lineage) -> list[FamilyRow]:
     """Every family of ``lineage`` with its disk use, the one using the most disk first (then by name)."""
     found = [FamilyRow(f, disk_usage(lineage.subset(f.ids))) for f in family_tree.families(lineage)]
     return sorted(found, key=lambda f: (-f.disk.shared, f.name, f.root))
+
+
+@dataclass(frozen=True, slots=True)
+class HiddenRow:
+    """A family and the bytes its layers ship that a later layer of one of its images hides."""
+
+    family: FamilyRow
+    hidden: int
+
+    def row(self) -> dict[str, object]:
+        """The family's row with what it ships for nothing second, beside its name (what it is ranked by)."""
+        name, *rest = self.family.row().items()
+        return dict([name, ("Ships for nothing", human_size(self.hidden)), *rest])
+
+
+def by_hidden(
+    found: Sequence[FamilyRow], lineage: Lineage, hidden: Mapping[str, Sequence[Hidden]]
+) -> list[HiddenRow]:
+    """The families, the one shipping the most bytes for nothing first (then as ``found``).
+
+    ``hidden``: each image's hidden entries by image id. A file a shared layer writes and
+    several images hide ships once, in that layer: it is counted once per family (keyed by
+    the layer's diff id and the path), as the disk keeps it once.
+    """
+    ranked = []
+    for family in found:
+        shipped: dict[tuple[str, str], int] = {}
+        for image_id in sorted(family.ids):
+            layers = lineage.node(image_id).image.layers
+            for lost in hidden.get(image_id, ()):
+                where = layers[lost.layer] if lost.layer < len(layers) else f"{image_id}#{lost.layer}"
+                shipped[(where, lost.entry.path)] = lost.entry.size
+        ranked.append(HiddenRow(family, sum(shipped.values())))
+    order = {id(row): index for index, row in enumerate(found)}
+    return sorted(ranked, key=lambda r: (-r.hidden, order[id(r.family)]))
 
 
 # --------------------------------------------------------------------------- where the disk goes

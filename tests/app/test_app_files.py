@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from image_lineage.contents import LayerInput, analyse
@@ -62,13 +64,41 @@ def test_each_filter_shows_its_entries_biggest_first(
 
 def test_the_tree_is_nested_details_with_inert_names() -> None:
     page = files.tree_html(files.rows(CONTENTS, "all"))
-    assert "<details open><summary>etc/" in page
+    assert '<details open><summary><span class="il-n">etc/</span>' in page
     assert "<b>" not in page
     assert "<i>" not in page
     assert "&lt;b&gt;" in page
     assert "\x1b" not in page
     assert "\u202e" not in page
     assert "· L1" in page
+
+
+def test_sizes_sit_in_a_column_of_their_own_and_long_names_wrap() -> None:
+    """Every line, a folder's too: the name (wrapping anywhere), then the size right-aligned in
+    tabular figures, then the layer: the sizes line up down the tree whatever the names."""
+    page = files.tree_html(files.rows(CONTENTS, "step", layer=1))
+    lines = re.findall(r'<span class="il-n">([^<]*)</span><span class="il-s">([^<]*)</span>'
+                       r'<span class="il-k">([^<]*)</span>', page)  # fmt: skip
+    assert lines == [
+        ("etc/", "120 B", ""),  # a folder: what it shows inside, no layer of its own here
+        ("os", "~ 120 B", "· L1"),
+        ("ln → &lt;i&gt;", "+ 0 B", "· L1"),
+        ("opt/", "300 B", ""),
+        ("d/", "300 B", ""),
+        ("f1", "- 300 B", "· L1"),
+    ]
+    style = page.partition("</style>")[0]
+    assert ".il-files .il-n {flex: 1; min-width: 0; overflow-wrap: anywhere}" in style
+    assert ".il-files .il-s {text-align: right; min-width: 5.5em}" in style
+    assert "tabular-nums" in style
+    assert page.count("<style>") == 1  # one style sheet, not one on each line
+
+
+def test_the_legend_names_the_marks_only_where_the_filter_shows_them() -> None:
+    assert "+ added" not in files.legend("all")
+    assert "+ added" not in files.legend("parent")
+    assert files.legend("step").endswith("+ added, ~ changed, - removed.")
+    assert "(L0 is the first)" in files.legend("hidden")
 
 
 def test_only_sources_with_layers_are_read() -> None:
@@ -91,3 +121,18 @@ def test_a_step_says_plainly_that_what_it_removed_still_ships() -> None:
     assert text.startswith("In the files, this step added 1 entry (0 B), changed 1 entry")
     assert "removed 1 entry, yet their 300 B still ship" in text
     assert files.step_text(CONTENTS, 0) == "In the files, this step added 3 entries (405 B)."
+
+
+def test_a_step_that_only_removes_says_so_without_counting_nothing() -> None:
+    removing = analyse(
+        [
+            LayerInput(listing(Entry("/srv/a", "file", 40), Entry("/srv/b", "file", 60)), "sha256:a"),
+            LayerInput(listing(Entry("/srv/a", "whiteout")), "sha256:b"),
+            LayerInput(listing(), "sha256:c"),
+        ]
+    )
+    assert files.step_text(removing, 1) == (
+        "In the files, this step removed 1 entry, yet their 40 B still ship: a layer below holds "
+        "them, and every pull downloads them."
+    )
+    assert files.step_text(removing, 2) == "In the files, this step changed nothing."

@@ -39,8 +39,8 @@ DRAWN: list[tuple[bool, web.PageView]] = []
 def drawn(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     original = overview.drawn_instead
 
-    def recording(page: web.Page) -> bool:
-        instead = original(page)
+    def recording(page: web.Page, layers_from: str | None = None) -> bool:
+        instead = original(page, layers_from)
         DRAWN.append((instead, page.view))
         return instead
 
@@ -165,3 +165,11 @@ def test_a_small_collection_shows_its_tree_with_no_way_back() -> None:
     at = start("sample")
     assert len(boxes()) == 16
     assert not [b for b in at.button if b.key == "back_to_overview"]
+
+
+def test_records_only_offer_no_ranking_by_what_ships_for_nothing() -> None:
+    """A snapshot keeps no layers: the switch that would read them is not offered (a source with
+    layers: ``tests/integration/test_files_containerd.py``)."""
+    at = uploaded()
+    assert "rank_hidden" not in [toggle.key for toggle in at.toggle]
+    assert "Ships for nothing" not in at.dataframe[0].value.columns

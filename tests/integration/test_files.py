@@ -231,8 +231,9 @@ def test_the_lesson_says_what_each_step_changed(dockerd: Any) -> None:
     ok(at)
     at.toggle(key="lesson_files").set_value(True).run()
     ok(at)
-    (steps,) = [s for s in at.slider if s.label == "Build step"]
-    steps.set_value(steps.max).run()  # the lesson starts at step 1: go to the image's last step
+    assert said(at).startswith("In the files, this step added ")  # a lesson starts at step 1: the base
+    steps = next(slider for slider in at.slider if slider.label == "Build step")
+    steps.set_value(steps.max).run()  # the last step
     ok(at)
     assert said(at) == "In the files, this step added 4 entries (8 B)."  # the links and names
     at.button(key="lesson_back").click().run()

@@ -210,3 +210,29 @@ def test_repositories_built_on_each_other_make_no_cycle() -> None:
     assert grouped.node(names["a:2 images"]).parent is None
     assert grouped.node(names["b:2 images"]).parent == names["a:2 images"]
     assert [depth for depth, _ in grouped.walk()] == [0, 1]
+
+
+def test_families_rank_by_what_they_ship_for_nothing_each_hidden_file_once() -> None:
+    from image_lineage.contents import Hidden  # noqa: PLC0415 - only this test
+    from image_lineage.overview import by_hidden  # noqa: PLC0415
+    from image_lineage.sources.oci.layer_tar import Entry  # noqa: PLC0415
+
+    lineage = two_families()
+    jupyter, python = families(lineage)
+    web = next(n for n in lineage.nodes() if n.image.display_name == "team/web:1")
+    base = lineage.node(python.root)
+    leaf = next(n for n in lineage.nodes() if n.image.display_name == "jupyter/scipy-notebook:2026-11")
+    # python:3.12 and team/web:1 hide the same file of their shared first layer: counted once.
+    shared = Hidden(Entry("/usr/lib/big", "file", 700), 0, 1)
+    hidden = {
+        base.id: (shared,),
+        web.id: (shared, Hidden(Entry("/app/tmp", "file", 50), 1, 2)),
+        leaf.id: (Hidden(Entry("/opt/conda/x", "file", 600), 1, 2),),
+    }
+    ranked = by_hidden([jupyter, python], lineage, hidden)
+    assert [(row.family.name, row.hidden) for row in ranked] == [
+        ("python:3.12", 750),
+        ("jupyter/docker-stacks-foundation:latest", 600),
+    ]
+    assert ranked[0].row()["Ships for nothing"] == "750 B"
+    assert [row.hidden for row in by_hidden([jupyter, python], lineage, {})] == [0, 0]  # found's order kept

@@ -5,6 +5,8 @@ digest-checked stream) and is listed by ``oci/layer_tar.py`` (headers only):
 
 * an archive read by random access (a tar, an OCI layout folder): ``LayoutBlobs.open``;
 * the registry: ``_RegistryBlobs.open``, a streaming GET checked against the digest;
+* containerd: ``ContainerdBlobs.open``, content ``Read`` streamed and checked, in the namespace
+  the image was found in (the manifest walked there by the OCI core, as for a registry);
 * a one-pass stream (a compressed archive; an engine's export, ``GET /images/get``, on the
   classic and the containerd store alike; Podman's same API): its layers cannot be read
   again, so each tar or compressed member is listed as it goes by, keyed by the digest of
@@ -227,9 +229,11 @@ def image_layers(
         return _engine(spec, image, listings, timeout)
     if kind == "registry":
         return _registry(rest.strip(), image, listings, timeout)
+    if kind == "containerd" or kind.startswith("containerd?"):
+        return _containerd(spec, image, listings, timeout)
     raise LineageError(
-        f"The source {spec} keeps image records, not layers: read the image from an engine, an "
-        "archive or a registry to see its files."
+        f"The source {spec} keeps image records, not layers: read the image from an engine, "
+        "containerd, an archive or a registry to see its files."
     )
 
 
@@ -311,8 +315,6 @@ def _registry(url: str, image: Image, listings: Listings, timeout: float) -> lis
     from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only a registry needs it
 
     from image_lineage.cache import BlobCache, default_cache_dir  # noqa: PLC0415
-    from image_lineage.errors import SourceUnavailable  # noqa: PLC0415
-    from image_lineage.sources.oci.walk import Root, walk  # noqa: PLC0415
     from image_lineage.sources.registry import _RegistryBlobs  # noqa: PLC0415
     from image_lineage.sources.registry_client import RegistryClient  # noqa: PLC0415
 
@@ -323,14 +325,50 @@ def _registry(url: str, image: Image, listings: Listings, timeout: float) -> lis
     repository = located[0][0].removeprefix(f"{client.host}/")
     with ThreadPoolExecutor(max_workers=2) as pool:
         blobs = _RegistryBlobs(client, BlobCache(default_cache_dir(), "oci"), pool)
-        walked = walk(blobs, [Root(Descriptor("", image.manifest_digest), (), repository)], SourceUnavailable)
-        placed = [p for g in walked.groups for p in g.members if p.manifest is not None]
-        if not placed or placed[0].manifest is None:
-            why = walked.problems[0].reason if walked.problems else "it is not an image manifest"
-            raise SourceUnavailable(f"The registry at {client.base}: {image.display_name}: {why}")
-        layers = placed[0].manifest.layers
-        if len(layers) != len(image.layers):
-            raise SourceUnavailable(f"{image.display_name}'s manifest and config name different layers")
-        return listings.list_blobs(
-            blobs, list(zip(layers, image.layers, strict=True)), repository, client.base
-        )
+        layers = _manifest_layers(blobs, image, repository, f"The registry at {client.base}")
+        return listings.list_blobs(blobs, layers, repository, client.base)
+
+
+def _containerd(spec: str, image: Image, listings: Listings, timeout: float) -> list[Listing]:
+    """The image's manifest walked in containerd's content store, its layers streamed by ``Read``.
+
+    With ``?namespace=all``, the first namespace the scan found the image in (``found_in``).
+    """
+    from image_lineage.sources import open_source  # noqa: PLC0415 - the package imports this module's users
+    from image_lineage.sources.containerd.address import find_socket  # noqa: PLC0415 - grpc: only here
+    from image_lineage.sources.containerd.blobs import ContainerdBlobs  # noqa: PLC0415
+    from image_lineage.sources.containerd.client import Client  # noqa: PLC0415
+    from image_lineage.sources.containerd.source import ContainerdSource  # noqa: PLC0415
+
+    source = open_source(spec, timeout=timeout)
+    if not isinstance(source, ContainerdSource):  # pragma: no cover - a containerd spec is containerd's
+        raise LineageError(f"{spec} is not a containerd.")
+    with Client(find_socket(source.spec), timeout) as client:
+        namespaces = source.namespaces(client)
+        found = [label.rpartition("?namespace=")[2] for label in image.found_in]
+        scope = next((ns for ns in found if ns in namespaces), namespaces[0] if namespaces else "")
+        blobs = ContainerdBlobs(client)
+        origin = f"The containerd at {client.address} (namespace {scope})"
+        layers = _manifest_layers(blobs, image, scope, origin)
+        return listings.list_blobs(blobs, layers, scope, origin)
+
+
+def _manifest_layers(
+    blobs: BlobSource, image: Image, scope: str, origin: str
+) -> list[tuple[Descriptor, str]]:
+    """The layer descriptors of the manifest the scan found (``image.manifest_digest``), walked
+    by the OCI core from ``blobs``, with their diff ids."""
+    from image_lineage.errors import SourceUnavailable  # noqa: PLC0415
+    from image_lineage.sources.oci.walk import Root, walk  # noqa: PLC0415
+
+    if not image.manifest_digest:
+        raise UnknownImage(f"{origin} names no manifest for {image.display_name}.")
+    walked = walk(blobs, [Root(Descriptor("", image.manifest_digest), (), scope)], SourceUnavailable)
+    placed = [p for g in walked.groups for p in g.members if p.manifest is not None]
+    if not placed or placed[0].manifest is None:
+        why = walked.problems[0].reason if walked.problems else "it is not an image manifest"
+        raise SourceUnavailable(f"{origin}: {image.display_name}: {why}")
+    layers = placed[0].manifest.layers
+    if len(layers) != len(image.layers):
+        raise SourceUnavailable(f"{image.display_name}'s manifest and config name different layers")
+    return list(zip(layers, image.layers, strict=True))

@@ -65,8 +65,8 @@ def show(node: Node, spec: str | None, parent_layers: int) -> None:
     if not shown:
         st.caption("Nothing here.")
         return
-    if len(shown) == files.MAX_ROWS:
-        st.caption(f"The {files.MAX_ROWS:,} biggest entries are shown.")
+    biggest = f" The {files.MAX_ROWS:,} biggest entries are shown." if len(shown) == files.MAX_ROWS else ""
+    st.caption(files.legend(choice) + biggest)
     st.html(files.tree_html(shown))
 
 
@@ -74,7 +74,7 @@ def step_changes(node: Node, layer: int | None, spec: str | None) -> None:
     """The lesson's sentence on what a build step changed in the files (read when asked)."""
     if spec is None or layer is None:
         return
-    if not st.toggle("Show what each step changed in the files", key="lesson_files"):
+    if not st.toggle("Show the files it changed", key="lesson_files"):
         return
     read = files.read_files(spec, node.id, node)
     if read.contents is None or layer >= len(read.contents.layers):

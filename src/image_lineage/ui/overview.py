@@ -5,10 +5,12 @@ open, the whole tree, the grouping), shows one family of a collection of more th
 ``web.CROWDED`` images (the one opened here or the picked image's) and, with “Group tags by
 repository” on, each repository of several images as one box. One hook in ``app.py``:
 
-* ``drawn_instead(page)``, where the tree goes: with more than ``web.CROWDED`` images
-  and no family open, draws the overview (a row per family, the picture of where the
-  disk goes) and returns True; otherwise draws the bar above the tree (back to the
-  overview, the grouping switch) and returns False, and the page draws the tree.
+* ``drawn_instead(page, layers_from)``, where the tree goes: with more than ``web.CROWDED``
+  images and no family open, draws the overview (a row per family, the picture of where the
+  disk goes; with ``layers_from``, a source that keeps layers, a switch that reads them all and
+  ranks the families by the bytes they ship for nothing) and returns True; otherwise draws
+  the bar above the tree (back to the overview, the grouping switch) and returns False, and
+  the page draws the tree.
 
 What the overview shows is computed in ``image_lineage.overview``; this module only
 lays it out; its buttons, box and table open a family through ``web.state``.
@@ -23,7 +25,7 @@ import streamlit as st
 from image_lineage import grouping, overview, web
 from image_lineage.lineage import Lineage
 from image_lineage.text import clean_text, human_size
-from image_lineage.web import state
+from image_lineage.web import files, state
 from image_lineage.web.memo import by_identity
 from image_lineage.web.state import STATE
 
@@ -43,27 +45,31 @@ def treemap(lineage: Lineage) -> dict[str, Any]:
     return overview.echarts_treemap(overview.disk_map(lineage))
 
 
-def drawn_instead(page: web.Page) -> bool:
+def drawn_instead(page: web.Page, layers_from: str | None = None) -> bool:
     """Draw the overview and return True, or draw the bar above the tree and return False."""
     if page.overview:
-        _overview(page.view)
+        _overview(page.view, layers_from)
         return True
     _tree_bar(page.view, page.family)
     return False
 
 
-def _overview(view: web.PageView) -> None:
+def _overview(view: web.PageView, layers_from: str | None) -> None:
     lineage = view.searched  # never grouped: the numbers need every image's layers
     found = families(lineage)
+    heading = st.container()  # filled once the ranking (asked for below it) is known
+    ranked = _by_hidden(lineage, found, layers_from)
     names = {family.root: family.name for family in found}
-    roots = [family.root for family in found]
+    roots = [row.family.root for row in ranked] if ranked else [family.root for family in found]
     many = "family" if len(found) == 1 else "families"
-    st.subheader(f"{len(lineage)} images in {len(found)} {many}", anchor=False)
-    st.caption(
-        "Too many images for one readable tree. Each family is a base image and every image "
-        "built on it; the biggest users of disk come first. Click a row, or pick one under "
-        "“Open a family's tree”, to see its tree."
-    )
+    first = "the most bytes shipped for nothing" if ranked else "the biggest users of disk"
+    with heading:
+        st.subheader(f"{len(lineage)} images in {len(found)} {many}", anchor=False)
+        st.caption(
+            "Too many images for one readable tree. Each family is a base image and every image "
+            f"built on it; {first} come first. Click a row, or pick one under "
+            "“Open a family's tree”, to see its tree."
+        )
     pick, whole, switch = st.columns([3, 2, 2], vertical_alignment="bottom")
     pick.selectbox(
         "Open a family's tree",
@@ -86,7 +92,7 @@ def _overview(view: web.PageView) -> None:
     table_side, chart_side = st.columns(web.COLUMNS, gap="medium")
     with table_side:
         st.dataframe(
-            [family.row() for family in found],
+            [row.row() for row in ranked] if ranked else [family.row() for family in found],
             hide_index=True,
             width="stretch",
             height=min(36 * (len(found) + 1) + 4, CHART_HEIGHT),
@@ -94,12 +100,13 @@ def _overview(view: web.PageView) -> None:
             selection_mode="single-row",
             key=state.FAMILY_TABLE,
             column_config={
-                "Family": st.column_config.TextColumn(width=220),
+                "Family": st.column_config.TextColumn(width=170 if ranked else 220),
                 "Images": st.column_config.NumberColumn(width=64),
                 "Disk really used": st.column_config.TextColumn(width=120),
                 "Sharing saves": st.column_config.TextColumn(
                     width=110, help="What the sizes docker images lists add up to, less the disk really used."
                 ),
+                "Ships for nothing": st.column_config.TextColumn(width=120, help=HIDDEN_HELP),
             },
         )
     with chart_side:
@@ -115,6 +122,33 @@ def _overview(view: web.PageView) -> None:
             f"All of it is {human_size(view.disk.shared)}, each layer counted once. Hover for a size; "
             "click a rectangle to look inside it, and the path under the picture to go back."
         )
+
+
+HIDDEN_HELP = (
+    "Bytes a layer ships that a later layer of one of the family's images removes or replaces: "
+    "downloaded and stored, never seen. Each file counted once, in the layer that wrote it."
+)
+
+
+def _by_hidden(
+    lineage: Lineage, found: list[overview.FamilyRow], layers_from: str | None
+) -> list[overview.HiddenRow]:
+    """The families ranked by what they ship for nothing, once asked (none: not asked, or no layers)."""
+    if layers_from is None:
+        return []  # records only: nothing to offer
+    if not st.toggle(
+        "Rank by what ships for nothing",
+        key=state.RANK_HIDDEN,
+        help="Reads the layers of every image shown (tar headers only; nothing is extracted), "
+        "which can take a while on a big engine. " + HIDDEN_HELP,
+    ):
+        return []
+    with st.spinner("Reading every image's layers (headers only)…"):
+        read = files.hidden_of_images(lineage, spec=layers_from)
+    if read.problem is not None:
+        st.warning(web.plain(read.problem), icon=":material/folder_off:")
+        return []
+    return overview.by_hidden(found, lineage, read.hidden)
 
 
 def _tree_bar(view: web.PageView, root: str | None) -> None:

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 import streamlit as st
 
 from image_lineage.cache import default_cache_dir
-from image_lineage.contents import ImageContents, LayerInput, analyse
+from image_lineage.contents import Hidden, ImageContents, LayerInput, analyse
 from image_lineage.errors import LineageError
-from image_lineage.lineage import Node
+from image_lineage.lineage import Lineage, Node
 from image_lineage.messages import one_line
 from image_lineage.sources.layers import Listings, image_layers
 from image_lineage.text import clean_text, human_size
+from image_lineage.web.memo import by_identity
 
 FILTERS = {
     "all": "Everything",
@@ -81,6 +82,35 @@ def read_files(spec: str, image_id: str, _node: Node) -> FilesRead:  # noqa: ARG
     return FilesRead(analyse(inputs))
 
 
+@dataclass(frozen=True, slots=True)
+class HiddenRead:
+    """Each image's hidden entries by image id, or the one line saying why they could not be read."""
+
+    hidden: dict[str, tuple[Hidden, ...]]
+    problem: str | None = None
+
+
+@by_identity(max_entries=2)
+def hidden_of_images(lineage: Lineage, *, spec: str) -> HiddenRead:
+    """Every image's hidden entries, its layers read from ``spec`` (for the overview's ranking,
+    only when asked). The images with the most layers are read first: their readings hold their
+    ancestors' layers, which are then known (``Listings``) and not read again."""
+    listings = _shared(spec)
+    hidden: dict[str, tuple[Hidden, ...]] = {}
+    for node in sorted(lineage.by_id.values(), key=lambda n: (-len(n.image.layers), n.id)):
+        if len(listings.by_diff_id) > MAX_KEPT_LAYERS:
+            listings.by_diff_id.clear()  # memory bounded: the disk cache still knows them
+        try:
+            found = image_layers(spec, node.image, listings)
+        except LineageError as error:
+            return HiddenRead({}, f"{clean_text(node.image.display_name, 80)}: {one_line(error, {})}")
+        inputs = [
+            LayerInput(listing, diff_id) for listing, diff_id in zip(found, node.image.layers, strict=True)
+        ]
+        hidden[node.id] = analyse(inputs).hidden
+    return HiddenRead(hidden)
+
+
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _shared(spec: str) -> Listings:  # noqa: ARG001 - the cache key
     """Layer listings by diff id for one source: a family's shared layers are read once."""
@@ -125,7 +155,27 @@ def tree_html(shown: Sequence[Row]) -> str:
             if parent != row.path:
                 sizes[parent] = sizes.get(parent, 0) + row.size
             child = parent
-    return f'<div class="il-files">{_html_level("/", children, by_path, sizes, depth=0)}</div>'
+    return f'{_STYLE}<div class="il-files">{_html_level("/", children, by_path, sizes, depth=0)}</div>'
+
+
+# Each line (a folder's summary too): a triangle's place, the name, which wraps anywhere (a
+# long path never widens the inspector), then the size and the layer in columns of their own,
+# right-aligned in tabular figures: the sizes line up down the tree at every depth (a level is
+# indented on its left; its right edge is the tree's). A summary drawn as a flex line loses the
+# browser's own triangle: it draws its own. One style sheet, not a style on each of 2,000 lines.
+_STYLE = """<style>
+.il-files .il-l, .il-files summary {display: flex; gap: .5em; align-items: baseline}
+.il-files summary {cursor: pointer; list-style: none}
+.il-files summary::-webkit-details-marker {display: none}
+.il-files .il-l::before, .il-files summary::before {content: ""; flex: none; width: .8em}
+.il-files summary::before {content: "\\25B8"}
+.il-files details[open] > summary::before {content: "\\25BE"}
+.il-files .il-n {flex: 1; min-width: 0; overflow-wrap: anywhere}
+.il-files .il-s, .il-files .il-k {white-space: nowrap; font-variant-numeric: tabular-nums; opacity: .75}
+.il-files .il-s {text-align: right; min-width: 5.5em}
+.il-files .il-k {min-width: 2.6em}
+.il-files .il-d {margin-left: 1.1em}
+</style>"""
 
 
 def _html_level(
@@ -135,22 +185,37 @@ def _html_level(
     for child in sorted(children.get(path, ())):
         row = by_path.get(child)
         name = html.escape(clean_text(child.rpartition("/")[2]))
-        detail = _detail(row, sizes.get(child, 0))
+        columns = _columns(row, sizes.get(child, 0))
         if child in children:
             opened = " open" if depth < 1 else ""
             inner = _html_level(child, children, by_path, sizes, depth + 1)
-            parts.append(f"<details{opened}><summary>{name}/ {detail}</summary>{inner}</details>")
+            line = f'<span class="il-n">{name}/</span>{columns}'
+            parts.append(f"<details{opened}><summary>{line}</summary>{inner}</details>")
         else:
             suffix = "/" if row is not None and row.folder else ""
             link = f" → {html.escape(clean_text(row.link))}" if row is not None and row.link else ""
-            parts.append(f"<div>{name}{suffix}{link} {detail}</div>")
-    return f'<div style="margin-left:1.1em">{"".join(parts)}</div>'
+            line = f'<span class="il-n">{name}{suffix}{link}</span>{columns}'
+            parts.append(f'<div class="il-l">{line}</div>')
+    return f'<div class="il-d">{"".join(parts)}</div>'
 
 
-def _detail(row: Row | None, size: int) -> str:
+def _columns(row: Row | None, size: int) -> str:
+    """The size (with the mark: + added, ~ changed, - removed) and the layer behind the entry."""
     mark = f"{html.escape(row.mark)} " if row is not None and row.mark else ""
-    layer = f" · L{row.layer}" if row is not None else ""
-    return f'<span style="opacity:.7">{mark}{human_size(size)}{layer}</span>'
+    layer = f"· L{row.layer}" if row is not None else ""
+    return f'<span class="il-s">{mark}{human_size(size)}</span><span class="il-k">{layer}</span>'
+
+
+LEGEND = (
+    "A folder's size is the sum of what it shows. Beside each entry, the layer that last wrote "
+    "it (L0 is the first)."
+)
+MARKS = " + added, ~ changed, - removed."  # only where the filter marks its entries
+
+
+def legend(choice: str) -> str:
+    """What the tree's columns mean, the marks only where the filter shows any."""
+    return LEGEND + (MARKS if choice in {"step", "hidden"} else "")
 
 
 def step_text(contents: ImageContents, layer: int) -> str:
@@ -158,14 +223,19 @@ def step_text(contents: ImageContents, layer: int) -> str:
     that the removed bytes still ship (they sit in the layers below, downloaded all the same)."""
     changes = contents.layers[layer]
     added = sum(e.size for e in changes.added)
-    parts = [f"added {_count(len(changes.added), 'entry', 'entries')} ({human_size(added)})"]
+    parts = []  # what it did, a count of nothing left out ("added 0 entries (0 B)" says nothing)
+    if changes.added:
+        parts.append(f"added {_count(len(changes.added), 'entry', 'entries')} ({human_size(added)})")
     if changes.changed:
         parts.append(f"changed {_count(len(changes.changed), 'entry', 'entries')}")
+    if not parts and not changes.removed:
+        return "In the files, this step changed nothing."
     text = "In the files, this step " + ", ".join(parts)
     if changes.removed:
         gone = sum(e.size for e in changes.removed)
+        removed = f"removed {_count(len(changes.removed), 'entry', 'entries')}"
         text += (
-            f"; it removed {_count(len(changes.removed), 'entry', 'entries')}, yet their "
+            f"{'; it ' if parts else ''}{removed}, yet their "
             f"{human_size(gone)} still ship: a layer below holds them, and every pull downloads them"
         )
     elif changes.hidden_bytes:

@@ -26,6 +26,7 @@ GROUP = "group_repositories"  # "Group tags by repository"
 EXPANDED = "expanded_repositories"  # "Show each image of": repositories drawn image by image
 FAMILY_PICK = "family"  # "Open a family's tree"
 FAMILY_TABLE = "families"  # the families table (click a row to open it)
+RANK_HIDDEN = "rank_hidden"  # "Rank by what ships for nothing": reads every image's layers
 LESSON = "lesson"  # the "Lesson view" switch
 LESSON_FAMILY = "lesson_family"
 LESSON_IMAGE = "lesson_image"
