@@ -330,6 +330,7 @@ def main(
     failed = STALE_ERROR if args.command in {"stale", "files"} else 1
     try:
         scans, options = [_scan(args, err)], _options(args)
+        _tell_unused(args, err)
         if args.command == "snapshot":
             from image_lineage.sources.snapshot import dumps as snapshot_dumps  # noqa: PLC0415
 
@@ -436,6 +437,20 @@ def _options(args: argparse.Namespace) -> pipeline.Options:
         filter=args.filter,
         focus=args.focus,
     )
+
+
+def _tell_unused(args: argparse.Namespace, err: TextIO) -> None:
+    """One line for an option that changes nothing here, rather than ignoring it silently."""
+    if args.command == "snapshot":
+        given = [f"--{name}" for name in ("filter", "focus", "collapse") if getattr(args, name, None)]
+        if given:
+            print(
+                f"{PROG}: a snapshot keeps every image read; {', '.join(given)} apply when it is read "
+                "(tree --source snapshot:FILE ...)",
+                file=err,
+            )
+    elif args.collapse and not args.all:
+        print(f"{PROG}: --collapse hides intermediate images, which only --all shows: add --all", file=err)
 
 
 def _tell_hidden(shown: PlatformSelection, *, given: str | None, err: TextIO) -> None:

@@ -686,3 +686,18 @@ def test_an_ssh_address_alone_is_an_engine_s_and_says_what_it_needs() -> None:
     code, out, err = run("tree", "--source", "ssh://engine.invalid")
     assert (code, out, err.count("\n")) == (1, "", 1)
     assert "Docker Engine at ssh://engine.invalid needs docker-py's SSH support (pip install paramiko)" in err
+
+
+def test_an_option_that_changes_nothing_says_so() -> None:
+    """--collapse without --all, and a snapshot's view options, were silently ignored."""
+    code, _, err = run("tree", "--collapse", "--source", "sample")
+    assert code == 0
+    assert "--collapse hides intermediate images, which only --all shows: add --all" in err
+    code, _, err = run("tree", "--all", "--collapse", "--source", "sample")
+    assert "--collapse hides" not in err
+    code, out, err = run(
+        "snapshot", "-o", "-", "--filter", "python", "--focus", "tutorial/python", "--source", "sample"
+    )
+    assert code == 0
+    assert "a snapshot keeps every image read; --filter, --focus apply when it is read" in err
+    assert '"images"' in out  # the snapshot itself, on standard output
