@@ -33,6 +33,7 @@ from typing import IO, Any, BinaryIO
 
 from image_lineage.errors import ArchiveError, LineageError, UnknownImage
 from image_lineage.model import Image
+from image_lineage.reference import Reference
 from image_lineage.sources.base import DEFAULT_TIMEOUT
 from image_lineage.sources.oci.blobs import ALGORITHMS, BlobSource, Want
 from image_lineage.sources.oci.descriptor import Descriptor
@@ -319,10 +320,13 @@ def _registry(url: str, image: Image, listings: Listings, timeout: float) -> lis
     from image_lineage.sources.registry_client import RegistryClient  # noqa: PLC0415
 
     client = RegistryClient(url, timeout)
-    located = [d.partition("@") for d in image.digests if "@" in d]
+    # The scan named each image ``HOST/REPOSITORY@DIGEST``: the repository to fetch it from.
+    located = [
+        found for name in image.digests if (found := Reference.parse(name)) and found.host == client.host
+    ]
     if not located or not image.manifest_digest:
         raise UnknownImage(f"The registry at {client.base} names no manifest for {image.display_name}.")
-    repository = located[0][0].removeprefix(f"{client.host}/")
+    repository = located[0].repository
     with ThreadPoolExecutor(max_workers=2) as pool:
         blobs = _RegistryBlobs(client, BlobCache(default_cache_dir(), "oci"), pool)
         layers = _manifest_layers(blobs, image, repository, f"The registry at {client.base}")
