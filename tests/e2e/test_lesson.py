@@ -161,14 +161,14 @@ def walk_the_build(page: Any, lineage: Lineage, image_id: str) -> None:
     assert outlined != first, "the current layer is outlined"
     page.get_by_role("button", name="◀ Step back").click()
     wait_for_step(page, data.step_title(layer - 1))
-    assert page.get_by_text(data.step_detail(layer - 1)).first.is_visible()
+    page.get_by_text(data.step_detail(layer - 1)).first.wait_for(state="visible", timeout=30_000)
     shorter = wait_for_tower(page, drawing.tower_svg(data, layer - 1), f"step {layer - 1}, a step back")
     assert shorter.count("<rect") == outlined.count("<rect") - 1, "the tower lost its newest layer"
     page.get_by_role("button", name="Next step ▶").click()
     wait_for_step(page, data.step_title(layer))
     wait_for_tower(page, outlined, f"step {layer} again: stepping forward puts the layer back")
     built = data.layers(layer)
-    assert page.get_by_text(f"The tower so far: {len(built)} layer").first.is_visible()
+    page.get_by_text(f"The tower so far: {len(built)} layer").first.wait_for(state="visible", timeout=30_000)
 
 
 def test_the_lesson_on_the_sample(app: RunningApp, chromium: Any, screenshot_dir: Path) -> None:
@@ -187,7 +187,7 @@ def test_the_lesson_on_the_sample(app: RunningApp, chromium: Any, screenshot_dir
         thumb.focus()
         page.keyboard.press("Home")
         wait_for_step(page, data.step_title(1))
-        assert page.get_by_text("The tower so far: 1 layer,").first.is_visible()
+        page.get_by_text("The tower so far: 1 layer,").first.wait_for(state="visible", timeout=30_000)
         page.keyboard.press("End")
         wait_for_step(page, data.step_title(len(data.steps)))
 
@@ -221,8 +221,9 @@ def first_screen(page: Any, width: int) -> None:
     """The lesson is what the window shows, unscrolled: its tower and step buttons, in large type."""
     assert scrolled(page) == 0
     height = page.viewport_size["height"]
-    assert not page.get_by_role("heading", name="Image lineage").is_visible(), "the title gives way"
-    assert not page.get_by_text("Find an image").is_visible(), "the find row gives way"
+    # The style that hides the rest of the page lands with the run's last elements: wait for it.
+    page.get_by_role("heading", name="Image lineage").wait_for(state="hidden", timeout=30_000)  # the title gives way
+    page.get_by_text("Find an image").wait_for(state="hidden", timeout=30_000)  # the find row gives way
     tower_box = page.locator(TOWER).first.bounding_box()
     assert tower_box["y"] + 150 <= height, f"the tower starts at {tower_box['y']} px in a {height} px window"
     next_box = page.get_by_role("button", name="Next step ▶").bounding_box()
