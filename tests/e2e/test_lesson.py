@@ -221,9 +221,10 @@ def first_screen(page: Any, width: int) -> None:
     """The lesson is what the window shows, unscrolled: its tower and step buttons, in large type."""
     assert scrolled(page) == 0
     height = page.viewport_size["height"]
-    # The style that hides the rest of the page lands with the run's last elements: wait for it.
-    page.get_by_role("heading", name="Image lineage").wait_for(state="hidden", timeout=30_000)  # the title gives way
-    page.get_by_text("Find an image").wait_for(state="hidden", timeout=30_000)  # the find row gives way
+    # The title and the find row give way. The style that hides them lands with the run's
+    # last elements: wait for it.
+    page.get_by_role("heading", name="Image lineage").wait_for(state="hidden", timeout=30_000)
+    page.get_by_text("Find an image").wait_for(state="hidden", timeout=30_000)
     tower_box = page.locator(TOWER).first.bounding_box()
     assert tower_box["y"] + 150 <= height, f"the tower starts at {tower_box['y']} px in a {height} px window"
     next_box = page.get_by_role("button", name="Next step ▶").bounding_box()
