@@ -16,7 +16,11 @@ export const TREE_CSS = `
 .tree-host.dragging { cursor: grabbing; }
 .tree-host:fullscreen { border-radius: 0; }
 .tree-stage { position: relative; flex: 1 1 auto; min-width: 0; min-height: 0; overflow: hidden; }
-.tree-svg { position: absolute; inset: 0; width: 100%; height: 100%; }
+/* The drawing's box does not follow the frame's: a resized <svg> lays all of its 1,000 boxes
+   out again (90 ms), and the frame changes size as the minimap, the inspector or the page's
+   column come and go. The window's size covers any frame; beyond it (a frame taller than the
+   window) the drawing still paints and takes clicks (overflow: visible), clipped by the stage. */
+.tree-svg { position: absolute; left: 0; top: 0; width: 100vw; height: 100vh; overflow: visible; }
 .tree-svg g.node { cursor: pointer; }
 .tree-svg a, .tree-svg g:focus, .tree-svg a:focus { outline: none; }
 .tree-svg g.node:hover > g > a > path, .tree-svg g.node:hover > g > a > polygon { stroke-width: 2.5; }
