@@ -125,9 +125,7 @@ def test_the_overview_opens_a_family_whose_tree_can_be_explored(
         settle(page)
         frame = tree(page)
         assert visible_nodes(frame) == len(family)
-        assert page.get_by_text(
-            f"The family of {biggest.name}: {len(family)} of {BIG_COUNT} images"
-        ).is_visible()
+        page.get_by_text(f"The family of {biggest.name}: {len(family)} of {BIG_COUNT} images").wait_for()
         in_first_screen(page, GRAPH)
         page.screenshot(path=str(screenshot_dir / "app-big-family.png"))
         projector_screenshot(page, screenshot_dir / "app-big-family-1920.png", wait_for_tree=True)
@@ -180,7 +178,7 @@ def test_the_overview_opens_a_family_whose_tree_can_be_explored(
         inspector = in_first_screen(page, '[data-testid="stHeading"]:has-text("Inspecting")')
         graph = in_first_screen(page, GRAPH)
         assert inspector["x"] >= graph["x"] + graph["width"], "the inspector is beside the tree"
-        assert page.get_by_text("Its steps, oldest first").is_visible()
+        page.get_by_text("Its steps, oldest first").wait_for()
         assert tree(page).locator(f'g.node.picked[data-node="{target}"]').count() == 1
         page.screenshot(path=str(screenshot_dir / "app-big-family-inspected.png"))
         projector_screenshot(page, screenshot_dir / "app-big-family-inspected-1920.png", wait_for_tree=True)

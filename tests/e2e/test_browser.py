@@ -166,8 +166,8 @@ def test_the_app_in_chromium(app: RunningApp, chromium: Any, screenshot_dir: Pat
         drawn = "".join(svg_texts(tree(page)))  # a name and its :tag are two lines
         missing = {name for name in names if name not in drawn}
         assert not missing, f"not in the rendered graph: {missing}"
-        assert page.get_by_text("Showing the bundled sample images instead").is_visible()
-        assert page.get_by_text("Layer sharing saves").is_visible()
+        page.get_by_text("Showing the bundled sample images instead").wait_for()
+        page.get_by_text("Layer sharing saves").wait_for()
         # What the user came for is in the first screen: the graph, its root at least.
         graph = in_first_screen(page, GRAPH)
         root = tree(page).locator("svg g.node").first.bounding_box()  # in the page's coordinates
@@ -214,8 +214,8 @@ def test_the_app_in_chromium(app: RunningApp, chromium: Any, screenshot_dir: Pat
         inspector = in_first_screen(page, '[data-testid="stHeading"]:has-text("Inspecting")')
         graph = in_first_screen(page, GRAPH)
         assert inspector["x"] >= graph["x"] + graph["width"], "the inspector is beside the graph"
-        assert page.get_by_text("Its steps, oldest first").is_visible()
-        assert page.get_by_text("A Dockerfile reconstructed from its history").is_visible()
+        page.get_by_text("Its steps, oldest first").wait_for()
+        page.get_by_text("A Dockerfile reconstructed from its history").wait_for()
         page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=30_000)
         screenshot(page, screenshot_dir / "app-image-selected.png", first_screen=True)
 
@@ -224,7 +224,7 @@ def test_the_app_in_chromium(app: RunningApp, chromium: Any, screenshot_dir: Pat
         page.get_by_text("What is a layer?").wait_for(timeout=60_000)
         settle(page)
         for heading_text in ("Why do children share their parent's layers?", "What is a metadata-only step?"):
-            assert page.get_by_text(heading_text).first.is_visible()
+            page.get_by_text(heading_text).first.wait_for()
         screenshot(page, screenshot_dir / "app-classroom.png")
         assert not errors, errors
         assert not remote, f"the page asked for non-local addresses: {remote}"

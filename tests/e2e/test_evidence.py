@@ -77,11 +77,11 @@ def test_the_evidence_in_the_app(
         screenshot(page, screenshot_dir / "app-evidence.png", first_screen=True)
 
         inspect(page, "team/min:1")  # its parent, team/app:1, is known by its provenance
-        assert page.get_by_text("parent from provenance").first.is_visible()
+        page.get_by_text("parent from provenance").first.wait_for()
         screenshot(page, screenshot_dir / "app-evidence-provenance.png", first_screen=True)
 
         inspect(page, "team/app:1")  # built on the base that is not here
-        assert page.get_by_text("(not here), as its provenance says").first.is_visible()
+        page.get_by_text("(not here), as its provenance says").first.wait_for()
         screenshot(page, screenshot_dir / "app-evidence-outside.png", first_screen=True)
 
         page.get_by_text("Images to rebuild: 4 on an outdated base").click()
@@ -91,9 +91,9 @@ def test_the_evidence_in_the_app(
         lesson_on(page)
         choose(page, "Image", "team/app:1")
         page.get_by_role("heading", name=CHAPTER_1).wait_for(timeout=60_000)
-        assert page.get_by_text(
+        page.get_by_text(
             "It comes from the build of team/app:1 or of its base, team/base:1 @"
-        ).first.is_visible()
+        ).first.wait_for()
         screenshot(page, screenshot_dir / "app-evidence-lesson.png", first_screen=True)
         assert not errors, errors
         assert not remote, remote

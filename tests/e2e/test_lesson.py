@@ -161,14 +161,14 @@ def walk_the_build(page: Any, lineage: Lineage, image_id: str) -> None:
     assert outlined != first, "the current layer is outlined"
     page.get_by_role("button", name="◀ Step back").click()
     wait_for_step(page, data.step_title(layer - 1))
-    page.get_by_text(data.step_detail(layer - 1)).first.wait_for(state="visible", timeout=30_000)
+    page.get_by_text(data.step_detail(layer - 1)).first.wait_for()
     shorter = wait_for_tower(page, drawing.tower_svg(data, layer - 1), f"step {layer - 1}, a step back")
     assert shorter.count("<rect") == outlined.count("<rect") - 1, "the tower lost its newest layer"
     page.get_by_role("button", name="Next step ▶").click()
     wait_for_step(page, data.step_title(layer))
     wait_for_tower(page, outlined, f"step {layer} again: stepping forward puts the layer back")
     built = data.layers(layer)
-    page.get_by_text(f"The tower so far: {len(built)} layer").first.wait_for(state="visible", timeout=30_000)
+    page.get_by_text(f"The tower so far: {len(built)} layer").first.wait_for()
 
 
 def test_the_lesson_on_the_sample(app: RunningApp, chromium: Any, screenshot_dir: Path) -> None:
@@ -187,7 +187,7 @@ def test_the_lesson_on_the_sample(app: RunningApp, chromium: Any, screenshot_dir
         thumb.focus()
         page.keyboard.press("Home")
         wait_for_step(page, data.step_title(1))
-        page.get_by_text("The tower so far: 1 layer,").first.wait_for(state="visible", timeout=30_000)
+        page.get_by_text("The tower so far: 1 layer,").first.wait_for()
         page.keyboard.press("End")
         wait_for_step(page, data.step_title(len(data.steps)))
 

@@ -54,7 +54,7 @@ def check_bar(page: Any, texts: list[str]) -> None:
         page.set_viewport_size(size)
         time.sleep(1.0)
         for text in texts:
-            assert page.get_by_text(text, exact=True).first.is_visible(), text
+            page.get_by_text(text, exact=True).first.wait_for()  # shown (it waits)
         cut = page.evaluate(CUT_IN_BAR, BACK)
         assert cut == [], f"cut short at {size['width']}x{size['height']}: {cut}"
         inspector = page.get_by_role("heading", name="Inspecting").bounding_box()
