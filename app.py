@@ -14,12 +14,13 @@ from streamlit.delta_generator import DeltaGenerator
 
 from image_lineage import web
 from image_lineage.text import human_size
-from image_lineage.ui import files, first_frame, lesson, overview, stale, tree
+from image_lineage.ui import files, first_frame, lesson, look, overview, stale, tree
 from image_lineage.ui.first_frame import DEFAULTS
 from image_lineage.web import state
 from image_lineage.web.state import STATE
 
 st.set_page_config(page_title="image-lineage", page_icon=web.PAGE_ICON, layout="wide")
+look.apply()
 
 # --------------------------------------------------------------------------- sidebar: what to read, how
 
@@ -147,7 +148,7 @@ settings, platform_slot = (DEFAULTS, None) if first else sidebar()
 
 # The title shares its row with the headline numbers (filled in once the view is known),
 # so that the graph starts in the first screen.
-title, numbers = st.columns([2, 3], vertical_alignment="bottom")
+title, numbers = st.columns([1, 2], vertical_alignment="bottom")
 title.title("Image lineage", anchor=False)
 
 
