@@ -89,7 +89,8 @@ def _overview(view: web.PageView, layers_from: str | None) -> None:
     )
     with switch:
         _grouping_switch()
-    table_side, chart_side = st.columns(web.COLUMNS, gap="medium")
+    # Ranked, the table has a fifth column: it takes two thirds of the width, not three fifths.
+    table_side, chart_side = st.columns((2, 1) if ranked else web.COLUMNS, gap="medium")
     with table_side:
         st.dataframe(
             [row.row() for row in ranked] if ranked else [family.row() for family in found],
@@ -99,14 +100,16 @@ def _overview(view: web.PageView, layers_from: str | None) -> None:
             on_select=lambda: STATE.open_table_row(roots),
             selection_mode="single-row",
             key=state.FAMILY_TABLE,
+            # Least widths that fit the table's column at 1280 px without a sideways scroll (the
+            # columns stretch wider in a wider window); a long family name is cut, whole on hover.
             column_config={
-                "Family": st.column_config.TextColumn(width=170 if ranked else 220),
-                "Images": st.column_config.NumberColumn(width=64),
-                "Disk really used": st.column_config.TextColumn(width=120),
+                "Family": st.column_config.TextColumn(width=124 if ranked else 170),
+                "Images": st.column_config.NumberColumn(width=58),
+                "Disk really used": st.column_config.TextColumn(width=108),
                 "Sharing saves": st.column_config.TextColumn(
-                    width=110, help="What the sizes docker images lists add up to, less the disk really used."
+                    width=104, help="What the sizes docker images lists add up to, less the disk really used."
                 ),
-                "Ships for nothing": st.column_config.TextColumn(width=120, help=HIDDEN_HELP),
+                "Ships for nothing": st.column_config.TextColumn(width=108, help=HIDDEN_HELP),
             },
         )
     with chart_side:
