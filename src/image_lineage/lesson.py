@@ -22,7 +22,7 @@ import shlex
 from dataclasses import dataclass
 
 from image_lineage import families as family_tree
-from image_lineage.bases import outside_text
+from image_lineage.bases import outside_text, short_digest
 from image_lineage.families import Family
 from image_lineage.insights import instruction
 from image_lineage.instructions import short_content_hashes
@@ -44,6 +44,19 @@ NAME_LIMIT = 44
 def families(lineage: Lineage) -> list[Family]:
     """Smallest first (a lesson starts simple), then in the tree's order."""
     return sorted(family_tree.families(lineage), key=lambda family: len(family.members))
+
+
+def family_label(lineage: Lineage, family: Family) -> str:
+    """The family as the lesson's menu names it. On a base that is not here: its name, that it
+    is not here and the count first, its digest (which tells two builds of one tag apart) last,
+    where a half-width menu at the lesson's type may cut it."""
+    count = f"{len(family.members)} image{'s' if len(family.members) != 1 else ''}"
+    outside = lineage.node(family.root).outside
+    if outside is None:
+        return f"Built on {family.name} ({count})"
+    name = clean_text(outside.reference or "an image", 80)
+    digest = f" · {short_digest(clean_text(outside.digest, 80))}" if outside.digest else ""
+    return f"Built on {name} (not here) · {count}{digest}"
 
 
 def default_image(lineage: Lineage, family: Family) -> str:

@@ -318,6 +318,7 @@ def test_the_lesson_follows_a_picked_image_among_a_thousand(
         settle(page)
         lesson_on(page)
         assert chosen(page, "Image") == name
+        assert chosen(page, "Family") == lesson.family_label(lineage, family)
         assert chosen(page, "Family") == f"Built on {family.name} ({len(family.members)} images)"
         walk_the_build(page, lineage, image_id)
 

@@ -144,7 +144,7 @@ def _choose(lineage: Lineage) -> str:
     root = family_side.selectbox(
         "Family",
         list(families),
-        format_func=lambda r: f"Built on {families[r].name} ({len(families[r].members)} images)",
+        format_func=lambda r: lesson.family_label(lineage, families[r]),
         key=state.LESSON_FAMILY,
         help="A base image and every image built on it. One family at a time.",
     )
