@@ -118,9 +118,9 @@ def test_the_sample_says_it_keeps_no_files() -> None:
 
 def test_a_step_says_plainly_that_what_it_removed_still_ships() -> None:
     text = files.step_text(CONTENTS, 1)
-    assert text.startswith("In the files, this step added 1 entry (0 B), changed 1 entry")
+    assert text.startswith("In the files, this step added 1 entry (0 B unpacked), changed 1 entry")
     assert "removed 1 entry, yet their 300 B still ship" in text
-    assert files.step_text(CONTENTS, 0) == "In the files, this step added 3 entries (405 B)."
+    assert files.step_text(CONTENTS, 0) == "In the files, this step added 3 entries (405 B unpacked)."
 
 
 def test_a_step_that_only_removes_says_so_without_counting_nothing() -> None:

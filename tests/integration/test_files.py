@@ -235,7 +235,7 @@ def test_the_lesson_says_what_each_step_changed(dockerd: Any) -> None:
     steps = next(slider for slider in at.slider if slider.label == "Build step")
     steps.set_value(steps.max).run()  # the last step
     ok(at)
-    assert said(at) == "In the files, this step added 4 entries (8 B)."  # the links and names
+    assert said(at) == "In the files, this step added 4 entries (8 B unpacked)."  # the links and names
     at.button(key="lesson_back").click().run()
     at.button(key="lesson_back").click().run()  # RUN rm -rf /srv/dir
     ok(at)

@@ -14,7 +14,7 @@
 .tree-host.dragging { cursor: grabbing; }
 .tree-host:fullscreen { border-radius: 0; }
 .tree-stage { position: relative; flex: 1 1 auto; min-width: 0; min-height: 0; overflow: hidden; }
-/* The drawing's box does not follow the frame's: a resized <svg> lays all of its 1,000 boxes
+/* The drawing's box does not follow the frame's: a resized svg element lays its 1,000 boxes
    out again (90 ms), and the frame changes size as the minimap, the inspector or the page's
    column come and go. The window's size covers any frame; beyond it (a frame taller than the
    window) the drawing still paints and takes clicks (overflow: visible), clipped by the stage. */

@@ -199,7 +199,7 @@ def _chapter_layers(lineage: Lineage, image_id: str, layers_from: str | None = N
         layer = sum(1 for s in data.steps[:number] if s.layer) - 1 if step.layer else None
         files.step_changes(lineage.node(image_id), layer, layers_from)
         st.html(legend_html(data))
-        st.caption(web.plain(lesson.TOWER_NOTE))
+        st.caption(web.plain(f"{lesson.TOWER_NOTE} {lesson.SIZE_KIND_TEXT[data.size_kind]}"))
     with tower_side, st.container(key="lesson_tower"):
         st.image(tower_svg(data, number), width="stretch")
     _pull(lineage, image_id)

@@ -225,7 +225,8 @@ def step_text(contents: ImageContents, layer: int) -> str:
     added = sum(e.size for e in changes.added)
     parts = []  # what it did, a count of nothing left out ("added 0 entries (0 B)" says nothing)
     if changes.added:
-        parts.append(f"added {_count(len(changes.added), 'entry', 'entries')} ({human_size(added)})")
+        # "unpacked": the tower beside it may show the layers' compressed sizes (a registry's, containerd's)
+        parts.append(f"added {_count(len(changes.added), 'entry', 'entries')} ({human_size(added)} unpacked)")
     if changes.changed:
         parts.append(f"changed {_count(len(changes.changed), 'entry', 'entries')}")
     if not parts and not changes.removed:
