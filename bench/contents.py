@@ -192,9 +192,9 @@ def shared_family(folder: Path) -> tuple[int, int]:
     archive.write_bytes(layout.tar_bytes())
     from image_lineage.sources import open_source  # noqa: PLC0415
 
-    scan = open_source(f"archive:{archive}").scan()
+    source = open_source(f"archive:{archive}")
     listings = Listings()
-    listed = sum(len(image_layers(f"archive:{archive}", image, listings)) for image in scan.images)
+    listed = sum(len(image_layers(source, image, listings)) for image in source.scan().images)
     return listings.reads, listed
 
 

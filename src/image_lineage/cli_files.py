@@ -1,6 +1,7 @@
 """``image-lineage files IMAGE``: the image found among those read, its layers listed from the same
-source, analysed (``contents.py``) and shown (``render/files.py``); with ``--ci``, dive's three
-thresholds decide the exit status (1 when one is crossed)."""
+source (``image_layers``: the source's own ``read_layers``), analysed (``contents.py``) and shown
+(``render/files.py``); with ``--ci``, dive's three thresholds decide the exit status (1 when one
+is crossed)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from image_lineage.render.files import (
     render_hidden_text,
     render_layer_text,
 )
+from image_lineage.sources import open_source
 from image_lineage.sources.layers import Listings, image_layers
 from image_lineage.sources.oci.layer_tar import Listing
 from image_lineage.text import human_size
@@ -33,8 +35,10 @@ def files_command(
     lineage = result.everything
     node = lineage.node(views.resolve(lineage, args.image))
     kept = None if args.no_cache else default_cache_dir()  # listings by diff id never go stale
-    source = "docker" if spec == "auto" else spec
-    listings = image_layers(source, node.image, Listings(folder=kept), timeout=args.timeout)
+    source = open_source(
+        "docker" if spec == "auto" else spec, timeout=args.timeout, use_cache=not args.no_cache
+    )
+    listings = image_layers(source, node.image, Listings(folder=kept))
     view = files_view(
         node, lineage.node(node.parent).image.layers if node.parent else (), analyse(_inputs(node, listings))
     )

@@ -132,9 +132,9 @@ def test_the_overview_ranks_families_by_what_ships_for_nothing_when_asked(
     asked: list[str] = []
     real = files.image_layers  # type: ignore[attr-defined]  # the name web.files calls
 
-    def counted(spec: str, image: Any, *args: Any, **options: Any) -> Any:
+    def counted(source: Any, image: Any, *args: Any, **options: Any) -> Any:
         asked.append(image.id)  # counted, not replaced: the layers are read from containerd
-        return real(spec, image, *args, **options)
+        return real(source, image, *args, **options)
 
     monkeypatch.setattr(files, "image_layers", counted)
     at = start("containerd")

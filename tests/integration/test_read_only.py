@@ -1,7 +1,7 @@
 """The tool is read-only: every request it sends to an engine is a GET or HEAD.
 
 A ``RecordingProxy`` sits in front of the session dockerd. Every CLI command (each
-export format, snapshot, focus and filter, ``--all``), with ``--no-cache``, with a
+export format, snapshot, focus and filter, ``--all``, ``files``), with ``--no-cache``, with a
 cold cache and with a warm one, then the docker-py transport and the app's scan
 (``web.read_source``) read through it, and ``assert_read_only`` checks what it saw.
 Each run must also have asked about every listed image (a warm run: have listed
@@ -57,6 +57,7 @@ COMMANDS = [
     *(pytest.param(export(fmt), id=f"export-{fmt}") for fmt in FORMATS),
     pytest.param(export("json", "--all", "--focus", f"{SCENARIO}/leaf:1"), id="export-json-all-focus"),
     pytest.param(export("svg", "--filter", "leaf", "--rankdir", "LR"), id="export-svg-filter"),
+    pytest.param(["files", f"{SCENARIO}/leaf:1"], id="files"),  # its layers: the engine's export
     pytest.param(["snapshot", "-o", "{out}.snapshot.json"], id="snapshot"),
     pytest.param(["snapshot", "--all", "-o", "{out}.snapshot.json"], id="snapshot-all"),
 ]
@@ -90,6 +91,8 @@ def test_every_command_only_reads(
         assert any(r.route == "/images/json" for r in requests)
         assert proxy.connections < len(requests)  # keep-alive connections were reused
         assert_asked_about(requests, listed if details_expected else set(), set(dockerd.image_ids(all=True)))
+        if argv[0] == "files":  # its layers: one export, and none once the listings are kept
+            assert [r.route for r in requests].count("/images/get") == (1 if details_expected else 0)
     for written in tmp_path.glob("out.*"):
         assert written.stat().st_size > 0
 

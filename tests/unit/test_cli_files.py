@@ -137,7 +137,8 @@ def test_a_family_reads_its_shared_layers_once(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(data)
         spec = f"archive:{tmp_path / name}"
         listings = Listings()
-        listed = [image_layers(spec, image, listings) for image in open_source(spec).scan().images]
+        source = open_source(spec)
+        listed = [image_layers(source, image, listings) for image in source.scan().images]
         assert [len(layers) for layers in listed] == [3, 3, 3]
         assert len(listed[0][1]) == 0  # the empty layer
         if name == "family.tar":
@@ -149,20 +150,20 @@ def test_listings_are_kept_on_disk_by_diff_id(archives: dict[str, Path], tmp_pat
     from image_lineage.sources import open_source  # noqa: PLC0415
     from image_lineage.sources.layers import Listings, image_layers  # noqa: PLC0415
 
-    spec = f"archive:{archives['tar']}"
-    app = next(i for i in open_source(spec).scan().images if i.tags == ("demo/app:1",))
+    source = open_source(f"archive:{archives['tar']}")
+    app = next(i for i in source.scan().images if i.tags == ("demo/app:1",))
     first = Listings(folder=tmp_path)
-    read = image_layers(spec, app, first)
+    read = image_layers(source, app, first)
     assert first.reads == 2
     again = Listings(folder=tmp_path)
-    kept = image_layers("archive:/nonexistent.tar", app, again)  # not even opened
+    kept = image_layers(open_source("archive:/nonexistent.tar"), app, again)  # not even opened
     assert again.reads == 0
     assert [list(listing) for listing in kept] == [list(listing) for listing in read]
     files = sorted((tmp_path / "layers-v1").iterdir())
     assert len(files) == 2
     files[0].write_bytes(b"not gzip")
     damaged = Listings(folder=tmp_path)
-    assert [list(listing) for listing in image_layers(spec, app, damaged)] == [list(x) for x in read]
+    assert [list(listing) for listing in image_layers(source, app, damaged)] == [list(x) for x in read]
     assert damaged.reads == 1
 
 

@@ -9,7 +9,9 @@ archive or an OCI layout (tar, compressed tar or directory); ``registry:URL`` fo
 distribution registry; ``snapshot:PATH`` for a snapshot file; ``sample`` for the bundled
 sample stack. Only modules in this package and the HTTP layer (``image_lineage.net``) import
 ``docker`` or speak to a server. Several specs read as one scan (``scan_sources``): their
-records merge by image identity (``merge.py``) before lineage runs.
+records merge by image identity (``merge.py``) before lineage runs. A source also lists an
+image's layers from its own blobs (``Source.read_layers``; ``layers.py``): snapshots and the
+sample keep records only, and say so in one line.
 """
 
 from __future__ import annotations
@@ -18,14 +20,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from image_lineage.errors import Hint, LineageError, SourceUnavailable
-from image_lineage.model import Scan
+from image_lineage.model import Image, Scan
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
 from image_lineage.sources.engine import DockerEngineSource
 from image_lineage.sources.merge import MERGED, merge_scans, source_label, source_labels
 from image_lineage.sources.podman import podman_source
+
+if TYPE_CHECKING:
+    from image_lineage.sources.layers import Listings
+    from image_lineage.sources.oci.layer_tar import Listing
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -52,7 +58,16 @@ SPEC_HELP = (
 
 
 class Source(Protocol):
+    """Where images are read from: their records (``scan``) and, from the same source, the
+    contents of an image's layers (``read_layers``)."""
+
     def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan: ...
+
+    def read_layers(self, image: Image, listings: Listings) -> list[Listing]:
+        """The listings of ``image``'s layers (oldest first), each layer ``listings`` does not
+        know read from this source's own blobs and kept there; a source that keeps records
+        only raises ``records_only``'s one line. Features call ``layers.image_layers``."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +78,11 @@ class SnapshotSource:
         from image_lineage.sources import snapshot  # noqa: PLC0415 - not needed to read an engine
 
         return _select(snapshot.load(self.path), include_intermediate)
+
+    def read_layers(self, image: Image, listings: Listings) -> list[Listing]:
+        from image_lineage.sources.layers import records_only  # noqa: PLC0415 - only files asks
+
+        raise records_only(f"snapshot:{self.path}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +95,11 @@ class SampleSource:
         text = resources.files("image_lineage").joinpath("data/sample-snapshot.json").read_bytes()
         scan = snapshot.loads(text, origin="the bundled sample")
         return _select(replace(scan, source=replace(scan.source, kind="sample")), include_intermediate)
+
+    def read_layers(self, image: Image, listings: Listings) -> list[Listing]:
+        from image_lineage.sources.layers import records_only  # noqa: PLC0415 - only files asks
+
+        raise records_only("sample")
 
 
 def _select(scan: Scan, include_intermediate: bool) -> Scan:

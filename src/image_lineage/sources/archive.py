@@ -1,8 +1,9 @@
 """Read images from a ``docker save`` archive, an OCI image layout (tar or directory), or a
 ``docker save`` stream, with no daemon.
 
-Nothing is extracted and no layer is read: the layouts (``oci/layout.py``: a tar by random
+Nothing is extracted and a scan reads no layer: the layouts (``oci/layout.py``: a tar by random
 access, a compressed tar in one pass, a directory) give member sizes and small JSON files.
+``ArchiveSource.read_layers`` lists an image's layers from their tar headers (``layers.py``).
 Formats (tests: ``tests/unit/test_archive*.py``, and the shapes other projects write in
 ``test_oci_real_shapes.py``):
 
@@ -36,16 +37,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from image_lineage.errors import ArchiveError
+from image_lineage.errors import ArchiveError, UnknownImage
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
 from image_lineage.sources.base import Progress
+from image_lineage.sources.layers import Listings, Passing
 from image_lineage.sources.oci import media
 from image_lineage.sources.oci.artifacts import Artifact, artifact_notes, attach_artifacts
 from image_lineage.sources.oci.attested import provenance
 from image_lineage.sources.oci.descriptor import Descriptor, Malformed, Manifest, parse_index
-from image_lineage.sources.oci.layout import DirectoryLayout, Layout, LayoutBlobs, file_layout
+from image_lineage.sources.oci.layer_tar import Listing
+from image_lineage.sources.oci.layout import (
+    DirectoryLayout,
+    Layout,
+    LayoutBlobs,
+    StreamLayout,
+    TarLayout,
+    file_layout,
+)
 from image_lineage.sources.oci.naming import names_of
 from image_lineage.sources.oci.records import ImageMaker, images_of, merge_image
 from image_lineage.sources.oci.walk import Placed, Root, Walked, walk
@@ -66,6 +76,21 @@ class ArchiveSource:
                 images, notes = read_layout(layout, origin)
         info = SourceInfo(kind="archive", endpoint=origin, scanned_at=datetime.now(UTC))
         return Scan(source=info, images=images, diagnostics=notes)
+
+    def read_layers(self, image: Image, listings: Listings) -> list[Listing]:
+        """The image's layers listed from the archive's blobs: opened one by one from a tar or a
+        folder (``LayoutBlobs.open``); a compressed archive is read in one pass, its layers
+        listed as they go by (``stream_layers``)."""
+        origin = str(self.path)
+        if self.path.is_dir():
+            layers, blobs = layout_layers(DirectoryLayout(self.path, origin), image, origin)
+            return listings.list_blobs(blobs, layers, "", origin)
+        with file_layout(self.path, origin) as opened:
+            if isinstance(opened, TarLayout):
+                layers, blobs = layout_layers(opened, image, origin)
+                return listings.list_blobs(blobs, layers, "", origin)
+        with self.path.open("rb") as handle:
+            return stream_layers(handle, image, origin, listings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +133,31 @@ def read_layout_contents(layout: Layout, origin: str) -> LayoutContents:
     if saved is not None:
         reader.docker_manifest(saved)
     return reader.contents()
+
+
+def layout_layers(
+    layout: Layout, image: Image, origin: str
+) -> tuple[list[tuple[Descriptor, str]], LayoutBlobs]:
+    """The image's layer descriptors with their diff ids, and the layout's blob source."""
+    contents = read_layout_contents(layout, origin)
+    blobs = contents.layers.get(image.id)
+    if blobs is None:
+        raise UnknownImage(f"{origin} does not hold the layers of {image.display_name}.")
+    if len(blobs) != len(image.layers):
+        raise ArchiveError(
+            f"{origin}: {image.display_name} names {len(image.layers)} layers in its config and "
+            f"{len(blobs)} in its manifest: its files cannot be told apart"
+        )
+    return list(zip(blobs, image.layers, strict=True)), LayoutBlobs(layout, contents.layer_names)
+
+
+def stream_layers(stream: BinaryIO, image: Image, origin: str, listings: Listings) -> list[Listing]:
+    """An image's listings from a one-pass ``docker save`` or OCI layout stream (a compressed
+    archive, an engine's export): each member listed as it goes by (``layers.Passing``)."""
+    passing = Passing(origin, listings)
+    layout = StreamLayout.read(stream, origin, on_blob=passing)
+    layers, _ = layout_layers(layout, image, origin)
+    return passing.take(layers)
 
 
 def _not_a_layout(layout: Layout, origin: str) -> str:

@@ -1,20 +1,27 @@
-"""An image's layer listings, from whichever source holds its layers: read-only, streamed.
+"""An image's layer listings, read-only and streamed, through the blob sources of the source it
+was read from.
 
-Every layer blob comes through the OCI core's blob sources (``oci/blobs.py``: ``open`` is a
-digest-checked stream) and is listed by ``oci/layer_tar.py`` (headers only):
+Each source lists the layers it holds itself (``Source.read_layers``, beside its scan), from its
+own OCI blob source (``oci/blobs.py``: ``open`` is a digest-checked stream), with what is shared
+here; ``oci/layer_tar.py`` lists each blob (headers only):
 
-* an archive read by random access (a tar, an OCI layout folder): ``LayoutBlobs.open``;
-* the registry: ``_RegistryBlobs.open``, a streaming GET checked against the digest;
-* containerd: ``ContainerdBlobs.open``, content ``Read`` streamed and checked, in the namespace
-  the image was found in (the manifest walked there by the OCI core, as for a registry);
+* an archive read by random access (a tar, an OCI layout folder): ``ArchiveSource`` opens each
+  layer by ``LayoutBlobs.open`` (``Listings.list_blobs``);
+* the registry: ``RegistrySource``, a streaming GET checked against the digest
+  (``_RegistryBlobs.open``), the manifest walked by the OCI core (``manifest_layers``);
+* containerd: ``ContainerdSource``, content ``Read`` streamed and checked
+  (``ContainerdBlobs.open``), in the namespace the image was found in, the manifest walked
+  there as for a registry;
 * a one-pass stream (a compressed archive; an engine's export, ``GET /images/get``, on the
-  classic and the containerd store alike; Podman's same API): its layers cannot be read
-  again, so each tar or compressed member is listed as it goes by, keyed by the digest of
-  its bytes, and a layer's listing is taken only where that digest is the layer's (checked
-  as a stream is).
+  classic and the containerd store alike; Podman's same API: ``DockerEngineSource``): its
+  layers cannot be read again, so each tar or compressed member is listed as it goes by
+  (``Passing``), keyed by the digest of its bytes, and a layer's listing is taken only where
+  that digest is the layer's (checked as a stream is).
 
-``Listings`` keeps listings by diff id for a run: a layer a family shares is read once.
-Snapshots and the sample keep records, no layers: asking them is one line saying so.
+``image_layers(source, image, listings)`` is what a feature calls: ``Listings`` keeps listings
+by diff id for a run (and on disk), so a layer a family shares is read once, and an image
+whose layers are all known opens no source. Snapshots and the sample keep records, no layers:
+asking them is one line saying so (``records_only``).
 """
 
 from __future__ import annotations
@@ -26,19 +33,20 @@ import json
 import os
 import re
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any
 
-from image_lineage.errors import ArchiveError, LineageError, UnknownImage
+from image_lineage.errors import ArchiveError, LineageError, SourceUnavailable, UnknownImage
 from image_lineage.model import Image
-from image_lineage.reference import Reference
-from image_lineage.sources.base import DEFAULT_TIMEOUT
 from image_lineage.sources.oci.blobs import ALGORITHMS, BlobSource, Want
 from image_lineage.sources.oci.descriptor import Descriptor
 from image_lineage.sources.oci.layer_tar import Listing, read_listing
-from image_lineage.sources.oci.layout import Layout, LayoutBlobs
+from image_lineage.sources.oci.walk import Root, walk
+
+if TYPE_CHECKING:
+    from image_lineage.sources import Source
 
 
 @dataclass
@@ -156,8 +164,9 @@ def _load(folder: Path, diff_id: str) -> Listing | None:
 
 
 @dataclass
-class _Passing:
-    """Listings of the tar members of a one-pass stream, by the digest of their bytes."""
+class Passing:
+    """Listings of the tar members of a one-pass stream, by the digest of their bytes: the
+    stream layout's ``on_blob``; ``take`` then gives the image's layers from them."""
 
     origin: str
     listings: Listings
@@ -212,159 +221,29 @@ class _Hashing(io.RawIOBase):
         return len(data)
 
 
-def image_layers(
-    spec: str,
-    image: Image,
-    listings: Listings,
-    *,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> list[Listing]:
-    """The listings of ``image``'s layers (oldest first) from the source ``spec`` it was read from."""
+def image_layers(source: Source, image: Image, listings: Listings) -> list[Listing]:
+    """The listings of ``image``'s layers (oldest first) from the ``source`` it was read from.
+
+    What ``listings`` knows already is not read again (when it knows every layer, the source is
+    not even opened); the rest comes through the source's own blobs (``Source.read_layers``).
+    """
     cached = [listings.known(diff_id) for diff_id in image.layers]
     if image.layers and all(listing is not None for listing in cached):
         return [listing for listing in cached if listing is not None]  # nothing to read
-    kind, _, rest = spec.partition(":")
-    if kind == "archive" and rest:
-        return _archive(Path(rest), image, listings)
-    if kind in {"docker", "podman"}:
-        return _engine(spec, image, listings, timeout)
-    if kind == "registry":
-        return _registry(rest.strip(), image, listings, timeout)
-    if kind == "containerd" or kind.startswith("containerd?"):
-        return _containerd(spec, image, listings, timeout)
-    raise LineageError(
+    return source.read_layers(image, listings)
+
+
+def records_only(spec: str) -> LineageError:
+    """What a source that keeps image records, no layers (a snapshot, the sample), answers."""
+    return LineageError(
         f"The source {spec} keeps image records, not layers: read the image from an engine, "
         "containerd, an archive or a registry to see its files."
     )
 
 
-def _layout_layers(
-    layout: Layout, image: Image, origin: str
-) -> tuple[list[tuple[Descriptor, str]], LayoutBlobs]:
-    """The image's layer descriptors with their diff ids, and the layout's blob source."""
-    from image_lineage.sources.archive import read_layout_contents  # noqa: PLC0415 - no cycle at import
-
-    contents = read_layout_contents(layout, origin)
-    blobs = contents.layers.get(image.id)
-    if blobs is None:
-        raise UnknownImage(f"{origin} does not hold the layers of {image.display_name}.")
-    if len(blobs) != len(image.layers):
-        raise ArchiveError(
-            f"{origin}: {image.display_name} names {len(image.layers)} layers in its config and "
-            f"{len(blobs)} in its manifest: its files cannot be told apart"
-        )
-    return list(zip(blobs, image.layers, strict=True)), LayoutBlobs(layout, contents.layer_names)
-
-
-def _archive(path: Path, image: Image, listings: Listings) -> list[Listing]:
-    from image_lineage.sources.oci.layout import (  # noqa: PLC0415 - tarfile: only here
-        DirectoryLayout,
-        StreamLayout,
-        TarLayout,
-        file_layout,
-    )
-
-    origin = str(path)
-    if path.is_dir():
-        layout: Layout = DirectoryLayout(path, origin)
-        layers, blobs = _layout_layers(layout, image, origin)
-        return listings.list_blobs(blobs, layers, "", origin)
-    with file_layout(path, origin) as opened:
-        if isinstance(opened, TarLayout):
-            layers, blobs = _layout_layers(opened, image, origin)
-            return listings.list_blobs(blobs, layers, "", origin)
-    # A compressed archive is read in one pass: its layers are listed as they go by.
-    passing = _Passing(origin, listings)
-    with path.open("rb") as handle:
-        streamed = StreamLayout.read(handle, origin, on_blob=passing)
-    layers, _ = _layout_layers(streamed, image, origin)
-    return passing.take(layers)
-
-
-def read_stream(stream: BinaryIO, image: Image, origin: str, listings: Listings) -> list[Listing]:
-    """An image's listings from a one-pass ``docker save`` stream (an engine's export)."""
-    from image_lineage.sources.oci.layout import StreamLayout  # noqa: PLC0415 - tarfile: only here
-
-    passing = _Passing(origin, listings)
-    layout = StreamLayout.read(stream, origin, on_blob=passing)
-    layers, _ = _layout_layers(layout, image, origin)
-    return passing.take(layers)
-
-
-def _engine(spec: str, image: Image, listings: Listings, timeout: float) -> list[Listing]:
-    """``GET /images/get`` once (what ``docker save`` asks: it changes nothing), read as it comes."""
-    from image_lineage.sources import open_source  # noqa: PLC0415 - the package imports this module's users
-    from image_lineage.sources.engine import DockerEngineSource, contexts, transport  # noqa: PLC0415
-
-    source = open_source(spec, timeout=timeout)
-    if not isinstance(source, DockerEngineSource):  # pragma: no cover - docker and podman specs are engines
-        raise LineageError(f"{spec} is not an engine.")
-    target = contexts.resolve(source.endpoint, default=transport.DEFAULT_ENDPOINT)
-    client = transport.connect(target.address, timeout, engine=target.engine(source.engine))
-    # The containerd store exports by the name it lists (an index or manifest digest).
-    name = image.index_digest or image.manifest_digest or image.id
-    origin = f"the export of {image.display_name}"
-    read: Callable[[BinaryIO], list[Listing]] = lambda stream: read_stream(stream, image, origin, listings)  # noqa: E731
-    try:
-        return client.export(name, read)
-    finally:
-        client.close()
-
-
-def _registry(url: str, image: Image, listings: Listings, timeout: float) -> list[Listing]:
-    """The image's manifest (by the digest the scan found) walked, its layers streamed."""
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only a registry needs it
-
-    from image_lineage.cache import BlobCache, default_cache_dir  # noqa: PLC0415
-    from image_lineage.sources.registry import _RegistryBlobs  # noqa: PLC0415
-    from image_lineage.sources.registry_client import RegistryClient  # noqa: PLC0415
-
-    client = RegistryClient(url, timeout)
-    # The scan named each image ``HOST/REPOSITORY@DIGEST``: the repository to fetch it from.
-    located = [
-        found for name in image.digests if (found := Reference.parse(name)) and found.host == client.host
-    ]
-    if not located or not image.manifest_digest:
-        raise UnknownImage(f"The registry at {client.base} names no manifest for {image.display_name}.")
-    repository = located[0].repository
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        blobs = _RegistryBlobs(client, BlobCache(default_cache_dir(), "oci"), pool)
-        layers = _manifest_layers(blobs, image, repository, f"The registry at {client.base}")
-        return listings.list_blobs(blobs, layers, repository, client.base)
-
-
-def _containerd(spec: str, image: Image, listings: Listings, timeout: float) -> list[Listing]:
-    """The image's manifest walked in containerd's content store, its layers streamed by ``Read``.
-
-    With ``?namespace=all``, the first namespace the scan found the image in (``found_in``).
-    """
-    from image_lineage.sources import open_source  # noqa: PLC0415 - the package imports this module's users
-    from image_lineage.sources.containerd.address import find_socket  # noqa: PLC0415 - grpc: only here
-    from image_lineage.sources.containerd.blobs import ContainerdBlobs  # noqa: PLC0415
-    from image_lineage.sources.containerd.client import Client  # noqa: PLC0415
-    from image_lineage.sources.containerd.source import ContainerdSource  # noqa: PLC0415
-
-    source = open_source(spec, timeout=timeout)
-    if not isinstance(source, ContainerdSource):  # pragma: no cover - a containerd spec is containerd's
-        raise LineageError(f"{spec} is not a containerd.")
-    with Client(find_socket(source.spec), timeout) as client:
-        namespaces = source.namespaces(client)
-        found = [label.rpartition("?namespace=")[2] for label in image.found_in]
-        scope = next((ns for ns in found if ns in namespaces), namespaces[0] if namespaces else "")
-        blobs = ContainerdBlobs(client)
-        origin = f"The containerd at {client.address} (namespace {scope})"
-        layers = _manifest_layers(blobs, image, scope, origin)
-        return listings.list_blobs(blobs, layers, scope, origin)
-
-
-def _manifest_layers(
-    blobs: BlobSource, image: Image, scope: str, origin: str
-) -> list[tuple[Descriptor, str]]:
+def manifest_layers(blobs: BlobSource, image: Image, scope: str, origin: str) -> list[tuple[Descriptor, str]]:
     """The layer descriptors of the manifest the scan found (``image.manifest_digest``), walked
     by the OCI core from ``blobs``, with their diff ids."""
-    from image_lineage.errors import SourceUnavailable  # noqa: PLC0415
-    from image_lineage.sources.oci.walk import Root, walk  # noqa: PLC0415
-
     if not image.manifest_digest:
         raise UnknownImage(f"{origin} names no manifest for {image.display_name}.")
     walked = walk(blobs, [Root(Descriptor("", image.manifest_digest), (), scope)], SourceUnavailable)

@@ -35,15 +35,18 @@ from datetime import UTC, datetime
 from typing import IO, Any, TypeVar
 
 from image_lineage.cache import BlobCache, default_cache_dir
-from image_lineage.errors import SourceUnavailable
+from image_lineage.errors import SourceUnavailable, UnknownImage
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
 from image_lineage.net.pool import until_first_failure
+from image_lineage.reference import Reference
 from image_lineage.sources import oci
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
+from image_lineage.sources.layers import Listings, manifest_layers
 from image_lineage.sources.oci.artifacts import Artifact
 from image_lineage.sources.oci.attested import provenance
 from image_lineage.sources.oci.blobs import Checked, Unread, Want, too_big
 from image_lineage.sources.oci.descriptor import Descriptor, Manifest
+from image_lineage.sources.oci.layer_tar import Listing
 from image_lineage.sources.oci.records import ImageMaker, images_of
 from image_lineage.sources.oci.walk import Placed, Root, walk
 from image_lineage.sources.registry_client import RegistryClient as _Client
@@ -84,6 +87,23 @@ class RegistrySource:
         notes += oci.artifact_notes(oci.attach_artifacts(artifacts, images.values()), "the registry")
         info = SourceInfo(kind="registry", endpoint=client.base, scanned_at=datetime.now(UTC))
         return Scan(source=info, images=tuple(images[k] for k in sorted(images)), diagnostics=tuple(notes))
+
+    def read_layers(self, image: Image, listings: Listings) -> list[Listing]:
+        """The image's manifest (by the digest the scan found) walked, its layers streamed."""
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - as in scan
+
+        client = _Client(self.url, self.timeout, sleep=self.sleep)
+        # The scan named each image ``HOST/REPOSITORY@DIGEST``: the repository to fetch it from.
+        located = [
+            found for name in image.digests if (found := Reference.parse(name)) and found.host == client.host
+        ]
+        if not located or not image.manifest_digest:
+            raise UnknownImage(f"The registry at {client.base} names no manifest for {image.display_name}.")
+        repository = located[0].repository
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            blobs = _RegistryBlobs(client, BlobCache(default_cache_dir(), _CACHE_NAMESPACE), pool)
+            layers = manifest_layers(blobs, image, repository, f"The registry at {client.base}")
+            return listings.list_blobs(blobs, layers, repository, client.base)
 
 
 class _Walk:

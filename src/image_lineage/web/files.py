@@ -1,5 +1,6 @@
 """The inspector's Files view, computed: an image's layers read from the source it came from
-(once per source and image, then kept), and what each filter shows, as a nested tree.
+(opened by its spec, it lists them from its own blobs; once per source and image, then kept),
+and what each filter shows, as a nested tree.
 
 Filters: everything in the final filesystem; what one step changed (added, changed, and the
 entries it removed); what the image adds over its parent; what ships for nothing (written by
@@ -20,6 +21,7 @@ from image_lineage.contents import Hidden, ImageContents, LayerInput, analyse
 from image_lineage.errors import LineageError
 from image_lineage.lineage import Lineage, Node
 from image_lineage.messages import one_line
+from image_lineage.sources import open_source
 from image_lineage.sources.layers import Listings, image_layers
 from image_lineage.text import clean_text, human_size
 from image_lineage.web.memo import by_identity
@@ -71,7 +73,7 @@ def read_files(spec: str, image_id: str, _node: Node) -> FilesRead:  # noqa: ARG
     if len(listings.by_diff_id) > MAX_KEPT_LAYERS:
         listings.by_diff_id.clear()
     try:
-        found = image_layers(spec, node.image, listings)
+        found = image_layers(open_source(spec), node.image, listings)
     except LineageError as error:
         return FilesRead(None, one_line(error, {}))
     steps = {step.diff_id: step.created_by for step in node.steps if step.diff_id}
@@ -97,11 +99,15 @@ def hidden_of_images(lineage: Lineage, *, spec: str) -> HiddenRead:
     ancestors' layers, which are then known (``Listings``) and not read again."""
     listings = _shared(spec)
     hidden: dict[str, tuple[Hidden, ...]] = {}
+    try:
+        source = open_source(spec)  # not kept between readings: it reads the environment (containerd)
+    except LineageError as error:
+        return HiddenRead({}, one_line(error, {}))
     for node in sorted(lineage.by_id.values(), key=lambda n: (-len(n.image.layers), n.id)):
         if len(listings.by_diff_id) > MAX_KEPT_LAYERS:
             listings.by_diff_id.clear()  # memory bounded: the disk cache still knows them
         try:
-            found = image_layers(spec, node.image, listings)
+            found = image_layers(source, node.image, listings)
         except LineageError as error:
             return HiddenRead({}, f"{clean_text(node.image.display_name, 80)}: {one_line(error, {})}")
         inputs = [

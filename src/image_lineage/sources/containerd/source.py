@@ -15,6 +15,9 @@ Engine's own containerd store keep their images in containerd. A scan:
   sizes would need the snapshotter's usage, which is not read); attestations and other
   artifacts are counted on the image they refer to, never records.
 
+Layer contents (``read_layers``, for ``files``): the image's manifest walked in the namespace it
+was found in, each layer streamed from the content store (``layers.py``).
+
 Read-only: version, namespaces ``List``, images ``List`` and content ``Read`` (``client.py``).
 With ``?namespace=all`` each record's ``found_in`` names the namespaces it was found in.
 """
@@ -37,7 +40,9 @@ from image_lineage.sources.containerd import errors
 from image_lineage.sources.containerd.address import ALL, KUBERNETES, Spec, find_socket
 from image_lineage.sources.containerd.blobs import ContainerdBlobs
 from image_lineage.sources.containerd.client import Client
+from image_lineage.sources.layers import Listings, manifest_layers
 from image_lineage.sources.oci.descriptor import Manifest
+from image_lineage.sources.oci.layer_tar import Listing
 from image_lineage.sources.oci.records import ImageMaker, images_of
 from image_lineage.sources.oci.walk import Placed, Root, Walked, walk
 
@@ -72,6 +77,20 @@ class ContainerdSource:
             if progress:
                 progress(len(roots), len(roots))
         return _scan(walked, client.address, namespaces, self.spec.namespace == ALL, version)
+
+    def read_layers(self, image: Image, listings: Listings) -> list[Listing]:
+        """The image's manifest walked in the content store, its layers streamed by ``Read``.
+
+        With ``?namespace=all``, the first namespace the scan found the image in (``found_in``).
+        """
+        with Client(find_socket(self.spec), self.timeout) as client:
+            namespaces = self.namespaces(client)
+            found = [label.rpartition("?namespace=")[2] for label in image.found_in]
+            scope = next((ns for ns in found if ns in namespaces), namespaces[0] if namespaces else "")
+            blobs = ContainerdBlobs(client)
+            origin = f"The containerd at {client.address} (namespace {scope})"
+            layers = manifest_layers(blobs, image, scope, origin)
+            return listings.list_blobs(blobs, layers, scope, origin)
 
     def namespaces(self, client: Client) -> list[str]:
         """The namespaces to read: the one named, every one, ``k8s.io``, or the only one with images."""

@@ -6,6 +6,9 @@ keeps what it already knows in the content-addressed cache (``cache.py``), and h
 raw answers to ``engine_api.py``, the one place they become records. Failures arrive as
 domain errors already (``errors.py``); an image removed mid-scan is a diagnostic.
 
+Layer contents (``read_layers``, for ``files``) come from the engine's export of the image, read
+once as it streams by: headers only, nothing written to disk.
+
 Only GET requests are ever sent: this package never pulls, tags, deletes or builds.
 """
 
@@ -15,7 +18,7 @@ from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from image_lineage.cache import Details, DetailsCache, default_cache_dir, engine_namespace
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
@@ -34,6 +37,10 @@ from image_lineage.sources.engine_api import (
     trim_history,
     trim_inspect,
 )
+
+if TYPE_CHECKING:
+    from image_lineage.sources.layers import Listings
+    from image_lineage.sources.oci.layer_tar import Listing
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +80,25 @@ class DockerEngineSource:
             scanned_at=datetime.now(UTC),
         )
         return Scan(source=info, images=images, diagnostics=notes)
+
+    def read_layers(self, image: Image, listings: Listings) -> list[Listing]:
+        """``GET /images/get`` once (what ``docker save`` asks: it changes nothing), its layers
+        listed as the stream goes by (``archive.stream_layers``), on either image store."""
+        from image_lineage.sources.archive import stream_layers  # noqa: PLC0415 - tarfile: only here
+
+        target = contexts.resolve(self.endpoint, default=transport.DEFAULT_ENDPOINT)
+        client = transport.connect(target.address, self.timeout, engine=target.engine(self.engine))
+        # The containerd store exports by the name it lists (an index or manifest digest).
+        name = image.index_digest or image.manifest_digest or image.id
+        origin = f"the export of {image.display_name}"
+
+        def read(stream: BinaryIO) -> list[Listing]:
+            return stream_layers(stream, image, origin, listings)
+
+        try:
+            return client.export(name, read)
+        finally:
+            client.close()
 
     def _scan_containerd(
         self,
