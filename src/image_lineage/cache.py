@@ -100,28 +100,31 @@ class _Table:
         except sqlite3.Error:
             return
 
-    def _put_bodies(self, bodies: Mapping[str, object]) -> None:
-        self._put(bodies, json.dumps, holds_secret)
+    def _put_bodies(self, bodies: Mapping[str, object]) -> list[str]:
+        return self._put(bodies, json.dumps, holds_secret)
 
     def _put(
         self, entries: Mapping[str, V], encode: Callable[[V], object], secret: Callable[[V], bool]
-    ) -> None:
-        """Store each entry encoded, except those that hold a ``secret`` (never written)."""
+    ) -> list[str]:
+        """Store each entry encoded, except those that hold a ``secret`` (never written).
+
+        Returns the keys held back for what they hold (a secret, or nesting too deep to
+        write); none when there is no database to write to.
+        """
         if self._db is None or not entries:
-            return
-        rows = []
+            return []
+        rows, held_back = [], []
         for key, value in entries.items():
             if secret(value):
+                held_back.append(key)
                 continue
             try:
                 rows.append((self._namespace, key, encode(value)))
             except (ValueError, RecursionError):
-                continue  # nested too deep to write: read from its source again next time
-        try:
-            with self._db:
-                self._db.executemany(f"INSERT OR REPLACE INTO {self._TABLE} VALUES (?, ?, ?)", rows)  # noqa: S608
-        except sqlite3.Error:
-            return
+                held_back.append(key)  # nested too deep to write: read from its source again next time
+        with contextlib.suppress(sqlite3.Error), self._db:
+            self._db.executemany(f"INSERT OR REPLACE INTO {self._TABLE} VALUES (?, ?, ?)", rows)  # noqa: S608
+        return held_back
 
 
 class DetailsCache(_Table):
@@ -136,8 +139,9 @@ class DetailsCache(_Table):
                 found[image_id] = entry
         return found
 
-    def put_many(self, entries: Mapping[str, Details]) -> None:
-        self._put_bodies(
+    def put_many(self, entries: Mapping[str, Details]) -> list[str]:
+        """Store each entry; returns the ids of those held back (``_put``)."""
+        return self._put_bodies(
             {key: {"inspect": inspect, "history": history} for key, (inspect, history) in entries.items()}
         )
 
@@ -197,6 +201,40 @@ class BlobCache(_Table):
 
     def put_many(self, blobs: Mapping[str, bytes]) -> None:
         self._put(blobs, sqlite3.Binary, _blob_holds_secret)
+
+
+class ResultCache(_Table):
+    """A command's finished output per (namespace, what was asked), with the fingerprint of the
+    engine listing it was made from (``sources.engine.scan.Listing``); use as a context manager.
+
+    One entry per question: an answer made from a new listing replaces the old one, so the
+    file holds one output per engine and set of options, and a listing that changed in any
+    way (an image added, removed or tagged) never meets an answer made from another. Only
+    masked outputs are given to it (never one of ``--show-secrets``), and only of scans whose
+    every answer the details cache kept (none held a secret), list included (``put``).
+    """
+
+    _TABLE = "results"
+
+    def get(self, question: str, fingerprint: str) -> tuple[str, str] | None:
+        """(stdout, stderr) of ``question`` asked of the listing ``fingerprint``, if kept."""
+        for _, body in self._get_bodies([question]):
+            try:
+                entry = json.loads(body) if isinstance(body, str) else None
+            except ValueError:
+                return None
+            if not isinstance(entry, dict) or entry.get("fingerprint") != fingerprint:
+                return None
+            out, err = entry.get("stdout"), entry.get("stderr")
+            return (out, err) if isinstance(out, str) and isinstance(err, str) else None
+        return None
+
+    def put(self, question: str, fingerprint: str, stdout: str, stderr: str) -> None:
+        """Keep the output. Not read for secrets here (masking it whole took ~1 s for 1,000
+        images): ``Listing`` names a fingerprint only for a scan whose every answer the
+        details cache kept, so the output holds nothing the rule above would hold back."""
+        entry = {"fingerprint": fingerprint, "stdout": stdout, "stderr": stderr}
+        self._put({question: entry}, json.dumps, lambda _: False)
 
 
 def digest_matches(digest: str, body: bytes) -> bool:

@@ -11,13 +11,15 @@ Only GET requests are ever sent: this package never pulls, tags, deletes or buil
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
-from image_lineage.cache import Details, DetailsCache, default_cache_dir, engine_namespace
+from image_lineage.cache import Details, DetailsCache, default_cache_dir, engine_namespace, holds_secret
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
 from image_lineage.net.pool import counter, fetch_all
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
@@ -47,6 +49,11 @@ class DockerEngineSource:
     engine: Engine = DOCKER
 
     def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
+        with self.listing(include_intermediate=include_intermediate) as listing:
+            return listing.scan(progress)
+
+    def listing(self, *, include_intermediate: bool = False) -> Listing:
+        """The engine's image list, read: ``scan()`` reads the rest. Close it (a context manager)."""
         # One reading of the docker CLI's files gives the address and the context named.
         target = contexts.resolve(self.endpoint, default=transport.DEFAULT_ENDPOINT)
         client = transport.connect(target.address, self.timeout, engine=target.engine(self.engine))
@@ -56,23 +63,20 @@ class DockerEngineSource:
             # The store is asked for only when there is an image to read (an empty engine
             # needs nothing more than the list).
             about = client.info() if summaries else {}
-            namespace = engine_namespace(self.kind, target.address, about.get("ID"))
-            if image_store(about) == "containerd":
-                images, notes = self._scan_containerd(
-                    client, version, include_intermediate, progress, namespace
-                )
-            else:
-                cache = DetailsCache(default_cache_dir(), namespace) if self.use_cache else None
-                images, notes = _read_details(summaries, client.details, cache, progress)
-        finally:
+        except BaseException:
             client.close()
-        info = SourceInfo(
-            kind=self.kind,
-            endpoint=target.label,
-            engine_version=str(version.get("Version", "")),
-            scanned_at=datetime.now(UTC),
+            raise
+        namespace = engine_namespace(self.kind, target.address, about.get("ID"))
+        return Listing(
+            source=self,
+            client=client,
+            label=target.label,
+            version=version,
+            summaries=summaries,
+            about=about,
+            namespace=namespace,
+            include_intermediate=include_intermediate,
         )
-        return Scan(source=info, images=images, diagnostics=notes)
 
     def _scan_containerd(
         self,
@@ -102,6 +106,71 @@ class DockerEngineSource:
         )
 
 
+class Listing:
+    """An engine's image list as read (``DockerEngineSource.listing``), its connection open.
+
+    ``fingerprint`` names what a scan of it gives before the rest is read: the engine (its
+    cache namespace), its version and the list answers (ids, tags, digests, sizes, labels).
+    The rest a scan reads is read by image id, which the details cache already holds fixed
+    for an engine (an id is the digest of the image's config). None where that does not
+    hold: the containerd store (its answers are read by name and platform), a scan without
+    the cache; and, once ``scan`` ran, a scan that missed an image removed meanwhile, or
+    read an answer the cache would not keep (a secret in it, or in the list).
+    """
+
+    def __init__(
+        self,
+        *,
+        source: DockerEngineSource,
+        client: transport.Transport,
+        label: str,
+        version: Mapping[str, Any],
+        summaries: list[tuple[Mapping[str, Any], bool]],
+        about: Mapping[str, Any],
+        namespace: str,
+        include_intermediate: bool,
+    ) -> None:
+        self._source = source
+        self._client = client
+        self._label = label
+        self._version = version
+        self._summaries = summaries
+        self._about = about
+        self.namespace = namespace
+        self._include_intermediate = include_intermediate
+        self.fingerprint: str | None = None
+        if source.use_cache and image_store(about) != "containerd":
+            named = [namespace, version, include_intermediate, summaries]
+            self.fingerprint = hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def scan(self, progress: Progress | None = None) -> Scan:
+        if image_store(self._about) == "containerd":
+            images, notes = self._source._scan_containerd(
+                self._client, self._version, self._include_intermediate, progress, self.namespace
+            )
+        else:
+            cache = DetailsCache(default_cache_dir(), self.namespace) if self._source.use_cache else None
+            images, notes, whole = _read_details(self._summaries, self._client.details, cache, progress)
+            if not whole or holds_secret(self._summaries):
+                self.fingerprint = None
+        info = SourceInfo(
+            kind=self._source.kind,
+            endpoint=self._label,
+            engine_version=str(self._version.get("Version", "")),
+            scanned_at=datetime.now(UTC),
+        )
+        return Scan(source=info, images=images, diagnostics=notes)
+
+
 def _list(
     client: transport.Transport, include_intermediate: bool, *, manifests: bool = False
 ) -> list[tuple[Mapping[str, Any], bool]]:
@@ -122,11 +191,15 @@ def _read_details(
     fetch: Callable[[str], Details],
     cache: DetailsCache | None,
     progress: Progress | None,
-) -> tuple[tuple[Image, ...], tuple[Diagnostic, ...]]:
+) -> tuple[tuple[Image, ...], tuple[Diagnostic, ...], bool]:
+    """The records of the images listed, notes about them, and whether the scan read whole:
+    every image and step image it looked for was there (none was removed while it ran) and
+    is in the cache (none held back for holding a secret)."""
     wanted = [str(summary.get("Id", "")) for summary, _ in summaries]
     notes: list[Diagnostic] = []
     with cache or nullcontext():
-        details = _details(wanted, fetch, cache, progress, notes)
+        held_back: list[str] = []
+        details = _details(wanted, fetch, cache, progress, notes=notes, held_back=held_back)
         # Where a history fits its layers in several ways, the legacy builder's step
         # images (named by the history rows) say exactly how many layers each step left.
         counts = _layer_counts(details)
@@ -136,8 +209,9 @@ def _read_details(
             if i in details and layers_are_ambiguous(*_history_and_layers(details[i]), counts)
         ]
         steps = {s for i in unsure for s in history_ids(details[i][1]) if s not in details}
+        steps_gone: list[Diagnostic] = []
         if steps:
-            details.update(_details(sorted(steps), fetch, cache, None, []))
+            details.update(_details(sorted(steps), fetch, cache, None, notes=steps_gone, held_back=held_back))
             counts = _layer_counts(details)
     images = []
     for (summary, intermediate), image_id in zip(summaries, wanted, strict=True):
@@ -157,7 +231,8 @@ def _read_details(
                     "step made which layer is a best guess (sizes and the tree are unaffected)",
                 )
             )
-    return tuple(images), tuple(notes)
+    whole = not steps_gone and not held_back and all(image_id in details for image_id in wanted)
+    return tuple(images), tuple(notes), whole
 
 
 def _history_and_layers(details: Details) -> tuple[list[dict[str, Any]], list[str]]:
@@ -188,9 +263,12 @@ def _details(
     fetch: Callable[[str], Details],
     cache: DetailsCache | None,
     progress: Progress | None,
+    *,
     notes: list[Diagnostic],
+    held_back: list[str],
 ) -> dict[str, Details]:
-    """Inspect and history of each id: from the cache, else from the engine (then cached)."""
+    """Inspect and history of each id: from the cache, else from the engine (then cached;
+    ``held_back`` gets the ids the cache would not keep)."""
     details = cache.get_many(wanted) if cache else {}
     misses = [image_id for image_id in dict.fromkeys(wanted) if image_id not in details]
     step = counter(progress, len(wanted) - len(misses), len(wanted))
@@ -200,6 +278,6 @@ def _details(
         for image_id, (inspect, history) in raw.items()
     }
     if cache:
-        cache.put_many(fetched)
+        held_back += cache.put_many(fetched)
     details.update(fetched)
     return details
