@@ -219,22 +219,24 @@ class ResultCache(_Table):
     def get(self, question: str, fingerprint: str) -> tuple[str, str] | None:
         """(stdout, stderr) of ``question`` asked of the listing ``fingerprint``, if kept."""
         for _, body in self._get_bodies([question]):
+            # A line of JSON, then the output as it is: megabytes read back with no decoding.
+            head, newline, stdout = body.partition("\n") if isinstance(body, str) else ("", "", "")
             try:
-                entry = json.loads(body) if isinstance(body, str) else None
+                entry = json.loads(head) if newline else None
             except ValueError:
                 return None
             if not isinstance(entry, dict) or entry.get("fingerprint") != fingerprint:
                 return None
-            out, err = entry.get("stdout"), entry.get("stderr")
-            return (out, err) if isinstance(out, str) and isinstance(err, str) else None
+            stderr = entry.get("stderr")
+            return (stdout, stderr) if isinstance(stderr, str) else None
         return None
 
     def put(self, question: str, fingerprint: str, stdout: str, stderr: str) -> None:
         """Keep the output. Not read for secrets here (masking it whole took ~1 s for 1,000
         images): ``Listing`` names a fingerprint only for a scan whose every answer the
         details cache kept, so the output holds nothing the rule above would hold back."""
-        entry = {"fingerprint": fingerprint, "stdout": stdout, "stderr": stderr}
-        self._put({question: entry}, json.dumps, lambda _: False)
+        head = json.dumps({"fingerprint": fingerprint, "stderr": stderr})
+        self._put({question: f"{head}\n{stdout}"}, str, lambda _: False)
 
 
 def digest_matches(digest: str, body: bytes) -> bool:

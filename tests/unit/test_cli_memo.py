@@ -197,3 +197,18 @@ def kept_answers(cache: Path) -> int:
             return int(db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
         except sqlite3.OperationalError:  # no such table: nothing was ever kept
             return 0
+
+
+@pytest.mark.parametrize(
+    "body", ["not json\nanswer", "no line at all", '{"fingerprint": 1}\nanswer'], ids=repr
+)
+def test_a_damaged_answer_is_made_again(engine: FakeEngine, private_cache: Path, body: str) -> None:
+    first, _, _ = answer(engine, engine_routes(*TWO), "tree")
+    with sqlite3.connect(private_cache / "details-v4.sqlite3") as db:
+        db.execute("UPDATE results SET body = ?", [body])
+
+    again, _, _ = answer(engine, engine_routes(*TWO), "tree")
+
+    assert again == first
+    with sqlite3.connect(private_cache / "details-v4.sqlite3") as db:
+        assert db.execute("SELECT body FROM results").fetchone()[0] != body  # made, and kept, again
