@@ -373,6 +373,11 @@ def _listing(args: argparse.Namespace) -> Listing | None:
     masking on: what it printed for the same question of the same list is printed again."""
     if args.command not in {"tree", "export"} or args.show_secrets or args.no_cache:
         return None
+    if (
+        args.command == "export"
+        and (args.format or format_for((args.output or STDOUT).name)) not in cli_memo.FORMATS
+    ):
+        return None  # svg by default; a name that names no format is refused after the scan, as before
     specs = _specs(args)
     if len(specs) != 1 or (specs == ["auto"] and not args.context):  # auto may fall back: _scan
         return None

@@ -26,6 +26,9 @@ from image_lineage.cache import ResultCache, default_cache_dir
 from image_lineage.model import iso_utc
 from image_lineage.sources.engine.scan import Listing
 
+#: The export formats this code makes alone, and ``tree``. Not svg, png, pdf, html: Graphviz
+#: draws them, and a Graphviz upgraded or removed must show as it does without this module.
+FORMATS = frozenset({"json", "dot", "mermaid", "graphml"})
 _PACKAGE = Path(__file__).parent
 _PLACEHOLDER = '"scanned_at":"\\u0000"'  # JSON text no output holds: its own writer escapes NUL
 

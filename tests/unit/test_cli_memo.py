@@ -212,3 +212,12 @@ def test_a_damaged_answer_is_made_again(engine: FakeEngine, private_cache: Path,
     assert again == first
     with sqlite3.connect(private_cache / "details-v4.sqlite3") as db:
         assert db.execute("SELECT body FROM results").fetchone()[0] != body  # made, and kept, again
+
+
+@pytest.mark.usefixtures("graphviz")
+def test_what_graphviz_draws_is_drawn_each_time(engine: FakeEngine, private_cache: Path) -> None:
+    """An upgraded or removed Graphviz must show as it does: its pictures are never kept."""
+    answer(engine, engine_routes(*TWO), "export", "-f", "svg")
+    answer(engine, engine_routes(*TWO), "export", "-f", "dot")
+
+    assert kept_answers(private_cache) == 1  # the dot text's
