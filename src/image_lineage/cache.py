@@ -8,7 +8,9 @@ its address and its own id): what a hostile engine says about an id the user als
 is never read back for another engine. What can be checked is, on every read: a blob
 must hash to its digest, an inspect must name the id it is stored under. Tags are not
 cached; they come from the fresh image list. Registry manifests and configs are kept
-byte for byte by digest (``BlobCache``), for the same reason.
+byte for byte by digest (``BlobCache``), for the same reason. ``ResultCache`` keeps a
+command's finished output per engine and command line, with a digest of the image list it
+was made from (``cli_memo.py``): given again only for an identical list.
 
 The cache is one SQLite file (``details-v4.sqlite3``) under
 ``$IMAGE_LINEAGE_CACHE_DIR``, else ``$XDG_CACHE_HOME/image-lineage``, else
