@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from image_lineage.cache import Details, DetailsCache, default_cache_dir, engine_namespace, holds_secret
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
@@ -36,6 +37,8 @@ from image_lineage.sources.engine_api import (
     trim_history,
     trim_inspect,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +62,11 @@ class DockerEngineSource:
         client = transport.connect(target.address, self.timeout, engine=target.engine(self.engine))
         try:
             version = client.version()
+            # /info on its own connection while the engine makes the list (~60 ms for 1,000
+            # images, on one of its cores); read only when there is an image to read.
+            info = _meanwhile(client.info)
             summaries = _list(client, include_intermediate)
-            # The store is asked for only when there is an image to read (an empty engine
-            # needs nothing more than the list).
-            about = client.info() if summaries else {}
+            about = info() if summaries else {}
         except BaseException:
             client.close()
             raise
@@ -169,6 +173,29 @@ class Listing:
             scanned_at=datetime.now(UTC),
         )
         return Scan(source=info, images=images, diagnostics=notes)
+
+
+def _meanwhile(call: Callable[[], T]) -> Callable[[], T]:
+    """``call()`` started on a thread now; what is returned waits for its answer (or error)."""
+    done: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            done.append(call())
+        except BaseException as error:  # raised again in the caller's thread
+            failed.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+
+    def answer() -> T:
+        thread.join()
+        if failed:
+            raise failed[0]
+        return done[0]
+
+    return answer
 
 
 def _list(
