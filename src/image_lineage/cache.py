@@ -48,6 +48,9 @@ _FILE = "details-v4.sqlite3"
 _OLD_FILES = ("details-v1.sqlite3", "details-v2.sqlite3", "details-v3.sqlite3")
 _DIRECTORY = "image-lineage"
 _CHUNK = 500  # stay far below SQLite's limit on bound variables
+#: Outputs kept (``ResultCache``), the newest, whatever their engine: a JSON export of 1,000
+#: images is ~4 MB, and an engine or a command line seen once should not keep one for good.
+RESULTS_KEPT = 8
 
 Details = tuple[dict[str, Any], list[dict[str, Any]]]
 V = TypeVar("V")
@@ -209,9 +212,9 @@ class ResultCache(_Table):
     """A command's finished output per (namespace, what was asked), with the fingerprint of the
     engine listing it was made from (``sources.engine.scan.Listing``); use as a context manager.
 
-    One entry per question: an answer made from a new listing replaces the old one, so the
-    file holds one output per engine and set of options, and a listing that changed in any
-    way (an image added, removed or tagged) never meets an answer made from another. Only
+    One entry per question: an answer made from a new listing replaces the old one, and only
+    the newest ``RESULTS_KEPT`` are kept in all. A listing that changed in any way (an image
+    added, removed or tagged) never meets an answer made from another. Only
     masked outputs are given to it (never one of ``--show-secrets``), and only of scans whose
     every answer the details cache kept (none held a secret), list included (``put``).
     """
@@ -239,6 +242,11 @@ class ResultCache(_Table):
         details cache kept, so the output holds nothing the rule above would hold back."""
         head = json.dumps({"fingerprint": fingerprint, "stderr": stderr})
         self._put({question: f"{head}\n{stdout}"}, str, lambda _: False)
+        if self._db is not None:  # the newest few, of every engine: outputs are megabytes
+            newest = f"SELECT rowid FROM {self._TABLE} ORDER BY rowid DESC LIMIT ?"  # noqa: S608
+            query = f"DELETE FROM {self._TABLE} WHERE rowid NOT IN ({newest})"  # noqa: S608
+            with contextlib.suppress(sqlite3.Error), self._db:
+                self._db.execute(query, [RESULTS_KEPT])
 
 
 def digest_matches(digest: str, body: bytes) -> bool:

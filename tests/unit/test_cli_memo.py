@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from image_lineage.cache import RESULTS_KEPT, ResultCache
 from image_lineage.cli import main
 from testbed.fake_engine import FakeEngine, Routes
 
@@ -221,3 +222,14 @@ def test_what_graphviz_draws_is_drawn_each_time(engine: FakeEngine, private_cach
     answer(engine, engine_routes(*TWO), "export", "-f", "dot")
 
     assert kept_answers(private_cache) == 1  # the dot text's
+
+
+def test_only_the_newest_answers_are_kept(private_cache: Path) -> None:
+    for number in range(RESULTS_KEPT + 3):
+        with ResultCache(private_cache, f"engine {number % 2}") as cache:
+            cache.put(f"question {number}", "listing", f"answer {number}", "")
+
+    with ResultCache(private_cache, "engine 0") as cache:
+        assert cache.get("question 2", "listing") is None
+        assert cache.get(f"question {RESULTS_KEPT + 2}", "listing") == (f"answer {RESULTS_KEPT + 2}", "")
+    assert kept_answers(private_cache) == RESULTS_KEPT
