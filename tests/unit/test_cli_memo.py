@@ -181,6 +181,17 @@ def test_an_image_holding_a_secret_keeps_no_answer(engine: FakeEngine, private_c
     assert b"ghp_0123456789" not in (private_cache / "details-v4.sqlite3").read_bytes()
 
 
+def test_a_tag_holding_a_secret_keeps_no_answer(engine: FakeEngine, private_cache: Path) -> None:
+    """Tags are not masked; one that looks like a token keeps the output out of the cache."""
+    word = "ghp_0123456789abcdefghijabcdefghij012345"  # what a GitHub token looks like
+    tagged = image(APP, LAYERS, f"team/{word}:1", "ADD")
+
+    answer(engine, engine_routes(TWO[0], tagged), "tree")
+
+    assert kept_answers(private_cache) == 0
+    assert word.encode() not in (private_cache / "details-v4.sqlite3").read_bytes()
+
+
 def test_no_cache_neither_keeps_nor_reads_an_answer(engine: FakeEngine, private_cache: Path) -> None:
     answer(engine, engine_routes(*TWO), "tree", "--no-cache")
     _, _, asked = answer(engine, engine_routes(*TWO), "tree", "--no-cache")

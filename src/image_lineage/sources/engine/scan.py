@@ -164,7 +164,7 @@ class Listing:
         else:
             cache = DetailsCache(default_cache_dir(), self.namespace) if self._source.use_cache else None
             images, notes, whole = _read_details(self._summaries, self._client.details, cache, progress)
-            if not whole or holds_secret(self._summaries):
+            if not whole or holds_secret([summary for summary, _ in self._summaries]):
                 self.fingerprint = None
         info = SourceInfo(
             kind=self._source.kind,
