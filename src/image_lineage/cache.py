@@ -38,8 +38,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
-from image_lineage.secret_text import mask_text
-
 # v2: history rows keep their "Id" (the step images that pin down which step made a layer).
 # v3: inspect keeps what a container starts with (ports, volumes, command...; Env names only).
 # v4: no entry that holds a secret; one namespace per engine.
@@ -276,6 +274,9 @@ def holds_secret(value: object) -> bool:
     (``{"password": "hunter2"}``), except under the keys of the formats' own fields
     (``created_by``...), which masking reads alone: half the work on a cold scan.
     """
+    # Imported here: a warm scan writes nothing, and the rules' patterns take a while to compile.
+    from image_lineage.secret_text import mask_text  # noqa: PLC0415
+
     return any(mask_text(text) != text for text in _texts(value))
 
 

@@ -23,12 +23,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from image_lineage import __version__, cli_memo, pipeline, platforms, views
+from image_lineage import __version__, cli_memo, platforms, views
 from image_lineage.errors import Hint, LineageError, with_remedy
 from image_lineage.lineage import Lineage, describe
-from image_lineage.masking import mask_scan
 from image_lineage.messages import inert, one_line
 from image_lineage.model import Scan
 from image_lineage.render import BINARY_FORMATS, EXTENSIONS, FORMATS, RANKDIRS, format_for, render
@@ -41,6 +40,9 @@ from image_lineage.sources.engine.scan import Listing
 from image_lineage.stale import SCHEMA, noted, recorded_references, stale_images
 from image_lineage.text import clean_text
 from image_lineage.views import PlatformSelection
+
+if TYPE_CHECKING:
+    from image_lineage import pipeline
 
 PROG = "image-lineage"
 STALE_FORMATS = ("text", "json")
@@ -353,7 +355,13 @@ def _command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return _show_listed(listing, args, out, err)
     scans, options = [_scan(args, err)], _options(args)
     _tell_unused(args, err)
+    # The pipeline and masking are imported on use: a warm tree or export answered from the
+    # cache (cli_memo) needs neither, and their imports (the masking rules' patterns) were
+    # a tenth of its time.
+    from image_lineage import pipeline  # noqa: PLC0415
+
     if args.command == "snapshot":
+        from image_lineage.masking import mask_scan  # noqa: PLC0415
         from image_lineage.sources.snapshot import dumps as snapshot_dumps  # noqa: PLC0415
 
         selected = pipeline.select(scans, options)
@@ -411,6 +419,8 @@ def _show(
     scans: list[Scan], options: pipeline.Options, args: argparse.Namespace, out: TextIO, err: TextIO
 ) -> str | bytes:
     """``tree`` or ``export``: writes the tree, then its notes on ``err``; returns what it wrote."""
+    from image_lineage import pipeline  # noqa: PLC0415 - see _command
+
     result = pipeline.run(scans, options)
     # Images on an outdated base are marked in the tree and every export, as in the app.
     lineage, host = (
@@ -438,6 +448,8 @@ def _answer(
     scans: list[Scan], options: pipeline.Options, args: argparse.Namespace, out: TextIO, err: TextIO
 ) -> int:
     """``files`` (1 when a ``--ci`` threshold is crossed) or ``stale`` (1 when some images are)."""
+    from image_lineage import pipeline  # noqa: PLC0415 - see _command
+
     if args.command == "files":
         from image_lineage.cli_files import files_command  # noqa: PLC0415 - only this command reads layers
 
@@ -492,6 +504,8 @@ def _export_format(given: str | None, output: Path | None) -> str:
 def _options(args: argparse.Namespace) -> pipeline.Options:
     """What to show: the platform asked for (by default this machine's), the filter and focus
     given. The sources already left out intermediate images unless ``--all``."""
+    from image_lineage import pipeline  # noqa: PLC0415 - see _command
+
     return pipeline.Options(
         platform=args.platform,
         collapse=args.collapse,
