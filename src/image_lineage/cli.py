@@ -156,7 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_TIMEOUT,
         help="seconds to wait for each answer of the engine",
     )
-    scan.add_argument("--no-cache", action="store_true", help="ignore the on-disk cache of image details")
+    scan.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="ignore the on-disk cache (image details, and the output kept per image list)",
+    )
     view = common.add_argument_group("what to show")
     view.add_argument("--focus", metavar="IMAGE", help="only IMAGE, its ancestors and its descendants")
     view.add_argument(

@@ -16,7 +16,7 @@ import json
 import threading
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Self, TypeVar
 
@@ -110,6 +110,7 @@ class DockerEngineSource:
         )
 
 
+@dataclass(kw_only=True)
 class Listing:
     """An engine's image list as read (``DockerEngineSource.listing``), its connection open.
 
@@ -122,54 +123,41 @@ class Listing:
     read an answer the cache would not keep (a secret in it, or in the list).
     """
 
-    def __init__(
-        self,
-        *,
-        source: DockerEngineSource,
-        client: transport.Transport,
-        label: str,
-        version: Mapping[str, Any],
-        summaries: list[tuple[Mapping[str, Any], bool]],
-        about: Mapping[str, Any],
-        namespace: str,
-        include_intermediate: bool,
-    ) -> None:
-        self._source = source
-        self._client = client
-        self._label = label
-        self._version = version
-        self._summaries = summaries
-        self._about = about
-        self.namespace = namespace
-        self._include_intermediate = include_intermediate
-        self.fingerprint: str | None = None
-        if source.use_cache and image_store(about) != "containerd":
-            named = [namespace, version, include_intermediate, summaries]
+    source: DockerEngineSource
+    client: transport.Transport
+    label: str
+    version: Mapping[str, Any]
+    summaries: list[tuple[Mapping[str, Any], bool]]
+    about: Mapping[str, Any]
+    namespace: str
+    include_intermediate: bool
+    fingerprint: str | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.source.use_cache and image_store(self.about) != "containerd":
+            named = [self.namespace, self.version, self.include_intermediate, self.summaries]
             self.fingerprint = hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._client.close()
+        self.client.close()
 
     def scan(self, progress: Progress | None = None) -> Scan:
-        if image_store(self._about) == "containerd":
-            images, notes = self._source._scan_containerd(
-                self._client, self._version, self._include_intermediate, progress, self.namespace
+        if image_store(self.about) == "containerd":
+            images, notes = self.source._scan_containerd(
+                self.client, self.version, self.include_intermediate, progress, self.namespace
             )
         else:
-            cache = DetailsCache(default_cache_dir(), self.namespace) if self._source.use_cache else None
-            images, notes, whole = _read_details(self._summaries, self._client.details, cache, progress)
-            if not whole or holds_secret([summary for summary, _ in self._summaries]):
+            cache = DetailsCache(default_cache_dir(), self.namespace) if self.source.use_cache else None
+            images, notes, whole = _read_details(self.summaries, self.client.details, cache, progress)
+            if not whole or holds_secret([summary for summary, _ in self.summaries]):
                 self.fingerprint = None
         info = SourceInfo(
-            kind=self._source.kind,
-            endpoint=self._label,
-            engine_version=str(self._version.get("Version", "")),
+            kind=self.source.kind,
+            endpoint=self.label,
+            engine_version=str(self.version.get("Version", "")),
             scanned_at=datetime.now(UTC),
         )
         return Scan(source=info, images=images, diagnostics=notes)
