@@ -8,7 +8,9 @@ its address and its own id): what a hostile engine says about an id the user als
 is never read back for another engine. What can be checked is, on every read: a blob
 must hash to its digest, an inspect must name the id it is stored under. Tags are not
 cached; they come from the fresh image list. Registry manifests and configs are kept
-byte for byte by digest (``BlobCache``), for the same reason.
+byte for byte by digest (``BlobCache``), for the same reason. ``ResultCache`` keeps a
+command's finished output per engine and command line, with a digest of the image list it
+was made from (``cli_memo.py``): given again only for an identical list.
 
 The cache is one SQLite file (``details-v4.sqlite3``) under
 ``$IMAGE_LINEAGE_CACHE_DIR``, else ``$XDG_CACHE_HOME/image-lineage``, else
@@ -36,8 +38,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
-from image_lineage.secret_text import mask_text
-
 # v2: history rows keep their "Id" (the step images that pin down which step made a layer).
 # v3: inspect keeps what a container starts with (ports, volumes, command...; Env names only).
 # v4: no entry that holds a secret; one namespace per engine.
@@ -46,6 +46,9 @@ _FILE = "details-v4.sqlite3"
 _OLD_FILES = ("details-v1.sqlite3", "details-v2.sqlite3", "details-v3.sqlite3")
 _DIRECTORY = "image-lineage"
 _CHUNK = 500  # stay far below SQLite's limit on bound variables
+#: Outputs kept (``ResultCache``), the newest, whatever their engine: a JSON export of 1,000
+#: images is ~4 MB, and an engine or a command line seen once should not keep one for good.
+RESULTS_KEPT = 8
 
 Details = tuple[dict[str, Any], list[dict[str, Any]]]
 V = TypeVar("V")
@@ -100,28 +103,31 @@ class _Table:
         except sqlite3.Error:
             return
 
-    def _put_bodies(self, bodies: Mapping[str, object]) -> None:
-        self._put(bodies, json.dumps, holds_secret)
+    def _put_bodies(self, bodies: Mapping[str, object]) -> list[str]:
+        return self._put(bodies, json.dumps, holds_secret)
 
     def _put(
         self, entries: Mapping[str, V], encode: Callable[[V], object], secret: Callable[[V], bool]
-    ) -> None:
-        """Store each entry encoded, except those that hold a ``secret`` (never written)."""
+    ) -> list[str]:
+        """Store each entry encoded, except those that hold a ``secret`` (never written).
+
+        Returns the keys held back for what they hold (a secret, or nesting too deep to
+        write); none when there is no database to write to.
+        """
         if self._db is None or not entries:
-            return
-        rows = []
+            return []
+        rows, held_back = [], []
         for key, value in entries.items():
             if secret(value):
+                held_back.append(key)
                 continue
             try:
                 rows.append((self._namespace, key, encode(value)))
             except (ValueError, RecursionError):
-                continue  # nested too deep to write: read from its source again next time
-        try:
-            with self._db:
-                self._db.executemany(f"INSERT OR REPLACE INTO {self._TABLE} VALUES (?, ?, ?)", rows)  # noqa: S608
-        except sqlite3.Error:
-            return
+                held_back.append(key)  # nested too deep to write: read from its source again next time
+        with contextlib.suppress(sqlite3.Error), self._db:
+            self._db.executemany(f"INSERT OR REPLACE INTO {self._TABLE} VALUES (?, ?, ?)", rows)  # noqa: S608
+        return held_back
 
 
 class DetailsCache(_Table):
@@ -136,8 +142,9 @@ class DetailsCache(_Table):
                 found[image_id] = entry
         return found
 
-    def put_many(self, entries: Mapping[str, Details]) -> None:
-        self._put_bodies(
+    def put_many(self, entries: Mapping[str, Details]) -> list[str]:
+        """Store each entry; returns the ids of those held back (``_put``)."""
+        return self._put_bodies(
             {key: {"inspect": inspect, "history": history} for key, (inspect, history) in entries.items()}
         )
 
@@ -199,6 +206,47 @@ class BlobCache(_Table):
         self._put(blobs, sqlite3.Binary, _blob_holds_secret)
 
 
+class ResultCache(_Table):
+    """A command's finished output per (namespace, what was asked), with the fingerprint of the
+    engine listing it was made from (``sources.engine.scan.ImageList``); use as a context manager.
+
+    One entry per question: an answer made from a new listing replaces the old one, and only
+    the newest ``RESULTS_KEPT`` are kept in all. A listing that changed in any way (an image
+    added, removed or tagged) never meets an answer made from another. Only
+    masked outputs are given to it (never one of ``--show-secrets``), and only of scans whose
+    every answer the details cache kept (none held a secret), list included (``put``).
+    """
+
+    _TABLE = "results"
+
+    def get(self, question: str, fingerprint: str) -> tuple[str, str] | None:
+        """(stdout, stderr) of ``question`` asked of the listing ``fingerprint``, if kept."""
+        for _, body in self._get_bodies([question]):
+            # A line of JSON, then the output as it is: megabytes read back with no decoding.
+            head, newline, stdout = body.partition("\n") if isinstance(body, str) else ("", "", "")
+            try:
+                entry = json.loads(head) if newline else None
+            except ValueError:
+                return None
+            if not isinstance(entry, dict) or entry.get("fingerprint") != fingerprint:
+                return None
+            stderr = entry.get("stderr")
+            return (stdout, stderr) if isinstance(stderr, str) else None
+        return None
+
+    def put(self, question: str, fingerprint: str, stdout: str, stderr: str) -> None:
+        """Keep the output. Not read for secrets here (masking it whole took ~1 s for 1,000
+        images): ``ImageList`` names a fingerprint only for a scan whose every answer the
+        details cache kept, so the output holds nothing the rule above would hold back."""
+        head = json.dumps({"fingerprint": fingerprint, "stderr": stderr})
+        self._put({question: f"{head}\n{stdout}"}, str, lambda _: False)
+        if self._db is not None:  # the newest few, of every engine: outputs are megabytes
+            newest = f"SELECT rowid FROM {self._TABLE} ORDER BY rowid DESC LIMIT ?"  # noqa: S608
+            query = f"DELETE FROM {self._TABLE} WHERE rowid NOT IN ({newest})"  # noqa: S608
+            with contextlib.suppress(sqlite3.Error), self._db:
+                self._db.execute(query, [RESULTS_KEPT])
+
+
 def digest_matches(digest: str, body: bytes) -> bool:
     """Whether ``body`` hashes to ``digest`` (``sha256:<hex>`` or ``sha512:<hex>``); other
     algorithms never match."""
@@ -226,6 +274,9 @@ def holds_secret(value: object) -> bool:
     (``{"password": "hunter2"}``), except under the keys of the formats' own fields
     (``created_by``...), which masking reads alone: half the work on a cold scan.
     """
+    # Imported here: a warm scan writes nothing, and the rules' patterns take a while to compile.
+    from image_lineage.secret_text import mask_text  # noqa: PLC0415
+
     return any(mask_text(text) != text for text in _texts(value))
 
 

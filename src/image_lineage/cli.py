@@ -21,23 +21,28 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from image_lineage import __version__, pipeline, platforms, views
+from image_lineage import __version__, cli_memo, platforms, views
 from image_lineage.errors import Hint, LineageError, with_remedy
 from image_lineage.lineage import Lineage, describe
-from image_lineage.masking import mask_scan
 from image_lineage.messages import inert, one_line
 from image_lineage.model import Scan
 from image_lineage.render import BINARY_FORMATS, EXTENSIONS, FORMATS, RANKDIRS, format_for, render
 from image_lineage.render.text import render_text
 from image_lineage.sources import SPEC_HELP, Source, engine_spec, open_source, scan_auto, scan_sources
 from image_lineage.sources.base import DEFAULT_TIMEOUT
+from image_lineage.sources.engine import DockerEngineSource
 from image_lineage.sources.engine.contexts import CONTEXT_PREFIX
+from image_lineage.sources.engine.scan import ImageList
 from image_lineage.stale import SCHEMA, noted, recorded_references, stale_images
 from image_lineage.text import clean_text
 from image_lineage.views import PlatformSelection
+
+if TYPE_CHECKING:
+    from image_lineage import pipeline
 
 PROG = "image-lineage"
 STALE_FORMATS = ("text", "json")
@@ -151,7 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_TIMEOUT,
         help="seconds to wait for each answer of the engine",
     )
-    scan.add_argument("--no-cache", action="store_true", help="ignore the on-disk cache of image details")
+    scan.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="ignore the on-disk cache (image details, and the output kept per image list)",
+    )
     view = common.add_argument_group("what to show")
     view.add_argument("--focus", metavar="IMAGE", help="only IMAGE, its ancestors and its descendants")
     view.add_argument(
@@ -329,37 +338,7 @@ def main(
         args.output = None
     failed = STALE_ERROR if args.command in {"stale", "files"} else 1
     try:
-        scans, options = [_scan(args, err)], _options(args)
-        _tell_unused(args, err)
-        if args.command == "snapshot":
-            from image_lineage.sources.snapshot import dumps as snapshot_dumps  # noqa: PLC0415
-
-            selected = pipeline.select(scans, options)
-            scan = selected.scan
-            _write(args.output, snapshot_dumps(scan if args.show_secrets else mask_scan(scan)), out)
-            print(f"Saved {len(scan.images)} images to {args.output or 'standard output'}", file=err)
-            _tell_hidden(selected.platforms, given=args.platform, err=err)
-            return 0
-        if args.command in {"files", "stale"}:  # questions answered by the exit status too (CI)
-            return _answer(scans, options, args, out, err)
-        result = pipeline.run(scans, options)
-        # Images on an outdated base are marked in the tree and every export, as in the app.
-        lineage, host = (
-            noted(result.shown, stale_images(result.real, only=result.shown.by_id)),
-            result.selected.host,
-        )
-        if args.command == "tree":
-            ascii_only = args.ascii or not _can_encode(out)
-            out.write(render_text(lineage, ascii_only=ascii_only, host_platform=host))
-        else:
-            fmt = _export_format(args.format, args.output)
-            if args.output is None and fmt in BINARY_FORMATS and out.isatty():
-                raise LineageError(f"Refusing to write {fmt} to a terminal.", hint=Hint.WRITE_TO_FILE)
-            _write(args.output, render(lineage, fmt, rankdir=args.rankdir, host_platform=host), out)
-        _tell_hidden(result.selected.platforms, given=args.platform, err=err)
-        _tell_unmatched(result, args.filter, err=err)
-        _tell_notes(lineage, listed=args.notes, err=err)
-        return 0
+        return _command(args, out, err)
     except LineageError as error:
         print(f"{PROG}: error: {error_line(error, everything_read=args.all)}", file=err)
         return failed
@@ -372,10 +351,109 @@ def main(
         return 141
 
 
+def _command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """The command asked for; its expected failures raise ``LineageError``."""
+    listing = _listing(args)
+    if listing is not None:
+        with listing:
+            return _show_listed(listing, args, out, err)
+    scans, options = [_scan(args, err)], _options(args)
+    _tell_unused(args, err)
+    # The pipeline and masking are imported on use: a warm tree or export answered from the
+    # cache (cli_memo) needs neither, and their imports (the masking rules' patterns) were
+    # a tenth of its time.
+    from image_lineage import pipeline  # noqa: PLC0415
+
+    if args.command == "snapshot":
+        from image_lineage.masking import mask_scan  # noqa: PLC0415
+        from image_lineage.sources.snapshot import dumps as snapshot_dumps  # noqa: PLC0415
+
+        selected = pipeline.select(scans, options)
+        scan = selected.scan
+        _write(args.output, snapshot_dumps(scan if args.show_secrets else mask_scan(scan)), out)
+        print(f"Saved {len(scan.images)} images to {args.output or 'standard output'}", file=err)
+        _tell_hidden(selected.platforms, given=args.platform, err=err)
+        return 0
+    if args.command in {"files", "stale"}:  # questions answered by the exit status too (CI)
+        return _answer(scans, options, args, out, err)
+    _show(scans, options, args, out, err)
+    return 0
+
+
+def _listing(args: argparse.Namespace) -> ImageList | None:
+    """The engine's image list, when ``tree`` or ``export`` read one engine with the cache and
+    masking on: what it printed for the same question of the same list is printed again."""
+    if args.command not in {"tree", "export"} or args.show_secrets or args.no_cache:
+        return None
+    if (
+        args.command == "export"
+        and (args.format or format_for((args.output or STDOUT).name)) not in cli_memo.FORMATS
+    ):
+        return None  # svg by default; a name that names no format is refused after the scan, as before
+    specs = _specs(args)
+    if len(specs) != 1 or (specs == ["auto"] and not args.context):  # auto may fall back: _scan
+        return None
+    source = _open(args, specs[0])
+    if not isinstance(source, DockerEngineSource):
+        return None
+    return source.image_list(include_intermediate=args.all)
+
+
+def _show_listed(listing: ImageList, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``tree`` or ``export`` of one engine's listing: from what was kept for it, else made and kept."""
+    asked = cli_memo.question(args, host=platforms.host_platform(), boxes=_can_encode(out))
+    kept = cli_memo.recall(listing, asked, datetime.now(UTC))
+    if kept is not None:
+        _tell_unused(args, err)
+        stdout, stderr = kept
+        _write(getattr(args, "output", None), stdout, out)  # tree has no -o
+        err.write(stderr)
+        return 0
+    scans = [_scan(args, err, listing)]
+    _tell_unused(args, err)
+    told = io.StringIO()
+    shown = _show(scans, _options(args), args, out, told)
+    err.write(told.getvalue())
+    if isinstance(shown, str):
+        cli_memo.remember(listing, asked, scans[0].source.scanned_at, shown, told.getvalue())
+    return 0
+
+
+def _show(
+    scans: list[Scan], options: pipeline.Options, args: argparse.Namespace, out: TextIO, err: TextIO
+) -> str | bytes:
+    """``tree`` or ``export``: writes the tree, then its notes on ``err``; returns what it wrote."""
+    from image_lineage import pipeline  # noqa: PLC0415 - see _command
+
+    result = pipeline.run(scans, options)
+    # Images on an outdated base are marked in the tree and every export, as in the app.
+    lineage, host = (
+        noted(result.shown, stale_images(result.real, only=result.shown.by_id)),
+        result.selected.host,
+    )
+    shown: str | bytes
+    if args.command == "tree":
+        ascii_only = args.ascii or not _can_encode(out)
+        shown = render_text(lineage, ascii_only=ascii_only, host_platform=host)
+        out.write(shown)
+    else:
+        fmt = _export_format(args.format, args.output)
+        if args.output is None and fmt in BINARY_FORMATS and out.isatty():
+            raise LineageError(f"Refusing to write {fmt} to a terminal.", hint=Hint.WRITE_TO_FILE)
+        shown = render(lineage, fmt, rankdir=args.rankdir, host_platform=host)
+        _write(args.output, shown, out)
+    _tell_hidden(result.selected.platforms, given=args.platform, err=err)
+    _tell_unmatched(result, args.filter, err=err)
+    _tell_notes(lineage, listed=args.notes, err=err)
+    return shown
+
+
 def _answer(
     scans: list[Scan], options: pipeline.Options, args: argparse.Namespace, out: TextIO, err: TextIO
 ) -> int:
     """``files`` (1 when a ``--ci`` threshold is crossed) or ``stale`` (1 when some images are)."""
+    from image_lineage import pipeline  # noqa: PLC0415 - see _command
+
     if args.command == "files":
         from image_lineage.cli_files import files_command  # noqa: PLC0415 - only this command reads layers
 
@@ -430,6 +508,8 @@ def _export_format(given: str | None, output: Path | None) -> str:
 def _options(args: argparse.Namespace) -> pipeline.Options:
     """What to show: the platform asked for (by default this machine's), the filter and focus
     given. The sources already left out intermediate images unless ``--all``."""
+    from image_lineage import pipeline  # noqa: PLC0415 - see _command
+
     return pipeline.Options(
         platform=args.platform,
         collapse=args.collapse,
@@ -488,9 +568,11 @@ def _tell_notes(lineage: Lineage, *, listed: bool, err: TextIO) -> None:
         print(clean_text(about + note.message), file=err)
 
 
-def _scan(args: argparse.Namespace, err: TextIO) -> Scan:
+def _scan(args: argparse.Namespace, err: TextIO, listing: ImageList | None = None) -> Scan:
     progress = _ProgressBar(err) if err.isatty() else None
     try:
+        if listing is not None:
+            return listing.scan(progress)
         specs = _specs(args)
         if specs == ["auto"] and not args.context:
             scan, fallback = scan_auto(

@@ -90,6 +90,8 @@ def compatible(one: str, other: str) -> bool:
 
     Used by lineage: an image is never the parent of an image of another known platform.
     """
+    if one == other:  # most pairs (1,000 images: ~16,000 asked by stale alone)
+        return True
     a, b = parse(one), parse(other)
     if a[0] and b[0] and a[0] != b[0]:
         return False

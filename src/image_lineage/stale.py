@@ -143,9 +143,10 @@ class RebuildIndex:
         if not commands or not image.layers:
             return []
         found: list[tuple[tuple[object, ...], Rebuild]] = []
+        platform = image.platform  # a property that joins its parts: once, not once per other image
         for steps in range(1, len(commands) + 1):
             for other in self.by_commands.get((image.layers[0], commands[:steps]), ()):
-                if other.id == image.id or not compatible(other.platform, image.platform):
+                if other.id == image.id or not compatible(other.platform, platform):
                     continue
                 shared = common_prefix(other.layers, image.layers)
                 if shared == 0 or shared == len(other.layers) or not built_later(other, image):

@@ -63,7 +63,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         ),
     ),
     ("render", frozenset({"render"})),
-    ("front ends", frozenset({"cli", "cli_files", "__main__", "messages", "web", "ui"})),
+    ("front ends", frozenset({"cli", "cli_files", "cli_memo", "__main__", "messages", "web", "ui"})),
 )
 LAYER_OF = {unit: index for index, (_, units) in enumerate(LAYERS) for unit in units}
 
@@ -73,7 +73,7 @@ STREAMLIT_UNITS = frozenset({"web", "ui"})
 NETWORK_UNITS = frozenset({"sources", "net"})
 NETWORK_MODULES = ("docker", "requests", "http.client", "http.server", "urllib.request", "socket", "grpc")
 #: Front ends that must not import each other (``ui`` and ``web`` are the app, one front end).
-FRONT_ENDS = ({"cli", "cli_files", "__main__"}, {"web", "ui"})
+FRONT_ENDS = ({"cli", "cli_files", "cli_memo", "__main__"}, {"web", "ui"})
 
 #: Imports that run back up and are allowed: none (the last ones went when ``text.py`` took
 #: ``human_size`` and ``clean_text`` out of ``render.common``). Keep it empty.

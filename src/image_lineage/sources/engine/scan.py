@@ -14,13 +14,16 @@ Only GET requests are ever sent: this package never pulls, tags, deletes or buil
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Self, TypeVar
 
-from image_lineage.cache import Details, DetailsCache, default_cache_dir, engine_namespace
+from image_lineage.cache import Details, DetailsCache, default_cache_dir, engine_namespace, holds_secret
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
 from image_lineage.net.pool import counter, fetch_all
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
@@ -40,7 +43,9 @@ from image_lineage.sources.engine_api import (
 
 if TYPE_CHECKING:
     from image_lineage.sources.layers import Listings
-    from image_lineage.sources.oci.layer_tar import Listing
+    from image_lineage.sources.oci.layer_tar import Listing as LayerListing
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,34 +59,37 @@ class DockerEngineSource:
     engine: Engine = DOCKER
 
     def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
+        with self.image_list(include_intermediate=include_intermediate) as listing:
+            return listing.scan(progress)
+
+    def image_list(self, *, include_intermediate: bool = False) -> ImageList:
+        """The engine's image list, read: ``scan()`` reads the rest. Close it (a context manager)."""
         # One reading of the docker CLI's files gives the address and the context named.
         target = contexts.resolve(self.endpoint, default=transport.DEFAULT_ENDPOINT)
         client = transport.connect(target.address, self.timeout, engine=target.engine(self.engine))
         try:
             version = client.version()
+            # /info on its own connection while the engine makes the list (~60 ms for 1,000
+            # images, on one of its cores); read only when there is an image to read.
+            info = _meanwhile(client.info)
             summaries = _list(client, include_intermediate)
-            # The store is asked for only when there is an image to read (an empty engine
-            # needs nothing more than the list).
-            about = client.info() if summaries else {}
-            namespace = engine_namespace(self.kind, target.address, about.get("ID"))
-            if image_store(about) == "containerd":
-                images, notes = self._scan_containerd(
-                    client, version, include_intermediate, progress, namespace
-                )
-            else:
-                cache = DetailsCache(default_cache_dir(), namespace) if self.use_cache else None
-                images, notes = _read_details(summaries, client.details, cache, progress)
-        finally:
+            about = info() if summaries else {}
+        except BaseException:
             client.close()
-        info = SourceInfo(
-            kind=self.kind,
-            endpoint=target.label,
-            engine_version=str(version.get("Version", "")),
-            scanned_at=datetime.now(UTC),
+            raise
+        namespace = engine_namespace(self.kind, target.address, about.get("ID"))
+        return ImageList(
+            source=self,
+            client=client,
+            label=target.label,
+            version=version,
+            summaries=summaries,
+            about=about,
+            namespace=namespace,
+            include_intermediate=include_intermediate,
         )
-        return Scan(source=info, images=images, diagnostics=notes)
 
-    def read_layers(self, image: Image, listings: Listings) -> list[Listing]:
+    def read_layers(self, image: Image, listings: Listings) -> list[LayerListing]:
         """``GET /images/get`` once (what ``docker save`` asks: it changes nothing), its layers
         listed as the stream goes by (``archive.stream_layers``), on either image store."""
         from image_lineage.sources.archive import stream_layers  # noqa: PLC0415 - tarfile: only here
@@ -92,7 +100,7 @@ class DockerEngineSource:
         name = image.index_digest or image.manifest_digest or image.id
         origin = f"the export of {image.display_name}"
 
-        def read(stream: BinaryIO) -> list[Listing]:
+        def read(stream: BinaryIO) -> list[LayerListing]:
             return stream_layers(stream, image, origin, listings)
 
         try:
@@ -128,6 +136,82 @@ class DockerEngineSource:
         )
 
 
+@dataclass(kw_only=True)
+class ImageList:
+    """An engine's image list as read (``DockerEngineSource.listing``), its connection open.
+
+    ``fingerprint`` names what a scan of it gives before the rest is read: the engine (its
+    cache namespace), its version and the list answers (ids, tags, digests, sizes, labels).
+    The rest a scan reads is read by image id, which the details cache already holds fixed
+    for an engine (an id is the digest of the image's config). None where that does not
+    hold: the containerd store (its answers are read by name and platform), a scan without
+    the cache; and, once ``scan`` ran, a scan that missed an image removed meanwhile, or
+    read an answer the cache would not keep (a secret in it, or in the list).
+    """
+
+    source: DockerEngineSource
+    client: transport.Transport
+    label: str
+    version: Mapping[str, Any]
+    summaries: list[tuple[Mapping[str, Any], bool]]
+    about: Mapping[str, Any]
+    namespace: str
+    include_intermediate: bool
+    fingerprint: str | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.source.use_cache and image_store(self.about) != "containerd":
+            named = [self.namespace, self.version, self.include_intermediate, self.summaries]
+            self.fingerprint = hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.client.close()
+
+    def scan(self, progress: Progress | None = None) -> Scan:
+        if image_store(self.about) == "containerd":
+            images, notes = self.source._scan_containerd(
+                self.client, self.version, self.include_intermediate, progress, self.namespace
+            )
+        else:
+            cache = DetailsCache(default_cache_dir(), self.namespace) if self.source.use_cache else None
+            images, notes, whole = _read_details(self.summaries, self.client.details, cache, progress)
+            if not whole or holds_secret([summary for summary, _ in self.summaries]):
+                self.fingerprint = None
+        info = SourceInfo(
+            kind=self.source.kind,
+            endpoint=self.label,
+            engine_version=str(self.version.get("Version", "")),
+            scanned_at=datetime.now(UTC),
+        )
+        return Scan(source=info, images=images, diagnostics=notes)
+
+
+def _meanwhile(call: Callable[[], T]) -> Callable[[], T]:
+    """``call()`` started on a thread now; what is returned waits for its answer (or error)."""
+    done: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            done.append(call())
+        except BaseException as error:  # raised again in the caller's thread
+            failed.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+
+    def answer() -> T:
+        thread.join()
+        if failed:
+            raise failed[0]
+        return done[0]
+
+    return answer
+
+
 def _list(
     client: transport.Transport, include_intermediate: bool, *, manifests: bool = False
 ) -> list[tuple[Mapping[str, Any], bool]]:
@@ -148,11 +232,15 @@ def _read_details(
     fetch: Callable[[str], Details],
     cache: DetailsCache | None,
     progress: Progress | None,
-) -> tuple[tuple[Image, ...], tuple[Diagnostic, ...]]:
+) -> tuple[tuple[Image, ...], tuple[Diagnostic, ...], bool]:
+    """The records of the images listed, notes about them, and whether the scan read whole:
+    every image and step image it looked for was there (none was removed while it ran) and
+    is in the cache (none held back for holding a secret)."""
     wanted = [str(summary.get("Id", "")) for summary, _ in summaries]
     notes: list[Diagnostic] = []
     with cache or nullcontext():
-        details = _details(wanted, fetch, cache, progress, notes)
+        held_back: list[str] = []
+        details = _details(wanted, fetch, cache, progress, notes=notes, held_back=held_back)
         # Where a history fits its layers in several ways, the legacy builder's step
         # images (named by the history rows) say exactly how many layers each step left.
         counts = _layer_counts(details)
@@ -162,8 +250,9 @@ def _read_details(
             if i in details and layers_are_ambiguous(*_history_and_layers(details[i]), counts)
         ]
         steps = {s for i in unsure for s in history_ids(details[i][1]) if s not in details}
+        steps_gone: list[Diagnostic] = []
         if steps:
-            details.update(_details(sorted(steps), fetch, cache, None, []))
+            details.update(_details(sorted(steps), fetch, cache, None, notes=steps_gone, held_back=held_back))
             counts = _layer_counts(details)
     images = []
     for (summary, intermediate), image_id in zip(summaries, wanted, strict=True):
@@ -183,7 +272,8 @@ def _read_details(
                     "step made which layer is a best guess (sizes and the tree are unaffected)",
                 )
             )
-    return tuple(images), tuple(notes)
+    whole = not steps_gone and not held_back and all(image_id in details for image_id in wanted)
+    return tuple(images), tuple(notes), whole
 
 
 def _history_and_layers(details: Details) -> tuple[list[dict[str, Any]], list[str]]:
@@ -214,9 +304,12 @@ def _details(
     fetch: Callable[[str], Details],
     cache: DetailsCache | None,
     progress: Progress | None,
+    *,
     notes: list[Diagnostic],
+    held_back: list[str],
 ) -> dict[str, Details]:
-    """Inspect and history of each id: from the cache, else from the engine (then cached)."""
+    """Inspect and history of each id: from the cache, else from the engine (then cached;
+    ``held_back`` gets the ids the cache would not keep)."""
     details = cache.get_many(wanted) if cache else {}
     misses = [image_id for image_id in dict.fromkeys(wanted) if image_id not in details]
     step = counter(progress, len(wanted) - len(misses), len(wanted))
@@ -226,6 +319,6 @@ def _details(
         for image_id, (inspect, history) in raw.items()
     }
     if cache:
-        cache.put_many(fetched)
+        held_back += cache.put_many(fetched)
     details.update(fetched)
     return details
