@@ -54,6 +54,11 @@ def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
+def listed_size(summary: RawDict) -> int:
+    """The bytes an image list's entry gives (0 when it gives no positive whole number)."""
+    return _int(summary.get("Size"))
+
+
 def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 

@@ -38,6 +38,7 @@ from image_lineage.sources.engine_api import (
     api_at_least,
     image_from_containerd,
     listed_platforms,
+    listed_size,
     platform_name,
     platform_query,
     unpacked_layer_sizes,
@@ -85,7 +86,8 @@ def scan(
     facts = FactsCache(default_cache_dir(), f"{kind}-export") if use_cache else None
     histories = DetailsCache(default_cache_dir(), f"{kind}-history") if use_cache else None
     with facts or nullcontext(), histories or nullcontext():
-        exports = _exports(client, ids, facts, progress, notes)
+        listed = {str(summary.get("Id", "")): listed_size(summary) for summary, _ in summaries}
+        exports = _exports(client, ids, facts, progress, notes, sizes=listed)
         present = _present(summaries, exports)
         sized = _sizes(client, present, api, histories, notes)
     images: dict[str, Image] = {}
@@ -129,8 +131,11 @@ def _exports(
     cache: FactsCache | None,
     progress: Progress | None,
     notes: list[Diagnostic],
+    *,
+    sizes: Mapping[str, int],
 ) -> dict[str, Exported]:
-    """Each id's export facts: from the cache, else from the engine's export (then cached)."""
+    """Each id's export facts: from the cache, else from the engine's export (then cached);
+    ``sizes``: each id's bytes as listed, which lengthen its export's deadline."""
     found = {
         key: e
         for key, value in (cache.get_many(ids) if cache else {}).items()
@@ -140,7 +145,9 @@ def _exports(
 
     def export(image_id: str) -> Exported:
         return client.export(
-            image_id, lambda stream: read_export(stream, image_id, f"the export of {image_id}")
+            image_id,
+            lambda stream: read_export(stream, image_id, f"the export of {image_id}"),
+            size=sizes.get(image_id, 0),
         )
 
     fetched = fetch_all(misses, export, notes, gone=str, progress=counter(progress, len(found), len(ids)))

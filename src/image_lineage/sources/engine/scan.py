@@ -104,7 +104,7 @@ class DockerEngineSource:
             return stream_layers(stream, image, origin, listings)
 
         try:
-            return client.export(name, read)
+            return client.export(name, read, size=image.size)
         finally:
             client.close()
 

@@ -61,13 +61,25 @@ MAX_ANSWER = 128 * 2**20
 _API_VERSION = re.compile(r"[0-9]{1,4}\.[0-9]{1,4}")
 #: What is read of an error's body (its message), and of what follows an export's tar.
 _MAX_ERROR_BODY = 64 * 2**10
+#: Bytes a second an export may be as slow as: its deadline is the timeout plus the image's
+#: size at this rate (an image of 10 GB may take 8 minutes more), not the timeout alone, which
+#: cut a big image's export short however fast it came. Still one deadline: a server that
+#: trickles its answer is cut off all the same, later.
+EXPORT_RATE_FLOOR = 20 * 2**20
+
+
+def export_timeout(timeout: float, size: int) -> float:
+    """The seconds an export of an image of ``size`` bytes may take, ``timeout`` given (to a
+    tenth: the error that says it reads "within 5.8 s", not "within 5.80005 s")."""
+    return round(timeout + max(size, 0) / EXPORT_RATE_FLOOR, 1)
 
 
 class Transport(Protocol):
     """The read-only requests a scan makes. All but ``version``/``images`` run on several threads.
 
     ``platform`` is the JSON object an engine's ``platform=`` takes (API >= 1.48);
-    ``export`` streams ``GET /images/get?names=ID`` into ``read`` and returns what it returns.
+    ``export`` streams ``GET /images/get?names=ID`` into ``read`` and returns what it returns;
+    ``size``, the image's bytes as the engine lists them, lengthens its deadline (``export_timeout``).
     """
 
     def version(self) -> Mapping[str, Any]: ...
@@ -76,7 +88,7 @@ class Transport(Protocol):
     def details(self, image_id: str) -> Details: ...
     def inspect(self, image_id: str) -> dict[str, Any]: ...
     def history(self, image_id: str, platform: str | None = None) -> list[dict[str, Any]]: ...
-    def export(self, image_id: str, read: Callable[[BinaryIO], T]) -> T: ...
+    def export(self, image_id: str, read: Callable[[BinaryIO], T], *, size: int = 0) -> T: ...
     def close(self) -> None: ...
 
 
@@ -205,11 +217,12 @@ class HttpTransport:
             raise self._unexpected(image_id)
         return [entry for entry in answer if isinstance(entry, dict)]
 
-    def export(self, image_id: str, read: Callable[[BinaryIO], T]) -> T:
+    def export(self, image_id: str, read: Callable[[BinaryIO], T], *, size: int = 0) -> T:
         path = f"{self._prefix}/images/get?{urlencode({'names': image_id})}"
+        timeout = export_timeout(self._timeout, size)
         connection = self._connection()
         try:
-            response = self._send(connection, path, "application/x-tar")
+            response = self._send(connection, path, "application/x-tar", timeout)
             if response.status != 200:
                 body = response.read(_MAX_ERROR_BODY)
                 connection.close()  # the rest of the body is left unread
@@ -230,7 +243,7 @@ class HttpTransport:
         except BaseException as error:
             connection.close()
             self._local.connection = None
-            raise _export_failure(error, self._endpoint, self._timeout, self._engine) from error
+            raise _export_failure(error, self._endpoint, timeout, self._engine) from error
         return result
 
     def _unexpected(self, image_id: str) -> SourceUnavailable:
@@ -252,15 +265,16 @@ class HttpTransport:
         return connection
 
     def _send(
-        self, connection: http.client.HTTPConnection, path: str, accept: str
+        self, connection: http.client.HTTPConnection, path: str, accept: str, timeout: float | None = None
     ) -> http.client.HTTPResponse:
-        """GET ``path`` and wait for the answer's head, all under one deadline."""
+        """GET ``path`` and wait for the answer's head, all under one deadline (``timeout``
+        seconds from now, the transport's own by default)."""
         # Connect first (http.client would do it inside ``request``) so that the whole
         # request, answer included, runs against one deadline.
         if connection.sock is None:
             connection.connect()
         if isinstance(connection.sock, _DeadlineSocket):
-            connection.sock.deadline = time.monotonic() + self._timeout
+            connection.sock.deadline = time.monotonic() + (self._timeout if timeout is None else timeout)
         connection.request("GET", path, headers={"Accept": accept})
         return connection.getresponse()
 
@@ -404,8 +418,9 @@ class SdkTransport:
             raise _unexpected(self._engine, self._endpoint, image_id)
         return [entry for entry in answer if isinstance(entry, dict)]
 
-    def export(self, image_id: str, read: Callable[[BinaryIO], T]) -> T:
+    def export(self, image_id: str, read: Callable[[BinaryIO], T], *, size: int = 0) -> T:
         request = f"GET /images/get?names={image_id}"
+        timeout = export_timeout(self._timeout, size)
 
         def first() -> tuple[bytes, Iterator[bytes]]:
             # docker-py sends the request, and raises for its status, on the first chunk.
@@ -416,10 +431,10 @@ class SdkTransport:
         try:
             result: T = within_deadline(
                 lambda: read(_ChunkReader(itertools.chain([head], rest))),  # type: ignore[arg-type]
-                self._timeout,
+                timeout,
             )
         except BaseException as error:
-            raise _export_failure(error, self._endpoint, self._timeout, self._engine) from error
+            raise _export_failure(error, self._endpoint, timeout, self._engine) from error
         return result
 
     def _raw(
