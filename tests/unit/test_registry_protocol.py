@@ -204,7 +204,8 @@ def _platforms(family: Family) -> set[str]:
 
 def _kind(method: str, path: str) -> str:
     """``GET /v2/team/app/tags/list?n=1000`` -> ``GET tags``."""
-    for word, kind in (("/_catalog", "catalog"), ("/tags/list", "tags"), ("/manifests/", "manifest")):
+    words = (("/_catalog", "catalog"), ("/tags/list", "tags"), ("/manifests/", "manifest"), ("/referrers/", "referrers"))
+    for word, kind in words:
         if word in path:
             return f"{method} {kind}"
     return f"{method} {path}"
@@ -240,9 +241,10 @@ def test_a_warm_scan_sends_only_tag_lists_and_heads(fake: _Server) -> None:
     fake.state.log.clear()
     warm = scan(fake)
     assert warm.images == cold.images
-    kinds = {_kind(method, path) for method, path in fake.state.log}
-    assert kinds == {"GET catalog", "GET tags", "HEAD manifest"}, fake.state.log
+    kinds = [_kind(method, path) for method, path in fake.state.log]
+    assert set(kinds) == {"GET catalog", "GET tags", "HEAD manifest", "GET referrers"}, fake.state.log
     assert sum(method == "HEAD" for method, _ in fake.state.log) == len(fake.state.targets)
+    assert kinds.count("GET referrers") == 1  # one probe for the referrers API (404 here), not one per image
 
 
 def test_link_pages_are_followed(fake: _Server, family: Family, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -506,7 +508,7 @@ def test_an_index_of_four_levels_of_fifty_identical_entries_costs_a_few_requests
         found = scan(server, "/fan/out")
         requests = len(server.state.log)
     assert [image.id for image in found.images] == [image.config_digest]
-    assert requests <= 7  # tags, the tag, 3 more indexes, the manifest, the config
+    assert requests <= 8  # tags, the tag, 3 more indexes, the manifest, the config, the referrers probe
 
 
 def test_a_blob_streams_from_the_registry_with_its_digest_checked(fake: _Server, family: Family) -> None:

@@ -8,6 +8,19 @@ archive does; attestations, signatures, SBOMs and other artifacts are counted on
 they refer to (the ``artifacts`` diagnostic), never records. Sizes are the layer descriptors'
 sizes: compressed, as the registry stores them.
 
+The base a build recorded is read from every attestation the registry keeps for an image
+(``oci/attested.py``): BuildKit's inside the image index, cosign's ``sha256-<hex>.att`` tags,
+and OCI 1.1 **referrers** (artifact manifests whose ``subject`` is the image's manifest). A
+registry without the referrers API lists an image's referrers in an index tagged
+``sha256-<hex>``: read only where the tag list has that tag (no request per image), and never
+an image of the user's (neither a record nor a tag of one). A registry with the API answers
+``GET /v2/NAME/referrers/DIGEST``: one probe per scan (the first image's) tells; where it
+answers ``404``, nothing more is asked, else each image's referrers are asked for (one
+request per image, on that registry only). No ``artifactType`` filter is asked for:
+provenance comes as in-toto and as DSSE artifacts, and one unfiltered list gives both (so
+``OCI-Filters-Applied`` never applies). Every referrer manifest is read by the one walker and
+attached by its own ``subject``, not by where it was listed.
+
 Fast and polite:
 
 * a few requests at once (``WORKERS``) on keep-alive connections, GET and HEAD only;
@@ -42,18 +55,22 @@ from image_lineage.reference import Reference
 from image_lineage.sources import oci
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
 from image_lineage.sources.layers import Listings, manifest_layers
+from image_lineage.sources.oci import media
 from image_lineage.sources.oci.artifacts import Artifact
-from image_lineage.sources.oci.attested import provenance
+from image_lineage.sources.oci.attested import Unusable, read_provenance
 from image_lineage.sources.oci.blobs import Checked, Unread, Want, too_big
-from image_lineage.sources.oci.descriptor import Descriptor, Manifest
+from image_lineage.sources.oci.descriptor import Descriptor, Malformed, Manifest, parse_index, parse_json
 from image_lineage.sources.oci.layer_tar import Listing
 from image_lineage.sources.oci.records import ImageMaker, images_of
-from image_lineage.sources.oci.walk import Placed, Root, walk
+from image_lineage.sources.oci.walk import Placed, Problem, Root, Walked, walk
 from image_lineage.sources.registry_client import RegistryClient as _Client
 from image_lineage.sources.registry_client import Skip as _Skip
 
 #: Requests in flight at once: enough to hide a registry's latency, few enough to be polite.
 WORKERS = 6
+#: Referrer manifests one scan reads from the referrers API, at most (per image: ``MAX_REFERRERS``).
+MAX_LISTED_REFERRERS = 10_000
+MAX_REFERRERS = 1_000
 _CACHE_NAMESPACE = "oci"
 K = TypeVar("K")
 T = TypeVar("T")
@@ -139,13 +156,62 @@ class _Walk:
             roots.append(Root(Descriptor("", digest), (reference,), repository))
         blobs.cache.put_many(fetched)
         blobs.known.update(fetched)
-        walked = walk(blobs, roots, SourceUnavailable, group_direct=False)
-        images = images_of(walked, self.image, provenance(blobs, walked.artifacts))
-        for problem in walked.problems:
-            for root in problem.roots:
-                where = root.names[0] if problem.is_root else f"{root.names[0]} ({problem.digest})"
-                notes.append(Diagnostic(None, problem.code, f"{where}: {problem.reason}"))
-        return images, list(walked.artifacts), list(dict.fromkeys(notes))
+        # Whether the registry has the referrers API: asked once, beside the walk (any digest of
+        # the repository will do: a registry with the API answers 200 for each).
+        probe = (roots[0].scope, roots[0].descriptor.digest) if roots else None
+        probed = blobs.pool.submit(_catch, client.referrers, *probe) if probe else None
+        walked = _without_referrer_lists(walk(blobs, roots, SourceUnavailable, group_direct=False))
+        answer = probed.result() if probed else None
+        listed = self.listed_referrers(
+            walked, {probe: answer} if probe and isinstance(answer, list) else {}, notes
+        )
+        referred = walk(blobs, listed, SourceUnavailable, group_direct=False) if listed else None
+        artifacts = [*walked.artifacts, *(referred.artifacts if referred else ())]
+        attested = read_provenance(blobs, artifacts)
+        images = images_of(walked, self.image, attested.found)
+        for problem in [*walked.problems, *(referred.problems if referred else ())]:
+            notes += _problem_notes(problem)
+        notes += [self.unusable_note(unusable) for unusable in attested.unusable]
+        return images, artifacts, list(dict.fromkeys(notes))
+
+    def listed_referrers(
+        self, walked: Walked, probed: Mapping[tuple[str, str], list[bytes]], notes: list[Diagnostic]
+    ) -> list[Root]:
+        """The referrers the registry's referrers API lists for each image manifest, as roots for
+        the walker; none from a registry whose probe (``probed``: its answer, if it had the API)
+        said it has no such API."""
+        if not probed:
+            return []  # no referrers API here: referrers only from sha256-<hex> tags
+        client, blobs = self.client, self.blobs
+        subjects = list(
+            dict.fromkeys(
+                (placed.roots[0].scope, placed.descriptor.digest)
+                for group in walked.groups
+                for placed in group.members
+                if placed.manifest is not None and placed.roots
+            )
+        )
+        asked = [subject for subject in subjects if subject not in probed]
+        answers = dict(
+            zip(asked, blobs.map(lambda item: _catch(client.referrers, *item), asked), strict=True)
+        )
+        roots: dict[str, Root] = {}
+        for scope, digest in subjects:
+            pages = probed.get((scope, digest)) or answers.get((scope, digest))
+            where = f"{client.host}/{scope}@{digest}"
+            for descriptor in _listed(pages if isinstance(pages, list) else [], where, notes):
+                if len(roots) >= MAX_LISTED_REFERRERS:
+                    cut = f"the referrers API lists over {MAX_LISTED_REFERRERS:,} referrers: not all read"
+                    notes.append(Diagnostic(None, "registry_cut", cut))
+                    return list(roots.values())
+                roots.setdefault(descriptor.digest, Root(descriptor, (f"{where} (its referrers)",), scope))
+        return list(roots.values())
+
+    def unusable_note(self, unusable: Unusable) -> Diagnostic:
+        artifact = unusable.artifact
+        where = f"{self.client.host}/{artifact.scope}@{artifact.subject}"
+        message = f"{where}: its attestation {artifact.digest} is not used: {unusable.reason}"
+        return Diagnostic(None, unusable.code, message)
 
     def image(self, placed: Placed, manifest: Manifest, raw: bytes) -> Image:
         """The record of one platform: its config, compressed layer sizes, the tags that reach it."""
@@ -189,6 +255,14 @@ class _RegistryBlobs:
         missing = [w for d, w in by_digest.items() if d not in found]
         bodies = dict(zip((w.descriptor.digest for w in missing), self.map(self.fetch, missing), strict=True))
         self.cache.put_many({d: body for d, body in bodies.items() if isinstance(body, bytes)})
+        # An attestation's manifest is read again for its statements: not fetched twice uncached.
+        self.known.update(
+            {
+                w.descriptor.digest: b
+                for w in missing
+                if w.manifest and isinstance(b := bodies[w.descriptor.digest], bytes)
+            }
+        )
         return found | bodies
 
     def fetch(self, want: Want) -> bytes | Unread:
@@ -203,6 +277,59 @@ class _RegistryBlobs:
         descriptor = want.descriptor
         with self.client.blob_stream(want.scope, descriptor.digest, descriptor.size) as body:
             yield io.BufferedReader(Checked(body, descriptor), 1 << 20)
+
+
+def _without_referrer_lists(walked: Walked) -> Walked:
+    """The walk without the images that only a ``sha256-<hex>`` tag reaches: that tag lists an
+    image's referrers (its index's entries are artifacts, kept), it names no image of the user's."""
+    groups = []
+    for group in walked.groups:
+        members = tuple(
+            replace(placed, roots=kept)
+            for placed in group.members
+            if (kept := tuple(r for r in placed.roots if not _lists_referrers(r)))
+        )
+        if members:
+            groups.append(replace(group, members=members))
+    return replace(walked, groups=tuple(groups))
+
+
+def _lists_referrers(root: Root) -> bool:
+    return any(media.is_referrers_tag(name.rsplit(":", 1)[-1]) for name in root.names)
+
+
+def _listed(pages: Sequence[bytes], where: str, notes: list[Diagnostic]) -> list[Descriptor]:
+    """The referrers' descriptors the referrers API's pages list, at most ``MAX_REFERRERS``;
+    a page that is no index, or entries that are no descriptors, are a note."""
+    listed: list[Descriptor] = []
+    for page in pages:
+        try:
+            index = parse_index(parse_json(page, "its referrers list"), "its referrers list")
+        except Malformed as why:
+            notes.append(Diagnostic(None, "referrers_unreadable", f"{where}: {why}"))
+            continue
+        if index.skipped:
+            skipped = f"{len(index.skipped)} entries of its referrers list skipped ({index.skipped[0]})"
+            notes.append(Diagnostic(None, "index_entry_skipped", f"{where}: {skipped}"))
+        listed += index.manifests
+    if len(listed) > MAX_REFERRERS:
+        notes.append(
+            Diagnostic(
+                None,
+                "registry_cut",
+                f"{where}: {len(listed):,} referrers listed, only {MAX_REFERRERS:,} read",
+            )
+        )
+    return listed[:MAX_REFERRERS]
+
+
+def _problem_notes(problem: Problem) -> list[Diagnostic]:
+    """A walk's problem as a note per root that leads to it."""
+    notes = []
+    for root in problem.roots:
+        where = root.names[0] if problem.is_root else f"{root.names[0]} ({problem.digest})"
+        notes.append(Diagnostic(None, problem.code, f"{where}: {problem.reason}"))
+    return notes
 
 
 def _catch(fetch: Callable[..., T], *args: Any) -> T | _Skip:

@@ -1,58 +1,131 @@
-"""The provenance BuildKit attached to images, read through the blob-source interface.
+"""The provenance attached to images, read through the blob-source interface.
 
-The walker knows an attestation manifest by its index entry and never reads it
-(``walk.py``); this reads, for the attestations a walk found, each manifest and then its
-in-toto layers whose predicate is an SLSA provenance, two ``read_many`` batches in all,
-every blob checked against its digest (``blobs.check``). What cannot be read is no
-evidence, never an error: an image without provenance is still an image.
+Three ways to attach it, one reading: BuildKit's attestation manifests inside an image index
+(known by their index entry, never read by the walker: ``walk.py``), OCI 1.1 referrers (an
+artifact manifest whose ``subject`` is the image's manifest, listed by a registry's referrers
+API or ``sha256-<hex>`` tag) and cosign's ``sha256-<hex>.att`` manifests. For the
+attestations a walk found, this reads each manifest and then its layers that hold an SLSA
+provenance statement (``application/vnd.in-toto+json``, or a DSSE envelope around one:
+``evidence.statement_of``), two ``read_many`` batches in all, every blob checked against its
+digest (``blobs.check``). A statement is evidence only about the manifest its
+``subject[]`` names.
+
+What cannot be read is no evidence, never an error: an image without provenance is still an
+image. :func:`read_provenance` also says why, one :class:`Unusable` per attestation that a
+source should have held (a blob it lacks on purpose, as a layout keeping some platforms
+only, is no fault), for the sources that word it as a note (the registry).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from image_lineage.model import BaseEvidence
 from image_lineage.sources.base import MAX_JSON_BYTES
 from image_lineage.sources.oci import evidence, media
 from image_lineage.sources.oci.artifacts import Artifact
-from image_lineage.sources.oci.blobs import BlobSource, Want, check
+from image_lineage.sources.oci.blobs import BlobSource, Unread, Want, check
 from image_lineage.sources.oci.descriptor import Descriptor, Malformed, parse_json, parse_manifest
+
+#: Layer media types that may hold a provenance statement.
+_STATEMENT_TYPES = frozenset({evidence.IN_TOTO, evidence.DSSE})
+
+
+@dataclass(frozen=True, slots=True)
+class Unusable:
+    """An attestation that could not be read, or is not about the image it is attached to."""
+
+    artifact: Artifact
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attested:
+    """``found``: the base each attested manifest's provenance names, by that manifest's digest."""
+
+    found: dict[str, BaseEvidence] = field(default_factory=dict)
+    unusable: tuple[Unusable, ...] = ()
 
 
 def provenance(source: BlobSource, artifacts: Iterable[Artifact]) -> dict[str, BaseEvidence]:
     """The base each attested manifest's provenance names, by that manifest's digest (the subject)."""
+    return read_provenance(source, artifacts).found
+
+
+def read_provenance(source: BlobSource, artifacts: Iterable[Artifact]) -> Attested:
+    """What :func:`provenance` finds, and why each attestation it could not use was unusable."""
     attestations = {
         a.digest: a for a in artifacts if a.kind == "attestation" and a.subject.startswith("sha256:")
     }
     if not attestations:
-        return {}
+        return Attested()
+    unusable: list[Unusable] = []
     wants = [Want(Descriptor(media.OCI_MANIFEST, d), a.scope, manifest=True) for d, a in attestations.items()]
-    statements: dict[str, tuple[Want, str]] = {}  # in-toto blob digest -> (want, subject)
-    for want, raw in _read(source, wants):
+    statements: dict[str, tuple[Want, Artifact]] = {}  # statement blob digest -> (want, attestation)
+    for want, got in _read(source, wants):
+        artifact = attestations[want.descriptor.digest]
+        if isinstance(got, Unread):
+            unusable.append(Unusable(artifact, got.code, got.reason))
+            continue
         try:
-            manifest = parse_manifest(parse_json(raw, "an attestation"), "an attestation")
-        except Malformed:
+            manifest = parse_manifest(parse_json(got, "its manifest"), "its manifest")
+        except Malformed as why:
+            unusable.append(Unusable(artifact, "blob_unreadable", str(why)))
             continue
         for layer in manifest.layers:
-            predicate = layer.annotation(evidence.PREDICATE_TYPE)
-            if layer.media_type == evidence.IN_TOTO and predicate in {*evidence.PROVENANCE_TYPES, ""}:
-                subject = attestations[want.descriptor.digest].subject
-                statements[layer.digest] = (Want(layer, want.scope), subject)
+            if layer.media_type in _STATEMENT_TYPES and _may_be_provenance(layer):
+                statements.setdefault(layer.digest, (Want(layer, want.scope), artifact))
     found: dict[str, BaseEvidence] = {}
-    for want, raw in _read(source, [w for w, _ in statements.values()]):
-        base = evidence.from_statement(raw)
+    for want, got in _read(source, [w for w, _ in statements.values()]):
+        artifact = statements[want.descriptor.digest][1]
+        base = _base(want.descriptor, got, artifact, unusable)
         if base is not None:
-            found.setdefault(statements[want.descriptor.digest][1], base)
-    return found
+            found.setdefault(artifact.subject, base)
+    return Attested(found, tuple(unusable))
 
 
-def _read(source: BlobSource, wants: list[Want]) -> list[tuple[Want, bytes]]:
+def _may_be_provenance(layer: Descriptor) -> bool:
+    """A layer whose predicate annotation (BuildKit's or cosign's) names SLSA provenance, or none."""
+    predicate = layer.annotation(evidence.PREDICATE_TYPE) or layer.annotation(evidence.COSIGN_PREDICATE_TYPE)
+    return predicate in {*evidence.PROVENANCE_TYPES, ""}
+
+
+def _base(
+    layer: Descriptor, got: bytes | Unread, artifact: Artifact, unusable: list[Unusable]
+) -> BaseEvidence | None:
+    """The base one statement layer names, if it is about the artifact's subject; else why not."""
+    if isinstance(got, Unread):
+        unusable.append(Unusable(artifact, got.code, got.reason))
+        return None
+    try:
+        statement = evidence.statement_of(got, layer.media_type)
+    except evidence.NotEvidence as why:
+        unusable.append(Unusable(artifact, "attestation_unreadable", f"{layer.digest}: {why}"))
+        return None
+    about = evidence.names_subject(statement, artifact.subject)
+    if about is None:
+        reason = f"{layer.digest}: its in-toto statement is not a JSON object"
+        unusable.append(Unusable(artifact, "attestation_unreadable", reason))
+        return None
+    if not about:
+        reason = f"{layer.digest}: its statement is about another manifest than {artifact.subject}: not used"
+        unusable.append(Unusable(artifact, "attestation_subject", reason))
+        return None
+    return evidence.from_statement(statement)
+
+
+def _read(source: BlobSource, wants: list[Want]) -> list[tuple[Want, bytes | Unread]]:
+    """Each wanted blob, checked against its digest, or why it was not read; a blob the
+    source lacks on purpose (``Unread.fault`` false) is left out, as no evidence."""
     if not wants:
         return []
-    got = source.read_many(wants, MAX_JSON_BYTES)
-    checked = [
-        (want, check(want.descriptor, data, MAX_JSON_BYTES))
-        for want in wants
-        if isinstance(data := got.get(want.descriptor.digest), bytes)
-    ]
-    return [(want, data) for want, data in checked if isinstance(data, bytes)]
+    got: Mapping[str, bytes | Unread] = source.read_many(wants, MAX_JSON_BYTES)
+    read: list[tuple[Want, bytes | Unread]] = []
+    for want in wants:
+        data = got.get(want.descriptor.digest)
+        checked = check(want.descriptor, data, MAX_JSON_BYTES) if isinstance(data, bytes) else data
+        if checked is not None and not (isinstance(checked, Unread) and not checked.fault()):
+            read.append((want, checked))
+    return read

@@ -11,6 +11,9 @@
   never fetched.
 * Anything else is an **artifact**, of a kind told by the words in its media types and, for
   cosign, by its tag (``sha256-<hex>.sig``).
+* A registry without the referrers API lists the referrers of ``sha256:<hex>`` in an index
+  under the tag ``sha256-<hex>`` (distribution-spec 1.1, "referrers tag schema"): such a tag
+  names no image of the user's (:func:`is_referrers_tag`).
 """
 
 from __future__ import annotations
@@ -64,6 +67,9 @@ ArtifactKind = Literal["attestation", "signature", "sbom", "helm chart", "artifa
 
 # cosign names what it attaches by tag: ``repo:sha256-<hex>.sig`` (``.att``, ``.sbom``).
 _COSIGN_TAG = re.compile(r"(?:^|:)(sha256)-([0-9a-f]{64})\.(sig|att|sbom)$")
+# The referrers tag schema's tags for the digests a registry names manifests by (the encoded
+# part truncated to 64 characters): not another tag that merely looks like one.
+_REFERRERS_TAG = re.compile(r"(?:sha256|sha384|sha512)-[0-9a-f]{64}")
 _COSIGN_KINDS: dict[str, ArtifactKind] = {"sig": "signature", "att": "attestation", "sbom": "sbom"}
 # Words in an artifact's media types (config, artifactType, layers) -> its kind, first match wins.
 _KINDS_BY_TYPE: tuple[tuple[tuple[str, ...], ArtifactKind], ...] = (
@@ -145,3 +151,15 @@ def subject_of(descriptor: Descriptor, manifest: Manifest | None, names: Iterabl
     if reference:
         return reference
     return next((f"{m.group(1)}:{m.group(2)}" for n in names if (m := _COSIGN_TAG.search(n))), "")
+
+
+def referrers_tag(digest: str) -> str:
+    """The tag a registry without the referrers API lists ``digest``'s referrers under:
+    ``sha256:<hex>`` -> ``sha256-<hex>`` (the spec truncates longer parts to 32 and 64 characters)."""
+    algorithm, _, encoded = digest.partition(":")
+    return re.sub(r"[^a-zA-Z0-9_.-]", "-", f"{algorithm[:32]}-{encoded[:64]}")
+
+
+def is_referrers_tag(tag: str) -> bool:
+    """Whether ``tag`` is one the referrers tag schema makes (``sha256-<64 hex>``), not an image's."""
+    return _REFERRERS_TAG.fullmatch(tag) is not None
