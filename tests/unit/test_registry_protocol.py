@@ -60,6 +60,8 @@ class _State:
     head_digest: bool = True
     redirect_blobs: bool = False
     token: str = ""  # required Authorization header ("" = anonymous)
+    referrers: dict[str, list[dict[str, Any]]] | None = None  # the referrers API's lists (None: no API)
+    referrers_body: bytes | None = None  # what it answers instead of a list
     challenges: int = 0
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -125,6 +127,8 @@ class _Handler(BaseHTTPRequestHandler):
             if state.head_digest:
                 headers["Docker-Content-Digest"] = digest
             self.send(200, data, head, headers)
+        elif "/referrers/" in url.path and state.referrers is not None:
+            self.referrers(state.referrers.get(url.path.rsplit("/", 1)[1], []), query, head)
         elif "/blobs/" in url.path:
             digest = url.path.rsplit("/", 1)[1]
             if state.redirect_blobs and not url.query:
@@ -134,6 +138,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.send(200, data, head) if data is not None else self.send(404, b"{}", head)
         else:
             self.send(404, b"{}", head)
+
+    def referrers(self, listed: list[dict[str, Any]], query: dict[str, list[str]], head: bool) -> None:
+        """A referrers API page (``page_limit`` descriptors), a ``Link`` to the next one."""
+        start, size = int(query.get("page", ["0"])[0]), self.server.state.page_limit
+        index = {"schemaVersion": 2, "mediaType": MEDIA_INDEX, "manifests": listed[start : start + size]}
+        headers = {"Content-Type": MEDIA_INDEX}
+        if start + size < len(listed):
+            headers["Link"] = f'<{urlsplit(self.path).path}?page={start + size}>; rel="next"'
+        self.send(200, self.server.state.referrers_body or json.dumps(index).encode(), head, headers)
 
     def page(self, key: str, names: list[str], query: dict[str, list[str]], head: bool) -> None:
         size = min(int(query.get("n", ["1000"])[0]), self.server.state.page_limit)
@@ -204,7 +217,12 @@ def _platforms(family: Family) -> set[str]:
 
 def _kind(method: str, path: str) -> str:
     """``GET /v2/team/app/tags/list?n=1000`` -> ``GET tags``."""
-    words = (("/_catalog", "catalog"), ("/tags/list", "tags"), ("/manifests/", "manifest"), ("/referrers/", "referrers"))
+    words = (
+        ("/_catalog", "catalog"),
+        ("/tags/list", "tags"),
+        ("/manifests/", "manifest"),
+        ("/referrers/", "referrers"),
+    )
     for word, kind in words:
         if word in path:
             return f"{method} {kind}"
