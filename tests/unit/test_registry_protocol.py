@@ -42,6 +42,7 @@ from testbed.oci_layout import (
     lineage_family,
 )
 from testbed.oci_layout import Image as BuiltImage
+from tests.support.registry_requests import request_kind
 
 
 @dataclass
@@ -217,16 +218,7 @@ def _platforms(family: Family) -> set[str]:
 
 def _kind(method: str, path: str) -> str:
     """``GET /v2/team/app/tags/list?n=1000`` -> ``GET tags``."""
-    words = (
-        ("/_catalog", "catalog"),
-        ("/tags/list", "tags"),
-        ("/manifests/", "manifest"),
-        ("/referrers/", "referrers"),
-    )
-    for word, kind in words:
-        if word in path:
-            return f"{method} {kind}"
-    return f"{method} {path}"
+    return f"{method} {request_kind(path)}"
 
 
 def scan(server: _Server, path: str = "", timeout: float = 5.0, waits: list[float] | None = None) -> Scan:
