@@ -63,6 +63,7 @@ class _State:
     token: str = ""  # required Authorization header ("" = anonymous)
     referrers: dict[str, list[dict[str, Any]]] | None = None  # the referrers API's lists (None: no API)
     referrers_body: bytes | None = None  # what it answers instead of a list
+    referrers_status: int = 200  # its status (a 401 without a challenge: a route it refuses oddly)
     challenges: int = 0
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -128,8 +129,8 @@ class _Handler(BaseHTTPRequestHandler):
             if state.head_digest:
                 headers["Docker-Content-Digest"] = digest
             self.send(200, data, head, headers)
-        elif "/referrers/" in url.path and state.referrers is not None:
-            self.referrers(state.referrers.get(url.path.rsplit("/", 1)[1], []), query, head)
+        elif "/referrers/" in url.path and (state.referrers is not None or state.referrers_status != 200):
+            self.referrers((state.referrers or {}).get(url.path.rsplit("/", 1)[1], []), query, head)
         elif "/blobs/" in url.path:
             digest = url.path.rsplit("/", 1)[1]
             if state.redirect_blobs and not url.query:
@@ -142,6 +143,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def referrers(self, listed: list[dict[str, Any]], query: dict[str, list[str]], head: bool) -> None:
         """A referrers API page (``page_limit`` descriptors), a ``Link`` to the next one."""
+        if self.server.state.referrers_status != 200:
+            self.send(self.server.state.referrers_status, b"{}", head)
+            return
         start, size = int(query.get("page", ["0"])[0]), self.server.state.page_limit
         index = {"schemaVersion": 2, "mediaType": MEDIA_INDEX, "manifests": listed[start : start + size]}
         headers = {"Content-Type": MEDIA_INDEX}

@@ -158,3 +158,19 @@ def test_a_cosign_att_whose_dsse_payload_is_not_base64_is_one_note() -> None:
     note = _one_note(found, "attestation_unreadable")
     assert note.endswith("its DSSE payload is not base64")
     assert f"/team/web@{app['digest']}: its attestation {att['digest']} is not used" in note
+
+
+def test_a_referrers_route_that_fails_oddly_is_one_note_and_the_scan_goes_on() -> None:
+    """A 401 with no challenge, on the referrers route only: the probe's note; the tag schema still read."""
+    family = _own_family()
+    app = _app(family)
+    listing = referrers.add_referrers_index(family.layout, [_provenance(family, app)])
+    with _serving(family) as server:
+        _serve_app(server, app, (media.referrers_tag(app["digest"]), listing["digest"]))
+        server.state.referrers_status = 401
+        found = scan(server, "/team/web")
+        assert len(_referrer_requests(server)) == 1
+    assert _web(found).base == BASE
+    note = _one_note(found, "referrers_unreadable")
+    assert "its referrers API could not be asked" in note
+    assert "(no WWW-Authenticate challenge)" in note

@@ -48,7 +48,7 @@ from datetime import UTC, datetime
 from typing import IO, Any, TypeVar
 
 from image_lineage.cache import BlobCache, default_cache_dir
-from image_lineage.errors import SourceUnavailable, UnknownImage
+from image_lineage.errors import LineageError, SourceUnavailable, UnknownImage
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
 from image_lineage.net.pool import until_first_failure
 from image_lineage.reference import Reference
@@ -159,9 +159,12 @@ class _Walk:
         # Whether the registry has the referrers API: asked once, beside the walk (any digest of
         # the repository will do: a registry with the API answers 200 for each).
         probe = (roots[0].scope, roots[0].descriptor.digest) if roots else None
-        probed = blobs.pool.submit(_catch, client.referrers, *probe) if probe else None
+        probed = blobs.pool.submit(_referrers_of, client, *probe) if probe else None
         walked = _without_referrer_lists(walk(blobs, roots, SourceUnavailable, group_direct=False))
         answer = probed.result() if probed else None
+        if probe and isinstance(answer, LineageError):
+            why = f"its referrers API could not be asked ({answer}); referrers are read from tags only"
+            notes.append(Diagnostic(None, "referrers_unreadable", f"{client.host}/{probe[0]}: {why}"))
         listed = self.listed_referrers(
             walked, {probe: answer} if probe and isinstance(answer, list) else {}, notes
         )
@@ -192,13 +195,13 @@ class _Walk:
             )
         )
         asked = [subject for subject in subjects if subject not in probed]
-        answers = dict(
-            zip(asked, blobs.map(lambda item: _catch(client.referrers, *item), asked), strict=True)
-        )
+        answers = dict(zip(asked, blobs.map(lambda item: _referrers_of(client, *item), asked), strict=True))
         roots: dict[str, Root] = {}
         for scope, digest in subjects:
             pages = probed.get((scope, digest)) or answers.get((scope, digest))
             where = f"{client.host}/{scope}@{digest}"
+            if isinstance(pages, LineageError):
+                notes.append(Diagnostic(None, "referrers_unreadable", f"{where}: its referrers: {pages}"))
             for descriptor in _listed(pages if isinstance(pages, list) else [], where, notes):
                 if len(roots) >= MAX_LISTED_REFERRERS:
                     cut = f"the referrers API lists over {MAX_LISTED_REFERRERS:,} referrers: not all read"
@@ -330,6 +333,15 @@ def _problem_notes(problem: Problem) -> list[Diagnostic]:
         where = root.names[0] if problem.is_root else f"{root.names[0]} ({problem.digest})"
         notes.append(Diagnostic(None, problem.code, f"{where}: {problem.reason}"))
     return notes
+
+
+def _referrers_of(client: _Client, scope: str, digest: str) -> list[bytes] | LineageError | None:
+    """The referrers API's pages for one manifest (None: the registry has no such API), or why
+    it could not answer: a referrers list is evidence, never a reason to end the scan."""
+    try:
+        return client.referrers(scope, digest)
+    except LineageError as error:
+        return error
 
 
 def _catch(fetch: Callable[..., T], *args: Any) -> T | _Skip:
