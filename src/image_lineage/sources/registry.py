@@ -161,30 +161,36 @@ class _Walk:
         probe = (roots[0].scope, roots[0].descriptor.digest) if roots else None
         probed = blobs.pool.submit(_referrers_of, client, *probe) if probe else None
         walked = _without_referrer_lists(walk(blobs, roots, SourceUnavailable, group_direct=False))
-        answer = probed.result() if probed else None
-        if probe and isinstance(answer, LineageError):
-            why = f"its referrers API could not be asked ({answer}); referrers are read from tags only"
-            notes.append(Diagnostic(None, "referrers_unreadable", f"{client.host}/{probe[0]}: {why}"))
-        listed = self.listed_referrers(
-            walked, {probe: answer} if probe and isinstance(answer, list) else {}, notes
-        )
-        referred = walk(blobs, listed, SourceUnavailable, group_direct=False) if listed else None
-        artifacts = [*walked.artifacts, *(referred.artifacts if referred else ())]
+        referred = self.referred(walked, {probe: probed.result()} if probe and probed else {}, notes)
+        artifacts = [*walked.artifacts, *referred.artifacts]
         attested = read_provenance(blobs, artifacts)
         images = images_of(walked, self.image, attested.found)
-        for problem in [*walked.problems, *(referred.problems if referred else ())]:
+        for problem in [*walked.problems, *referred.problems]:
             notes += _problem_notes(problem)
         notes += [self.unusable_note(unusable) for unusable in attested.unusable]
         return images, artifacts, list(dict.fromkeys(notes))
 
+    def referred(
+        self, walked: Walked, probed: Mapping[tuple[str, str], _Referrers], notes: list[Diagnostic]
+    ) -> Walked:
+        """The referrers the referrers API lists for the walk's image manifests, walked: nothing
+        from a registry whose answer to the probe (``probed``) said it has no such API."""
+        listed: list[Root] = []
+        for (scope, _), answer in probed.items():
+            if isinstance(answer, LineageError):
+                why = f"its referrers API could not be asked ({answer}); referrers are read from tags only"
+                notes.append(Diagnostic(None, "referrers_unreadable", f"{self.client.host}/{scope}: {why}"))
+            elif answer is not None:
+                listed = self.listed_referrers(walked, probed, notes)
+        return (
+            walk(self.blobs, listed, SourceUnavailable, group_direct=False) if listed else Walked((), (), ())
+        )
+
     def listed_referrers(
-        self, walked: Walked, probed: Mapping[tuple[str, str], list[bytes]], notes: list[Diagnostic]
+        self, walked: Walked, probed: Mapping[tuple[str, str], _Referrers], notes: list[Diagnostic]
     ) -> list[Root]:
-        """The referrers the registry's referrers API lists for each image manifest, as roots for
-        the walker; none from a registry whose probe (``probed``: its answer, if it had the API)
-        said it has no such API."""
-        if not probed:
-            return []  # no referrers API here: referrers only from sha256-<hex> tags
+        """The referrers the registry's referrers API lists for each image manifest (the probe's
+        answer reused), as roots for the walker."""
         client, blobs = self.client, self.blobs
         subjects = list(
             dict.fromkeys(
@@ -335,7 +341,12 @@ def _problem_notes(problem: Problem) -> list[Diagnostic]:
     return notes
 
 
-def _referrers_of(client: _Client, scope: str, digest: str) -> list[bytes] | LineageError | None:
+#: The referrers API's pages for one manifest; None where the registry has no such API, or
+#: why it could not answer.
+_Referrers = list[bytes] | LineageError | None
+
+
+def _referrers_of(client: _Client, scope: str, digest: str) -> _Referrers:
     """The referrers API's pages for one manifest (None: the registry has no such API), or why
     it could not answer: a referrers list is evidence, never a reason to end the scan."""
     try:
