@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from image_lineage.model import BaseEvidence, Scan
 from image_lineage.sources.base import MAX_JSON_BYTES
 from image_lineage.sources.oci import media
@@ -130,14 +132,19 @@ def test_a_referrers_answer_that_is_no_index_is_one_note() -> None:
     assert "its referrers list is not valid JSON" in _one_note(found, "referrers_unreadable")
 
 
-def test_a_referrer_pointing_at_a_huge_or_missing_manifest_is_one_note_each() -> None:
+@pytest.mark.parametrize("listed_by", ["referrers API", "referrers tag"])
+def test_a_referrer_pointing_at_a_huge_or_missing_manifest_is_one_note_each(listed_by: str) -> None:
     family = _own_family()
     app = _app(family)
     huge = {**_provenance(family, app), "digest": "sha256:" + "e" * 64, "size": MAX_JSON_BYTES + 1}
     missing = {**_provenance(family, app), "digest": "sha256:" + "f" * 64}
+    listing = referrers.add_referrers_index(family.layout, [huge, missing])
     with _serving(family) as server:
-        _serve_app(server, app)
-        server.state.referrers = {app["digest"]: [huge, missing]}
+        if listed_by == "referrers API":
+            _serve_app(server, app)
+            server.state.referrers = {app["digest"]: [huge, missing]}
+        else:
+            _serve_app(server, app, (media.referrers_tag(app["digest"]), listing["digest"]))
         found = scan(server, "/team/web")
         fetched = [path for _, path in server.state.log if "e" * 64 in path]
     assert _web(found).base is None
