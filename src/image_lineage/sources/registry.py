@@ -26,7 +26,8 @@ Fast and polite:
 * a few requests at once (``WORKERS``) on keep-alive connections, GET and HEAD only;
 * manifests and configs are kept by digest in the cache (``cache.BlobCache``; a digest names
   its bytes for good), so a warm scan lists tags, asks each tag's digest with ``HEAD``
-  (``Docker-Content-Digest``) and fetches nothing else;
+  (``Docker-Content-Digest``) and fetches nothing else (but the one referrers probe, and on a
+  registry with that API each image's referrers list: it is no content-addressed blob);
 * ``429 Too Many Requests`` is waited out (bounded), catalog and tag lists follow ``Link``
   pages, listings cut short say so (``registry_cut``): ``registry_client.py``, the requests;
 * every manifest and config is fetched by its digest and refused unless its bytes hash to
