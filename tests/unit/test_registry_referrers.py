@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from image_lineage.model import BaseEvidence, Scan
+from image_lineage.sources import registry_client
 from image_lineage.sources.base import MAX_JSON_BYTES
 from image_lineage.sources.oci import media
 from testbed import referrers
@@ -181,3 +182,18 @@ def test_a_referrers_route_that_fails_oddly_is_one_note_and_the_scan_goes_on() -
     note = _one_note(found, "referrers_unreadable")
     assert "its referrers API could not be asked" in note
     assert "(no WWW-Authenticate challenge)" in note
+
+
+def test_referrers_api_pages_past_the_limit_are_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    family = _own_family()
+    app = _app(family)
+    monkeypatch.setattr(registry_client, "MAX_REFERRER_PAGES", 2)
+    with _serving(family) as server:
+        _serve_app(server, app)
+        server.state.referrers = {
+            app["digest"]: [_provenance(family, app, v) for v in (referrers.SLSA_V02,) * 3]
+        }
+        server.state.page_limit = 1
+        found = scan(server, "/team/web")
+        assert len(_referrer_requests(server)) == 2
+    assert "was cut short: over 2 pages" in _one_note(found, "registry_cut")

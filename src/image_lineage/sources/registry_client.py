@@ -195,13 +195,13 @@ class RegistryClient:
         a registry without it answer), or anything but ``200`` on the first page."""
         pages: list[bytes] = []
         path = f"/v2/{repository}/referrers/{urllib.parse.quote(digest, safe=':')}"
-        what = f"the referrers of {self.host}/{repository}@{digest}"
+        what = f"the referrers list of {self.host}/{repository}@{digest}"
         for answer, _ in self._pages(path, repository, what):
             if status_of(answer.status) is not Status.OK:
                 return pages or None
             pages.append(answer.body)
             if len(pages) >= MAX_REFERRER_PAGES and _next_page(answer.headers.get("link", "")):
-                self._note("registry_cut", f"{what} were cut short: more than {MAX_REFERRER_PAGES} pages")
+                self._note("registry_cut", f"{what} was cut short: over {MAX_REFERRER_PAGES} pages")
                 break
         return pages
 
