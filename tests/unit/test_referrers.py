@@ -77,6 +77,18 @@ def test_a_referrer_artifacts_in_toto_layer_names_the_base(version: str) -> None
     assert attested.unusable == ()
 
 
+def test_an_in_toto_artifact_whose_layer_has_orases_default_type_is_read() -> None:
+    """``oras attach --artifact-type application/vnd.in-toto+json IMAGE statement.json``."""
+    layout = OciLayout()
+    subject = _image(layout)
+    statement = _statement(subject, referrers.SLSA_V1)
+    oras = referrers.add_referrer(
+        layout, subject, statement, layer_type="application/vnd.oci.image.layer.v1.tar"
+    )
+    artifact = Artifact("attestation", oras["digest"], subject["digest"], scope="team/app")
+    assert read_provenance(_Blobs(layout.blobs), [artifact]).found == {subject["digest"]: BASE}
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 def test_a_cosign_att_dsse_envelope_names_the_base(version: str) -> None:
     layout = OciLayout()

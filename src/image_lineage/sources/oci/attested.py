@@ -63,7 +63,7 @@ def read_provenance(source: BlobSource, artifacts: Iterable[Artifact]) -> Attest
         return Attested()
     unusable: list[Unusable] = []
     wants = [Want(Descriptor(media.OCI_MANIFEST, d), a.scope, manifest=True) for d, a in attestations.items()]
-    statements: dict[str, tuple[Want, Artifact]] = {}  # statement blob digest -> (want, attestation)
+    statements: dict[str, tuple[Want, Artifact, str]] = {}  # blob digest -> (want, attestation, its type)
     for want, got in _read(source, wants):
         artifact = attestations[want.descriptor.digest]
         if isinstance(got, Unread):
@@ -74,13 +74,17 @@ def read_provenance(source: BlobSource, artifacts: Iterable[Artifact]) -> Attest
         except Malformed as why:
             unusable.append(Unusable(artifact, "blob_unreadable", str(why)))
             continue
+        # An artifact that says it is in-toto holds statements whatever its layers' type
+        # (``oras attach`` gives a file its default layer type unless told another).
+        declared = manifest.artifact_type if manifest.artifact_type in _STATEMENT_TYPES else ""
         for layer in manifest.layers:
-            if layer.media_type in _STATEMENT_TYPES and _may_be_provenance(layer):
-                statements.setdefault(layer.digest, (Want(layer, want.scope), artifact))
+            media_type = layer.media_type if layer.media_type in _STATEMENT_TYPES else declared
+            if media_type and _may_be_provenance(layer):
+                statements.setdefault(layer.digest, (Want(layer, want.scope), artifact, media_type))
     found: dict[str, BaseEvidence] = {}
-    for want, got in _read(source, [w for w, _ in statements.values()]):
-        artifact = statements[want.descriptor.digest][1]
-        base = _base(want.descriptor, got, artifact, unusable)
+    for want, got in _read(source, [w for w, _, _ in statements.values()]):
+        _, artifact, media_type = statements[want.descriptor.digest]
+        base = _base(want.descriptor.digest, media_type, got, artifact, unusable)
         if base is not None:
             found.setdefault(artifact.subject, base)
     return Attested(found, tuple(unusable))
@@ -93,24 +97,25 @@ def _may_be_provenance(layer: Descriptor) -> bool:
 
 
 def _base(
-    layer: Descriptor, got: bytes | Unread, artifact: Artifact, unusable: list[Unusable]
+    layer: str, media_type: str, got: bytes | Unread, artifact: Artifact, unusable: list[Unusable]
 ) -> BaseEvidence | None:
-    """The base one statement layer names, if it is about the artifact's subject; else why not."""
+    """The base the statement layer ``layer`` (a digest) names, if it is about the artifact's
+    subject; else why not, in ``unusable``."""
     if isinstance(got, Unread):
         unusable.append(Unusable(artifact, got.code, got.reason))
         return None
     try:
-        statement = evidence.statement_of(got, layer.media_type)
+        statement = evidence.statement_of(got, media_type)
     except evidence.NotEvidence as why:
-        unusable.append(Unusable(artifact, "attestation_unreadable", f"{layer.digest}: {why}"))
+        unusable.append(Unusable(artifact, "attestation_unreadable", f"{layer}: {why}"))
         return None
     about = evidence.names_subject(statement, artifact.subject)
     if about is None:
-        reason = f"{layer.digest}: its in-toto statement is not a JSON object"
+        reason = f"{layer}: its in-toto statement is not a JSON object"
         unusable.append(Unusable(artifact, "attestation_unreadable", reason))
         return None
     if not about:
-        reason = f"{layer.digest}: its statement is about another manifest than {artifact.subject}: not used"
+        reason = f"{layer}: its statement is about another manifest than {artifact.subject}: not used"
         unusable.append(Unusable(artifact, "attestation_subject", reason))
         return None
     return evidence.from_statement(statement)
