@@ -197,3 +197,17 @@ def test_referrers_api_pages_past_the_limit_are_said(monkeypatch: pytest.MonkeyP
         found = scan(server, "/team/web")
         assert len(_referrer_requests(server)) == 2
     assert "was cut short: over 2 pages" in _one_note(found, "registry_cut")
+
+
+def test_a_referrer_larger_than_its_descriptor_says_is_one_note_and_the_scan_goes_on() -> None:
+    family = _own_family()
+    app = _app(family)
+    lying = family.layout.add_blob(b'{"pad": "' + b"x" * MAX_JSON_BYTES + b'"}', media.OCI_MANIFEST)
+    with _serving(family) as server:
+        _serve_app(server, app)
+        server.state.referrers = {app["digest"]: [{**lying, "size": 100}, _provenance(family, app)]}
+        found = scan(server, "/team/web")
+    assert _web(found).base == BASE
+    note = _one_note(found, "blob_too_big")
+    assert lying["digest"] in note
+    assert "is larger than a manifest or config should be (over 16 MiB): refused" in note

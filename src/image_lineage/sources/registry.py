@@ -66,6 +66,7 @@ from image_lineage.sources.oci.records import ImageMaker, images_of
 from image_lineage.sources.oci.walk import Placed, Problem, Root, Walked, walk
 from image_lineage.sources.registry_client import RegistryClient as _Client
 from image_lineage.sources.registry_client import Skip as _Skip
+from image_lineage.sources.registry_client import TooLarge as _TooLarge
 
 #: Requests in flight at once: enough to hide a registry's latency, few enough to be polite.
 WORKERS = 6
@@ -276,8 +277,13 @@ class _RegistryBlobs:
         return found | bodies
 
     def fetch(self, want: Want) -> bytes | Unread:
+        """One blob by its digest, or why not: gone, damaged, or larger than its descriptor let
+        on (one blob's fault, as a damaged one is: a note, not the end of the scan)."""
         fetch = self.client.manifest if want.manifest else self.client.blob
-        found = _catch(fetch, want.scope, want.descriptor.digest)
+        try:
+            found = _catch(fetch, want.scope, want.descriptor.digest)
+        except _TooLarge as too_large:
+            return Unread(too_large.code, str(too_large))
         return Unread(found.code, str(found)) if isinstance(found, _Skip) else found
 
     @contextlib.contextmanager

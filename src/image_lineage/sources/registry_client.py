@@ -68,6 +68,13 @@ class Missing(Skip):
     """A tag, manifest or blob the registry named but does not serve (deleted meanwhile)."""
 
 
+class TooLarge(SourceUnavailable):
+    """An answer larger than what was asked for may be: a listing or a tag's manifest ends the
+    scan (one line); a blob asked for by its digest is left out with a note (``registry.py``)."""
+
+    code = "blob_too_big"
+
+
 class Mismatch(Skip):
     """A manifest or config whose bytes do not hash to the digest it was fetched by."""
 
@@ -343,7 +350,7 @@ class RegistryClient:
         except ExchangeFailed as error:
             raise self._unreachable(error) from error
         except AnswerTooLarge:
-            raise SourceUnavailable(f"{self.base}{path} {larger}: refused") from None
+            raise TooLarge(f"{self.base}{path} {larger}: refused") from None
         except RequestRefused as refused:
             raise SourceUnavailable(
                 f"The registry at {self.base} answered {method} {path} with {refused}"
