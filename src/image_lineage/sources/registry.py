@@ -14,9 +14,9 @@ and OCI 1.1 **referrers** (artifact manifests whose ``subject`` is the image's m
 registry without the referrers API lists an image's referrers in an index tagged
 ``sha256-<hex>``: read only where the tag list has that tag (no request per image), and never
 an image of the user's (neither a record nor a tag of one). A registry with the API answers
-``GET /v2/NAME/referrers/DIGEST``: one probe per scan (the first image's) tells; where it
-answers ``404``, nothing more is asked, else each image's referrers are asked for (one
-request per image, on that registry only). No ``artifactType`` filter is asked for:
+``GET /v2/NAME/referrers/DIGEST``: one probe per scan (the first tag's digest, beside the
+walk) tells; where it answers ``404``, nothing more is asked, else each image's referrers are
+asked for (one request per image, on that registry only). No ``artifactType`` filter is asked for:
 provenance comes as in-toto and as DSSE artifacts, and one unfiltered list gives both (so
 ``OCI-Filters-Applied`` never applies). Every referrer manifest is read by the one walker and
 attached by its own ``subject``, not by where it was listed.
@@ -70,9 +70,9 @@ from image_lineage.sources.registry_client import TooLarge as _TooLarge
 
 #: Requests in flight at once: enough to hide a registry's latency, few enough to be polite.
 WORKERS = 6
-#: Referrer manifests one scan reads from the referrers API, at most (per image: ``MAX_REFERRERS``).
-MAX_LISTED_REFERRERS = 10_000
+#: Referrers read from the referrers API, at most: per image (a real one has a handful), per scan.
 MAX_REFERRERS = 1_000
+MAX_LISTED_REFERRERS = 10_000
 _CACHE_NAMESPACE = "oci"
 K = TypeVar("K")
 T = TypeVar("T")
@@ -177,16 +177,15 @@ class _Walk:
     ) -> Walked:
         """The referrers the referrers API lists for the walk's image manifests, walked: nothing
         from a registry whose answer to the probe (``probed``) said it has no such API."""
-        listed: list[Root] = []
-        for (scope, _), answer in probed.items():
-            if isinstance(answer, LineageError):
-                why = f"its referrers API could not be asked ({answer}); referrers are read from tags only"
-                notes.append(Diagnostic(None, "referrers_unreadable", f"{self.client.host}/{scope}: {why}"))
-            elif answer is not None:
-                listed = self.listed_referrers(walked, probed, notes)
-        return (
-            walk(self.blobs, listed, SourceUnavailable, group_direct=False) if listed else Walked((), (), ())
-        )
+        nothing = Walked((), (), ())
+        (scope, _), answer = next(iter(probed.items()), (("", ""), None))
+        if isinstance(answer, LineageError):
+            why = f"its referrers API could not be asked ({answer}); referrers are read from tags only"
+            notes.append(Diagnostic(None, "referrers_unreadable", f"{self.client.host}/{scope}: {why}"))
+        if not isinstance(answer, list):
+            return nothing  # no referrers API here: referrers only from sha256-<hex> tags
+        listed = self.listed_referrers(walked, probed, notes)
+        return walk(self.blobs, listed, SourceUnavailable, group_direct=False) if listed else nothing
 
     def listed_referrers(
         self, walked: Walked, probed: Mapping[tuple[str, str], _Referrers], notes: list[Diagnostic]
