@@ -10,16 +10,9 @@ sizes: compressed, as the registry stores them.
 
 The base a build recorded is read from every attestation the registry keeps for an image
 (``oci/attested.py``): BuildKit's inside the image index, cosign's ``sha256-<hex>.att`` tags,
-and OCI 1.1 **referrers** (artifact manifests whose ``subject`` is the image's manifest). A
-registry without the referrers API lists an image's referrers in an index tagged
-``sha256-<hex>``: read only where the tag list has that tag (no request per image), and never
-an image of the user's (neither a record nor a tag of one). A registry with the API answers
-``GET /v2/NAME/referrers/DIGEST``: one probe per scan (the first tag's digest, beside the
-walk) tells; where it answers ``404``, nothing more is asked, else each image's referrers are
-asked for (one request per image, on that registry only). No ``artifactType`` filter is asked for:
-provenance comes as in-toto and as DSSE artifacts, and one unfiltered list gives both (so
-``OCI-Filters-Applied`` never applies). Every referrer manifest is read by the one walker and
-attached by its own ``subject``, not by where it was listed.
+and OCI 1.1 referrers, listed under a ``sha256-<hex>`` tag (read only where the tag list has
+one: no request per image) or by the referrers API (asked once per scan, beside the walk;
+per image only on a registry that has it): ``registry_referrers.py``.
 
 Fast and polite:
 
@@ -49,30 +42,33 @@ from datetime import UTC, datetime
 from typing import IO, Any, TypeVar
 
 from image_lineage.cache import BlobCache, default_cache_dir
-from image_lineage.errors import LineageError, SourceUnavailable, UnknownImage
+from image_lineage.errors import SourceUnavailable, UnknownImage
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
 from image_lineage.net.pool import until_first_failure
 from image_lineage.reference import Reference
 from image_lineage.sources import oci
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
 from image_lineage.sources.layers import Listings, manifest_layers
-from image_lineage.sources.oci import media
 from image_lineage.sources.oci.artifacts import Artifact
 from image_lineage.sources.oci.attested import Unusable, read_provenance
 from image_lineage.sources.oci.blobs import Checked, Unread, Want, too_big
-from image_lineage.sources.oci.descriptor import Descriptor, Malformed, Manifest, parse_index, parse_json
+from image_lineage.sources.oci.descriptor import Descriptor, Manifest
 from image_lineage.sources.oci.layer_tar import Listing
 from image_lineage.sources.oci.records import ImageMaker, images_of
 from image_lineage.sources.oci.walk import Placed, Problem, Root, Walked, walk
 from image_lineage.sources.registry_client import RegistryClient as _Client
 from image_lineage.sources.registry_client import Skip as _Skip
 from image_lineage.sources.registry_client import TooLarge as _TooLarge
+from image_lineage.sources.registry_referrers import (
+    Referrers,
+    Subject,
+    referrer_roots,
+    referrers_of,
+    without_referrer_lists,
+)
 
 #: Requests in flight at once: enough to hide a registry's latency, few enough to be polite.
 WORKERS = 6
-#: Referrers read from the referrers API, at most: per image (a real one has a handful), per scan.
-MAX_REFERRERS = 1_000
-MAX_LISTED_REFERRERS = 10_000
 _CACHE_NAMESPACE = "oci"
 K = TypeVar("K")
 T = TypeVar("T")
@@ -161,8 +157,8 @@ class _Walk:
         # Whether the registry has the referrers API: asked once, beside the walk (any digest of
         # the repository will do: a registry with the API answers 200 for each).
         probe = (roots[0].scope, roots[0].descriptor.digest) if roots else None
-        probed = blobs.pool.submit(_referrers_of, client, *probe) if probe else None
-        walked = _without_referrer_lists(walk(blobs, roots, SourceUnavailable, group_direct=False))
+        probed = blobs.pool.submit(referrers_of, client, *probe) if probe else None
+        walked = without_referrer_lists(walk(blobs, roots, SourceUnavailable, group_direct=False))
         referred = self.referred(walked, {probe: probed.result()} if probe and probed else {}, notes)
         artifacts = [*walked.artifacts, *referred.artifacts]
         attested = read_provenance(blobs, artifacts)
@@ -173,49 +169,13 @@ class _Walk:
         return images, artifacts, list(dict.fromkeys(notes))
 
     def referred(
-        self, walked: Walked, probed: Mapping[tuple[str, str], _Referrers], notes: list[Diagnostic]
+        self, walked: Walked, probed: Mapping[Subject, Referrers], notes: list[Diagnostic]
     ) -> Walked:
-        """The referrers the referrers API lists for the walk's image manifests, walked: nothing
-        from a registry whose answer to the probe (``probed``) said it has no such API."""
-        nothing = Walked((), (), ())
-        (scope, _), answer = next(iter(probed.items()), (("", ""), None))
-        if isinstance(answer, LineageError):
-            why = f"its referrers API could not be asked ({answer}); referrers are read from tags only"
-            notes.append(Diagnostic(None, "referrers_unreadable", f"{self.client.host}/{scope}: {why}"))
-        if not isinstance(answer, list):
-            return nothing  # no referrers API here: referrers only from sha256-<hex> tags
-        listed = self.listed_referrers(walked, probed, notes)
-        return walk(self.blobs, listed, SourceUnavailable, group_direct=False) if listed else nothing
-
-    def listed_referrers(
-        self, walked: Walked, probed: Mapping[tuple[str, str], _Referrers], notes: list[Diagnostic]
-    ) -> list[Root]:
-        """The referrers the registry's referrers API lists for each image manifest (the probe's
-        answer reused), as roots for the walker."""
-        client, blobs = self.client, self.blobs
-        subjects = list(
-            dict.fromkeys(
-                (placed.roots[0].scope, placed.descriptor.digest)
-                for group in walked.groups
-                for placed in group.members
-                if placed.manifest is not None and placed.roots
-            )
+        """The referrers the referrers API lists for the walk's images, walked (``registry_referrers``)."""
+        listed = referrer_roots(self.client, self.blobs.map, walked, probed, notes)
+        return (
+            walk(self.blobs, listed, SourceUnavailable, group_direct=False) if listed else Walked((), (), ())
         )
-        asked = [subject for subject in subjects if subject not in probed]
-        answers = dict(zip(asked, blobs.map(lambda item: _referrers_of(client, *item), asked), strict=True))
-        roots: dict[str, Root] = {}
-        for scope, digest in subjects:
-            pages = probed.get((scope, digest)) or answers.get((scope, digest))
-            where = f"{client.host}/{scope}@{digest}"
-            if isinstance(pages, LineageError):
-                notes.append(Diagnostic(None, "referrers_unreadable", f"{where}: its referrers: {pages}"))
-            for descriptor in _listed(pages if isinstance(pages, list) else [], where, notes):
-                if len(roots) >= MAX_LISTED_REFERRERS:
-                    cut = f"the referrers API lists over {MAX_LISTED_REFERRERS:,} referrers: not all read"
-                    notes.append(Diagnostic(None, "registry_cut", cut))
-                    return list(roots.values())
-                roots.setdefault(descriptor.digest, Root(descriptor, (f"{where} (its referrers)",), scope))
-        return list(roots.values())
 
     def unusable_note(self, unusable: Unusable) -> Diagnostic:
         artifact = unusable.artifact
@@ -294,50 +254,6 @@ class _RegistryBlobs:
             yield io.BufferedReader(Checked(body, descriptor), 1 << 20)
 
 
-def _without_referrer_lists(walked: Walked) -> Walked:
-    """The walk without the images that only a ``sha256-<hex>`` tag reaches: that tag lists an
-    image's referrers (its index's entries are artifacts, kept), it names no image of the user's."""
-    groups = []
-    for group in walked.groups:
-        members = tuple(
-            replace(placed, roots=kept)
-            for placed in group.members
-            if (kept := tuple(r for r in placed.roots if not _lists_referrers(r)))
-        )
-        if members:
-            groups.append(replace(group, members=members))
-    return replace(walked, groups=tuple(groups))
-
-
-def _lists_referrers(root: Root) -> bool:
-    return any(media.is_referrers_tag(name.rsplit(":", 1)[-1]) for name in root.names)
-
-
-def _listed(pages: Sequence[bytes], where: str, notes: list[Diagnostic]) -> list[Descriptor]:
-    """The referrers' descriptors the referrers API's pages list, at most ``MAX_REFERRERS``;
-    a page that is no index, or entries that are no descriptors, are a note."""
-    listed: list[Descriptor] = []
-    for page in pages:
-        try:
-            index = parse_index(parse_json(page, "its referrers list"), "its referrers list")
-        except Malformed as why:
-            notes.append(Diagnostic(None, "referrers_unreadable", f"{where}: {why}"))
-            continue
-        if index.skipped:
-            skipped = f"{len(index.skipped)} entries of its referrers list skipped ({index.skipped[0]})"
-            notes.append(Diagnostic(None, "index_entry_skipped", f"{where}: {skipped}"))
-        listed += index.manifests
-    if len(listed) > MAX_REFERRERS:
-        notes.append(
-            Diagnostic(
-                None,
-                "registry_cut",
-                f"{where}: {len(listed):,} referrers listed, only {MAX_REFERRERS:,} read",
-            )
-        )
-    return listed[:MAX_REFERRERS]
-
-
 def _problem_notes(problem: Problem) -> list[Diagnostic]:
     """A walk's problem as a note per root that leads to it."""
     notes = []
@@ -345,20 +261,6 @@ def _problem_notes(problem: Problem) -> list[Diagnostic]:
         where = root.names[0] if problem.is_root else f"{root.names[0]} ({problem.digest})"
         notes.append(Diagnostic(None, problem.code, f"{where}: {problem.reason}"))
     return notes
-
-
-#: The referrers API's pages for one manifest; None where the registry has no such API, or
-#: why it could not answer.
-_Referrers = list[bytes] | LineageError | None
-
-
-def _referrers_of(client: _Client, scope: str, digest: str) -> _Referrers:
-    """The referrers API's pages for one manifest (None: the registry has no such API), or why
-    it could not answer: a referrers list is evidence, never a reason to end the scan."""
-    try:
-        return client.referrers(scope, digest)
-    except LineageError as error:
-        return error
 
 
 def _catch(fetch: Callable[..., T], *args: Any) -> T | _Skip:
