@@ -12,7 +12,10 @@ with ``skopeo copy`` like any layout:
   registry without the referrers API keeps under the tag :func:`referrers_tag` names
   (``sha256-<hex>``, distribution-spec 1.1 "referrers tag schema");
 * :func:`add_cosign_attestation`: cosign's ``sha256-<hex>.att``: an image-typed manifest whose
-  layers are DSSE envelopes (``application/vnd.dsse.envelope.v1+json``) around the statements.
+  layers are DSSE envelopes (``application/vnd.dsse.envelope.v1+json``) around the statements;
+* :func:`add_sigstore_bundle`: a Sigstore bundle referrer (cosign 3, GitHub's
+  ``actions/attest-build-provenance``): the bundle's ``dsseEnvelope`` holds the statement, the
+  manifest's annotations say what it is (``dev.sigstore.bundle.content``/``.predicateType``).
 
 No pytest import.
 """
@@ -29,6 +32,8 @@ from .oci_layout import MEDIA_CONFIG, MEDIA_INDEX, MEDIA_MANIFEST, OciLayout
 MEDIA_IN_TOTO = "application/vnd.in-toto+json"
 MEDIA_DSSE = "application/vnd.dsse.envelope.v1+json"
 MEDIA_EMPTY = "application/vnd.oci.empty.v1+json"
+MEDIA_SIGSTORE_BUNDLE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+COSIGN_SIGN = "https://sigstore.dev/cosign/sign/v1"
 SLSA_V02 = "https://slsa.dev/provenance/v0.2"
 SLSA_V1 = "https://slsa.dev/provenance/v1"
 PREDICATE_KEY = "in-toto.io/predicate-type"
@@ -151,3 +156,32 @@ def add_cosign_attestation(layout: OciLayout, envelopes: Iterable[tuple[bytes, s
         "layers": layers,
     }
     return layout.add_blob(_json_bytes(manifest), MEDIA_MANIFEST)
+
+
+def add_sigstore_bundle(
+    layout: OciLayout, subject: Mapping[str, Any], statement: bytes, *, predicate: str = SLSA_V1
+) -> dict[str, Any]:
+    """A Sigstore bundle referrer of ``subject`` whose DSSE envelope holds ``statement``."""
+    envelope = json.loads(dsse_envelope(statement))
+    bundle = {
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {"publicKey": {"hint": "not checked here"}},
+        "dsseEnvelope": envelope,
+    }
+    layer = layout.add_blob(_json_bytes(bundle), MEDIA_SIGSTORE_BUNDLE)
+    annotations = {
+        "dev.sigstore.bundle.content": "dsse-envelope",
+        "dev.sigstore.bundle.predicateType": predicate,
+    }
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": MEDIA_MANIFEST,
+        "artifactType": MEDIA_SIGSTORE_BUNDLE,
+        "config": empty_config(layout),
+        "layers": [layer],
+        "subject": {key: subject[key] for key in ("mediaType", "digest", "size")},
+        "annotations": annotations,
+    }
+    return layout.add_blob(
+        _json_bytes(manifest), MEDIA_MANIFEST, artifactType=MEDIA_SIGSTORE_BUNDLE, annotations=annotations
+    )

@@ -22,6 +22,7 @@ from image_lineage.sources.oci import evidence, media
 from image_lineage.sources.oci.artifacts import Artifact
 from image_lineage.sources.oci.attested import read_provenance
 from image_lineage.sources.oci.blobs import Unread, Want, too_big
+from image_lineage.sources.oci.descriptor import parse_descriptor, parse_manifest
 from testbed import referrers
 from testbed.oci_layout import AMD64, Image, OciLayout
 
@@ -87,6 +88,30 @@ def test_an_in_toto_artifact_whose_layer_has_orases_default_type_is_read() -> No
     )
     artifact = Artifact("attestation", oras["digest"], subject["digest"], scope="team/app")
     assert read_provenance(_Blobs(layout.blobs), [artifact]).found == {subject["digest"]: BASE}
+
+
+def test_a_sigstore_bundle_referrer_names_the_base() -> None:
+    """cosign 3 / GitHub's attest-build-provenance: the statement in the bundle's ``dsseEnvelope``."""
+    layout = OciLayout()
+    subject = _image(layout)
+    bundle = referrers.add_sigstore_bundle(layout, subject, _statement(subject, referrers.SLSA_V1))
+    manifest = parse_manifest(json.loads(layout.blobs[bundle["digest"]]), "m")
+    assert media.artifact_kind(parse_descriptor(bundle, "d"), manifest) == "attestation"
+    artifact = Artifact("attestation", bundle["digest"], subject["digest"], scope="team/app")
+    assert read_provenance(_Blobs(layout.blobs), [artifact]).found == {subject["digest"]: BASE}
+
+
+def test_a_sigstore_bundle_of_cosigns_signature_is_a_signature_and_not_read() -> None:
+    layout = OciLayout()
+    subject = _image(layout)
+    signed = referrers.add_sigstore_bundle(layout, subject, b"{}", predicate=referrers.COSIGN_SIGN)
+    manifest = parse_manifest(json.loads(layout.blobs[signed["digest"]]), "m")
+    assert media.artifact_kind(parse_descriptor(signed, "d"), manifest) == "signature"
+    assert media.artifact_kind(parse_descriptor(signed, "d"), None) == "signature"
+    blobs = _Blobs(layout.blobs)
+    artifact = Artifact("attestation", signed["digest"], subject["digest"], scope="team/app")
+    assert read_provenance(blobs, [artifact]).found == {}
+    assert len(blobs.read) == 1  # its manifest: the predicate says no provenance, its bundle is not read
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -211,3 +211,24 @@ def test_a_referrer_larger_than_its_descriptor_says_is_one_note_and_the_scan_goe
     note = _one_note(found, "blob_too_big")
     assert lying["digest"] in note
     assert "is larger than a manifest or config should be (over 16 MiB): refused" in note
+
+
+def test_sigstore_bundles_listed_by_the_referrers_api_one_provenance_one_signature() -> None:
+    """What cosign 3 and GitHub's attest actions push to a registry with the referrers API."""
+    family = _own_family()
+    app = _app(family)
+    statement = referrers.provenance_statement(
+        app["digest"],
+        name="team/app@1",
+        base="team/base@1",
+        base_digest=BASE_INDEX,
+        version=referrers.SLSA_V1,
+    )
+    provenance = referrers.add_sigstore_bundle(family.layout, app, statement)
+    signature = referrers.add_sigstore_bundle(family.layout, app, b"{}", predicate=referrers.COSIGN_SIGN)
+    with _serving(family) as server:
+        _serve_app(server, app)
+        server.state.referrers = {app["digest"]: [signature, provenance]}
+        found = scan(server, "/team/web")
+    assert _web(found).base == BASE
+    assert _one_note(found, "artifacts") == "1 attestation, 1 signature refer to this image"

@@ -5,10 +5,10 @@ Three ways to attach it, one reading: BuildKit's attestation manifests inside an
 artifact manifest whose ``subject`` is the image's manifest, listed by a registry's referrers
 API or ``sha256-<hex>`` tag) and cosign's ``sha256-<hex>.att`` manifests. For the
 attestations a walk found, this reads each manifest and then its layers that hold an SLSA
-provenance statement (``application/vnd.in-toto+json``, or a DSSE envelope around one:
-``evidence.statement_of``), two ``read_many`` batches in all, every blob checked against its
-digest (``blobs.check``). A statement is evidence only about the manifest its
-``subject[]`` names.
+provenance statement (``application/vnd.in-toto+json``, or a DSSE envelope around one, alone
+or in a Sigstore bundle: ``evidence.statement_of``), two ``read_many`` batches in all, every
+blob checked against its digest (``blobs.check``). A statement is evidence only about the
+manifest its ``subject[]`` names.
 
 What cannot be read is no evidence, never an error: an image without provenance is still an
 image. :func:`read_provenance` also says why, one :class:`Unusable` per attestation that a
@@ -27,9 +27,6 @@ from image_lineage.sources.oci import evidence, media
 from image_lineage.sources.oci.artifacts import Artifact
 from image_lineage.sources.oci.blobs import BlobSource, Unread, Want, check
 from image_lineage.sources.oci.descriptor import Descriptor, Malformed, parse_json, parse_manifest
-
-#: Layer media types that may hold a provenance statement.
-_STATEMENT_TYPES = frozenset({evidence.IN_TOTO, evidence.DSSE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +73,10 @@ def read_provenance(source: BlobSource, artifacts: Iterable[Artifact]) -> Attest
             continue
         # An artifact that says it is in-toto holds statements whatever its layers' type
         # (``oras attach`` gives a file its default layer type unless told another).
-        declared = manifest.artifact_type if manifest.artifact_type in _STATEMENT_TYPES else ""
+        declared = manifest.artifact_type if evidence.holds_statement(manifest.artifact_type) else ""
         for layer in manifest.layers:
-            media_type = layer.media_type if layer.media_type in _STATEMENT_TYPES else declared
-            if media_type and _may_be_provenance(layer):
+            media_type = layer.media_type if evidence.holds_statement(layer.media_type) else declared
+            if media_type and _may_be_provenance(layer, manifest.annotations):
                 statements.setdefault(layer.digest, (Want(layer, want.scope), artifact, media_type))
     found: dict[str, BaseEvidence] = {}
     for want, got in _read(source, [w for w, _, _ in statements.values()]):
@@ -90,9 +87,12 @@ def read_provenance(source: BlobSource, artifacts: Iterable[Artifact]) -> Attest
     return Attested(found, tuple(unusable))
 
 
-def _may_be_provenance(layer: Descriptor) -> bool:
-    """A layer whose predicate annotation (BuildKit's or cosign's) names SLSA provenance, or none."""
-    predicate = layer.annotation(evidence.PREDICATE_TYPE) or layer.annotation(evidence.COSIGN_PREDICATE_TYPE)
+def _may_be_provenance(layer: Descriptor, manifest: Iterable[tuple[str, str]]) -> bool:
+    """A layer whose predicate annotation (BuildKit's or cosign's on the layer, a Sigstore
+    bundle's on its ``manifest``) names SLSA provenance, or that names none."""
+    keys = (evidence.PREDICATE_TYPE, evidence.COSIGN_PREDICATE_TYPE)
+    bundle = dict(manifest).get(media.SIGSTORE_PREDICATE, "")
+    predicate = next((found for key in keys if (found := layer.annotation(key))), bundle)
     return predicate in {*evidence.PROVENANCE_TYPES, ""}
 
 

@@ -13,7 +13,8 @@ Pure parsing (no I/O); ``sources/oci/attested.py`` reads the blobs through the b
   the one whose layers are a prefix. The Dockerfile frontend (``# syntax=``) is no base.
   The statement comes as a layer of its own (``application/vnd.in-toto+json``: BuildKit,
   ``oras attach``) or inside a DSSE envelope (``application/vnd.dsse.envelope.v1+json``:
-  cosign's ``.att``, whose ``payload`` is the statement in base64): :func:`statement_of`.
+  cosign's ``.att``, whose ``payload`` is the statement in base64), or in a Sigstore bundle's
+  ``dsseEnvelope`` (cosign 3, GitHub's attest actions): :func:`statement_of`.
   A statement is evidence about an image only when its ``subject[].digest`` names that
   image's manifest (:func:`names_subject`).
 * **Annotations** on the manifest (``org.opencontainers.image.base.name``/``.base.digest``:
@@ -46,6 +47,8 @@ PROVENANCE_TYPES = frozenset({SLSA_V02, SLSA_V1})
 DSSE = "application/vnd.dsse.envelope.v1+json"
 #: The annotation cosign gives each attestation layer (BuildKit's is ``PREDICATE_TYPE``).
 COSIGN_PREDICATE_TYPE = "predicateType"
+#: A Sigstore bundle (``application/vnd.dev.sigstore.bundle.v0.3+json``, or ``+json;version=0.2``).
+SIGSTORE_BUNDLE = "application/vnd.dev.sigstore.bundle"
 #: Steps of an LLB definition followed at most (a real one has tens).
 _MAX_STEPS = 10_000
 _IMAGE_SOURCE = "docker-image://"
@@ -66,15 +69,24 @@ class NotEvidence(ValueError):
     """A blob that should hold an in-toto statement and does not; ``str()`` says why, in one line."""
 
 
+def holds_statement(media_type: str) -> bool:
+    """Whether a layer of ``media_type`` holds an in-toto statement (as it is, or in an envelope)."""
+    return media_type in {IN_TOTO, DSSE} or media_type.startswith(SIGSTORE_BUNDLE)
+
+
 def statement_of(raw: bytes, media_type: str) -> bytes:
     """The in-toto statement a layer of ``media_type`` holds: the layer itself, or a DSSE
-    envelope's payload decoded; ``NotEvidence`` when an envelope is not one."""
-    if media_type != DSSE:
+    envelope's payload decoded (a bundle's ``dsseEnvelope``); ``NotEvidence`` when an envelope
+    is not one."""
+    if media_type != DSSE and not media_type.startswith(SIGSTORE_BUNDLE):
         return raw
+    what = "Sigstore bundle" if media_type.startswith(SIGSTORE_BUNDLE) else "DSSE envelope"
     try:
         envelope = json.loads(raw)
     except (ValueError, RecursionError):
-        raise NotEvidence("its DSSE envelope is not JSON") from None
+        raise NotEvidence(f"its {what} is not JSON") from None
+    if what == "Sigstore bundle":
+        envelope = envelope.get("dsseEnvelope") if isinstance(envelope, Mapping) else None
     if not isinstance(envelope, Mapping) or not isinstance(payload := envelope.get("payload"), str):
         raise NotEvidence("its DSSE envelope has no payload")
     if envelope.get("payloadType") != IN_TOTO:

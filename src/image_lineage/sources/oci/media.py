@@ -55,6 +55,10 @@ SCHEMA1_MESSAGE = (
 )
 #: The digest of ``{}``: the image-spec's empty descriptor, an artifact's placeholder config.
 EMPTY_JSON_DIGEST = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+#: What a Sigstore bundle (cosign 3, GitHub's attest actions) holds, in its manifest's annotations:
+#: a DSSE envelope is an attestation, unless its predicate is cosign's signing one.
+SIGSTORE_CONTENT, SIGSTORE_PREDICATE = "dev.sigstore.bundle.content", "dev.sigstore.bundle.predicateType"
+COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1"
 #: BuildKit's annotations on an attestation manifest: its kind and the manifest it is about.
 REFERENCE_TYPE = "vnd.docker.reference.type"
 REFERENCE_DIGEST = "vnd.docker.reference.digest"
@@ -128,14 +132,22 @@ def artifact_kind(
         return "attestation"
     if manifest is None:
         if descriptor.artifact_type and descriptor.artifact_type not in IMAGE_CONFIG_TYPES:
-            return _kind_by_words((descriptor.artifact_type,))
+            return _sigstore_kind(descriptor.annotations) or _kind_by_words((descriptor.artifact_type,))
         return None
     if is_image(descriptor, manifest):
         return None
     layer_types = (layer.media_type for layer in manifest.layers)
-    return _kind_by_words(
+    return _sigstore_kind((*descriptor.annotations, *manifest.annotations)) or _kind_by_words(
         (manifest.config.media_type, manifest.artifact_type, descriptor.artifact_type, *layer_types)
     )
+
+
+def _sigstore_kind(annotations: Iterable[tuple[str, str]]) -> ArtifactKind | None:
+    """A Sigstore bundle's kind by what its annotations say it holds; None when they say nothing."""
+    found = dict(annotations)
+    if found.get(SIGSTORE_CONTENT) != "dsse-envelope":
+        return None
+    return "signature" if found.get(SIGSTORE_PREDICATE) == COSIGN_SIGN_PREDICATE else "attestation"
 
 
 def _kind_by_words(types: Iterable[str]) -> ArtifactKind:
