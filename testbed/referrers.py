@@ -104,18 +104,29 @@ def add_referrer(
     """An artifact manifest holding ``statement`` whose ``subject`` is ``subject`` (a descriptor);
     its descriptor as a referrers list gives it (``artifactType``, the manifest's annotations)."""
     layer = layout.add_blob(statement, layer_type, annotations={PREDICATE_KEY: predicate})
-    annotations = {PREDICATE_KEY: predicate}
+    return _artifact(layout, subject, MEDIA_IN_TOTO, layer, {PREDICATE_KEY: predicate})
+
+
+def _artifact(
+    layout: OciLayout,
+    subject: Mapping[str, Any],
+    artifact_type: str,
+    layer: dict[str, Any],
+    annotations: dict[str, str],
+) -> dict[str, Any]:
+    """An artifact manifest of one ``layer`` referring to ``subject``; its descriptor as a
+    referrers list gives it (``artifactType``, the manifest's annotations)."""
     manifest = {
         "schemaVersion": 2,
         "mediaType": MEDIA_MANIFEST,
-        "artifactType": MEDIA_IN_TOTO,
+        "artifactType": artifact_type,
         "config": empty_config(layout),
         "layers": [layer],
         "subject": {key: subject[key] for key in ("mediaType", "digest", "size")},
         "annotations": annotations,
     }
     return layout.add_blob(
-        _json_bytes(manifest), MEDIA_MANIFEST, artifactType=MEDIA_IN_TOTO, annotations=annotations
+        _json_bytes(manifest), MEDIA_MANIFEST, artifactType=artifact_type, annotations=annotations
     )
 
 
@@ -173,15 +184,4 @@ def add_sigstore_bundle(
         "dev.sigstore.bundle.content": "dsse-envelope",
         "dev.sigstore.bundle.predicateType": predicate,
     }
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": MEDIA_MANIFEST,
-        "artifactType": MEDIA_SIGSTORE_BUNDLE,
-        "config": empty_config(layout),
-        "layers": [layer],
-        "subject": {key: subject[key] for key in ("mediaType", "digest", "size")},
-        "annotations": annotations,
-    }
-    return layout.add_blob(
-        _json_bytes(manifest), MEDIA_MANIFEST, artifactType=MEDIA_SIGSTORE_BUNDLE, annotations=annotations
-    )
+    return _artifact(layout, subject, MEDIA_SIGSTORE_BUNDLE, layer, annotations)
