@@ -9,8 +9,8 @@ with ``skopeo copy`` like any layout:
 * :func:`add_referrer`: an artifact manifest (``artifactType`` in-toto, the empty ``{}``
   config, the statement as its one layer, ``subject`` the image's manifest), as
   ``oras attach`` pushes it; :func:`add_referrers_index` lists referrers in the index a
-  registry without the referrers API keeps under the tag :func:`referrers_tag` names
-  (``sha256-<hex>``, distribution-spec 1.1 "referrers tag schema");
+  registry without the referrers API keeps under the tag ``sha256-<hex>``
+  (``media.referrers_tag``, distribution-spec 1.1 "referrers tag schema");
 * :func:`add_cosign_attestation`: cosign's ``sha256-<hex>.att``: an image-typed manifest whose
   layers are DSSE envelopes (``application/vnd.dsse.envelope.v1+json``) around the statements;
 * :func:`add_sigstore_bundle`: a Sigstore bundle referrer (cosign 3, GitHub's
@@ -42,12 +42,6 @@ COSIGN_PREDICATE_KEY = "predicateType"  # the annotation cosign gives each attes
 
 def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
-
-
-def referrers_tag(digest: str) -> str:
-    """The tag a registry without the referrers API lists ``digest``'s referrers under."""
-    algorithm, encoded = digest.split(":", 1)
-    return f"{algorithm}-{encoded}"
 
 
 def provenance_statement(

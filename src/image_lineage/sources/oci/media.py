@@ -10,7 +10,8 @@
   platform ``unknown/unknown`` or the annotation ``vnd.docker.reference.type``; it is
   never fetched.
 * Anything else is an **artifact**, of a kind told by the words in its media types and, for
-  cosign, by its tag (``sha256-<hex>.sig``).
+  cosign, by its tag (``sha256-<hex>.sig``); a Sigstore bundle by its annotations (a DSSE
+  envelope is an attestation, unless its predicate is cosign's signing one).
 * A registry without the referrers API lists the referrers of ``sha256:<hex>`` in an index
   under the tag ``sha256-<hex>`` (distribution-spec 1.1, "referrers tag schema"): such a tag
   names no image of the user's (:func:`is_referrers_tag`).
