@@ -42,6 +42,7 @@ from testbed.oci_layout import (
     lineage_family,
 )
 from testbed.oci_layout import Image as BuiltImage
+from tests.support.registry_requests import request_kind
 
 
 @dataclass
@@ -60,6 +61,9 @@ class _State:
     head_digest: bool = True
     redirect_blobs: bool = False
     token: str = ""  # required Authorization header ("" = anonymous)
+    referrers: dict[str, list[dict[str, Any]]] | None = None  # the referrers API's lists (None: no API)
+    referrers_body: bytes | None = None  # what it answers instead of a list
+    referrers_status: int = 200  # its status (a 401 without a challenge: a route it refuses oddly)
     challenges: int = 0
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -125,6 +129,8 @@ class _Handler(BaseHTTPRequestHandler):
             if state.head_digest:
                 headers["Docker-Content-Digest"] = digest
             self.send(200, data, head, headers)
+        elif "/referrers/" in url.path and (state.referrers is not None or state.referrers_status != 200):
+            self.referrers((state.referrers or {}).get(url.path.rsplit("/", 1)[1], []), query, head)
         elif "/blobs/" in url.path:
             digest = url.path.rsplit("/", 1)[1]
             if state.redirect_blobs and not url.query:
@@ -134,6 +140,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.send(200, data, head) if data is not None else self.send(404, b"{}", head)
         else:
             self.send(404, b"{}", head)
+
+    def referrers(self, listed: list[dict[str, Any]], query: dict[str, list[str]], head: bool) -> None:
+        """A referrers API page (``page_limit`` descriptors), a ``Link`` to the next one."""
+        if self.server.state.referrers_status != 200:
+            self.send(self.server.state.referrers_status, b"{}", head)
+            return
+        start, size = int(query.get("page", ["0"])[0]), self.server.state.page_limit
+        index = {"schemaVersion": 2, "mediaType": MEDIA_INDEX, "manifests": listed[start : start + size]}
+        headers = {"Content-Type": MEDIA_INDEX}
+        if start + size < len(listed):
+            headers["Link"] = f'<{urlsplit(self.path).path}?page={start + size}>; rel="next"'
+        self.send(200, self.server.state.referrers_body or json.dumps(index).encode(), head, headers)
 
     def page(self, key: str, names: list[str], query: dict[str, list[str]], head: bool) -> None:
         size = min(int(query.get("n", ["1000"])[0]), self.server.state.page_limit)
@@ -204,10 +222,7 @@ def _platforms(family: Family) -> set[str]:
 
 def _kind(method: str, path: str) -> str:
     """``GET /v2/team/app/tags/list?n=1000`` -> ``GET tags``."""
-    for word, kind in (("/_catalog", "catalog"), ("/tags/list", "tags"), ("/manifests/", "manifest")):
-        if word in path:
-            return f"{method} {kind}"
-    return f"{method} {path}"
+    return f"{method} {request_kind(path)}"
 
 
 def scan(server: _Server, path: str = "", timeout: float = 5.0, waits: list[float] | None = None) -> Scan:
@@ -240,9 +255,10 @@ def test_a_warm_scan_sends_only_tag_lists_and_heads(fake: _Server) -> None:
     fake.state.log.clear()
     warm = scan(fake)
     assert warm.images == cold.images
-    kinds = {_kind(method, path) for method, path in fake.state.log}
-    assert kinds == {"GET catalog", "GET tags", "HEAD manifest"}, fake.state.log
+    kinds = [_kind(method, path) for method, path in fake.state.log]
+    assert set(kinds) == {"GET catalog", "GET tags", "HEAD manifest", "GET referrers"}, fake.state.log
     assert sum(method == "HEAD" for method, _ in fake.state.log) == len(fake.state.targets)
+    assert kinds.count("GET referrers") == 1  # one probe for the referrers API (404 here), not one per image
 
 
 def test_link_pages_are_followed(fake: _Server, family: Family, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -506,7 +522,7 @@ def test_an_index_of_four_levels_of_fifty_identical_entries_costs_a_few_requests
         found = scan(server, "/fan/out")
         requests = len(server.state.log)
     assert [image.id for image in found.images] == [image.config_digest]
-    assert requests <= 7  # tags, the tag, 3 more indexes, the manifest, the config
+    assert requests <= 8  # tags, the tag, 3 more indexes, the manifest, the config, the referrers probe
 
 
 def test_a_blob_streams_from_the_registry_with_its_digest_checked(fake: _Server, family: Family) -> None:

@@ -8,12 +8,19 @@ archive does; attestations, signatures, SBOMs and other artifacts are counted on
 they refer to (the ``artifacts`` diagnostic), never records. Sizes are the layer descriptors'
 sizes: compressed, as the registry stores them.
 
+The base a build recorded is read from every attestation the registry keeps for an image
+(``oci/attested.py``): BuildKit's inside the image index, cosign's ``sha256-<hex>.att`` tags,
+and OCI 1.1 referrers, listed under a ``sha256-<hex>`` tag (read only where the tag list has
+one: no request per image) or by the referrers API (asked once per scan, beside the walk;
+per image only on a registry that has it): ``registry_referrers.py``.
+
 Fast and polite:
 
 * a few requests at once (``WORKERS``) on keep-alive connections, GET and HEAD only;
 * manifests and configs are kept by digest in the cache (``cache.BlobCache``; a digest names
   its bytes for good), so a warm scan lists tags, asks each tag's digest with ``HEAD``
-  (``Docker-Content-Digest``) and fetches nothing else;
+  (``Docker-Content-Digest``) and fetches nothing else (but the one referrers probe, and on a
+  registry with that API each image's referrers list: it is no content-addressed blob);
 * ``429 Too Many Requests`` is waited out (bounded), catalog and tag lists follow ``Link``
   pages, listings cut short say so (``registry_cut``): ``registry_client.py``, the requests;
 * every manifest and config is fetched by its digest and refused unless its bytes hash to
@@ -43,14 +50,22 @@ from image_lineage.sources import oci
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
 from image_lineage.sources.layers import Listings, manifest_layers
 from image_lineage.sources.oci.artifacts import Artifact
-from image_lineage.sources.oci.attested import provenance
+from image_lineage.sources.oci.attested import Unusable, read_provenance
 from image_lineage.sources.oci.blobs import Checked, Unread, Want, too_big
 from image_lineage.sources.oci.descriptor import Descriptor, Manifest
 from image_lineage.sources.oci.layer_tar import Listing
 from image_lineage.sources.oci.records import ImageMaker, images_of
-from image_lineage.sources.oci.walk import Placed, Root, walk
+from image_lineage.sources.oci.walk import Placed, Problem, Root, Walked, walk
 from image_lineage.sources.registry_client import RegistryClient as _Client
 from image_lineage.sources.registry_client import Skip as _Skip
+from image_lineage.sources.registry_client import TooLarge as _TooLarge
+from image_lineage.sources.registry_referrers import (
+    Referrers,
+    Subject,
+    referrer_roots,
+    referrers_of,
+    without_referrer_lists,
+)
 
 #: Requests in flight at once: enough to hide a registry's latency, few enough to be polite.
 WORKERS = 6
@@ -139,13 +154,34 @@ class _Walk:
             roots.append(Root(Descriptor("", digest), (reference,), repository))
         blobs.cache.put_many(fetched)
         blobs.known.update(fetched)
-        walked = walk(blobs, roots, SourceUnavailable, group_direct=False)
-        images = images_of(walked, self.image, provenance(blobs, walked.artifacts))
-        for problem in walked.problems:
-            for root in problem.roots:
-                where = root.names[0] if problem.is_root else f"{root.names[0]} ({problem.digest})"
-                notes.append(Diagnostic(None, problem.code, f"{where}: {problem.reason}"))
-        return images, list(walked.artifacts), list(dict.fromkeys(notes))
+        # Whether the registry has the referrers API: asked once, beside the walk (any digest of
+        # the repository will do: a registry with the API answers 200 for each).
+        probe = (roots[0].scope, roots[0].descriptor.digest) if roots else None
+        probed = blobs.pool.submit(referrers_of, client, *probe) if probe else None
+        walked = without_referrer_lists(walk(blobs, roots, SourceUnavailable, group_direct=False))
+        referred = self.referred(walked, {probe: probed.result()} if probe and probed else {}, notes)
+        artifacts = [*walked.artifacts, *referred.artifacts]
+        attested = read_provenance(blobs, artifacts)
+        images = images_of(walked, self.image, attested.found)
+        for problem in [*walked.problems, *referred.problems]:
+            notes += _problem_notes(problem)
+        notes += [self.unusable_note(unusable) for unusable in attested.unusable]
+        return images, artifacts, list(dict.fromkeys(notes))
+
+    def referred(
+        self, walked: Walked, probed: Mapping[Subject, Referrers], notes: list[Diagnostic]
+    ) -> Walked:
+        """The referrers the referrers API lists for the walk's images, walked (``registry_referrers``)."""
+        listed = referrer_roots(self.client, self.blobs.map, walked, probed, notes)
+        return (
+            walk(self.blobs, listed, SourceUnavailable, group_direct=False) if listed else Walked((), (), ())
+        )
+
+    def unusable_note(self, unusable: Unusable) -> Diagnostic:
+        artifact = unusable.artifact
+        where = f"{self.client.host}/{artifact.scope}@{artifact.subject}"
+        message = f"{where}: its attestation {artifact.digest} is not used: {unusable.reason}"
+        return Diagnostic(None, unusable.code, message)
 
     def image(self, placed: Placed, manifest: Manifest, raw: bytes) -> Image:
         """The record of one platform: its config, compressed layer sizes, the tags that reach it."""
@@ -189,11 +225,24 @@ class _RegistryBlobs:
         missing = [w for d, w in by_digest.items() if d not in found]
         bodies = dict(zip((w.descriptor.digest for w in missing), self.map(self.fetch, missing), strict=True))
         self.cache.put_many({d: body for d, body in bodies.items() if isinstance(body, bytes)})
+        # An attestation's manifest is read again for its statements: not fetched twice uncached.
+        self.known.update(
+            {
+                w.descriptor.digest: b
+                for w in missing
+                if w.manifest and isinstance(b := bodies[w.descriptor.digest], bytes)
+            }
+        )
         return found | bodies
 
     def fetch(self, want: Want) -> bytes | Unread:
+        """One blob by its digest, or why not: gone, damaged, or larger than its descriptor let
+        on (one blob's fault, as a damaged one is: a note, not the end of the scan)."""
         fetch = self.client.manifest if want.manifest else self.client.blob
-        found = _catch(fetch, want.scope, want.descriptor.digest)
+        try:
+            found = _catch(fetch, want.scope, want.descriptor.digest)
+        except _TooLarge as too_large:
+            return Unread(too_large.code, str(too_large))
         return Unread(found.code, str(found)) if isinstance(found, _Skip) else found
 
     @contextlib.contextmanager
@@ -203,6 +252,15 @@ class _RegistryBlobs:
         descriptor = want.descriptor
         with self.client.blob_stream(want.scope, descriptor.digest, descriptor.size) as body:
             yield io.BufferedReader(Checked(body, descriptor), 1 << 20)
+
+
+def _problem_notes(problem: Problem) -> list[Diagnostic]:
+    """A walk's problem as a note per root that leads to it."""
+    notes = []
+    for root in problem.roots:
+        where = root.names[0] if problem.is_root else f"{root.names[0]} ({problem.digest})"
+        notes.append(Diagnostic(None, problem.code, f"{where}: {problem.reason}"))
+    return notes
 
 
 def _catch(fetch: Callable[..., T], *args: Any) -> T | _Skip:

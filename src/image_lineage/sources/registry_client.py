@@ -53,6 +53,9 @@ MAX_RETRIES = 5
 #: (each tag costs a request; a repository of per-commit tags can list tens of thousands).
 MAX_TAGS = 10_000
 USER_AGENT = "image-lineage"
+#: Pages of one manifest's referrers read from the referrers API, at most (a page may list
+#: thousands; a real image has a handful of referrers).
+MAX_REFERRER_PAGES = 10
 
 
 class Skip(LineageError):
@@ -63,6 +66,13 @@ class Skip(LineageError):
 
 class Missing(Skip):
     """A tag, manifest or blob the registry named but does not serve (deleted meanwhile)."""
+
+
+class TooLarge(SourceUnavailable):
+    """An answer larger than what was asked for may be: a listing or a tag's manifest ends the
+    scan (one line); a blob asked for by its digest is left out with a note (``registry.py``)."""
+
+    code = "blob_too_big"
 
 
 class Mismatch(Skip):
@@ -183,6 +193,24 @@ class RegistryClient:
                 f"the registry's manifest {digest} does not match its digest: refused, not trusted"
             )
         return digest, answer.body
+
+    def referrers(self, repository: str, digest: str) -> list[bytes] | None:
+        """The referrers API's answer for the manifest ``digest`` (distribution-spec 1.1: ``GET
+        /v2/NAME/referrers/DIGEST``): each page's body (an image index listing the referrers'
+        descriptors), following ``Link`` pages (at most ``MAX_REFERRER_PAGES``, a note says when
+        cut); None when the registry does not offer the API: it answers ``404`` (as the spec has
+        a registry without it answer), or anything but ``200`` on the first page."""
+        pages: list[bytes] = []
+        path = f"/v2/{repository}/referrers/{urllib.parse.quote(digest, safe=':')}"
+        what = f"the referrers list of {self.host}/{repository}@{digest}"
+        for answer, _ in self._pages(path, repository, what):
+            if status_of(answer.status) is not Status.OK:
+                return pages or None
+            pages.append(answer.body)
+            if len(pages) >= MAX_REFERRER_PAGES and _next_page(answer.headers.get("link", "")):
+                self._note("registry_cut", f"{what} was cut short: over {MAX_REFERRER_PAGES} pages")
+                break
+        return pages
 
     def manifest(self, repository: str, digest: str) -> bytes:
         return self._content(repository, f"/v2/{repository}/manifests/{digest}", digest, "manifest")
@@ -322,7 +350,7 @@ class RegistryClient:
         except ExchangeFailed as error:
             raise self._unreachable(error) from error
         except AnswerTooLarge:
-            raise SourceUnavailable(f"{self.base}{path} {larger}: refused") from None
+            raise TooLarge(f"{self.base}{path} {larger}: refused") from None
         except RequestRefused as refused:
             raise SourceUnavailable(
                 f"The registry at {self.base} answered {method} {path} with {refused}"

@@ -11,6 +11,12 @@ Pure parsing (no I/O); ``sources/oci/attested.py`` reads the blobs through the b
   definition says which one the final result grows from (``inputs[0]`` followed down to a
   ``docker-image://`` source); with ``mode=min`` every image is a candidate and lineage picks
   the one whose layers are a prefix. The Dockerfile frontend (``# syntax=``) is no base.
+  The statement comes as a layer of its own (``application/vnd.in-toto+json``: BuildKit,
+  ``oras attach``) or inside a DSSE envelope (``application/vnd.dsse.envelope.v1+json``:
+  cosign's ``.att``, whose ``payload`` is the statement in base64), or in a Sigstore bundle's
+  ``dsseEnvelope`` (cosign 3, GitHub's attest actions): :func:`statement_of`.
+  A statement is evidence about an image only when its ``subject[].digest`` names that
+  image's manifest (:func:`names_subject`).
 * **Annotations** on the manifest (``org.opencontainers.image.base.name``/``.base.digest``:
   buildah, ko, crane, ``buildx --annotation``) and the same keys as config **labels**.
 
@@ -20,6 +26,8 @@ evidence (None), never an error.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import urllib.parse
 from collections.abc import Iterable, Mapping
@@ -35,6 +43,12 @@ IN_TOTO, PREDICATE_TYPE = "application/vnd.in-toto+json", "in-toto.io/predicate-
 #: The SLSA provenance predicates BuildKit writes (v1 is the default of recent releases).
 SLSA_V02, SLSA_V1 = "https://slsa.dev/provenance/v0.2", "https://slsa.dev/provenance/v1"
 PROVENANCE_TYPES = frozenset({SLSA_V02, SLSA_V1})
+#: A DSSE envelope (cosign's attestation layers); ``payloadType`` in-toto, ``payload`` base64.
+DSSE = "application/vnd.dsse.envelope.v1+json"
+#: The annotation cosign gives each attestation layer (BuildKit's is ``PREDICATE_TYPE``).
+COSIGN_PREDICATE_TYPE = "predicateType"
+#: A Sigstore bundle (``application/vnd.dev.sigstore.bundle.v0.3+json``, or ``+json;version=0.2``).
+SIGSTORE_BUNDLE = "application/vnd.dev.sigstore.bundle"
 #: Steps of an LLB definition followed at most (a real one has tens).
 _MAX_STEPS = 10_000
 _IMAGE_SOURCE = "docker-image://"
@@ -49,6 +63,56 @@ def from_annotations(
     if not (name or digest):
         return None
     return BaseEvidence(kind, familiar(name) if name else "", digest)
+
+
+class NotEvidence(ValueError):
+    """A blob that should hold an in-toto statement and does not; ``str()`` says why, in one line."""
+
+
+def holds_statement(media_type: str) -> bool:
+    """Whether a layer of ``media_type`` holds an in-toto statement (as it is, or in an envelope)."""
+    return media_type in {IN_TOTO, DSSE} or media_type.startswith(SIGSTORE_BUNDLE)
+
+
+def statement_of(raw: bytes, media_type: str) -> bytes:
+    """The in-toto statement a layer of ``media_type`` holds: the layer itself, or a DSSE
+    envelope's payload decoded (a bundle's ``dsseEnvelope``); ``NotEvidence`` when an envelope
+    is not one."""
+    if media_type != DSSE and not media_type.startswith(SIGSTORE_BUNDLE):
+        return raw
+    what = "Sigstore bundle" if media_type.startswith(SIGSTORE_BUNDLE) else "DSSE envelope"
+    try:
+        envelope = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise NotEvidence(f"its {what} is not JSON") from None
+    if what == "Sigstore bundle":
+        envelope = envelope.get("dsseEnvelope") if isinstance(envelope, Mapping) else None
+    if not isinstance(envelope, Mapping) or not isinstance(payload := envelope.get("payload"), str):
+        raise NotEvidence("its DSSE envelope has no payload")
+    if envelope.get("payloadType") != IN_TOTO:
+        raise NotEvidence("its DSSE envelope holds no in-toto statement")
+    standard = payload.replace("-", "+").replace("_", "/")  # DSSE allows either alphabet, unpadded too
+    try:
+        return base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise NotEvidence("its DSSE payload is not base64") from None
+
+
+def names_subject(raw: bytes, digest: str) -> bool | None:
+    """Whether the statement ``raw`` is about the manifest ``digest`` (one of its ``subject[]``
+    digests); None when it is not a statement (not a JSON object)."""
+    try:
+        statement = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(statement, Mapping):
+        return None
+    subjects = statement.get("subject")
+    algorithm, _, value = digest.partition(":")
+    return any(
+        _mapping(_mapping(item).get("digest")).get(algorithm) == value
+        for item in (subjects if isinstance(subjects, list) else [])
+    )
 
 
 def from_statement(raw: bytes) -> BaseEvidence | None:

@@ -10,7 +10,11 @@
   platform ``unknown/unknown`` or the annotation ``vnd.docker.reference.type``; it is
   never fetched.
 * Anything else is an **artifact**, of a kind told by the words in its media types and, for
-  cosign, by its tag (``sha256-<hex>.sig``).
+  cosign, by its tag (``sha256-<hex>.sig``); a Sigstore bundle by its annotations (a DSSE
+  envelope is an attestation, unless its predicate is cosign's signing one).
+* A registry without the referrers API lists the referrers of ``sha256:<hex>`` in an index
+  under the tag ``sha256-<hex>`` (distribution-spec 1.1, "referrers tag schema"): such a tag
+  names no image of the user's (:func:`is_referrers_tag`).
 """
 
 from __future__ import annotations
@@ -52,6 +56,10 @@ SCHEMA1_MESSAGE = (
 )
 #: The digest of ``{}``: the image-spec's empty descriptor, an artifact's placeholder config.
 EMPTY_JSON_DIGEST = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+#: What a Sigstore bundle (cosign 3, GitHub's attest actions) holds, in its manifest's annotations:
+#: a DSSE envelope is an attestation, unless its predicate is cosign's signing one.
+SIGSTORE_CONTENT, SIGSTORE_PREDICATE = "dev.sigstore.bundle.content", "dev.sigstore.bundle.predicateType"
+COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1"
 #: BuildKit's annotations on an attestation manifest: its kind and the manifest it is about.
 REFERENCE_TYPE = "vnd.docker.reference.type"
 REFERENCE_DIGEST = "vnd.docker.reference.digest"
@@ -64,6 +72,9 @@ ArtifactKind = Literal["attestation", "signature", "sbom", "helm chart", "artifa
 
 # cosign names what it attaches by tag: ``repo:sha256-<hex>.sig`` (``.att``, ``.sbom``).
 _COSIGN_TAG = re.compile(r"(?:^|:)(sha256)-([0-9a-f]{64})\.(sig|att|sbom)$")
+# The referrers tag schema's tags for the digests a registry names manifests by (the encoded
+# part truncated to 64 characters): not another tag that merely looks like one.
+_REFERRERS_TAG = re.compile(r"(?:sha256|sha384|sha512)-[0-9a-f]{64}")
 _COSIGN_KINDS: dict[str, ArtifactKind] = {"sig": "signature", "att": "attestation", "sbom": "sbom"}
 # Words in an artifact's media types (config, artifactType, layers) -> its kind, first match wins.
 _KINDS_BY_TYPE: tuple[tuple[tuple[str, ...], ArtifactKind], ...] = (
@@ -122,14 +133,22 @@ def artifact_kind(
         return "attestation"
     if manifest is None:
         if descriptor.artifact_type and descriptor.artifact_type not in IMAGE_CONFIG_TYPES:
-            return _kind_by_words((descriptor.artifact_type,))
+            return _sigstore_kind(descriptor.annotations) or _kind_by_words((descriptor.artifact_type,))
         return None
     if is_image(descriptor, manifest):
         return None
     layer_types = (layer.media_type for layer in manifest.layers)
-    return _kind_by_words(
+    return _sigstore_kind((*descriptor.annotations, *manifest.annotations)) or _kind_by_words(
         (manifest.config.media_type, manifest.artifact_type, descriptor.artifact_type, *layer_types)
     )
+
+
+def _sigstore_kind(annotations: Iterable[tuple[str, str]]) -> ArtifactKind | None:
+    """A Sigstore bundle's kind by what its annotations say it holds; None when they say nothing."""
+    found = dict(annotations)
+    if found.get(SIGSTORE_CONTENT) != "dsse-envelope":
+        return None
+    return "signature" if found.get(SIGSTORE_PREDICATE) == COSIGN_SIGN_PREDICATE else "attestation"
 
 
 def _kind_by_words(types: Iterable[str]) -> ArtifactKind:
@@ -145,3 +164,15 @@ def subject_of(descriptor: Descriptor, manifest: Manifest | None, names: Iterabl
     if reference:
         return reference
     return next((f"{m.group(1)}:{m.group(2)}" for n in names if (m := _COSIGN_TAG.search(n))), "")
+
+
+def referrers_tag(digest: str) -> str:
+    """The tag a registry without the referrers API lists ``digest``'s referrers under:
+    ``sha256:<hex>`` -> ``sha256-<hex>`` (the spec truncates longer parts to 32 and 64 characters)."""
+    algorithm, _, encoded = digest.partition(":")
+    return re.sub(r"[^a-zA-Z0-9_.-]", "-", f"{algorithm[:32]}-{encoded[:64]}")
+
+
+def is_referrers_tag(tag: str) -> bool:
+    """Whether ``tag`` is one the referrers tag schema makes (``sha256-<64 hex>``), not an image's."""
+    return _REFERRERS_TAG.fullmatch(tag) is not None
