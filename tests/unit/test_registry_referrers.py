@@ -114,6 +114,21 @@ def test_an_image_listed_under_a_referrers_tag_is_no_image_of_the_users() -> Non
     assert found.images[0].base == BASE
 
 
+def test_an_image_tagged_like_a_referrers_list_is_still_an_image() -> None:
+    """Only an index under a ``sha256-<hex>`` tag lists referrers: an image manifest a user
+    tagged so is one of theirs (dropping it would lose data without a word)."""
+    family = _own_family()
+    app = _app(family)
+    odd = family.layout.add_image(BuiltImage.scratch(AMD64).run("ADD y /", {"y": b"odd"}))
+    odd_tag = media.referrers_tag("sha256:" + "c" * 64)
+    with _serving(family) as server:
+        _serve_app(server, app, (odd_tag, odd["digest"]))
+        found = scan(server, "/team/web")
+    assert sorted(image.manifest_digest for image in found.images) == sorted([app["digest"], odd["digest"]])
+    (shown,) = [image for image in found.images if image.manifest_digest == odd["digest"]]
+    assert [tag.rsplit("/", 1)[1] for tag in shown.tags] == [f"web:{odd_tag}"]
+
+
 def _one_note(found: Scan, code: str) -> str:
     notes = [d.message for d in found.diagnostics if d.code == code]
     assert len(notes) == 1, found.diagnostics

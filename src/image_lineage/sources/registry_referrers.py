@@ -46,14 +46,14 @@ def referrers_of(client: RegistryClient, scope: str, digest: str) -> Referrers:
 
 
 def without_referrer_lists(walked: Walked) -> Walked:
-    """The walk without the images that only a ``sha256-<hex>`` tag reaches: that tag lists an
-    image's referrers (its index's entries are artifacts, kept), it names no image of the user's."""
+    """The walk without the images that only a ``sha256-<hex>`` tag's index reaches: that index
+    lists an image's referrers (its entries are artifacts, kept), it names no image of the user's."""
     groups = []
     for group in walked.groups:
         members = tuple(
             replace(placed, roots=kept)
             for placed in group.members
-            if (kept := tuple(r for r in placed.roots if not _lists_referrers(r)))
+            if (kept := tuple(r for r in placed.roots if not _lists_referrers(r, placed.descriptor.digest)))
         )
         if members:
             groups.append(replace(group, members=members))
@@ -104,8 +104,13 @@ def referrer_roots(
     return list(roots.values())
 
 
-def _lists_referrers(root: Root) -> bool:
-    return any(media.is_referrers_tag(name.rsplit(":", 1)[-1]) for name in root.names)
+def _lists_referrers(root: Root, reached: str) -> bool:
+    """Whether ``root`` is a ``sha256-<hex>`` tag's index (the tag schema's referrers list) through
+    which the manifest ``reached`` was found. The same name on the image manifest itself (the
+    root is what was reached) lists nothing: that image is the user's, shown as any other."""
+    return root.descriptor.digest != reached and any(
+        media.is_referrers_tag(name.rsplit(":", 1)[-1]) for name in root.names
+    )
 
 
 def _listed(pages: Sequence[bytes], where: str, notes: list[Diagnostic]) -> list[Descriptor]:
