@@ -19,7 +19,7 @@ from image_lineage.sources import registry_client
 from image_lineage.sources.base import MAX_JSON_BYTES
 from image_lineage.sources.oci import media
 from testbed import referrers
-from testbed.oci_layout import AMD64, Family
+from testbed.oci_layout import AMD64, ARM64, Family
 from testbed.oci_layout import Image as BuiltImage
 from tests.unit.test_registry_protocol import _kind, _own_family, _Server, _serving, scan
 
@@ -127,6 +127,24 @@ def test_an_image_tagged_like_a_referrers_list_is_still_an_image() -> None:
     assert sorted(image.manifest_digest for image in found.images) == sorted([app["digest"], odd["digest"]])
     (shown,) = [image for image in found.images if image.manifest_digest == odd["digest"]]
     assert [tag.rsplit("/", 1)[1] for tag in shown.tags] == [f"web:{odd_tag}"]
+
+
+def test_provenance_about_an_index_names_the_base_of_each_platform_s_image() -> None:
+    """cosign attests a multi-platform tag's index: what it says holds for every platform."""
+    family = _own_family()
+    images = [
+        BuiltImage.scratch(platform)
+        .run("ADD rootfs /", {"etc/os": str(platform).encode()})
+        .run("RUN make", {"opt/app": b"app"})
+        for platform in (AMD64, ARM64)
+    ]
+    index = family.layout.add_index(images, attestations=False)
+    listing = referrers.add_referrers_index(family.layout, [_provenance(family, index)])
+    with _serving(family) as server:
+        _serve_app(server, index, (media.referrers_tag(index["digest"]), listing["digest"]))
+        found = scan(server, "/team/web")
+    assert len(found.images) == 2
+    assert all(image.base == BASE for image in found.images)
 
 
 def _one_note(found: Scan, code: str) -> str:

@@ -53,7 +53,7 @@ def images_of(
     images: dict[str, Image] = {}
     for group in walked.groups:
         made = [
-            (p, _with_base(build(p, p.manifest, p.config), p, attested or {}))
+            (p, _with_base(build(p, p.manifest, p.config), p, attested or {}, group.index_digest))
             if p.manifest is not None and p.config is not None
             else (p, None)
             for p in group.members
@@ -75,10 +75,17 @@ def images_of(
     return images
 
 
-def _with_base(image: Image, placed: Placed, attested: Mapping[str, BaseEvidence]) -> Image:
+def _with_base(
+    image: Image, placed: Placed, attested: Mapping[str, BaseEvidence], index_digest: str | None
+) -> Image:
+    """The base its own manifest's provenance names; else what provenance about its index names
+    (cosign attests a multi-platform tag's index: it speaks for each platform's image); else
+    its manifest's OCI base annotations."""
     manifest = placed.manifest
-    base = attested.get(placed.descriptor.digest) or (
-        from_annotations(manifest.annotations) if manifest is not None else None
+    base = (
+        attested.get(placed.descriptor.digest)
+        or (attested.get(index_digest) if index_digest else None)
+        or (from_annotations(manifest.annotations) if manifest is not None else None)
     )
     return replace(image, base=base) if base is not None else image
 
