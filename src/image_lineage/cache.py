@@ -202,8 +202,9 @@ class BlobCache(_Table):
                 found[digest] = body
         return found
 
-    def put_many(self, blobs: Mapping[str, bytes]) -> None:
-        self._put(blobs, sqlite3.Binary, _blob_holds_secret)
+    def put_many(self, blobs: Mapping[str, bytes]) -> list[str]:
+        """Store each blob; returns the digests of those held back (``_put``)."""
+        return self._put(blobs, sqlite3.Binary, _blob_holds_secret)
 
 
 class ResultCache(_Table):

@@ -24,13 +24,16 @@ With ``?namespace=all`` each record's ``found_in`` names the namespaces it was f
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Self
 
 from image_lineage import reference
-from image_lineage.cache import BlobCache, default_cache_dir
+from image_lineage.cache import BlobCache, default_cache_dir, holds_secret
 from image_lineage.errors import SourceUnavailable
 from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
 from image_lineage.reference import Reference
@@ -39,7 +42,7 @@ from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
 from image_lineage.sources.containerd import errors
 from image_lineage.sources.containerd.address import ALL, KUBERNETES, Spec, find_socket
 from image_lineage.sources.containerd.blobs import ContainerdBlobs
-from image_lineage.sources.containerd.client import Client
+from image_lineage.sources.containerd.client import Client, ListedImage
 from image_lineage.sources.layers import Listings, manifest_layers
 from image_lineage.sources.oci.descriptor import Manifest
 from image_lineage.sources.oci.layer_tar import Listing
@@ -50,6 +53,94 @@ from image_lineage.sources.oci.walk import Placed, Root, Walked, walk
 _DANGLING = "moby-dangling"
 
 
+@dataclass(kw_only=True)
+class ContainerdList:
+    """A containerd's image lists as read (``ContainerdSource.image_list``), its connection open.
+
+    ``fingerprint`` (``sources.base.ImageListing``) names what a scan of it gives before the
+    rest is read: the containerd (its address and version), the namespaces read and whether
+    every one was asked for, each image as the images service lists it (name, target
+    descriptor, labels, made and updated times) and every blob each namespace's content
+    store holds (content ``List``: a platform of an index pulled, or a blob removed, changes
+    what a scan finds without changing any image). The rest is read by digest, which fixes
+    its bytes. None without the cache; and, once ``scan`` ran, when a blob the content list
+    named was gone when read (removed meanwhile), the cache held back a blob for a secret,
+    or the image list itself holds one.
+    """
+
+    source: ContainerdSource
+    client: Client
+    version: str
+    images: dict[str, list[ListedImage]]  # by namespace, in the order read
+    content: dict[str, list[str]]  # by namespace; empty without the cache
+    namespace: str = field(init=False)
+    fingerprint: str | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.namespace = f"containerd {self.client.address}"
+        if self.source.use_cache:
+            named = [self.namespace, self.version, self.every, self._listed(), self.content]
+            self.fingerprint = hashlib.sha256(json.dumps(named).encode()).hexdigest()
+
+    @property
+    def every(self) -> bool:
+        return self.source.spec.namespace == ALL
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.client.close()
+
+    def scan(self, progress: Progress | None = None) -> Scan:
+        namespaces = list(self.images)
+        address = self.client.address
+        with ExitStack() as stack:
+            caches = {
+                ns: stack.enter_context(BlobCache(default_cache_dir(), f"containerd {address} {ns}"))
+                for ns in namespaces
+                if self.source.use_cache
+            }
+            roots = [root for ns in namespaces for root in _roots(self.images[ns], ns)]
+            if progress:
+                progress(0, len(roots))
+            blobs = ContainerdBlobs(self.client, caches, namespaces if self.every else ())
+            walked = walk(blobs, roots, SourceUnavailable, group_direct=False)
+            if progress:
+                progress(len(roots), len(roots))
+        if self.fingerprint is not None and not self._whole(blobs):
+            self.fingerprint = None
+        return _scan(walked, address, namespaces, self.every, self.version)
+
+    def _listed(self) -> list[list[object]]:
+        return [
+            [
+                ns,
+                [
+                    [
+                        i.name,
+                        i.target.media_type,
+                        i.target.digest,
+                        i.target.size,
+                        i.target.annotations,
+                        i.labels,
+                        i.created,
+                        i.updated,
+                    ]
+                    for i in images
+                ],
+            ]
+            for ns, images in self.images.items()
+        ]
+
+    def _whole(self, blobs: ContainerdBlobs) -> bool:
+        """Whether the scan read what was listed (nothing listed was gone when read) and every
+        blob was kept by the cache, and the list holds no secret (the cache's rule)."""
+        listed = {ns: set(digests) for ns, digests in self.content.items()}
+        vanished = any(digest in listed.get(scope, ()) for scope, digest in blobs.absent)
+        return not vanished and not blobs.held_back and not holds_secret(self._listed())
+
+
 @dataclass(frozen=True, slots=True)
 class ContainerdSource:
     spec: Spec
@@ -57,26 +148,24 @@ class ContainerdSource:
     use_cache: bool = True
 
     def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
-        path = find_socket(self.spec)
-        with Client(path, self.timeout) as client, ExitStack() as stack:
+        with self.image_list(include_intermediate=include_intermediate) as listing:
+            return listing.scan(progress)
+
+    def image_list(self, *, include_intermediate: bool = False) -> ContainerdList:
+        """The namespaces' image lists (and, with the cache, their content lists), read: ``scan()``
+        reads the rest. Close it (a context manager). containerd has no intermediate images."""
+        client = Client(find_socket(self.spec), self.timeout)
+        try:
             version = client.version()
             if _too_old(version):
                 raise errors.too_old(client.address, "the v1 images and content services", version)
             namespaces = self.namespaces(client)
-            caches = {
-                ns: stack.enter_context(BlobCache(default_cache_dir(), f"containerd {client.address} {ns}"))
-                for ns in namespaces
-                if self.use_cache
-            }
-            roots = [root for ns in namespaces for root in _roots(client, ns)]
-            if progress:
-                progress(0, len(roots))
-            others = namespaces if self.spec.namespace == ALL else ()
-            blobs = ContainerdBlobs(client, caches, others)
-            walked = walk(blobs, roots, SourceUnavailable, group_direct=False)
-            if progress:
-                progress(len(roots), len(roots))
-        return _scan(walked, client.address, namespaces, self.spec.namespace == ALL, version)
+            images = {ns: client.images(ns) for ns in namespaces}
+            content = {ns: client.content(ns) for ns in namespaces} if self.use_cache else {}
+        except BaseException:
+            client.close()
+            raise
+        return ContainerdList(source=self, client=client, version=version, images=images, content=content)
 
     def read_layers(self, image: Image, listings: Listings) -> list[Listing]:
         """The image's manifest walked in the content store, its layers streamed by ``Read``.
@@ -117,15 +206,16 @@ def _too_old(version: str) -> bool:
     return found is not None and (int(found[1]), int(found[2])) < errors.OLDEST
 
 
-def _roots(client: Client, namespace: str) -> list[Root]:
+def _roots(images: list[ListedImage], namespace: str) -> list[Root]:
     """A namespace's images as walk roots: a tag's name as ``docker images`` shows it, none for a
     name by digest alone (``repo@sha256:...``), Docker's dangling images, or a name that is no
     reference."""
     roots = []
-    for name, target in client.images(namespace):
+    for image in images:
+        name = image.name
         found = Reference.parse(name)
         tagged = found is not None and bool(found.tag) and not name.startswith(_DANGLING)
-        roots.append(Root(target, (reference.familiar(name),) if tagged else (), namespace))
+        roots.append(Root(image.target, (reference.familiar(name),) if tagged else (), namespace))
     return roots
 
 
