@@ -140,8 +140,8 @@ def serve(
     """A gRPC server on ``path`` with the version service (answering ``version``), or nothing.
 
     With ``stuck_read``: also namespaces (``k8s.io``), images (one) and content ``List`` (its
-    manifest) as containerd answers, and a content ``Read`` that waits for the event (set: at once), then sends ``content`` in
-    two chunks, whatever the digest asked.
+    manifest) as containerd answers, and a content ``Read`` that waits for the event (set: at
+    once), then sends ``content`` in two chunks, whatever the digest asked.
     """
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     calls: dict[str, dict[str, grpc.RpcMethodHandler[Any, Any]]] = {}

@@ -112,26 +112,10 @@ class ContainerdList:
             self.fingerprint = None
         return _scan(walked, address, namespaces, self.every, self.version)
 
-    def _listed(self) -> list[list[object]]:
-        return [
-            [
-                ns,
-                [
-                    [
-                        i.name,
-                        i.target.media_type,
-                        i.target.digest,
-                        i.target.size,
-                        i.target.annotations,
-                        i.labels,
-                        i.created,
-                        i.updated,
-                    ]
-                    for i in images
-                ],
-            ]
-            for ns, images in self.images.items()
-        ]
+    def _listed(self) -> list[object]:
+        """Each namespace's images as listed, as JSON (labels and annotations as objects: the
+        secret rule reads their members as ``key=value``)."""
+        return [[ns, [_listed(image) for image in images]] for ns, images in self.images.items()]
 
     def _whole(self, blobs: ContainerdBlobs) -> bool:
         """Whether the scan read what was listed (nothing listed was gone when read) and every
@@ -197,6 +181,21 @@ class ContainerdSource:
         if len(with_images) > 1:
             raise errors.several_namespaces(client.address, with_images)
         return with_images
+
+
+def _listed(image: ListedImage) -> list[object]:
+    target = image.target
+    annotations = dict(target.annotations)
+    return [
+        image.name,
+        target.media_type,
+        target.digest,
+        target.size,
+        annotations,
+        dict(image.labels),
+        image.created,
+        image.updated,
+    ]
 
 
 def _too_old(version: str) -> bool:
