@@ -181,7 +181,7 @@ def serve(
                 stuck,
                 request_deserializer=content_pb2.ReadContentRequest.FromString,
                 response_serializer=content_pb2.ReadContentResponse.SerializeToString,
-            )
+            ),
         }
     server.add_generic_rpc_handlers(
         tuple(grpc.method_handlers_generic_handler(name, methods) for name, methods in calls.items())
