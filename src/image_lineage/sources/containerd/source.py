@@ -6,9 +6,11 @@ Engine's own containerd store keep their images in containerd. A scan:
 * asks containerd's version (a daemon too old to have the v1 services says so), its
   namespaces, and chooses which to read (``address.py``);
 * lists each namespace's images: their names and the descriptor each points at (an index
-  or a manifest); those are the roots of the OCI walker (``sources/oci/walk.py``), which
-  reads indexes, manifests and configs from the content store through ``ContainerdBlobs``
-  (``blobs.py``), one more backend of the blob-source interface;
+  or a manifest), and with the cache the blobs each namespace holds (``ContainerdList``: the
+  listing, and its fingerprint for ``cli_memo``); then (``reading.py``) the images are the
+  roots of the OCI walker (``sources/oci/walk.py``), which reads indexes, manifests and
+  configs from the content store through ``ContainerdBlobs`` (``blobs.py``), one more
+  backend of the blob-source interface;
 * makes one record per present platform, keyed by its config digest (a platform an index
   lists but the node never pulled is named, not a record); history from the config; sizes
   are the compressed layer blobs the manifest lists (``size_kind`` "compressed": unpacked
@@ -18,7 +20,7 @@ Engine's own containerd store keep their images in containerd. A scan:
 Layer contents (``read_layers``, for ``files``): the image's manifest walked in the namespace it
 was found in, each layer streamed from the content store (``layers.py``).
 
-Read-only: version, namespaces ``List``, images ``List`` and content ``Read`` (``client.py``).
+Read-only: version, namespaces ``List``, images ``List``, content ``List`` and ``Read`` (``client.py``).
 With ``?namespace=all`` each record's ``found_in`` names the namespaces it was found in.
 """
 
@@ -27,30 +29,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from typing import Self
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Self
 
-from image_lineage import reference
-from image_lineage.cache import BlobCache, default_cache_dir, holds_secret
-from image_lineage.errors import SourceUnavailable
-from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
-from image_lineage.reference import Reference
-from image_lineage.sources import oci
+from image_lineage.cache import holds_secret
+from image_lineage.model import Image, Scan
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
 from image_lineage.sources.containerd import errors
 from image_lineage.sources.containerd.address import ALL, KUBERNETES, Spec, find_socket
-from image_lineage.sources.containerd.blobs import ContainerdBlobs
 from image_lineage.sources.containerd.client import Client, ListedImage
-from image_lineage.sources.layers import Listings, manifest_layers
-from image_lineage.sources.oci.descriptor import Manifest
-from image_lineage.sources.oci.layer_tar import Listing
-from image_lineage.sources.oci.records import ImageMaker, images_of
-from image_lineage.sources.oci.walk import Placed, Root, Walked, walk
 
-#: The name Docker's containerd store gives an image with no tag left (``docker images``: <none>).
-_DANGLING = "moby-dangling"
+if TYPE_CHECKING:
+    from image_lineage.sources.containerd.blobs import ContainerdBlobs
+    from image_lineage.sources.layers import Listings
+    from image_lineage.sources.oci.layer_tar import Listing
 
 
 @dataclass(kw_only=True)
@@ -93,24 +85,20 @@ class ContainerdList:
         self.client.close()
 
     def scan(self, progress: Progress | None = None) -> Scan:
-        namespaces = list(self.images)
-        address = self.client.address
-        with ExitStack() as stack:
-            caches = {
-                ns: stack.enter_context(BlobCache(default_cache_dir(), f"containerd {address} {ns}"))
-                for ns in namespaces
-                if self.source.use_cache
-            }
-            roots = [root for ns in namespaces for root in _roots(self.images[ns], ns)]
-            if progress:
-                progress(0, len(roots))
-            blobs = ContainerdBlobs(self.client, caches, namespaces if self.every else ())
-            walked = walk(blobs, roots, SourceUnavailable, group_direct=False)
-            if progress:
-                progress(len(roots), len(roots))
+        # Imported here: an answer kept for this listing (cli_memo) needs no walk and no records.
+        from image_lineage.sources.containerd import reading  # noqa: PLC0415
+
+        scan, blobs = reading.read(
+            self.client,
+            self.images,
+            every=self.every,
+            version=self.version,
+            use_cache=self.source.use_cache,
+            progress=progress,
+        )
         if self.fingerprint is not None and not self._whole(blobs):
             self.fingerprint = None
-        return _scan(walked, address, namespaces, self.every, self.version)
+        return scan
 
     def _listed(self) -> list[object]:
         """Each namespace's images as listed, as JSON (labels and annotations as objects: the
@@ -156,6 +144,9 @@ class ContainerdSource:
 
         With ``?namespace=all``, the first namespace the scan found the image in (``found_in``).
         """
+        from image_lineage.sources.containerd.blobs import ContainerdBlobs  # noqa: PLC0415 - see scan
+        from image_lineage.sources.layers import manifest_layers  # noqa: PLC0415
+
         with Client(find_socket(self.spec), self.timeout) as client:
             namespaces = self.namespaces(client)
             found = [label.rpartition("?namespace=")[2] for label in image.found_in]
@@ -203,80 +194,3 @@ def _too_old(version: str) -> bool:
     ``errors.OLDEST``; one that does not say is given the benefit of the doubt."""
     found = re.match(r"v?(\d+)\.(\d+)", version)
     return found is not None and (int(found[1]), int(found[2])) < errors.OLDEST
-
-
-def _roots(images: list[ListedImage], namespace: str) -> list[Root]:
-    """A namespace's images as walk roots: a tag's name as ``docker images`` shows it, none for a
-    name by digest alone (``repo@sha256:...``), Docker's dangling images, or a name that is no
-    reference."""
-    roots = []
-    for image in images:
-        name = image.name
-        found = Reference.parse(name)
-        tagged = found is not None and bool(found.tag) and not name.startswith(_DANGLING)
-        roots.append(Root(image.target, (reference.familiar(name),) if tagged else (), namespace))
-    return roots
-
-
-def _scan(walked: Walked, address: str, namespaces: list[str], every: bool, version: str) -> Scan:
-    shown = "all" if every else ",".join(namespaces)
-    endpoint = f"{address}?namespace={shown}"
-    maker = ImageMaker(endpoint, SourceUnavailable)
-
-    def record(placed: Placed, manifest: Manifest, raw: bytes) -> Image:
-        sizes = [layer.size for layer in manifest.layers]
-        image = maker.make(raw, manifest.config.digest, placed.names, sizes)
-        digests = tuple(  # as the engine's RepoDigests: each name's repository @ the digest it points at
-            f"{reference.repository(name)}@{root.descriptor.digest}"
-            for root in placed.roots
-            for name in root.names
-        )
-        return replace(
-            image, digests=digests, manifest_digest=placed.descriptor.digest, size_kind="compressed"
-        )
-
-    images = images_of(walked, record)
-    if every:
-        found_in = _found_in(walked, address)
-        images = {key: replace(image, found_in=found_in[key]) for key, image in images.items()}
-    notes = [
-        Diagnostic(
-            None, problem.code, f"{_where(problem.roots, problem.digest, problem.is_root)}: {problem.reason}"
-        )
-        for problem in walked.problems
-    ]
-    notes.append(
-        Diagnostic(
-            None, "containerd_sizes", "sizes are the compressed layer blobs in containerd's content store"
-        )
-    )
-    if not namespaces:
-        notes.append(Diagnostic(None, "containerd_empty", f"the containerd at {address} holds no image"))
-    notes += oci.artifact_notes(oci.attach_artifacts(walked.artifacts, images.values()), "containerd")
-    info = SourceInfo(
-        kind="containerd", endpoint=endpoint, engine_version=version, scanned_at=datetime.now(UTC)
-    )
-    ordered = tuple(images[key] for key in sorted(images))
-    return Scan(source=info, images=ordered, diagnostics=tuple(dict.fromkeys(notes)))
-
-
-def _found_in(walked: Walked, address: str) -> dict[str, tuple[str, ...]]:
-    """Each record's id -> the namespaces whose images lead to it, as source labels."""
-    namespaces: dict[str, set[str]] = {}
-    for group in walked.groups:
-        for placed in group.members:
-            if placed.manifest is not None:
-                found = namespaces.setdefault(placed.manifest.config.digest, set())
-                found.update(root.scope for root in placed.roots)
-    return {
-        image_id: tuple(f"containerd {address}?namespace={ns}" for ns in sorted(found))
-        for image_id, found in namespaces.items()
-    }
-
-
-def _where(roots: tuple[Root, ...], digest: str, is_root: bool) -> str:
-    """What a problem is about: the image named (and the blob, when it is not the image's own)."""
-    root = roots[0] if roots else None
-    name = root.names[0] if root and root.names else root.descriptor.digest if root else digest
-    where = f"{name} in namespace {root.scope}" if root else name
-    return where if is_root else f"{where} ({digest})"
