@@ -32,11 +32,15 @@ class ImageListing(Protocol):
     fingerprints, equal scans (``cli_memo`` gives a kept output again on it). None where that
     cannot be promised: no cache; and, once ``scan`` ran, a scan that missed what was listed
     (removed meanwhile) or read what the cache would not keep (a secret, the list's included).
-    ``namespace``: the source's part of the cache. A context manager: leaving it closes.
+    ``fingerprint`` may read a little more of the source when first asked (containerd's content
+    lists): ask before ``scan`` to have one. ``namespace``: the source's part of the cache. A
+    context manager: leaving it closes.
     """
 
     namespace: str
-    fingerprint: str | None
+
+    @property
+    def fingerprint(self) -> str | None: ...
 
     def scan(self, progress: Progress | None = None) -> Scan: ...
 

@@ -64,15 +64,31 @@ class ContainerdList:
     client: Client
     version: str
     images: dict[str, list[ListedImage]]  # by namespace, in the order read
-    content: dict[str, list[str]]  # by namespace; empty without the cache
     namespace: str = field(init=False)
-    fingerprint: str | None = field(init=False, default=None)
+    content: dict[str, list[str]] = field(init=False, default_factory=dict)  # by namespace
+    _fingerprint: str | None = field(init=False, default=None)
+    _named: bool = field(init=False, default=False)  # the fingerprint was asked for
+    _ran: bool = field(init=False, default=False)  # scan() ran
+    _unjudged: ContainerdBlobs | None = field(init=False, default=None)  # what scan() read
 
     def __post_init__(self) -> None:
         self.namespace = f"containerd {self.client.address}"
-        if self.source.use_cache:
-            named = [self.namespace, self.version, self.every, self._listed(), self.content]
-            self.fingerprint = hashlib.sha256(json.dumps(named).encode()).hexdigest()
+
+    @property
+    def fingerprint(self) -> str | None:
+        """Named when first asked before ``scan`` (the content lists are read then: a scan on
+        its own needs none); None when first asked after it, or without the cache."""
+        if not self._named:
+            self._named = True
+            if self.source.use_cache and not self._ran:
+                self.content = {ns: self.client.content(ns) for ns in self.images}
+                named = [self.namespace, self.version, self.every, self._listed(), self.content]
+                self._fingerprint = hashlib.sha256(json.dumps(named).encode()).hexdigest()
+        if self._unjudged is not None:  # judged on asking: a scan alone pays nothing for it
+            blobs, self._unjudged = self._unjudged, None
+            if not self._whole(blobs):
+                self._fingerprint = None
+        return self._fingerprint
 
     @property
     def every(self) -> bool:
@@ -88,6 +104,7 @@ class ContainerdList:
         # Imported here: an answer kept for this listing (cli_memo) needs no walk and no records.
         from image_lineage.sources.containerd import reading  # noqa: PLC0415
 
+        self._ran = True
         scan, blobs = reading.read(
             self.client,
             self.images,
@@ -96,8 +113,8 @@ class ContainerdList:
             use_cache=self.source.use_cache,
             progress=progress,
         )
-        if self.fingerprint is not None and not self._whole(blobs):
-            self.fingerprint = None
+        if self._fingerprint is not None:
+            self._unjudged = blobs
         return scan
 
     def _listed(self) -> list[object]:
@@ -124,20 +141,18 @@ class ContainerdSource:
             return listing.scan(progress)
 
     def image_list(self, *, include_intermediate: bool = False) -> ContainerdList:
-        """The namespaces' image lists (and, with the cache, their content lists), read: ``scan()``
-        reads the rest. Close it (a context manager). containerd has no intermediate images."""
+        """The namespaces' image lists, read: ``scan()`` reads the rest. Close it (a context
+        manager). containerd has no intermediate images."""
         client = Client(find_socket(self.spec), self.timeout)
         try:
             version = client.version()
             if _too_old(version):
                 raise errors.too_old(client.address, "the v1 images and content services", version)
-            namespaces = self.namespaces(client)
-            images = {ns: client.images(ns) for ns in namespaces}
-            content = {ns: client.content(ns) for ns in namespaces} if self.use_cache else {}
+            images = {ns: client.images(ns) for ns in self.namespaces(client)}
         except BaseException:
             client.close()
             raise
-        return ContainerdList(source=self, client=client, version=version, images=images, content=content)
+        return ContainerdList(source=self, client=client, version=version, images=images)
 
     def read_layers(self, image: Image, listings: Listings) -> list[Listing]:
         """The image's manifest walked in the content store, its layers streamed by ``Read``.
