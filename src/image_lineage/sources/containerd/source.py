@@ -6,8 +6,8 @@ Engine's own containerd store keep their images in containerd. A scan:
 * asks containerd's version (a daemon too old to have the v1 services says so), its
   namespaces, and chooses which to read (``address.py``);
 * lists each namespace's images: their names and the descriptor each points at (an index
-  or a manifest), and with the cache the blobs each namespace holds (``ContainerdList``: the
-  listing, and its fingerprint for ``cli_memo``); then (``reading.py``) the images are the
+  or a manifest) (``ContainerdList``: the listing; when ``cli_memo`` asks for its
+  fingerprint, also the blobs each namespace holds); then (``reading.py``) the images are the
   roots of the OCI walker (``sources/oci/walk.py``), which reads indexes, manifests and
   configs from the content store through ``ContainerdBlobs`` (``blobs.py``), one more
   backend of the blob-source interface;
@@ -55,9 +55,9 @@ class ContainerdList:
     descriptor, labels, made and updated times) and every blob each namespace's content
     store holds (content ``List``: a platform of an index pulled, or a blob removed, changes
     what a scan finds without changing any image). The rest is read by digest, which fixes
-    its bytes. None without the cache; and, once ``scan`` ran, when a blob the content list
-    named was gone when read (removed meanwhile), the cache held back a blob for a secret,
-    or the image list itself holds one.
+    its bytes. None without the cache or when first asked after ``scan``; and, once ``scan``
+    ran, when a blob the content list named was gone when read (removed meanwhile), the
+    cache held back a blob for a secret, or the image list itself holds one.
     """
 
     source: ContainerdSource
