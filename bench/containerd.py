@@ -12,9 +12,11 @@ cache, ``make engines``). Then, as whole processes, interleaved in the same run:
 * cold: ``image-lineage export --format json --source containerd:SOCKET?namespace=NS`` with
   an empty cache;
 * warm baseline: ``ctr -n NS images ls`` alone;
-* warm: the same export again on the cache the cold run left.
+* warm: the same export again on the cache the cold run left (the output kept for this
+  image list, ``cli_memo.py``: the lists are read, the answer is printed again).
 
-Prints each median and its ratio to its baseline, and checks every parent. A Python process
+Prints each median (and the process's own CPU, user + system) and its ratio to its
+baseline, and checks every parent, cold and warm. A Python process
 starts in a good part of a second on a busy machine where ``ctr`` (Go) starts in a few
 milliseconds, so the warm scan is also timed inside one process, after the imports
 (``--scan-only``): what the tool itself adds to a listing.
@@ -76,14 +78,20 @@ def main() -> int:
         ours += ["--source", f"containerd:{daemon.socket}?namespace={NAMESPACE}"]
         listing = [str(build_21.ctr), "-a", str(daemon.socket), "-n", NAMESPACE, "images", "ls"]
         times: dict[str, list[float]] = {"script": [], "cold": [], "ls": [], "warm": [], "in-process": []}
+        cpu: dict[str, list[float]] = {label: [] for label in times}
         for run in range(args.repeat):  # interleaved, so all four see the same machine load
             env["IMAGE_LINEAGE_CACHE_DIR"] = str(Path(scratch) / f"cache-{run}")
-            times["script"].append(timed(["sh", "-c", SCRIPT], env).wall)
-            cold = timed(ours, env)
-            times["cold"].append(cold.wall)
-            check(cold.stdout, parents)
-            times["ls"].append(timed(listing, env).wall)
-            times["warm"].append(timed(ours, env).wall)
+            for label, command in (
+                ("script", ["sh", "-c", SCRIPT]),
+                ("cold", ours),
+                ("ls", listing),
+                ("warm", ours),
+            ):
+                done = timed(command, env)
+                times[label].append(done.wall)
+                cpu[label].append(done.cpu)
+                if label in {"cold", "warm"}:
+                    check(done.stdout, parents)
             scan_only = [sys.executable, __file__, "--scan-only", ours[-1]]
             times["in-process"].append(float(timed(scan_only, env).stdout))  # what it printed
     median = {label: statistics.median(values) for label, values in times.items()}
@@ -95,15 +103,17 @@ def main() -> int:
     for what, label, base, said in rows:
         runs = ", ".join(f"{v:.2f}" for v in times[label])
         ratio = median[label] / median[base]
-        print(f"baseline ({said}): median {median[base]:.2f} s")
-        print(f"image-lineage {what}: median {median[label]:.2f} s (runs: {runs})  {ratio:.2f}x")
+        used = f", CPU {statistics.median(cpu[base]):.2f} s" if cpu[base] else ""
+        print(f"baseline ({said}): median {median[base]:.2f} s{used}")
+        used = f", CPU {statistics.median(cpu[label]):.2f} s" if cpu[label] else ""
+        print(f"image-lineage {what}: median {median[label]:.2f} s{used} (runs: {runs})  {ratio:.2f}x")
     return 0
 
 
 def scan_seconds(spec: str) -> float:
     """A warm scan's seconds in this process, the imports done first."""
     from image_lineage.sources import open_source  # noqa: PLC0415
-    from image_lineage.sources.containerd import source  # noqa: PLC0415, F401 - imported before timing
+    from image_lineage.sources.containerd import reading, source  # noqa: PLC0415, F401 - imported before timing
 
     started = time.perf_counter()
     open_source(spec).scan()

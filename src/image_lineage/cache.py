@@ -9,8 +9,9 @@ is never read back for another engine. What can be checked is, on every read: a 
 must hash to its digest, an inspect must name the id it is stored under. Tags are not
 cached; they come from the fresh image list. Registry manifests and configs are kept
 byte for byte by digest (``BlobCache``), for the same reason. ``ResultCache`` keeps a
-command's finished output per engine and command line, with a digest of the image list it
-was made from (``cli_memo.py``): given again only for an identical list.
+command's finished output per source (an engine, a containerd) and command line, with a
+digest of the image list it was made from (``cli_memo.py``): given again only for an
+identical list.
 
 The cache is one SQLite file (``details-v4.sqlite3``) under
 ``$IMAGE_LINEAGE_CACHE_DIR``, else ``$XDG_CACHE_HOME/image-lineage``, else
@@ -202,13 +203,14 @@ class BlobCache(_Table):
                 found[digest] = body
         return found
 
-    def put_many(self, blobs: Mapping[str, bytes]) -> None:
-        self._put(blobs, sqlite3.Binary, _blob_holds_secret)
+    def put_many(self, blobs: Mapping[str, bytes]) -> list[str]:
+        """Store each blob; returns the digests of those held back (``_put``)."""
+        return self._put(blobs, sqlite3.Binary, _blob_holds_secret)
 
 
 class ResultCache(_Table):
     """A command's finished output per (namespace, what was asked), with the fingerprint of the
-    engine listing it was made from (``sources.engine.scan.ImageList``); use as a context manager.
+    listing it was made from (``sources.base.ImageListing``); use as a context manager.
 
     One entry per question: an answer made from a new listing replaces the old one, and only
     the newest ``RESULTS_KEPT`` are kept in all. A listing that changed in any way (an image
@@ -236,8 +238,8 @@ class ResultCache(_Table):
 
     def put(self, question: str, fingerprint: str, stdout: str, stderr: str) -> None:
         """Keep the output. Not read for secrets here (masking it whole took ~1 s for 1,000
-        images): ``ImageList`` names a fingerprint only for a scan whose every answer the
-        details cache kept, so the output holds nothing the rule above would hold back."""
+        images): an ``ImageListing`` names a fingerprint only for a scan whose every answer the
+        cache kept, so the output holds nothing the rule above would hold back."""
         head = json.dumps({"fingerprint": fingerprint, "stderr": stderr})
         self._put({question: f"{head}\n{stdout}"}, str, lambda _: False)
         if self._db is not None:  # the newest few, of every engine: outputs are megabytes

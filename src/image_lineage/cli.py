@@ -33,10 +33,8 @@ from image_lineage.model import Scan
 from image_lineage.render import BINARY_FORMATS, EXTENSIONS, FORMATS, RANKDIRS, format_for, render
 from image_lineage.render.text import render_text
 from image_lineage.sources import SPEC_HELP, Source, engine_spec, open_source, scan_auto, scan_sources
-from image_lineage.sources.base import DEFAULT_TIMEOUT
-from image_lineage.sources.engine import DockerEngineSource
+from image_lineage.sources.base import DEFAULT_TIMEOUT, ImageListing, ListsFirst
 from image_lineage.sources.engine.contexts import CONTEXT_PREFIX
-from image_lineage.sources.engine.scan import ImageList
 from image_lineage.stale import SCHEMA, noted, recorded_references, stale_images
 from image_lineage.text import clean_text
 from image_lineage.views import PlatformSelection
@@ -380,9 +378,10 @@ def _command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _listing(args: argparse.Namespace) -> ImageList | None:
-    """The engine's image list, when ``tree`` or ``export`` read one engine with the cache and
-    masking on: what it printed for the same question of the same list is printed again."""
+def _listing(args: argparse.Namespace) -> ImageListing | None:
+    """The source's image list, when ``tree`` or ``export`` read one source that lists first (an
+    engine, containerd) with the cache and masking on: what it printed for the same question of
+    the same list is printed again."""
     if args.command not in {"tree", "export"} or args.show_secrets or args.no_cache:
         return None
     if (
@@ -394,13 +393,13 @@ def _listing(args: argparse.Namespace) -> ImageList | None:
     if len(specs) != 1 or (specs == ["auto"] and not args.context):  # auto may fall back: _scan
         return None
     source = _open(args, specs[0])
-    if not isinstance(source, DockerEngineSource):
+    if not isinstance(source, ListsFirst):
         return None
     return source.image_list(include_intermediate=args.all)
 
 
-def _show_listed(listing: ImageList, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """``tree`` or ``export`` of one engine's listing: from what was kept for it, else made and kept."""
+def _show_listed(listing: ImageListing, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``tree`` or ``export`` of one source's listing: from what was kept for it, else made and kept."""
     asked = cli_memo.question(args, host=platforms.host_platform(), boxes=_can_encode(out))
     kept = cli_memo.recall(listing, asked, datetime.now(UTC))
     if kept is not None:
@@ -568,7 +567,7 @@ def _tell_notes(lineage: Lineage, *, listed: bool, err: TextIO) -> None:
         print(clean_text(about + note.message), file=err)
 
 
-def _scan(args: argparse.Namespace, err: TextIO, listing: ImageList | None = None) -> Scan:
+def _scan(args: argparse.Namespace, err: TextIO, listing: ImageListing | None = None) -> Scan:
     progress = _ProgressBar(err) if err.isatty() else None
     try:
         if listing is not None:

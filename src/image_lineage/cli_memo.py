@@ -1,12 +1,15 @@
-"""The output of ``tree`` and ``export`` remembered per engine image list: a warm scan answers from it.
+"""The output of ``tree`` and ``export`` remembered per image list: a warm scan answers from it.
 
 Read again, 1,000 unchanged images cost ~0.3 s of CPU to turn into records, relate, judge,
 mask and render, where ``docker images -a`` takes 0.1 s in all. What the command prints is
 fixed by the question (``question``: the command line, this machine's platform, whether the
-terminal draws boxes, this code) and the engine's listing (its ``fingerprint``: the engine,
-its version and the image list's answers, see ``sources.engine.scan.ImageList``). An answer
-is given again only for the same question of a listing with the same fingerprint: an image
-added, removed, tagged or untagged changes the listing, and so the answer.
+terminal draws boxes, this code) and the source's listing (``sources.base.ImageListing``: a
+source that lists first, its ``fingerprint`` naming all a scan of it gives; the engine's,
+``sources.engine.scan.ImageList``: the engine, its version and the image list's answers;
+containerd's, ``sources.containerd.source.ContainerdList``: its address and version, the
+namespaces, the images listed and the blobs held). An answer is given again only for the
+same question of a listing with the same fingerprint: an image added, removed, tagged or
+untagged changes the listing, and so the answer.
 
 Never with ``--show-secrets`` or ``--no-cache`` (``cli`` asks only without them): what is
 kept is the masked output, in the cache file (``cache.ResultCache``). The JSON export names
@@ -24,7 +27,7 @@ from pathlib import Path
 from image_lineage import __version__
 from image_lineage.cache import ResultCache, default_cache_dir
 from image_lineage.model import iso_utc
-from image_lineage.sources.engine.scan import ImageList
+from image_lineage.sources.base import ImageListing
 
 #: The export formats this code makes alone, and ``tree``. Not svg, png, pdf, html: Graphviz
 #: draws them, and a Graphviz upgraded or removed must show as it does without this module.
@@ -34,13 +37,13 @@ _PLACEHOLDER = '"scanned_at":"\\u0000"'  # JSON text no output holds: its own wr
 
 
 def question(args: argparse.Namespace, *, host: str, boxes: bool) -> str:
-    """Everything but the engine that decides what the command prints, as one digest."""
+    """Everything but the source's listing that decides what the command prints, as one digest."""
     asked = dict(sorted(vars(args).items()))
     named = [__version__, _code_stamp(), host, boxes, asked]
     return hashlib.sha256(json.dumps(named, default=str).encode()).hexdigest()
 
 
-def recall(listing: ImageList, asked: str, scanned_at: datetime) -> tuple[str, str] | None:
+def recall(listing: ImageListing, asked: str, scanned_at: datetime) -> tuple[str, str] | None:
     """(stdout, stderr) the command printed for this question of this listing, if kept."""
     if listing.fingerprint is None:
         return None
@@ -52,7 +55,7 @@ def recall(listing: ImageList, asked: str, scanned_at: datetime) -> tuple[str, s
     return stdout.replace(_PLACEHOLDER, _scanned(scanned_at), 1), stderr
 
 
-def remember(listing: ImageList, asked: str, scanned_at: datetime, stdout: str, stderr: str) -> None:
+def remember(listing: ImageListing, asked: str, scanned_at: datetime, stdout: str, stderr: str) -> None:
     """Keep what the command printed; not when the scan missed an image (``fingerprint`` None)."""
     if listing.fingerprint is None:
         return

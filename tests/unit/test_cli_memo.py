@@ -20,6 +20,8 @@ import pytest
 
 from image_lineage.cache import RESULTS_KEPT, ResultCache
 from image_lineage.cli import main
+from image_lineage.sources import open_source
+from image_lineage.sources.base import ListsFirst
 from testbed.fake_engine import FakeEngine, Routes
 
 pytestmark = pytest.mark.timeout(120)
@@ -244,3 +246,18 @@ def test_only_the_newest_answers_are_kept(private_cache: Path) -> None:
         assert cache.get("question 2", "listing") is None
         assert cache.get(f"question {RESULTS_KEPT + 2}", "listing") == (f"answer {RESULTS_KEPT + 2}", "")
     assert kept_answers(private_cache) == RESULTS_KEPT
+
+
+def test_the_engine_podman_and_containerd_list_first_and_no_other_source_does(tmp_path: Path) -> None:
+    """The sources whose outputs ``cli`` remembers (``ListsFirst``): those that read a list on its
+    own and can name what a scan of it gives. A file or a registry is read whole each time."""
+    specs = {
+        "docker:unix:///nowhere.sock": True,
+        "podman:unix:///nowhere.sock": True,
+        "containerd:/nowhere.sock?namespace=k8s.io": True,
+        f"archive:{tmp_path / 'a.tar'}": False,
+        "registry:http://127.0.0.1:1": False,
+        f"snapshot:{tmp_path / 's.json'}": False,
+        "sample": False,
+    }
+    assert {spec: isinstance(open_source(spec), ListsFirst) for spec in specs} == specs

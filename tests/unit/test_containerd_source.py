@@ -116,6 +116,7 @@ def test_the_declared_services_have_read_calls_only() -> None:
     }
     assert declared == {
         "containerd.services.content.v1.Content/Info",
+        "containerd.services.content.v1.Content/List",
         "containerd.services.content.v1.Content/Read",
         "containerd.services.images.v1.Images/Get",
         "containerd.services.images.v1.Images/List",
@@ -138,9 +139,9 @@ def serve(
 ) -> grpc.Server:
     """A gRPC server on ``path`` with the version service (answering ``version``), or nothing.
 
-    With ``stuck_read``: also namespaces (``k8s.io``) and images (one) as containerd answers,
-    and a content ``Read`` that waits for the event (set: at once), then sends ``content`` in
-    two chunks, whatever the digest asked.
+    With ``stuck_read``: also namespaces (``k8s.io``), images (one) and content ``List`` (its
+    manifest) as containerd answers, and a content ``Read`` that waits for the event (set: at
+    once), then sends ``content`` in two chunks, whatever the digest asked.
     """
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     calls: dict[str, dict[str, grpc.RpcMethodHandler[Any, Any]]] = {}
@@ -167,12 +168,20 @@ def serve(
             yield content_pb2.ReadContentResponse(offset=0, data=content[:half])
             yield content_pb2.ReadContentResponse(offset=half, data=content[half:])
 
+        def listed(_request: object, _context: object) -> Iterator[content_pb2.ListContentResponse]:
+            yield content_pb2.ListContentResponse(info=[content_pb2.Info(digest=target.digest, size=2)])
+
         calls["containerd.services.content.v1.Content"] = {
+            "List": grpc.unary_stream_rpc_method_handler(
+                listed,
+                request_deserializer=content_pb2.ListContentRequest.FromString,
+                response_serializer=content_pb2.ListContentResponse.SerializeToString,
+            ),
             "Read": grpc.unary_stream_rpc_method_handler(
                 stuck,
                 request_deserializer=content_pb2.ReadContentRequest.FromString,
                 response_serializer=content_pb2.ReadContentResponse.SerializeToString,
-            )
+            ),
         }
     server.add_generic_rpc_handlers(
         tuple(grpc.method_handlers_generic_handler(name, methods) for name, methods in calls.items())

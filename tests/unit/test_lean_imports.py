@@ -1,4 +1,4 @@
-"""A scan of a local engine imports only what it uses: no tarfile, urllib.request or docker-py.
+"""A scan of a local engine imports only what it uses: no tarfile, urllib.request, docker-py or gRPC.
 
 docker-py alone costs ~0.3 s to import (``bench/scan.py``); the archive and registry
 readers, and the OCI core (``sources/oci/``, which only an engine on the containerd image
@@ -35,7 +35,7 @@ before = set(sys.modules)
 from image_lineage.sources import open_source
 scan = open_source(f"docker:tcp://127.0.0.1:{server.server_address[1]}", use_cache=False).scan()
 heavy = {"tarfile", "urllib.request", "docker", "requests", "zipfile", "lzma", "bz2"}
-heavy.add("image_lineage.sources.oci")
+heavy.update({"image_lineage.sources.oci", "grpc", "google.protobuf"})  # gRPC: containerd's only
 print(json.dumps({"images": len(scan.images), "imported": sorted(heavy & (set(sys.modules) - before))}))
 """
 

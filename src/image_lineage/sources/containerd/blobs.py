@@ -37,6 +37,8 @@ class ContainerdBlobs:
         self.client = client
         self.caches = caches or {}  # by namespace
         self.others = tuple(others)
+        self.absent: list[tuple[str, str]] = []  # (namespace, digest) read and not there
+        self.held_back: list[str] = []  # digests the cache would not keep (a secret in them)
 
     def read_many(self, wanted: Sequence[Want], limit: int) -> Mapping[str, bytes | Unread]:
         found: dict[str, bytes | Unread] = {}
@@ -49,7 +51,7 @@ class ContainerdBlobs:
                 found[digest] = too_big(want.descriptor, limit) or self._read(want, limit, fresh)
         for scope, blobs in fresh.items():
             if scope in self.caches:
-                self.caches[scope].put_many(blobs)  # read back only if they hash to their digest
+                self.held_back += self.caches[scope].put_many(blobs)  # read back only if they hash
         return found
 
     def _read(self, want: Want, limit: int, fresh: dict[str, dict[str, bytes]]) -> bytes | Unread:
@@ -62,6 +64,7 @@ class ContainerdBlobs:
                 return got
             if got.fault():
                 return got
+            self.absent.append((scope, digest))
         return got
 
     def open(self, want: Want) -> AbstractContextManager[IO[bytes]]:

@@ -1,7 +1,7 @@
 """containerd's gRPC API, read-only: the only module here that imports ``grpc``.
 
 The calls are the ones the project's own ``.proto`` files declare (``proto/``): version,
-namespaces ``List``, images ``List``, content ``Info`` and ``Read``. None creates, updates
+namespaces ``List``, images ``List``, content ``Info``, ``List`` and ``Read``. None creates, updates
 or deletes anything, and no lease is taken: content is read as it is, and a read that ends
 or is closed leaves nothing behind. The namespace travels in the ``containerd-namespace``
 header of each call, as containerd's own clients send it.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -53,6 +54,18 @@ _IMAGES = images_pb2.DESCRIPTOR.services_by_name["Images"]
 _CONTENT = content_pb2.DESCRIPTOR.services_by_name["Content"]
 _NAMESPACES = namespaces_pb2.DESCRIPTOR.services_by_name["Namespaces"]
 _VERSION = version_pb2.DESCRIPTOR.services_by_name["Version"]
+
+
+@dataclass(frozen=True, slots=True)
+class ListedImage:
+    """One image as the images service lists it: its name, the descriptor it points at, its
+    labels, and when it was made and last updated (RFC 3339, "" when not said)."""
+
+    name: str
+    target: Descriptor
+    labels: tuple[tuple[str, str], ...] = ()
+    created: str = ""
+    updated: str = ""
 
 
 class Missing(SourceUnavailable):
@@ -115,12 +128,36 @@ class Client:
         )
         return sorted(namespace.name for namespace in answer.namespaces)
 
-    def images(self, namespace: str) -> list[tuple[str, Descriptor]]:
-        """Every image of a namespace: its name and the descriptor it points at."""
+    def images(self, namespace: str) -> list[ListedImage]:
+        """Every image of a namespace, as listed."""
         answer = self._unary(
             _IMAGES, "List", images_pb2.ListImagesRequest(), images_pb2.ListImagesResponse, namespace
         )
-        return [(image.name, descriptor(image.target)) for image in answer.images]
+        return [
+            ListedImage(
+                image.name,
+                descriptor(image.target),
+                tuple(sorted(image.labels.items())),
+                _when(image, "created_at"),
+                _when(image, "updated_at"),
+            )
+            for image in answer.images
+        ]
+
+    def content(self, namespace: str) -> list[str]:
+        """The digest of every blob a namespace's content store holds, sorted (content ``List``)."""
+        call = self._channel.unary_stream(
+            _path(_CONTENT, "List"),
+            request_serializer=content_pb2.ListContentRequest.SerializeToString,
+            response_deserializer=content_pb2.ListContentResponse.FromString,
+        )
+        responses = call(
+            content_pb2.ListContentRequest(), metadata=_metadata(namespace), timeout=self.timeout
+        )
+        try:
+            return sorted(info.digest for response in responses for info in response.info)
+        except grpc.RpcError as error:
+            raise self.failure(error, "content List") from error
 
     def read(self, namespace: str, digest: str, limit: int) -> bytes | Unread:
         """A whole blob of at most ``limit`` bytes; an ``Unread`` when containerd does not hold it
@@ -203,6 +240,11 @@ def _code(error: grpc.RpcError) -> grpc.StatusCode | None:
 
 def _metadata(namespace: str) -> tuple[tuple[str, str], ...]:
     return ((NAMESPACE_HEADER, namespace),) if namespace else ()
+
+
+def _when(image: images_pb2.Image, field: str) -> str:
+    """A timestamp of an image as RFC 3339 text; "" when containerd did not send it."""
+    return getattr(image, field).ToJsonString() if image.HasField(field) else ""  # type: ignore[arg-type]
 
 
 def descriptor(target: descriptor_pb2.Descriptor) -> Descriptor:

@@ -6,9 +6,11 @@ Engine's own containerd store keep their images in containerd. A scan:
 * asks containerd's version (a daemon too old to have the v1 services says so), its
   namespaces, and chooses which to read (``address.py``);
 * lists each namespace's images: their names and the descriptor each points at (an index
-  or a manifest); those are the roots of the OCI walker (``sources/oci/walk.py``), which
-  reads indexes, manifests and configs from the content store through ``ContainerdBlobs``
-  (``blobs.py``), one more backend of the blob-source interface;
+  or a manifest) (``ContainerdList``: the listing; when ``cli_memo`` asks for its
+  fingerprint, also the blobs each namespace holds); then (``reading.py``) the images are the
+  roots of the OCI walker (``sources/oci/walk.py``), which reads indexes, manifests and
+  configs from the content store through ``ContainerdBlobs`` (``blobs.py``), one more
+  backend of the blob-source interface;
 * makes one record per present platform, keyed by its config digest (a platform an index
   lists but the node never pulled is named, not a record); history from the config; sizes
   are the compressed layer blobs the manifest lists (``size_kind`` "compressed": unpacked
@@ -18,36 +20,114 @@ Engine's own containerd store keep their images in containerd. A scan:
 Layer contents (``read_layers``, for ``files``): the image's manifest walked in the namespace it
 was found in, each layer streamed from the content store (``layers.py``).
 
-Read-only: version, namespaces ``List``, images ``List`` and content ``Read`` (``client.py``).
+Read-only: version, namespaces ``List``, images ``List``, content ``List`` and ``Read`` (``client.py``).
 With ``?namespace=all`` each record's ``found_in`` names the namespaces it was found in.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from contextlib import ExitStack
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Self
 
-from image_lineage import reference
-from image_lineage.cache import BlobCache, default_cache_dir
-from image_lineage.errors import SourceUnavailable
-from image_lineage.model import Diagnostic, Image, Scan, SourceInfo
-from image_lineage.reference import Reference
-from image_lineage.sources import oci
+from image_lineage.cache import holds_secret
+from image_lineage.model import Image, Scan
 from image_lineage.sources.base import DEFAULT_TIMEOUT, Progress
 from image_lineage.sources.containerd import errors
 from image_lineage.sources.containerd.address import ALL, KUBERNETES, Spec, find_socket
-from image_lineage.sources.containerd.blobs import ContainerdBlobs
-from image_lineage.sources.containerd.client import Client
-from image_lineage.sources.layers import Listings, manifest_layers
-from image_lineage.sources.oci.descriptor import Manifest
-from image_lineage.sources.oci.layer_tar import Listing
-from image_lineage.sources.oci.records import ImageMaker, images_of
-from image_lineage.sources.oci.walk import Placed, Root, Walked, walk
+from image_lineage.sources.containerd.client import Client, ListedImage
 
-#: The name Docker's containerd store gives an image with no tag left (``docker images``: <none>).
-_DANGLING = "moby-dangling"
+if TYPE_CHECKING:
+    from image_lineage.sources.containerd.blobs import ContainerdBlobs
+    from image_lineage.sources.layers import Listings
+    from image_lineage.sources.oci.layer_tar import Listing
+
+
+@dataclass(kw_only=True)
+class ContainerdList:
+    """A containerd's image lists as read (``ContainerdSource.image_list``), its connection open.
+
+    ``fingerprint`` (``sources.base.ImageListing``) names what a scan of it gives before the
+    rest is read: the containerd (its address and version), the namespaces read and whether
+    every one was asked for, each image as the images service lists it (name, target
+    descriptor, labels, made and updated times) and every blob each namespace's content
+    store holds (content ``List``: a platform of an index pulled, or a blob removed, changes
+    what a scan finds without changing any image). The rest is read by digest, which fixes
+    its bytes. None without the cache or when first asked after ``scan``; and, once ``scan``
+    ran, when a blob the content list named was gone when read (removed meanwhile), the
+    cache held back a blob for a secret, or the image list itself holds one.
+    """
+
+    source: ContainerdSource
+    client: Client
+    version: str
+    images: dict[str, list[ListedImage]]  # by namespace, in the order read
+    namespace: str = field(init=False)
+    content: dict[str, list[str]] = field(init=False, default_factory=dict)  # by namespace
+    _fingerprint: str | None = field(init=False, default=None)
+    _named: bool = field(init=False, default=False)  # the fingerprint was asked for
+    _ran: bool = field(init=False, default=False)  # scan() ran
+    _unjudged: ContainerdBlobs | None = field(init=False, default=None)  # what scan() read
+
+    def __post_init__(self) -> None:
+        self.namespace = f"containerd {self.client.address}"
+
+    @property
+    def fingerprint(self) -> str | None:
+        """Named when first asked before ``scan`` (the content lists are read then: a scan on
+        its own needs none); None when first asked after it, or without the cache."""
+        if not self._named:
+            self._named = True
+            if self.source.use_cache and not self._ran:
+                self.content = {ns: self.client.content(ns) for ns in self.images}
+                named = [self.namespace, self.version, self.every, self._listed(), self.content]
+                self._fingerprint = hashlib.sha256(json.dumps(named).encode()).hexdigest()
+        if self._unjudged is not None:  # judged on asking: a scan alone pays nothing for it
+            blobs, self._unjudged = self._unjudged, None
+            if not self._whole(blobs):
+                self._fingerprint = None
+        return self._fingerprint
+
+    @property
+    def every(self) -> bool:
+        return self.source.spec.namespace == ALL
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.client.close()
+
+    def scan(self, progress: Progress | None = None) -> Scan:
+        # Imported here: an answer kept for this listing (cli_memo) needs no walk and no records.
+        from image_lineage.sources.containerd import reading  # noqa: PLC0415
+
+        self._ran = True
+        scan, blobs = reading.read(
+            self.client,
+            self.images,
+            every=self.every,
+            version=self.version,
+            use_cache=self.source.use_cache,
+            progress=progress,
+        )
+        if self._fingerprint is not None:
+            self._unjudged = blobs
+        return scan
+
+    def _listed(self) -> list[object]:
+        """Each namespace's images as listed, as JSON (labels and annotations as objects: the
+        secret rule reads their members as ``key=value``)."""
+        return [[ns, [_listed(image) for image in images]] for ns, images in self.images.items()]
+
+    def _whole(self, blobs: ContainerdBlobs) -> bool:
+        """Whether the scan read what was listed (nothing listed was gone when read) and every
+        blob was kept by the cache, and the list holds no secret (the cache's rule)."""
+        listed = {ns: set(digests) for ns, digests in self.content.items()}
+        vanished = any(digest in listed.get(scope, ()) for scope, digest in blobs.absent)
+        return not vanished and not blobs.held_back and not holds_secret(self._listed())
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,32 +137,31 @@ class ContainerdSource:
     use_cache: bool = True
 
     def scan(self, *, include_intermediate: bool = False, progress: Progress | None = None) -> Scan:
-        path = find_socket(self.spec)
-        with Client(path, self.timeout) as client, ExitStack() as stack:
+        with self.image_list(include_intermediate=include_intermediate) as listing:
+            return listing.scan(progress)
+
+    def image_list(self, *, include_intermediate: bool = False) -> ContainerdList:
+        """The namespaces' image lists, read: ``scan()`` reads the rest. Close it (a context
+        manager). containerd has no intermediate images."""
+        client = Client(find_socket(self.spec), self.timeout)
+        try:
             version = client.version()
             if _too_old(version):
                 raise errors.too_old(client.address, "the v1 images and content services", version)
-            namespaces = self.namespaces(client)
-            caches = {
-                ns: stack.enter_context(BlobCache(default_cache_dir(), f"containerd {client.address} {ns}"))
-                for ns in namespaces
-                if self.use_cache
-            }
-            roots = [root for ns in namespaces for root in _roots(client, ns)]
-            if progress:
-                progress(0, len(roots))
-            others = namespaces if self.spec.namespace == ALL else ()
-            blobs = ContainerdBlobs(client, caches, others)
-            walked = walk(blobs, roots, SourceUnavailable, group_direct=False)
-            if progress:
-                progress(len(roots), len(roots))
-        return _scan(walked, client.address, namespaces, self.spec.namespace == ALL, version)
+            images = {ns: client.images(ns) for ns in self.namespaces(client)}
+        except BaseException:
+            client.close()
+            raise
+        return ContainerdList(source=self, client=client, version=version, images=images)
 
     def read_layers(self, image: Image, listings: Listings) -> list[Listing]:
         """The image's manifest walked in the content store, its layers streamed by ``Read``.
 
         With ``?namespace=all``, the first namespace the scan found the image in (``found_in``).
         """
+        from image_lineage.sources.containerd.blobs import ContainerdBlobs  # noqa: PLC0415 - see scan
+        from image_lineage.sources.layers import manifest_layers  # noqa: PLC0415
+
         with Client(find_socket(self.spec), self.timeout) as client:
             namespaces = self.namespaces(client)
             found = [label.rpartition("?namespace=")[2] for label in image.found_in]
@@ -110,84 +189,23 @@ class ContainerdSource:
         return with_images
 
 
+def _listed(image: ListedImage) -> list[object]:
+    target = image.target
+    annotations = dict(target.annotations)
+    return [
+        image.name,
+        target.media_type,
+        target.digest,
+        target.size,
+        annotations,
+        dict(image.labels),
+        image.created,
+        image.updated,
+    ]
+
+
 def _too_old(version: str) -> bool:
     """Whether a version containerd gave (``v1.6.20``, ``1.6.20~ds1``, ``2.1.4``) is older than
     ``errors.OLDEST``; one that does not say is given the benefit of the doubt."""
     found = re.match(r"v?(\d+)\.(\d+)", version)
     return found is not None and (int(found[1]), int(found[2])) < errors.OLDEST
-
-
-def _roots(client: Client, namespace: str) -> list[Root]:
-    """A namespace's images as walk roots: a tag's name as ``docker images`` shows it, none for a
-    name by digest alone (``repo@sha256:...``), Docker's dangling images, or a name that is no
-    reference."""
-    roots = []
-    for name, target in client.images(namespace):
-        found = Reference.parse(name)
-        tagged = found is not None and bool(found.tag) and not name.startswith(_DANGLING)
-        roots.append(Root(target, (reference.familiar(name),) if tagged else (), namespace))
-    return roots
-
-
-def _scan(walked: Walked, address: str, namespaces: list[str], every: bool, version: str) -> Scan:
-    shown = "all" if every else ",".join(namespaces)
-    endpoint = f"{address}?namespace={shown}"
-    maker = ImageMaker(endpoint, SourceUnavailable)
-
-    def record(placed: Placed, manifest: Manifest, raw: bytes) -> Image:
-        sizes = [layer.size for layer in manifest.layers]
-        image = maker.make(raw, manifest.config.digest, placed.names, sizes)
-        digests = tuple(  # as the engine's RepoDigests: each name's repository @ the digest it points at
-            f"{reference.repository(name)}@{root.descriptor.digest}"
-            for root in placed.roots
-            for name in root.names
-        )
-        return replace(
-            image, digests=digests, manifest_digest=placed.descriptor.digest, size_kind="compressed"
-        )
-
-    images = images_of(walked, record)
-    if every:
-        found_in = _found_in(walked, address)
-        images = {key: replace(image, found_in=found_in[key]) for key, image in images.items()}
-    notes = [
-        Diagnostic(
-            None, problem.code, f"{_where(problem.roots, problem.digest, problem.is_root)}: {problem.reason}"
-        )
-        for problem in walked.problems
-    ]
-    notes.append(
-        Diagnostic(
-            None, "containerd_sizes", "sizes are the compressed layer blobs in containerd's content store"
-        )
-    )
-    if not namespaces:
-        notes.append(Diagnostic(None, "containerd_empty", f"the containerd at {address} holds no image"))
-    notes += oci.artifact_notes(oci.attach_artifacts(walked.artifacts, images.values()), "containerd")
-    info = SourceInfo(
-        kind="containerd", endpoint=endpoint, engine_version=version, scanned_at=datetime.now(UTC)
-    )
-    ordered = tuple(images[key] for key in sorted(images))
-    return Scan(source=info, images=ordered, diagnostics=tuple(dict.fromkeys(notes)))
-
-
-def _found_in(walked: Walked, address: str) -> dict[str, tuple[str, ...]]:
-    """Each record's id -> the namespaces whose images lead to it, as source labels."""
-    namespaces: dict[str, set[str]] = {}
-    for group in walked.groups:
-        for placed in group.members:
-            if placed.manifest is not None:
-                found = namespaces.setdefault(placed.manifest.config.digest, set())
-                found.update(root.scope for root in placed.roots)
-    return {
-        image_id: tuple(f"containerd {address}?namespace={ns}" for ns in sorted(found))
-        for image_id, found in namespaces.items()
-    }
-
-
-def _where(roots: tuple[Root, ...], digest: str, is_root: bool) -> str:
-    """What a problem is about: the image named (and the blob, when it is not the image's own)."""
-    root = roots[0] if roots else None
-    name = root.names[0] if root and root.names else root.descriptor.digest if root else digest
-    where = f"{name} in namespace {root.scope}" if root else name
-    return where if is_root else f"{where} ({digest})"

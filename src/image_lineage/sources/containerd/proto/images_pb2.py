@@ -22,10 +22,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from image_lineage.sources.containerd.proto import descriptor_pb2 as image__lineage_dot_sources_dot_containerd_dot_proto_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3image_lineage/sources/containerd/proto/images.proto\x12\x1d\x63ontainerd.services.images.v1\x1a\x37image_lineage/sources/containerd/proto/descriptor.proto\"\xb4\x01\n\x05Image\x12\x0c\n\x04name\x18\x01 \x01(\t\x12@\n\x06labels\x18\x02 \x03(\x0b\x32\x30.containerd.services.images.v1.Image.LabelsEntry\x12,\n\x06target\x18\x03 \x01(\x0b\x32\x1c.containerd.types.Descriptor\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x1f\n\x0fGetImageRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"G\n\x10GetImageResponse\x12\x33\n\x05image\x18\x01 \x01(\x0b\x32$.containerd.services.images.v1.Image\"$\n\x11ListImagesRequest\x12\x0f\n\x07\x66ilters\x18\x01 \x03(\t\"J\n\x12ListImagesResponse\x12\x34\n\x06images\x18\x01 \x03(\x0b\x32$.containerd.services.images.v1.Image2\xdd\x01\n\x06Images\x12\x66\n\x03Get\x12..containerd.services.images.v1.GetImageRequest\x1a/.containerd.services.images.v1.GetImageResponse\x12k\n\x04List\x12\x30.containerd.services.images.v1.ListImagesRequest\x1a\x31.containerd.services.images.v1.ListImagesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3image_lineage/sources/containerd/proto/images.proto\x12\x1d\x63ontainerd.services.images.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x37image_lineage/sources/containerd/proto/descriptor.proto\"\x94\x02\n\x05Image\x12\x0c\n\x04name\x18\x01 \x01(\t\x12@\n\x06labels\x18\x02 \x03(\x0b\x32\x30.containerd.services.images.v1.Image.LabelsEntry\x12,\n\x06target\x18\x03 \x01(\x0b\x32\x1c.containerd.types.Descriptor\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x1f\n\x0fGetImageRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"G\n\x10GetImageResponse\x12\x33\n\x05image\x18\x01 \x01(\x0b\x32$.containerd.services.images.v1.Image\"$\n\x11ListImagesRequest\x12\x0f\n\x07\x66ilters\x18\x01 \x03(\t\"J\n\x12ListImagesResponse\x12\x34\n\x06images\x18\x01 \x03(\x0b\x32$.containerd.services.images.v1.Image2\xdd\x01\n\x06Images\x12\x66\n\x03Get\x12..containerd.services.images.v1.GetImageRequest\x1a/.containerd.services.images.v1.GetImageResponse\x12k\n\x04List\x12\x30.containerd.services.images.v1.ListImagesRequest\x1a\x31.containerd.services.images.v1.ListImagesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,18 +35,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_IMAGE_LABELSENTRY']._loaded_options = None
   _globals['_IMAGE_LABELSENTRY']._serialized_options = b'8\001'
-  _globals['_IMAGE']._serialized_start=144
-  _globals['_IMAGE']._serialized_end=324
-  _globals['_IMAGE_LABELSENTRY']._serialized_start=279
-  _globals['_IMAGE_LABELSENTRY']._serialized_end=324
-  _globals['_GETIMAGEREQUEST']._serialized_start=326
-  _globals['_GETIMAGEREQUEST']._serialized_end=357
-  _globals['_GETIMAGERESPONSE']._serialized_start=359
-  _globals['_GETIMAGERESPONSE']._serialized_end=430
-  _globals['_LISTIMAGESREQUEST']._serialized_start=432
-  _globals['_LISTIMAGESREQUEST']._serialized_end=468
-  _globals['_LISTIMAGESRESPONSE']._serialized_start=470
-  _globals['_LISTIMAGESRESPONSE']._serialized_end=544
-  _globals['_IMAGES']._serialized_start=547
-  _globals['_IMAGES']._serialized_end=768
+  _globals['_IMAGE']._serialized_start=177
+  _globals['_IMAGE']._serialized_end=453
+  _globals['_IMAGE_LABELSENTRY']._serialized_start=408
+  _globals['_IMAGE_LABELSENTRY']._serialized_end=453
+  _globals['_GETIMAGEREQUEST']._serialized_start=455
+  _globals['_GETIMAGEREQUEST']._serialized_end=486
+  _globals['_GETIMAGERESPONSE']._serialized_start=488
+  _globals['_GETIMAGERESPONSE']._serialized_end=559
+  _globals['_LISTIMAGESREQUEST']._serialized_start=561
+  _globals['_LISTIMAGESREQUEST']._serialized_end=597
+  _globals['_LISTIMAGESRESPONSE']._serialized_start=599
+  _globals['_LISTIMAGESRESPONSE']._serialized_end=673
+  _globals['_IMAGES']._serialized_start=676
+  _globals['_IMAGES']._serialized_end=897
 # @@protoc_insertion_point(module_scope)
