@@ -138,7 +138,7 @@ class DockerEngineSource:
 
 @dataclass(kw_only=True)
 class ImageList:
-    """An engine's image list as read (``DockerEngineSource.listing``), its connection open.
+    """An engine's image list as read (``DockerEngineSource.image_list``), its connection open.
 
     ``fingerprint`` names what a scan of it gives before the rest is read: the engine (its
     cache namespace), its version and the list answers (ids, tags, digests, sizes, labels).
