@@ -47,16 +47,17 @@ def families(lineage: Lineage) -> list[Family]:
 
 
 def family_label(lineage: Lineage, family: Family) -> str:
-    """The family as the lesson's menu names it. On a base that is not here: its name, that it
-    is not here and the count first, its digest (which tells two builds of one tag apart) last,
-    where a half-width menu at the lesson's type may cut it."""
+    """The family as the lesson's menu (labelled "Family") names it: its base and its count,
+    short enough for a half-width menu at the lesson's type at 1280 px. On a base that is not
+    here, its name, that it is not here and the count first, its digest (which tells two builds
+    of one tag apart) last, where the menu may cut it."""
     count = f"{len(family.members)} image{'s' if len(family.members) != 1 else ''}"
     outside = lineage.node(family.root).outside
     if outside is None:
-        return f"Built on {family.name} ({count})"
+        return f"{family.name} · {count}"
     name = clean_text(outside.reference or "an image", 80)
     digest = f" · {short_digest(clean_text(outside.digest, 80))}" if outside.digest else ""
-    return f"Built on {name} (not here) · {count}{digest}"
+    return f"{name} (not here) · {count}{digest}"
 
 
 def default_image(lineage: Lineage, family: Family) -> str:

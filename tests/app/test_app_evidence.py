@@ -59,7 +59,7 @@ def test_the_lesson_names_the_family_after_its_base_that_is_not_here() -> None:
     assert not at.exception
     families = at.selectbox(key="lesson_family")
     assert len(families.options) == 1  # four images, one base not here: one family
-    assert families.options[0] == "Built on team/base:1 (not here) · 4 images · sha256:b1f0885a1eaa…"
+    assert families.options[0] == "team/base:1 (not here) · 4 images · sha256:b1f0885a1eaa…"
     images_box = at.selectbox(key="lesson_image")
     images_box.select_index(
         next(n for n, o in enumerate(images_box.options) if o.startswith("team/app:1"))

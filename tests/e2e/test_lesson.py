@@ -179,7 +179,7 @@ def test_the_lesson_on_the_sample(app: RunningApp, chromium: Any, screenshot_dir
         settle(page)
         lesson_on(page)
         assert chosen(page, "Image") == "tutorial/outside-world:latest"
-        assert chosen(page, "Family").startswith("Built on tutorial/debian:buster-slim")
+        assert chosen(page, "Family") == "tutorial/debian:buster-slim · 7 images"
         walk_the_build(page, lineage, image_id)
 
         # The slider: Home goes to the first step, End to the last.
@@ -319,7 +319,7 @@ def test_the_lesson_follows_a_picked_image_among_a_thousand(
         lesson_on(page)
         assert chosen(page, "Image") == name
         assert chosen(page, "Family") == lesson.family_label(lineage, family)
-        assert chosen(page, "Family") == f"Built on {family.name} ({len(family.members)} images)"
+        assert chosen(page, "Family") == f"{family.name} · {len(family.members)} images"
         walk_the_build(page, lineage, image_id)
 
         run_line = lesson.outside_world(lineage.node(image_id).image).run_line

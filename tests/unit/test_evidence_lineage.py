@@ -148,7 +148,7 @@ def test_the_inspector_the_lesson_and_graphml_name_the_outside_base(scan: Scan) 
     assert family_of(lineage, annot).members == family_of(lineage, multi).members  # one family
     (family,) = families(lineage)
     label = lesson.family_label(lineage, family)
-    assert label == "Built on team/base:1 (not here) · 4 images · sha256:b1f0885a1eaa…"
+    assert label == "team/base:1 (not here) · 4 images · sha256:b1f0885a1eaa…"
     plan = lesson.pull_plan(lineage, app)
     assert plan.summary().startswith("team/app:1 is built on team/base:1 @ sha256:b1f0885a1eaa… (not here):")
     graphml = render_graphml(lineage)

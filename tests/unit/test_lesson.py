@@ -125,7 +125,7 @@ def test_the_family_and_its_default_image() -> None:
     assert only.members[0] == lesson.family_of(lineage, only.members[-1]).root
     deepest = lineage.node(lesson.default_image(lineage, only))
     assert len(lineage.ancestors(deepest.id)) == max(len(lineage.ancestors(i)) for i in only.members)
-    assert lesson.family_label(lineage, only) == f"Built on {only.name} ({len(only.members)} images)"
+    assert lesson.family_label(lineage, only) == f"{only.name} · {len(only.members)} images"
 
 
 # --------------------------------------------------------------------------- docker pull
