@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from image_lineage.bases import short_digest
 from image_lineage.cli import main
 from image_lineage.lineage import build_lineage
 from image_lineage.sources import open_source
@@ -90,3 +91,27 @@ def test_podman_json_export(podman: ThrowawayPodman, family: dict[str, str]) -> 
     assert document["source"]["kind"] == "podman"
     by_id = {image["id"]: image for image in document["images"]}
     assert by_id[family["leaf"]]["parent"] == family["labelled"]
+
+
+def test_podman_builds_name_their_base_by_annotation_even_once_it_is_gone(podman: ThrowawayPodman) -> None:
+    """buildah writes ``org.opencontainers.image.base.name``/``.digest`` on each manifest it
+    builds; Podman's own inspect (libpod's) names them, the Docker API's does not. The edge is
+    known by that annotation; with the base removed, the image still names it (not here)."""
+    podman.import_busybox("pm/anno-base:1", extra_files={"etc/anno": "1"})
+    dockerfile = 'FROM pm/anno-base:1\nRUN ["/bin/busybox", "sh", "-c", "echo c > /c"]\n'
+    child = podman.build(dockerfile, "pm/anno:1")
+    scan = open_source(f"podman:{podman.host}", use_cache=False).scan()
+    lineage = build_lineage(scan.images, scan.source, scan.diagnostics)
+    node = lineage.node(child)
+    assert node.image.base is not None
+    assert (node.image.base.kind, node.image.base.reference) == ("annotation", "localhost/pm/anno-base:1")
+    assert node.parent is not None
+    assert node.known_by == "annotation"
+
+    podman.podman("rmi", "pm/anno-base:1")  # the child's layers keep the base's: only the tag goes
+    out = io.StringIO()
+    argv = ["tree", "--source", f"podman:{podman.host}", "--no-cache"]
+    assert main(argv, stdout=out, stderr=io.StringIO()) == 0
+    outside = [line for line in out.getvalue().splitlines() if "pm/anno-base" in line]
+    digest = short_digest(node.image.base.digest)
+    assert outside == [f"built on localhost/pm/anno-base:1 @ {digest} (not here)"]

@@ -17,7 +17,7 @@ from typing import Any
 
 from image_lineage.errors import SourceUnavailable
 from image_lineage.instructions import parse as parse_instruction
-from image_lineage.model import HistoryEntry, Image, SizeKind, parse_time
+from image_lineage.model import BaseEvidence, HistoryEntry, Image, SizeKind, parse_time
 from image_lineage.sources.image_config import image_from_config, run_config
 
 _NO_TAG = "<none>:<none>"
@@ -37,7 +37,7 @@ EMPTY_LAYER_DIFF_ID = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cd
 #: layers would take 1.9 GB and minutes.
 MAX_SEARCH_CELLS = 500_000
 _HISTORY_FIELDS = ("Id", "Created", "CreatedBy", "Comment", "Size")
-_INSPECT_FIELDS = ("Id", "Created", "Size", "Os", "Architecture", "Parent", "RootFS")
+_INSPECT_FIELDS = ("Id", "Created", "Size", "Os", "Architecture", "Parent", "RootFS", "Annotations")
 # What a container of the image starts with (``model.RunConfig``); ``Env`` is cached as names only.
 _RUN_FIELDS = ("ExposedPorts", "Volumes", "Entrypoint", "Cmd", "User", "WorkingDir", "StopSignal")
 
@@ -310,6 +310,7 @@ def image_from_api(
     # history to check ancestry against (ancestry falls back to layers, unverified),
     # not an empty one: an empty history is a prefix of every other and proves nothing.
     steps = parse_history(history, layers, layer_counts) if history is not None else ()
+    annotations = _mapping(inspect.get("Annotations"))  # Podman's own inspect: the manifest's
     return Image(
         id=_str(inspect.get("Id")) or _str(summary.get("Id")),
         tags=_strings(summary.get("RepoTags"), drop=_NO_TAG),
@@ -326,7 +327,15 @@ def image_from_api(
         history=steps or None,
         intermediate=intermediate,
         run_config=run_config(inspect.get("Config")),
+        base=_annotated_base(annotations) if annotations else None,
     )
+
+
+def _annotated_base(annotations: Mapping[str, Any]) -> BaseEvidence | None:
+    """The base an inspect's manifest annotations name (Podman's); the OCI code loads only then."""
+    from image_lineage.sources.oci.evidence import from_annotations  # noqa: PLC0415 - Podman's only
+
+    return from_annotations((str(key), value) for key, value in annotations.items() if isinstance(value, str))
 
 
 # --------------------------------------------------------------------------- containerd image store

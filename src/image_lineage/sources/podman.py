@@ -20,6 +20,7 @@ PODMAN = Engine(
     "or set CONTAINER_HOST to its address",
     permission="use your own user's service (systemctl --user start podman.socket), or point "
     "CONTAINER_HOST at a socket you may use",
+    libpod=True,
 )
 
 

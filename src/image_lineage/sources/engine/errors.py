@@ -26,11 +26,13 @@ from image_lineage.text import UNSAFE
 
 @dataclass(frozen=True, slots=True)
 class Engine:
-    """What to call an engine in messages, and how its user gets it running."""
+    """What to call an engine in messages, and how its user gets it running; ``libpod``: it
+    also answers libpod's inspect, which names the manifest's annotations (Podman)."""
 
     name: str
     start: str
     permission: str
+    libpod: bool = False
 
 
 DOCKER = Engine(

@@ -66,7 +66,8 @@ class DockerEngineSource:
         """The engine's image list, read: ``scan()`` reads the rest. Close it (a context manager)."""
         # One reading of the docker CLI's files gives the address and the context named.
         target = contexts.resolve(self.endpoint, default=transport.DEFAULT_ENDPOINT)
-        client = transport.connect(target.address, self.timeout, engine=target.engine(self.engine))
+        engine = target.engine(self.engine)
+        client = transport.connect(target.address, self.timeout, engine=engine)
         try:
             version = client.version()
             # /info on its own connection while the engine makes the list (~60 ms for 1,000
@@ -77,7 +78,10 @@ class DockerEngineSource:
         except BaseException:
             client.close()
             raise
-        namespace = engine_namespace(self.kind, target.address, about.get("ID"))
+        # Podman's inspects are libpod's, with the manifest's annotations: kept apart from the
+        # Docker-API ones an earlier version cached, which lack them.
+        kind = f"{self.kind} libpod" if engine.libpod else self.kind
+        namespace = engine_namespace(kind, target.address, about.get("ID"))
         return ImageList(
             source=self,
             client=client,

@@ -198,11 +198,29 @@ class HttpTransport:
 
     def details(self, image_id: str) -> Details:
         name = quote(image_id, safe="")
-        inspect = self._get(f"{self._prefix}/images/{name}/json", image=True)
+        # Podman's own inspect is the Docker one plus the manifest's annotations (buildah writes
+        # org.opencontainers.image.base.* there): asked instead, not as well, and its bare
+        # hexadecimal id given the algorithm the Docker API's has.
+        libpod = self._engine.libpod
+        inspect = self._libpod_inspect(image_id) if libpod else None
+        if inspect is None:
+            inspect = self._get(f"{self._prefix}/images/{name}/json", image=True)
         history = self._get(f"{self._prefix}/images/{name}/history", image=True)
         if not isinstance(inspect, dict) or not isinstance(history, list):
             raise self._unexpected(image_id)
+        if libpod and isinstance(inspect.get("Id"), str) and ":" not in inspect["Id"]:
+            inspect["Id"] = f"sha256:{inspect['Id']}"
         return inspect, history
+
+    def _libpod_inspect(self, image_id: str) -> Any:
+        """Podman's own inspect of ``image_id``; None where it answers 404 (a service without the
+        libpod API, or the image gone: the Docker API's inspect then says which). Asked by the
+        bare hexadecimal id: libpod finds no image by ``sha256%3A…``."""
+        bare = image_id.removeprefix("sha256:")
+        try:
+            return self._get(f"{self._prefix}/libpod/images/{quote(bare, safe='')}/json", image=True)
+        except ImageGone:
+            return None
 
     def inspect(self, image_id: str) -> dict[str, Any]:
         answer = self._get(f"{self._prefix}/images/{quote(image_id, safe='')}/json", image=True)
