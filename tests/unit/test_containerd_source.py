@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 from image_lineage.cli import error_line
 from image_lineage.errors import Hint, LineageError
 from image_lineage.sources import open_source
+from image_lineage.sources.containerd import client as client_module
 from image_lineage.sources.containerd import errors
 from image_lineage.sources.containerd.address import Spec, default_sockets, find_socket, parse_spec
 from image_lineage.sources.containerd.blobs import ContainerdBlobs
@@ -303,3 +304,26 @@ def test_a_namespace_error_names_a_namespace_not_another_socket() -> None:
         f"The containerd at {address} has images in several namespaces (buildkit, nerdctl), none of them "
         f"k8s.io: {remedy}"
     )
+
+
+def test_a_content_list_past_its_bound_names_no_fingerprint(
+    short_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The content list is read only to key kept output on: a store listing more blobs than
+    ``MAX_CONTENT_LISTED`` (or a server streaming digests without end) is not read to its end,
+    and nothing is kept for it."""
+    path = short_dir / "containerd.sock"
+    ready = threading.Event()
+    ready.set()
+    server = serve(path, "v2.1.4", stuck_read=ready)
+    try:
+        source = ContainerdSource(Spec(path), 5)
+        with source.image_list() as listing:
+            assert listing.fingerprint is not None  # one blob listed: within the bound
+        monkeypatch.setattr(client_module, "MAX_CONTENT_LISTED", 0)
+        with Client(path, 5) as client:
+            assert client.content("k8s.io") is None
+        with source.image_list() as listing:
+            assert listing.fingerprint is None
+    finally:
+        server.stop(None)

@@ -40,6 +40,9 @@ NAMESPACE_HEADER = "containerd-namespace"
 #: The largest message this client accepts: a content chunk is 1 MiB; an image list of a
 #: busy node (tens of thousands of images) fits.
 MAX_MESSAGE = 256 * 1024 * 1024
+#: Blobs a namespace's content list is read for, at most (a node holds thousands; a hostile
+#: server could stream digests until the deadline): past it, ``content`` gives None.
+MAX_CONTENT_LISTED = 1_000_000
 
 R = TypeVar("R", bound=Message)
 
@@ -144,8 +147,9 @@ class Client:
             for image in answer.images
         ]
 
-    def content(self, namespace: str) -> list[str]:
-        """The digest of every blob a namespace's content store holds, sorted (content ``List``)."""
+    def content(self, namespace: str) -> list[str] | None:
+        """The digest of every blob a namespace's content store holds, sorted (content ``List``);
+        None when it lists more than ``MAX_CONTENT_LISTED`` (the stream is then cancelled)."""
         call = self._channel.unary_stream(
             _path(_CONTENT, "List"),
             request_serializer=content_pb2.ListContentRequest.SerializeToString,
@@ -154,10 +158,16 @@ class Client:
         responses = call(
             content_pb2.ListContentRequest(), metadata=_metadata(namespace), timeout=self.timeout
         )
+        digests: list[str] = []
         try:
-            return sorted(info.digest for response in responses for info in response.info)
+            for response in responses:
+                digests.extend(info.digest for info in response.info)
+                if len(digests) > MAX_CONTENT_LISTED:
+                    responses.cancel()
+                    return None
         except grpc.RpcError as error:
             raise self.failure(error, "content List") from error
+        return sorted(digests)
 
     def read(self, namespace: str, digest: str, limit: int) -> bytes | Unread:
         """A whole blob of at most ``limit`` bytes; an ``Unread`` when containerd does not hold it

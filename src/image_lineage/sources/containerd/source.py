@@ -81,9 +81,12 @@ class ContainerdList:
         if not self._named:
             self._named = True
             if self.source.use_cache and not self._ran:
-                self.content = {ns: self.client.content(ns) for ns in self.images}
-                named = [self.namespace, self.version, self.every, self._listed(), self.content]
-                self._fingerprint = hashlib.sha256(json.dumps(named).encode()).hexdigest()
+                listed = {ns: self.client.content(ns) for ns in self.images}
+                content = {ns: digests for ns, digests in listed.items() if digests is not None}
+                if len(content) == len(listed):  # else a store too big to key on: nothing is kept
+                    self.content = content
+                    named = [self.namespace, self.version, self.every, self._listed(), self.content]
+                    self._fingerprint = hashlib.sha256(json.dumps(named).encode()).hexdigest()
         if self._unjudged is not None:  # judged on asking: a scan alone pays nothing for it
             blobs, self._unjudged = self._unjudged, None
             if not self._whole(blobs):
