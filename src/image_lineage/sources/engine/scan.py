@@ -18,7 +18,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Mapping
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, Self, TypeVar
@@ -68,6 +68,7 @@ class DockerEngineSource:
         target = contexts.resolve(self.endpoint, default=transport.DEFAULT_ENDPOINT)
         engine = target.engine(self.engine)
         client = transport.connect(target.address, self.timeout, engine=engine)
+        info: Callable[[], Mapping[str, Any]] | None = None
         try:
             version = client.version()
             # /info on its own connection while the engine makes the list (~60 ms for 1,000
@@ -76,6 +77,9 @@ class DockerEngineSource:
             summaries = _list(client, include_intermediate)
             about = info() if summaries else {}
         except BaseException:
+            if info is not None:  # its connection is the client's to close once it has one
+                with suppress(BaseException):
+                    info()
             client.close()
             raise
         # Podman's inspects are libpod's, with the manifest's annotations: kept apart from the
