@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
 
 
+def for_size(timeout: float, size: int, rate: float) -> float:
+    """The seconds an exchange carrying ``size`` bytes may take: the timeout, plus the size at
+    ``rate`` (bytes a second, the slowest it may come). A big body has time; a trickle still
+    ends, later. The registry's streamed blobs and the engine's exports both use it."""
+    return timeout + max(size, 0) / rate
+
+
 def time_left(deadline: float) -> float:
     """Seconds until ``deadline``; ``TimeoutError`` when none are left."""
     left = deadline - time.monotonic()

@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, cast
 
-from image_lineage.net.deadline import DeadlineSocket, DeadlineSSLSocket, time_left, tls_context
+from image_lineage.net.deadline import DeadlineSocket, DeadlineSSLSocket, for_size, time_left, tls_context
 from image_lineage.net.faults import Fault, fault_of
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ class HttpClient:
         comes, at most ``request.limit`` bytes (more is ``AnswerTooLarge``), under a deadline of
         the timeout plus ``limit`` bytes at ``MIN_RATE``. Every other rule of ``send`` holds; the
         connection is closed after (a body read in part cannot be reused)."""
-        deadline = time.monotonic() + self.timeout + request.limit / MIN_RATE
+        deadline = time.monotonic() + for_size(self.timeout, request.limit, MIN_RATE)
         answer = self._follow(request, deadline, stream=True)
         try:
             yield answer

@@ -40,6 +40,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from image_lineage.cache import Details
 from image_lineage.errors import Hint, LineageError, SourceUnavailable
 from image_lineage.net.deadline import DeadlineSocket as _DeadlineSocket
+from image_lineage.net.deadline import for_size
 from image_lineage.net.faults import causes
 from image_lineage.sources.engine.errors import (
     DOCKER,
@@ -61,17 +62,17 @@ MAX_ANSWER = 128 * 2**20
 _API_VERSION = re.compile(r"[0-9]{1,4}\.[0-9]{1,4}")
 #: What is read of an error's body (its message), and of what follows an export's tar.
 _MAX_ERROR_BODY = 64 * 2**10
-#: Bytes a second an export may be as slow as: its deadline is the timeout plus the image's
-#: size at this rate (an image of 10 GB may take 8 minutes more), not the timeout alone, which
-#: cut a big image's export short however fast it came. Still one deadline: a server that
-#: trickles its answer is cut off all the same, later.
+#: Bytes a second an export may be as slow as (``net.deadline.for_size``): an image of 10 GB
+#: may take 8 minutes more than the timeout, which alone cut a big image's export short
+#: however fast it came. Faster than a registry's floor (``net.http.MIN_RATE``): an engine
+#: makes its export on this machine or one near it, not across the internet.
 EXPORT_RATE_FLOOR = 20 * 2**20
 
 
 def export_timeout(timeout: float, size: int) -> float:
     """The seconds an export of an image of ``size`` bytes may take, ``timeout`` given (to a
     tenth: the error that says it reads "within 5.8 s", not "within 5.80005 s")."""
-    return round(timeout + max(size, 0) / EXPORT_RATE_FLOOR, 1)
+    return round(for_size(timeout, size, EXPORT_RATE_FLOOR), 1)
 
 
 class Transport(Protocol):
